@@ -1,0 +1,1 @@
+"""The registry client: httpx + spec, never Qt, keyring or the embedded server."""

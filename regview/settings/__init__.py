@@ -1,0 +1,1 @@
+"""Registry profiles and secrets (keyring), credential import. No Qt."""

@@ -1,0 +1,1 @@
+"""OCI vocabulary: digests, references, media types, manifests, error codes. Standard library only."""

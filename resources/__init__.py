@@ -1,0 +1,1 @@
+"""Icons, desktop entry and styles; shipped inside the wheel as `regview.resources`."""
