@@ -1,18 +1,61 @@
-"""Command-line dispatch. Sub-commands are added by the CLI modules as they land."""
+"""Command-line dispatch.
+
+Each sub-command lives in a module `regview/cli/cmd_<name>.py` with
+`register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None`, which adds its
+parser(s) and sets `func=<callable(args) -> int>` as a default. Modules are discovered here so
+that commands can be added without touching this file. Without a sub-command (or with a
+`regview://` URL as the only argument) the GUI starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable
+from typing import cast
 
+import regview.cli as cli_pkg
 from regview import __version__
+
+#: Sub-command modules, kept in a list for bundlers that cannot follow pkgutil discovery.
+KNOWN_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _command_modules() -> list[str]:
+    found = {m.name for m in pkgutil.iter_modules(cli_pkg.__path__) if m.name.startswith("cmd_")}
+    return sorted(found | set(KNOWN_COMMAND_MODULES))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regview", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="regview",
+        description="Browse and safely prune container image registries.",
+    )
     parser.add_argument("--version", action="version", version=f"regview {__version__}")
+    parser.add_argument(
+        "--basedir", help="keep all settings, data and caches under this folder (portable mode)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _command_modules():
+        module = importlib.import_module(f"regview.cli.{name}")
+        module.register(sub)
     return parser
 
 
 def run(argv: list[str]) -> int:
-    build_parser().parse_args(argv)
-    return 0
+    # `regview regview://...` opens a shared view; `regview` alone opens the GUI.
+    if not argv or (len(argv) == 1 and argv[0].startswith("regview://")):
+        argv = ["gui", *argv]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.basedir:
+        import os
+
+        os.environ["REGVIEW_BASEDIR"] = args.basedir
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return cast(Callable[[argparse.Namespace], int], func)(args)
