@@ -109,3 +109,50 @@ def shares_digest(tags: list[TagInfo]) -> dict[str, list[str]]:
         if t.digest:
             by_digest.setdefault(t.digest, []).append(t.tag)
     return {d: sorted(names) for d, names in by_digest.items() if len(names) > 1}
+
+
+class CredentialKind(enum.StrEnum):
+    """How a secret was issued; decides the username and what the secret may do."""
+
+    ANONYMOUS = "anonymous"
+    PASSWORD = "password"  # username + password (Basic, or token realm with Basic)
+    PERSONAL = "personal"  # GitLab personal access token (username = the user)
+    DEPLOY = "deploy"  # GitLab deploy token (gitlab+deploy-token-<n>); no REST API
+    PROJECT = "project"  # GitLab project access token
+    GROUP = "group"  # GitLab group access token
+    JOB = "job"  # GitLab CI job token (gitlab-ci-token)
+    IDENTITY = "identity"  # Docker identity/refresh token (OAuth2 refresh_token grant)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A username and secret for one registry. Never logged, never written to settings."""
+
+    username: str
+    secret: str = field(repr=False)
+    kind: CredentialKind = CredentialKind.PASSWORD
+
+    @property
+    def can_call_gitlab_api(self) -> bool:
+        return self.kind in (
+            CredentialKind.PERSONAL,
+            CredentialKind.PROJECT,
+            CredentialKind.GROUP,
+            CredentialKind.JOB,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a registry is and how to reach it (no secrets).
+
+    `url` is the base URL (`https://registry.example.com` or `http://127.0.0.1:5000`); plain
+    http is refused unless the host is loopback or `insecure` is set. `api_url` is a GitLab
+    `/api/v4` base the user confirmed, if any.
+    """
+
+    url: str
+    insecure: bool = False
+    ca_file: str = ""
+    api_url: str = ""
+    kind: RegistryKind = RegistryKind.GENERIC
