@@ -1,0 +1,379 @@
+"""Registry profiles and free-form UI state in a versioned `settings.json`. Never secrets.
+
+The file lives at `regview.paths.default_paths().settings_file`. Its shape::
+
+    {"version": 1,
+     "profiles": [{"name": "registry.example.com", "url": "https://registry.example.com", ...}],
+     "ui": {"window": {...}, "columns": {...}, "last_view": "..."}}
+
+Writes are atomic (temporary file in the same folder, fsync, rename), so a crash leaves the old
+file or the new one, never half of each. A file written by a newer regview (higher `version`) is
+refused instead of being rewritten without the fields this version does not know. Secrets live
+in the keyring (`regview.settings.secrets`); `save` refuses UI keys that look like secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.paths import default_paths
+from regview.settings.errors import NewerSettingsVersion, SettingsFileError
+
+SETTINGS_VERSION = 1
+
+_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_URL = "https://registry-1.docker.io"
+_SECRETISH_KEY = re.compile(r"(?i)(password|passwd|secret|token|credential|auth)")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (`host` may carry a port or brackets)."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name[1:]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def registry_host(text: str) -> str:
+    """The registry key for a URL, host or credential-file key: `host[:port]`, lowercase.
+
+    `https://index.docker.io/v1/`, `registry-1.docker.io` and friends all become `docker.io`.
+    A path after the host (as in containers' `host/ns/repo` keys) is dropped.
+    """
+    value = text.strip()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    value = value.split("/", 1)[0].lower()
+    if value.endswith(":443") and not value.startswith("["):
+        value = value[: -len(":443")]
+    return DOCKER_HUB if value in _HUB_ALIASES else value
+
+
+def registry_url(text: str) -> str:
+    """Base URL (`scheme://host[:port]`) for what the user typed.
+
+    An explicit `http://` or `https://` is kept. Without one, loopback hosts get plain http
+    (Docker also treats 127.0.0.0/8 as insecure) and every other host https. Whether plain
+    http to a non-loopback host is allowed is the `insecure` flag's business, not this
+    function's. Docker Hub maps to its API host.
+    """
+    value = text.strip().rstrip("/")
+    scheme = ""
+    if "://" in value:
+        scheme, value = value.split("://", 1)
+        scheme = scheme.lower()
+    host = value.split("/", 1)[0].lower()
+    if scheme not in ("", "http", "https"):
+        raise ValueError(f"registry URL {text!r} must use http:// or https://")
+    if not host:
+        raise ValueError(f"registry URL {text!r} has no host")
+    if registry_host(host) == DOCKER_HUB:
+        return DOCKER_HUB_URL
+    if not scheme:
+        scheme = "http" if is_loopback(host) else "https"
+    return f"{scheme}://{host}"
+
+
+def _dt_to_json(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt_from_json(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One registry the user works with: where it is, who they are there, what was verified.
+
+    `name` is the key users and the CLI refer to; by default the registry host (`host[:port]`).
+    `repositories` holds paths typed in by hand (deploy tokens cannot list them through the
+    GitLab API). `verified` says in words what the credential was shown to do at `verified_at`
+    (e.g. "pull; catalog refused"); `expires_at` is the credential's expiry when known.
+    """
+
+    name: str
+    url: str
+    kind: RegistryKind = RegistryKind.GENERIC
+    insecure: bool = False
+    ca_file: str = ""
+    api_url: str = ""
+    username: str = ""
+    credential_kind: CredentialKind = CredentialKind.ANONYMOUS
+    repositories: tuple[str, ...] = ()
+    verified: str = ""
+    verified_at: datetime | None = None
+    expires_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def host(self) -> str:
+        return registry_host(self.url)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(
+            url=self.url,
+            insecure=self.insecure,
+            ca_file=self.ca_file,
+            api_url=self.api_url,
+            kind=self.kind,
+        )
+
+    @classmethod
+    def for_endpoint(cls, endpoint: Endpoint, *, name: str = "", **fields: Any) -> Profile:
+        return cls(
+            name=name or registry_host(endpoint.url),
+            url=endpoint.url,
+            kind=endpoint.kind,
+            insecure=endpoint.insecure,
+            ca_file=endpoint.ca_file,
+            api_url=endpoint.api_url,
+            **fields,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = dict(self.extra)
+        data.update(
+            {
+                "name": self.name,
+                "url": self.url,
+                "kind": self.kind.value,
+                "insecure": self.insecure,
+                "ca_file": self.ca_file,
+                "api_url": self.api_url,
+                "username": self.username,
+                "credential_kind": self.credential_kind.value,
+                "repositories": list(self.repositories),
+                "verified": self.verified,
+                "verified_at": _dt_to_json(self.verified_at),
+                "expires_at": _dt_to_json(self.expires_at),
+            }
+        )
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Profile:
+        name, url = data.get("name"), data.get("url")
+        if not isinstance(name, str) or not name or not isinstance(url, str) or not url:
+            raise ValueError("a profile needs a non-empty 'name' and 'url'")
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        try:
+            kind = RegistryKind(data.get("kind") or RegistryKind.GENERIC)
+        except ValueError:
+            kind = RegistryKind.GENERIC
+        try:
+            cred = CredentialKind(data.get("credential_kind") or CredentialKind.ANONYMOUS)
+        except ValueError:
+            cred = CredentialKind.ANONYMOUS
+        repos = data.get("repositories") or []
+        return cls(
+            name=name,
+            url=url,
+            kind=kind,
+            insecure=bool(data.get("insecure", False)),
+            ca_file=str(data.get("ca_file") or ""),
+            api_url=str(data.get("api_url") or ""),
+            username=str(data.get("username") or ""),
+            credential_kind=cred,
+            repositories=tuple(str(r) for r in repos if isinstance(r, str)),
+            verified=str(data.get("verified") or ""),
+            verified_at=_dt_from_json(data.get("verified_at")),
+            expires_at=_dt_from_json(data.get("expires_at")),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything in settings.json. Mutable: load, change, `SettingsStore.save`."""
+
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    ui: dict[str, Any] = field(default_factory=dict)
+    version: int = SETTINGS_VERSION
+
+    def find(self, registry: str) -> Profile | None:
+        """The profile named `registry`, else the first whose host matches it."""
+        if registry in self.profiles:
+            return self.profiles[registry]
+        host = registry_host(registry)
+        if host in self.profiles:
+            return self.profiles[host]
+        for profile in self.profiles.values():
+            if profile.host == host:
+                return profile
+        return None
+
+    def put(self, profile: Profile) -> None:
+        self.profiles[profile.name] = profile
+
+    def remove(self, name: str) -> Profile | None:
+        return self.profiles.pop(name, None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": SETTINGS_VERSION,
+            "profiles": [p.to_json() for p in self.profiles.values()],
+            "ui": self.ui,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "settings") -> Settings:
+        if not isinstance(data, dict):
+            raise SettingsFileError(f"{source} is not a JSON object")
+        version = data.get("version", SETTINGS_VERSION)
+        if not isinstance(version, int) or version < 1:
+            raise SettingsFileError(f"{source} has an invalid version {version!r}")
+        if version > SETTINGS_VERSION:
+            raise NewerSettingsVersion(
+                f"{source} was written by a newer regview (settings version {version}; this "
+                f"regview understands up to {SETTINGS_VERSION}). Upgrade regview, or use "
+                "--basedir to keep separate settings; the file was left untouched."
+            )
+        profiles: dict[str, Profile] = {}
+        for index, raw in enumerate(data.get("profiles") or []):
+            if not isinstance(raw, dict):
+                raise SettingsFileError(f"{source}: profile #{index + 1} is not an object")
+            try:
+                profile = Profile.from_json(raw)
+            except ValueError as exc:
+                raise SettingsFileError(f"{source}: profile #{index + 1}: {exc}") from exc
+            profiles[profile.name] = profile
+        ui = data.get("ui") or {}
+        if not isinstance(ui, dict):
+            raise SettingsFileError(f"{source}: 'ui' is not an object")
+        return cls(profiles=profiles, ui=ui, version=version)
+
+
+def _find_secretish_keys(value: Any, path: str = "ui") -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            here = f"{path}.{key}"
+            if isinstance(key, str) and _SECRETISH_KEY.search(key):
+                found.append(here)
+            found.extend(_find_secretish_keys(inner, here))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            found.extend(_find_secretish_keys(inner, f"{path}[{i}]"))
+    return found
+
+
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    # Make the rename itself durable (POSIX); not possible or needed everywhere.
+    with contextlib.suppress(OSError, AttributeError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class SettingsStore:
+    """Reads and writes settings.json. Blocking file I/O: cheap, but keep it off hot loops."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_paths().settings_file
+
+    def load(self) -> Settings:
+        """The saved settings, or empty ones when the file does not exist yet."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Settings()
+        except OSError as exc:
+            raise SettingsFileError(f"cannot read settings file {self.path}: {exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SettingsFileError(
+                f"settings file {self.path} is not valid JSON (line {exc.lineno}): fix or "
+                "remove it; regview will start with empty settings"
+            ) from exc
+        return Settings.from_json(data, source=f"settings file {self.path}")
+
+    def save(self, settings: Settings) -> None:
+        bad = _find_secretish_keys(settings.ui)
+        if bad:
+            raise ValueError(
+                f"refusing to write {', '.join(bad)} to settings.json: secrets belong in the "
+                "keyring (regview.settings.secrets)"
+            )
+        text = json.dumps(settings.to_json(), indent=2, sort_keys=False) + "\n"
+        try:
+            atomic_write_text(self.path, text)
+        except OSError as exc:
+            raise SettingsFileError(f"cannot write settings file {self.path}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[Settings]:
+        """Load, let the caller change, save — under an advisory lock against other regviews."""
+        with self._locked():
+            settings = self.load()
+            yield settings
+            self.save(settings)
+
+    def update(self, change: Callable[[Settings], None]) -> Settings:
+        with self.editing() as settings:
+            change(settings)
+        return settings
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def with_updates(profile: Profile, **changes: Any) -> Profile:
+    """A copy of `profile` with `changes` (dataclasses.replace, typed for callers)."""
+    return replace(profile, **changes)
