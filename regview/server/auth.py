@@ -1,0 +1,153 @@
+"""Who may do what: the `Authorizer` protocol every /v2 route calls, and two implementations.
+
+Every /v2 route calls `await authorizer.authorize(request, access)` before doing anything, with
+the access it needs in the Docker token-scope vocabulary:
+
+    GET/HEAD on a repository        [Access("repository", name, ("pull",))]
+    POST/PUT/PATCH (push)           [Access("repository", name, ("pull", "push"))]
+    cross-repo mount                + Access("repository", from_name, ("pull",))
+    DELETE                          [Access("repository", name, ("delete",))]
+    GET /v2/_catalog                [Access("registry", "catalog", ("*",))]
+    GET /v2/ (base check)           []  — only "are you authenticated?"
+
+It returns a `Principal`, or raises `AuthenticationRequired(challenge)` (→ 401 UNAUTHORIZED with
+that `WWW-Authenticate`) or `AccessDenied` (→ 403 DENIED). `Access` is a NamedTuple, so it also
+compares equal to plain tuples `("repository", "a/b", ("pull",))`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from base64 import b64decode
+from binascii import Error as BinasciiError
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import anyio.to_thread
+import bcrypt
+from starlette.requests import Request
+
+from regview.server.errors import AuthenticationRequired, StoreError
+
+
+class Access(NamedTuple):
+    type: str  # "repository" | "registry"
+    name: str  # repository path, or "catalog"
+    actions: tuple[str, ...]  # "pull", "push", "delete", "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling. `extra` carries what an authorizer wants routes to know (e.g. user id)."""
+
+    name: str
+    anonymous: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ANONYMOUS = Principal("", anonymous=True)
+
+
+@runtime_checkable
+class Authorizer(Protocol):
+    async def authorize(self, request: Request, access: Sequence[Access]) -> Principal:
+        """Return the principal allowed `access`, or raise AuthenticationRequired/AccessDenied."""
+        ...
+
+
+class AllowAll:
+    """No authentication: everyone may do everything (the default for the local registry)."""
+
+    async def authorize(self, request: Request, access: Sequence[Access]) -> Principal:
+        return ANONYMOUS
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """`Basic base64(user:password)` → (user, password); None when absent or malformed."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = b64decode(value.strip(), validate=True).decode("utf-8")
+    except (BinasciiError, UnicodeDecodeError, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def load_htpasswd(path: Path) -> dict[str, bytes]:
+    """`user:$2y$...` lines (bcrypt only, as Apache's `htpasswd -B` and distribution use)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot read the htpasswd file {path}: {exc.strerror}") from exc
+    users: dict[str, bytes] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, hashed = line.partition(":")
+        if not sep or not hashed.startswith(("$2y$", "$2b$", "$2a$")):
+            raise StoreError(
+                f"{path} line {number} is not 'user:<bcrypt hash>'; create entries with "
+                "'htpasswd -nbB user password'"
+            )
+        users[user] = hashed.encode()
+    return users
+
+
+def hash_password(password: str, rounds: int = 10) -> str:
+    """A bcrypt hash for an htpasswd line (`$2y$`, as distribution's docs show)."""
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    return "$2y$" + hashed[4:]
+
+
+class HtpasswdAuthorizer:
+    """HTTP Basic against an htpasswd file with bcrypt hashes; any valid user may do anything.
+
+    bcrypt costs tens of milliseconds, and clients send the header on every request, so good
+    checks are remembered (keyed by a salted digest of user and password, never the password).
+    """
+
+    def __init__(self, path: Path, realm: str = "regview") -> None:
+        self.users = load_htpasswd(path)
+        self.realm = realm
+        self._ok: set[bytes] = set()
+        self._salt = hashlib.sha256(str(id(self)).encode() + path.read_bytes()).digest()
+        self._lock = threading.Lock()
+
+    @property
+    def challenge(self) -> str:
+        return f'Basic realm="{self.realm}"'
+
+    def _check(self, user: str, password: str) -> bool:
+        key = hmac.new(self._salt, f"{user}\0{password}".encode(), "sha256").digest()
+        with self._lock:
+            if key in self._ok:
+                return True
+        hashed = self.users.get(user)
+        if hashed is None:
+            return False
+        if hashed.startswith(b"$2y$"):
+            hashed = b"$2b$" + hashed[4:]
+        try:
+            good = bcrypt.checkpw(password.encode(), hashed)
+        except ValueError:
+            return False
+        if good:
+            with self._lock:
+                self._ok.add(key)
+        return good
+
+    async def authorize(self, request: Request, access: Sequence[Access]) -> Principal:
+        creds = parse_basic(request.headers.get("authorization", ""))
+        if creds is None:
+            raise AuthenticationRequired(self.challenge)
+        user, password = creds
+        if not await anyio.to_thread.run_sync(self._check, user, password):
+            raise AuthenticationRequired(self.challenge, "invalid username or password")
+        return Principal(user)

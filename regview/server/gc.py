@@ -1,0 +1,206 @@
+"""Mark and sweep: what is reachable from a tag stays, the rest goes after a review delay.
+
+Kept, per repository: every tagged manifest, the children of a kept index (so a tagged
+multi-arch image keeps all its platforms and attestations) and the referrers of a kept manifest
+(signatures, SBOMs — and their own referrers). Every blob a remaining manifest lists stays.
+Whatever else is found gets a `unreferenced_since` stamp on the first pass and is deleted once
+that stamp is older than `delay` (0: at once, as the offline `regview local gc` does). A push that
+references it again clears the stamp. Uploads untouched for `upload_expiry` seconds are purged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from regview.server.registry import Registry
+from regview.spec.digest import Digest
+
+
+@dataclass
+class GcReport:
+    dry_run: bool = False
+    manifests_deleted: int = 0
+    manifest_bytes_freed: int = 0
+    blobs_deleted: int = 0
+    blob_bytes_freed: int = 0
+    uploads_purged: int = 0
+    upload_bytes_freed: int = 0
+    deleted_blobs: list[str] = field(default_factory=list)
+    deleted_manifests: list[str] = field(default_factory=list)  # "repo@digest"
+
+    @property
+    def bytes_freed(self) -> int:
+        return self.manifest_bytes_freed + self.blob_bytes_freed + self.upload_bytes_freed
+
+    def summary(self) -> str:
+        verb = "would free" if self.dry_run else "freed"
+        return (
+            f"{verb} {self.bytes_freed} bytes: {self.manifests_deleted} manifest(s), "
+            f"{self.blobs_deleted} blob(s) ({self.blob_bytes_freed} bytes), "
+            f"{self.uploads_purged} abandoned upload(s) ({self.upload_bytes_freed} bytes)"
+        )
+
+
+def _kept_manifests(registry: Registry) -> tuple[set[int], dict[int, tuple[str, str, int]]]:
+    """(ids of manifests reachable from a tag, id → (repository, digest, content size))."""
+    conn = registry.meta.conn
+    info: dict[int, tuple[str, str, int]] = {}
+    by_digest: dict[tuple[int, str], int] = {}
+    by_subject: dict[tuple[int, str], list[int]] = defaultdict(list)
+    repo_of: dict[int, int] = {}
+    for mid, repo_id, repo, digest, subject, size in conn.execute(
+        "SELECT m.id, m.repo_id, r.name, m.digest, m.subject, length(m.content) "
+        "FROM manifests m JOIN repositories r ON r.id = m.repo_id"
+    ):
+        info[mid] = (repo, digest, size)
+        by_digest[(repo_id, digest)] = mid
+        repo_of[mid] = repo_id
+        if subject:
+            by_subject[(repo_id, subject)].append(mid)
+    children: dict[int, list[str]] = defaultdict(list)
+    for mid, digest in conn.execute(
+        "SELECT manifest_id, digest FROM manifest_refs WHERE kind='child'"
+    ):
+        children[mid].append(digest)
+    stack = [int(r[0]) for r in conn.execute("SELECT DISTINCT manifest_id FROM tags")]
+    kept: set[int] = set()
+    while stack:
+        mid = stack.pop()
+        if mid in kept or mid not in info:
+            continue
+        kept.add(mid)
+        repo_id = repo_of[mid]
+        for child in children.get(mid, ()):
+            child_id = by_digest.get((repo_id, child))
+            if child_id is not None:
+                stack.append(child_id)
+        stack.extend(by_subject.get((repo_id, info[mid][1]), ()))
+    return kept, info
+
+
+def collect(
+    registry: Registry,
+    *,
+    delay: float = 0.0,
+    upload_expiry: float = 86400.0,
+    dry_run: bool = False,
+    now: float | None = None,
+) -> GcReport:
+    now = time.time() if now is None else now
+    cutoff = now - delay
+    report = GcReport(dry_run=dry_run)
+    meta, store = registry.meta, registry.store
+
+    # 1. manifests
+    kept, info = _kept_manifests(registry)
+    unkept = [mid for mid in info if mid not in kept]
+    if dry_run:
+        stamps = dict(meta.conn.execute("SELECT id, unreferenced_since FROM manifests").fetchall())
+        doomed = [m for m in unkept if (stamps.get(m) or now) <= cutoff]
+    else:
+        with meta.write() as conn:
+            conn.executemany(
+                "UPDATE manifests SET unreferenced_since = NULL WHERE id = ?",
+                [(mid,) for mid in kept],
+            )
+            conn.executemany(
+                "UPDATE manifests SET unreferenced_since = ? "
+                "WHERE id = ? AND unreferenced_since IS NULL",
+                [(now, mid) for mid in unkept],
+            )
+        doomed = []
+        with meta.write() as conn:
+            for mid in unkept:
+                cur = conn.execute(
+                    "DELETE FROM manifests WHERE id = ? AND unreferenced_since <= ? "
+                    "AND NOT EXISTS (SELECT 1 FROM tags WHERE manifest_id = ?)",
+                    (mid, cutoff, mid),
+                )
+                if cur.rowcount:
+                    doomed.append(mid)
+    for mid in doomed:
+        repo, digest, size = info[mid]
+        report.manifests_deleted += 1
+        report.manifest_bytes_freed += size
+        report.deleted_manifests.append(f"{repo}@{digest}")
+    doomed_set = set(doomed)
+
+    # 2. blobs: referenced by any remaining manifest, else stamped, then deleted
+    referenced: set[str] = set()
+    for mid, digest in meta.conn.execute(
+        "SELECT manifest_id, digest FROM manifest_refs WHERE kind = 'blob'"
+    ):
+        if mid not in doomed_set:
+            referenced.add(digest)
+    rows = meta.conn.execute("SELECT digest, size, unreferenced_since FROM blobs").fetchall()
+    known = {r[0] for r in rows}
+    unreferenced = [(d, since) for d, _size, since in rows if d not in referenced]
+    candidates: list[str] = []
+    if dry_run:
+        candidates = [d for d, since in unreferenced if (since or now) <= cutoff]
+    else:
+        with meta.write() as conn:
+            conn.executemany(
+                "UPDATE blobs SET unreferenced_since = NULL WHERE digest = ?",
+                [(d,) for d, _s, since in rows if since is not None and d in referenced],
+            )
+            conn.executemany(
+                "UPDATE blobs SET unreferenced_since = ? WHERE digest = ? AND unreferenced_since IS NULL",
+                [(now, d) for d, since in unreferenced if since is None],
+            )
+        with meta.write() as conn:
+            for d, _since in unreferenced:
+                cur = conn.execute(
+                    "DELETE FROM blobs WHERE digest = ? AND unreferenced_since <= ? "
+                    "AND NOT EXISTS (SELECT 1 FROM manifest_refs WHERE digest = ? AND kind = 'blob')",
+                    (d, cutoff, d),
+                )
+                if cur.rowcount:
+                    conn.execute("DELETE FROM repo_blobs WHERE digest = ?", (d,))
+                    candidates.append(d)
+    for d in candidates:
+        blob_digest = Digest.parse(d)
+        size = store.size(blob_digest) or 0
+        if not dry_run:
+            store.delete(blob_digest)
+        report.blobs_deleted += 1
+        report.blob_bytes_freed += size
+        report.deleted_blobs.append(d)
+    # files no row knows of (a crash between rename and commit), old enough
+    for orphan, size in list(store.all_blobs()):
+        if str(orphan) in known:
+            continue
+        try:
+            mtime = store.path(orphan).stat().st_mtime
+        except OSError:
+            continue
+        if mtime <= cutoff:
+            if not dry_run:
+                store.delete(orphan)
+            report.blobs_deleted += 1
+            report.blob_bytes_freed += size
+            report.deleted_blobs.append(str(orphan))
+
+    # 3. abandoned uploads
+    upload_cutoff = now - upload_expiry
+    stale = meta.conn.execute(
+        "SELECT id FROM uploads WHERE updated <= ?", (upload_cutoff,)
+    ).fetchall()
+    live = {r[0] for r in meta.conn.execute("SELECT id FROM uploads")}
+    orphans = []
+    for f in store.upload_root.iterdir():
+        if f.name not in live:
+            try:
+                if f.stat().st_mtime <= upload_cutoff:
+                    orphans.append(f.name)
+            except OSError:
+                continue
+    for upload_id in [r[0] for r in stale] + orphans:
+        size = store.upload_size(upload_id) or 0
+        if not dry_run:
+            registry.cancel_upload(upload_id)
+        report.uploads_purged += 1
+        report.upload_bytes_freed += size
+    return report
