@@ -124,11 +124,11 @@ class HtpasswdAuthorizer:
     def challenge(self) -> str:
         return f'Basic realm="{self.realm}"'
 
+    def _key(self, user: str, password: str) -> bytes:
+        return hmac.new(self._salt, f"{user}\0{password}".encode(), "sha256").digest()
+
     def _check(self, user: str, password: str) -> bool:
-        key = hmac.new(self._salt, f"{user}\0{password}".encode(), "sha256").digest()
-        with self._lock:
-            if key in self._ok:
-                return True
+        key = self._key(user, password)
         hashed = self.users.get(user)
         if hashed is None:
             return False
@@ -148,6 +148,8 @@ class HtpasswdAuthorizer:
         if creds is None:
             raise AuthenticationRequired(self.challenge)
         user, password = creds
+        if self._key(user, password) in self._ok:  # fast path, no thread hop
+            return Principal(user)
         if not await anyio.to_thread.run_sync(self._check, user, password):
             raise AuthenticationRequired(self.challenge, "invalid username or password")
         return Principal(user)
