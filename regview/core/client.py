@@ -1,0 +1,646 @@
+"""The registry client: one `RegistryClient` per registry, over httpx with a fast transport.
+
+    async with RegistryClient(endpoint, credentials, cache_dir=..., concurrency=16) as c:
+        await c.ping() -> httpx.Headers                         GET /v2/
+        async for page in c.iter_repositories("group"): ...     catalog pages (CatalogRefused)
+        await c.list_tags(repo) -> list[str]                    Link paging, `tags: null` ok
+        await c.get_manifest(repo, ref) -> ManifestResponse     digest verified over the bytes
+        await c.get_manifest(repo, ref, etag=digest) -> ManifestResponse | None   (None: 304)
+        await c.head_manifest(repo, ref) -> ManifestHead
+        await c.get_config(repo, descriptor) -> ImageConfig     cached by digest
+        await c.get_blob_bytes(repo, digest, max_bytes=...) -> bytes   bounded, verified
+        await c.put_manifest(repo, ref, data, media_type) -> digest
+        await c.delete_manifest(repo, ref)
+        await c.blob_exists(repo, digest) -> bool
+        await c.referrers(repo, digest) -> list[ReferrerInfo]  OCI API, else sha256-<hex> tag
+        await c.supports_tag_delete(repo) -> bool               OPTIONS Allow
+        await c.check_access(repo) -> Access                    what the credential can do
+
+Every failure is a `regview.core.errors.RegistryError`. Temporary failures (429, 5xx,
+connection errors) are retried with backoff, honouring Retry-After, on idempotent requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from regview.core import errors as E
+from regview.core.auth import RegistryAuth, jwt_claims
+from regview.core.cache import ContentCache, ListingCache
+from regview.core.model import Credentials, Endpoint, ReferrerInfo
+from regview.core.pagination import PageGuard, next_link
+from regview.core.transport import make_http_client
+from regview.spec import mediatypes as mt
+from regview.spec.digest import Digest
+from regview.spec.errors import ErrorCode, SpecError
+from regview.spec.manifest import (
+    MAX_MANIFEST_BYTES,
+    Descriptor,
+    ImageConfig,
+    ImageIndex,
+    Manifest,
+    detect_media_type,
+    parse_config,
+    parse_manifest,
+)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
+MAX_ATTEMPTS = 4
+MAX_RETRY_AFTER = 60.0
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+_JSON = {"Accept": "application/json"}
+_MANIFEST_ACCEPT = {"Accept": mt.ACCEPT_MANIFESTS}
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestResponse:
+    digest: str
+    media_type: str
+    data: bytes
+    manifest: Manifest | None  # None when unparseable; `problem` says why (e.g. schema1)
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestHead:
+    digest: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a credential may do on one repository; None where it cannot be known safely."""
+
+    pull: bool
+    push: bool | None
+    delete: bool | None
+    catalog: bool | None
+    api: bool | None = None
+    words: str = ""
+
+
+def _cert_problem(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials | None = None,
+        *,
+        cache_dir: Path | None = None,
+        concurrency: int = 16,
+        transport: httpx.AsyncBaseTransport | None = None,
+        prefer_oauth: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.endpoint = endpoint
+        self.credentials = credentials
+        self.concurrency = concurrency
+        self.base = httpx.URL(endpoint.url.rstrip("/") + "/")
+        self.registry = self.base.netloc.decode("ascii")
+        self.auth = RegistryAuth(endpoint, credentials, prefer_oauth=prefer_oauth)
+        self.http = make_http_client(
+            endpoint, auth=self.auth, transport=transport, concurrency=concurrency
+        )
+        # token requests share the transport but carry no registry auth
+        self._token_http = httpx.AsyncClient(
+            transport=self.http._transport, timeout=self.http.timeout, trust_env=False
+        )
+        self.auth.send = self._token_http.send
+        self.content = ContentCache(cache_dir / "by-digest") if cache_dir else None
+        self.listings = ListingCache(cache_dir / "listings") if cache_dir else None
+        self._sleep = sleep
+        self.requests = 0  # every HTTP request sent to the registry (for tests and bench)
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self.content is not None:
+            await self.content.flush()
+        await self.http.aclose()  # closes the shared transport too
+
+    # -- the one request path ----------------------------------------------------------------
+
+    def url(self, path: str) -> httpx.URL:
+        return self.base.join(path.lstrip("/"))
+
+    async def send(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        what: str,
+        ok: tuple[int, ...] = (200,),
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        cap: int = MAX_MANIFEST_BYTES,
+        follow_redirects: bool = False,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send with retries; return (response, body) for a status in `ok`, else raise."""
+        target = url if isinstance(url, httpx.URL) else self.url(url)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.requests += 1
+            try:
+                response = await self.http.send(
+                    self.http.build_request(method, target, headers=headers, content=content),
+                    stream=True,
+                    follow_redirects=follow_redirects,
+                )
+            except httpx.HTTPError as exc:
+                err = self._connection_error(exc, what)
+                if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
+                    await self._sleep(self._backoff(attempt, None))
+                    continue
+                raise err from exc
+            status = response.status_code
+            try:
+                body = await self._read(response, cap if status in ok else E.MAX_ERROR_BODY, what)
+            finally:
+                await response.aclose()
+            if status in ok:
+                return response, body
+            error = E.error_for_status(
+                status,
+                body,
+                response.headers.get("Content-Type", ""),
+                registry=self.registry,
+                what=what,
+                method=method,
+                retry_after=response.headers.get("Retry-After"),
+                www_authenticate=response.headers.get("WWW-Authenticate", ""),
+            )
+            if (
+                error.temporary
+                and attempt < MAX_ATTEMPTS
+                and (method in IDEMPOTENT or status == 429)
+            ):
+                retry_after = error.retry_after if isinstance(error, E.TooManyRequests) else None
+                await self._sleep(self._backoff(attempt, retry_after))
+                continue
+            raise error
+
+    @staticmethod
+    def _backoff(attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        return float(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2))
+
+    async def _read(self, response: httpx.Response, cap: int, what: str) -> bytes:
+        length = response.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > cap:
+            if cap == E.MAX_ERROR_BODY:
+                return b""  # an oversized error body: the status alone will do
+            raise E.ProtocolError(
+                f"{self.registry}: {what}: the answer is {int(length)} bytes, more than the "
+                f"{cap} allowed",
+                registry=self.registry,
+            )
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                total += len(chunk)
+                if total > cap:
+                    if cap == E.MAX_ERROR_BODY:
+                        break
+                    raise E.ProtocolError(
+                        f"{self.registry}: {what}: the answer is larger than the {cap} bytes "
+                        "allowed",
+                        registry=self.registry,
+                    )
+                chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise self._connection_error(exc, what) from exc
+        return b"".join(chunks)
+
+    def _connection_error(self, exc: httpx.HTTPError, what: str) -> E.RegistryError:
+        if _cert_problem(exc):
+            return E.CertificateNotTrusted(
+                f"{self.registry}: the TLS certificate is not trusted; if the registry uses a "
+                "private CA, trust a CA file in the registry's settings",
+                registry=self.registry,
+            )
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return E.InsecureRefused(
+                f"{self.registry}: {what}: unsupported address ({exc})", registry=self.registry
+            )
+        return E.ConnectionFailed(
+            f"{self.registry}: {what}: cannot reach the registry ({exc.__class__.__name__}: "
+            f"{exc or 'no details'}); check the address and the network",
+            registry=self.registry,
+        )
+
+    def _json(self, body: bytes, what: str) -> Any:
+        import json
+
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            hint = E.HTML_HINT if E.looks_like_html(body, "") else "the answer is not JSON"
+            raise E.ProtocolError(
+                f"{self.registry}: {what}: {hint}", registry=self.registry
+            ) from exc
+
+    # -- base, catalog, tags ------------------------------------------------------------------
+
+    async def ping(self) -> httpx.Headers:
+        response, body = await self.send("GET", "v2/", what="the registry check (/v2/)")
+        if E.looks_like_html(body, response.headers.get("Content-Type", "")):
+            raise E.NotARegistry(f"{self.registry}: {E.HTML_HINT}", registry=self.registry)
+        return response.headers
+
+    async def iter_repositories(self, namespace: str = "") -> AsyncIterator[list[str]]:
+        prefix = namespace.strip("/") + "/" if namespace.strip("/") else ""
+        url: httpx.URL | None = self.url("v2/_catalog").copy_merge_params({"n": 1000})
+        guard = PageGuard(self.registry, "repository catalog")
+        while url is not None:
+            guard.check(url)
+            try:
+                response, body = await self.send(
+                    "GET", url, what="the repository catalog", headers=_JSON
+                )
+            except (E.AccessDenied, E.AuthenticationFailed, E.NotFound) as exc:
+                raise self._catalog_refused(exc) from exc
+            except E.ResponseError as exc:
+                if ErrorCode.PAGINATION_NUMBER_INVALID in exc.codes and url.params.get("n"):
+                    url = url.copy_remove_param("n")  # the registry caps n lower: its default
+                    continue
+                raise
+            obj = self._json(body, "the repository catalog")
+            repos = obj.get("repositories") if isinstance(obj, dict) else None
+            names = [r for r in repos or [] if isinstance(r, str) and r.startswith(prefix)]
+            if names:
+                yield names
+            url = next_link(response)
+
+    def _catalog_refused(self, exc: E.ResponseError) -> E.CatalogRefused:
+        gitlab = self.endpoint.kind == "gitlab" or "gitlab" in self.registry
+        hint = (
+            "GitLab only lets administrators list the whole registry: add the GitLab API "
+            "address in the registry's settings to list a project's or group's repositories, "
+            "or type the repository paths in"
+            if gitlab
+            else "this registry does not let this account list its repositories; type the "
+            "repository paths in, or use an account allowed to read the catalog"
+        )
+        return E.CatalogRefused(
+            f"{self.registry}: the repository catalog was refused (HTTP {exc.status}): {hint}",
+            registry=self.registry,
+            status=exc.status,
+            errors=exc.errors,
+        )
+
+    async def list_tags(self, repository: str) -> list[str]:
+        url: httpx.URL | None = self.url(f"v2/{repository}/tags/list")
+        guard = PageGuard(self.registry, f"tag list of {repository}")
+        tags: list[str] = []
+        what = f"the tag list of {repository}"
+        while url is not None:
+            guard.check(url)
+            response, body = await self.send("GET", url, what=what, headers=_JSON, cap=64 << 20)
+            obj = self._json(body, what)
+            page = obj.get("tags") if isinstance(obj, dict) else None
+            tags.extend(t for t in page or [] if isinstance(t, str))
+            url = next_link(response)
+        return tags
+
+    # -- manifests ----------------------------------------------------------------------------
+
+    def _verify(
+        self, repository: str, reference: str, response: httpx.Response, data: bytes
+    ) -> str:
+        header = response.headers.get("Docker-Content-Digest", "")
+        algo = (
+            "sha512"
+            if header.startswith("sha512:") or reference.startswith("sha512:")
+            else "sha256"
+        )
+        computed = str(Digest.of(data, algo))
+        expected = reference if reference.startswith(("sha256:", "sha512:")) else header
+        if expected and expected != computed:
+            raise E.ProtocolError(
+                f"{self.registry}: the manifest {repository}@{reference} does not match its "
+                f"digest (announced {expected}, content hashes to {computed}); refusing it",
+                registry=self.registry,
+            )
+        return computed
+
+    def _manifest_response(
+        self, repository: str, reference: str, response: httpx.Response, data: bytes
+    ) -> ManifestResponse:
+        digest = self._verify(repository, reference, response, data)
+        return self.decode_manifest(digest, data, response.headers.get("Content-Type", ""))
+
+    @staticmethod
+    def decode_manifest(digest: str, data: bytes, content_type: str = "") -> ManifestResponse:
+        try:
+            manifest = parse_manifest(data, content_type)
+        except SpecError as exc:
+            return ManifestResponse(digest, content_type.split(";")[0], data, None, str(exc))
+        return ManifestResponse(digest, manifest.media_type, data, manifest)
+
+    async def get_manifest(
+        self, repository: str, reference: str, *, etag: str = ""
+    ) -> ManifestResponse:
+        """GET with the full Accept list. With `etag` (a digest seen before) and a 304 answer,
+        the cached bytes of that digest are returned without a body transfer."""
+        if reference.startswith(("sha256:", "sha512:")) and self.content is not None:
+            cached = self.content.get(reference)
+            if cached is not None:
+                return self.decode_manifest(reference, cached)
+        headers = dict(_MANIFEST_ACCEPT)
+        if etag:
+            headers["If-None-Match"] = f'"{etag}"'
+        what = f"the manifest {repository}:{reference}"
+        response, data = await self.send(
+            "GET",
+            f"v2/{repository}/manifests/{reference}",
+            what=what,
+            ok=(200, 304),
+            headers=headers,
+        )
+        if response.status_code == 304:
+            cached = self.content.get(etag) if self.content is not None else None
+            if cached is None:  # the cache lost it: fetch again, unconditionally
+                return await self.get_manifest(repository, reference)
+            return self.decode_manifest(etag, cached)
+        result = self._manifest_response(repository, reference, response, data)
+        if self.content is not None:
+            self.content.put(result.digest, data)
+        return result
+
+    async def get_manifest_if_changed(
+        self, repository: str, reference: str, etag: str
+    ) -> ManifestResponse | None:
+        """None when the registry says the manifest is still `etag` (304): one request."""
+        headers = dict(_MANIFEST_ACCEPT)
+        headers["If-None-Match"] = f'"{etag}"'
+        what = f"the manifest {repository}:{reference}"
+        response, data = await self.send(
+            "GET",
+            f"v2/{repository}/manifests/{reference}",
+            what=what,
+            ok=(200, 304),
+            headers=headers,
+        )
+        if response.status_code == 304:
+            return None
+        result = self._manifest_response(repository, reference, response, data)
+        if result.digest == etag:
+            return None
+        if self.content is not None:
+            self.content.put(result.digest, data)
+        return result
+
+    async def head_manifest(self, repository: str, reference: str) -> ManifestHead:
+        response, _ = await self.send(
+            "HEAD",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"the manifest {repository}:{reference}",
+            headers=_MANIFEST_ACCEPT,
+        )
+        digest = response.headers.get("Docker-Content-Digest", "")
+        if not digest and reference.startswith("sha256:"):
+            digest = reference
+        length = response.headers.get("Content-Length", "")
+        return ManifestHead(
+            digest,
+            response.headers.get("Content-Type", "").split(";")[0],
+            int(length) if length.isdigit() else -1,
+        )
+
+    async def put_manifest(
+        self, repository: str, reference: str, data: bytes, media_type: str
+    ) -> str:
+        computed = str(Digest.of(data))
+        response, _ = await self.send(
+            "PUT",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"pushing the manifest {repository}:{reference}",
+            ok=(200, 201, 202),
+            headers={"Content-Type": media_type},
+            content=data,
+            cap=E.MAX_ERROR_BODY,
+        )
+        announced = response.headers.get("Docker-Content-Digest", "")
+        if announced.startswith("sha256:") and announced != computed:
+            raise E.ProtocolError(
+                f"{self.registry}: the registry stored {repository}:{reference} under "
+                f"{announced}, not {computed}: it changed the bytes",
+                registry=self.registry,
+            )
+        if self.content is not None:
+            self.content.put(computed, data)
+        return computed
+
+    async def delete_manifest(self, repository: str, reference: str) -> None:
+        await self.send(
+            "DELETE",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"deleting {repository}{'@' if ':' in reference else ':'}{reference}",
+            ok=(200, 202, 204),
+            cap=E.MAX_ERROR_BODY,
+        )
+
+    async def supports_tag_delete(self, repository: str) -> bool:
+        """Whether `DELETE /manifests/<tag>` removes just a tag (OCI 1.1, GitLab ≥ 16.4).
+
+        OPTIONS must list DELETE; distribution 2.8 lists it yet refuses tag deletes, so a tag
+        that cannot exist is deleted too: 404 means the route works, 400 DIGEST_INVALID or
+        405 mean it does not. Nothing real is touched.
+        """
+        probe = f"regview-probe-{uuid.uuid4().hex[:16]}"
+        try:
+            response, _ = await self.send(
+                "OPTIONS",
+                f"v2/{repository}/manifests/{probe}",
+                what="asking which methods are allowed",
+                ok=(200, 204),
+                cap=E.MAX_ERROR_BODY,
+            )
+        except E.ResponseError:
+            return False
+        allow = {m.strip().upper() for m in response.headers.get("Allow", "").split(",")}
+        if "DELETE" not in allow:
+            return False
+        try:
+            await self.delete_manifest(repository, probe)
+        except E.NotFound:
+            return True
+        except E.ResponseError:
+            return False
+        return True
+
+    # -- blobs --------------------------------------------------------------------------------
+
+    async def get_blob_bytes(
+        self, repository: str, digest: str, *, max_bytes: int = MAX_CONFIG_BYTES
+    ) -> bytes:
+        """A small blob (config, signature…), bounded and verified; follows storage redirects
+        without carrying Authorization to another host."""
+        if self.content is not None and (cached := self.content.get(digest)) is not None:
+            return cached
+        _, data = await self.send(
+            "GET",
+            f"v2/{repository}/blobs/{digest}",
+            what=f"the blob {digest[:19]} of {repository}",
+            cap=max_bytes,
+            follow_redirects=True,
+        )
+        try:
+            expected = Digest.parse(digest)
+        except SpecError as exc:
+            raise E.ProtocolError(f"{self.registry}: {exc}", registry=self.registry) from exc
+        if Digest.of(data, expected.algorithm) != expected:
+            raise E.ProtocolError(
+                f"{self.registry}: the blob {digest} of {repository} does not match its digest",
+                registry=self.registry,
+            )
+        if self.content is not None:
+            self.content.put(digest, data)
+        return data
+
+    async def get_config(self, repository: str, descriptor: Descriptor) -> ImageConfig:
+        data = await self.get_blob_bytes(repository, str(descriptor.digest))
+        try:
+            return parse_config(data)
+        except SpecError as exc:
+            raise E.ProtocolError(
+                f"{self.registry}: the image config {descriptor.digest.short} of {repository} "
+                f"cannot be read: {exc}",
+                registry=self.registry,
+            ) from exc
+
+    async def blob_exists(self, repository: str, digest: str) -> bool:
+        try:
+            await self.send(
+                "HEAD",
+                f"v2/{repository}/blobs/{digest}",
+                what=f"the blob {digest[:19]} of {repository}",
+                follow_redirects=True,
+            )
+        except E.NotFound:
+            return False
+        return True
+
+    # -- referrers ----------------------------------------------------------------------------
+
+    async def referrers(self, repository: str, digest: str) -> list[ReferrerInfo]:
+        what = f"the referrers of {repository}@{digest[:19]}"
+        try:
+            _, body = await self.send(
+                "GET",
+                f"v2/{repository}/referrers/{digest}",
+                what=what,
+                headers={"Accept": mt.OCI_INDEX},
+            )
+            manifest: Manifest | None = self.decode_manifest("", body, mt.OCI_INDEX).manifest
+        except (E.NotFound, E.Unsupported):
+            fallback = digest.replace(":", "-", 1)
+            try:
+                manifest = (await self.get_manifest(repository, fallback)).manifest
+            except E.NotFound:
+                return []
+        if not isinstance(manifest, ImageIndex):
+            return []
+        return [
+            ReferrerInfo(
+                digest=str(d.digest),
+                artifact_type=d.artifact_type,
+                media_type=d.media_type,
+                size=d.size,
+                annotations=dict(d.annotations),
+            )
+            for d in manifest.manifests
+        ]
+
+    # -- what can this credential do ----------------------------------------------------------
+
+    async def check_access(self, repository: str) -> Access:
+        """For the "Test" button: read the tag list, then ask the token service for more.
+
+        With a JWT token the granted actions are read from its `access` claim (the registry
+        silently leaves out what it denies); otherwise push/delete stay unknown (None)
+        rather than being tried on real data.
+        """
+        await self.ping()
+        try:
+            await self.send(
+                "GET",
+                f"v2/{repository}/tags/list",
+                what=f"the tag list of {repository}",
+                headers=_JSON,
+            )
+            pull = True
+        except (E.AccessDenied, E.AuthenticationFailed):
+            pull = False
+        except E.NotFound:
+            pull = True  # allowed to look; the repository does not exist (yet)
+        push = delete = catalog = None
+        ch = self.auth.challenge
+        if ch is not None and ch.scheme == "bearer":
+            token = await self.auth.token(
+                {
+                    ("repository", repository): frozenset({"pull", "push", "delete"}),
+                    ("registry", "catalog"): frozenset({"*"}),
+                }
+            )
+            access = jwt_claims(token.value).get("access")
+            if isinstance(access, list):
+                granted: dict[tuple[str, str], set[str]] = {}
+                for a in access:
+                    if isinstance(a, dict):
+                        key = (str(a.get("type")), str(a.get("name")))
+                        granted.setdefault(key, set()).update(map(str, a.get("actions") or []))
+                repo = granted.get(("repository", repository), set())
+                push = "push" in repo or "*" in repo
+                delete = "delete" in repo or "*" in repo
+                catalog = bool(granted.get(("registry", "catalog")))
+        words = ", ".join(
+            f"{name}: {'yes' if v else 'no' if v is not None else 'unknown'}"
+            for name, v in (
+                ("pull", pull),
+                ("push", push),
+                ("delete", delete),
+                ("catalog", catalog),
+            )
+        )
+        return Access(pull, push, delete, catalog, None, f"{self.registry}/{repository} — {words}")
+
+
+def media_type_of(data: bytes, content_type: str = "") -> str:
+    import json
+
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return content_type
+    return detect_media_type(obj, content_type) if isinstance(obj, dict) else content_type

@@ -1,0 +1,257 @@
+"""Tag details for a repository: digest, media type, size, created time, platforms, blobs.
+
+    await load_tags(client, repository, *, on_batch=None, cancel=None, tags=None,
+                    created_hints=None) -> list[TagInfo]
+
+- Requests run concurrently (`client.concurrency` workers) over the client's reused
+  connections. Tags that share a digest are summarised once; manifests and configs are cached
+  by digest (`ContentCache`), and each digest's summary is kept in the tag listing cache.
+- A second listing sends one request per tag: a conditional GET (If-None-Match: the digest
+  seen before). A 304 reuses the stored summary; nothing else is fetched.
+- Size: config + layers for an image; per platform for an index, and the de-duplicated union
+  of the platform children's blobs as the tag's size. Attestation children are not platforms
+  (their blobs still count in `blobs`, the bytes the tag keeps alive).
+- Created: `created_hints` (registry metadata such as GitLab's `created_at`), else the
+  `org.opencontainers.image.created` annotation, else the config's `created`.
+- `on_batch` receives finished TagInfo in batches (for a progressively filled table);
+  setting `cancel` stops the workers and returns what is done so far.
+- A tag that fails alone (deleted meanwhile, unreadable manifest) gets `TagInfo.error`; a
+  failure that would hit every tag (auth, network) raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from regview.core import errors as E
+from regview.core.cache import Listing
+from regview.core.client import ManifestResponse, RegistryClient
+from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
+from regview.spec import mediatypes as mt
+from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest, parse_time
+
+BATCH = 200
+Summary = dict[str, Any]
+
+
+class _Run:
+    def __init__(self, client: RegistryClient, repository: str, listing: Listing) -> None:
+        self.client = client
+        self.repository = repository
+        self.summaries = listing.summaries
+        self.previous = listing.tags
+        self.inflight: dict[str, asyncio.Future[Summary]] = {}
+        self.configs: dict[str, asyncio.Future[ImageConfig | None]] = {}
+
+    async def tag(self, tag: str) -> tuple[str, Summary]:
+        prev = self.previous.get(tag)
+        if prev and prev in self.summaries:
+            resp = await self.client.get_manifest_if_changed(self.repository, tag, prev)
+            if resp is None:
+                return prev, self.summaries[prev]
+        else:
+            resp = await self.client.get_manifest(self.repository, tag)
+        return resp.digest, await self.summary(resp)
+
+    async def summary(self, resp: ManifestResponse) -> Summary:
+        known = self.summaries.get(resp.digest)
+        if known is not None:
+            return known
+        fut = self.inflight.get(resp.digest)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            self.inflight[resp.digest] = fut
+            try:
+                result = await self._summarise(resp)
+            except BaseException as exc:
+                fut.set_exception(exc)
+                fut.exception()  # retrieved here: sharers re-raise it themselves
+                del self.inflight[resp.digest]
+                raise
+            self.summaries[resp.digest] = result
+            fut.set_result(result)
+            return result
+        return await fut
+
+    async def config(self, m: ImageManifest) -> ImageConfig | None:
+        if m.config.media_type not in mt.IMAGE_CONFIGS:
+            return None  # an artifact: its "config" is not an image config
+        key = str(m.config.digest)
+        fut = self.configs.get(key)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            self.configs[key] = fut
+            try:
+                cfg: ImageConfig | None = await self.client.get_config(self.repository, m.config)
+            except E.ProtocolError:
+                cfg = None
+            except BaseException as exc:
+                fut.set_exception(exc)
+                fut.exception()
+                del self.configs[key]
+                raise
+            fut.set_result(cfg)
+            return cfg
+        return await fut
+
+    async def _summarise(self, resp: ManifestResponse) -> Summary:
+        m = resp.manifest
+        s: Summary = {
+            "media_type": resp.media_type,
+            "created": None,
+            "platforms": [],
+            "children": [],
+            "blobs": [],
+            "config_digest": "",
+            "size": None,
+            "artifact_type": "",
+            "subject": "",
+            "error": resp.problem,
+        }
+        if m is None:
+            s["kind"] = ArtifactKind.UNKNOWN.value
+            return s
+        s["subject"] = str(m.subject.digest) if m.subject else ""
+        s["artifact_type"] = (
+            m.kind_artifact_type if not isinstance(m, ImageIndex) or m.artifact_type else ""
+        )
+        annotated = parse_time(m.annotations.get(mt.ANNOTATION_CREATED))
+        if isinstance(m, ImageManifest):
+            cfg = await self.config(m)
+            s["kind"] = (ArtifactKind.ARTIFACT if m.is_artifact else ArtifactKind.IMAGE).value
+            s["config_digest"] = str(m.config.digest)
+            s["size"] = m.size
+            s["blobs"] = [[str(d.digest), d.size] for d in m.blobs]
+            created = annotated or (cfg.created if cfg else None)
+            if cfg is not None and cfg.platform is not None:
+                p = cfg.platform
+                s["platforms"] = [[p.os, p.architecture, p.variant, resp.digest, m.size]]
+            s["artifact_type"] = m.artifact_type if m.is_artifact else ""
+        else:
+            s["kind"] = ArtifactKind.INDEX.value
+            s["children"] = [str(d.digest) for d in m.manifests]
+            children = await asyncio.gather(
+                *(self.child(str(d.digest)) for d in m.manifests), return_exceptions=True
+            )
+            blobs: dict[str, int] = {}
+            platform_blobs: dict[str, int] = {}
+            created = annotated
+            problems = []
+            for d, child in zip(m.manifests, children, strict=True):
+                if isinstance(child, E.AuthenticationFailed | E.ConnectionFailed):
+                    raise child
+                if isinstance(child, BaseException) or child is None:
+                    problems.append(f"child {d.digest.short} unreadable: {child}")
+                    continue
+                cm, cfg = child
+                for b in cm.blobs:
+                    blobs[str(b.digest)] = b.size
+                    if not d.is_attestation:
+                        platform_blobs[str(b.digest)] = b.size
+                if d.is_attestation:
+                    continue
+                plat = d.platform or (cfg.platform if cfg else None)
+                if plat is not None:
+                    s["platforms"].append(
+                        [plat.os, plat.architecture, plat.variant, str(d.digest), cm.size]
+                    )
+                if created is None and cfg is not None:
+                    created = cfg.created
+            s["blobs"] = [[k, v] for k, v in blobs.items()]
+            s["size"] = sum(platform_blobs.values()) if not problems else None
+            if problems:
+                s["error"] = "; ".join(problems)
+        s["created"] = created.isoformat() if created else None
+        return s
+
+    async def child(self, digest: str) -> tuple[ImageManifest, ImageConfig | None] | None:
+        resp = await self.client.get_manifest(self.repository, digest)
+        if not isinstance(resp.manifest, ImageManifest):
+            return None  # nested indexes are not followed
+        return resp.manifest, await self.config(resp.manifest)
+
+
+def tag_info(
+    repository: str, tag: str, digest: str, s: Summary, created: datetime | None
+) -> TagInfo:
+    when = created or (parse_time(s["created"]) if s.get("created") else None)
+    return TagInfo(
+        repository=repository,
+        tag=tag,
+        digest=digest,
+        media_type=s.get("media_type", ""),
+        kind=ArtifactKind(s.get("kind", "unknown")),
+        size=s.get("size"),
+        created=when,
+        config_digest=s.get("config_digest", ""),
+        platforms=tuple(PlatformInfo(*p) for p in s.get("platforms", [])),
+        child_digests=tuple(s.get("children", [])),
+        blobs=tuple((b[0], b[1]) for b in s.get("blobs", [])),
+        artifact_type=s.get("artifact_type", ""),
+        subject=s.get("subject", ""),
+        error=s.get("error", ""),
+    )
+
+
+async def load_tags(
+    client: RegistryClient,
+    repository: str,
+    *,
+    on_batch: Callable[[list[TagInfo]], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    tags: list[str] | None = None,
+    created_hints: dict[str, datetime] | None = None,
+) -> list[TagInfo]:
+    names = tags if tags is not None else await client.list_tags(repository)
+    listing = (
+        await asyncio.to_thread(client.listings.load, client.registry, repository)
+        if client.listings is not None
+        else Listing()
+    )
+    run = _Run(client, repository, listing)
+    hints = created_hints or {}
+    results: list[TagInfo | None] = [None] * len(names)
+    seen: dict[str, str] = {}
+    pending: list[TagInfo] = []
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index, pending
+        while next_index < len(names) and not (cancel is not None and cancel.is_set()):
+            i = next_index
+            next_index += 1
+            tag = names[i]
+            try:
+                digest, s = await run.tag(tag)
+                info = tag_info(repository, tag, digest, s, hints.get(tag))
+                seen[tag] = digest
+            except (E.NotFound, E.ProtocolError, E.Unsupported) as exc:
+                info = TagInfo(repository, tag, "", "", ArtifactKind.UNKNOWN, error=exc.message)
+            results[i] = info
+            if on_batch is not None:
+                pending.append(info)
+                if len(pending) >= BATCH:
+                    batch, pending = pending, []
+                    on_batch(batch)
+
+    workers = [
+        asyncio.create_task(worker()) for _ in range(max(1, min(client.concurrency, len(names))))
+    ]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
+    if on_batch is not None and pending:
+        on_batch(pending)
+    if client.listings is not None and not (cancel is not None and cancel.is_set()):
+        listing.tags = seen
+        await asyncio.to_thread(client.listings.save, client.registry, repository, listing)
+    if client.content is not None:
+        await client.content.flush()
+    return [r for r in results if r is not None]

@@ -1,0 +1,202 @@
+"""How the client reaches a registry: TLS trust, the http rules, and the fast transport.
+
+- Trust: the operating system's store through `truststore`, plus a CA file per registry
+  (`Endpoint.ca_file`). `Endpoint.insecure` allows plain http and skips TLS verification — the
+  user asked for it in the registry's settings, as with containers' `insecure = true`.
+- Plain http is refused for anything but loopback unless the registry is marked insecure.
+- `AiohttpTransport` is an `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession`:
+  everything above keeps httpx's API (auth flows, MockTransport in tests, redirects), while the
+  connection pool is aiohttp's. httpx's own pool costs ~1–1.8 ms of CPU per request
+  (encode/httpx#3215), which dominated a 10,000-tag listing; see bench/results-tags.md.
+
+    build_ssl_context(endpoint) -> ssl.SSLContext
+    check_scheme_allowed(url, endpoint)          raises InsecureRefused
+    is_loopback(host) -> bool
+    AiohttpTransport(ssl_context, *, limit)      the default transport
+    make_http_client(endpoint, *, auth, transport, concurrency) -> httpx.AsyncClient
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator
+from functools import lru_cache
+
+import aiohttp
+import httpx
+import truststore
+
+from regview.core.errors import InsecureRefused
+from regview.core.model import Endpoint
+
+USER_AGENT = "regview/0.1 (+https://github.com/regview)"
+# Bodies up to this size are read in one go inside the transport: no per-chunk iteration.
+_READ_WHOLE = 1024 * 1024
+_TIMEOUT = httpx.Timeout(30.0, connect=15.0)
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_scheme_allowed(url: httpx.URL | str, endpoint: Endpoint) -> None:
+    u = httpx.URL(url) if isinstance(url, str) else url
+    if u.scheme == "https":
+        return
+    if u.scheme != "http":
+        raise InsecureRefused(
+            f"{u.host}: the address {u.scheme}://… is not http or https", registry=u.host
+        )
+    if not (is_loopback(u.host) or endpoint.insecure):
+        raise InsecureRefused(
+            f"{u.host}: plain http is only used for loopback addresses; use https, or mark the "
+            "registry insecure in its settings if you trust the network",
+            registry=u.host,
+        )
+
+
+def build_ssl_context(endpoint: Endpoint) -> ssl.SSLContext:
+    if endpoint.insecure:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if endpoint.ca_file:
+        ctx.load_verify_locations(cafile=endpoint.ca_file)
+    return ctx
+
+
+@lru_cache(maxsize=32)
+def _aiohttp_timeout(
+    connect: float | None, read: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read, connect=pool)
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(64 * 1024):
+                yield chunk
+        except aiohttp.ClientPayloadError as exc:
+            raise httpx.ReadError(str(exc)) from exc
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx transport over one aiohttp session (HTTP/1.1, keep-alive, bounded pool).
+
+    Never follows redirects itself (httpx does, dropping Authorization across hosts).
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, *, limit: int = 32) -> None:
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._limit = limit
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit, limit_per_host=0, ssl=self._ssl, keepalive_timeout=30
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._get_session()
+        t = request.extensions.get("timeout") or {}
+        timeout = _aiohttp_timeout(t.get("connect"), t.get("read"), t.get("pool"))
+        try:
+            data: bytes | None = request.content or None
+        except httpx.RequestNotRead:
+            data = await request.aread() or None
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            resp = await session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                timeout=timeout,
+            )
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise httpx.ConnectError(str(exc.certificate_error)) from exc.certificate_error
+        except aiohttp.ClientSSLError as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+        except aiohttp.ServerTimeoutError as exc:
+            raise httpx.ReadTimeout(str(exc)) from exc
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(str(exc)) from exc
+        except aiohttp.InvalidURL as exc:
+            raise httpx.UnsupportedProtocol(str(exc)) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise httpx.RemoteProtocolError(str(exc)) from exc
+        except aiohttp.ClientError as exc:
+            raise httpx.TransportError(str(exc)) from exc
+        ext = {"http_version": b"HTTP/1.1", "reason_phrase": (resp.reason or "").encode()}
+        length = resp.content_length
+        if request.method == "HEAD" or (length is not None and length <= _READ_WHOLE):
+            try:
+                body = b"" if request.method == "HEAD" else await resp.read()
+            except aiohttp.ClientError as exc:
+                raise httpx.ReadError(str(exc)) from exc
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout(str(exc)) from exc
+            finally:
+                resp.release()
+            return httpx.Response(
+                resp.status, headers=resp.raw_headers, content=body, extensions=ext
+            )
+        return httpx.Response(
+            resp.status, headers=resp.raw_headers, stream=_Stream(resp), extensions=ext
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def make_http_client(
+    endpoint: Endpoint,
+    *,
+    auth: httpx.Auth | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    concurrency: int = 16,
+) -> httpx.AsyncClient:
+    """The httpx client every registry request goes through (one per registry)."""
+    check_scheme_allowed(endpoint.url, endpoint)
+    if transport is None:
+        # a few spare connections for token requests made while every worker is busy
+        transport = AiohttpTransport(build_ssl_context(endpoint), limit=concurrency + 4)
+    return httpx.AsyncClient(
+        transport=transport,
+        auth=auth,
+        timeout=_TIMEOUT,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        trust_env=False,
+    )
