@@ -1,0 +1,276 @@
+"""A flat table model over a Python list, sorted and filtered by `filtering.RowIndex`.
+
+The model keeps every row it was given (`rows`) and shows `visible`, a list of indices into it.
+Sorting and filtering replace `visible` inside a layout change that maps persistent indexes by
+row identity; views keep their column widths and order (a model reset would not).
+
+Roles (habit 9): `Qt.DisplayRole` is humanised text (cached per cell, built on first paint),
+`RAW_ROLE` the raw sort value, `ROW_ROLE` the row object itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from regview.ui.filtering import FilterSpec, RowIndex
+
+T = TypeVar("T")
+
+ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+RAW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+# PySide6 exposes the no-argument overload by default; the hint needs the full signature.
+_PIDX_LIST = "QList<QPersistentModelIndex>"
+_HINT = "QAbstractItemModel::LayoutChangeHint"
+
+
+class IndexedTableModel(QAbstractTableModel, Generic[T]):
+    """Subclasses define HEADERS, RIGHT_ALIGNED and the per-row hooks below."""
+
+    HEADERS: tuple[str, ...] = ()
+    RIGHT_ALIGNED: frozenset[int] = frozenset()
+    HEADER_TIPS: tuple[str, ...] = ()
+
+    #: emitted after the visible rows changed (filter, sort, rows added or cleared)
+    visibleChanged = Signal()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[T] = []
+        self.visible: list[int] = []
+        self.index_ = RowIndex(len(self.HEADERS))
+        self.spec = FilterSpec()
+        self.sort_column: int | None = None
+        self.sort_descending = False
+        self._cache: list[dict[int, str]] = [{} for _ in self.HEADERS]
+        self._ids: dict[Hashable, int] = {}
+
+    # --- per-row hooks -------------------------------------------------------------------
+    def row_identity(self, row: T) -> Hashable:
+        raise NotImplementedError
+
+    def row_keys(self, row: T) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def row_haystack(self, row: T) -> str:
+        raise NotImplementedError
+
+    def row_name(self, row: T) -> str:
+        raise NotImplementedError
+
+    def row_time(self, row: T) -> float:
+        raise NotImplementedError
+
+    def row_platforms(self, row: T) -> frozenset[str]:
+        return frozenset()
+
+    def display_text(self, row: int, column: int) -> str:
+        raise NotImplementedError
+
+    def tooltip_text(self, row: int, column: int) -> str | None:
+        return None
+
+    # --- Qt interface --------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.visible)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        # Called from C++ for every visible cell and role: keep the common path short.
+        if role == _DISPLAY:
+            col = index.column()
+            row = self.visible[index.row()]
+            cache = self._cache[col]
+            text = cache.get(row)
+            if text is None:
+                text = cache[row] = self.display_text(row, col)
+            return text
+        if role == _ALIGN:
+            return _RIGHT if index.column() in self.RIGHT_ALIGNED else None
+        if role == _TOOLTIP:
+            return self.tooltip_text(self.visible[index.row()], index.column())
+        if role == ROW_ROLE:
+            return self.rows[self.visible[index.row()]]
+        if role == RAW_ROLE:
+            return self.index_.keys[index.column()][self.visible[index.row()]]
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == _DISPLAY:
+            return self.HEADERS[section]
+        if role == _TOOLTIP and section < len(self.HEADER_TIPS):
+            return self.HEADER_TIPS[section]
+        if role == _ALIGN:
+            if section in self.RIGHT_ALIGNED:
+                return _RIGHT
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.apply(
+            sort_column=column if 0 <= column < len(self.HEADERS) else None,
+            descending=order == Qt.SortOrder.DescendingOrder,
+        )
+
+    # --- rows ----------------------------------------------------------------------------
+    def row_at(self, visible_row: int) -> T:
+        return self.rows[self.visible[visible_row]]
+
+    def backing_row(self, identity: Hashable) -> int | None:
+        return self._ids.get(identity)
+
+    def visible_rows_of(self, backing: set[int]) -> list[int]:
+        """Display rows of the given backing rows, ascending."""
+        return [i for i, b in enumerate(self.visible) if b in backing]
+
+    def set_rows(self, rows: Iterable[T]) -> None:
+        """Replace everything (a new repository, or a fresh listing)."""
+        self.beginResetModel()
+        self.rows = []
+        self._ids = {}
+        self.index_.clear()
+        self._cache = [{} for _ in self.HEADERS]
+        self._add(rows)
+        self.visible = self.index_.visible(self.spec, self.sort_column, self.sort_descending)
+        self.endResetModel()
+        self.visibleChanged.emit()
+
+    def append_rows(self, rows: Iterable[T]) -> None:
+        """Add rows as they load: matching ones appear at the end of the view.
+
+        The view is re-sorted when the load finishes (`resort()`), not per batch, so rows never
+        jump under the pointer while a listing is still arriving.
+        """
+        start = len(self.rows)
+        self._add(rows)
+        new = self.index_.matching(self.spec, range(start, len(self.rows)))
+        if new:
+            first = len(self.visible)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self.visible.extend(new)
+            self.endInsertRows()
+        self.visibleChanged.emit()
+
+    def _add(self, rows: Iterable[T]) -> None:
+        index = self.index_
+        for row in rows:
+            ident = self.row_identity(row)
+            old = self._ids.get(ident)
+            if old is not None:
+                # A refreshed row replaces the old one in place (same identity, new facts).
+                self._replace(old, row)
+                continue
+            self._ids[ident] = len(self.rows)
+            self.rows.append(row)
+            index.append(
+                self.row_keys(row),
+                self.row_haystack(row),
+                self.row_name(row),
+                self.row_time(row),
+                self.row_platforms(row),
+            )
+
+    def _replace(self, backing: int, row: T) -> None:
+        self.rows[backing] = row
+        for col, key in enumerate(self.row_keys(row)):
+            self.index_.update_key(backing, col, key)
+        self.index_.hay[backing] = self.row_haystack(row).lower()
+        self.index_.names[backing] = self.row_name(row)
+        self.index_.times[backing] = self.row_time(row)
+        self.index_.platforms[backing] = self.row_platforms(row)
+        self.invalidate_rows([backing])
+
+    def invalidate_rows(self, backing_rows: Iterable[int]) -> None:
+        """Forget cached text for these rows and tell views to repaint them."""
+        rows = set(backing_rows)
+        for cache in self._cache:
+            for r in rows:
+                cache.pop(r, None)
+        if len(rows) < 64:
+            shown = self.visible_rows_of(rows)
+        else:
+            shown = [0, len(self.visible) - 1] if self.visible else []
+        if shown:
+            last = len(self.HEADERS) - 1
+            self.dataChanged.emit(self.index(shown[0], 0), self.index(shown[-1], last))
+
+    # --- filter and sort -----------------------------------------------------------------
+    def apply(
+        self,
+        spec: FilterSpec | None = None,
+        sort_column: int | bool | None = False,
+        descending: bool | None = None,
+    ) -> None:
+        """Change filter and/or sort. `sort_column=False` keeps the current sort."""
+        new_spec = self.spec if spec is None else spec
+        new_col = self.sort_column if sort_column is False else sort_column
+        assert new_col is not True
+        new_desc = self.sort_descending if descending is None else descending
+        same_sort = (new_col, new_desc) == (self.sort_column, self.sort_descending)
+        previous = (self.spec, self.visible) if same_sort else None
+        visible = self.index_.visible(new_spec, new_col, new_desc, previous)  # may raise
+        self.spec, self.sort_column, self.sort_descending = new_spec, new_col, new_desc
+        self._set_visible(visible)
+
+    def resort(self) -> None:
+        """Re-apply filter and sort from scratch (after a load finished)."""
+        self._set_visible(self.index_.visible(self.spec, self.sort_column, self.sort_descending))
+
+    def _set_visible(self, visible: list[int]) -> None:
+        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+        self.layoutAboutToBeChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
+        old_visible = self.visible
+        persistent = self.persistentIndexList()
+        self.visible = visible
+        if persistent:
+            new_row_of = _position_lookup(visible, len(persistent))
+            new_list = []
+            for p in persistent:
+                r = p.row()
+                new_row = new_row_of(old_visible[r]) if 0 <= r < len(old_visible) else None
+                new_list.append(
+                    QModelIndex() if new_row is None else self.index(new_row, p.column())
+                )
+            self.changePersistentIndexList(persistent, new_list)
+        self.layoutChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
+        self.visibleChanged.emit()
+
+
+def _position_lookup(visible: list[int], lookups: int) -> Callable[[int], int | None]:
+    """Backing row → display row; a C-speed list scan for a few lookups, else a dict."""
+    if lookups <= 8:
+
+        def scan(backing: int) -> int | None:
+            try:
+                return visible.index(backing)
+            except ValueError:
+                return None
+
+        return scan
+    position = {b: i for i, b in enumerate(visible)}
+    return position.get

@@ -1,0 +1,181 @@
+"""The tags table: one row per tag of one repository, fed by a controller (never the network)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import humanize
+
+from regview.core.model import ArtifactKind, TagInfo
+from regview.ui.filtering import UNKNOWN_TIME
+from regview.ui.table_model import IndexedTableModel
+
+TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED = range(8)
+
+HEADERS = ("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared")
+HEADER_TIPS = (
+    "Tag name",
+    "When the image was built or published (hover a cell for the exact time)",
+    "Stored size: config + layers; for a multi-platform index, all platforms without duplicates",
+    "Manifest digest (hover for the full value)",
+    "Config blob digest",
+    "Operating system / architecture of each image in the tag",
+    "image, multi-platform index, or another artifact (signature, SBOM, …)",
+    "How many tags point at the same manifest: deleting by digest removes all of them",
+)
+
+
+def short_digest(digest: str, hex_chars: int = 12) -> str:
+    algo, sep, value = digest.partition(":")
+    return f"{algo}:{value[:hex_chars]}" if sep else digest[:hex_chars]
+
+
+def human_size(size: int | None) -> str:
+    return "" if size is None else str(humanize.naturalsize(size, binary=True, format="%.1f"))
+
+
+def relative_time(when: datetime | None, now: float | None = None) -> str:
+    if when is None:
+        return ""
+    now = time.time() if now is None else now
+    delta = max(0.0, now - when.timestamp())
+    if delta < 60:
+        return "just now"
+    return str(humanize.naturaldelta(delta)) + " ago"
+
+
+def exact_time(when: datetime | None) -> str:
+    if when is None:
+        return "Unknown: the registry did not say and the image config has no date"
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+class TagsModel(IndexedTableModel[TagInfo]):
+    HEADERS = HEADERS
+    HEADER_TIPS = HEADER_TIPS
+    RIGHT_ALIGNED = frozenset({SIZE, SHARED})
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.repository = ""
+        self._by_digest: dict[str, list[int]] = {}
+        self._now = time.time()
+
+    def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
+        self.repository = repository
+        self._by_digest = {}
+        self._now = time.time()
+        self.set_rows(tags)
+
+    def tags(self) -> list[TagInfo]:
+        return list(self.rows)
+
+    def shared_with(self, backing: int) -> list[str]:
+        """Other tags carrying the same manifest digest as this row."""
+        tag = self.rows[backing]
+        group = self._by_digest.get(tag.digest, [])
+        return sorted(self.rows[r].tag for r in group if r != backing)
+
+    # --- hooks ---------------------------------------------------------------------------
+    def row_identity(self, row: TagInfo) -> Hashable:
+        return row.tag
+
+    def row_keys(self, row: TagInfo) -> Sequence[Any]:
+        return (
+            row.tag.lower(),
+            row.created.timestamp() if row.created is not None else UNKNOWN_TIME,
+            -1 if row.size is None else row.size,
+            row.digest,
+            row.config_digest,
+            row.platform_labels.lower(),
+            row.kind.value,
+            0,
+        )
+
+    def row_haystack(self, row: TagInfo) -> str:
+        return (
+            f"{row.tag}\n{row.digest}\n{row.config_digest}\n{row.platform_labels}\n{row.kind.value}"
+        )
+
+    def row_name(self, row: TagInfo) -> str:
+        return row.tag
+
+    def row_time(self, row: TagInfo) -> float:
+        return row.created.timestamp() if row.created is not None else UNKNOWN_TIME
+
+    def row_platforms(self, row: TagInfo) -> frozenset[str]:
+        return frozenset(p.label for p in row.platforms)
+
+    def _add(self, rows: Iterable[TagInfo]) -> None:
+        start = len(self.rows)
+        super()._add(rows)
+        touched: set[int] = set()
+        by_digest = self._by_digest
+        for r in range(start, len(self.rows)):
+            digest = self.rows[r].digest
+            if not digest:
+                continue
+            group = by_digest.setdefault(digest, [])
+            group.append(r)
+            if len(group) > 1:
+                touched.update(group)
+        if touched:
+            keys = self.index_
+            for r in touched:
+                keys.update_key(r, SHARED, len(by_digest[self.rows[r].digest]))
+            old = [r for r in touched if r < start]
+            if old:
+                self.invalidate_rows(old)
+
+    def display_text(self, row: int, column: int) -> str:
+        tag = self.rows[row]
+        if column == TAG:
+            return tag.tag
+        if column == CREATED:
+            return relative_time(tag.created, self._now)
+        if column == SIZE:
+            return human_size(tag.size)
+        if column == DIGEST:
+            return short_digest(tag.digest)
+        if column == CONFIG:
+            return short_digest(tag.config_digest)
+        if column == PLATFORMS:
+            labels = [p.label for p in tag.platforms]
+            if len(labels) > 3:
+                return ", ".join(labels[:3]) + f" +{len(labels) - 3}"
+            return ", ".join(labels)
+        if column == KIND:
+            return "error" if tag.error else tag.kind.value
+        if column == SHARED:
+            n = self.index_.keys[SHARED][row]
+            return f"×{n}" if n else ""
+        return ""
+
+    def tooltip_text(self, row: int, column: int) -> str | None:
+        tag = self.rows[row]
+        if tag.error and column in (TAG, KIND):
+            return f"Could not read this tag: {tag.error}"
+        if column == CREATED:
+            return exact_time(tag.created)
+        if column == SIZE:
+            return "Unknown" if tag.size is None else f"{tag.size:,} bytes"
+        if column == DIGEST:
+            return tag.digest
+        if column == CONFIG:
+            return tag.config_digest or None
+        if column == PLATFORMS:
+            return "\n".join(f"{p.label}  {human_size(p.size)}" for p in tag.platforms) or None
+        if column == KIND:
+            if tag.kind == ArtifactKind.ARTIFACT and tag.artifact_type:
+                return f"Artifact type: {tag.artifact_type}"
+            return tag.media_type or None
+        if column == SHARED:
+            others = self.shared_with(row)
+            if not others:
+                return "No other tag points at this manifest"
+            shown = ", ".join(others[:20]) + (" …" if len(others) > 20 else "")
+            return f"Same manifest as {len(others)} other tag(s): {shown}"
+        return None

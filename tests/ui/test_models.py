@@ -1,0 +1,148 @@
+"""Tags/repositories models: qtmodeltester, sort on raw values, filters, incremental loading."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from pytestqt.modeltest import ModelTester
+from tagdata import NOW, make_tags
+
+from regview.core.model import ArtifactKind, RepositoryInfo, TagInfo
+from regview.ui import tags_model as tm
+from regview.ui.filtering import FilterError, FilterSpec
+from regview.ui.repos_model import RepositoriesModel
+from regview.ui.table_model import RAW_ROLE, ROW_ROLE
+
+pytestmark = pytest.mark.ui
+
+
+def _tag(name: str, size: int | None, days: float | None = None, digest: str = "") -> TagInfo:
+    return TagInfo(
+        repository="r",
+        tag=name,
+        digest=digest or f"sha256:{abs(hash(name)):064x}"[:71],
+        media_type="",
+        kind=ArtifactKind.IMAGE,
+        size=size,
+        created=None if days is None else NOW - timedelta(days=days),
+    )
+
+
+def _column(model: tm.TagsModel, col: int) -> list[str]:
+    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+
+
+def test_tags_model_passes_modeltester(qtmodeltester: ModelTester) -> None:
+    model = tm.TagsModel()
+    model.set_tags("group/app", make_tags(300))
+    qtmodeltester.check(model)
+    model.apply(FilterSpec(text="v0.1"))
+    model.sort(tm.SIZE, Qt.SortOrder.DescendingOrder)
+    model.append_rows(make_tags(20, seed=9))
+    qtmodeltester.check(model)
+
+
+def test_repositories_model_passes_modeltester(qtmodeltester: ModelTester) -> None:
+    model = RepositoriesModel()
+    model.set_repositories(
+        [RepositoryInfo(f"group/p{i}", tag_count=i, size=i * 1000) for i in range(50)]
+    )
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model)
+    assert model.data(model.index(0, 0)) == "group/p49"
+
+
+def test_sizes_sort_as_python_ints_beyond_32_bits() -> None:
+    model = tm.TagsModel()
+    big = [_tag("a", 2**40), _tag("b", 3), _tag("c", 2**33 + 1), _tag("d", None)]
+    model.set_tags("r", big)
+    model.sort(tm.SIZE)
+    assert _column(model, tm.TAG) == ["d", "b", "c", "a"]
+    model.sort(tm.SIZE, Qt.SortOrder.DescendingOrder)
+    assert _column(model, tm.TAG) == ["a", "c", "b", "d"]
+    assert model.data(model.index(0, tm.SIZE), RAW_ROLE) == 2**40
+    assert model.data(model.index(0, tm.SIZE)) == "1.0 TiB"
+
+
+def test_created_sorts_by_time_and_shows_relative_with_exact_tooltip() -> None:
+    model = tm.TagsModel()
+    model.set_tags("r", [_tag("old", 1, 400), _tag("new", 1, 1), _tag("mid", 1, 30)])
+    model.sort(tm.CREATED)
+    assert _column(model, tm.TAG) == ["old", "mid", "new"]
+    text = model.data(model.index(0, tm.CREATED))
+    assert text.endswith("ago")
+    tip = model.data(model.index(0, tm.CREATED), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith(str((NOW - timedelta(days=400)).astimezone().year))
+
+
+def test_filter_words_regex_age_and_platform() -> None:
+    tags = make_tags(2000)
+    model = tm.TagsModel()
+    model.set_tags("g/a", tags)
+    model.apply(FilterSpec(text="v1.2"))
+    expected = [t.tag for t in tags if "v1.2" in t.tag.lower() or "v1.2" in t.digest]
+    assert sorted(_column(model, tm.TAG)) == sorted(expected)
+    model.apply(FilterSpec(text=r"^v1\.2\.3-", regex=True))
+    assert all(name.startswith("v1.2.3-") for name in _column(model, tm.TAG))
+    assert model.rowCount() == sum(t.tag.startswith("v1.2.3-") for t in tags)
+    with pytest.raises(FilterError):
+        model.apply(FilterSpec(text="(a", regex=True))
+    with pytest.raises(FilterError):
+        model.apply(FilterSpec(text=r"(a)\1", regex=True))  # backreference: refused (RE2)
+    cutoff = datetime.now(UTC) - timedelta(days=365)
+    model.apply(FilterSpec(older_than_days=365))
+    assert model.rowCount() == sum(1 for t in tags if t.created and t.created < cutoff)
+    model.apply(FilterSpec(platform="linux/arm/v7"))
+    assert model.rowCount() == sum(
+        1 for t in tags if any(p.label == "linux/arm/v7" for p in t.platforms)
+    )
+    model.apply(FilterSpec())
+    assert model.rowCount() == 2000
+
+
+def test_typing_narrows_incrementally_and_backspace_widens() -> None:
+    model = tm.TagsModel()
+    model.set_tags("g/a", make_tags(3000))
+    counts = []
+    for text in ["v", "v1", "v1.", "v1.4", "v1.", "v1", ""]:
+        model.apply(FilterSpec(text=text))
+        counts.append(model.rowCount())
+    assert counts[0] >= counts[1] >= counts[2] >= counts[3]
+    assert counts[3] <= counts[4] == counts[2] and counts[-1] == 3000
+
+
+def test_shared_digest_marks_all_tags_of_a_digest() -> None:
+    model = tm.TagsModel()
+    model.set_tags("r", [_tag("a", 1, digest="sha256:" + "1" * 64), _tag("b", 1)])
+    model.append_rows([_tag("c", 1, digest="sha256:" + "1" * 64)])
+    assert _column(model, tm.SHARED) == ["×2", "", "×2"]
+    tip = model.data(model.index(0, tm.SHARED), Qt.ItemDataRole.ToolTipRole)
+    assert "c" in tip and "1 other" in tip
+
+
+def test_append_rows_respects_filter_and_exact_bounds(qtbot: object) -> None:
+    model = tm.TagsModel()
+    model.set_tags("r", [_tag("keep-1", 1)])
+    model.apply(FilterSpec(text="keep"))
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    model.append_rows([_tag("keep-2", 1), _tag("drop", 1), _tag("keep-3", 1)])
+    assert inserted == [(1, 2)]
+    assert _column(model, tm.TAG) == ["keep-1", "keep-2", "keep-3"]
+    # A refreshed tag replaces the old row instead of adding a duplicate.
+    model.append_rows([_tag("keep-2", 99)])
+    assert model.rowCount() == 3 and model.data(model.index(1, tm.SIZE), RAW_ROLE) == 99
+
+
+def test_persistent_indexes_follow_their_rows_through_sort_and_filter() -> None:
+    model = tm.TagsModel()
+    model.set_tags("r", [_tag(n, s) for n, s in [("a", 3), ("b", 1), ("c", 2)]])
+    pa = QPersistentModelIndex(model.index(0, 0))
+    pc = QPersistentModelIndex(model.index(2, 1))
+    model.sort(tm.SIZE)
+    assert (pa.row(), pc.row(), pc.column()) == (2, 1, 1)
+    model.apply(FilterSpec(text="^c$", regex=True))
+    assert not pa.isValid() and pc.row() == 0
+    assert model.data(QModelIndex(pc), ROW_ROLE).tag == "c"
