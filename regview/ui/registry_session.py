@@ -482,3 +482,63 @@ class CoreBackend:
             catalog=access.catalog if access.catalog is not None else catalog,
             notes=tuple(notes),
         )
+
+
+# --------------------------------------------------------------------------- imports
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: tuple[str, ...]  # profile names
+    skipped: tuple[str, ...]  # "host (user): already stored"
+    sources: tuple[str, ...]
+
+    def in_words(self) -> str:
+        if not self.added and not self.skipped:
+            return (
+                "No Docker or podman logins were found (~/.docker/config.json, "
+                "containers auth.json, credential helpers)."
+            )
+        parts = []
+        if self.added:
+            parts.append(f"Imported {len(self.added)}: {', '.join(self.added)}.")
+        if self.skipped:
+            parts.append(f"Already here: {', '.join(self.skipped)}.")
+        return " ".join(parts)
+
+
+async def import_logins(accounts: Accounts, env: dict[str, str] | None = None) -> ImportReport:
+    """Adopt every Docker/podman/CI login not stored yet: a profile each, secret to the keyring."""
+    from regview.settings.importers import import_all
+    from regview.settings.profiles import registry_host, registry_url
+
+    logins = await run_blocking(import_all, env)
+    settings = await accounts.load()
+    known = {(p.host, p.username) for p in settings.profiles.values()}
+    names = set(settings.profiles)
+    added: list[str] = []
+    skipped: list[str] = []
+    for login in logins:
+        host = registry_host(login.registry)
+        if (host, login.username) in known:
+            skipped.append(f"{host} ({login.username})")
+            continue
+        try:
+            url = registry_url(login.registry)
+        except ValueError:
+            skipped.append(f"{login.registry}: not a registry address")
+            continue
+        name = host if host not in names else f"{host} ({login.username})"
+        profile = Profile.for_endpoint(
+            Endpoint(url=url),
+            name=name,
+            username=login.username,
+            credential_kind=login.kind,
+            repositories=(login.scope,) if login.scope else (),
+        )
+        await accounts.save(profile, login.secret)
+        known.add((host, login.username))
+        names.add(name)
+        added.append(name)
+    sources = tuple(dict.fromkeys(lg.source for lg in logins))
+    return ImportReport(tuple(added), tuple(skipped), sources)
