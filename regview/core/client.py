@@ -101,6 +101,25 @@ def _cert_problem(exc: BaseException) -> bool:
     return False
 
 
+def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.RegistryError:
+    """The RegistryError for an httpx transport failure."""
+    if _cert_problem(exc):
+        return E.CertificateNotTrusted(
+            f"{registry}: the TLS certificate is not trusted; if the registry uses a "
+            "private CA, trust a CA file in the registry's settings",
+            registry=registry,
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return E.InsecureRefused(
+            f"{registry}: {what}: unsupported address ({exc})", registry=registry
+        )
+    return E.ConnectionFailed(
+        f"{registry}: {what}: cannot reach the registry ({exc.__class__.__name__}: "
+        f"{exc or 'no details'}); check the address and the network",
+        registry=registry,
+    )
+
+
 class RegistryClient:
     def __init__(
         self,
@@ -242,21 +261,7 @@ class RegistryClient:
         return b"".join(chunks)
 
     def _connection_error(self, exc: httpx.HTTPError, what: str) -> E.RegistryError:
-        if _cert_problem(exc):
-            return E.CertificateNotTrusted(
-                f"{self.registry}: the TLS certificate is not trusted; if the registry uses a "
-                "private CA, trust a CA file in the registry's settings",
-                registry=self.registry,
-            )
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            return E.InsecureRefused(
-                f"{self.registry}: {what}: unsupported address ({exc})", registry=self.registry
-            )
-        return E.ConnectionFailed(
-            f"{self.registry}: {what}: cannot reach the registry ({exc.__class__.__name__}: "
-            f"{exc or 'no details'}); check the address and the network",
-            registry=self.registry,
-        )
+        return connection_error(self.registry, exc, what)
 
     def _json(self, body: bytes, what: str) -> Any:
         import json
