@@ -1,0 +1,112 @@
+"""Light and dark palettes that follow the system (Qt's color scheme), Fusion style.
+
+apply_theme(app, scheme=None)   "light", "dark" or None (follow the system; REGVIEW_THEME
+                                overrides, which screenshots use); re-applied when the
+                                system switches
+is_dark(palette) -> bool
+accent(palette) -> QColor       the highlight colour charts and marks use
+muted(palette) -> QColor        secondary text
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+_R = QPalette.ColorRole
+_G = QPalette.ColorGroup
+
+LIGHT = {
+    _R.Window: "#f4f5f7",
+    _R.WindowText: "#1d2129",
+    _R.Base: "#ffffff",
+    _R.AlternateBase: "#f6f8fa",
+    _R.ToolTipBase: "#1d2129",
+    _R.ToolTipText: "#f4f5f7",
+    _R.PlaceholderText: "#8a919c",
+    _R.Text: "#1d2129",
+    _R.Button: "#eceef1",
+    _R.ButtonText: "#1d2129",
+    _R.BrightText: "#d1242f",
+    _R.Highlight: "#2f6fdf",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#1f5fcf",
+    _R.Mid: "#c9ced6",
+    _R.Midlight: "#e3e6ea",
+    _R.Dark: "#a0a6b0",
+    _R.Shadow: "#6b717c",
+    _R.Light: "#ffffff",
+}
+DARK = {
+    _R.Window: "#1e2127",
+    _R.WindowText: "#e3e6eb",
+    _R.Base: "#16181d",
+    _R.AlternateBase: "#1c1f25",
+    _R.ToolTipBase: "#e3e6eb",
+    _R.ToolTipText: "#16181d",
+    _R.PlaceholderText: "#7c8390",
+    _R.Text: "#e3e6eb",
+    _R.Button: "#2a2e36",
+    _R.ButtonText: "#e3e6eb",
+    _R.BrightText: "#ff6b6b",
+    _R.Highlight: "#3d7cf0",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#79a8ff",
+    _R.Mid: "#3a3f49",
+    _R.Midlight: "#30343c",
+    _R.Dark: "#111317",
+    _R.Shadow: "#0b0c0f",
+    _R.Light: "#3a3f49",
+}
+
+
+def system_scheme() -> str:
+    forced = os.environ.get("REGVIEW_THEME", "").lower()
+    if forced in ("light", "dark"):
+        return forced
+    hints = QGuiApplication.styleHints()
+    return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def make_palette(scheme: str) -> QPalette:
+    palette = QPalette()
+    for role, colour in (DARK if scheme == "dark" else LIGHT).items():
+        palette.setColor(role, QColor(colour))
+    disabled = QColor("#6b717c") if scheme == "dark" else QColor("#a0a6b0")
+    for role in (_R.Text, _R.WindowText, _R.ButtonText):
+        palette.setColor(_G.Disabled, role, disabled)
+    palette.setColor(_G.Inactive, _R.Highlight, palette.color(_R.Highlight))
+    return palette
+
+
+def apply_theme(app: QApplication, scheme: str | None = None) -> str:
+    chosen = scheme or system_scheme()
+    app.setStyle("Fusion")
+    app.setPalette(make_palette(chosen))
+    app.setProperty("regviewScheme", chosen)
+    if scheme is None and not getattr(app, "_regview_follows_system", False):
+        app._regview_follows_system = True  # type: ignore[attr-defined]
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: apply_theme(app))
+    return chosen
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(_R.Window).lightness() < 128
+
+
+def accent(palette: QPalette) -> QColor:
+    return palette.color(_R.Highlight)
+
+
+def muted(palette: QPalette) -> QColor:
+    return palette.color(_R.PlaceholderText)
+
+
+def warning_colours(palette: QPalette) -> tuple[QColor, QColor]:
+    """(background, text) for an error banner, readable in both schemes."""
+    if is_dark(palette):
+        return QColor("#3b2326"), QColor("#ffb4b4")
+    return QColor("#fdecea"), QColor("#8a1c1c")
