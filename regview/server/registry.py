@@ -484,6 +484,17 @@ class Registry:
             for tag, d, media, cfg, size, created, pushed, updated in rows
         ]
 
+    def repository_size(self, name: str) -> int:
+        """De-duplicated bytes of the blobs the repository's manifests reference (GitLab's
+        repository `size`)."""
+        row = self.meta.conn.execute(
+            "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN ("
+            "SELECT mr.digest FROM manifest_refs mr JOIN manifests m ON m.id = mr.manifest_id "
+            "JOIN repositories r ON r.id = m.repo_id WHERE r.name=? AND mr.kind='blob')",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
     def delete_repository(self, name: str) -> int:
         """Remove a repository with all its tags and manifests; returns the tags removed.
         Blob bytes are freed by the next GC."""
