@@ -391,7 +391,7 @@ class _FileResponse(Response):
                 await send(
                     {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
                 )
-            if remaining > 0:
+            if remaining > 0 or self.length == 0:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await anyio.to_thread.run_sync(f.close)
