@@ -1,0 +1,202 @@
+"""What the three PyInstaller specs share: the staged sources and which modules, data and Qt
+parts go into a bundle. Each spec puts its own folder (SPECPATH) on sys.path and imports this.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stage_sources(build_dir: Path) -> Path:
+    """A copy of the package as a wheel would lay it out: regview/ with resources/ inside it.
+
+    The repository keeps resources/ at the top and maps it to regview.resources in pyproject; an
+    editable install does that with an import hook PyInstaller cannot follow. Building from this
+    copy makes the bundle independent of how (or whether) regview is installed in the venv.
+    """
+    src = build_dir / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "regview", src / "regview", ignore=ignore)
+    shutil.copytree(ROOT / "resources", src / "regview" / "resources", ignore=ignore)
+    return src
+
+
+# Qt modules regview never imports. The PySide6 hooks follow imports, so most are left out anyway;
+# excluding them also keeps a stray import (from a plugin or a third-party hook) from dragging in
+# hundreds of megabytes (WebEngine alone is ~200 MB).
+QT_EXCLUDES = [
+    f"PySide6.{m}"
+    for m in [
+        "Qt3DAnimation",
+        "Qt3DCore",
+        "Qt3DExtras",
+        "Qt3DInput",
+        "Qt3DLogic",
+        "Qt3DRender",
+        "QtBluetooth",
+        "QtCharts",
+        "QtConcurrent",
+        "QtDataVisualization",
+        "QtDesigner",
+        "QtGraphs",
+        "QtHelp",
+        "QtHttpServer",
+        "QtLabsStyleKit",
+        "QtLocation",
+        "QtMultimedia",
+        "QtMultimediaWidgets",
+        "QtNfc",
+        "QtOpenGL",
+        "QtOpenGLWidgets",
+        "QtPdf",
+        "QtPdfWidgets",
+        "QtPositioning",
+        "QtPrintSupport",
+        "QtQml",
+        "QtQmlFeatures",
+        "QtQuick",
+        "QtQuick3D",
+        "QtQuickControls2",
+        "QtQuickTest",
+        "QtQuickWidgets",
+        "QtRemoteObjects",
+        "QtScxml",
+        "QtSensors",
+        "QtSerialBus",
+        "QtSerialPort",
+        "QtSpatialAudio",
+        "QtSql",
+        "QtStateMachine",
+        "QtTest",
+        "QtTextToSpeech",
+        "QtUiTools",
+        "QtWebChannel",
+        "QtWebEngineCore",
+        "QtWebEngineQuick",
+        "QtWebEngineWidgets",
+        "QtWebSockets",
+        "QtWebView",
+        "QtXml",
+    ]
+]
+# Development-only packages that may sit in the build venv; never needed at run time.
+DEV_EXCLUDES = [
+    "tkinter",
+    "_tkinter",
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "hypothesis",
+    "mypy",
+    "ruff",
+    "IPython",
+    "PyInstaller",
+    "setuptools",
+    "pip",
+]
+EXCLUDES = QT_EXCLUDES + DEV_EXCLUDES
+
+# Shared libraries and plugins of the Qt modules above (and of features regview has no use for),
+# matched against the destination path inside the bundle. A file is dropped when any part matches.
+_DROP_PARTS = (
+    "libQt6Quick",
+    "libQt6Qml",
+    "libQt6Pdf",
+    "libQt6Designer",
+    "libQt6Help",
+    "libQt6Sql",
+    "libQt6Test",
+    "libQt6WebEngine",
+    "libQt6Multimedia",
+    "libQt6VirtualKeyboard",
+    "libQt63D",
+    "libQt6Charts",
+    "libQt6OpenGLWidgets",
+    "libQt6ShaderTools",
+    "libQt6LabsStyleKit",
+    "/qml/",
+    "/plugins/qmltooling/",
+    "/plugins/sqldrivers/",
+    "/plugins/designer/",
+    "/plugins/multimedia/",
+    "/plugins/sceneparsers/",
+    "/plugins/renderers/",
+    "/plugins/virtualkeyboard/",
+    "/plugins/platforminputcontexts/libqtvirtualkeyboard",
+    "/plugins/imageformats/libqpdf",
+    "/plugins/imageformats/libqtiff",
+    "/plugins/imageformats/libqwebp",
+    "/plugins/imageformats/libqicns",
+    "/plugins/imageformats/libqtga",
+    "/plugins/imageformats/libqwbmp",
+    "/plugins/platforms/libqvnc",
+    "/plugins/platforms/libqlinuxfb",
+    "/plugins/platforms/libqeglfs",
+    "/plugins/platforms/libqvkkhrdisplay",
+    "/plugins/egldeviceintegrations/",
+    "/plugins/platforms/libqminimalegl",
+    # the GTK3 theme plugin alone drags in GTK, GDK, ATK, cairo and pango (~25 MB); Qt's Fusion
+    # style and the xdg-desktop-portal theme plugin cover regview's needs
+    "/plugins/platformthemes/libqgtk3",
+    # touch, tablet and evdev input for kiosks; the desktop platforms handle input themselves
+    "/plugins/generic/",
+    # Wayland: keep xdg-shell (every desktop compositor) and the EGL/SHM client buffers
+    "/plugins/wayland-shell-integration/libfullscreen-shell",
+    "/plugins/wayland-shell-integration/libivi-shell",
+    "/plugins/wayland-shell-integration/libwl-shell",
+    "/plugins/wayland-shell-integration/libqt-shell",
+    "/plugins/wayland-graphics-integration-client/libdmabuf-server",
+    "/plugins/wayland-graphics-integration-client/libdrm-egl-server",
+    "/plugins/wayland-graphics-integration-client/libshm-emulation-server",
+    "/plugins/wayland-graphics-integration-client/libvulkan-server",
+)
+# Qt's own translations: keep only the base-module catalogues (dialog buttons, shortcuts).
+_KEEP_TRANSLATION_PREFIXES = ("qtbase_",)
+
+
+def keep(dest: str) -> bool:
+    """Whether a (destination-path) entry of Analysis.binaries/datas belongs in the bundle."""
+    path = "/" + dest.replace("\\", "/")
+    if any(part in path for part in _DROP_PARTS):
+        return False
+    if "/PySide6/Qt/translations/" in path:
+        name = path.rsplit("/", 1)[-1]
+        return name.startswith(_KEEP_TRANSLATION_PREFIXES)
+    return True
+
+
+def _is_library(dest: str) -> bool:
+    name = dest.replace("\\", "/").rsplit("/", 1)[-1]
+    return (
+        name.startswith("lib")
+        and ".so" in name
+        and "/plugins/" not in "/" + dest
+        and not name.startswith("libpython")
+    )
+
+
+def prune_binaries(binaries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Drop what `keep` rejects, and the shared libraries only those dropped files needed.
+
+    A library stays when a kept extension module or plugin links to it (`ldd` is transitive), or
+    when nothing dropped linked to it (libraries PyInstaller found by other means stay as found).
+    Linux only: it asks PyInstaller's ldd-based dependency reader.
+    """
+    from PyInstaller.depend.bindepend import get_imports
+
+    def needs(entries: list[tuple[str, str, str]]) -> set[str]:
+        names: set[str] = set()
+        for _dest, src, typecode in entries:
+            if typecode in ("BINARY", "EXTENSION") and src:
+                names.update(Path(name).name for name, _path in get_imports(src))
+        return names
+
+    kept = [e for e in binaries if keep(e[0])]
+    dropped = [e for e in binaries if not keep(e[0])]
+    roots = [e for e in kept if not _is_library(e[0])]
+    orphans = needs(dropped) - needs(roots) - {Path(e[0]).name for e in roots}
+    return [e for e in kept if Path(e[0]).name not in orphans]
