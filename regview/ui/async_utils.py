@@ -27,15 +27,24 @@ _BLOCKING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="regview-blocki
 _KEYRING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regview-keyring")
 
 
+def _loop() -> asyncio.AbstractEventLoop:
+    # qasync may step a task from Qt's own event processing (a dialog's exec, a test's
+    # processEvents), when asyncio does not consider the loop "running": fall back to the set one.
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop_policy().get_event_loop()
+
+
 async def run_blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run `fn(*args, **kwargs)` on a worker thread and await its result."""
-    loop = asyncio.get_running_loop()
+    loop = _loop()
     return await loop.run_in_executor(_BLOCKING, functools.partial(fn, *args, **kwargs))
 
 
 async def run_keyring(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a keyring call on the one keyring thread (calls are serialised, never on the UI)."""
-    loop = asyncio.get_running_loop()
+    loop = _loop()
     return await loop.run_in_executor(_KEYRING, functools.partial(fn, *args, **kwargs))
 
 

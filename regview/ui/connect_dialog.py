@@ -546,7 +546,8 @@ class AddRegistryDialog(QDialog):
         if self.access is not None:
             await self.accounts.record_access(profile.name, self.access)
         self.registryAdded.emit(profile.name)
-        self.accept()
+        # accept() cancels this dialog's tasks, this one included: close after it has ended
+        QTimer.singleShot(0, self.accept)
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()

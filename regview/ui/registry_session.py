@@ -446,7 +446,18 @@ class CoreBackend:
     """`ConnectBackend` over the client core (`regview.core.probe`, `RegistryClient`)."""
 
     async def probe(self, endpoint: Endpoint) -> ProbeSummary:
-        raise NotImplementedError("waiting for regview.core.probe")
+        from regview.core.probe import probe
+
+        r = await probe(endpoint)
+        return ProbeSummary(
+            url=r.url,
+            kind=r.kind,
+            auth_required=r.auth_required,
+            auth_scheme=r.auth_scheme,
+            realm=r.realm,
+            api_url=r.api_url,
+            version=r.version,
+        )
 
     async def test(
         self, endpoint: Endpoint, credentials: Credentials | None, repository: str
@@ -461,10 +472,10 @@ class CoreBackend:
             if not repository:
                 try:
                     async for page in client.iter_repositories():
-                        catalog = True
                         if page:
                             repository = page[0]
                             break
+                    catalog = True  # listed (an empty registry lists nothing, but allowed)
                 except CatalogRefused:
                     catalog = False
                 except ResponseError as exc:

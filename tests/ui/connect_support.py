@@ -1,0 +1,71 @@
+"""Helpers for the connection UI tests: an in-memory keyring, accounts in a temp folder, and the
+embedded registry over a real loopback socket (anonymous, or Basic auth with an htpasswd file)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import bcrypt
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+from regview.server.runner import LocalRegistry
+from regview.settings.profiles import SettingsStore
+from regview.settings.secrets import FallbackStore, KeyringStore
+from regview.ui.registry_session import Accounts
+
+T = TypeVar("T")
+USER, PASSWORD = "alice", "s3cret-Pa55word"
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+def make_accounts(base: Path, backend: Any) -> Accounts:
+    return Accounts(SettingsStore(base / "settings.json"), FallbackStore(KeyringStore(backend)))
+
+
+@contextlib.contextmanager
+def local_registry(data: Path, *, basic: bool = False, demo: bool = False) -> Iterator[str]:
+    htpasswd = None
+    if basic:
+        htpasswd = data.parent / f"{data.name}.htpasswd"
+        hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+        htpasswd.write_text(f"{USER}:{hashed}\n", encoding="utf-8")
+    reg = LocalRegistry(data, demo=demo, auth="basic" if basic else "none", htpasswd=htpasswd)
+    url = reg.start()
+    try:
+        yield url
+    finally:
+        reg.stop()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 30) -> T:
+    """Drive the qasync loop until `aw` is done (bounded in time)."""
+    return loop.run_until_complete(asyncio.wait_for(aw, timeout))
