@@ -393,6 +393,11 @@ class _Run:
         if skip is not None:
             return res(Outcome.SKIPPED, skip)
         saved = await self.fetch(a.digest)
+        if a.method is Method.THROWAWAY and is_throwaway(saved.data):
+            # A placeholder left by an earlier run: unique to this tag, nothing to keep.
+            self.writer.started(f"tag:{a.tag}")
+            await self.delete_ref(a.digest)
+            return res(Outcome.DELETED, "removed a placeholder left by an earlier run")
         self.writer.save_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"tag:{a.tag}")
         if a.method is Method.TAG_DELETE:

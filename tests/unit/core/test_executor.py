@@ -1,0 +1,200 @@
+"""The executor over an in-memory registry: faults, re-verification, cancel, journal first."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+import pytest
+from delete_fakes import FakeRegistry
+
+from regview.core.executor import (
+    Executor,
+    Outcome,
+    PortError,
+    is_throwaway,
+    probe_capabilities,
+    throwaway_manifest,
+)
+from regview.core.journal import ItemState, Journal
+from regview.core.plan import (
+    Capabilities,
+    DeleteSupport,
+    PlanOptions,
+    Selection,
+    make_plan,
+)
+
+
+async def no_sleep(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+def many(n: int, tag_delete: bool = True) -> FakeRegistry:
+    r = FakeRegistry(tag_delete=tag_delete)
+    for i in range(n):
+        r.tag(f"t{i:04d}", r.image(f"layer{i % 7}", f"img{i}"))
+    return r
+
+
+async def test_five_hundred_tags_with_faults_every_item_accounted_then_rerun_finishes() -> None:
+    r = many(520, tag_delete=False)  # throw-away path: push + delete per tag
+    rng = random.Random(4)
+    seen_429 = []
+
+    def fault(op: str, ref: str) -> Exception | None:
+        x = rng.random()
+        if x < 0.04:
+            return PortError("503 from the registry", status=503, temporary=True)
+        if x < 0.06:
+            seen_429.append(ref)
+            return PortError("429", status=429, temporary=True, retry_after=0.01)
+        if x < 0.075:
+            return PortError("connection reset", temporary=True)
+        if x < 0.08 and op == "delete":
+            return PortError("denied", status=403)  # permanent: the item fails
+        return None
+
+    r.fault = fault
+    selected = {f"t{i:04d}" for i in range(500)}
+    plan = make_plan(r.facts(), Selection.of_tags(selected))
+    progress = []
+    report = await Executor(r, concurrency=16, sleep=no_sleep, on_result=progress.append).run(plan)
+    assert len(report.results) == 500 == len(progress)
+    assert {x.name for x in report.results} == selected
+    deleted = {x.name for x in report.deleted}
+    failed = {x.name for x in report.failed}
+    assert deleted | failed == selected and not deleted & failed
+    assert seen_429
+    assert failed, "the fault rate should have failed a few items permanently"
+    assert all(t not in r.tags for t in deleted)
+    # nothing outside the plan: the 20 unselected tags are untouched
+    assert all(r.tags[f"t{i:04d}"] for i in range(500, 520))
+    # a re-run with fresh facts finishes the job (leftover placeholders included)
+    r.fault = None
+    leftovers = {t for t in selected if t in r.tags}
+    plan2 = make_plan(r.facts(), Selection.of_tags(leftovers))
+    report2 = await Executor(r, sleep=no_sleep).run(plan2)
+    assert report2.ok
+    assert set(r.tags) == {f"t{i:04d}" for i in range(500, 520)}
+    assert not any(is_throwaway(data) for _, data in r.manifests.values())
+
+
+async def test_changed_since_the_plan_is_skipped() -> None:
+    r = many(3)
+    plan = make_plan(r.facts(), Selection.of_tags(["t0000", "t0001"]))
+    r.tag("t0000", r.image("new"))
+    del r.tags["t0001"]
+    report = await Executor(r).run(plan)
+    reasons = {x.name: (x.outcome, x.reason) for x in report.results}
+    assert (
+        reasons["t0000"][0] is Outcome.SKIPPED and "changed since the plan" in reasons["t0000"][1]
+    )
+    assert reasons["t0001"][0] is Outcome.SKIPPED and "no longer exists" in reasons["t0001"][1]
+    assert "t0000" in r.tags and r.log == []
+
+
+async def test_interrupted_throwaway_is_finished_by_a_rerun() -> None:
+    r = many(2, tag_delete=False)
+    plan = make_plan(r.facts(), Selection.of_tags(["t0000"]))
+    data = throwaway_manifest()
+    await r.push_manifest(r.repository, "t0000", data, "application/vnd.oci.image.index.v1+json")
+    report = await Executor(r).run(plan)
+    assert [x.outcome for x in report.results] == [Outcome.DELETED]
+    assert "t0000" not in r.tags and "t0001" in r.tags
+
+
+async def test_cancel_lets_in_flight_finish_and_reports_the_rest() -> None:
+    r = many(40)
+    plan = make_plan(r.facts(), Selection.of_tags(r.tags))
+    gate = asyncio.Event()
+    orig = r.delete_manifest
+
+    async def slow_delete(repo: str, ref: str) -> None:
+        await gate.wait()
+        await orig(repo, ref)
+
+    r.delete_manifest = slow_delete  # type: ignore[method-assign]
+    ex = Executor(r, concurrency=4)
+    task = asyncio.create_task(ex.run(plan))
+    await asyncio.sleep(0.05)
+    ex.cancel()
+    gate.set()
+    report = await task
+    assert report.cancelled
+    assert len(report.deleted) == 4
+    assert len(report.not_started) == 36
+    assert len(r.tags) == 36
+    entry = Journal().load(report.journal_id)
+    assert entry.status == "cancelled"
+    assert entry.counts() == {ItemState.DELETED: 4, ItemState.NOT_STARTED: 36}
+
+
+async def test_journal_is_written_before_each_delete_and_manifests_saved() -> None:
+    r = many(3)
+    journal = Journal()
+    seen: list[str] = []
+    orig = r.delete_manifest
+
+    async def checking_delete(repo: str, ref: str) -> None:
+        (jid,) = journal.ids()
+        entry = journal.load(jid)
+        item = entry.items[f"tag:{ref}"]
+        assert item.state == ItemState.STARTED and item.saved
+        assert journal.manifest(jid, item.digest) is not None
+        seen.append(ref)
+        await orig(repo, ref)
+
+    r.delete_manifest = checking_delete  # type: ignore[method-assign]
+    plan = make_plan(r.facts(), Selection.of_tags(["t0000", "t0002"]))
+    report = await Executor(r, journal).run(plan)
+    assert report.ok and sorted(seen) == ["t0000", "t0002"]
+
+
+async def test_refused_plan_does_nothing() -> None:
+    r = many(2)
+    r.delete_enabled = False
+    caps = await probe_capabilities(r, r.repository)
+    assert caps.manifest_delete is DeleteSupport.DISABLED
+    plan = make_plan(r.facts(caps), Selection.of_tags(["t0000"]))
+    report = await Executor(r).run(plan)
+    assert report.refusal and report.results == [] and r.log == []
+    assert Journal().ids() == []
+
+
+async def test_probe() -> None:
+    r = many(1)
+    caps = await probe_capabilities(r, r.repository)
+    assert caps == Capabilities(DeleteSupport.ALLOWED, tag_delete=True)
+    r.fault = lambda op, ref: PortError("no", status=403) if op == "delete" else None
+    assert (await probe_capabilities(r, r.repository)).manifest_delete is DeleteSupport.DENIED
+
+
+async def test_manifests_wait_for_their_tags_and_parents(tmp_path: Path) -> None:
+    r = FakeRegistry()
+    amd, arm = r.image("l1"), r.image("l2")
+    multi = r.index(amd, arm)
+    r.tag("multi", multi)
+    r.tag("other", r.image("l3"))
+    plan = make_plan(r.facts(), Selection.of_tags(["multi"]), PlanOptions(delete_manifests=True))
+    assert len(plan.manifest_actions) == 3
+    r.fault = lambda op, ref: PortError("no", status=403) if ref == "multi" else None
+    report = await Executor(r).run(plan)
+    outcomes = {x.name: x.outcome for x in report.results}
+    assert outcomes["multi"] is Outcome.FAILED
+    assert outcomes[multi] is Outcome.SKIPPED and outcomes[amd] is Outcome.SKIPPED
+    assert set(r.manifests) >= {multi, amd, arm}
+    r.fault = None
+    report = await Executor(r).run(plan)
+    assert report.ok and not {multi, amd, arm} & set(r.manifests)
+
+
+def test_throwaway_manifests_are_unique() -> None:
+    a, b = throwaway_manifest(), throwaway_manifest()
+    assert a != b and is_throwaway(a) and not is_throwaway(b"{}") and not is_throwaway(b"x")
+
+
+def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        Executor(many(1), concurrency=0)
