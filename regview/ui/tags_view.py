@@ -1,0 +1,460 @@
+"""The tags of one repository: filter bar, table, load progress, and the actions on a selection.
+
+    TagsView(parent=None)
+        model: TagsModel                     fed by the controller
+        registry_host: str                   for references ("host/repo:tag")
+        selected_tags() -> list[TagInfo]     in display order
+        current_tag() -> TagInfo | None
+        select_tags(names, current=None)     select by tag name (links, tests)
+        set_spec(FilterSpec) / spec() ; sort_by(column, descending)
+        show_progress(done, total) / finish_progress()
+        attach_delete_handler(fn)            connect `deleteRequested` and enable Delete
+        signals: currentTagChanged(object), selectionSummaryChanged(str),
+                 deleteRequested(list), refreshRequested(), cancelRequested(),
+                 copyLinkRequested()
+        actions: copy_reference (Ctrl+C), delete (Del), focus_filter (Ctrl+F), refresh (F5)
+
+Filtering and sorting keep the selection (by tag) and the scroll position: the row that was at
+the top of the view (or the current row) stays where it was on screen when it is still shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regview.core.model import TagInfo
+from regview.ui import tags_model as tm
+from regview.ui.filtering import FilterError, FilterSpec
+from regview.ui.tags_model import TagsModel, human_size
+
+DEFAULT_WIDTHS = {
+    tm.TAG: 250,
+    tm.CREATED: 110,
+    tm.SIZE: 90,
+    tm.DIGEST: 160,
+    tm.CONFIG: 160,
+    tm.PLATFORMS: 210,
+    tm.KIND: 70,
+    tm.SHARED: 64,
+}
+AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
+
+
+def contiguous(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+class FilterBar(QWidget):
+    specChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("Filter tags, digests, platforms…   (Ctrl+F)")
+        self.text.setClearButtonEnabled(True)
+        self.text.setToolTip(
+            "Words: every word must appear in the tag, digest, platform or type.\n"
+            "Regex (.*): a regular expression matched against the tag name."
+        )
+        self.regex = QToolButton()
+        self.regex.setText(".*")
+        self.regex.setCheckable(True)
+        self.regex.setToolTip("Match the tag name with a regular expression")
+        self.age = QComboBox()
+        self.age.addItems(["Any age", "Older than", "Newer than"])
+        self.age.setToolTip("Show only tags created before or within a number of days")
+        self.days = QSpinBox()
+        self.days.setRange(0, 36500)
+        self.days.setValue(90)
+        self.days.setSuffix(" days")
+        self.days.setEnabled(False)
+        self.platform = QComboBox()
+        self.platform.addItem("All platforms", "")
+        self.platform.setToolTip("Show only tags that include this platform")
+        self.platform.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.regex)
+        row.addWidget(self.age)
+        row.addWidget(self.days)
+        row.addWidget(self.platform)
+        self.text.textChanged.connect(self.specChanged)
+        self.regex.toggled.connect(self.specChanged)
+        self.age.currentIndexChanged.connect(self._age_changed)
+        self.days.valueChanged.connect(self.specChanged)
+        self.platform.currentIndexChanged.connect(self.specChanged)
+
+    def _age_changed(self) -> None:
+        self.days.setEnabled(self.age.currentIndex() != AGE_ANY)
+        self.specChanged.emit()
+
+    def spec(self) -> FilterSpec:
+        age, days = self.age.currentIndex(), float(self.days.value())
+        return FilterSpec(
+            text=self.text.text(),
+            regex=self.regex.isChecked(),
+            older_than_days=days if age == AGE_OLDER else None,
+            newer_than_days=days if age == AGE_NEWER else None,
+            platform=str(self.platform.currentData() or ""),
+        )
+
+    def set_spec(self, spec: FilterSpec) -> None:
+        blockers = [self.text, self.regex, self.age, self.days, self.platform]
+        for w in blockers:
+            w.blockSignals(True)
+        try:
+            self.text.setText(spec.text)
+            self.regex.setChecked(spec.regex)
+            if spec.older_than_days is not None:
+                self.age.setCurrentIndex(AGE_OLDER)
+                self.days.setValue(int(spec.older_than_days))
+            elif spec.newer_than_days is not None:
+                self.age.setCurrentIndex(AGE_NEWER)
+                self.days.setValue(int(spec.newer_than_days))
+            else:
+                self.age.setCurrentIndex(AGE_ANY)
+            self.days.setEnabled(self.age.currentIndex() != AGE_ANY)
+            if spec.platform and self.platform.findData(spec.platform) < 0:
+                self.platform.addItem(spec.platform, spec.platform)
+            self.platform.setCurrentIndex(max(0, self.platform.findData(spec.platform)))
+        finally:
+            for w in blockers:
+                w.blockSignals(False)
+        self.specChanged.emit()
+
+    def set_platforms(self, labels: Iterable[str]) -> None:
+        current = self.platform.currentData()
+        wanted = sorted(set(labels) | ({current} if current else set()))
+        have = [self.platform.itemData(i) for i in range(1, self.platform.count())]
+        if have == wanted:
+            return
+        self.platform.blockSignals(True)
+        self.platform.clear()
+        self.platform.addItem("All platforms", "")
+        for label in wanted:
+            self.platform.addItem(label, label)
+        self.platform.setCurrentIndex(max(0, self.platform.findData(current or "")))
+        self.platform.blockSignals(False)
+
+    def show_error(self, message: str) -> None:
+        self.text.setStyleSheet("QLineEdit { border: 1px solid #d1242f; }" if message else "")
+        self.text.setToolTip(message or self.regex.toolTip())
+
+
+class TagsView(QWidget):
+    currentTagChanged = Signal(object)
+    selectionSummaryChanged = Signal(str)
+    deleteRequested = Signal(list)
+    refreshRequested = Signal()
+    cancelRequested = Signal()
+    copyLinkRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.registry_host = ""
+        self.model = TagsModel(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.filter_bar = FilterBar()
+        layout.addWidget(self.filter_bar)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self._setup_table()
+        layout.addWidget(self.table, 1)
+        self.progress_row = QWidget()
+        prow = QHBoxLayout(self.progress_row)
+        prow.setContentsMargins(0, 0, 0, 0)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop reading tags; what has arrived stays in the table")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        prow.addWidget(self.progress, 1)
+        prow.addWidget(self.cancel_button)
+        self.progress_row.hide()
+        layout.addWidget(self.progress_row)
+        self._make_actions()
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(0)
+        self._summary_timer.timeout.connect(self._emit_summary)
+        self.filter_bar.specChanged.connect(self._spec_changed)
+        self.model.visibleChanged.connect(self._summary_timer.start)
+        sel = self.table.selectionModel()
+        sel.selectionChanged.connect(self._summary_timer.start)
+        sel.currentRowChanged.connect(self._current_changed)
+
+    # --- setup ---------------------------------------------------------------------------
+    def _setup_table(self) -> None:
+        t = self.table
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        t.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        t.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        t.setAlternatingRowColors(True)
+        t.setShowGrid(False)
+        t.setWordWrap(False)
+        t.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        t.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        t.customContextMenuRequested.connect(self._context_menu)
+        vh = t.verticalHeader()
+        vh.hide()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(t.fontMetrics().height() + 10)
+        hh = t.horizontalHeader()
+        hh.setSectionsMovable(True)
+        hh.setSectionsClickable(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(False)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for col, width in DEFAULT_WIDTHS.items():
+            t.setColumnWidth(col, width)
+        hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
+
+    def _make_actions(self) -> None:
+        def action(text: str, keys: QKeySequence | str | None, slot: Callable[[], None]) -> QAction:
+            a = QAction(text, self)
+            if keys is not None:
+                a.setShortcut(QKeySequence(keys))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        self.copy_reference = action(
+            "Copy reference", QKeySequence.StandardKey.Copy, self.copy_references
+        )
+        self.copy_reference.setToolTip("Copy host/repository:tag of the selected tags")
+        self.copy_pull = action("Copy docker pull command", None, self.copy_pull_commands)
+        self.copy_digest = action("Copy digest reference", None, self.copy_digest_references)
+        self.copy_link = action("Copy link to this view", None, self.copyLinkRequested.emit)
+        self.select_all_tags = action("Select all shown", None, self.table.selectAll)
+        self.focus_filter = action("Filter", QKeySequence.StandardKey.Find, self.focus_filter_box)
+        self.refresh = action(
+            "Refresh", QKeySequence.StandardKey.Refresh, self.refreshRequested.emit
+        )
+        self.delete = action("Delete…", QKeySequence.StandardKey.Delete, self._request_delete)
+        self.delete.setEnabled(False)
+        self.delete.setToolTip("Delete the selected tags (plans first, asks before acting)")
+
+    # --- public API ----------------------------------------------------------------------
+    def attach_delete_handler(self, handler: Callable[[list[TagInfo]], None]) -> None:
+        self.deleteRequested.connect(handler)
+        self.delete.setEnabled(True)
+
+    def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
+        self.model.set_tags(repository, tags)
+        self.filter_bar.set_platforms(self._platform_labels())
+
+    def append_tags(self, tags: list[TagInfo]) -> None:
+        self.model.append_rows(tags)
+
+    def finish_loading(self) -> None:
+        """A load finished: put late rows in sorted order and refresh the platform choices."""
+        self._preserving(self.model.resort)
+        self.filter_bar.set_platforms(self._platform_labels())
+        self.finish_progress()
+
+    def _platform_labels(self) -> set[str]:
+        labels: set[str] = set()
+        for plats in self.model.index_.platforms:
+            labels |= plats
+        return labels
+
+    def selected_rows(self) -> list[int]:
+        """Selected display rows, ascending."""
+        rows: list[int] = []
+        for rng in self.table.selectionModel().selection():
+            rows.extend(range(rng.top(), rng.bottom() + 1))
+        return sorted(set(rows))
+
+    def selected_tags(self) -> list[TagInfo]:
+        return [self.model.row_at(r) for r in self.selected_rows()]
+
+    def current_tag(self) -> TagInfo | None:
+        index = self.table.selectionModel().currentIndex()
+        return self.model.row_at(index.row()) if index.isValid() else None
+
+    def select_tags(self, names: Iterable[str], current: str | None = None) -> None:
+        backing = {b for n in names if (b := self.model.backing_row(n)) is not None}
+        self._select_backing(backing)
+        if current is not None:
+            b = self.model.backing_row(current)
+            if b is not None and b in self.model.visible:
+                row = self.model.visible.index(b)
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+                )
+                self.table.scrollTo(self.model.index(row, 0))
+
+    def spec(self) -> FilterSpec:
+        return self.model.spec
+
+    def set_spec(self, spec: FilterSpec) -> None:
+        self.filter_bar.set_spec(spec)
+
+    def sort_by(self, column: int | None, descending: bool = False) -> None:
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.table.horizontalHeader().setSortIndicator(-1 if column is None else column, order)
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress_row.show()
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"Reading tags… {done:,} of {total:,}")
+
+    def finish_progress(self) -> None:
+        self.progress_row.hide()
+
+    def focus_filter_box(self) -> None:
+        self.filter_bar.text.setFocus()
+        self.filter_bar.text.selectAll()
+
+    # --- references ----------------------------------------------------------------------
+    def reference(self, tag: TagInfo, by_digest: bool = False) -> str:
+        host = f"{self.registry_host}/" if self.registry_host else ""
+        sep_ref = f"@{tag.digest}" if by_digest and tag.digest else f":{tag.tag}"
+        return f"{host}{tag.repository}{sep_ref}"
+
+    def _copy(self, lines: list[str]) -> None:
+        if lines:
+            QGuiApplication.clipboard().setText("\n".join(lines))
+
+    def _targets(self) -> list[TagInfo]:
+        tags = self.selected_tags()
+        if not tags and (cur := self.current_tag()) is not None:
+            tags = [cur]
+        return tags
+
+    def copy_references(self) -> None:
+        self._copy([self.reference(t) for t in self._targets()])
+
+    def copy_pull_commands(self) -> None:
+        self._copy([f"docker pull {self.reference(t)}" for t in self._targets()])
+
+    def copy_digest_references(self) -> None:
+        self._copy([self.reference(t, by_digest=True) for t in self._targets()])
+
+    def _request_delete(self) -> None:
+        tags = self.selected_tags()
+        if tags and self.delete.isEnabled():
+            self.deleteRequested.emit(tags)
+
+    # --- filter / sort keeping selection and scroll --------------------------------------
+    def _spec_changed(self) -> None:
+        spec = self.filter_bar.spec()
+        try:
+            self._preserving(lambda: self.model.apply(spec=spec))
+        except FilterError as exc:
+            self.filter_bar.show_error(str(exc))
+            return
+        self.filter_bar.show_error("")
+
+    def _sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
+        descending = order == Qt.SortOrder.DescendingOrder
+        col = column if 0 <= column < self.model.columnCount() else None
+        self._preserving(lambda: self.model.apply(sort_column=col, descending=descending))
+
+    def _preserving(self, change: Callable[[], None]) -> None:
+        model, table = self.model, self.table
+        sel = table.selectionModel()
+        visible = model.visible
+        selected: set[int] = set()
+        for rng in sel.selection():
+            selected.update(visible[rng.top() : rng.bottom() + 1])
+        row_h = table.verticalHeader().defaultSectionSize()
+        bar = table.verticalScrollBar()
+        current = sel.currentIndex()
+        top = table.rowAt(0)
+        anchor_row = top
+        if current.isValid() and top >= 0:
+            bottom = table.rowAt(table.viewport().height() - 1)
+            if top <= current.row() <= (bottom if bottom >= 0 else len(visible) - 1):
+                anchor_row = current.row()
+        anchor = visible[anchor_row] if 0 <= anchor_row < len(visible) else None
+        anchor_offset = anchor_row * row_h - bar.value() if anchor is not None else 0
+        if selected:
+            sel.clearSelection()
+        change()
+        if selected:
+            self._select_backing(selected, keep_current=True)
+        if anchor is not None:
+            try:
+                new_row = model.visible.index(anchor)
+            except ValueError:
+                new_row = -1
+            if new_row >= 0:
+                bar.setValue(new_row * row_h - anchor_offset)
+
+    def _select_backing(self, backing: set[int], keep_current: bool = False) -> None:
+        sel = self.table.selectionModel()
+        rows = self.model.visible_rows_of(backing) if backing else []
+        selection = QItemSelection()
+        last = self.model.columnCount() - 1
+        for first, end in contiguous(rows):
+            selection.select(self.model.index(first, 0), self.model.index(end, last))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        sel.select(selection, flags)
+        if not keep_current and rows:
+            sel.setCurrentIndex(
+                self.model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+
+    # --- status --------------------------------------------------------------------------
+    def summary(self) -> str:
+        total, shown = len(self.model.rows), len(self.model.visible)
+        rows = self.selected_rows()
+        parts = [f"{total:,} tags"]
+        if shown != total:
+            parts.append(f"{shown:,} shown")
+        if rows:
+            size = sum(t.size or 0 for t in (self.model.row_at(r) for r in rows))
+            parts.append(f"{len(rows):,} selected ({human_size(size)})")
+        return " · ".join(parts)
+
+    def _emit_summary(self) -> None:
+        self.selectionSummaryChanged.emit(self.summary())
+
+    def _current_changed(self) -> None:
+        self.currentTagChanged.emit(self.current_tag())
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        for a in (self.copy_reference, self.copy_pull, self.copy_digest, self.copy_link):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(self.select_all_tags)
+        menu.addAction(self.refresh)
+        menu.addSeparator()
+        menu.addAction(self.delete)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
