@@ -209,7 +209,7 @@ async def test_invalid_names_tags_and_digests(client: httpx.AsyncClient) -> None
 
 
 async def test_tags_list_paging(client: httpx.AsyncClient) -> None:
-    digest, body, _ = await push_image(client, REPO, "t0")
+    _, body, _ = await push_image(client, REPO, "t0")
     names = [f"t{i}" for i in range(1, 6)]
     for name in names:
         r = await client.put(
@@ -300,7 +300,7 @@ async def test_delete_tag_removes_only_the_tag(client: httpx.AsyncClient) -> Non
 
 
 async def test_delete_manifest_by_digest_removes_its_tags(client: httpx.AsyncClient) -> None:
-    digest, body, blobs = await push_image(client, REPO, "a")
+    digest, body, _ = await push_image(client, REPO, "a")
     await client.put(
         f"/v2/{REPO}/manifests/b", content=body, headers={"Content-Type": OCI_MANIFEST}
     )
