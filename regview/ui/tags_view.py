@@ -22,7 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QItemSelectionRange,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,6 +75,10 @@ def contiguous(rows: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((r, r))
     return runs
+
+
+def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
+    return [selection.at(i) for i in range(selection.size())]
 
 
 class FilterBar(QWidget):
@@ -242,7 +254,11 @@ class TagsView(QWidget):
         hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
 
     def _make_actions(self) -> None:
-        def action(text: str, keys: QKeySequence | str | None, slot: Callable[[], None]) -> QAction:
+        def action(
+            text: str,
+            keys: QKeySequence | QKeySequence.StandardKey | str | None,
+            slot: Callable[[], None],
+        ) -> QAction:
             a = QAction(text, self)
             if keys is not None:
                 a.setShortcut(QKeySequence(keys))
@@ -294,7 +310,7 @@ class TagsView(QWidget):
     def selected_rows(self) -> list[int]:
         """Selected display rows, ascending."""
         rows: list[int] = []
-        for rng in self.table.selectionModel().selection():
+        for rng in _ranges(self.table.selectionModel().selection()):
             rows.extend(range(rng.top(), rng.bottom() + 1))
         return sorted(set(rows))
 
@@ -390,7 +406,7 @@ class TagsView(QWidget):
         sel = table.selectionModel()
         visible = model.visible
         selected: set[int] = set()
-        for rng in sel.selection():
+        for rng in _ranges(sel.selection()):
             selected.update(visible[rng.top() : rng.bottom() + 1])
         row_h = table.verticalHeader().defaultSectionSize()
         bar = table.verticalScrollBar()
