@@ -181,10 +181,10 @@ class WelcomeView(QWidget):
 
     # ------------------------------------------------------------------ actions
     def try_local(self) -> asyncio.Task[None]:
+        self._busy(True)  # at once: the click must not start a second registry
         return self.tasks.start("local", self._try_local())
 
     async def _try_local(self) -> None:
-        self._busy(True)
         self.status.show_text(
             "Starting the local test registry and filling it with demo images …", "neutral"
         )
@@ -205,10 +205,10 @@ class WelcomeView(QWidget):
         return dialog
 
     def import_logins(self) -> asyncio.Task[None]:
+        self._busy(True)
         return self.tasks.start("import", self._import())
 
     async def _import(self) -> None:
-        self._busy(True)
         try:
             report = await import_logins(self.accounts)
         except SettingsError as exc:

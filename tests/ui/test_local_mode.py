@@ -1,0 +1,51 @@
+"""Local test registry mode: the embedded registry with demo data, connected through a profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from connect_support import MemoryKeyring, make_accounts
+
+from regview.core.client import RegistryClient
+from regview.core.model import CredentialKind
+from regview.paths import default_paths
+from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
+from regview.ui.registry_session import SessionManager
+
+pytestmark = [pytest.mark.integration]
+
+
+async def test_start_connect_browse_stop_and_restart(tmp_path: Path) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    paths = default_paths(tmp_path / "base")
+    mode = LocalMode(accounts, paths)
+    sessions = SessionManager(accounts, lambda e, c: RegistryClient(e, c))
+    try:
+        profile = await mode.start()
+        assert profile.name == LOCAL_PROFILE and profile.url == mode.url
+        assert profile.credential_kind == CredentialKind.ANONYMOUS
+        assert paths.local_registry_dir.is_dir()
+
+        session = await sessions.open(LOCAL_PROFILE)
+        repos = [r async for page in session.client.iter_repositories() for r in page]
+        assert len(repos) >= 3  # the demo data
+        tags = await session.client.list_tags(repos[0])
+        assert tags
+        assert (await sessions.open(LOCAL_PROFILE)) is session  # one session per registry
+    finally:
+        await sessions.close_all()
+        await mode.stop()
+    assert not mode.running
+
+    # Second start: same data, the profile follows the new port.
+    again = LocalMode(accounts, paths)
+    try:
+        profile2 = await again.start()
+        assert profile2.url == again.url
+        assert list((await accounts.load()).profiles) == [LOCAL_PROFILE]
+        async with RegistryClient(profile2.endpoint) as client:
+            repos2 = [r async for page in client.iter_repositories() for r in page]
+        assert repos2 == repos
+    finally:
+        await again.stop()

@@ -1,0 +1,148 @@
+"""Token management: list, test, rename, remove, import — against the embedded registry."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from connect_support import PASSWORD, USER, MemoryKeyring, local_registry, make_accounts, run
+from keyring.backends.fail import Keyring as FailKeyring
+from pytestqt.qtbot import QtBot
+
+from regview.core.model import CredentialKind, Endpoint
+from regview.settings.profiles import Profile
+from regview.ui.registry_session import Accounts
+from regview.ui.tokens_dialog import TokensDialog
+
+pytestmark = [pytest.mark.ui]
+
+
+def save(qloop: asyncio.AbstractEventLoop, accounts: Accounts, url: str, name: str) -> Profile:
+    profile = Profile.for_endpoint(
+        Endpoint(url=url), name=name, username=USER, credential_kind=CredentialKind.PASSWORD
+    )
+    return run(qloop, accounts.save(profile, PASSWORD))
+
+
+def names(d: TokensDialog) -> list[str]:
+    return [d.tree.topLevelItem(i).text(0) for i in range(d.tree.topLevelItemCount())]  # type: ignore[union-attr]
+
+
+@pytest.mark.integration
+def test_list_test_rename_remove(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    with local_registry(tmp_path / "reg", basic=True) as url:
+        save(qloop, accounts, url, "local")
+        d = TokensDialog(accounts)
+        qtbot.addWidget(d)
+        run(qloop, d.refresh())
+        assert names(d) == ["local"]
+        row = d.tree.topLevelItem(0)
+        assert row is not None
+        assert [row.text(c) for c in (1, 2, 3, 5)] == [
+            "Username and password",
+            USER,
+            "not tested",
+            "keyring",
+        ]
+        d.select("local")
+        run(qloop, d.test())
+        assert "list every repository" in d.status.label.text()
+        row = d.tree.topLevelItem(0)
+        assert row is not None and row.text(3).startswith("catalog")
+
+        run(qloop, d.rename("my registry"))
+        assert names(d) == ["my registry"]
+        profiles = run(qloop, accounts.load()).profiles
+        assert list(profiles) == ["my registry"]
+        assert run(qloop, accounts.secret(profiles["my registry"])) == PASSWORD
+
+        d.select("my registry")
+        run(qloop, d.remove())
+        assert names(d) == []
+        assert backend.entries == {}
+
+
+def test_test_with_a_missing_secret_says_what_to_do(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    save(qloop, accounts, "https://registry.example.com", "remote")
+    backend.entries.clear()
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.refresh())
+    row = d.tree.topLevelItem(0)
+    assert row is not None and row.text(5) == "missing"
+    d.select("remote")
+    run(qloop, d.test())
+    assert "Replace" in d.status.label.text()
+
+
+def test_rename_to_an_existing_name_is_refused(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    save(qloop, accounts, "https://a.example.com", "a")
+    save(qloop, accounts, "https://b.example.com", "b")
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.refresh())
+    d.select("a")
+    run(qloop, d.rename("b"))
+    assert "already a registry called 'b'" in d.status.label.text()
+    assert sorted(names(d)) == ["a", "b"]
+
+
+def test_import_docker_logins(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    auth = base64.b64encode(b"bob:hunter2-token").decode()
+    (docker / "config.json").write_text(
+        json.dumps({"auths": {"registry.example.com": {"auth": auth}}}), encoding="utf-8"
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
+        monkeypatch.delenv(var, raising=False)
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.import_logins())
+    assert "Imported 1: registry.example.com" in d.status.label.text()
+    assert names(d) == ["registry.example.com"]
+    assert list(backend.entries.values()) == ["hunter2-token"]
+    assert "hunter2" not in (tmp_path / "settings.json").read_text(encoding="utf-8")
+    run(qloop, d.import_logins())
+    assert "Already here" in d.status.label.text()
+    assert names(d) == ["registry.example.com"]
+
+
+def test_without_a_keyring_secrets_stay_in_memory_and_the_user_is_told(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, FailKeyring())
+    save(qloop, accounts, "https://registry.example.com", "remote")
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.refresh())
+    assert "No keyring available" in d.keyring_card.label.text()
+    assert not d.keyring_card.isHidden()
+    row = d.tree.topLevelItem(0)
+    assert row is not None and row.text(5) == "this session only"
+    assert PASSWORD not in (tmp_path / "settings.json").read_text(encoding="utf-8")
+    assert run(qloop, accounts.secret(run(qloop, accounts.profiles())[0])) == PASSWORD

@@ -1,0 +1,76 @@
+"""The welcome view: one click starts the local test registry and connects to it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from connect_support import MemoryKeyring, make_accounts, run
+from pytestqt.qtbot import QtBot
+
+from regview.paths import default_paths
+from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
+from regview.ui.welcome import WelcomeView
+
+pytestmark = [pytest.mark.ui]
+
+
+@pytest.mark.integration
+def test_try_local_registry_in_one_click(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    mode = LocalMode(accounts, default_paths(tmp_path / "base"))
+    view = WelcomeView(accounts, mode)
+    qtbot.addWidget(view)
+    connected: list[str] = []
+    view.connected.connect(connected.append)
+    try:
+        view.local_button.click()
+        task = view.tasks.task("local")
+        assert task is not None
+        assert not view.add_button.isEnabled()  # busy while the registry starts
+        run(qloop, task, timeout=60)
+        assert connected == [LOCAL_PROFILE]
+        assert mode.running and mode.url in view.status.label.text()
+        assert view.add_button.isEnabled()
+    finally:
+        run(qloop, mode.stop())
+
+
+def test_add_registry_opens_the_dialog_and_forwards_its_result(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
+    qtbot.addWidget(view)
+    connected: list[str] = []
+    view.connected.connect(connected.append)
+    dialog = view.add_registry()
+    assert isinstance(dialog, AddRegistryDialog)
+    dialog.registryAdded.emit("x")
+    assert connected == ["x"]
+    dialog.reject()
+
+
+def test_import_with_nothing_to_import_says_so(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "none"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
+        monkeypatch.delenv(var, raising=False)
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
+    qtbot.addWidget(view)
+    connected: list[str] = []
+    view.connected.connect(connected.append)
+    run(qloop, view.import_logins())
+    assert "No Docker or podman logins were found" in view.status.label.text()
+    assert connected == []
