@@ -41,6 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         gc_delay=args.gc_delay,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
+        token_ttl=args.token_ttl,
     )
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -53,6 +54,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"regview serve: {exc}", file=sys.stderr)
         return 1
     print(f"regview registry listening on {url} (data in {registry.data_dir}); Ctrl-C stops it")
+    if registry.demo_credentials is not None:
+        user, token = registry.demo_credentials
+        print(f"GitLab demo user: {user}  token: {token}  (API: {url}/api/v4)")
     sys.stdout.flush()
     try:
         registry.wait()
@@ -102,6 +106,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--data", help="data directory (default: regview's local-registry folder)")
     serve.add_argument("--auth", choices=("none", "basic", "token"), default="none")
     serve.add_argument("--htpasswd", help="htpasswd file with bcrypt entries (for --auth basic)")
+    serve.add_argument(
+        "--token-ttl",
+        type=int,
+        default=300,
+        help="lifetime in seconds of registry tokens with --auth token (default 300, as GitLab)",
+    )
     serve.add_argument(
         "--demo", action="store_true", help="seed demo content into an empty registry"
     )

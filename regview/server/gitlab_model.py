@@ -117,6 +117,10 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_time(text: str) -> datetime:
     """ISO 8601 date or date-time; naive values and bare dates are UTC."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -656,13 +660,15 @@ class GitLabStore:
 
     # --- repositories (GitLab ids for registry repositories) ------------------------------
 
-    def ensure_repository(self, path: str, project_id: int) -> Repository:
+    def ensure_repository(
+        self, path: str, project_id: int, created: datetime | None = None
+    ) -> Repository:
         with self._tx() as db:
             row = db.execute("SELECT * FROM repositories WHERE path = ?", (path,)).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO repositories (path, project_id, created_at) VALUES (?, ?, ?)",
-                    (path, project_id, now_iso()),
+                    (path, project_id, _iso(created) if created else now_iso()),
                 )
                 row = db.execute("SELECT * FROM repositories WHERE path = ?", (path,)).fetchone()
             return _row_repo(row)

@@ -33,7 +33,9 @@ AUTH_MODES = ("none", "basic", "token")
 TOKEN_MODULE = "regview.server.gitlab_app"
 
 
-def token_setup(registry: Registry, config: ServerConfig) -> tuple[Authorizer, Sequence[BaseRoute]]:
+def token_setup(
+    registry: Registry, config: ServerConfig, **options: object
+) -> tuple[Authorizer, Sequence[BaseRoute]]:
     """`--auth token`: the GitLab-instance modules provide the authorizer and their routes."""
     try:
         module = importlib.import_module(TOKEN_MODULE)
@@ -44,7 +46,7 @@ def token_setup(registry: Registry, config: ServerConfig) -> tuple[Authorizer, S
             "token authentication needs the GitLab-instance part of regview "
             f"({TOKEN_MODULE}), which this build does not have; use --auth none or basic"
         ) from exc
-    authorizer, routes = module.token_setup(registry, config)
+    authorizer, routes = module.token_setup(registry, config, **options)
     return authorizer, list(routes)
 
 
@@ -61,6 +63,7 @@ class LocalRegistry:
         gc_delay: float = 86400,
         tls_cert: Path | None = None,
         tls_key: Path | None = None,
+        token_ttl: int = 300,
     ) -> None:
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {auth!r}")
@@ -73,6 +76,9 @@ class LocalRegistry:
         self.demo, self.auth, self.htpasswd = demo, auth, htpasswd
         self.gc_delay = gc_delay
         self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.token_ttl = token_ttl
+        #: `--auth token --demo`: (user name, token) of the GitLab demo user
+        self.demo_credentials: tuple[str, str] | None = None
         self.registry: Registry | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -96,8 +102,14 @@ class LocalRegistry:
             assert self.htpasswd is not None
             authorizer = HtpasswdAuthorizer(self.htpasswd)
         elif self.auth == "token":
-            authorizer, routes = token_setup(registry, config)
+            authorizer, routes = token_setup(
+                registry, config, token_ttl=self.token_ttl, demo=self.demo
+            )
+            self.demo_credentials = getattr(authorizer, "demo_credentials", None)
         app = create_app(config, registry=registry, authorizer=authorizer, extra_routes=routes)
+        install = getattr(authorizer, "install", None)
+        if callable(install):  # the GitLab instance runs cleanup policies with the app
+            install(app)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
