@@ -268,3 +268,14 @@ def pull_to_layout(
 def skopeo(*args: str, timeout: float = 120) -> str:
     """Run any skopeo command; returns stdout, raises RuntimeError with stderr on failure."""
     return _run(list(args), timeout).stdout
+
+
+def pull_to_dir(
+    source: str, path: Path, *, creds: tuple[str, str] | None = None, timeout: float = 300
+) -> str:
+    """`skopeo copy docker://<source> dir:<path>` (keeps the manifest as stored, Docker v2
+    included); returns the sha256 digest of the manifest bytes received."""
+    args = ["copy", "--retry-times=0", *skopeo_base(creds, side="src")]
+    args += [f"docker://{source}", f"dir:{path}"]
+    _run(args, timeout)
+    return _sha((path / "manifest.json").read_bytes())
