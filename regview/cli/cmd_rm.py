@@ -69,7 +69,8 @@ def may_proceed(args: argparse.Namespace, question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def print_plan(plan: DeletePlan, out: Any = sys.stderr) -> None:
+def print_plan(plan: DeletePlan, out: Any = None) -> None:
+    out = out if out is not None else sys.stderr
     if plan.refusal:
         print(f"regview: {plan.refusal}", file=out)
         return
