@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,24 +101,25 @@ DEV_EXCLUDES = [
 ]
 EXCLUDES = QT_EXCLUDES + DEV_EXCLUDES
 
-# Shared libraries and plugins of the Qt modules above (and of features regview has no use for),
-# matched against the destination path inside the bundle. A file is dropped when any part matches.
+# Shared libraries and plugins of the Qt modules above, and of features regview has no use for.
+# Matched against the destination path with a leading "lib" taken off the file name, so one
+# pattern covers libQt6Quick.so.6 (Linux) and Qt6Quick.dll (Windows).
 _DROP_PARTS = (
-    "libQt6Quick",
-    "libQt6Qml",
-    "libQt6Pdf",
-    "libQt6Designer",
-    "libQt6Help",
-    "libQt6Sql",
-    "libQt6Test",
-    "libQt6WebEngine",
-    "libQt6Multimedia",
-    "libQt6VirtualKeyboard",
-    "libQt63D",
-    "libQt6Charts",
-    "libQt6OpenGLWidgets",
-    "libQt6ShaderTools",
-    "libQt6LabsStyleKit",
+    "Qt6Quick",
+    "Qt6Qml",
+    "Qt6Pdf",
+    "Qt6Designer",
+    "Qt6Help",
+    "Qt6Sql",
+    "Qt6Test",
+    "Qt6WebEngine",
+    "Qt6Multimedia",
+    "Qt6VirtualKeyboard",
+    "Qt63D",
+    "Qt6Charts",
+    "Qt6OpenGLWidgets",
+    "Qt6ShaderTools",
+    "Qt6LabsStyleKit",
     "/qml/",
     "/plugins/qmltooling/",
     "/plugins/sqldrivers/",
@@ -126,33 +128,32 @@ _DROP_PARTS = (
     "/plugins/sceneparsers/",
     "/plugins/renderers/",
     "/plugins/virtualkeyboard/",
-    "/plugins/platforminputcontexts/libqtvirtualkeyboard",
-    "/plugins/imageformats/libqpdf",
-    "/plugins/imageformats/libqtiff",
-    "/plugins/imageformats/libqwebp",
-    "/plugins/imageformats/libqicns",
-    "/plugins/imageformats/libqtga",
-    "/plugins/imageformats/libqwbmp",
-    "/plugins/platforms/libqvnc",
-    "/plugins/platforms/libqlinuxfb",
-    "/plugins/platforms/libqeglfs",
-    "/plugins/platforms/libqvkkhrdisplay",
+    "/plugins/platforminputcontexts/qtvirtualkeyboard",
+    "/plugins/imageformats/qpdf",
+    "/plugins/imageformats/qtiff",
+    "/plugins/imageformats/qwebp",
+    "/plugins/imageformats/qtga",
+    "/plugins/imageformats/qwbmp",
+    "/plugins/platforms/qvnc",
+    "/plugins/platforms/qlinuxfb",
+    "/plugins/platforms/qeglfs",
+    "/plugins/platforms/qvkkhrdisplay",
+    "/plugins/platforms/qminimalegl",
     "/plugins/egldeviceintegrations/",
-    "/plugins/platforms/libqminimalegl",
     # the GTK3 theme plugin alone drags in GTK, GDK, ATK, cairo and pango (~25 MB); Qt's Fusion
     # style and the xdg-desktop-portal theme plugin cover regview's needs
-    "/plugins/platformthemes/libqgtk3",
+    "/plugins/platformthemes/qgtk3",
     # touch, tablet and evdev input for kiosks; the desktop platforms handle input themselves
     "/plugins/generic/",
     # Wayland: keep xdg-shell (every desktop compositor) and the EGL/SHM client buffers
-    "/plugins/wayland-shell-integration/libfullscreen-shell",
-    "/plugins/wayland-shell-integration/libivi-shell",
-    "/plugins/wayland-shell-integration/libwl-shell",
-    "/plugins/wayland-shell-integration/libqt-shell",
-    "/plugins/wayland-graphics-integration-client/libdmabuf-server",
-    "/plugins/wayland-graphics-integration-client/libdrm-egl-server",
-    "/plugins/wayland-graphics-integration-client/libshm-emulation-server",
-    "/plugins/wayland-graphics-integration-client/libvulkan-server",
+    "/plugins/wayland-shell-integration/fullscreen-shell",
+    "/plugins/wayland-shell-integration/ivi-shell",
+    "/plugins/wayland-shell-integration/wl-shell",
+    "/plugins/wayland-shell-integration/qt-shell",
+    "/plugins/wayland-graphics-integration-client/dmabuf-server",
+    "/plugins/wayland-graphics-integration-client/drm-egl-server",
+    "/plugins/wayland-graphics-integration-client/shm-emulation-server",
+    "/plugins/wayland-graphics-integration-client/vulkan-server",
 )
 # Qt's own translations: keep only the base-module catalogues (dialog buttons, shortcuts).
 _KEEP_TRANSLATION_PREFIXES = ("qtbase_",)
@@ -160,13 +161,29 @@ _KEEP_TRANSLATION_PREFIXES = ("qtbase_",)
 
 def keep(dest: str) -> bool:
     """Whether a (destination-path) entry of Analysis.binaries/datas belongs in the bundle."""
-    path = "/" + dest.replace("\\", "/")
+    folder, _, name = ("/" + dest.replace("\\", "/")).rpartition("/")
+    path = f"{folder}/{name.removeprefix('lib')}"
     if any(part in path for part in _DROP_PARTS):
         return False
-    if "/PySide6/Qt/translations/" in path:
-        name = path.rsplit("/", 1)[-1]
+    if "/PySide6/translations/" in path or "/PySide6/Qt/translations/" in path:
         return name.startswith(_KEEP_TRANSLATION_PREFIXES)
     return True
+
+
+def analysis_options(src: Path) -> dict[str, Any]:
+    """Analysis() keyword arguments every platform shares (src: from stage_sources)."""
+    from PyInstaller.utils.hooks import collect_data_files, collect_submodules
+
+    return {
+        "pathex": [str(src)],
+        # the icons, desktop entry and metainfo, read at run time with importlib.resources
+        "datas": collect_data_files("regview.resources", include_py_files=True),
+        # regview.cli discovers its cmd_* modules with pkgutil, which PyInstaller cannot follow
+        "hiddenimports": collect_submodules("regview"),
+        "excludes": EXCLUDES,
+        "noarchive": False,
+        "optimize": 0,
+    }
 
 
 def _is_library(dest: str) -> bool:
