@@ -1,0 +1,172 @@
+"""The desktop app's wiring: arguments, QApplication, qasync loop, excepthook, object graph.
+
+    main(args) -> int        called by `regview gui` with args.local: bool,
+                             args.screenshot: str | None, args.url: str | None
+
+`--local` starts the embedded registry with demo data and connects to it; with `--screenshot
+FILE` the window opens the first repository that has tags (or the view a `regview://` URL
+names), saves a PNG of the window and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+from regview.log import get_logger
+
+log = get_logger("app")
+
+
+def main(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    if getattr(args, "screenshot", None) and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("regview")
+    app.setOrganizationName("regview")
+    app.setDesktopFileName("io.github.regview")
+    try:
+        from regview.ui.icon import app_icon  # the packaging engineer's icon, when present
+
+        app.setWindowIcon(app_icon())
+    except Exception:  # no icon is no reason not to start
+        app.setWindowIcon(QIcon())
+
+    import qasync
+
+    from regview.ui.theme import apply_theme
+
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return int(loop.run_until_complete(_run(app, args)))
+    finally:
+        loop.close()
+
+
+async def _run(app: Any, args: argparse.Namespace) -> int:
+    from regview.settings.profiles import SettingsStore
+    from regview.ui.async_utils import run_blocking
+    from regview.ui.errors import install_excepthook
+    from regview.ui.links import LinkError, parse_link
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import Accounts, CoreBackend, SessionManager
+
+    store = SettingsStore()
+    try:
+        settings = await run_blocking(store.load)
+        ui_state: dict[str, Any] = dict(settings.ui.get("window", {}) or {})
+    except Exception as exc:  # a broken settings file must not stop the app from opening
+        log.warning("settings not readable: %s", exc)
+        ui_state = {}
+    accounts = Accounts()
+    sessions = SessionManager(accounts)
+    local = LocalMode(accounts)
+    window = MainWindow(accounts, sessions, local, CoreBackend(), ui_state=ui_state)
+    install_excepthook(lambda: window)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_loop_exception_handler)
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    link = None
+    if getattr(args, "url", None):
+        try:
+            link = parse_link(args.url)
+        except LinkError as exc:
+            print(f"regview: {exc}", file=sys.stderr)
+            return 2
+    window.show()
+    code = 0
+    try:
+        if getattr(args, "local", False):
+            profile = await local.start()
+            await accounts.profiles()
+            window._pending_link = None
+            await window.start()
+            if link is not None:
+                window.open_link(link)
+            else:
+                window.open_profile(profile.name)
+        else:
+            if link is not None:
+                window._pending_link = link
+            await window.start()
+        if getattr(args, "screenshot", None):
+            code = await _screenshot(window, args.screenshot, link)
+        else:
+            await closed.wait()
+    finally:
+        window.tasks.cancel_all()
+        try:
+            state = window.ui_state()
+
+            def save_state() -> None:
+                store.update(lambda s: s.ui.__setitem__("window", state))
+
+            await run_blocking(save_state)
+        except Exception as exc:
+            log.warning("window state not saved: %s", exc)
+        await sessions.close_all()
+        await local.stop()
+    return code
+
+
+async def _screenshot(window: Any, path: str, link: Any) -> int:
+    from regview.ui.main_window import PAGE_OVERVIEW
+    from regview.ui.screenshot import save, settle, wait_for
+
+    if link is not None and link.view == "overview":
+        done: list[str] = []
+        window.loaded.connect(done.append)
+        await wait_for(lambda: "overview" in done, 120, "the storage overview")
+        assert window.pages.currentIndex() == PAGE_OVERVIEW
+    elif link is None or not link.repository:
+        repos = await _first_repository_with_tags(window)
+        if repos:
+            window.open_repository(window.profile, repos)
+    if link is None or link.view != "overview":
+        await wait_for(
+            lambda: window.tags_view.model.rowCount() > 0 and not window.tasks.running("tags"),
+            120,
+            "the tags of the first repository",
+        )
+        await wait_for(
+            lambda: window.details.current is not None and not window.tasks.running("details"),
+            30,
+            "the details of the current tag",
+        )
+    await settle(window)
+    save(window, path)
+    return 0
+
+
+async def _first_repository_with_tags(window: Any) -> str:
+    from regview.ui.screenshot import wait_for
+
+    await wait_for(lambda: not window.tasks.running("repos"), 60, "the repository list")
+    client = await window.controller.client(window.profile)
+    for repo in window.repos_model.repositories():
+        if await client.list_tags(repo.path):
+            return str(repo.path)
+    return ""
+
+
+def _loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    exc = context.get("exception")
+    if isinstance(exc, BaseException):
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    else:
+        log.error("event loop: %s", context.get("message"))

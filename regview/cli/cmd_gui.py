@@ -1,0 +1,27 @@
+"""`regview gui [--local] [--screenshot FILE] [URL]`: the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("gui", help="open the desktop app (the default without a command)")
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="start the embedded test registry with demo data and connect to it",
+    )
+    p.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        help="open, load the first repository with tags, save a PNG of the window and exit",
+    )
+    p.add_argument("url", nargs="?", help="a regview:// link to open (from 'Copy link')")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from regview.app import main
+
+    return main(args)

@@ -1,0 +1,204 @@
+"""Controllers: fetch through a registry session's client and feed the models (habit 8).
+
+    BrowseController(sessions)
+        await list_repositories(profile) -> (list[RepositoryInfo], listable: bool)
+        await load_tags(profile, repository, view) -> list[TagInfo]
+            shows the cached table at once (if this repository was read before), then
+            revalidates: rows are replaced/added batch by batch with progress done/total;
+            `cancel_load()` (the view's Cancel) stops it keeping what arrived
+        await load_details(profile, tag) -> TagDetails
+        await measure(profile, repositories, on_repo) -> None
+            tag count and size per repository, for the storage overview
+        cached_tags(profile, repository) -> list[TagInfo] | None
+
+Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`); the client
+does its network I/O asynchronously and its disk cache in threads, so the loop keeps painting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from regview.core import errors as E
+from regview.core.inventory import load_tags
+from regview.core.model import RepositoryInfo, TagInfo
+from regview.log import get_logger
+from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
+from regview.ui.details import LayerRow, TagDetails
+from regview.ui.registry_session import SessionManager
+from regview.ui.tags_view import TagsView
+
+log = get_logger("ui.controllers")
+
+PREFERRED_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm64/v8")
+
+
+def repository_size(tags: Sequence[TagInfo]) -> int:
+    """Bytes the repository's tags keep alive: the union of their blobs (else summed sizes)."""
+    blobs: dict[str, int] = {}
+    fallback = 0
+    for t in tags:
+        if t.blobs:
+            for digest, size in t.blobs:
+                blobs[digest] = size
+        else:
+            fallback += t.size or 0
+    return sum(blobs.values()) + fallback
+
+
+class BrowseController:
+    def __init__(self, sessions: SessionManager) -> None:
+        self.sessions = sessions
+        self._tags: dict[tuple[str, str], list[TagInfo]] = {}
+        self._cancel = asyncio.Event()
+
+    async def client(self, profile: str) -> Any:
+        session = await self.sessions.open(profile)
+        return session.client
+
+    def cached_tags(self, profile: str, repository: str) -> list[TagInfo] | None:
+        return self._tags.get((profile, repository))
+
+    def all_cached_tags(self, profile: str) -> list[TagInfo]:
+        return [t for (p, _r), tags in self._tags.items() if p == profile for t in tags]
+
+    async def list_repositories(self, profile: str) -> tuple[list[RepositoryInfo], bool]:
+        session = await self.sessions.open(profile)
+        manual = list(session.profile.repositories)
+        paths: list[str] = []
+        listable = True
+        try:
+            async for page in session.client.iter_repositories():
+                paths.extend(page)
+        except E.CatalogRefused:
+            if not manual:
+                raise
+            listable = False
+        known = set(paths)
+        paths.extend(p for p in manual if p not in known)
+        repos = []
+        for path in paths:
+            tags = self._tags.get((profile, path))
+            if tags is not None:
+                repos.append(_measured(path, tags))
+            else:
+                repos.append(RepositoryInfo(path))
+        return repos, listable
+
+    def cancel_load(self) -> None:
+        self._cancel.set()
+
+    async def load_tags(self, profile: str, repository: str, view: TagsView) -> list[TagInfo]:
+        client = await self.client(profile)
+        key = (profile, repository)
+        cached = self._tags.get(key)
+        view.registry_host = client.registry
+        if view.model.repository != repository or not view.model.rows:
+            view.set_tags(repository, cached or [])
+        names = await client.list_tags(repository)
+        total = len(names)
+        done = 0
+        view.show_progress(0, total)
+        self._cancel = asyncio.Event()
+
+        def on_batch(batch: list[TagInfo]) -> None:
+            nonlocal done
+            done += len(batch)
+            view.append_tags(batch)
+            view.show_progress(done, total)
+
+        try:
+            tags = await load_tags(client, repository, on_batch=on_batch, cancel=self._cancel)
+        finally:
+            view.finish_progress()
+        current = set(names)
+        if cached is not None and any(t.tag not in current for t in view.model.rows):
+            # Tags deleted since the cached listing: drop them, keep the selection by name.
+            keep = [t.tag for t in view.selected_tags()]
+            view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
+            view.select_tags(keep)
+        view.finish_loading()
+        if not self._cancel.is_set():
+            self._tags[key] = tags
+        return tags
+
+    async def load_details(self, profile: str, tag: TagInfo) -> TagDetails:
+        client = await self.client(profile)
+        repo = tag.repository
+        ref = tag.digest or tag.tag
+        top = await client.get_manifest(repo, ref)
+        notes: list[str] = []
+        manifest = top.manifest
+        platform_shown = ""
+        if isinstance(manifest, ImageIndex):
+            children = [d for d in manifest.manifests if d.platform is not None]
+            chosen = None
+            for want in PREFERRED_PLATFORMS:
+                chosen = next((d for d in children if _label(d.platform) == want), None)
+                if chosen:
+                    break
+            chosen = chosen or (children[0] if children else None)
+            if chosen is not None:
+                platform_shown = _label(chosen.platform)
+                child = await client.get_manifest(repo, str(chosen.digest))
+                manifest = child.manifest
+        if top.problem:
+            notes.append(top.problem)
+        layers: tuple[LayerRow, ...] = ()
+        config: ImageConfig | None = None
+        if isinstance(manifest, ImageManifest):
+            layers = tuple(LayerRow(str(d.digest), d.media_type, d.size) for d in manifest.layers)
+            try:
+                config = await client.get_config(repo, manifest.config)
+            except (E.NotFound, E.ProtocolError) as exc:
+                notes.append(f"Config not readable: {exc}")
+        try:
+            referrers = tuple(await client.referrers(repo, top.digest))
+        except (E.NotFound, E.Unsupported, E.ProtocolError):
+            referrers = ()
+        return TagDetails(
+            tag=tag.tag,
+            manifest_json=top.data,
+            layers=layers,
+            config=config,
+            referrers=referrers,
+            platform_shown=platform_shown,
+            notes=tuple(notes),
+        )
+
+    async def measure(
+        self,
+        profile: str,
+        repositories: Sequence[str],
+        on_repo: Callable[[RepositoryInfo, list[TagInfo]], None],
+    ) -> None:
+        client = await self.client(profile)
+        for path in repositories:
+            tags = self._tags.get((profile, path))
+            if tags is None:
+                try:
+                    tags = await load_tags(client, path)
+                except (E.NotFound, E.AccessDenied) as exc:
+                    log.info("cannot measure %s: %s", path, exc)
+                    continue
+                self._tags[(profile, path)] = tags
+            on_repo(_measured(path, tags), tags)
+
+
+def _measured(path: str, tags: Sequence[TagInfo]) -> RepositoryInfo:
+    created = [t.created for t in tags if t.created is not None]
+    return RepositoryInfo(
+        path,
+        tag_count=len(tags),
+        size=repository_size(tags),
+        created=min(created) if created else None,
+    )
+
+
+def _label(platform: Any) -> str:
+    if platform is None:
+        return ""
+    text = f"{platform.os}/{platform.architecture}"
+    return f"{text}/{platform.variant}" if platform.variant else text

@@ -1,0 +1,560 @@
+"""The main window: sidebar, repositories table, tags table + details, storage overview.
+
+    MainWindow(accounts, sessions, local_mode, backend=None, ui_state=None)
+        await start()                    load profiles; welcome view, or the last view
+        open_profile(name) ; open_repository(name, path) ; show_overview(name)
+        open_link(ViewLink)              a shared `regview://` view
+        view_link() -> ViewLink | None   the view as a link ("Copy link to this view")
+        ui_state() -> dict               window/columns/last view, for settings.json `ui`
+        loaded                           Signal(str): a repository's tags finished loading
+        tasks: Tasks                     every long job; closing the window cancels them all
+
+Errors appear in a banner above the view where they happened, in words, with the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regview.core.model import RegistryKind, TagInfo
+from regview.log import get_logger
+from regview.settings.profiles import registry_host
+from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.controllers import BrowseController
+from regview.ui.details import DetailsPane
+from regview.ui.errors import ErrorBanner, Problem, describe
+from regview.ui.filtering import FilterSpec
+from regview.ui.links import SORT_COLUMNS, ViewLink
+from regview.ui.local_mode import LocalMode
+from regview.ui.overview import OverviewPanel
+from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
+from regview.ui.repos_model import RepositoriesModel
+from regview.ui.sidebar import Sidebar
+from regview.ui.tags_view import TagsView
+from regview.ui.tasks import Tasks
+from regview.ui.tokens_dialog import TokensDialog
+from regview.ui.welcome import WelcomeView
+
+log = get_logger("ui.window")
+
+PAGE_WELCOME, PAGE_REPOS, PAGE_TAGS, PAGE_OVERVIEW = range(4)
+
+
+def _b64(data: QByteArray) -> str:
+    return base64.b64encode(bytes(data.data())).decode("ascii")
+
+
+def _unb64(text: Any) -> QByteArray | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return QByteArray(base64.b64decode(text))
+    except ValueError:
+        return None
+
+
+class MainWindow(QMainWindow):
+    loaded = Signal(str)
+    detailsLoaded = Signal(str)
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        sessions: SessionManager,
+        local_mode: LocalMode,
+        backend: ConnectBackend | None = None,
+        ui_state: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.accounts, self.sessions, self.local_mode = accounts, sessions, local_mode
+        self.backend = backend
+        self.controller = BrowseController(sessions)
+        self.tasks = Tasks(self)
+        self.tasks.failed.connect(self._task_failed)
+        self.profile = ""  # the registry (profile name) shown
+        self.repository = ""
+        self._pending_link: ViewLink | None = None
+        self._ui_state = dict(ui_state or {})
+        self.setWindowTitle("regview")
+        self.resize(1360, 820)
+        self._build()
+        self._restore_state()
+
+    # --- building ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.sidebar = Sidebar()
+        self.sidebar.registrySelected.connect(self.open_profile)
+        self.sidebar.repositorySelected.connect(self.open_repository)
+        self.sidebar.overviewSelected.connect(self.show_overview)
+        self.sidebar.addPathRequested.connect(self.add_repository_path)
+        self.sidebar.addRegistryRequested.connect(self.add_registry)
+
+        self.banner = ErrorBanner()
+        self.banner.actionRequested.connect(self._banner_action)
+        self.pages = QStackedWidget()
+        self.welcome = WelcomeView(self.accounts, self.local_mode, self.backend)
+        self.welcome.connected.connect(self._profile_added)
+        self.pages.addWidget(self.welcome)
+
+        repos_page = QWidget()
+        rl = QVBoxLayout(repos_page)
+        rl.setContentsMargins(0, 0, 0, 0)
+        self.repo_filter = QLineEdit()
+        self.repo_filter.setPlaceholderText("Filter repositories…")
+        self.repo_filter.setClearButtonEnabled(True)
+        self.repos_model = RepositoriesModel(self)
+        self.repo_filter.textChanged.connect(
+            lambda text: self.repos_model.apply(FilterSpec(text=text))
+        )
+        self.repos_table = QTableView()
+        self.repos_table.setModel(self.repos_model)
+        self.repos_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.repos_table.setAlternatingRowColors(True)
+        self.repos_table.setShowGrid(False)
+        self.repos_table.verticalHeader().hide()
+        self.repos_table.setSortingEnabled(True)
+        self.repos_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.repos_table.doubleClicked.connect(
+            lambda index: self.open_repository(
+                self.profile, self.repos_model.row_at(index.row()).path
+            )
+        )
+        rl.addWidget(self.repo_filter)
+        rl.addWidget(self.repos_table, 1)
+        self.pages.addWidget(repos_page)
+
+        self.tags_view = TagsView()
+        self.details = DetailsPane()
+        self.tags_split = QSplitter(Qt.Orientation.Horizontal)
+        self.tags_split.addWidget(self.tags_view)
+        self.tags_split.addWidget(self.details)
+        self.tags_split.setStretchFactor(0, 3)
+        self.tags_split.setStretchFactor(1, 1)
+        self.tags_split.setSizes([900, 400])
+        self.pages.addWidget(self.tags_split)
+        self.tags_view.currentTagChanged.connect(self._current_tag)
+        self.tags_view.selectionSummaryChanged.connect(self._set_counts)
+        self.tags_view.refreshRequested.connect(self.refresh)
+        self.tags_view.cancelRequested.connect(self.controller.cancel_load)
+        self.tags_view.copyLinkRequested.connect(self.copy_link)
+
+        self.overview = OverviewPanel()
+        self.overview.repositoryActivated.connect(lambda p: self.open_repository(self.profile, p))
+        self.pages.addWidget(self.overview)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(8, 8, 8, 0)
+        rv.setSpacing(6)
+        self.heading = QLabel()
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.heading.setFont(font)
+        rv.addWidget(self.heading)
+        rv.addWidget(self.banner)
+        rv.addWidget(self.pages, 1)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.sidebar)
+        self.split.addWidget(right)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([250, 1110])
+        self.setCentralWidget(self.split)
+        self.counts = QLabel()
+        self.statusBar().addPermanentWidget(self.counts)
+        self._make_toolbar()
+
+    def _make_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+
+        def add(text: str, slot: Any, tip: str, keys: Any = None) -> QAction:
+            action = QAction(text, self)
+            action.setToolTip(tip)
+            if keys is not None:
+                action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            bar.addAction(action)
+            return action
+
+        self.add_action = add("Add registry…", self.add_registry, "Connect to another registry")
+        self.tokens_action = add(
+            "Tokens…", self.manage_tokens, "Stored credentials: add, test, replace, remove"
+        )
+        bar.addSeparator()
+        self.refresh_action = add(
+            "Refresh", self.refresh, "Read again (F5)", QKeySequence.StandardKey.Refresh
+        )
+        self.link_action = add(
+            "Copy link",
+            self.copy_link,
+            "Copy a regview:// link to this view (registry, repository, filter, sort)",
+        )
+        self.overview_action = add(
+            "Storage overview",
+            lambda: self.show_overview(self.profile),
+            "Size per repository and tag ages",
+        )
+
+    # --- state ---------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        s = self._ui_state
+        if (geo := _unb64(s.get("geometry"))) is not None:
+            self.restoreGeometry(geo)
+        if (state := _unb64(s.get("window_state"))) is not None:
+            self.restoreState(state)
+        if (cols := _unb64(s.get("tags_columns"))) is not None:
+            self.tags_view.table.horizontalHeader().restoreState(cols)
+            self.tags_view.table.horizontalHeader().setSortIndicator(
+                -1, Qt.SortOrder.AscendingOrder
+            )
+        for key, splitter in (("split", self.split), ("tags_split", self.tags_split)):
+            if (data := _unb64(s.get(key))) is not None:
+                splitter.restoreState(data)
+
+    def ui_state(self) -> dict[str, Any]:
+        link = self.view_link()
+        return {
+            "geometry": _b64(self.saveGeometry()),
+            "window_state": _b64(self.saveState()),
+            "tags_columns": _b64(self.tags_view.table.horizontalHeader().saveState()),
+            "split": _b64(self.split.saveState()),
+            "tags_split": _b64(self.tags_split.saveState()),
+            "last_view": link.to_url() if link is not None else "",
+        }
+
+    # --- flow ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        profiles = await self.accounts.profiles()
+        self._set_registries(profiles)
+        if not profiles:
+            self._page(PAGE_WELCOME, "Welcome to regview")
+            return
+        link = self._pending_link
+        if link is None and (last := self._ui_state.get("last_view")):
+            from regview.ui.links import LinkError, parse_link
+
+            try:
+                link = parse_link(str(last))
+            except LinkError:
+                link = None
+        if link is not None:
+            self.open_link(link)
+        else:
+            self.open_profile(profiles[0].name)
+
+    def _set_registries(self, profiles: list[Any]) -> None:
+        self.sidebar.set_registries(
+            [(p.name, p.url, p.kind == RegistryKind.GITLAB) for p in profiles]
+        )
+        self._profiles = {p.name: p for p in profiles}
+
+    def _page(self, page: int, heading: str) -> None:
+        self.pages.setCurrentIndex(page)
+        self.heading.setText(heading)
+        self.heading.setVisible(page != PAGE_WELCOME)
+
+    def open_profile(self, name: str) -> None:
+        if not name:
+            return
+        self.profile = name
+        self.repository = ""
+        self.banner.hide()
+        self._page(PAGE_REPOS, name)
+        self.sidebar.set_loading(name)
+        self.tasks.start("repos", self._load_repositories(name))
+
+    async def _load_repositories(self, name: str) -> list[str]:
+        try:
+            repos, listable = await self.controller.list_repositories(name)
+        except Exception as exc:
+            if describe(exc) is None:
+                raise
+            self.sidebar.set_problem(name, "Repositories cannot be listed")
+            self._show_problem(exc)
+            return []
+        self.sidebar.set_repositories(name, [r.path for r in repos], listable)
+        if self.profile == name:
+            self.repos_model.set_repositories(repos)
+            self.overview.set_repositories(repos)
+            self._set_counts(f"{len(repos):,} repositories")
+            if self.repository:
+                self.sidebar.select_repository(name, self.repository)
+        return [r.path for r in repos]
+
+    def open_repository(self, name: str, path: str) -> None:
+        if not name or not path:
+            return
+        self.profile, self.repository = name, path
+        self.banner.hide()
+        self._page(PAGE_TAGS, f"{name}  ›  {path}")
+        self.sidebar.select_repository(name, path)
+        self.details.clear()
+        self.tasks.cancel("details")
+        self.tasks.start("tags", self._load_tags(name, path))
+
+    async def _load_tags(self, name: str, path: str) -> None:
+        try:
+            await self.controller.load_tags(name, path, self.tags_view)
+        except Exception as exc:
+            if describe(exc) is None:
+                raise
+            self._show_problem(exc)
+            return
+        link, self._pending_link = self._pending_link, None
+        if link is not None and link.repository == path:
+            self._apply_link_view(link)
+        elif self.tags_view.current_tag() is None and self.tags_view.model.rowCount():
+            first = self.tags_view.model.row_at(0).tag
+            self.tags_view.select_tags([first], current=first)
+        self.loaded.emit(path)
+
+    def _current_tag(self, tag: TagInfo | None) -> None:
+        if tag is None:
+            self.details.clear()
+            return
+        others = self.tags_view.model.shared_with(self.tags_view.model.backing_row(tag.tag) or 0)
+        self.details.show_tag(tag, self.tags_view.reference(tag), others)
+        if tag.error:
+            return
+        self.details.show_loading()
+        self.tasks.start("details", self._load_details(self.profile, tag))
+
+    async def _load_details(self, name: str, tag: TagInfo) -> None:
+        await asyncio.sleep(
+            0.08
+        )  # moving through rows with the keyboard: fetch only where it stops
+        try:
+            details = await self.controller.load_details(name, tag)
+        except Exception as exc:
+            problem = describe(exc)
+            if problem is None:
+                raise
+            self.details.show_error(problem.text())
+            return
+        self.details.show_details(details)
+        self.detailsLoaded.emit(tag.tag)
+
+    def show_overview(self, name: str) -> None:
+        if not name:
+            return
+        if name != self.profile:
+            self.open_profile(name)
+        self._page(PAGE_OVERVIEW, f"{name}  ›  Storage overview")
+        self.tasks.start("measure", self._measure(name))
+
+    async def _measure(self, name: str) -> None:
+        repos_task = self.tasks.task("repos")
+        if repos_task is not None and not repos_task.done():
+            await asyncio.wait([repos_task])
+        paths = [r.path for r in self.repos_model.repositories()]
+        self.overview.set_tags(
+            self.controller.all_cached_tags(name), "all repositories read so far"
+        )
+
+        def on_repo(repo: Any, _tags: list[TagInfo]) -> None:
+            self.repos_model.update_repository(repo)
+            self.overview.set_repositories(self.repos_model.repositories())
+            self.overview.set_tags(self.controller.all_cached_tags(name), "all repositories")
+
+        try:
+            await self.controller.measure(name, paths, on_repo)
+        except Exception as exc:
+            if describe(exc) is None:
+                raise
+            self._show_problem(exc)
+        self.loaded.emit("overview")
+
+    def refresh(self) -> None:
+        if self.pages.currentIndex() == PAGE_TAGS and self.repository:
+            self.open_repository(self.profile, self.repository)
+        elif self.pages.currentIndex() == PAGE_OVERVIEW:
+            self.show_overview(self.profile)
+        else:
+            self.open_profile(self.profile)
+
+    # --- links ---------------------------------------------------------------------------
+    def view_link(self) -> ViewLink | None:
+        profile = getattr(self, "_profiles", {}).get(self.profile)
+        if profile is None:
+            return None
+        spec = self.tags_view.spec()
+        model = self.tags_view.model
+        on_tags = self.pages.currentIndex() == PAGE_TAGS
+        current = self.tags_view.current_tag() if on_tags else None
+        return ViewLink(
+            registry=registry_host(profile.url),
+            repository=self.repository if on_tags else "",
+            tag=current.tag if current else "",
+            filter=spec.text if on_tags else "",
+            regex=spec.regex and on_tags,
+            older_than_days=spec.older_than_days if on_tags else None,
+            newer_than_days=spec.newer_than_days if on_tags else None,
+            platform=spec.platform if on_tags else "",
+            sort=SORT_COLUMNS[model.sort_column]
+            if on_tags and model.sort_column is not None
+            else "",
+            descending=model.sort_descending,
+            view="overview" if self.pages.currentIndex() == PAGE_OVERVIEW else "",
+        )
+
+    def copy_link(self) -> None:
+        link = self.view_link()
+        if link is not None:
+            QGuiApplication.clipboard().setText(link.to_url())
+            self.statusBar().showMessage("Link to this view copied", 4000)
+
+    def open_link(self, link: ViewLink) -> None:
+        profiles = getattr(self, "_profiles", {})
+        match = next(
+            (p.name for p in profiles.values() if registry_host(p.url) == link.registry), None
+        )
+        if match is None and self.local_mode.running and link.registry in ("local", "localhost"):
+            match = next(iter(profiles), None)
+        if match is None:
+            self.banner.show_problem(_no_registry(link.registry))
+            return
+        if link.view == "overview":
+            self.show_overview(match)
+        elif link.repository:
+            self._pending_link = link
+            self.open_profile(match)
+            self.open_repository(match, link.repository)
+        else:
+            self.open_profile(match)
+
+    def _apply_link_view(self, link: ViewLink) -> None:
+        self.tags_view.set_spec(
+            FilterSpec(
+                text=link.filter,
+                regex=link.regex,
+                older_than_days=link.older_than_days,
+                newer_than_days=link.newer_than_days,
+                platform=link.platform,
+            )
+        )
+        if link.sort_column is not None:
+            self.tags_view.sort_by(link.sort_column, link.descending)
+        if link.tag:
+            self.tags_view.select_tags([link.tag], current=link.tag)
+
+    # --- dialogs and fixes ---------------------------------------------------------------
+    def add_registry(self) -> None:
+        dialog = AddRegistryDialog(self.accounts, self.backend, self)
+        dialog.registryAdded.connect(self._profile_added)
+        dialog.open()
+
+    def manage_tokens(self) -> None:
+        dialog = TokensDialog(self.accounts, self.backend, self)
+        dialog.accountsChanged.connect(
+            lambda: self.tasks.start("profiles", self._reload_profiles())
+        )
+        dialog.open()
+
+    def _profile_added(self, name: str) -> None:
+        self.tasks.start("profiles", self._reload_profiles(select=name))
+
+    async def _reload_profiles(self, select: str = "") -> None:
+        profiles = await self.accounts.profiles()
+        self._set_registries(profiles)
+        if select:
+            await self.sessions.discard(select)
+            self.open_profile(select)
+
+    def add_repository_path(self, name: str) -> None:
+        path, ok = QInputDialog.getText(
+            self,
+            "Add repository path",
+            "Repository path (e.g. group/project/image). Use this where the registry does not "
+            "list its repositories, e.g. with a deploy token:",
+        )
+        path = path.strip().strip("/")
+        if ok and path:
+            self.tasks.start("profiles", self._add_path(name, path))
+
+    async def _add_path(self, name: str, path: str) -> None:
+        profile = getattr(self, "_profiles", {}).get(name)
+        if profile is None:
+            return
+        if path not in profile.repositories:
+            profile = await self.accounts.save(
+                replace(profile, repositories=(*profile.repositories, path))
+            )
+            self._profiles[name] = profile
+            await self.sessions.discard(name)
+        self.open_profile(name)
+        self.open_repository(name, path)
+
+    def trust_ca_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Trust a CA certificate", "", "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
+        if path and self.profile:
+            self.tasks.start("profiles", self._set_ca(self.profile, path))
+
+    async def _set_ca(self, name: str, path: str) -> None:
+        profile = self._profiles.get(name)
+        if profile is not None:
+            self._profiles[name] = await self.accounts.save(replace(profile, ca_file=path))
+            await self.sessions.discard(name)
+            self.refresh()
+
+    def _banner_action(self, action: str) -> None:
+        if action == "trust-ca":
+            self.trust_ca_file()
+        elif action == "tokens":
+            self.manage_tokens()
+        elif action == "add-path":
+            self.add_repository_path(self.profile)
+        elif action == "retry":
+            self.refresh()
+
+    # --- errors and status ---------------------------------------------------------------
+    def _show_problem(self, exc: BaseException) -> None:
+        problem = describe(exc)
+        if problem is not None:
+            self.banner.show_problem(problem)
+
+    def _task_failed(self, name: str, exc: BaseException) -> None:
+        log.error("task %s failed: %s", name, exc)
+
+    def _set_counts(self, text: str) -> None:
+        self.counts.setText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.tasks.cancel_all()
+        self.welcome.tasks.cancel_all()
+        super().closeEvent(event)
+
+
+def _no_registry(host: str) -> Problem:
+    return Problem(
+        "Registry not configured",
+        f"The link points at {host}, which is not one of your registries.",
+        "Add it with Add registry…, then open the link again.",
+        "",
+    )

@@ -1,0 +1,286 @@
+"""Storage overview: size per repository and tag ages, drawn with QPainter (no QtCharts).
+
+OverviewPanel(parent=None)
+    set_repositories(repos)          bar chart of size per repository (largest first)
+    set_tags(tags, scope)            age histogram and headline numbers for these tags
+    repositoryActivated(str)         a bar was clicked
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from regview.core.model import RepositoryInfo, TagInfo
+from regview.ui.tags_model import human_size
+from regview.ui.theme import accent, is_dark, muted
+
+DAY = 86400.0
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("< 1 week", 7),
+    ("1–4 weeks", 28),
+    ("1–3 months", 91),
+    ("3–6 months", 182),
+    ("6–12 months", 365),
+    ("1–2 years", 730),
+    ("> 2 years", float("inf")),
+)
+
+
+def age_histogram(tags: Iterable[TagInfo], now: float | None = None) -> list[tuple[str, int, int]]:
+    """(bucket label, tag count, bytes) per age bucket, plus "unknown" when any date is missing."""
+    now = time.time() if now is None else now
+    counts = [0] * (len(AGE_BUCKETS) + 1)
+    sizes = [0] * (len(AGE_BUCKETS) + 1)
+    for t in tags:
+        if t.created is None:
+            i = len(AGE_BUCKETS)
+        else:
+            days = (now - t.created.timestamp()) / DAY
+            i = next(k for k, (_l, limit) in enumerate(AGE_BUCKETS) if days < limit)
+        counts[i] += 1
+        sizes[i] += t.size or 0
+    out = [(label, counts[i], sizes[i]) for i, (label, _) in enumerate(AGE_BUCKETS)]
+    if counts[-1]:
+        out.append(("unknown", counts[-1], sizes[-1]))
+    return out
+
+
+def _series_colours(palette: QPalette) -> tuple[QColor, QColor, QColor]:
+    """(bar, bar hover/old, grid) colours readable on this palette."""
+    bar = accent(palette)
+    old = QColor("#e8833a") if not is_dark(palette) else QColor("#f0a05a")
+    grid = palette.color(QPalette.ColorRole.Mid)
+    return bar, old, grid
+
+
+class BarChart(QWidget):
+    """Horizontal bars: label, bar, value. Largest first, top `limit`."""
+
+    activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, limit: int = 12) -> None:
+        super().__init__(parent)
+        self.limit = limit
+        self.items: list[tuple[str, int]] = []
+        self.empty_text = "No sizes known yet"
+        self.setMouseTracking(True)
+        self._hover = -1
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_items(self, items: Sequence[tuple[str, int]]) -> None:
+        self.items = sorted(items, key=lambda kv: kv[1], reverse=True)[: self.limit]
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 40 + 26 * max(3, len(self.items)))
+
+    def _row_height(self) -> float:
+        return max(20.0, min(30.0, (self.height() - 8) / max(1, len(self.items))))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        bar_colour, _old, _grid = _series_colours(pal)
+        text = pal.color(QPalette.ColorRole.WindowText)
+        if not self.items:
+            p.setPen(muted(pal))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+            return
+        fm = QFontMetrics(self.font())
+        label_w = min(self.width() * 0.38, max(fm.horizontalAdvance(n) for n, _ in self.items) + 12)
+        value_w = fm.horizontalAdvance("1023.9 GiB") + 12
+        bar_w = max(10.0, self.width() - label_w - value_w - 8)
+        top = max(v for _, v in self.items) or 1
+        rh = self._row_height()
+        for i, (name, value) in enumerate(self.items):
+            y = 4 + i * rh
+            p.setPen(text)
+            label = fm.elidedText(name, Qt.TextElideMode.ElideMiddle, int(label_w - 10))
+            p.drawText(
+                QRectF(0, y, label_w - 10, rh),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
+            w = max(2.0, bar_w * value / top)
+            colour = QColor(bar_colour)
+            if i == self._hover:
+                colour = colour.lighter(125) if is_dark(pal) else colour.darker(115)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRoundedRect(QRectF(label_w, y + rh * 0.18, w, rh * 0.64), 3, 3)
+            p.setPen(text)
+            p.drawText(
+                QRectF(label_w + w + 6, y, value_w, rh),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                human_size(value),
+            )
+
+    def _row_at(self, y: float) -> int:
+        i = int((y - 4) // self._row_height())
+        return i if 0 <= i < len(self.items) else -1
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        row = self._row_at(event.position().y())
+        if row != self._hover:
+            self._hover = row
+            self.setToolTip(
+                f"{self.items[row][0]}: {human_size(self.items[row][1])} — click to open"
+                if row >= 0
+                else ""
+            )
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        row = self._row_at(event.position().y())
+        if row >= 0 and event.button() == Qt.MouseButton.LeftButton:
+            self.activated.emit(self.items[row][0])
+
+
+class AgeHistogram(QWidget):
+    """Vertical bars of tag counts per age bucket; older buckets in a warm colour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.buckets: list[tuple[str, int, int]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(180)
+
+    def set_buckets(self, buckets: list[tuple[str, int, int]]) -> None:
+        self.buckets = buckets
+        self.setToolTip(
+            "\n".join(f"{label}: {n:,} tags, {human_size(size)}" for label, n, size in buckets)
+        )
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 220)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        bar_colour, old_colour, grid = _series_colours(pal)
+        text = pal.color(QPalette.ColorRole.WindowText)
+        fm = QFontMetrics(self.font())
+        if not self.buckets or not any(n for _, n, _ in self.buckets):
+            p.setPen(muted(pal))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No tags loaded yet")
+            return
+        top_pad, bottom_pad = fm.height() + 6, 2 * fm.height() + 10
+        h = self.height() - top_pad - bottom_pad
+        n = len(self.buckets)
+        slot = self.width() / n
+        most = max(c for _, c, _ in self.buckets) or 1
+        p.setPen(grid)
+        base_y = top_pad + h
+        p.drawLine(QPointF(0, base_y + 0.5), QPointF(self.width(), base_y + 0.5))
+        for i, (label, count, size) in enumerate(self.buckets):
+            x = i * slot
+            bh = h * count / most
+            colour = bar_colour if i < 4 else old_colour
+            if label == "unknown":
+                colour = muted(pal)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRoundedRect(QRectF(x + slot * 0.15, base_y - bh, slot * 0.7, bh), 3, 3)
+            p.setPen(text)
+            p.drawText(
+                QRectF(x, base_y - bh - fm.height() - 2, slot, fm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                f"{count:,}",
+            )
+            p.drawText(
+                QRectF(x, base_y + 4, slot, fm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                fm.elidedText(label, Qt.TextElideMode.ElideRight, int(slot)),
+            )
+            p.setPen(muted(pal))
+            p.drawText(
+                QRectF(x, base_y + 4 + fm.height(), slot, fm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                human_size(size) if count else "",
+            )
+
+
+class OverviewPanel(QWidget):
+    repositoryActivated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(10)
+        self.numbers = QGridLayout()
+        self.numbers.setHorizontalSpacing(28)
+        self._number_labels: dict[str, QLabel] = {}
+        for col, (key, caption) in enumerate(
+            [
+                ("repos", "Repositories"),
+                ("tags", "Tags"),
+                ("size", "Stored (tags listed)"),
+                ("stale", "Older than 90 days"),
+            ]
+        ):
+            value = QLabel("—")
+            font = value.font()
+            font.setPointSizeF(font.pointSizeF() * 1.8)
+            font.setBold(True)
+            value.setFont(font)
+            cap = QLabel(caption)
+            pal = cap.palette()
+            pal.setColor(cap.foregroundRole(), muted(self.palette()))
+            cap.setPalette(pal)
+            self.numbers.addWidget(value, 0, col)
+            self.numbers.addWidget(cap, 1, col)
+            self._number_labels[key] = value
+        self.numbers.setColumnStretch(4, 1)
+        layout.addLayout(self.numbers)
+        self.bar_title = self._title("Size per repository")
+        layout.addWidget(self.bar_title)
+        self.bars = BarChart()
+        self.bars.activated.connect(self.repositoryActivated)
+        layout.addWidget(self.bars, 3)
+        self.hist_title = self._title("Tag ages")
+        layout.addWidget(self.hist_title)
+        self.histogram = AgeHistogram()
+        layout.addWidget(self.histogram, 2)
+
+    def _title(self, text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        label.setFont(font)
+        return label
+
+    def set_repositories(self, repos: Sequence[RepositoryInfo]) -> None:
+        sized = [(r.path, r.size) for r in repos if r.size is not None]
+        self.bars.set_items([(p, s) for p, s in sized if s is not None])
+        self._number_labels["repos"].setText(f"{len(repos):,}")
+        unknown = len(repos) - len(sized)
+        self.bar_title.setText(
+            "Size per repository" + (f"  ({unknown} not measured yet)" if unknown else "")
+        )
+
+    def set_tags(self, tags: Sequence[TagInfo], scope: str = "") -> None:
+        now = time.time()
+        self.histogram.set_buckets(age_histogram(tags, now))
+        self._number_labels["tags"].setText(f"{len(tags):,}")
+        unique: dict[str, int] = {}
+        for t in tags:
+            for digest, size in t.blobs:
+                unique[digest] = size
+        total = sum(unique.values()) if unique else sum(t.size or 0 for t in tags)
+        self._number_labels["size"].setText(human_size(total))
+        stale = [t for t in tags if t.created and now - t.created.timestamp() > 90 * DAY]
+        self._number_labels["stale"].setText(
+            f"{len(stale):,} ({human_size(sum(t.size or 0 for t in stale))})"
+        )
+        self.hist_title.setText(f"Tag ages — {scope}" if scope else "Tag ages")

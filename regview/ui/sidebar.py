@@ -1,0 +1,206 @@
+"""Sidebar: registries → (GitLab) groups and projects → repositories.
+
+    Sidebar(parent=None)
+        set_registries([(name, url, is_gitlab)])      one top-level node each
+        set_repositories(name, paths, listable=True)  fill a registry; GitLab paths nest by group
+        set_loading(name, text) / set_problem(name, text)
+        select_repository(name, path)
+        signals: registrySelected(str), repositorySelected(str, str), overviewSelected(str),
+                 addPathRequested(str), addRegistryRequested()
+
+Registries without a listable catalog (deploy tokens, GitLab.com) get "Add repository path…".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QFont
+from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+
+from regview.ui.theme import muted
+
+KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+PATH_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+
+REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS = (
+    "registry",
+    "group",
+    "repository",
+    "overview",
+    "add-path",
+    "status",
+)
+
+
+class Sidebar(QTreeWidget):
+    registrySelected = Signal(str)
+    repositorySelected = Signal(str, str)
+    overviewSelected = Signal(str)
+    addPathRequested = Signal(str)
+    addRegistryRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setUniformRowHeights(True)
+        self.setIndentation(14)
+        self.setMinimumWidth(200)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.currentItemChanged.connect(self._current_changed)
+        self.itemActivated.connect(self._activated)
+        self._registries: dict[str, QTreeWidgetItem] = {}
+        self._gitlab: dict[str, bool] = {}
+
+    def set_registries(self, registries: Iterable[tuple[str, str, bool]]) -> None:
+        wanted = list(registries)
+        names = [n for n, _, _ in wanted]
+        for name in list(self._registries):
+            if name not in names:
+                item = self._registries.pop(name)
+                self.takeTopLevelItem(self.indexOfTopLevelItem(item))
+        for name, url, is_gitlab in wanted:
+            existing = self._registries.get(name)
+            if existing is None:
+                item = QTreeWidgetItem([name])
+                item.setData(0, KIND_ROLE, REGISTRY)
+                item.setData(0, NAME_ROLE, name)
+                font = item.font(0)
+                font.setBold(True)
+                item.setFont(0, font)
+                self.addTopLevelItem(item)
+                self._registries[name] = item
+                self._child(item, "Storage overview", OVERVIEW, name)
+                item.setExpanded(True)
+            else:
+                item = existing
+            item.setToolTip(0, url)
+            self._gitlab[name] = is_gitlab
+
+    def _child(
+        self, parent: QTreeWidgetItem, text: str, kind: str, name: str, path: str = ""
+    ) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent, [text])
+        item.setData(0, KIND_ROLE, kind)
+        item.setData(0, NAME_ROLE, name)
+        item.setData(0, PATH_ROLE, path)
+        if kind in (OVERVIEW, ADD_PATH, STATUS):
+            font: QFont = item.font(0)
+            font.setItalic(kind != OVERVIEW)
+            item.setFont(0, font)
+            if kind != OVERVIEW:
+                item.setForeground(0, muted(self.palette()))
+        return item
+
+    def _clear_children(self, item: QTreeWidgetItem, keep_overview: bool = True) -> None:
+        for i in reversed(range(item.childCount())):
+            child = item.child(i)
+            if child is None:
+                continue
+            if keep_overview and child.data(0, KIND_ROLE) == OVERVIEW:
+                continue
+            item.removeChild(child)
+
+    def set_loading(self, name: str, text: str = "Listing repositories…") -> None:
+        self.set_problem(name, text)
+
+    def set_problem(self, name: str, text: str) -> None:
+        item = self._registries.get(name)
+        if item is None:
+            return
+        self._clear_children(item)
+        status = self._child(item, text, STATUS, name)
+        status.setToolTip(0, text)
+        self._child(item, "Add repository path…", ADD_PATH, name)
+
+    def set_repositories(self, name: str, paths: Iterable[str], listable: bool = True) -> None:
+        item = self._registries.get(name)
+        if item is None:
+            return
+        self.setUpdatesEnabled(False)
+        try:
+            self._clear_children(item)
+            nested = self._gitlab.get(name, False)
+            groups: dict[str, QTreeWidgetItem] = {}
+            for path in sorted(paths, key=str.lower):
+                parent = item
+                parts = path.split("/")
+                if nested and len(parts) > 1:
+                    for depth in range(1, len(parts)):
+                        key = "/".join(parts[:depth])
+                        group = groups.get(key)
+                        if group is None:
+                            group = self._child(parent, parts[depth - 1], GROUP, name, key)
+                            group.setToolTip(0, key)
+                            group.setExpanded(True)
+                            groups[key] = group
+                        parent = group
+                    label = parts[-1]
+                else:
+                    label = path
+                leaf = self._child(parent, label, REPOSITORY, name, path)
+                leaf.setToolTip(0, path)
+            if not listable:
+                self._child(item, "Add repository path…", ADD_PATH, name)
+            item.setExpanded(True)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def repository_item(self, name: str, path: str) -> QTreeWidgetItem | None:
+        root = self._registries.get(name)
+        if root is None:
+            return None
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.data(0, KIND_ROLE) == REPOSITORY and node.data(0, PATH_ROLE) == path:
+                return node
+            stack.extend(c for i in range(node.childCount()) if (c := node.child(i)) is not None)
+        return None
+
+    def select_repository(self, name: str, path: str) -> bool:
+        item = self.repository_item(name, path)
+        if item is None:
+            return False
+        self.blockSignals(True)
+        self.setCurrentItem(item)
+        self.blockSignals(False)
+        self.scrollToItem(item)
+        return True
+
+    def _current_changed(self, item: QTreeWidgetItem | None, _old: QTreeWidgetItem | None) -> None:
+        if item is None:
+            return
+        kind, name = item.data(0, KIND_ROLE), item.data(0, NAME_ROLE)
+        if kind == REPOSITORY:
+            self.repositorySelected.emit(name, item.data(0, PATH_ROLE))
+        elif kind in (REGISTRY, GROUP, STATUS):
+            self.registrySelected.emit(name)
+        elif kind == OVERVIEW:
+            self.overviewSelected.emit(name)
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, KIND_ROLE) == ADD_PATH:
+            self.addPathRequested.emit(item.data(0, NAME_ROLE))
+
+    def mouseReleaseEvent(self, event: object) -> None:  # type: ignore[override]
+        super().mouseReleaseEvent(event)  # type: ignore[arg-type]
+        item = self.currentItem()
+        if item is not None and item.data(0, KIND_ROLE) == ADD_PATH:
+            self.addPathRequested.emit(item.data(0, NAME_ROLE))
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        menu = QMenu(self)
+        if item is not None:
+            name = item.data(0, NAME_ROLE)
+            add = QAction("Add repository path…", menu)
+            add.triggered.connect(lambda: self.addPathRequested.emit(name))
+            menu.addAction(add)
+        new = QAction("Add registry…", menu)
+        new.triggered.connect(self.addRegistryRequested)
+        menu.addAction(new)
+        menu.popup(self.viewport().mapToGlobal(pos))
