@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -189,8 +189,12 @@ class GitLabApi:
                 raise param_error("the request body must be a JSON object")
             return data
         if ctype.startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
-            return {k: v for k, v in form.items() if isinstance(v, str)}
+            # parsed here: Starlette's form parser needs python-multipart, which we do not ship
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise param_error("the request body is not valid UTF-8") from None
+            return dict(parse_qsl(text, keep_blank_values=True))
         return {}
 
     def _authenticate(self, request: Request) -> Identity:
