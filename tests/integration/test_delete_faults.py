@@ -184,6 +184,25 @@ async def test_500_tags_through_faults(proxy: tuple[FaultProxy, str], upstream: 
         assert set(await direct.list_tags(REPO)) == {f"t{i:04d}" for i in range(500, 520)}
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_and_kill(script: Path, after: int) -> int:
+    """Run the script; SIGKILL it once it reported `after` finished items."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    done = 0
+    deadline = time.monotonic() + 60
+    while done < after and time.monotonic() < deadline:
+        if proc.stdout.readline():
+            done += 1
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    return done
+
+
 @pytest.mark.slow
 async def test_killed_mid_batch_then_restore(upstream: str, tmp_path: Path) -> None:
     async with RegistryClient(Endpoint(upstream)) as client:
@@ -210,17 +229,7 @@ async def test_killed_mid_batch_then_restore(upstream: str, tmp_path: Path) -> N
         asyncio.run(main())
     """)
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
-    assert proc.stdout is not None
-    done = 0
-    deadline = time.monotonic() + 60
-    while done < 40 and time.monotonic() < deadline:
-        if proc.stdout.readline():
-            done += 1
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    done = await asyncio.to_thread(_run_and_kill, script, 40)
     assert done >= 40
 
     journal = Journal()
