@@ -237,7 +237,7 @@ class AddRegistryDialog(QDialog):
         self.api_url = QLineEdit()
         self.api_url.setPlaceholderText("https://gitlab.example.com/api/v4")
         self.api_confirm = QCheckBox("Send my token to this GitLab API")
-        self.api_url.textEdited.connect(lambda _t: self.api_confirm.setChecked(False))
+        self.api_url.textEdited.connect(self._api_edited)
         self.api_confirm.setToolTip(
             "The registry does not say where its GitLab is: regview derived this address from "
             "the sign-in service. Confirm it before your token is sent there."
@@ -320,6 +320,9 @@ class AddRegistryDialog(QDialog):
         )
 
     # ------------------------------------------------------------------ reactions
+    def _api_edited(self, _text: str) -> None:
+        self.api_confirm.setChecked(False)  # a changed address needs a new confirmation
+
     def _toggle_advanced(self, on: bool) -> None:
         self.advanced.setVisible(on)
         self.advanced_toggle.setText("Connection options ▾" if on else "Connection options ▸")

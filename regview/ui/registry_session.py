@@ -135,13 +135,13 @@ class AccessSummary:
             self.push,
             f"Can push (write) images{repo}",
             f"Cannot push{repo}: read-only",
-            "Push not checked",
+            "Push unknown: the registry does not say without a real push",
         )
         add(
             self.delete,
             f"Can delete tags and images{repo}",
             f"Cannot delete{repo}",
-            "Delete not checked",
+            "Delete unknown: the registry does not say without a real delete",
         )
         add(
             self.catalog,

@@ -134,7 +134,7 @@ class TokensDialog(QDialog):
         header.setSectionResizeMode(COLUMNS.index("Verified"), QHeaderView.ResizeMode.Stretch)
         self.tree.setStyleSheet("QTreeView::item { padding: 4px 6px; }")
         self.tree.itemSelectionChanged.connect(self._sync_buttons)
-        self.tree.itemDoubleClicked.connect(lambda *_: self.replace())
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
         body.addWidget(self.tree, 1)
 
         side = QVBoxLayout()
@@ -283,6 +283,7 @@ class TokensDialog(QDialog):
     # ------------------------------------------------------------------ actions
     def add(self) -> AddRegistryDialog:
         dialog = AddRegistryDialog(self.accounts, self.backend, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.registryAdded.connect(self._added)
         dialog.open()
         return dialog
@@ -292,9 +293,13 @@ class TokensDialog(QDialog):
         if profile is None:
             return None
         dialog = AddRegistryDialog(self.accounts, self.backend, self, profile=profile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.registryAdded.connect(self._added)
         dialog.open()
         return dialog
+
+    def _double_clicked(self, _item: QTreeWidgetItem, _column: int) -> None:
+        self.replace()
 
     def _added(self, name: str) -> None:
         self.status.show_text(f"Saved <b>{name}</b>.", "good")

@@ -200,6 +200,7 @@ class WelcomeView(QWidget):
 
     def add_registry(self) -> AddRegistryDialog:
         dialog = AddRegistryDialog(self.accounts, self.backend, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.registryAdded.connect(self.connected)
         dialog.open()
         return dialog

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,13 @@ from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
 from regview.ui.welcome import WelcomeView
 
 pytestmark = [pytest.mark.ui]
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
+    yield
+    gc.collect()
 
 
 @pytest.mark.integration
