@@ -72,6 +72,9 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     except Exception as exc:  # a broken settings file must not stop the app from opening
         log.warning("settings not readable: %s", exc)
         ui_state = {}
+    screenshot = getattr(args, "screenshot", None)
+    if screenshot:
+        ui_state = {}  # documentation and bug reports show the defaults, not this machine's
     accounts = Accounts()
     sessions = SessionManager(accounts)
     local = LocalMode(accounts)
@@ -88,6 +91,8 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
         except LinkError as exc:
             print(f"regview: {exc}", file=sys.stderr)
             return 2
+    if screenshot:
+        window.resize(1400, 860)
     window.show()
     code = 0
     try:
@@ -111,12 +116,16 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     finally:
         window.tasks.cancel_all()
         try:
+            if screenshot:
+                raise LookupError("screenshot mode leaves the saved window state alone")
             state = window.ui_state()
 
             def save_state() -> None:
                 store.update(lambda s: s.ui.__setitem__("window", state))
 
             await run_blocking(save_state)
+        except LookupError:
+            pass
         except Exception as exc:
             log.warning("window state not saved: %s", exc)
         await sessions.close_all()

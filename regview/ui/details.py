@@ -247,10 +247,13 @@ class DetailsPane(QWidget):
             item.setToolTip(0, layer.digest)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.layers.addTopLevelItem(item)
-        if details.platform_shown:
-            self.tabs.setTabText(1, f"Layers ({details.platform_shown})")
-        else:
-            self.tabs.setTabText(1, "Layers")
+        self.tabs.setTabText(1, f"Layers ({len(details.layers)})")
+        for tree in (self.layers,):
+            tree.setToolTip(
+                f"Layers of the {details.platform_shown} image of this index"
+                if details.platform_shown
+                else ""
+            )
         self.config.setPlainText(config_text(details.config))
         self.manifest.setPlainText(pretty_json(details.manifest_json))
         self.referrers.clear()
@@ -263,7 +266,9 @@ class DetailsPane(QWidget):
             )
             item.setToolTip(0, ref.digest)
             self.referrers.addTopLevelItem(item)
-        self.tabs.setTabText(4, f"Referrers ({len(details.referrers)})")
+        self.tabs.setTabText(
+            4, f"Referrers ({len(details.referrers)})" if details.referrers else "Referrers"
+        )
 
 
 def pretty_json(data: bytes) -> str:

@@ -51,6 +51,7 @@ from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import RepositoriesModel
 from regview.ui.sidebar import Sidebar
+from regview.ui import tags_model as tm
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
 from regview.ui.tokens_dialog import TokensDialog
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
         self.tags_split.addWidget(self.details)
         self.tags_split.setStretchFactor(0, 3)
         self.tags_split.setStretchFactor(1, 1)
-        self.tags_split.setSizes([900, 400])
+        self.tags_split.setSizes([780, 380])
         self.pages.addWidget(self.tags_split)
         self.tags_view.currentTagChanged.connect(self._current_tag)
         self.tags_view.selectionSummaryChanged.connect(self._set_counts)
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
         self.split.addWidget(self.sidebar)
         self.split.addWidget(right)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([250, 1110])
+        self.split.setSizes([230, 1130])
         self.setCentralWidget(self.split)
         self.counts = QLabel()
         self.statusBar().addPermanentWidget(self.counts)
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Main")
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
+        bar.setStyleSheet("QToolBar { spacing: 4px; padding: 3px 6px; }")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
 
@@ -227,11 +229,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geo)
         if (state := _unb64(s.get("window_state"))) is not None:
             self.restoreState(state)
+        header = self.tags_view.table.horizontalHeader()
         if (cols := _unb64(s.get("tags_columns"))) is not None:
-            self.tags_view.table.horizontalHeader().restoreState(cols)
-            self.tags_view.table.horizontalHeader().setSortIndicator(
-                -1, Qt.SortOrder.AscendingOrder
-            )
+            header.restoreState(cols)  # also the sort indicator: the model sorts the same way
+        else:
+            header.setSortIndicator(tm.CREATED, Qt.SortOrder.DescendingOrder)  # newest first
         for key, splitter in (("split", self.split), ("tags_split", self.tags_split)):
             if (data := _unb64(s.get(key))) is not None:
                 splitter.restoreState(data)

@@ -48,6 +48,7 @@ class Sidebar(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setIndentation(14)
         self.setMinimumWidth(200)
+        self.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.currentItemChanged.connect(self._current_changed)

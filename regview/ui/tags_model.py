@@ -33,6 +33,11 @@ def short_digest(digest: str, hex_chars: int = 12) -> str:
     return f"{algo}:{value[:hex_chars]}" if sep else digest[:hex_chars]
 
 
+def short_hex(digest: str, hex_chars: int = 12) -> str:
+    """The first hex characters, as registries' web pages show digests."""
+    return digest.partition(":")[2][:hex_chars] if ":" in digest else digest[:hex_chars]
+
+
 def human_size(size: int | None) -> str:
     return "" if size is None else str(humanize.naturalsize(size, binary=True, format="%.1f"))
 
@@ -139,11 +144,12 @@ class TagsModel(IndexedTableModel[TagInfo]):
         if column == SIZE:
             return human_size(tag.size)
         if column == DIGEST:
-            return short_digest(tag.digest)
+            return short_hex(tag.digest)
         if column == CONFIG:
-            return short_digest(tag.config_digest)
+            return short_hex(tag.config_digest)
         if column == PLATFORMS:
-            labels = [p.label for p in tag.platforms]
+            # "linux/" is what almost every image says: leave it out of the cell, not the tooltip
+            labels = [p.label.removeprefix("linux/") for p in tag.platforms]
             if len(labels) > 3:
                 return ", ".join(labels[:3]) + f" +{len(labels) - 3}"
             return ", ".join(labels)

@@ -54,15 +54,16 @@ from regview.ui.filtering import FilterError, FilterSpec
 from regview.ui.tags_model import TagsModel, human_size
 
 DEFAULT_WIDTHS = {
-    tm.TAG: 250,
-    tm.CREATED: 110,
-    tm.SIZE: 90,
-    tm.DIGEST: 160,
-    tm.CONFIG: 160,
-    tm.PLATFORMS: 210,
-    tm.KIND: 70,
-    tm.SHARED: 64,
+    tm.TAG: 190,
+    tm.CREATED: 105,
+    tm.SIZE: 78,
+    tm.DIGEST: 112,
+    tm.CONFIG: 112,
+    tm.PLATFORMS: 150,
+    tm.KIND: 62,
+    tm.SHARED: 58,
 }
+HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 
 
@@ -234,7 +235,7 @@ class TagsView(QWidget):
         t.setAlternatingRowColors(True)
         t.setShowGrid(False)
         t.setWordWrap(False)
-        t.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        t.setTextElideMode(Qt.TextElideMode.ElideRight)
         t.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         t.customContextMenuRequested.connect(self._context_menu)
         vh = t.verticalHeader()
@@ -251,6 +252,10 @@ class TagsView(QWidget):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in DEFAULT_WIDTHS.items():
             t.setColumnWidth(col, width)
+        for col in HIDDEN_BY_DEFAULT:
+            t.setColumnHidden(col, True)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
         hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
 
     def _make_actions(self) -> None:
@@ -463,6 +468,18 @@ class TagsView(QWidget):
 
     def _current_changed(self) -> None:
         self.currentTagChanged.emit(self.current_tag())
+
+    def _header_menu(self, pos: QPoint) -> None:
+        hh = self.table.horizontalHeader()
+        menu = QMenu(self)
+        menu.addSection("Columns")
+        for col, name in enumerate(tm.HEADERS):
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(not hh.isSectionHidden(col))
+            action.setEnabled(col != tm.TAG)
+            action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+        menu.popup(hh.mapToGlobal(pos))
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
