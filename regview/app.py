@@ -26,6 +26,9 @@ def main(args: argparse.Namespace) -> int:
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
+    from regview.ui import pyside_fixes
+
+    pyside_fixes.apply()
     if getattr(args, "screenshot", None) and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(

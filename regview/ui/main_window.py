@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from regview.core.model import RegistryKind, TagInfo
 from regview.log import get_logger
 from regview.settings.profiles import registry_host
+from regview.ui import tags_model as tm
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.controllers import BrowseController
 from regview.ui.details import DetailsPane
@@ -51,7 +52,6 @@ from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import RepositoriesModel
 from regview.ui.sidebar import Sidebar
-from regview.ui import tags_model as tm
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
 from regview.ui.tokens_dialog import TokensDialog

@@ -12,6 +12,11 @@ import pytest
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# PySide6 6.12 + Python 3.11 lose a reference to True on every signal emit (see the module).
+from regview.ui import pyside_fixes  # noqa: E402
+
+pyside_fixes.apply()
+
 
 # The offscreen platform plugin warns about features it lacks; those are not our bugs.
 OFFSCREEN_NOISE = ("This plugin does not support",)
