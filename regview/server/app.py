@@ -558,6 +558,25 @@ async def dispatch(request: Request) -> Response:
         return Response(b"", 400, _headers())
 
 
+class RegistryApp(Starlette):
+    """Starlette, with manifest GET/HEAD (the hot path of every client) dispatched directly,
+    skipping the router and middleware stack (a third of the request cost with uvicorn/h11)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and scope["path"].startswith("/v2/")
+            and "/manifests/" in scope["path"]
+        ):
+            scope["app"] = self
+            scope["path_params"] = {"path": scope["path"][4:]}
+            response = await dispatch(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -592,7 +611,7 @@ def create_app(
         Route("/v2", base, methods=["GET", "HEAD"]),
         Route("/v2/{path:path}", dispatch, methods=ALL_METHODS),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = RegistryApp(routes=routes, lifespan=lifespan)
     app.state.registry = reg
     app.state.config = config
     app.state.authorizer = authorizer if authorizer is not None else AllowAll()

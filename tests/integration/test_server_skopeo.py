@@ -94,7 +94,7 @@ def test_list_tags_inspect_delete(tmp_path: Path, local_registry: LocalRegistry)
 def test_basic_auth_push_and_pull(tmp_path: Path, basic_registry: LocalRegistry) -> None:
     host = host_of(basic_registry.url)
     layout = build_image(tmp_path / "img")
-    with pytest.raises(RuntimeError, match="(?i)unauthorized|authentication"):
+    with pytest.raises(RuntimeError, match=r"(?i)unauthorized|authentication"):
         push_layout(layout, f"{host}/private/app:v1")
     digest = push_layout(layout, f"{host}/private/app:v1", creds=(USER, PASSWORD))
     assert (

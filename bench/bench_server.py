@@ -1,0 +1,296 @@
+"""Benchmark: `regview serve` next to Debian's `docker-registry`, in the same run.
+
+    .venv/bin/python bench/bench_server.py [--size-mib 200] [--tags 10000] [--seconds 10]
+
+Measures skopeo push and pull of one image of --size-mib, manifest PUTs per second (a minimal
+asyncio HTTP/1.1 client creating --tags tags), and manifest GET and HEAD requests per second over
+those tags with wrk (a Lua script walking the tag list). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support_images import build_image  # noqa: E402
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+ACCEPT = (
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json"
+)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/v2/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_regview(data: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "regview",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--gc-delay",
+            "-1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def start_distribution(data: Path, port: int) -> subprocess.Popen[bytes]:
+    config = data.parent / "distribution.yml"
+    config.write_text(
+        "version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
+        f"storage: {{filesystem: {{rootdirectory: {data}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n"
+    )
+    return subprocess.Popen(
+        ["docker-registry", "serve", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def skopeo_time(args: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(["skopeo", *args], check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+async def _put_worker(host: str, port: int, paths: list[str], body: bytes) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    head = (
+        f"Host: {host}:{port}\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    for path in paths:
+        writer.write(f"PUT {path} HTTP/1.1\r\n".encode() + head + body)
+        await writer.drain()
+        status = await reader.readline()
+        if b" 201 " not in status:
+            raise RuntimeError(f"PUT {path}: {status!r}")
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        if length:
+            await reader.readexactly(length)
+    writer.close()
+
+
+async def _head_worker(port: int, paths: list[str], deadline: float) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    done = 0
+    while time.perf_counter() < deadline:
+        path = paths[done % len(paths)]
+        writer.write(
+            f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {ACCEPT}\r\n\r\n".encode()
+        )
+        status = await reader.readline()
+        if b" 200 " not in status:
+            raise RuntimeError(f"HEAD {path}: {status!r}")
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            pass
+        done += 1
+    writer.close()
+    return done
+
+
+async def head_rps(
+    port: int, repo: str, count: int, seconds: float, connections: int = 16
+) -> float:
+    """HEAD with a minimal asyncio client (wrk's parser waits for a body after HEAD)."""
+    paths = [f"/v2/{repo}/manifests/t{i}" for i in range(count)]
+    start = time.perf_counter()
+    deadline = start + seconds
+    counts = await asyncio.gather(
+        *(_head_worker(port, paths[i::connections], deadline) for i in range(connections))
+    )
+    return sum(counts) / (time.perf_counter() - start)
+
+
+async def put_tags(port: int, repo: str, body: bytes, count: int, connections: int = 8) -> float:
+    paths = [f"/v2/{repo}/manifests/t{i}" for i in range(count)]
+    t = time.perf_counter()
+    await asyncio.gather(
+        *(_put_worker("127.0.0.1", port, paths[i::connections], body) for i in range(connections))
+    )
+    return count / (time.perf_counter() - t)
+
+
+def push_blob(url: str, repo: str, data: bytes) -> str:
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    req = urllib.request.Request(f"{url}/v2/{repo}/blobs/uploads/", method="POST", data=b"")
+    with urllib.request.urlopen(req) as r:
+        location = r.headers["Location"]
+    if location.startswith("/"):
+        location = url + location
+    sep = "&" if "?" in location else "?"
+    req = urllib.request.Request(
+        f"{location}{sep}digest={digest}",
+        method="PUT",
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    urllib.request.urlopen(req).close()
+    return digest
+
+
+def wrk_rps(url: str, repo: str, count: int, method: str, seconds: int, workdir: Path) -> float:
+    script = workdir / f"walk-{method}.lua"
+    script.write_text(
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        f'  return wrk.format("{method}", "/v2/{repo}/manifests/t" .. (i % {count}), '
+        f'{{["Accept"] = "{ACCEPT}"}})\n'
+        "end\n"
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} failed responses against {url}")
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert m, out
+    return float(m.group(1))
+
+
+def measure(
+    name: str, url: str, port: int, layout_ref: str, size: int, tags: int, seconds: int, work: Path
+) -> dict[str, float]:
+    host = url.split("://")[1]
+    res: dict[str, float] = {}
+    mib = size / 2**20
+    res["push MiB/s"] = mib / skopeo_time(
+        ["copy", "--dest-tls-verify=false", layout_ref, f"docker://{host}/bench/big:v1"]
+    )
+    pulled = work / f"pull-{name}"
+    res["pull MiB/s"] = mib / skopeo_time(
+        ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}"]
+    )
+    shutil.rmtree(pulled)
+    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+    layer = os.urandom(512)
+    cd, ld = push_blob(url, "bench/small", config), push_blob(url, "bench/small", layer)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": cd,
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": ld,
+                    "size": len(layer),
+                }
+            ],
+        }
+    ).encode()
+    res["manifest PUT/s"] = asyncio.run(put_tags(port, "bench/small", manifest, tags))
+    res["manifest GET/s"] = wrk_rps(url, "bench/small", tags, "GET", seconds, work)
+    res["manifest HEAD/s"] = asyncio.run(head_rps(port, "bench/small", tags, seconds))
+    return res
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--size-mib", type=int, default=200)
+    p.add_argument("--tags", type=int, default=10000)
+    p.add_argument("--seconds", type=int, default=10)
+    args = p.parse_args()
+    for tool in ("skopeo", "wrk", "docker-registry"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is needed", file=sys.stderr)
+            return 1
+    work = Path(tempfile.mkdtemp(prefix="regview-bench-"))
+    try:
+        per_layer = args.size_mib * 2**20 // 4
+        layout = build_image(work / "image", layer_sizes=[per_layer] * 4, seed=7)
+        size = layout.blob_bytes()
+        results: dict[str, dict[str, float]] = {}
+        for name, starter in (("docker-registry", start_distribution), ("regview", start_regview)):
+            port = free_port()
+            data = work / f"data-{name}"
+            data.mkdir()
+            proc = starter(data, port)
+            try:
+                url = f"http://127.0.0.1:{port}"
+                wait_up(url)
+                results[name] = measure(
+                    name, url, port, layout.oci_ref, size, args.tags, args.seconds, work
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in subprocess.run(
+                    ["lscpu"], capture_output=True, text=True
+                ).stdout.splitlines()
+                if line.startswith("Model name")
+            ),
+            platform.processor(),
+        )
+        print(
+            f"Machine: {os.cpu_count()} cores, {model}; Python {platform.python_version()}; "
+            f"image {size / 2**20:.0f} MiB in 4 layers; {args.tags} tags; wrk -t2 -c16 "
+            f"-d{args.seconds}s\n"
+        )
+        print("| metric | docker-registry | regview | ratio |")
+        print("|---|---|---|---|")
+        for metric in results["regview"]:
+            d, r = results["docker-registry"][metric], results["regview"][metric]
+            print(f"| {metric} | {d:,.0f} | {r:,.0f} | {r / d:.2f}× |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
