@@ -301,7 +301,14 @@ def realm_route(store: GitLabStore, signer: TokenSigner) -> Route:
             request.query_params.getlist("scope"),
         )
 
-    return Route("/jwt/auth", endpoint, methods=["GET"])
+    async def no_oauth(request: Request) -> Response:
+        # GitLab has no OAuth2 POST here; 404 tells clients to fall back to GET (token spec)
+        return Response(b"", 404)
+
+    async def dispatch(request: Request) -> Response:
+        return await (endpoint(request) if request.method == "GET" else no_oauth(request))
+
+    return Route("/jwt/auth", dispatch, methods=["GET", "POST"])
 
 
 def login(store: GitLabStore, username: str, secret: str) -> Identity | None:

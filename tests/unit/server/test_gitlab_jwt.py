@@ -259,3 +259,13 @@ async def test_a_token_stops_working_when_it_expires(tmp_path: Path) -> None:
     await asyncio.sleep(2.1)
     r = await client.get("/v2/x", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
+
+
+async def test_realm_has_no_oauth_post(
+    world: tuple[GitLabStore, TokenSigner, httpx.AsyncClient],
+) -> None:
+    _, _, client = world
+    r = await client.post(
+        "/jwt/auth", data={"grant_type": "password", "service": "container_registry"}
+    )
+    assert r.status_code == 404  # clients fall back to GET
