@@ -137,6 +137,7 @@ class RegistryClient:
         self.concurrency = concurrency
         self.base = httpx.URL(endpoint.url.rstrip("/") + "/")
         self.registry = self.base.netloc.decode("ascii")
+        self._base_str = str(self.base)
         self.auth = RegistryAuth(endpoint, credentials, prefer_oauth=prefer_oauth)
         self.http = make_http_client(
             endpoint, auth=self.auth, transport=transport, concurrency=concurrency
@@ -146,6 +147,9 @@ class RegistryClient:
             transport=self.http._transport, timeout=self.http.timeout, trust_env=False
         )
         self.auth.send = self._token_http.send
+        self._transport = self.http._transport
+        self._timeout = self.http.timeout.as_dict()
+        self._default_headers = {"User-Agent": self.http.headers["User-Agent"]}
         self.content = ContentCache(cache_dir / "by-digest") if cache_dir else None
         self.listings = ListingCache(cache_dir / "listings") if cache_dir else None
         self._sleep = sleep
@@ -167,7 +171,8 @@ class RegistryClient:
     # -- the one request path ----------------------------------------------------------------
 
     def url(self, path: str) -> httpx.URL:
-        return self.base.join(path.lstrip("/"))
+        # string concatenation: URL.join costs ~0.1 ms, paid on every request of a listing
+        return httpx.URL(self._base_str + path.lstrip("/"))
 
     async def send(
         self,
@@ -188,11 +193,14 @@ class RegistryClient:
             attempt += 1
             self.requests += 1
             try:
-                response = await self.http.send(
-                    self.http.build_request(method, target, headers=headers, content=content),
-                    stream=True,
-                    follow_redirects=follow_redirects,
-                )
+                if follow_redirects:
+                    response = await self.http.send(
+                        self.http.build_request(method, target, headers=headers, content=content),
+                        stream=True,
+                        follow_redirects=True,
+                    )
+                else:
+                    response = await self._direct(method, target, headers, content)
             except httpx.HTTPError as exc:
                 err = self._connection_error(exc, what)
                 if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
@@ -225,6 +233,32 @@ class RegistryClient:
                 await self._sleep(self._backoff(attempt, retry_after))
                 continue
             raise error
+
+    async def _direct(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str] | None,
+        content: bytes | None,
+    ) -> httpx.Response:
+        """The auth flow and the transport, without httpx.AsyncClient's per-request machinery
+        (header/cookie merging, redirect bookkeeping, hooks): ~0.1 ms of CPU saved on each of
+        the thousands of requests of a tag listing. Redirects are not followed here."""
+        merged = dict(self._default_headers)
+        if headers:
+            merged.update(headers)
+        request = httpx.Request(method, url, headers=merged, content=content)
+        request.extensions["timeout"] = self._timeout
+        flow = self.auth.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+            await response.aclose()
 
     @staticmethod
     def _backoff(attempt: int, retry_after: float | None) -> float:

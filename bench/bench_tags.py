@@ -1,0 +1,343 @@
+"""Benchmark: tag details of a 10,000-tag repository, regview against two baselines.
+
+    .venv/bin/python bench/bench_tags.py [--tags 10000] [--concurrency 16] [--variants A,B]
+
+Starts Debian's docker-registry (2.8) on a free loopback port, fills `bench/a` (variant A:
+every image shares one config) and `bench/b` (variant B: every image its own config) with
+`--tags` tags, about one in ten sharing a digest with another tag, by pushing blobs once and
+PUTting manifests over HTTP. Then, in one process run, times:
+
+1. floor   — a minimal hand-written asyncio HTTP/1.1 client doing only the strictly needed
+             requests (tags list, one manifest GET per tag, one config GET per distinct config)
+2. httpx   — the same requests through a plain `httpx.AsyncClient`
+3. regview — `inventory.load_tags` in-process, cold cache (and `regview tags --json` as a
+             subprocess when that command exists)
+4. warm    — a second `load_tags` with the cache warm: requests counted (≤ 1 per tag)
+
+Prints a Markdown table (wall seconds, CPU seconds of this process, requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
+
+from distribution import run_distribution  # noqa: E402
+
+from regview.core import inventory  # noqa: E402
+from regview.core.client import RegistryClient  # noqa: E402
+from regview.core.model import Endpoint  # noqa: E402
+
+ACCEPT = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- filling
+
+
+async def fill(url: str, repo: str, tags: int, own_config: bool) -> None:
+    layer = os.urandom(1024)
+    conn = aiohttp.TCPConnector(limit=16)
+    async with aiohttp.ClientSession(connector=conn) as s:
+
+        async def push_blob(data: bytes) -> str:
+            digest = sha(data)
+            async with s.post(f"{url}/v2/{repo}/blobs/uploads/") as r:
+                assert r.status == 202, await r.text()
+                loc = r.headers["Location"]
+            sep = "&" if "?" in loc else "?"
+            target = loc if loc.startswith("http") else url + loc
+            async with s.put(
+                f"{target}{sep}digest={digest}",
+                data=data,
+                headers={"Content-Type": "application/octet-stream"},
+            ) as r:
+                assert r.status == 201, await r.text()
+            return digest
+
+        layer_digest = await push_blob(layer)
+
+        def config_bytes(i: int) -> bytes:
+            return json.dumps(
+                {
+                    "created": f"2024-01-01T00:00:{i % 60:02d}Z",
+                    "architecture": "amd64",
+                    "os": "linux",
+                    "config": {"Labels": {"n": str(i)}},
+                    "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
+                }
+            ).encode()
+
+        distinct = tags - tags // 10
+        shared_config = config_bytes(0)
+        configs: list[bytes] = [
+            config_bytes(i) if own_config else shared_config for i in range(distinct)
+        ]
+        sem = asyncio.Semaphore(16)
+
+        async def bounded(coro: Awaitable[object]) -> object:
+            async with sem:
+                return await coro
+
+        unique_configs = {sha(c): c for c in configs}
+        await asyncio.gather(*(bounded(push_blob(c)) for c in unique_configs.values()))
+
+        def manifest(i: int) -> bytes:
+            c = configs[i]
+            return json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": OCI_MANIFEST,
+                    "config": {
+                        "mediaType": "application/vnd.oci.image.config.v1+json",
+                        "digest": sha(c),
+                        "size": len(c),
+                    },
+                    "layers": [
+                        {
+                            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                            "digest": layer_digest,
+                            "size": len(layer),
+                        }
+                    ],
+                    # distinct manifests even when the config is shared
+                    "annotations": {"bench.index": str(i)},
+                }
+            ).encode()
+
+        async def put(tag: str, data: bytes) -> None:
+            async with s.put(
+                f"{url}/v2/{repo}/manifests/{tag}",
+                data=data,
+                headers={"Content-Type": OCI_MANIFEST},
+            ) as r:
+                assert r.status == 201, await r.text()
+
+        jobs = []
+        for t in range(tags):
+            # every tenth tag re-uses the manifest of the tag before it
+            i = t - t // 10 - (1 if t % 10 == 9 else 0)
+            i = min(max(i, 0), distinct - 1)
+            jobs.append(bounded(put(f"t{t:05d}", manifest(i))))
+        await asyncio.gather(*jobs)
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+class MiniHTTP:
+    """A minimal keep-alive HTTP/1.1 GET client over asyncio streams (Content-Length only)."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port = host, port
+        self.pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+        self.size = size
+        self.opened = 0
+        self.requests = 0
+
+    async def get(self, path: str, accept: str = "application/json") -> bytes:
+        if self.pool.empty() and self.opened < self.size:
+            self.opened += 1
+            conn = await asyncio.open_connection(self.host, self.port)
+        else:
+            conn = await self.pool.get()
+        reader, writer = conn
+        self.requests += 1
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: {accept}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        chunked = False
+        for line in head.split(b"\r\n")[1:]:
+            low = line.lower()
+            if low[:15] == b"content-length:":
+                length = int(line[15:])
+            elif low.startswith(b"transfer-encoding:") and b"chunked" in low:
+                chunked = True
+        if chunked:
+            parts = []
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readuntil(b"\r\n")
+                    break
+                parts.append(await reader.readexactly(size))
+                await reader.readexactly(2)
+            body = b"".join(parts)
+        else:
+            body = await reader.readexactly(length)
+        self.pool.put_nowait(conn)
+        if status != 200:
+            raise RuntimeError(f"{path}: HTTP {status}")
+        return body
+
+    def close(self) -> None:
+        while not self.pool.empty():
+            self.pool.get_nowait()[1].close()
+
+
+async def floor(url: str, repo: str, concurrency: int) -> int:
+    u = httpx.URL(url)
+    client = MiniHTTP(u.host, u.port or 80, concurrency)
+    tags = json.loads(await client.get(f"/v2/{repo}/tags/list"))["tags"]
+    configs: dict[str, asyncio.Task[bytes]] = {}
+    queue = list(reversed(tags))
+
+    async def worker() -> None:
+        while queue:
+            tag = queue.pop()
+            m = json.loads(await client.get(f"/v2/{repo}/manifests/{tag}", ACCEPT))
+            d = m["config"]["digest"]
+            if d not in configs:
+                configs[d] = asyncio.ensure_future(client.get(f"/v2/{repo}/blobs/{d}"))
+            json.loads(await configs[d])
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    client.close()
+    return client.requests
+
+
+async def plain_httpx(url: str, repo: str, concurrency: int) -> int:
+    count = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+
+        async def get(path: str, accept: str = "application/json") -> bytes:
+            nonlocal count
+            count += 1
+            r = await client.get(path, headers={"Accept": accept})
+            r.raise_for_status()
+            return r.content
+
+        tags = json.loads(await get(f"/v2/{repo}/tags/list"))["tags"]
+        configs: dict[str, asyncio.Task[bytes]] = {}
+        queue = list(reversed(tags))
+
+        async def worker() -> None:
+            while queue:
+                tag = queue.pop()
+                m = json.loads(await get(f"/v2/{repo}/manifests/{tag}", ACCEPT))
+                d = m["config"]["digest"]
+                if d not in configs:
+                    configs[d] = asyncio.ensure_future(get(f"/v2/{repo}/blobs/{d}"))
+                json.loads(await configs[d])
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count
+
+
+async def regview_listing(url: str, repo: str, concurrency: int, cache: Path) -> tuple[int, int]:
+    async with RegistryClient(Endpoint(url), cache_dir=cache, concurrency=concurrency) as c:
+        infos = await inventory.load_tags(c, repo)
+        assert all(not i.error for i in infos), [i.error for i in infos if i.error][:3]
+        return c.requests, len(infos)
+
+
+def timed(fn: Callable[[], Awaitable[object]]) -> tuple[float, float, object]:
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    result = asyncio.run(fn())  # type: ignore[arg-type]
+    return time.perf_counter() - wall0, time.process_time() - cpu0, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tags", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--httpx-concurrency", type=int, default=8)
+    ap.add_argument("--variants", default="A,B")
+    ap.add_argument("--rounds", type=int, default=1)
+    args = ap.parse_args()
+    print(
+        f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as d, run_distribution(Path(d) / "registry") as reg:
+        for variant in args.variants.split(","):
+            repo = f"bench/{variant.lower()}"
+            t0 = time.perf_counter()
+            asyncio.run(fill(reg.url, repo, args.tags, own_config=variant == "B"))
+            print(f"filled {repo} with {args.tags} tags in {time.perf_counter() - t0:.1f} s")
+            for rnd in range(args.rounds):
+                cache = Path(d) / f"cache-{variant}-{rnd}"
+                runs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+                    (
+                        f"floor (asyncio streams, c={args.concurrency})",
+                        lambda: floor(reg.url, repo, args.concurrency),
+                    ),
+                    (
+                        f"plain httpx.AsyncClient (c={args.httpx_concurrency})",
+                        lambda: plain_httpx(reg.url, repo, args.httpx_concurrency),
+                    ),
+                    (
+                        f"regview load_tags, cold (c={args.concurrency})",
+                        lambda: regview_listing(reg.url, repo, args.concurrency, cache),
+                    ),
+                    (
+                        f"regview load_tags, warm cache (c={args.concurrency})",
+                        lambda: regview_listing(reg.url, repo, args.concurrency, cache),
+                    ),
+                ]
+                floor_wall = 0.0
+                for name, fn in runs:
+                    wall, cpu, result = timed(fn)
+                    requests = result[0] if isinstance(result, tuple) else result
+                    if name.startswith("floor"):
+                        floor_wall = wall
+                    ratio = wall / floor_wall if floor_wall else 0
+                    row = f"| {variant} | {name} | {wall:.2f} | {cpu:.2f} | {requests} | {ratio:.2f}× |"
+                    print(row, flush=True)
+                    rows.append(row)
+                if shutil.which("regview") or (ROOT / "regview" / "cli" / "cmd_tags.py").exists():
+                    cmd = [sys.executable, "-m", "regview", "tags", f"{reg.host}/{repo}", "--json"]
+                    env = dict(os.environ, REGVIEW_BASEDIR=str(Path(d) / f"cli-{variant}-{rnd}"))
+                    t = time.perf_counter()
+                    proc = subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT, check=False)
+                    wall = time.perf_counter() - t
+                    ok = (
+                        "ok"
+                        if proc.returncode == 0
+                        else f"exit {proc.returncode}: {proc.stderr[-200:]!r}"
+                    )
+                    row = f"| {variant} | `regview tags --json` subprocess ({ok}) | {wall:.2f} | – | – | {wall / floor_wall:.2f}× |"
+                    print(row, flush=True)
+                    rows.append(row)
+    print(
+        "\n| variant | client | wall s | CPU s | requests | vs floor |\n|---|---|---|---|---|---|"
+    )
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
