@@ -294,19 +294,23 @@ def main() -> None:
                 runs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
                     (
                         f"floor (asyncio streams, c={args.concurrency})",
-                        lambda: floor(reg.url, repo, args.concurrency),
+                        lambda repo=repo: floor(reg.url, repo, args.concurrency),
                     ),
                     (
                         f"plain httpx.AsyncClient (c={args.httpx_concurrency})",
-                        lambda: plain_httpx(reg.url, repo, args.httpx_concurrency),
+                        lambda repo=repo: plain_httpx(reg.url, repo, args.httpx_concurrency),
                     ),
                     (
                         f"regview load_tags, cold (c={args.concurrency})",
-                        lambda: regview_listing(reg.url, repo, args.concurrency, cache),
+                        lambda repo=repo, cache=cache: regview_listing(
+                            reg.url, repo, args.concurrency, cache
+                        ),
                     ),
                     (
                         f"regview load_tags, warm cache (c={args.concurrency})",
-                        lambda: regview_listing(reg.url, repo, args.concurrency, cache),
+                        lambda repo=repo, cache=cache: regview_listing(
+                            reg.url, repo, args.concurrency, cache
+                        ),
                     ),
                 ]
                 floor_wall = 0.0
