@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 from distribution import run_distribution
 from support_images import build_image, build_index, push_layout
+from testkit import require_tool
 
 from regview.cli.main import run as cli_main
 from regview.core.client import RegistryClient

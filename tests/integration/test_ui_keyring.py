@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from testkit import require_tool
 
 from regview.core.model import CredentialKind, Endpoint
 from regview.settings.profiles import Profile, SettingsStore

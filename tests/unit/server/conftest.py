@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,15 +11,6 @@ import pytest
 from regview.server.app import create_app
 from regview.server.config import ServerConfig
 from regview.server.registry import Registry
-
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-LAYER = "application/vnd.oci.image.layer.v1.tar"
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture
@@ -37,41 +26,3 @@ async def client(registry: Registry) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:
         yield c
-
-
-async def push_blob(client: httpx.AsyncClient, repo: str, data: bytes) -> str:
-    digest = sha(data)
-    r = await client.post(f"/v2/{repo}/blobs/uploads/?digest={digest}", content=data)
-    assert r.status_code == 201, r.text
-    return digest
-
-
-def image_manifest(
-    config: tuple[str, int], layers: list[tuple[str, int]], **extra: object
-) -> bytes:
-    obj: dict[str, object] = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config[0], "size": config[1]},
-        "layers": [{"mediaType": LAYER, "digest": d, "size": s} for d, s in layers],
-    }
-    obj.update(extra)
-    return json.dumps(obj).encode()
-
-
-async def push_image(
-    client: httpx.AsyncClient, repo: str, ref: str, seed: str = "a", **extra: object
-) -> tuple[str, bytes, list[str]]:
-    """Push config + one layer + manifest; returns (manifest digest, bytes, blob digests)."""
-    config = json.dumps(
-        {"created": "2024-01-02T03:04:05Z", "os": "linux", "architecture": "amd64", "seed": seed}
-    ).encode()
-    layer = f"layer-{seed}".encode() * 50
-    cd = await push_blob(client, repo, config)
-    ld = await push_blob(client, repo, layer)
-    body = image_manifest((cd, len(config)), [(ld, len(layer))], **extra)
-    r = await client.put(
-        f"/v2/{repo}/manifests/{ref}", content=body, headers={"Content-Type": OCI_MANIFEST}
-    )
-    assert r.status_code == 201, r.text
-    return r.headers["Docker-Content-Digest"], body, [cd, ld]

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import OCI_INDEX, OCI_MANIFEST, push_blob, push_image, sha
+from server_helpers import OCI_INDEX, OCI_MANIFEST, push_blob, push_image, sha
 
 REPO = "conformance/test"
 
@@ -134,7 +134,7 @@ async def test_cross_repository_mount(client: httpx.AsyncClient) -> None:
 
 
 async def test_manifest_push_needs_its_blobs(client: httpx.AsyncClient) -> None:
-    from conftest import image_manifest
+    from server_helpers import image_manifest
 
     body = image_manifest((sha(b"cfg"), 3), [(sha(b"layer"), 5)])
     r = await client.put(
@@ -249,7 +249,7 @@ async def test_catalog_paging(client: httpx.AsyncClient) -> None:
 async def test_referrers_with_artifact_type_filter(client: httpx.AsyncClient) -> None:
     target, _, _ = await push_image(client, REPO, "target")
     subject = {"mediaType": OCI_MANIFEST, "digest": target, "size": 1}
-    from conftest import image_manifest
+    from server_helpers import image_manifest
 
     cd = await push_blob(client, REPO, b"{}")
     made = {}

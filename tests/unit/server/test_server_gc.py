@@ -7,7 +7,7 @@ import json
 import time
 
 import httpx
-from conftest import OCI_INDEX, OCI_MANIFEST, push_blob, push_image
+from server_helpers import OCI_INDEX, OCI_MANIFEST, push_blob, push_image
 
 from regview.server import gc
 from regview.server.registry import Registry

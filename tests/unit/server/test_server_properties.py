@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 import httpx
-from conftest import push_blob, sha
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from server_helpers import push_blob, sha
 
 from regview.server.app import create_app
 from regview.server.config import ServerConfig
