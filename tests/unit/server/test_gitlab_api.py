@@ -3,7 +3,9 @@ headers, status codes and error bodies as GitLab's, credentials, and the asynchr
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -552,3 +554,37 @@ async def test_cleanup_policy_runs_when_due(world: World) -> None:
 async def test_unknown_endpoint(world: World) -> None:
     r = await world.client.get("/api/v4/projects/1/issues", headers=world.h("owner"))
     assert r.status_code == 404
+
+
+async def test_totals_are_left_out_above_the_count_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regview.server.gitlab_api as api
+
+    monkeypatch.setattr(api, "COUNT_LIMIT", 3)
+    url = "/api/v4/projects/acme%2Fapp/registry/repositories"
+    r = await world.client.get(url, params={"per_page": 2}, headers=world.h("rep"))
+    assert "x-total" not in r.headers and "x-total-pages" not in r.headers
+    assert r.headers["x-next-page"] == "2" and "last" not in r.links
+
+
+async def test_policies_run_in_the_background_while_the_app_runs(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "data")
+    gl = GitLabInstance(registry.data_dir, registry, policy_interval=0.05)
+    project = gl.store.add_project("acme/app")
+    for i in range(3):
+        seed_image(registry, "acme/app", f"c{i}", NOW - timedelta(days=30 + i))
+    policy = {**project.policy, "enabled": True, "keep_n": 1, "older_than": "7d"}
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    gl.store.update_project(project.id, policy=policy, policy_next_run_at=past)
+    app = create_app(ServerConfig(registry.data_dir), registry=registry, online_gc=False)
+    gl.install(app)
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if len(registry.list_tags("acme/app")) == 1:
+                break
+            await asyncio.sleep(0.05)
+    assert [t.name for t in registry.list_tags("acme/app")] == ["c0"]
+    with pytest.raises(sqlite3.ProgrammingError):  # the app's shutdown closed the database
+        gl.store.projects()
+    registry.close()
