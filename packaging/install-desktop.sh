@@ -4,7 +4,7 @@
 #   bash packaging/install-desktop.sh              the bundle next to this script, else packaging/dist/regview
 #   bash packaging/install-desktop.sh BUNDLE_DIR   a bundle folder elsewhere (it contains ./regview)
 #   bash packaging/install-desktop.sh --remove     undo
-# Files go under ${XDG_DATA_HOME:-~/.local/share}: applications/regview.desktop,
+# Files go under ${XDG_DATA_HOME:-~/.local/share}: applications/io.github.regview.desktop,
 # icons/hicolor/<n>x<n>/apps/regview.png, icons/hicolor/scalable/apps/regview.svg and
 # metainfo/io.github.regview.metainfo.xml. `regview install-desktop-entry` does the same for a
 # pip/pipx install.
@@ -13,7 +13,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 share="${XDG_DATA_HOME:-$HOME/.local/share}"
 case "$share" in /*) ;; *) share="$HOME/.local/share" ;; esac  # a relative XDG_DATA_HOME is invalid
 sizes=(16 24 32 48 64 128 256 512)
-desktop="$share/applications/regview.desktop"
+desktop="$share/applications/io.github.regview.desktop"
 metainfo="$share/metainfo/io.github.regview.metainfo.xml"
 
 refresh() {
@@ -71,7 +71,7 @@ install -D -m 644 "$res/icons/regview.svg" "$share/icons/hicolor/scalable/apps/r
 
 refresh
 if command -v xdg-mime >/dev/null; then
-  xdg-mime default regview.desktop x-scheme-handler/regview || echo "note: xdg-mime failed" >&2
+  xdg-mime default io.github.regview.desktop x-scheme-handler/regview || echo "note: xdg-mime failed" >&2
 else
   echo "note: xdg-mime is not installed; regview:// links work after the next login on most desktops" >&2
 fi

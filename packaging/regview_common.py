@@ -84,8 +84,13 @@ QT_EXCLUDES = [
         "QtXml",
     ]
 ]
-# Development-only packages that may sit in the build venv; never needed at run time.
-DEV_EXCLUDES = [
+# Never needed at run time: development tools that may sit in the build venv, httpx's own command
+# line (it drags in pygments and rich, ~350 modules) and QtNetwork (regview talks HTTP via httpx).
+OTHER_EXCLUDES = [
+    "PySide6.QtNetwork",
+    "httpx._main",
+    "pygments",
+    "rich",
     "tkinter",
     "_tkinter",
     "pytest",
@@ -99,7 +104,7 @@ DEV_EXCLUDES = [
     "setuptools",
     "pip",
 ]
-EXCLUDES = QT_EXCLUDES + DEV_EXCLUDES
+EXCLUDES = QT_EXCLUDES + OTHER_EXCLUDES
 
 # Shared libraries and plugins of the Qt modules above, and of features regview has no use for.
 # Matched against the destination path with a leading "lib" taken off the file name, so one
@@ -155,8 +160,9 @@ _DROP_PARTS = (
     "/plugins/wayland-graphics-integration-client/shm-emulation-server",
     "/plugins/wayland-graphics-integration-client/vulkan-server",
 )
-# Qt's own translations: keep only the base-module catalogues (dialog buttons, shortcuts).
-_KEEP_TRANSLATION_PREFIXES = ("qtbase_",)
+# Qt's own translations (5.7 MB): regview's UI is English and installs no QTranslator, so none are
+# kept. Put "qtbase_" here when it does.
+_KEEP_TRANSLATION_PREFIXES: tuple[str, ...] = ()
 
 
 def keep(dest: str) -> bool:
@@ -166,7 +172,7 @@ def keep(dest: str) -> bool:
     if any(part in path for part in _DROP_PARTS):
         return False
     if "/PySide6/translations/" in path or "/PySide6/Qt/translations/" in path:
-        return name.startswith(_KEEP_TRANSLATION_PREFIXES)
+        return bool(_KEEP_TRANSLATION_PREFIXES) and name.startswith(_KEEP_TRANSLATION_PREFIXES)
     return True
 
 

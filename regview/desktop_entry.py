@@ -2,13 +2,13 @@
 
 Writes, for the current user only (no root), following the XDG base-directory and icon-theme specs:
 
-    $XDG_DATA_HOME/applications/regview.desktop              Exec = this regview, %u for regview:// links
+    $XDG_DATA_HOME/applications/io.github.regview.desktop    Exec = this regview, %u for regview:// links
     $XDG_DATA_HOME/icons/hicolor/<n>x<n>/apps/regview.png    16…512 px
     $XDG_DATA_HOME/icons/hicolor/scalable/apps/regview.svg
     $XDG_DATA_HOME/metainfo/io.github.regview.metainfo.xml
 
 ($XDG_DATA_HOME defaults to ~/.local/share), then asks the desktop to notice: `update-desktop-database`,
-`xdg-mime default regview.desktop x-scheme-handler/regview` and `gtk-update-icon-cache`, each only
+`xdg-mime default io.github.regview.desktop x-scheme-handler/regview` and `gtk-update-icon-cache`, each only
 when installed. A missing or failing helper is reported as a note, not an error: the files alone
 are enough for most desktops after the next login.
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-DESKTOP_ID = "regview.desktop"
+DESKTOP_ID = "io.github.regview.desktop"  # reverse-DNS, = the AppStream id and Wayland app_id
 URL_SCHEME_MIME = "x-scheme-handler/regview"
 METAINFO = "io.github.regview.metainfo.xml"
 ICON_NAME = "regview"

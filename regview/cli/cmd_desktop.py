@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "install-desktop-entry",
         help="add regview to the desktop's application menu and open regview:// links with it",
         description=(
-            "Writes regview.desktop, the icons and the AppStream metainfo under "
+            "Writes io.github.regview.desktop, the icons and the AppStream metainfo under "
             "~/.local/share (or $XDG_DATA_HOME) for the current user; no root needed."
         ),
     )

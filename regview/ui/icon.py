@@ -14,7 +14,7 @@ log = get_logger("ui.icon")
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 #: The desktop entry's id without ".desktop". Give it to QGuiApplication.setDesktopFileName so
 #: Wayland compositors and taskbars match windows to the entry and its icon.
-DESKTOP_FILE_NAME = "regview"
+DESKTOP_FILE_NAME = "io.github.regview"
 
 
 @cache

@@ -98,7 +98,7 @@ def test_install_writes_entry_icons_and_metainfo_under_the_data_home(tmp_path: P
     base = tmp_path / "share"
     result = install_desktop_entry(["/opt/regview/regview"], base=base, run=None)
 
-    assert result.desktop_file == base / "applications" / "regview.desktop"
+    assert result.desktop_file == base / "applications" / "io.github.regview.desktop"
     assert parse_entry(result.desktop_file.read_text("utf-8"))["Exec"] == "/opt/regview/regview %u"
     for n in ICON_SIZES:
         png = base / "icons" / "hicolor" / f"{n}x{n}" / "apps" / "regview.png"
@@ -134,7 +134,7 @@ def test_install_runs_the_desktop_helpers_that_exist(
     calls = (bindir / "calls.log").read_text().splitlines()
     assert calls == [
         f"update-desktop-database {base / 'applications'}",
-        "xdg-mime default regview.desktop x-scheme-handler/regview",
+        "xdg-mime default io.github.regview.desktop x-scheme-handler/regview",
     ]
     assert len(result.helpers_run) == 2
     assert result.notes == ["gtk-update-icon-cache is not installed; skipped"]
@@ -255,7 +255,7 @@ def test_cli_installs_then_removes(
     monkeypatch.setattr(sys, "argv", [str(tmp_path / "pytest")])
 
     assert cli_run(["install-desktop-entry"]) == 0
-    desktop_file = tmp_path / "share" / "applications" / "regview.desktop"
+    desktop_file = tmp_path / "share" / "applications" / "io.github.regview.desktop"
     exec_line = parse_entry(desktop_file.read_text("utf-8"))["Exec"]
     assert exec_line.endswith(" -m regview %u")
     out = capsys.readouterr().out
