@@ -41,10 +41,15 @@ def credentials_for(registry: str, repository: str) -> Credentials | None:
 
 
 def client_for(registry: str, repository: str, insecure: bool = False) -> RegistryClient:
+    from regview.paths import default_paths
     from regview.settings.profiles import registry_url
 
     endpoint = Endpoint(registry_url(registry), insecure=insecure)
-    return RegistryClient(endpoint, credentials_for(registry, repository))
+    # The content cache lets the executor save manifests to the recycle bin without
+    # fetching again what gathering the facts just read.
+    return RegistryClient(
+        endpoint, credentials_for(registry, repository), cache_dir=default_paths().cache
+    )
 
 
 def parse_image(text: str, *, need_tag: bool) -> Reference:
