@@ -125,7 +125,7 @@ async def _head_worker(port: int, paths: list[str], deadline: float) -> int:
         status = await reader.readline()
         if b" 200 " not in status:
             raise RuntimeError(f"HEAD {path}: {status!r}")
-        while (line := await reader.readline()) not in (b"\r\n", b""):
+        while await reader.readline() not in (b"\r\n", b""):
             pass
         done += 1
     writer.close()
