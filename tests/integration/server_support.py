@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from regview.server.auth import hash_password  # noqa: E402
-from regview.server.runner import LocalRegistry  # noqa: E402
+from regview.server.auth import hash_password
+from regview.server.runner import LocalRegistry
 
 USER, PASSWORD = "tester", "pa55-word"
 
