@@ -7,7 +7,9 @@ precomputed key list (cached per column), a filter keystroke is one pass of `in`
 The model then shows `visible`, a list of row numbers into its backing list.
 
 Filter text: whitespace-separated words, all must occur (case-insensitive) in the row's
-haystack. Regex mode: one pattern searched in the row's *name* (tag or repository path); the
+haystack (names, platforms, type). Digests are searched only for words that look like one
+(`sha256:…` or six or more hex digits): 140 characters of hex per row would otherwise match
+almost any short word and triple the cost of every keystroke. Regex mode: one pattern searched in the row's *name* (tag or repository path); the
 pattern must also compile under RE2, which refuses backreferences and look-arounds, so that a
 pattern typed by a person cannot make a search exponential through those features.
 """
@@ -24,6 +26,7 @@ from typing import Any
 import re2
 
 DAY = 86400.0
+_DIGESTISH = re.compile(r"(?:sha256:|sha512:)[0-9a-f]*|[0-9a-f]{6,}")
 UNKNOWN_TIME = -math.inf  # rows without a date sort first ascending and never pass an age filter
 
 
@@ -90,6 +93,7 @@ class RowIndex:
     def clear(self) -> None:
         self.keys: list[list[Any]] = [[] for _ in range(self.columns)]
         self.hay: list[str] = []
+        self.ids: list[str] = []
         self.names: list[str] = []
         self.times: list[float] = []
         self.platforms: list[frozenset[str]] = []
@@ -105,10 +109,12 @@ class RowIndex:
         name: str,
         created: float = UNKNOWN_TIME,
         platforms: frozenset[str] = frozenset(),
+        ids: str = "",
     ) -> None:
         for col, key in enumerate(keys):
             self.keys[col].append(key)
         self.hay.append(hay.lower())
+        self.ids.append(ids.lower())
         self.names.append(name)
         self.times.append(created)
         self.platforms.append(platforms)
@@ -141,9 +147,12 @@ class RowIndex:
             search = pattern.search
             rows = [r for r in rows if search(names[r])]
         elif text:
-            hay = self.hay
+            hay, ids = self.hay, self.ids
             for word in text.lower().split():
-                rows = [r for r in rows if word in hay[r]]
+                if _DIGESTISH.fullmatch(word):
+                    rows = [r for r in rows if word in hay[r] or word in ids[r]]
+                else:
+                    rows = [r for r in rows if word in hay[r]]
         if spec.older_than_days is not None or spec.newer_than_days is not None:
             now = time.time() if now is None else now
             times = self.times

@@ -67,6 +67,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
         super().__init__(parent)
         self.repository = ""
         self._by_digest: dict[str, list[int]] = {}
+        self._platform_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self._now = time.time()
 
     def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
@@ -101,9 +102,10 @@ class TagsModel(IndexedTableModel[TagInfo]):
         )
 
     def row_haystack(self, row: TagInfo) -> str:
-        return (
-            f"{row.tag}\n{row.digest}\n{row.config_digest}\n{row.platform_labels}\n{row.kind.value}"
-        )
+        return f"{row.tag}\n{row.platform_labels}\n{row.kind.value}"
+
+    def row_ids(self, row: TagInfo) -> str:
+        return f"{row.digest}\n{row.config_digest}"
 
     def row_name(self, row: TagInfo) -> str:
         return row.tag
@@ -112,7 +114,12 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return row.created.timestamp() if row.created is not None else UNKNOWN_TIME
 
     def row_platforms(self, row: TagInfo) -> frozenset[str]:
-        return frozenset(p.label for p in row.platforms)
+        # Thousands of tags share a handful of platform sets: share the objects too.
+        labels = tuple(p.label for p in row.platforms)
+        found = self._platform_sets.get(labels)
+        if found is None:
+            found = self._platform_sets[labels] = frozenset(labels)
+        return found
 
     def _add(self, rows: Iterable[TagInfo]) -> None:
         start = len(self.rows)
