@@ -24,12 +24,10 @@ id like `acme%2Fwebshop` must stay one segment.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, unquote
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -38,7 +36,25 @@ from starlette.routing import Route
 
 from regview.log import get_logger
 from regview.server import gitlab_perms as perms
-from regview.server.gitlab_model import Identity, NotFound, Project
+from regview.server.gitlab_api_views import (
+    BULK_ONCE_AN_HOUR,
+    FORBIDDEN,
+    GITLAB_VERSION,
+    UNAUTHORIZED,
+    ApiError,
+    Call,
+    bad_request,
+    flag,
+    insufficient_scope,
+    int_param,
+    iso,
+    keyset,
+    not_found,
+    paginate,
+    param_error,
+    tag_details_json,
+    tag_json,
+)
 from regview.server.gitlab_perms import ApiAccess, RegistryAccess, TokenKind, Visibility
 from regview.server.gitlab_policy import (
     CleanupRules,
@@ -46,100 +62,11 @@ from regview.server.gitlab_policy import (
     next_run_after,
     validate_policy,
 )
+from regview.server.gitlab_records import Identity, NotFound, Project
 from regview.server.gitlab_service import GitLabService, RepoView
 from regview.server.registry import TagRecord
 
 log = get_logger("server.gitlab.api")
-
-GITLAB_VERSION = "17.5.0-regview"
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
-#: Above this many records GitLab leaves out x-total, x-total-pages and the `last` link.
-COUNT_LIMIT = 10_000
-BULK_ONCE_AN_HOUR = (
-    "This request has already been made. You can run this at most once an hour for a given "
-    "container repository"
-)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(body)
-        self.status = status
-        self.body = body
-
-
-def not_found(what: str = "") -> ApiError:
-    return ApiError(404, {"message": f"404 {what} Not Found" if what else "404 Not found"})
-
-
-def bad_request(reason: str) -> ApiError:
-    return ApiError(400, {"message": f"400 Bad request - {reason}"})
-
-
-def param_error(text: str) -> ApiError:
-    return ApiError(400, {"error": text})
-
-
-UNAUTHORIZED = ApiError(401, {"message": "401 Unauthorized"})
-FORBIDDEN = ApiError(403, {"message": "403 Forbidden"})
-
-
-def insufficient_scope(scope: str) -> ApiError:
-    return ApiError(
-        403,
-        {
-            "error": "insufficient_scope",
-            "error_description": "The request requires higher privileges than provided by the "
-            "access token.",
-            "scope": scope,
-        },
-    )
-
-
-def _bool(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes", "on")
-
-
-def _int_param(params: dict[str, Any], name: str, default: int | None = None) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if isinstance(raw, bool):
-        raise param_error(f"{name} is invalid")
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise param_error(f"{name} is invalid") from None
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass
-class Call:
-    request: Request
-    segments: list[str]
-    params: dict[str, Any]
-    identity: Identity
-    raw_path: str
-
-    @property
-    def caller(self) -> perms.Caller:
-        return self.identity.caller
-
-    @property
-    def user_id(self) -> int | None:
-        return self.identity.user.id if self.identity.user else None
-
-    @property
-    def registry_host(self) -> str:
-        return self.request.headers.get("host") or f"{self.request.url.netloc}"
-
-    @property
-    def base(self) -> str:
-        return str(self.request.base_url).rstrip("/")
 
 
 class GitLabApi:
@@ -356,69 +283,12 @@ class GitLabApi:
             out["tags_count"] = view.tags_count
         if tags:
             recs = records if records is not None else self.service.tags(repo.path)
-            out["tags"] = [self._tag_json(call, repo.path, t) for t in recs]
+            out["tags"] = [tag_json(call, repo.path, t) for t in recs]
         if size:
             out["size"] = self.service.size(repo.path)
         return out
 
-    def _tag_json(self, call: Call, path: str, tag: TagRecord) -> dict[str, Any]:
-        return {
-            "name": tag.name,
-            "path": f"{path}:{tag.name}",
-            "location": f"{call.registry_host}/{path}:{tag.name}",
-        }
-
-    def _tag_details(self, call: Call, path: str, tag: TagRecord) -> dict[str, Any]:
-        revision = tag.config_digest.split(":", 1)[1] if tag.config_digest else None
-        out = self._tag_json(call, path, tag)
-        out.update(
-            {
-                "revision": revision,
-                "short_revision": revision[:9] if revision else None,
-                "digest": tag.digest,
-                "created_at": _iso(tag.created),
-                "total_size": tag.size,
-            }
-        )
-        return out
-
     # --- pagination -----------------------------------------------------------------------
-
-    def _paginate(self, call: Call, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
-        per_page = _int_param(call.params, "per_page", DEFAULT_PER_PAGE) or DEFAULT_PER_PAGE
-        per_page = max(1, min(per_page, MAX_PER_PAGE))
-        page = max(1, _int_param(call.params, "page", 1) or 1)
-        total = len(items)
-        pages = max(1, math.ceil(total / per_page))
-        chunk = items[(page - 1) * per_page : page * per_page]
-        counted = total <= COUNT_LIMIT
-        headers = {
-            "x-page": str(page),
-            "x-per-page": str(per_page),
-            "x-next-page": str(page + 1) if page * per_page < total else "",
-            "x-prev-page": str(page - 1) if page > 1 else "",
-        }
-        if counted:
-            headers["x-total"] = str(total)
-            headers["x-total-pages"] = str(pages)
-
-        def link(p: int) -> str:
-            query = {
-                k: v for k, v in call.request.query_params.items() if k not in ("page", "per_page")
-            }
-            query.update(page=str(p), per_page=str(per_page))
-            return f"{call.base}{call.raw_path}?{urlencode(query)}"
-
-        links = []
-        if page > 1:
-            links.append(f'<{link(page - 1)}>; rel="prev"')
-        if headers["x-next-page"]:
-            links.append(f'<{link(page + 1)}>; rel="next"')
-        links.append(f'<{link(1)}>; rel="first"')
-        if counted:
-            links.append(f'<{link(pages)}>; rel="last"')
-        headers["Link"] = ", ".join(links)
-        return chunk, headers
 
     # --- handlers -------------------------------------------------------------------------
 
@@ -462,7 +332,7 @@ class GitLabApi:
                         or policy.get("cadence") != project.policy.get("cadence")
                         or project.policy_next_run_at is None
                     ):
-                        next_run = _iso(next_run_after(policy, datetime.now(UTC)))
+                        next_run = iso(next_run_after(policy, datetime.now(UTC)))
                 else:
                     next_run = None
             updated = self.store.update_project(
@@ -480,7 +350,7 @@ class GitLabApi:
         def work() -> tuple[list[dict[str, Any]], dict[str, str]]:
             project = self._project(call, call.segments[1])
             self._require_registry_read(call, project)
-            views, headers = self._paginate(call, self.service.repositories([project]))
+            views, headers = paginate(call, self.service.repositories([project]))
             return [self._repo_list_json(call, v) for v in views], headers
 
         body, headers = await self._run(work)
@@ -490,8 +360,8 @@ class GitLabApi:
         return self._repo_json(
             call,
             view,
-            tags=_bool(call.params.get("tags")),
-            tags_count=_bool(call.params.get("tags_count")),
+            tags=flag(call.params.get("tags")),
+            tags_count=flag(call.params.get("tags_count")),
         )
 
     async def group_repositories(self, call: Call) -> Response:
@@ -511,7 +381,7 @@ class GitLabApi:
                 and group.visibility is not Visibility.PUBLIC
             ):
                 raise not_found("Group")
-            views, headers = self._paginate(call, self.service.repositories(readable))
+            views, headers = paginate(call, self.service.repositories(readable))
             return [self._repo_list_json(call, v) for v in views], headers
 
         body, headers = await self._run(work)
@@ -531,9 +401,9 @@ class GitLabApi:
             return self._repo_json(
                 call,
                 view,
-                tags=_bool(call.params.get("tags")),
-                tags_count=_bool(call.params.get("tags_count")),
-                size=_bool(call.params.get("size")),
+                tags=flag(call.params.get("tags")),
+                tags_count=flag(call.params.get("tags_count")),
+                size=flag(call.params.get("size")),
             )
 
         return JSONResponse(await self._run(work))
@@ -560,37 +430,12 @@ class GitLabApi:
             view = self._repo_in_project(call, project, call.segments[4])
             records = self.service.tags(view.repo.path)
             if call.params.get("pagination") == "keyset":
-                return self._keyset(call, view, records)
-            chunk, headers = self._paginate(call, records)
-            return [self._tag_json(call, view.repo.path, t) for t in chunk], headers
+                return keyset(call, view.repo.path, records)
+            chunk, headers = paginate(call, records)
+            return [tag_json(call, view.repo.path, t) for t in chunk], headers
 
         body, headers = await self._run(work)
         return JSONResponse(body, headers=headers)
-
-    def _keyset(
-        self, call: Call, view: RepoView, records: list[TagRecord]
-    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        if call.params.get("order_by", "name") != "name":
-            raise param_error("order_by does not have a valid value")
-        sort = call.params.get("sort", "asc")
-        if sort not in ("asc", "desc"):
-            raise param_error("sort does not have a valid value")
-        per_page = max(
-            1, min(_int_param(call.params, "per_page", DEFAULT_PER_PAGE) or 1, MAX_PER_PAGE)
-        )
-        ordered = sorted(records, key=lambda t: t.name, reverse=sort == "desc")
-        last = call.params.get("last")
-        if last:
-            ordered = [t for t in ordered if (t.name > last if sort == "asc" else t.name < last)]
-        chunk = ordered[:per_page]
-        headers = {"x-per-page": str(per_page)}
-        if len(ordered) > per_page and chunk:
-            query = {k: v for k, v in call.request.query_params.items() if k != "last"}
-            query["last"] = chunk[-1].name
-            query["per_page"] = str(per_page)
-            url = f"{call.base}{call.raw_path}?{urlencode(query)}"
-            headers["Link"] = f'<{url}>; rel="next"'
-        return [self._tag_json(call, view.repo.path, t) for t in chunk], headers
 
     async def tag_details(self, call: Call) -> Response:
         def work() -> dict[str, Any]:
@@ -600,7 +445,7 @@ class GitLabApi:
             name = call.segments[6]
             for tag in self.service.tags(view.repo.path):
                 if tag.name == name:
-                    return self._tag_details(call, view.repo.path, tag)
+                    return tag_details_json(call, view.repo.path, tag)
             raise not_found("Tag")
 
         return JSONResponse(await self._run(work))
@@ -628,7 +473,7 @@ class GitLabApi:
                     "name_regex, name_regex_delete are missing, at least one parameter must be "
                     "provided"
                 )
-            keep_n = _int_param(p, "keep_n")
+            keep_n = int_param(p, "keep_n")
             rules = CleanupRules(
                 name_regex_delete=str(delete),
                 name_regex_keep=str(p["name_regex_keep"]) if p.get("name_regex_keep") else None,

@@ -36,8 +36,9 @@ from regview.log import get_logger
 from regview.server import gitlab_perms as perms
 from regview.server.auth import parse_basic
 from regview.server.errors import StoreError
-from regview.server.gitlab_model import JOB_USERNAME, GitLabStore, Identity
+from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab_records import JOB_USERNAME, Identity
 
 log = get_logger("server.gitlab.jwt")
 

@@ -11,15 +11,13 @@ sit at the project path or up to two levels below it (`acme/webshop/frontend/nig
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +26,29 @@ from regview.server.gitlab_perms import (
     KNOWN_SCOPES,
     Caller,
     CallerKind,
-    ProjectFacts,
     RegistryAccess,
     Role,
     TokenKind,
     Visibility,
+)
+from regview.server.gitlab_records import (
+    JOB_USERNAME,
+    Conflict,
+    Group,
+    Identity,
+    NotFound,
+    Project,
+    Repository,
+    Token,
+    User,
+    check_path,
+    hash_token,
+    iso,
+    now_iso,
+    parse_time,
+    row_project,
+    row_repo,
+    row_user,
 )
 
 SCHEMA_VERSION = 1
@@ -110,160 +126,6 @@ _TOKEN_PREFIX = {
     TokenKind.DEPLOY: "gldt-",
     TokenKind.JOB: "glcbt-",
 }
-JOB_USERNAME = "gitlab-ci-token"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601 date or date-time; naive values and bare dates are UTC."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class NotFound(StoreError):
-    """A user, group, project or token named in an administrative call does not exist."""
-
-
-class Conflict(StoreError):
-    """Creating something that already exists."""
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    username: str
-    admin: bool
-    bot: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    id: int
-    path: str
-    visibility: Visibility
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True, slots=True)
-class Project:
-    id: int
-    path: str
-    visibility: Visibility
-    registry_access: RegistryAccess
-    policy: dict[str, Any]
-    policy_next_run_at: str | None
-    created_at: str
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def namespace_path(self) -> str:
-        return self.path.rsplit("/", 1)[0]
-
-    @property
-    def facts(self) -> ProjectFacts:
-        return ProjectFacts(self.id, self.path, self.visibility, self.registry_access)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    id: int
-    kind: TokenKind
-    name: str
-    user_id: int | None
-    username: str  # what a client logs in with (informational for personal/project/group)
-    scopes: frozenset[str]
-    project_id: int | None
-    group_id: int | None
-    expires_at: str | None
-    revoked: bool
-
-    def active(self, at: datetime | None = None) -> bool:
-        if self.revoked:
-            return False
-        if self.expires_at is None:
-            return True
-        return (at or datetime.now(UTC)) < parse_time(self.expires_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Repository:
-    id: int
-    path: str
-    project_id: int
-    created_at: str
-    status: str | None
-    cleanup_policy_started_at: str | None
-    last_bulk_delete: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """A resolved credential: the permission-relevant `caller` plus who it acts as."""
-
-    caller: Caller
-    token: Token | None
-    user: User | None
-
-    @property
-    def username(self) -> str:
-        if self.token is not None and self.token.kind in (TokenKind.DEPLOY, TokenKind.JOB):
-            return self.token.username
-        return self.user.username if self.user else ""
-
-
-def _row_user(row: sqlite3.Row) -> User:
-    return User(row["id"], row["username"], bool(row["admin"]), bool(row["bot"]))
-
-
-def _row_project(row: sqlite3.Row) -> Project:
-    return Project(
-        row["id"],
-        row["path"],
-        Visibility(row["visibility"]),
-        RegistryAccess(row["registry_access"]),
-        json.loads(row["policy"]),
-        row["policy_next_run_at"],
-        row["created_at"],
-    )
-
-
-def _row_repo(row: sqlite3.Row) -> Repository:
-    return Repository(
-        row["id"],
-        row["path"],
-        row["project_id"],
-        row["created_at"],
-        row["status"],
-        row["cleanup_policy_started_at"],
-        row["last_bulk_delete"],
-    )
-
-
-def _check_path(path: str) -> str:
-    path = path.strip().strip("/")
-    parts = path.split("/")
-    if not path or any(not p or p != p.lower() or p in (".", "..") for p in parts):
-        raise ValueError(
-            f"{path!r} is not a valid GitLab path: use lowercase segments separated by '/'"
-        )
-    return path
 
 
 class GitLabStore:
@@ -344,16 +206,16 @@ class GitLabStore:
         row = self._one("SELECT * FROM users WHERE username = ?", username)
         if row is None:
             raise NotFound(f"there is no user {username!r}; add it with 'regview local user add'")
-        return _row_user(row)
+        return row_user(row)
 
     def user_by_id(self, user_id: int) -> User:
         row = self._one("SELECT * FROM users WHERE id = ?", user_id)
         if row is None:
             raise NotFound(f"there is no user with id {user_id}")
-        return _row_user(row)
+        return row_user(row)
 
     def add_group(self, path: str, visibility: Visibility = Visibility.PUBLIC) -> Group:
-        path = _check_path(path)
+        path = check_path(path)
         with self._tx() as db:
             if db.execute("SELECT 1 FROM groups WHERE path = ?", (path,)).fetchone():
                 raise Conflict(f"the group {path!r} already exists")
@@ -387,7 +249,7 @@ class GitLabStore:
         visibility: Visibility = Visibility.PRIVATE,
         registry_access: RegistryAccess = RegistryAccess.ENABLED,
     ) -> Project:
-        path = _check_path(path)
+        path = check_path(path)
         if "/" not in path:
             raise ValueError(f"a project path needs a namespace: 'group/{path}' or 'user/{path}'")
         namespace = path.rsplit("/", 1)[0]
@@ -429,17 +291,17 @@ class GitLabStore:
             row = self._one("SELECT * FROM projects WHERE path = ?", ref.strip("/"))
         if row is None:
             raise NotFound(f"there is no project {ref!r}")
-        return _row_project(row)
+        return row_project(row)
 
     def projects(self) -> list[Project]:
-        return [_row_project(r) for r in self._all("SELECT * FROM projects ORDER BY id")]
+        return [row_project(r) for r in self._all("SELECT * FROM projects ORDER BY id")]
 
     def projects_in_group(self, group_path: str) -> list[Project]:
         rows = self._all(
             "SELECT * FROM projects WHERE path LIKE ? ESCAPE '\\' ORDER BY id",
             group_path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%",
         )
-        return [_row_project(r) for r in rows]
+        return [row_project(r) for r in rows]
 
     def update_project(
         self,
@@ -482,7 +344,7 @@ class GitLabStore:
                 "SELECT * FROM projects WHERE path = ?", "/".join(parts[: len(parts) - drop])
             )
             if row is not None:
-                return _row_project(row)
+                return row_project(row)
         return None
 
     # --- memberships ----------------------------------------------------------------------
@@ -663,22 +525,26 @@ class GitLabStore:
     def ensure_repository(
         self, path: str, project_id: int, created: datetime | None = None
     ) -> Repository:
+        """The GitLab id record of a registry repository, made on first sight (listings call
+        this for every repository, so the common case is one read and no write)."""
+        row = self._one("SELECT * FROM repositories WHERE path = ?", path)
+        if row is not None and row["project_id"] == project_id:
+            return row_repo(row)
         with self._tx() as db:
+            db.execute(
+                "INSERT INTO repositories (path, project_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (path) DO UPDATE SET project_id = excluded.project_id",
+                (path, project_id, iso(created) if created else now_iso()),
+            )
             row = db.execute("SELECT * FROM repositories WHERE path = ?", (path,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO repositories (path, project_id, created_at) VALUES (?, ?, ?)",
-                    (path, project_id, _iso(created) if created else now_iso()),
-                )
-                row = db.execute("SELECT * FROM repositories WHERE path = ?", (path,)).fetchone()
-            return _row_repo(row)
+            return row_repo(row)
 
     def repository(self, repo_id: int) -> Repository | None:
         row = self._one("SELECT * FROM repositories WHERE id = ?", repo_id)
-        return None if row is None else _row_repo(row)
+        return None if row is None else row_repo(row)
 
     def repositories(self) -> list[Repository]:
-        return [_row_repo(r) for r in self._all("SELECT * FROM repositories ORDER BY id")]
+        return [row_repo(r) for r in self._all("SELECT * FROM repositories ORDER BY id")]
 
     def set_repository_status(self, repo_id: int, status: str | None) -> None:
         with self._tx() as db:

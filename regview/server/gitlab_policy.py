@@ -5,7 +5,7 @@ order (`CleanupTagsService`):
 
 1. `latest` is never deleted;
 2. a tag is a candidate if its name matches `name_regex_delete` and not `name_regex_keep`
-   (RE2 semantics, anchored: `\\A(?:…)\\z`);
+   (RE2 semantics, anchored as GitLab does: `\\A` + pattern + `\\z`, no group);
 3. `keep_n`: the n newest candidates are kept (tags of unknown date count as newest);
 4. `older_than`: only candidates created before now − older_than are deleted (unknown date: kept).
 """
@@ -62,7 +62,8 @@ class InvalidRule(ValueError):
 def anchored(pattern: str, field: str = "name_regex") -> Any:
     """Compile `pattern` with RE2 semantics, anchored at both ends as GitLab does."""
     try:
-        return re2.compile(r"\A(?:" + pattern + r")\z", options=_RE2_OPTIONS)
+        # GitLab: UntrustedRegexp.new("\\A#{regex}\\z"); no group, so 'a|b' anchors only the ends.
+        return re2.compile(r"\A" + pattern + r"\z", options=_RE2_OPTIONS)
     except re2.error as exc:
         raise InvalidRule(f"{field} is an invalid regexp") from exc
 

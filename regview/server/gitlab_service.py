@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 import anyio.to_thread
 
 from regview.log import get_logger
-from regview.server.gitlab_model import GitLabStore, Project, Repository, now_iso, parse_time
+from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_policy import (
     CleanupRules,
     next_run_after,
     policy_rules,
     tags_to_delete,
 )
+from regview.server.gitlab_records import Project, Repository, now_iso, parse_time
 from regview.server.registry import Registry, TagRecord
 
 log = get_logger("server.gitlab.service")

@@ -559,7 +559,7 @@ async def test_unknown_endpoint(world: World) -> None:
 async def test_totals_are_left_out_above_the_count_limit(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import regview.server.gitlab_api as api
+    import regview.server.gitlab_api_views as api
 
     monkeypatch.setattr(api, "COUNT_LIMIT", 3)
     url = "/api/v4/projects/acme%2Fapp/registry/repositories"

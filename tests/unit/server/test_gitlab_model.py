@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from regview.server.errors import SchemaTooNew
-from regview.server.gitlab_model import (
-    DB_NAME,
-    Conflict,
-    GitLabStore,
-    NotFound,
-    hash_token,
-)
+from regview.server.gitlab_model import DB_NAME, GitLabStore
 from regview.server.gitlab_perms import CallerKind, RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab_records import Conflict, NotFound, hash_token
 
 
 @pytest.fixture

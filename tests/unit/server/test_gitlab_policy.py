@@ -100,7 +100,10 @@ def test_re2_semantics_refuse_backreferences_and_lookahead() -> None:
     with pytest.raises(InvalidRule, match="name_regex_keep"):
         CleanupRules(".*", name_regex_keep="(").check()
     assert anchored("a|b").search("a") is not None
-    assert anchored("a|b").search("ab") is None  # the alternation is grouped before anchoring
+    # GitLab does not group before anchoring: '\Aa|b\z' matches names starting with a or ending with b
+    assert anchored("a|b").search("ab") is not None
+    assert anchored("a|b").search("xa") is None
+    assert anchored("(a|b)").search("ab") is None
 
 
 def test_durations() -> None:
