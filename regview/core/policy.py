@@ -8,8 +8,10 @@ GitLab (`container_expiration_policy`, bulk tag delete) decides per tag, keep ru
    newest) are kept;
 4. of the rest, only tags created before now − `older_than` are deleted (unknown time: kept).
 
-Regexes are RE2 (no lookarounds, no backreferences), matched against the whole name:
-`\\A(?:pattern)\\z`. regview adds: protected tags (names or a regex), a keep-list of references
+Regexes are RE2 (no lookarounds, no backreferences) anchored exactly as GitLab anchors them,
+`\\A` + pattern + `\\z` with no group around the pattern (GitLab's
+`UntrustedRegexp.new("\\A#{regex}\\z")`), so the preview predicts what GitLab will do with
+the same policy; a top-level `|` gets a warning, since it anchors only the outer alternatives. regview adds: protected tags (names or a regex), a keep-list of references
 in use (`host/path:tag`, `path@sha256:…`: the tags and digests named are kept), and optionally
 untagged manifests that no kept tag, tagged index or kept referrer reaches.
 
@@ -93,12 +95,17 @@ def _top_level_alternation(pattern: str) -> bool:
     return False
 
 
-def compile_anchored(pattern: str, what: str) -> Any:
-    """Compile `pattern` with RE2, matching whole names; a clear PolicyError otherwise."""
+def compile_anchored(pattern: str, what: str, *, gitlab: bool = True) -> Any:
+    """Compile `pattern` with RE2, anchored; a clear PolicyError otherwise.
+
+    GitLab's own rules are anchored as GitLab does (`\\A` + pattern + `\\z`, no group);
+    regview's own rules (`gitlab=False`) are grouped, so they always match whole names.
+    """
     options = re2.Options()
     options.log_errors = False
+    anchored = rf"\A{pattern}\z" if gitlab else rf"\A(?:{pattern})\z"
     try:
-        return re2.compile(rf"\A(?:{pattern})\z", options)
+        return re2.compile(anchored, options)
     except re2.error as exc:
         raw = exc.args[0] if exc.args else exc
         complaint = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
@@ -255,7 +262,7 @@ def preview(
         compile_anchored(policy.name_regex_keep, "keep pattern") if policy.name_regex_keep else None
     )
     protect_re = (
-        compile_anchored(policy.protected_regex, "protected-tags pattern")
+        compile_anchored(policy.protected_regex, "protected-tags pattern", gitlab=False)
         if policy.protected_regex
         else None
     )
@@ -265,9 +272,9 @@ def preview(
     for what, pattern in (("delete", policy.name_regex_delete), ("keep", policy.name_regex_keep)):
         if pattern and _top_level_alternation(pattern):
             warnings.append(
-                f"The {what} pattern {pattern!r} has a top-level '|': regview matches it as a "
-                f"whole name, \\A(?:{pattern})\\z. Wrap it in parentheses when saving it to "
-                "GitLab so both agree."
+                f"The {what} pattern {pattern!r} has a top-level '|': GitLab (and this preview) "
+                f"anchor it as \\A{pattern}\\z, which anchors only the first and last "
+                f"alternative. Write ({pattern}) to match whole names."
             )
 
     all_tags = list(tags)

@@ -55,11 +55,14 @@ def test_parse_age() -> None:
         parse_age("7 fortnights")
 
 
-def test_regexes_are_anchored_whole_name() -> None:
+def test_regexes_are_anchored_as_gitlab_does() -> None:
     r = compile_anchored("v1", "delete pattern")
     assert r.search("v1") and not r.search("v10") and not r.search("xv1")
     alt = compile_anchored("a|b", "x")
-    assert alt.search("a") and not alt.search("ab")
+    # GitLab anchors as \A<pattern>\z with no group: 'a|b' is '\Aa' or 'b\z'.
+    assert alt.search("a") and alt.search("ab") and alt.search("xb") and not alt.search("xa")
+    grouped = compile_anchored("(a|b)", "x")
+    assert grouped.search("a") and not grouped.search("ab")
     assert not compile_anchored("dev-.*", "x").search("dev-1\n")
 
 
