@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from distribution import Distribution, run_distribution
-from testkit import require_tool
 
 
 @pytest.fixture(params=["anonymous", "basic", "token"])
 def distribution(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Distribution]:
-    """docker-registry with delete enabled, once per auth flavour."""
-    require_tool("docker-registry")
+    """docker-registry with delete enabled, once per auth flavour (mark tests needs_tool)."""
     with run_distribution(tmp_path / "registry", flavour=request.param) as reg:
         yield reg
 
@@ -21,7 +19,6 @@ def distribution(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dis
 @pytest.fixture
 def token_registry_factory(tmp_path: Path) -> Iterator[object]:
     """Start a token-auth docker-registry with a chosen token lifetime."""
-    require_tool("docker-registry")
     stack: list[object] = []
     import contextlib
 

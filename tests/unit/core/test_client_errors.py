@@ -6,7 +6,7 @@ import ssl
 
 import httpx
 import pytest
-from conftest import FakeRegistry, Sleeps
+from registry_fakes import FakeRegistry, Sleeps
 
 from regview.core import errors as E
 from regview.core.client import RegistryClient

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import OCI_MANIFEST, FakeRegistry, config_blob
+from registry_fakes import OCI_MANIFEST, FakeRegistry, config_blob
 
 from regview.core import inventory
 from regview.core.client import RegistryClient
