@@ -117,7 +117,7 @@ def _mapped_regview_window(display: str) -> bool:
     return False
 
 
-def time_to_window(executable: Path, display: str, basedir: Path) -> float:
+def time_to_window(command: list[str], display: str, basedir: Path) -> float:
     env = {
         **os.environ,
         "DISPLAY": display,
@@ -126,7 +126,7 @@ def time_to_window(executable: Path, display: str, basedir: Path) -> float:
     }
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [str(executable)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -137,7 +137,7 @@ def time_to_window(executable: Path, display: str, basedir: Path) -> float:
             if _mapped_regview_window(display):
                 return time.perf_counter() - start
             if proc.poll() is not None:
-                raise SystemExit(f"{executable} exited with {proc.returncode} before a window")
+                raise SystemExit(f"{command[0]} exited with {proc.returncode} before a window")
             time.sleep(0.005)
         raise SystemExit(f"no regview window within {WINDOW_TIMEOUT_S:.0f} s")
     finally:
@@ -168,8 +168,17 @@ def main(argv: list[str] | None = None) -> int:
 
     size, files = bundle_size(args.bundle)
     with Xvfb() as x, tempfile.TemporaryDirectory(prefix="regview-bench-") as tmp:
-        first = time_to_window(executable, x.display, Path(tmp))  # cold-ish, first start
-        times = [time_to_window(executable, x.display, Path(tmp)) for _ in range(args.runs)]
+        command = [str(executable)]
+        first = time_to_window(command, x.display, Path(tmp))  # cold-ish, first start
+        times = [time_to_window(command, x.display, Path(tmp)) for _ in range(args.runs)]
+        # The same app from the source venv, to tell the bundle's cost from the app's own.
+        venv_python = ROOT / ".venv" / "bin" / "python"
+        reference: list[float] = []
+        if venv_python.is_file():
+            venv_cmd = [str(venv_python), "-m", "regview"]
+            time_to_window(venv_cmd, x.display, Path(tmp))
+            reference = [time_to_window(venv_cmd, x.display, Path(tmp)) for _ in range(args.runs)]
+        load = os.getloadavg()[0]
     median = statistics.median(times)
 
     lines = [
@@ -181,10 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         f" (runs: {', '.join(f'{t:.2f}' for t in times)}; target <= {START_TARGET_S:.0f} s)"
         f" {'OK' if median <= START_TARGET_S else 'OVER'}",
         f"- first launch (fresh settings folder, untimed warm-up): {first:.2f} s",
+        *(
+            [
+                f"- for reference, `python -m regview` from the source venv: median"
+                f" {statistics.median(reference):.2f} s"
+            ]
+            if reference
+            else []
+        ),
         "- largest parts: "
         + ", ".join(f"{name} {n / MIB:.1f} MiB" for name, n in largest_parts(args.bundle)),
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" {platform.platform(terse=True)}",
+        f" {platform.platform(terse=True)}; load average {load:.1f} at the end (shared machine)",
     ]
     print("\n".join(lines))
     if args.write:

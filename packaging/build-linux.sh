@@ -11,10 +11,23 @@ cd "$root"
 venv="${REGVIEW_VENV:-$root/.venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 py="$venv/bin/python"
-# regview's own dependencies (the bundle is built from a staged copy of the sources, see
-# packaging/regview_common.py, so regview itself need not be installed) and PyInstaller.
-if ! "$py" -c "import PyInstaller, PySide6, httpx, starlette, uvicorn" 2>/dev/null \
-  || [ "$("$py" -c 'import PyInstaller; print(PyInstaller.__version__.split(".")[0])')" != 6 ]; then
+# regview's dependencies (from pyproject.toml) and PyInstaller, installed only when one is missing.
+# regview itself need not be installed: the bundle is built from a staged copy of the sources
+# (packaging/regview_common.py).
+missing=$("$py" - "$root/pyproject.toml" <<'PY'
+import re, sys, tomllib
+from importlib import metadata
+deps = tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"] + ["pyinstaller>=6.10,<7"]
+for dep in deps:
+    name = re.match(r"[A-Za-z0-9._-]+", dep).group(0)
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        print(dep)
+PY
+)
+if [ -n "$missing" ]; then
+  echo "installing into $venv: $(echo $missing)"
   "$py" -m pip install -q -e "$root" 'pyinstaller>=6.10,<7'
 fi
 
