@@ -1,0 +1,341 @@
+"""Deleting from the app: selection → facts → plan → confirm → execute → results → broadcast.
+
+    flow = DeleteFlow(sessions, parent_widget, journal=None)
+        delete_tags(profile, repository, names)     tags chosen in the tags table
+        delete_repository(profile, repository)      every tag of a repository
+        run_selection(profile, repository, selection, facts=None, whole_repository=False)
+                                                    a policy's result (policy editor "Run now")
+        await open_port(profile) -> Connection      client port (+ GitLab API where usable)
+        await connection_for_registry(host) -> Connection | None   (recycle bin restores)
+        await gitlab_context(profile, repository) -> GitLabContext | None
+        tasks: Tasks                                "delete-plan", "delete-run-<n>" slots
+        signals:
+          mutated(DeleteMutation)     what changed, for the views to refresh only that
+          problem(Problem)            an environment failure, in words (the window's banner)
+          status(str)                 short progress text ("Reading 70 tags to plan…")
+          confirmShown(DeleteDialog) ; progressShown(DeleteProgressDialog)
+          finished(ExecutionReport)
+
+Nothing is deleted before the user pressed Delete in the confirmation dialog showing the plan;
+"Retry failed" goes through a fresh plan and a fresh confirmation. Facts are gathered and plans
+made in task slots (planning runs on a worker thread: it is pure, and 10,000 tags take longer
+than a frame).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from regview.core import errors as E
+from regview.core.delete_port import ClientPort, gather_facts
+from regview.core.executor import ExecutionReport, Executor, Outcome
+from regview.core.gitlab import GitLabAPI
+from regview.core.journal import Journal, JournalError
+from regview.core.model import RegistryKind
+from regview.core.plan import DeletePlan, PlanOptions, RepositoryFacts, Selection, make_plan
+from regview.log import get_logger
+from regview.ui.async_utils import run_blocking
+from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.errors import Problem, describe
+from regview.ui.registry_session import SessionManager
+from regview.ui.tasks import Tasks
+
+log = get_logger("ui.delete")
+
+#: Referrers cost one request per manifest; above this many tags they are not looked up.
+REFERRER_LOOKUP_LIMIT = 1000
+DEFAULT_OPTIONS = PlanOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMutation:
+    """What a deletion or restore changed (habit 6)."""
+
+    profile: str
+    repository: str
+    removed: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+    repository_emptied: bool = False
+
+
+@dataclass(slots=True)
+class GitLabContext:
+    api: GitLabAPI
+    project_id: int
+    repository_id: int | None = None
+    project_path: str = ""
+
+
+@dataclass(slots=True)
+class Connection:
+    profile: str
+    port: ClientPort
+    gitlab: GitLabContext | None = None
+
+    async def close(self) -> None:
+        if self.gitlab is not None:
+            await self.gitlab.api.aclose()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One deletion between "Delete…" and its results."""
+
+    profile: str
+    repository: str
+    selection: Selection
+    whole_repository: bool
+    conn: Connection
+    facts: RepositoryFacts | None = None
+    plan: DeletePlan | None = None
+    dialogs: list[Any] = field(default_factory=list)
+
+
+def describe_delete(exc: BaseException) -> Problem | None:
+    """Words for what went wrong around a deletion; None is a bug (crash dialog)."""
+    if isinstance(exc, JournalError):
+        return Problem(
+            "The recycle bin cannot be written",
+            f"{exc} Nothing was deleted after this happened.",
+            "Free some disk space or fix the permissions of regview's data folder, then retry.",
+        )
+    if isinstance(exc, E.Unsupported):
+        return Problem(
+            "The registry does not allow deleting",
+            exc.message,
+            "Deletion must be enabled by the registry's administrator "
+            "(CNCF registry: storage.delete.enabled: true).",
+        )
+    if isinstance(exc, E.GitLabAPIError):
+        return Problem("GitLab refused", exc.message, "", "")
+    return describe(exc)
+
+
+class DeleteFlow(QObject):
+    mutated = Signal(object)
+    problem = Signal(object)
+    status = Signal(str)
+    confirmShown = Signal(object)
+    progressShown = Signal(object)
+    finished = Signal(object)
+
+    def __init__(
+        self,
+        sessions: SessionManager,
+        parent_widget: QWidget | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self.sessions = sessions
+        self.parent_widget = parent_widget
+        self.journal = journal if journal is not None else Journal()
+        self.tasks = Tasks(self)
+        self._runs = itertools.count(1)
+        self.executor: Executor | None = None
+
+    # --- connections ---------------------------------------------------------------------
+    async def open_port(self, profile: str, repository: str = "") -> Connection:
+        session = await self.sessions.open(profile)
+        gitlab = await self.gitlab_context(profile, repository) if repository else None
+        return Connection(
+            profile, ClientPort(session.client, gitlab.api if gitlab else None), gitlab
+        )
+
+    async def gitlab_context(self, profile: str, repository: str) -> GitLabContext | None:
+        """The GitLab project (and registry repository id) of `repository`, where the profile
+        has a confirmed API URL and a credential that may call it; else None."""
+        session = await self.sessions.open(profile)
+        p = session.profile
+        creds = session.credentials
+        if p.kind != RegistryKind.GITLAB or not p.api_url:
+            return None
+        if creds is not None and not creds.can_call_gitlab_api:
+            return None
+        api = GitLabAPI(p.api_url, creds, insecure=p.insecure, ca_file=p.ca_file)
+        try:
+            project = await api.find_project(repository)
+            pid = int(project["id"])
+            repo_id = None
+            for r in await api.project_repositories(pid):
+                if r.path == repository:
+                    repo_id = r.gitlab_id
+            return GitLabContext(api, pid, repo_id, str(project.get("path_with_namespace", "")))
+        except (E.RegistryError, KeyError, ValueError, TypeError) as exc:
+            log.info("no GitLab project for %s: %s", repository, exc)
+            await api.aclose()
+            return None
+
+    async def connection_for_registry(self, registry: str) -> Connection | None:
+        """A connection to the profile whose host is `registry` (a recycle-bin entry's)."""
+        for p in await self.sessions.accounts.profiles():
+            if p.host == registry:
+                return await self.open_port(p.name)
+        return None
+
+    # --- entry points --------------------------------------------------------------------
+    def delete_tags(self, profile: str, repository: str, names: list[str]) -> None:
+        if not names:
+            return
+        selection = Selection.of_tags(names, "selected in the tags table")
+        self.run_selection(profile, repository, selection)
+
+    def delete_repository(self, profile: str, repository: str) -> None:
+        self.run_selection(profile, repository, Selection.repository(), whole_repository=True)
+
+    def run_selection(
+        self,
+        profile: str,
+        repository: str,
+        selection: Selection,
+        facts: RepositoryFacts | None = None,
+        whole_repository: bool = False,
+        options: PlanOptions = DEFAULT_OPTIONS,
+    ) -> None:
+        self.tasks.start(
+            "delete-plan",
+            self._plan(profile, repository, selection, facts, whole_repository, options),
+        )
+
+    # --- steps ---------------------------------------------------------------------------
+    async def _plan(
+        self,
+        profile: str,
+        repository: str,
+        selection: Selection,
+        facts: RepositoryFacts | None,
+        whole_repository: bool,
+        options: PlanOptions,
+    ) -> DeletePlan | None:
+        conn: Connection | None = None
+        try:
+            conn = await self.open_port(profile, repository)
+            pending = _Pending(profile, repository, selection, whole_repository, conn)
+            if facts is None:
+                facts = await self.gather(conn, repository)
+            pending.facts = facts
+            self.status.emit("Planning the deletion…")
+            plan = await run_blocking(make_plan, facts, selection, options)
+        except Exception as exc:
+            if conn is not None:
+                await conn.close()
+            self.status.emit("")
+            problem = describe_delete(exc)
+            if problem is None:
+                raise
+            self.problem.emit(problem)
+            return None
+        pending.plan = plan
+        self.status.emit("")
+        self._confirm(pending)
+        return plan
+
+    async def gather(self, conn: Connection, repository: str) -> RepositoryFacts:
+        client = conn.port.client
+        names = await client.list_tags(repository)
+        self.status.emit(f"Reading {len(names):,} tags of {repository} to plan the deletion…")
+        gl = conn.gitlab
+        return await gather_facts(
+            conn.port,
+            repository,
+            with_referrers=len(names) <= REFERRER_LOOKUP_LIMIT,
+            gitlab_project_id=gl.project_id if gl else None,
+            gitlab_repository_id=gl.repository_id if gl else None,
+        )
+
+    def _confirm(self, pending: _Pending) -> None:
+        assert pending.plan is not None
+        dialog = DeleteDialog(
+            pending.plan, whole_repository=pending.whole_repository, parent=self.parent_widget
+        )
+        pending.dialogs.append(dialog)
+        dialog.optionsChanged.connect(
+            lambda options: self.tasks.start("delete-plan", self._replan(pending, dialog, options))
+        )
+        dialog.accepted.connect(lambda: self._execute(pending, dialog.plan))
+        dialog.rejected.connect(lambda: self.tasks.start("delete-close", pending.conn.close()))
+        dialog.open()
+        self.confirmShown.emit(dialog)
+
+    async def _replan(self, pending: _Pending, dialog: DeleteDialog, options: PlanOptions) -> None:
+        assert pending.facts is not None
+        plan = await run_blocking(make_plan, pending.facts, pending.selection, options)
+        pending.plan = plan
+        dialog.set_plan(plan)
+
+    def _execute(self, pending: _Pending, plan: DeletePlan) -> None:
+        progress = DeleteProgressDialog(plan, self.parent_widget)
+        executor = Executor(pending.conn.port, self.journal, on_result=progress.add_result)
+        self.executor = executor
+        progress.cancelRequested.connect(executor.cancel)
+        progress.retryRequested.connect(lambda tags: self._retry(pending, progress, list(tags)))
+        progress.trashRequested.connect(lambda: self.open_trash(focus=progress.report))
+        progress.open()
+        self.progressShown.emit(progress)
+        self.tasks.start(
+            f"delete-run-{next(self._runs)}", self._run(pending, plan, progress, executor)
+        )
+
+    def _retry(self, pending: _Pending, progress: DeleteProgressDialog, tags: list[str]) -> None:
+        progress.accept()
+        self.delete_tags(pending.profile, pending.repository, tags)
+
+    async def _run(
+        self,
+        pending: _Pending,
+        plan: DeletePlan,
+        progress: DeleteProgressDialog,
+        executor: Executor,
+    ) -> ExecutionReport | None:
+        try:
+            report = await executor.run(plan)
+        except Exception as exc:
+            problem = describe_delete(exc)
+            if problem is None:
+                raise
+            progress.fail(problem.text())
+            self.problem.emit(problem)
+            return None
+        finally:
+            await pending.conn.close()
+        progress.finish(report)
+        removed = tuple(
+            r.name for r in report.results if r.kind == "tag" and r.outcome is Outcome.DELETED
+        )
+        if removed:
+            every = {t.tag for t in pending.facts.tags} if pending.facts else set()
+            emptied = pending.whole_repository and not (every - set(removed))
+            self.mutated.emit(
+                DeleteMutation(
+                    pending.profile,
+                    pending.repository,
+                    removed=removed,
+                    repository_emptied=emptied,
+                )
+            )
+        self.finished.emit(report)
+        return report
+
+    # --- other windows -------------------------------------------------------------------
+    def open_trash(self, focus: ExecutionReport | None = None) -> Any:
+        from regview.ui.trash_view import TrashView
+
+        view = TrashView(self, self.parent_widget)
+        view.open()
+        if focus is not None and focus.journal_id:
+            view.select_entry(focus.journal_id)
+        return view
+
+    def notify_restored(self, profile: str, repository: str, tags: list[str]) -> None:
+        if tags:
+            self.mutated.emit(DeleteMutation(profile, repository, restored=tuple(tags)))
+
+    def cancel_all(self) -> None:
+        if self.executor is not None:
+            self.executor.cancel()
+        self.tasks.cancel_all()

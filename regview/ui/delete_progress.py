@@ -1,0 +1,382 @@
+"""Progress of a deletion, then its results: every item of the plan accounted for.
+
+    DeleteProgressDialog(plan, parent=None)
+        add_result(ItemResult)           one item settled (the executor's on_result)
+        finish(report)                   switch to the results view
+        fail(text)                       the run could not go on (journal, connection): in words
+        log_entries() -> list[dict]      kind, name, digest, outcome, reason, method per item
+        export_log(path, fmt)            "csv" or "json"
+        outcome_of(key) -> str           "waiting", "deleted", "failed", "skipped", "not-started"
+        signals: cancelRequested(), retryRequested(list[str]), trashRequested()
+
+Items the planner refused (and names that did not exist) are listed from the start as skipped
+with the planner's reason, so the log names every selected tag.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regview.core.executor import ExecutionReport, ItemResult, Outcome
+from regview.core.plan import DeletePlan
+from regview.ui.delete_dialog import stat_card
+from regview.ui.delete_models import Record, RecordsModel, records_table, short_digest
+from regview.ui.theme import warning_colours
+
+WAITING = "waiting"
+_TONE = {
+    WAITING: "muted",
+    str(Outcome.DELETED): "ok",
+    str(Outcome.FAILED): "fail",
+    str(Outcome.SKIPPED): "skip",
+    str(Outcome.NOT_STARTED): "warn",
+}
+_LABEL = {
+    WAITING: "waiting",
+    str(Outcome.DELETED): "✓ deleted",
+    str(Outcome.FAILED): "✗ failed",
+    str(Outcome.SKIPPED): "– skipped",
+    str(Outcome.NOT_STARTED): "○ not started",
+}
+LOG_FIELDS = ("kind", "name", "digest", "outcome", "reason", "method")
+FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
+
+
+class DeleteProgressDialog(QDialog):
+    cancelRequested = Signal()
+    retryRequested = Signal(list)
+    trashRequested = Signal()
+
+    def __init__(self, plan: DeletePlan, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.plan = plan
+        self.report: ExecutionReport | None = None
+        self.running = True
+        self._log: dict[str, dict[str, str]] = {}
+        self.setWindowTitle(f"Deleting from {plan.repository}")
+        self.resize(820, 560)
+        self._build()
+        self._seed()
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(18, 16, 18, 14)
+        root.setSpacing(10)
+        self.title = QLabel()
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.3)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        self.subtitle = QLabel(f"{self.plan.registry}/{self.plan.repository}")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(self.title)
+        root.addWidget(self.subtitle)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setAutoFillBackground(True)
+        self.problem.setMargin(10)
+        self.problem.hide()
+        root.addWidget(self.problem)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        root.addWidget(self.bar)
+        self.cards_host = QWidget()
+        self.cards = QHBoxLayout(self.cards_host)
+        self.cards.setContentsMargins(0, 0, 0, 0)
+        self.cards.setSpacing(8)
+        self.cards_host.hide()
+        root.addWidget(self.cards_host)
+        frow = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.addItems(FILTERS)
+        self.filter.currentIndexChanged.connect(self._apply_filter)
+        self.filter.setEnabled(False)
+        frow.addWidget(QLabel("Show:"))
+        frow.addWidget(self.filter)
+        frow.addStretch(1)
+        self.journal_label = QLabel()
+        self.journal_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        frow.addWidget(self.journal_label)
+        root.addLayout(frow)
+        self.model = RecordsModel(("Status", "Item", "Digest", "Detail"), tone_column=0)
+        self.view = records_table(self.model, (110, 220, 110))
+        root.addWidget(self.view, 1)
+
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export log…")
+        self.export_button.clicked.connect(self._export_clicked)
+        self.export_button.setEnabled(False)
+        self.trash_button = QPushButton("Recycle bin…")
+        self.trash_button.setToolTip("What was deleted can be restored from the recycle bin")
+        self.trash_button.clicked.connect(self.trashRequested)
+        self.trash_button.hide()
+        self.retry_button = QPushButton("Retry failed")
+        self.retry_button.clicked.connect(self._retry)
+        self.retry_button.hide()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.trash_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the items in flight; the rest is not started")
+        self.cancel_button.clicked.connect(self._cancel)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        self.close_button.hide()
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        root.addLayout(buttons)
+
+    def _seed(self) -> None:
+        records: list[Record] = []
+        for a in self.plan.tag_actions:
+            key = f"tag:{a.tag}"
+            self._log[key] = _entry("tag", a.tag, a.digest, WAITING, "", str(a.method))
+            records.append(self._record(key))
+        for m in self.plan.manifest_actions:
+            key = f"manifest:{m.digest}"
+            self._log[key] = _entry("manifest", m.digest, m.digest, WAITING, m.reason, "digest")
+            records.append(self._record(key))
+        for r in self.plan.refused:
+            key = f"tag:{r.tag}"
+            self._log[key] = _entry("tag", r.tag, "", str(Outcome.SKIPPED), f"refused: {r.reason}")
+            records.append(self._record(key))
+        for t in self.plan.unknown_tags:
+            key = f"tag:{t}"
+            self._log[key] = _entry("tag", t, "", str(Outcome.SKIPPED), "no such tag")
+            records.append(self._record(key))
+        self.model.set_records(records)
+        self.total = self.plan.item_count
+        self.settled = 0
+        self.bar.setRange(0, max(1, self.total))
+        self.bar.setValue(0)
+        self._update_title()
+
+    def _record(self, key: str) -> Record:
+        e = self._log[key]
+        name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
+        tip = "\n".join(v for v in (e["name"], e["digest"], e["reason"]) if v)
+        return Record(
+            (_LABEL.get(e["outcome"], e["outcome"]), name, short_digest(e["digest"]), e["reason"]),
+            tone=_TONE.get(e["outcome"], ""),
+            key=key,
+            tooltip=tip,
+        )
+
+    # --- progress ------------------------------------------------------------------------
+    def add_result(self, result: ItemResult) -> None:
+        key = f"{result.kind}:{result.name}"
+        previous = self._log.get(key, {}).get("outcome", WAITING)
+        self._log[key] = _entry(
+            result.kind,
+            result.name,
+            result.digest,
+            str(result.outcome),
+            result.reason,
+            result.method,
+        )
+        self.model.update(key, self._record(key))
+        if previous == WAITING:
+            self.settled += 1
+        self.bar.setValue(min(self.settled, self.total))
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.running:
+            self.title.setText(f"Deleting… {self.settled:,} of {self.total:,} items")
+            self.bar.setFormat(f"{self.settled:,} / {self.total:,}")
+
+    def outcome_of(self, key: str) -> str:
+        return self._log.get(key, {}).get("outcome", "")
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self._log.values():
+            out[e["outcome"]] = out.get(e["outcome"], 0) + 1
+        return out
+
+    def finish(self, report: ExecutionReport) -> None:
+        self.report = report
+        self.running = False
+        for r in report.results:  # anything the callback did not deliver
+            if self.outcome_of(f"{r.kind}:{r.name}") in ("", WAITING):
+                self.add_result(r)
+        if report.refusal:
+            self.fail(report.refusal)
+        for key, e in self._log.items():
+            if e["outcome"] == WAITING:  # never happens with the executor; be explicit anyway
+                e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "not reached"
+                self.model.update(key, self._record(key))
+        c = self.counts()
+        deleted = c.get(str(Outcome.DELETED), 0)
+        failed = c.get(str(Outcome.FAILED), 0)
+        skipped = c.get(str(Outcome.SKIPPED), 0) + c.get(str(Outcome.NOT_STARTED), 0)
+        if report.cancelled:
+            self.title.setText("Cancelled — what was in flight finished, the rest was not started")
+        elif failed:
+            self.title.setText("Finished with failures")
+        else:
+            self.title.setText("Done")
+        self.bar.setValue(self.bar.maximum())
+        self.bar.setFormat(f"{deleted:,} deleted · {failed:,} failed · {skipped:,} skipped")
+        self._show_cards(deleted, failed, skipped)
+        self.filter.setEnabled(True)
+        if failed or skipped:
+            self.filter.setCurrentIndex(1 if failed else 2)
+        self.export_button.setEnabled(True)
+        self.journal_label.setText(
+            f"Recycle bin entry {report.journal_id}" if report.journal_id else ""
+        )
+        self.trash_button.setVisible(bool(report.journal_id) and deleted > 0)
+        retry = [
+            e["name"]
+            for e in self._log.values()
+            if e["kind"] == "tag"
+            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
+        ]
+        self.retry_button.setText(f"Retry {len(retry):,} failed")
+        self.retry_button.setVisible(bool(retry))
+        self.cancel_button.hide()
+        self.close_button.show()
+        self.close_button.setDefault(True)
+
+    def fail(self, text: str) -> None:
+        background, fg = warning_colours(self.palette())
+        pal = self.problem.palette()
+        pal.setColor(self.problem.backgroundRole(), background)
+        pal.setColor(self.problem.foregroundRole(), fg)
+        self.problem.setPalette(pal)
+        self.problem.setText(text)
+        self.problem.show()
+        if self.report is None:
+            self.running = False
+            self.title.setText("The deletion stopped")
+            for key, e in self._log.items():
+                if e["outcome"] == WAITING:
+                    e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "stopped: " + text
+                    self.model.update(key, self._record(key))
+            self.export_button.setEnabled(True)
+            self.filter.setEnabled(True)
+            self.cancel_button.hide()
+            self.close_button.show()
+
+    def _show_cards(self, deleted: int, failed: int, skipped: int) -> None:
+        for value, label in (
+            (deleted, "deleted"),
+            (failed, "failed"),
+            (skipped, "skipped / not started"),
+            (len(self._log), "items in the plan"),
+        ):
+            self.cards.addWidget(stat_card(f"{value:,}", label))
+        self.cards.addStretch(1)
+        self.cards_host.show()
+
+    def _apply_filter(self) -> None:
+        want = self.filter.currentIndex()
+        for row, rec in enumerate(self.model.records()):
+            outcome = self._log.get(rec.key, {}).get("outcome", "")
+            show = (
+                want == 0
+                or (want == 1 and outcome == str(Outcome.FAILED))
+                or (want == 2 and outcome in (str(Outcome.SKIPPED), str(Outcome.NOT_STARTED)))
+                or (want == 3 and outcome == str(Outcome.DELETED))
+            )
+            self.view.setRowHidden(row, not show)
+
+    # --- actions -------------------------------------------------------------------------
+    def _cancel(self) -> None:
+        if self.running:
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText("Stopping…")
+            self.cancelRequested.emit()
+
+    def reject(self) -> None:
+        if self.running:  # Esc / window close while running means Cancel, not "hide it"
+            self._cancel()
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.running:
+            self._cancel()
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def _retry(self) -> None:
+        tags = [
+            e["name"]
+            for e in self._log.values()
+            if e["kind"] == "tag"
+            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
+        ]
+        if tags:
+            self.retryRequested.emit(tags)
+
+    def log_entries(self) -> list[dict[str, str]]:
+        return [dict(e) for e in self._log.values()]
+
+    def export_log(self, path: str | Path, fmt: str) -> Path:
+        target = Path(path)
+        entries = self.log_entries()
+        if fmt == "json":
+            body: dict[str, Any] = {
+                "registry": self.plan.registry,
+                "repository": self.plan.repository,
+                "journal": self.report.journal_id if self.report else "",
+                "cancelled": bool(self.report and self.report.cancelled),
+                "items": entries,
+            }
+            target.write_text(json.dumps(body, indent=2), encoding="utf-8")
+        else:
+            with target.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+                writer.writeheader()
+                writer.writerows(entries)
+        return target
+
+    def _export_clicked(self) -> None:
+        name = f"regview-delete-{self.report.journal_id if self.report else 'log'}"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the deletion log", name + ".csv", "CSV (*.csv);;JSON (*.json)"
+        )
+        if not path:
+            return
+        fmt = "json" if path.endswith(".json") or "JSON" in chosen else "csv"
+        try:
+            self.export_log(path, fmt)
+        except OSError as exc:
+            self.fail(f"The log could not be written to {path}: {exc.strerror or exc}.")
+
+
+def _entry(
+    kind: str, name: str, digest: str, outcome: str, reason: str, method: str = ""
+) -> dict[str, str]:
+    return {
+        "kind": kind,
+        "name": name,
+        "digest": digest,
+        "outcome": outcome,
+        "reason": reason,
+        "method": method,
+    }
