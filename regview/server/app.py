@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from regview import __version__
 from regview.log import get_logger
 from regview.server import gc
 from regview.server.auth import Access, AllowAll, Authorizer
@@ -36,6 +37,8 @@ from regview.spec.reference import is_valid_repository, is_valid_tag
 log = get_logger("server.app")
 
 API_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
+#: on `/v2/` (also when it answers 401), so a client's probe can tell regview's own registry
+VERSION_HEADER = ("Regview-Registry-Version", __version__)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d{1,18})-(\d{1,18})(?:/(?:\d+|\*))?$")
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
@@ -130,8 +133,11 @@ async def base(request: Request) -> Response:
         authorizer: Authorizer = request.app.state.authorizer
         await authorizer.authorize(request, [])
     except RegistryError as exc:
-        return error_response(exc, head=request.method == "HEAD")
-    return _json({})
+        response = error_response(exc, head=request.method == "HEAD")
+    else:
+        response = _json({})
+    response.headers[VERSION_HEADER[0]] = VERSION_HEADER[1]
+    return response
 
 
 async def catalog(ctx: Ctx) -> Response:
