@@ -277,6 +277,7 @@ class SpecClient:
         return r
 
 
+@pytest.mark.slow
 def test_a_token_expiring_mid_push_is_refreshed(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with gitlab_registry(data, token_ttl=2) as (reg, store):

@@ -58,6 +58,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             proc.stdout.close()
 
 
+@pytest.mark.slow
 def test_demo_instance(served: tuple[str, str, str]) -> None:
     url, user, token = served
     host = url.split("://", 1)[1]
