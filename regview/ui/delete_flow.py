@@ -14,7 +14,7 @@
           problem(Problem)            an environment failure, in words (the window's banner)
           status(str)                 short progress text ("Reading 70 tags to plan…")
           confirmShown(DeleteDialog) ; progressShown(DeleteProgressDialog)
-          finished(ExecutionReport)
+          finished(ExecutionReport) ; policyEditorShown(PolicyEditor)
 
 Nothing is deleted before the user pressed Delete in the confirmation dialog showing the plan;
 "Retry failed" goes through a fresh plan and a fresh confirmation. Facts are gathered and plans
@@ -124,6 +124,7 @@ class DeleteFlow(QObject):
     confirmShown = Signal(object)
     progressShown = Signal(object)
     finished = Signal(object)
+    policyEditorShown = Signal(object)
 
     def __init__(
         self,

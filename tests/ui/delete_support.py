@@ -1,0 +1,92 @@
+"""Helpers for the deletion UI tests: a main window on the embedded registry, HTTP checks that do
+not go through regview's client, and screenshots (tmp dir, plus $REGVIEW_SCREENSHOT_DIR)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from connect_support import MemoryKeyring, make_accounts, run
+from pytestqt.qtbot import QtBot
+
+from regview.core.model import Endpoint
+from regview.settings.profiles import Profile
+from regview.spec import mediatypes as mt
+from regview.ui.local_mode import LocalMode
+from regview.ui.main_window import MainWindow
+from regview.ui.registry_session import SessionManager
+
+SCHEMES = ["light", "dark"] if os.environ.get("REGVIEW_SCREENSHOT_DIR") else ["light"]
+
+
+async def until(predicate: Callable[[], object], limit: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not predicate():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def open_window(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, url: str
+) -> MainWindow:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
+    qtbot.addWidget(window)
+    window.resize(1300, 800)
+    window.show()
+    run(qloop, accounts.save(Profile.for_endpoint(Endpoint(url=url), name="demo")))
+    run(qloop, window.start())
+    run(qloop, until(lambda: not window.tasks.running("repos")))
+    return window
+
+
+def open_repo(qloop: asyncio.AbstractEventLoop, window: MainWindow, path: str) -> None:
+    window.open_repository("demo", path)
+    run(qloop, until(lambda: not window.tasks.running("tags")))
+
+
+def head_digest(url: str, repository: str, reference: str) -> str | None:
+    """The digest a reference resolves to, asked over plain HTTP (None: 404)."""
+    r = httpx.head(
+        f"{url}/v2/{repository}/manifests/{reference}",
+        headers={"Accept": mt.ACCEPT_MANIFESTS},
+    )
+    if r.status_code == 404:
+        return None
+    r.raise_for_status()
+    return r.headers["Docker-Content-Digest"]
+
+
+def shot(widget: Any, tmp_path: Path, name: str, scheme: str) -> Path:
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+    widget.repaint()
+    suffix = "-dark" if scheme == "dark" else ""
+    target = tmp_path / f"{name}{suffix}.png"
+    assert widget.grab().save(str(target), "PNG")
+    out = os.environ.get("REGVIEW_SCREENSHOT_DIR")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        assert widget.grab().save(str(Path(out) / f"{name}{suffix}.png"), "PNG")
+    return target
+
+
+@contextlib.contextmanager
+def theme(qapp: Any, scheme: str) -> Iterator[None]:
+    from regview.ui.theme import apply_theme
+
+    style, palette = qapp.style().name(), qapp.palette()
+    apply_theme(qapp, scheme)
+    try:
+        yield
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)

@@ -1,0 +1,137 @@
+"""Deleting from the app against the embedded registry over loopback, with real widgets:
+drag-select → Del → confirmation with the blast radius → progress → results → the tags are gone
+over HTTP (siblings still resolve) → recycle bin → Restore → the tags are back, same digests."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_support import local_registry, run
+from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, theme, until
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from regview.ui import tags_model as tm
+from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.filtering import FilterSpec
+from regview.ui.trash_view import TrashView
+
+pytestmark = [pytest.mark.ui, pytest.mark.integration]
+REPO = "acme/infra/ci-runner"
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+def _drag(qtbot: QtBot, view: Any, first: int, last: int) -> None:
+    vp = view.table.viewport()
+
+    def at(r: int) -> Any:
+        return view.table.visualRect(view.model.index(r, tm.TAG)).center()
+
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(first))
+    for r in range(first + 1, last + 1):
+        qtbot.mouseMove(vp, at(r))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at(last))
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_drag_select_delete_results_restore(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
+) -> None:
+    with theme(qapp, scheme), local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, REPO)
+        view = window.tags_view
+        assert view.delete.isEnabled()  # the flow attached its handler
+        # release tags share their manifest with a commit tag (and sometimes mr-/feature- tags)
+        view.set_spec(FilterSpec(text=r"v\d+\.\d+\.\d+", regex=True))
+        assert view.model.rowCount() >= 3
+        before = {t.tag: t.digest for t in view.model.rows}
+        _drag(qtbot, view, 0, 2)
+        assert view.selected_rows() == [0, 1, 2]
+        chosen = [t.tag for t in view.selected_tags()]
+        siblings = sorted(
+            t for t, d in before.items() if t not in chosen and d in {before[c] for c in chosen}
+        )
+        assert siblings, "each release shares its manifest with its commit tag"
+
+        shown: list[DeleteDialog] = []
+        window.delete_flow.confirmShown.connect(shown.append)
+        window.activateWindow()
+        view.table.setFocus()
+        qtbot.waitUntil(view.table.hasFocus, timeout=5000)
+        qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+        run(qloop, until(lambda: bool(shown)))
+        dialog = shown[0]
+        # the plan: exactly the chosen tags, the siblings named as staying, bytes + GC note
+        assert sorted(a.tag for a in dialog.plan.tag_actions) == sorted(chosen)
+        assert sorted(dialog.affected_tags()) == siblings
+        assert all(s in dialog.blast_label.text() for s in siblings[:8])
+        assert "garbage collection" in dialog.gc_note.text()
+        assert not dialog.needs_typed_confirmation and not dialog.confirm_row.isVisible()
+        assert dialog.delete_button.isEnabled()
+        assert head_digest(url, REPO, chosen[0]) == before[chosen[0]]  # nothing happened yet
+        dialog.resize(900, 620)
+        dialog.tabs.setCurrentIndex(1)
+        shot(dialog, tmp_path, "delete-confirm", scheme)
+        dialog.tabs.setCurrentIndex(0)
+
+        progress: list[DeleteProgressDialog] = []
+        window.delete_flow.progressShown.connect(progress.append)
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+        results = progress[0]
+        assert results.report is not None and results.report.ok
+        entries = results.log_entries()
+        assert {e["name"] for e in entries if e["kind"] == "tag"} == set(chosen)
+        assert all(e["outcome"] == "deleted" for e in entries)
+        assert results.close_button.isVisible() and not results.retry_button.isVisible()
+        results.export_log(tmp_path / "log.json", "json")
+        results.export_log(tmp_path / "log.csv", "csv")
+        logged = json.loads((tmp_path / "log.json").read_text())
+        assert len(logged["items"]) == len(entries)
+        assert (tmp_path / "log.csv").read_text().count("\n") == len(entries) + 1
+        results.resize(860, 520)
+        shot(results, tmp_path, "delete-results", scheme)
+
+        # over HTTP: the chosen tags are gone, every other tag still has its digest
+        for t in chosen:
+            assert head_digest(url, REPO, t) is None
+        for t in siblings:
+            assert head_digest(url, REPO, t) == before[t]
+        # the view dropped exactly those rows (mutation broadcast, no reload)
+        left = {t.tag for t in view.model.rows}
+        assert not left & set(chosen) and set(siblings) <= left
+        results.accept()
+
+        # recycle bin → Restore → back with the old digests
+        trash = window.open_trash()
+        assert isinstance(trash, TrashView)
+        run(qloop, until(lambda: trash.entries_model.rowCount() == 1))
+        assert trash.restore_button.isEnabled()
+        assert trash.items_model.rowCount() == len(chosen)
+        trash.resize(940, 560)
+        shot(trash, tmp_path, "trash", scheme)
+        done: list[list[Any]] = []
+        trash.restoreFinished.connect(done.append)
+        qtbot.mouseClick(trash.restore_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(done)))
+        assert all(r.restored for r in done[0]), [r.reason for r in done[0]]
+        for t in chosen:
+            assert head_digest(url, REPO, t) == before[t]
+        run(qloop, until(lambda: set(chosen) <= {t.tag for t in view.model.rows}))
+        states = {trash.items_model.record_at(r).cells[2] for r in range(len(chosen))}
+        assert states == {"restored"}
+        trash.accept()
+        window.close()
