@@ -61,12 +61,14 @@ def current_command() -> list[str]:
     """The command line that starts this regview: the bundle, the `regview` script, or python -m."""
     if getattr(sys, "frozen", False):
         return [str(Path(sys.executable).resolve())]
+    # Symbolic links are kept, not resolved: ~/.local/bin/regview (pipx, install.sh) outlives
+    # the virtual environment it points into.
     argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if argv0 is not None and argv0.name in ("regview", "regview-gui") and argv0.is_file():
-        return [str(argv0.resolve())]
+        return [str(argv0.absolute())]
     found = shutil.which("regview")
     if found:
-        return [str(Path(found).resolve())]
+        return [str(Path(found).absolute())]
     return [str(Path(sys.executable).resolve()), "-m", "regview"]
 
 

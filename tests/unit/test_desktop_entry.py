@@ -232,6 +232,21 @@ def test_current_command_uses_the_running_regview_script(
     assert desktop_entry.current_command() == [str(script)]
 
 
+def test_current_command_keeps_a_symlinked_launcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "pipx" / "venvs" / "regview" / "bin" / "regview"
+    target.parent.mkdir(parents=True)
+    target.write_text("#!/bin/sh\n")
+    target.chmod(0o755)
+    link = tmp_path / "bin" / "regview"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    monkeypatch.setenv("PATH", str(link.parent))
+    assert desktop_entry.current_command() == [str(link)]
+
+
 def test_current_command_falls_back_to_python_dash_m(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
