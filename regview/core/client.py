@@ -39,7 +39,6 @@ import httpx
 from regview.core import errors as E
 from regview.core.auth import RegistryAuth, jwt_claims
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.fasthttp import FastTransport
 from regview.core.model import Credentials, Endpoint, ReferrerInfo
 from regview.core.pagination import PageGuard, next_link
 from regview.core.transport import build_ssl_context, make_http_client
@@ -123,6 +122,15 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
     )
 
 
+def _fast_transport(endpoint: Endpoint, concurrency: int) -> httpx.AsyncBaseTransport | None:
+    """The lean transport when httptools is installed (it is a dependency; be lenient)."""
+    try:
+        from regview.core.fasthttp import FastTransport
+    except ImportError:  # pragma: no cover - packaging problem, the aiohttp path still works
+        return None
+    return FastTransport(build_ssl_context(endpoint), limit=concurrency)
+
+
 # Paths made only of these characters need no quoting: repository names, tags and digests.
 _PLAIN_PATH = re.compile(r"^[A-Za-z0-9._~/:@+-]*$")
 
@@ -170,8 +178,8 @@ class RegistryClient:
         )
         self.auth.send = self._token_http.send
         # the hot path: bounded requests over the lean transport unless one was given (tests)
-        self._transport: httpx.AsyncBaseTransport = transport or FastTransport(
-            build_ssl_context(endpoint), limit=concurrency
+        self._transport: httpx.AsyncBaseTransport = (
+            transport or _fast_transport(endpoint, concurrency) or self.http._transport
         )
         self._timeout = self.http.timeout.as_dict()
         self._default_headers = {"User-Agent": self.http.headers["User-Agent"]}
