@@ -39,7 +39,7 @@ import httpx
 from regview.core import errors as E
 from regview.core.auth import RegistryAuth, jwt_claims
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.model import Credentials, Endpoint, ReferrerInfo
+from regview.core.model import CredentialKind, Credentials, Endpoint, ReferrerInfo
 from regview.core.pagination import PageGuard, next_link
 from regview.core.transport import build_ssl_context, make_http_client
 from regview.spec import mediatypes as mt
@@ -733,6 +733,7 @@ class RegistryClient:
                 push = "push" in repo or "*" in repo
                 delete = "delete" in repo or "*" in repo
                 catalog = bool(granted.get(("registry", "catalog")))
+        api = await self._check_api()
         words = ", ".join(
             f"{name}: {'yes' if v else 'no' if v is not None else 'unknown'}"
             for name, v in (
@@ -740,9 +741,33 @@ class RegistryClient:
                 ("push", push),
                 ("delete", delete),
                 ("catalog", catalog),
+                *((("GitLab API", api),) if self.endpoint.api_url else ()),
             )
         )
-        return Access(pull, push, delete, catalog, None, f"{self.registry}/{repository} — {words}")
+        return Access(pull, push, delete, catalog, api, f"{self.registry}/{repository} — {words}")
+
+    async def _check_api(self) -> bool | None:
+        """Whether the confirmed GitLab API answers this credential (None: no API configured)."""
+        if not self.endpoint.api_url:
+            return None
+        creds = self.credentials
+        if creds is not None and creds.kind in (CredentialKind.DEPLOY, CredentialKind.IDENTITY):
+            return False  # never sent to the API
+        from regview.core.gitlab import GitLabAPI
+
+        api = GitLabAPI(
+            self.endpoint.api_url,
+            creds,
+            insecure=self.endpoint.insecure,
+            ca_file=self.endpoint.ca_file,
+        )
+        try:
+            await api.version()
+        except E.RegistryError:
+            return False
+        finally:
+            await api.aclose()
+        return True
 
 
 def media_type_of(data: bytes, content_type: str = "") -> str:

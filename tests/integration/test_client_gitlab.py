@@ -70,6 +70,14 @@ async def test_probe_finds_gitlab_and_its_api(gitlab: GitLabEnv) -> None:
     assert result.api_url == f"{gitlab.url}/api/v4"
     async with GitLabAPI(result.api_url, gitlab.dev) as api:
         assert (await api.version())["version"]
+    endpoint = Endpoint(gitlab.url, api_url=result.api_url, kind=RegistryKind.GITLAB)
+    async with RegistryClient(endpoint, gitlab.dev) as c:
+        access = await c.check_access("g/app/img")
+    assert access.pull and access.push and access.delete and access.api
+    assert "GitLab API: yes" in access.words
+    async with RegistryClient(endpoint, gitlab.deploy) as c:
+        access = await c.check_access("g/app/img")
+    assert access.pull and access.push is False and access.api is False
 
 
 async def test_api_repositories_tags_and_created_times(gitlab: GitLabEnv, tmp_path: Path) -> None:
