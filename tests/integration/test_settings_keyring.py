@@ -1,0 +1,113 @@
+"""The keyring store against a real Secret Service: gnome-keyring on a private D-Bus session.
+
+The fixture starts its own `dbus-daemon` and `gnome-keyring-daemon --foreground --unlock` (both
+children of this test, so they are stopped reliably) with HOME and XDG dirs in a temporary
+folder, so the user's real keyring is never touched and other tests' daemons don't interfere.
+gnome-keyring 42+ only creates the `login` collection when `--unlock` reads a non-empty
+password; with an empty one every write waits for a prompter that cannot be shown.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring.errors
+import pytest
+from keyring.backends import SecretService
+
+from regview.settings.secrets import SERVICE, KeyringStore, entry_name
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.needs_tool("gnome-keyring-daemon"),
+    pytest.mark.needs_tool("dbus-daemon"),
+]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+@pytest.fixture
+def secret_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretService.Keyring]:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o700)
+    env = dict(
+        os.environ,
+        HOME=str(tmp_path),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_RUNTIME_DIR=str(run_dir),
+    )
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    daemon: subprocess.Popen[bytes] | None = None
+    try:
+        assert bus.stdout is not None
+        address = bus.stdout.readline().decode().strip()
+        assert address.startswith("unix:"), f"dbus-daemon printed {address!r}"
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert daemon.stdin is not None
+        daemon.stdin.write(b"throwaway-test-password")
+        daemon.stdin.close()
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        backend = SecretService.Keyring()
+        deadline = time.monotonic() + 20
+        while True:  # the daemon needs a moment to claim its bus name and create `login`
+            try:
+                backend.get_password("regview-probe", "probe")
+                break
+            except keyring.errors.KeyringError:
+                if time.monotonic() > deadline or daemon.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield backend
+    finally:
+        if daemon is not None:
+            _stop(daemon)
+        _stop(bus)
+
+
+def test_store_read_delete_with_real_secret_service(
+    secret_service: SecretService.Keyring,
+) -> None:
+    store = KeyringStore(secret_service)
+    store.check()
+    store.set("registry.example.com:5000", "alice", "glpat-real-secret-service")
+    assert store.get("registry.example.com:5000", "alice") == "glpat-real-secret-service"
+    # the entry is where other tools (seahorse, secret-tool) would find it
+    assert (
+        secret_service.get_password(SERVICE, entry_name("registry.example.com:5000", "alice"))
+        == "glpat-real-secret-service"
+    )
+    assert store.get("registry.example.com:5000", "bob") is None
+    store.set("registry.example.com:5000", "alice", "rotated")
+    assert store.get("registry.example.com:5000", "alice") == "rotated"
+    assert store.delete("registry.example.com:5000", "alice") is True
+    assert store.get("registry.example.com:5000", "alice") is None
+    assert store.delete("registry.example.com:5000", "alice") is False
