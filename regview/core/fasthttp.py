@@ -39,6 +39,7 @@ class _Connection(asyncio.Protocol):
         self.body: list[bytes] = []
         self.size = 0
         self.received = False
+        self.until_close = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -55,6 +56,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.status and self.until_close:
+            self._complete(keep_alive=False)  # an HTTP/1.0-style body ends with the connection
         self._fail(httpx.RemoteProtocolError("the server closed the connection"))
 
     # -- httptools callbacks -----------------------------------------------------------------
@@ -64,6 +67,8 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
+        names = {name.lower() for name, _ in self.headers}
+        self.until_close = b"content-length" not in names and b"transfer-encoding" not in names
         if self.head_only:
             # no body follows a HEAD answer whatever Content-Length says: a fresh parser
             # for the next answer on this connection
@@ -98,6 +103,7 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self.status, self.headers, self.body, self.size = 0, [], [], 0
         self.head_only, self.reusable, self.received = head_only, False, False
+        self.until_close = False
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(payload)
         return self.waiter

@@ -132,3 +132,11 @@ async def test_concurrency_is_bounded(serve: Callable[..., Server]) -> None:
     )
     await t.aclose()
     assert s.connections <= 3 and len(s.requests) == 30
+
+
+async def test_body_delimited_by_connection_close(serve: Callable[..., Server]) -> None:
+    s = await serve(lambda m, t: b"HTTP/1.0 200 OK\r\n\r\nuntil the end", close_after=1)  # type: ignore[misc]
+    t = FastTransport()
+    r = await t.handle_async_request(httpx.Request("GET", f"http://127.0.0.1:{s.port}/"))
+    assert r.content == b"until the end"
+    await t.aclose()
