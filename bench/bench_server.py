@@ -1,10 +1,13 @@
 """Benchmark: `regview serve` next to Debian's `docker-registry`, in the same run.
 
     .venv/bin/python bench/bench_server.py [--size-mib 200] [--tags 10000] [--seconds 10]
+                                           [--rounds 3]
 
 Measures skopeo push and pull of one image of --size-mib, manifest PUTs per second (a minimal
 asyncio HTTP/1.1 client creating --tags tags), and manifest GET and HEAD requests per second over
-those tags with wrk (a Lua script walking the tag list). Prints a Markdown table.
+those tags with wrk (a Lua script walking the tag list). Each round starts both servers afresh,
+one after the other; the table shows the median over the rounds (and every round's figure), with
+the load average seen during the run. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,6 +246,7 @@ def main() -> int:
     p.add_argument("--size-mib", type=int, default=200)
     p.add_argument("--tags", type=int, default=10000)
     p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     for tool in ("skopeo", "wrk", "docker-registry"):
         if shutil.which(tool) is None:
@@ -252,21 +257,31 @@ def main() -> int:
         per_layer = args.size_mib * 2**20 // 4
         layout = build_image(work / "image", layer_sizes=[per_layer] * 4, seed=7)
         size = layout.blob_bytes()
-        results: dict[str, dict[str, float]] = {}
-        for name, starter in (("docker-registry", start_distribution), ("regview", start_regview)):
-            port = free_port()
-            data = work / f"data-{name}"
-            data.mkdir()
-            proc = starter(data, port)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                wait_up(url)
-                results[name] = measure(
-                    name, url, port, layout.oci_ref, size, args.tags, args.seconds, work
-                )
-            finally:
-                proc.terminate()
-                proc.wait(10)
+        results: dict[str, dict[str, list[float]]] = {}
+        loads: list[float] = [os.getloadavg()[0]]
+        for rnd in range(args.rounds):
+            for name, starter in (
+                ("docker-registry", start_distribution),
+                ("regview", start_regview),
+            ):
+                port = free_port()
+                data = work / f"data-{name}-{rnd}"
+                data.mkdir()
+                proc = starter(data, port)
+                try:
+                    url = f"http://127.0.0.1:{port}"
+                    wait_up(url)
+                    got = measure(
+                        name, url, port, layout.oci_ref, size, args.tags, args.seconds, work
+                    )
+                finally:
+                    proc.terminate()
+                    proc.wait(10)
+                    shutil.rmtree(data, ignore_errors=True)
+                for metric, value in got.items():
+                    results.setdefault(name, {}).setdefault(metric, []).append(value)
+                loads.append(os.getloadavg()[0])
+            print(f"round {rnd + 1}: {results}", file=sys.stderr, flush=True)
         model = next(
             (
                 line.split(":", 1)[1].strip()
@@ -280,13 +295,16 @@ def main() -> int:
         print(
             f"Machine: {os.cpu_count()} cores, {model}; Python {platform.python_version()}; "
             f"image {size / 2**20:.0f} MiB in 4 layers; {args.tags} tags; wrk -t2 -c16 "
-            f"-d{args.seconds}s\n"
+            f"-d{args.seconds}s; {args.rounds} rounds; 1-minute load average during the run "
+            f"{min(loads):.1f} to {max(loads):.1f}\n"
         )
-        print("| metric | docker-registry | regview | ratio |")
-        print("|---|---|---|---|")
+        print("| metric | docker-registry (median) | regview (median) | ratio | rounds (d / r) |")
+        print("|---|---|---|---|---|")
         for metric in results["regview"]:
-            d, r = results["docker-registry"][metric], results["regview"][metric]
-            print(f"| {metric} | {d:,.0f} | {r:,.0f} | {r / d:.2f}× |")
+            ds, rs = results["docker-registry"][metric], results["regview"][metric]
+            d, r = statistics.median(ds), statistics.median(rs)
+            each = ", ".join(f"{a:,.0f}/{b:,.0f}" for a, b in zip(ds, rs, strict=True))
+            print(f"| {metric} | {d:,.0f} | {r:,.0f} | {r / d:.2f}× | {each} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
