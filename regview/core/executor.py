@@ -2,8 +2,9 @@
 
 Rules the executor keeps, whatever the network does:
 - it touches nothing outside the plan;
-- before touching a tag it re-reads what the tag points at, and skips it ("changed since the
-  plan") when that is no longer the digest the plan was made for;
+- before touching a tag it re-reads what the tag points at (one GET by tag, which also gives
+  the bytes to keep), and skips it ("changed since the plan") when that is no longer the digest
+  the plan was made for;
 - the manifest bytes are saved to the recycle bin and the journal says `started` *before* the
   request that deletes;
 - temporary failures (429 with `Retry-After`, 5xx, resets, timeouts) are retried a few times per
@@ -273,6 +274,7 @@ class _Run:
         self.writer = writer
         self.report = report
         self.sem = asyncio.Semaphore(ex._concurrency)
+        self.throwaway_lock = asyncio.Lock()
         self.fetches: dict[str, asyncio.Future[FetchedManifest]] = {}
         self.tag_outcome: dict[str, Outcome] = {}
         self.manifest_outcome: dict[str, Outcome] = {}
@@ -369,36 +371,51 @@ class _Run:
             self.tag_outcome[a.tag] = r.outcome
             self.emit(r)
 
-    async def verify(self, a: TagAction) -> tuple[str | None, str | None]:
-        """(current digest, skip reason or None)."""
-        current = await self.attempt(lambda: self.port.resolve_tag(self.repo, a.tag))
-        if current is None:
-            return None, "the tag no longer exists (already deleted?)"
-        if current != a.digest:
-            return current, f"changed since the plan: it now points at {current}"
-        return current, None
+    async def check(self, a: TagAction) -> tuple[FetchedManifest | None, str | None]:
+        """Re-read the tag: (what it points at now, skip reason or None).
+
+        One GET by tag with the full Accept list both re-verifies the digest (hashed from the
+        bytes, so it does not depend on the registry sending Docker-Content-Digest) and gives
+        the bytes the recycle bin keeps — no separate HEAD."""
+        try:
+            got = await self.attempt(lambda: self.port.fetch_manifest(self.repo, a.tag))
+        except Exception as exc:
+            if _is_not_found(exc):
+                return None, "the tag no longer exists (already deleted?)"
+            raise
+        if got.digest != a.digest:
+            return got, f"changed since the plan: it now points at {got.digest}"
+        if a.digest not in self.fetches:  # later tags on this digest need no fetch of their own
+            fut: asyncio.Future[FetchedManifest] = asyncio.get_running_loop().create_future()
+            fut.set_result(got)
+            self.fetches[a.digest] = fut
+        return got, None
 
     async def one_tag(self, a: TagAction) -> ItemResult:
         def res(outcome: Outcome, reason: str) -> ItemResult:
             return ItemResult("tag", a.tag, a.digest, outcome, reason, str(a.method))
 
-        current, skip = await self.verify(a)
-        if skip is not None and current is not None and a.method is Method.THROWAWAY:
-            # A previous run may have stopped between the push and the delete: finish it.
-            leftover = await self.attempt(lambda: self.port.fetch_manifest(self.repo, current))
-            if is_throwaway(leftover.data):
-                self.writer.started(f"tag:{a.tag}")
-                await self.delete_ref(leftover.digest)
-                return res(Outcome.DELETED, "finished an interrupted throw-away deletion")
+        current, skip = await self.check(a)
+        if (
+            skip is not None
+            and current is not None
+            and a.method is Method.THROWAWAY
+            and is_throwaway(current.data)
+        ):
+            # A previous run stopped between the push and the delete: finish it.
+            self.writer.started(f"tag:{a.tag}")
+            await self.delete_ref(current.digest)
+            return res(Outcome.DELETED, "finished an interrupted throw-away deletion")
         if skip is not None:
             return res(Outcome.SKIPPED, skip)
-        saved = await self.fetch(a.digest)
+        assert current is not None
+        saved = current
         if a.method is Method.THROWAWAY and is_throwaway(saved.data):
             # A placeholder left by an earlier run: unique to this tag, nothing to keep.
             self.writer.started(f"tag:{a.tag}")
             await self.delete_ref(a.digest)
             return res(Outcome.DELETED, "removed a placeholder left by an earlier run")
-        self.writer.save_manifest(a.digest, saved.media_type, saved.data)
+        await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"tag:{a.tag}")
         if a.method is Method.TAG_DELETE:
             await self.delete_ref(a.tag)
@@ -408,18 +425,22 @@ class _Run:
                 return res(Outcome.FAILED, "GitLab project of this repository is unknown")
             await self.attempt(lambda: self.port.gitlab_delete_tag(pid, rid, a.tag))
         elif a.method is Method.THROWAWAY:
-            data = throwaway_manifest()
-            placeholder = await self.attempt(
-                lambda: self.port.push_manifest(self.repo, a.tag, data, mt.OCI_INDEX)
-            )
-            try:
-                await self.delete_ref(placeholder)
-            except Exception as exc:
-                return res(
-                    Outcome.FAILED,
-                    f"the tag now points at a placeholder {placeholder} that could not be "
-                    f"deleted ({_message(exc)}); run the deletion again to finish",
+            # One push+delete pair at a time: the CNCF registry 2.8 walks every tag's link on a
+            # delete by digest, and a tag link being written concurrently makes that walk fail
+            # after the manifest is already gone, leaving a dangling tag behind.
+            async with self.throwaway_lock:
+                data = throwaway_manifest()
+                placeholder = await self.attempt(
+                    lambda: self.port.push_manifest(self.repo, a.tag, data, mt.OCI_INDEX)
                 )
+                try:
+                    await self.delete_ref(placeholder)
+                except Exception as exc:
+                    return res(
+                        Outcome.FAILED,
+                        f"the tag now points at a placeholder {placeholder} that could not be "
+                        f"deleted ({_message(exc)}); run the deletion again to finish",
+                    )
         else:  # pragma: no cover - DIGEST goes through digest_group
             raise AssertionError(a.method)
         return res(Outcome.DELETED, a.method.description)
@@ -435,7 +456,7 @@ class _Run:
     async def digest_group(self, group: list[TagAction]) -> list[ItemResult]:
         """Tags that share a manifest nobody else uses: one delete by digest removes them all."""
         digest = group[0].digest
-        checks = [await self.verify(a) for a in group]
+        checks = [await self.check(a) for a in group]
         if any(skip is not None for _cur, skip in checks):
             reasons = [skip or "" for _cur, skip in checks]
             return [
@@ -450,7 +471,7 @@ class _Run:
                 for a, r in zip(group, reasons, strict=True)
             ]
         saved = await self.fetch(digest)
-        self.writer.save_manifest(digest, saved.media_type, saved.data)
+        await self.writer.keep_manifest(digest, saved.media_type, saved.data)
         for a in group:
             self.writer.started(f"tag:{a.tag}")
         await self.delete_ref(digest)
@@ -525,7 +546,7 @@ class _Run:
             if _is_not_found(exc):
                 return ItemResult("manifest", a.digest, a.digest, Outcome.SKIPPED, "already gone")
             raise
-        self.writer.save_manifest(a.digest, saved.media_type, saved.data)
+        await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"manifest:{a.digest}")
         await self.delete_ref(a.digest)
         return ItemResult("manifest", a.digest, a.digest, Outcome.DELETED, a.reason)
