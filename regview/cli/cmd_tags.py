@@ -1,0 +1,117 @@
+"""`regview tags IMAGE`: every tag of a repository with digest, size, created time, platforms.
+
+`--json` prints a list of objects with exactly the keys `tag`, `digest`, `media_type`,
+`config_digest`, `size`, `created` (RFC 3339 or null), `platforms` (each `os`, `architecture`,
+`variant`, `digest`, `size`) and `shares_digest_with` (the other listed tags with the same
+digest; `--filter` narrows the requests too, so it covers the tags that matched). Tags that could not be read keep their name with null details, and a warning
+goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from typing import Any
+
+from regview.cli import common as C
+from regview.core.model import TagInfo, shares_digest
+from regview.spec.reference import Reference
+
+SORT_KEYS = ("name", "created", "size")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "tags",
+        help="list the tags of a repository with digest, size, created time, platforms",
+        description="List the tags of IMAGE (host/path; Docker Hub when no host is given).",
+        epilog=C.EXIT_CODES_HELP,
+    )
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--filter", metavar="RE", help="only tags matching this regular expression")
+    p.add_argument(
+        "--sort",
+        choices=SORT_KEYS,
+        default="name",
+        help="name (A→Z, default), created (newest first) or size (largest first)",
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+    )
+    C.add_network_options(p)
+    C.add_json_option(p)
+    p.set_defaults(func=lambda args: C.run(lambda: _tags(args)))
+
+
+def tag_json(t: TagInfo, shared: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "tag": t.tag,
+        "digest": t.digest or None,
+        "media_type": t.media_type or None,
+        "config_digest": t.config_digest or None,
+        "size": t.size,
+        "created": C.rfc3339(t.created),
+        "platforms": [p.to_json() for p in t.platforms],
+        "shares_digest_with": [n for n in shared.get(t.digest, []) if n != t.tag],
+    }
+
+
+def sort_tags(tags: list[TagInfo], key: str) -> list[TagInfo]:
+    by_name = sorted(tags, key=lambda t: t.tag)
+    if key == "created":  # newest first; unknown times last
+        return sorted(
+            by_name, key=lambda t: (t.created is None, -(t.created.timestamp() if t.created else 0))
+        )
+    if key == "size":  # largest first; unknown sizes last
+        return sorted(by_name, key=lambda t: (t.size is None, -(t.size or 0)))
+    return by_name
+
+
+def compile_filter(text: str | None) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise C.CliError(f"--filter {text!r} is not a valid regular expression: {exc}", 2) from exc
+
+
+async def _tags(args: argparse.Namespace) -> int:
+    from regview.core.inventory import load_tags
+
+    ref = Reference.parse(args.image)
+    pattern = compile_filter(args.filter)
+    if args.concurrency < 1:
+        raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
+    conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
+    async with conn.client(concurrency=args.concurrency) as client:
+        names = await client.list_tags(ref.repository)
+        if ref.tag:
+            names = [n for n in names if n == ref.tag]
+        if pattern is not None:
+            names = [n for n in names if pattern.search(n)]
+        infos = await load_tags(client, ref.repository, tags=names)
+    shared = shares_digest(infos)
+    ordered = sort_tags(infos, args.sort)
+    for t in ordered:
+        if t.error:
+            C.error(f"warning: {ref.registry}/{ref.repository}:{t.tag}: {t.error}")
+    if args.json:
+        C.print_json([tag_json(t, shared) for t in ordered])
+        return C.EXIT_OK
+    rows = [
+        [
+            t.tag,
+            t.digest[:19] if t.digest else "?",
+            C.human_size(t.size),
+            C.rfc3339(t.created) or "-",
+            t.platform_labels or "-",
+            ", ".join(n for n in shared.get(t.digest, []) if n != t.tag),
+        ]
+        for t in ordered
+    ]
+    C.table(rows, ["TAG", "DIGEST", "SIZE", "CREATED", "PLATFORMS", "SAME AS"])
+    if not ordered:
+        C.note(f"no tags in {ref.registry}/{ref.repository}" + (" match" if pattern else ""))
+    return C.EXIT_OK
