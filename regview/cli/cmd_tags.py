@@ -19,6 +19,11 @@ from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
 
 SORT_KEYS = ("name", "created", "size")
+#: the keys of each `--json` object, a documented contract
+TAG_KEYS_DOC = frozenset(
+    {"tag", "digest", "media_type", "config_digest", "size", "created", "platforms"}
+    | {"shares_digest_with"}
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
