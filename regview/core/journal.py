@@ -18,6 +18,7 @@ after checking with HEAD that every blob they reference still exists. Entries ex
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -127,7 +128,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder itself is gone or not a folder
+            tmp.unlink(missing_ok=True)
         raise JournalError(f"could not write {path}: {exc.strerror or exc}") from exc
 
 
@@ -135,8 +137,15 @@ def _blob_name(digest: str) -> str:
     return digest.replace(":", "-")
 
 
+def _save_pair(path: Path, media_type: bytes, data: bytes) -> None:
+    if not path.exists():
+        _atomic_write(path.with_suffix(".type"), media_type)
+        _atomic_write(path, data)
+
+
 class JournalWriter:
-    """Records one run. Not thread-safe; used from one event loop."""
+    """Records one run. Not thread-safe; used from one event loop (`keep_manifest` does its
+    file work in a worker thread and touches no shared state there)."""
 
     def __init__(self, journal: Journal, entry: JournalEntry) -> None:
         self._journal = journal
@@ -144,6 +153,8 @@ class JournalWriter:
         self.id = entry.id
         self._trash = journal.trash_dir / entry.id
         self._events_path = journal.journal_dir / f"{entry.id}.events"
+        self._saved: set[str] = set()
+        self._saving: dict[str, asyncio.Future[None]] = {}
         try:
             self._trash.mkdir(parents=True, exist_ok=True)
             self._fd: int | None = os.open(
@@ -164,14 +175,45 @@ class JournalWriter:
             raise JournalError(f"could not write the journal {self._events_path}: {exc}") from exc
 
     def has_manifest(self, digest: str) -> bool:
-        return (self._trash / _blob_name(digest)).exists()
+        return digest in self._saved or (self._trash / _blob_name(digest)).exists()
 
     def save_manifest(self, digest: str, media_type: str, data: bytes) -> None:
-        """Keep the exact bytes (and their media type) before the manifest goes."""
+        """Keep the exact bytes (and their media type) before the manifest goes: both files
+        are fsynced and renamed into place before this returns."""
+        if digest in self._saved:
+            return
         path = self._trash / _blob_name(digest)
         if not path.exists():
-            _atomic_write(path, data)
+            # The type first: a manifest file present means its type is there too.
             _atomic_write(path.with_suffix(".type"), media_type.encode())
+            _atomic_write(path, data)
+        self._saved.add(digest)
+
+    async def keep_manifest(self, digest: str, media_type: str, data: bytes) -> None:
+        """`save_manifest` without blocking the event loop: the writes and fsyncs run in a
+        worker thread, so items in flight overlap their disk waits (the file system groups
+        their journal commits). Returns once the bytes are durable, like `save_manifest`; a
+        digest being saved already is awaited, not written twice."""
+        if digest in self._saved:
+            return
+        pending = self._saving.get(digest)
+        if pending is not None:
+            await asyncio.shield(pending)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._saving[digest] = fut
+        try:
+            path = self._trash / _blob_name(digest)
+            await asyncio.to_thread(_save_pair, path, media_type.encode(), data)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved here; waiters get it from the shield
+            raise
+        else:
+            fut.set_result(None)
+            self._saved.add(digest)
+        finally:
+            del self._saving[digest]
 
     def started(self, key: str) -> None:
         item = self.entry.items[key]
