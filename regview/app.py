@@ -28,7 +28,11 @@ def main(args: argparse.Namespace) -> int:
 
     from regview.ui import pyside_fixes
 
-    pyside_fixes.apply()
+    try:
+        pyside_fixes.apply()
+    except pyside_fixes.BrokenPySide as exc:
+        print(f"regview: {exc}", file=sys.stderr)
+        return 1
     if getattr(args, "screenshot", None) and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(

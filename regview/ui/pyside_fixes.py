@@ -1,22 +1,23 @@
-"""Work-arounds for bugs in the PySide6 we ship, applied once at start-up (and in UI tests).
+"""A guard against a PySide6 build known to corrupt the interpreter.
 
 PySide6 6.12.0 on Python 3.11: `SignalInstance.emit()` returns `True` without taking a
-reference, so every signal emitted from Python lowers `True`'s reference count by one. After a
-few thousand emits (typing in a filter box emits several per keystroke) the count reaches zero
-and the interpreter aborts with "Fatal Python error: bool_dealloc". Python 3.12+ makes `True`
-immortal, which hides the bug there.
+reference, so every signal emitted from Python lowers `True`'s reference count by one; after a
+few thousand emits (typing in a filter box emits several per keystroke) the interpreter aborts
+with "Fatal Python error: bool_dealloc". Python 3.12+ makes `True` immortal, which hides it.
 
-`apply()` measures whether this build has the bug and, only then, gives `True` and `False` a
-reference count no session can exhaust (2**40); `None` as well, after an exit-time
-"none_dealloc" abort in the benchmark showed the same kind of loss there. Remove this module once PySide6 is fixed.
+pyproject.toml keeps PySide6 below 6.12 for this reason. `apply()` checks the build actually
+loaded (a bundle or a hand-installed PySide6 may differ) and refuses to start on a broken one
+with a message that says what to install, rather than patching reference counts and running on
+a corrupted interpreter.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
-_applied = False
+
+class BrokenPySide(RuntimeError):
+    """The loaded PySide6 has the signal-emit reference bug."""
 
 
 def emit_loses_bool_references() -> bool:
@@ -32,15 +33,15 @@ def emit_loses_bool_references() -> bool:
     return sys.getrefcount(True) < before - 8
 
 
-def apply() -> bool:
-    """Apply the work-around if this PySide6 needs it; True when it was applied."""
-    global _applied
-    if _applied:
-        return True
+def apply() -> None:
+    """Raise BrokenPySide if this PySide6 would crash the interpreter under load."""
     if sys.version_info >= (3, 12) or not emit_loses_bool_references():
-        return False
-    # None too: an exit-time abort ("deallocating None") showed the same loss on that object.
-    for obj in (True, False, None):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    _applied = True
-    return True
+        return
+    import PySide6
+
+    raise BrokenPySide(
+        f"PySide6 {PySide6.__version__} on Python {sys.version_info.major}."
+        f"{sys.version_info.minor} loses a reference on every signal emit and would crash "
+        "regview after a few thousand clicks or keystrokes. Install a sound version: "
+        "pip install 'PySide6-Essentials>=6.11,<6.12'"
+    )

@@ -12,8 +12,8 @@ import pytest
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# PySide6 6.12 + Python 3.11 lose a reference to True on every signal emit (see the module).
-from regview.ui import pyside_fixes  # noqa: E402
+# Refuse a PySide6 that loses a reference on every signal emit (see the module).
+from regview.ui import pyside_fixes
 
 pyside_fixes.apply()
 
