@@ -61,6 +61,30 @@ class BrowseController:
     def cached_tags(self, profile: str, repository: str) -> list[TagInfo] | None:
         return self._tags.get((profile, repository))
 
+    def forget_tags(
+        self, profile: str, repository: str, names: Sequence[str]
+    ) -> list[TagInfo] | None:
+        """Deleted tags leave the cache; returns what remains (None: never read)."""
+        cached = self._tags.get((profile, repository))
+        if cached is None:
+            return None
+        gone = set(names)
+        self._tags[(profile, repository)] = kept = [t for t in cached if t.tag not in gone]
+        return kept
+
+    def add_tags(
+        self, profile: str, repository: str, tags: Sequence[TagInfo]
+    ) -> list[TagInfo] | None:
+        """Restored tags join the cache (replacing same-named rows); None: never read."""
+        cached = self._tags.get((profile, repository))
+        if cached is None:
+            return None
+        new = {t.tag for t in tags}
+        self._tags[(profile, repository)] = merged = [t for t in cached if t.tag not in new] + list(
+            tags
+        )
+        return merged
+
     def all_cached_tags(self, profile: str) -> list[TagInfo]:
         return [t for (p, _r), tags in self._tags.items() if p == profile for t in tags]
 

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "tokens": "Manage tokens…",
     "add-path": "Add repository path…",
     "retry": "Retry",
+    "trash": "Open recycle bin…",
 }
 
 

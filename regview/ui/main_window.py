@@ -37,12 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from regview.core.model import RegistryKind, TagInfo
+from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.settings.profiles import registry_host
 from regview.ui import tags_model as tm
 from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.controllers import BrowseController
+from regview.ui.controllers import BrowseController, repository_size
+from regview.ui.delete_flow import DeleteFlow, DeleteMutation
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner, Problem, describe
 from regview.ui.filtering import FilterSpec
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.resize(1360, 820)
         self._build()
         self._restore_state()
+        self._wire_deletion()
 
     # --- building ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -534,12 +536,120 @@ class MainWindow(QMainWindow):
             self.add_repository_path(self.profile)
         elif action == "retry":
             self.refresh()
+        elif action == "trash":
+            self.open_trash()
 
     # --- errors and status ---------------------------------------------------------------
     def _show_problem(self, exc: BaseException) -> None:
         problem = describe(exc)
         if problem is not None:
             self.banner.show_problem(problem)
+
+    # --- deletion (regview.ui.delete_flow) -----------------------------------------------
+    def _wire_deletion(self) -> None:
+        self.delete_flow = DeleteFlow(self.sessions, self)
+        self.delete_flow.mutated.connect(self._apply_mutation)
+        self.delete_flow.problem.connect(self.banner.show_problem)
+        self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.tags_view.attach_delete_handler(self._delete_tags)
+        self.repos_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.repos_table.customContextMenuRequested.connect(self._repos_menu)
+        bar = self.findChild(QToolBar, "mainToolbar")
+        if bar is not None:
+            bar.addSeparator()
+            self.policy_action = bar.addAction("Cleanup policy…", self.open_policy_editor)
+            self.policy_action.setToolTip("Preview and run a cleanup policy on this repository")
+            self.trash_action = bar.addAction("Recycle bin…", self.open_trash)
+            self.trash_action.setToolTip("What regview deleted; restore it")
+        self.tasks.start("pending-deletions", self._report_pending_deletions())
+
+    def _delete_tags(self, tags: list[TagInfo]) -> None:
+        if self.profile and self.repository and tags:
+            self.delete_flow.delete_tags(self.profile, self.repository, [t.tag for t in tags])
+
+    def _repos_menu(self, pos: Any) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        index = self.repos_table.indexAt(pos)
+        if not index.isValid():
+            return
+        path = self.repos_model.row_at(index.row()).path
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.open_repository(self.profile, path))
+        menu.addAction("Cleanup policy…", lambda: self.open_policy_editor(path))
+        profile = getattr(self, "_profiles", {}).get(self.profile)
+        if profile is not None and profile.kind == RegistryKind.GITLAB and profile.api_url:
+            menu.addAction("Registry visibility…", lambda: self.open_visibility(path))
+        menu.addSeparator()
+        menu.addAction(
+            "Delete repository…", lambda: self.delete_flow.delete_repository(self.profile, path)
+        )
+        menu.popup(self.repos_table.viewport().mapToGlobal(pos))
+
+    def open_policy_editor(self, path: str = "") -> None:
+        from regview.ui.policy_editor import open_policy_editor
+
+        repo = path or self.repository
+        if self.profile and repo:
+            open_policy_editor(self.delete_flow, self.profile, repo, self)
+
+    def open_visibility(self, path: str) -> None:
+        from regview.ui.visibility import VisibilityDialog
+
+        VisibilityDialog(self.delete_flow, self.profile, path, self).open()
+
+    def open_trash(self) -> Any:
+        return self.delete_flow.open_trash()
+
+    async def _report_pending_deletions(self) -> None:
+        from regview.ui.async_utils import run_blocking
+
+        pending = await run_blocking(self.delete_flow.journal.pending)
+        if pending:
+            self.banner.show_problem(
+                Problem(
+                    "A deletion did not finish",
+                    f"{len(pending)} deletion run(s) stopped before the end (regview was closed "
+                    "or crashed); some items may or may not have been deleted.",
+                    "Open the recycle bin to see their state and restore what was deleted.",
+                    "trash",
+                )
+            )
+
+    def _apply_mutation(self, m: DeleteMutation) -> None:
+        """Refresh only what a deletion or restore changed (habit 6)."""
+        if m.removed:
+            tags = self.controller.forget_tags(m.profile, m.repository, m.removed)
+            if m.profile == self.profile and self.tags_view.model.repository == m.repository:
+                gone = set(m.removed)
+                keep = [t.tag for t in self.tags_view.selected_tags() if t.tag not in gone]
+                rows = [t for t in self.tags_view.model.rows if t.tag not in gone]
+                self.tags_view.set_tags(m.repository, rows)
+                self.tags_view.select_tags(keep)
+                self.details.clear()
+                tags = rows if tags is None else tags
+            if tags is not None and m.profile == self.profile:
+                self.repos_model.update_repository(
+                    RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags))
+                )
+        if m.restored:
+            self.tasks.start("restored", self._load_restored(m))
+
+    async def _load_restored(self, m: DeleteMutation) -> None:
+        from regview.core.inventory import load_tags
+
+        client = await self.controller.client(m.profile)
+        tags = await load_tags(client, m.repository, tags=list(m.restored))
+        all_tags = self.controller.add_tags(m.profile, m.repository, tags)
+        if m.profile == self.profile and self.tags_view.model.repository == m.repository:
+            self.tags_view.append_tags(tags)
+            self.tags_view.finish_loading()
+        if all_tags is not None and m.profile == self.profile:
+            self.repos_model.update_repository(
+                RepositoryInfo(
+                    m.repository, tag_count=len(all_tags), size=repository_size(all_tags)
+                )
+            )
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         log.error("task %s failed: %s", name, exc)
@@ -550,6 +660,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()
         self.welcome.tasks.cancel_all()
+        self.delete_flow.cancel_all()
         super().closeEvent(event)
 
 

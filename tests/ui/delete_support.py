@@ -21,7 +21,8 @@ from regview.ui.local_mode import LocalMode
 from regview.ui.main_window import MainWindow
 from regview.ui.registry_session import SessionManager
 
-SCHEMES = ["light", "dark"] if os.environ.get("REGVIEW_SCREENSHOT_DIR") else ["light"]
+#: One palette per process (screenshots: run again with REGVIEW_TEST_SCHEME=dark).
+SCHEMES = [os.environ.get("REGVIEW_TEST_SCHEME", "light")]
 
 
 async def until(predicate: Callable[[], object], limit: float = 30.0) -> None:
@@ -41,14 +42,23 @@ def open_window(
     window.resize(1300, 800)
     window.show()
     run(qloop, accounts.save(Profile.for_endpoint(Endpoint(url=url), name="demo")))
-    run(qloop, window.start())
-    run(qloop, until(lambda: not window.tasks.running("repos")))
+
+    async def start() -> None:
+        # One run of the loop for both: a task step left queued when run_until_complete
+        # returns may be run by qasync with no running loop (the fast transport then fails).
+        await window.start()
+        await until(lambda: not window.tasks.running("repos"))
+
+    run(qloop, start())
     return window
 
 
 def open_repo(qloop: asyncio.AbstractEventLoop, window: MainWindow, path: str) -> None:
-    window.open_repository("demo", path)
-    run(qloop, until(lambda: not window.tasks.running("tags")))
+    async def go() -> None:
+        window.open_repository("demo", path)
+        await until(lambda: not window.tasks.running("tags"))
+
+    run(qloop, go())
 
 
 def head_digest(url: str, repository: str, reference: str) -> str | None:
@@ -63,12 +73,12 @@ def head_digest(url: str, repository: str, reference: str) -> str | None:
     return r.headers["Docker-Content-Digest"]
 
 
-def shot(widget: Any, tmp_path: Path, name: str, scheme: str) -> Path:
-    from PySide6.QtWidgets import QApplication
-
-    for _ in range(5):
-        QApplication.processEvents()
-    widget.repaint()
+def shot(
+    qloop: asyncio.AbstractEventLoop, widget: Any, tmp_path: Path, name: str, scheme: str
+) -> Path:
+    # Let layouts and paints run inside the loop (processEvents outside it would step tasks
+    # with no running loop).
+    run(qloop, asyncio.sleep(0.25))
     suffix = "-dark" if scheme == "dark" else ""
     target = tmp_path / f"{name}{suffix}.png"
     assert widget.grab().save(str(target), "PNG")

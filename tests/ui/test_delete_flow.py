@@ -84,7 +84,7 @@ def test_drag_select_delete_results_restore(
         assert head_digest(url, REPO, chosen[0]) == before[chosen[0]]  # nothing happened yet
         dialog.resize(900, 620)
         dialog.tabs.setCurrentIndex(1)
-        shot(dialog, tmp_path, "delete-confirm", scheme)
+        shot(qloop, dialog, tmp_path, "delete-confirm", scheme)
         dialog.tabs.setCurrentIndex(0)
 
         progress: list[DeleteProgressDialog] = []
@@ -103,7 +103,7 @@ def test_drag_select_delete_results_restore(
         assert len(logged["items"]) == len(entries)
         assert (tmp_path / "log.csv").read_text().count("\n") == len(entries) + 1
         results.resize(860, 520)
-        shot(results, tmp_path, "delete-results", scheme)
+        shot(qloop, results, tmp_path, "delete-results", scheme)
 
         # over HTTP: the chosen tags are gone, every other tag still has its digest
         for t in chosen:
@@ -122,7 +122,7 @@ def test_drag_select_delete_results_restore(
         assert trash.restore_button.isEnabled()
         assert trash.items_model.rowCount() == len(chosen)
         trash.resize(940, 560)
-        shot(trash, tmp_path, "trash", scheme)
+        shot(qloop, trash, tmp_path, "trash", scheme)
         done: list[list[Any]] = []
         trash.restoreFinished.connect(done.append)
         qtbot.mouseClick(trash.restore_button, Qt.MouseButton.LeftButton)
@@ -135,3 +135,4 @@ def test_drag_select_delete_results_restore(
         assert states == {"restored"}
         trash.accept()
         window.close()
+        run(qloop, window.sessions.close_all())

@@ -1,0 +1,143 @@
+"""The policy editor on the embedded registry's demo data: typed patterns update the keep/delete
+tabs with reasons and counts; an invalid RE2 regex is shown inline in RE2's words; the regex
+tester; "Run now" opens the same confirmation (typed, for >= 20 tags) and deletes nothing on
+Cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_support import local_registry, run
+from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, theme, until
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.policy_editor import PolicyEditor
+
+pytestmark = [pytest.mark.ui, pytest.mark.integration]
+REPO = "acme/webshop/frontend"
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+def _retype(qtbot: QtBot, edit: Any, text: str) -> None:
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_policy_preview_regex_errors_and_run_now(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
+) -> None:
+    with theme(qapp, scheme), local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, REPO)
+        total = len(window.tags_view.model.rows)
+        editors: list[PolicyEditor] = []
+        window.delete_flow.policyEditorShown.connect(editors.append)
+        window.open_policy_editor()
+        run(qloop, until(lambda: bool(editors)))
+        editor = editors[0]
+        run(qloop, until(lambda: editor.preview is not None))
+
+        # GitLab semantics: ".*" + keep releases + keep the 5 newest + only older than 30d
+        _retype(qtbot, editor.keep_regex, r"v\d+\.\d+\.\d+")
+        editor.keep_n.setCurrentText("5")
+        editor.older_than.setCurrentText("30d")
+        run(
+            qloop,
+            until(
+                lambda: (
+                    editor.preview is not None
+                    and editor.preview.keep
+                    and any("keep pattern" in d.reason for d in editor.preview.keep)
+                )
+            ),
+        )
+        run(
+            qloop,
+            until(
+                lambda: (
+                    editor.preview is not None
+                    and any("older than 30d" in d.reason for d in editor.preview.delete)
+                )
+            ),
+        )
+        p = editor.preview
+        assert p is not None
+        assert len(p.delete) + len(p.keep) == total
+        reasons = {d.tag: d.reason for d in p.keep}
+        assert "never deleted" in reasons["latest"]
+        assert any("keep pattern" in r for t, r in reasons.items() if t.startswith("v"))
+        assert sum("newest" in r for r in reasons.values()) == 5
+        assert all(not d.tag.startswith("v") and d.tag != "latest" for d in p.delete)
+        assert editor.delete_model.rowCount() == len(p.delete) + len(p.untagged)
+        assert editor.keep_model.rowCount() == len(p.keep)
+        assert editor.tabs.tabText(0).startswith(f"Delete ({len(p.delete)} ")
+        assert editor.tabs.tabText(1) == f"Keep ({len(p.keep)})"
+        assert editor.keep_model.record_at(0).cells[3]  # every row has its reason
+
+        # the tester
+        qtbot.keyClicks(editor.tester, "v1.2.3")
+        assert "keep pattern wins" in editor.tester_result.text()
+        _retype(qtbot, editor.tester, "feature-cart-00aa")
+        assert "candidate for deletion" in editor.tester_result.text()
+
+        editor.resize(1120, 700)
+        shot(qloop, editor, tmp_path, "policy-editor", scheme)
+
+        # an invalid regex (RE2 has no lookahead): inline complaint, no preview, no Run now
+        _retype(qtbot, editor.keep_regex, "(?!v).*")
+        run(qloop, until(lambda: editor.keep_error.isVisible()))
+        assert "not a valid RE2 regex" in editor.keep_error.text()
+        assert "lookahead" in editor.keep_error.text()
+        assert editor.preview is None and not editor.run_button.isEnabled()
+        assert editor.delete_model.rowCount() == 0
+
+        # fix it: the preview comes back; Run now → the confirmation with the typed check
+        _retype(qtbot, editor.keep_regex, r"v\d+\.\d+\.\d+")
+        editor.older_than.setCurrentText("any age")
+        editor.keep_n.setCurrentText("1")
+        run(
+            qloop,
+            until(
+                lambda: (
+                    editor.preview is not None
+                    and not editor.keep_error.isVisible()
+                    and sum("newest" in d.reason for d in editor.preview.keep) == 1
+                )
+            ),
+        )
+        assert len(editor.preview.delete) >= 20
+        shown: list[DeleteDialog] = []
+        window.delete_flow.confirmShown.connect(shown.append)
+        qtbot.mouseClick(editor.run_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(shown)))
+        dialog = shown[0]
+        victims = sorted(d.tag for d in editor.preview.delete)
+        assert sorted(a.tag for a in dialog.plan.tag_actions) == victims
+        assert dialog.needs_typed_confirmation and dialog.confirm_row.isVisible()
+        assert not dialog.delete_button.isEnabled()
+        qtbot.keyClicks(dialog.confirm_edit, "12")
+        assert not dialog.delete_button.isEnabled()
+        _retype(qtbot, dialog.confirm_edit, str(len(victims)))
+        assert dialog.delete_button.isEnabled()
+        _retype(qtbot, dialog.confirm_edit, REPO)
+        assert dialog.delete_button.isEnabled()
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        run(qloop, asyncio.sleep(0.1))
+        assert head_digest(url, REPO, victims[0]) is not None  # Cancel deleted nothing
+        editor.reject()
+        window.close()
+        run(qloop, window.sessions.close_all())
