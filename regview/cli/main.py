@@ -29,9 +29,13 @@ def _command_modules() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from regview.cli.common import EXIT_CODES_HELP
+
     parser = argparse.ArgumentParser(
         prog="regview",
-        description="Browse and safely prune container image registries.",
+        description="Browse and safely prune container image registries. Without a command, "
+        "the desktop app opens.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"regview {__version__}")
     parser.add_argument(
@@ -44,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Flag spellings accepted for sub-commands (packaging docs and desktop files use these).
+FLAG_ALIASES: dict[str, str] = {"--install-desktop-entry": "install-desktop-entry"}
+
+
 def run(argv: list[str]) -> int:
+    argv = [FLAG_ALIASES.get(a, a) if i == 0 else a for i, a in enumerate(argv)]
     # `regview regview://...` opens a shared view; `regview` alone opens the GUI.
     if not argv or (len(argv) == 1 and argv[0].startswith("regview://")):
         argv = ["gui", *argv]
