@@ -105,6 +105,30 @@ async def seed(url: str, n: int, conc: int) -> dict[str, str]:
     return {tag(i): str(Digest.of(manifest(i))) for i in range(n)}
 
 
+class Clock:
+    """Wall time, plus the CPU seconds of this process (client) and of the registry process,
+    which are much less disturbed than wall time when other work shares the machine."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def server_cpu(self) -> float:
+        fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def start(self) -> None:
+        self._t = (time.perf_counter(), time.process_time(), self.server_cpu())
+
+    def stop(self) -> tuple[float, float, float]:
+        wall, client, server = self._t
+        return (
+            time.perf_counter() - wall,
+            time.process_time() - client,
+            self.server_cpu() - server,
+        )
+
+
 def placeholder() -> bytes:
     return json.dumps(
         {
@@ -117,8 +141,15 @@ def placeholder() -> bytes:
 
 
 async def bare(
-    url: str, digests: dict[str, str], conc: int, *, careful: bool, tag_delete: bool, fast: bool
-) -> float:
+    url: str,
+    digests: dict[str, str],
+    conc: int,
+    clock: Clock,
+    *,
+    careful: bool,
+    tag_delete: bool,
+    fast: bool,
+) -> tuple[float, float, float]:
     transport = FastTransport(None, limit=conc) if fast else None
     async with httpx.AsyncClient(
         base_url=url, timeout=60, limits=httpx.Limits(max_connections=conc), transport=transport
@@ -148,22 +179,25 @@ async def bare(
                 r = await http.delete(f"/v2/{REPO}/manifests/{Digest.of(data)}")
                 assert r.status_code == 202, r.status_code
 
-        t0 = time.perf_counter()
+        clock.start()
         await asyncio.gather(*(one(t, d) for t, d in digests.items()))
-        return time.perf_counter() - t0
+        return clock.stop()
 
 
-async def regview(url: str, n: int, conc: int, base: Path) -> tuple[float, float]:
+async def regview(
+    url: str, n: int, conc: int, base: Path, clock: Clock
+) -> tuple[float, tuple[float, float, float]]:
     async with RegistryClient(Endpoint(url), concurrency=conc, cache_dir=base / "cache") as client:
         port = ClientPort(client)
         t0 = time.perf_counter()
         facts = await gather_facts(port, REPO)
         plan = make_plan(facts, Selection.repository())
         t1 = time.perf_counter()
+        clock.start()
         report = await Executor(port, Journal(default_paths(base)), concurrency=conc).run(plan)
-        t2 = time.perf_counter()
+        measured = clock.stop()
         assert report.ok and len(report.deleted) == n, report.failed[:3]
-        return t1 - t0, t2 - t1
+        return t1 - t0, measured
 
 
 def run_side(side: str, args: argparse.Namespace, work: Path, rnd: int) -> dict[str, float]:
@@ -177,22 +211,25 @@ def run_side(side: str, args: argparse.Namespace, work: Path, rnd: int) -> dict[
         wait_up(url)
         digests = asyncio.run(seed(url, args.tags, args.concurrency))
         tag_delete = args.registry == "regview"
+        clock = Clock(proc.pid)
         out: dict[str, float] = {}
         if side == "regview":
-            out["plan"], out[side] = asyncio.run(
-                regview(url, args.tags, args.concurrency, work / f"base-{rnd}")
+            out["plan"], measured = asyncio.run(
+                regview(url, args.tags, args.concurrency, work / f"base-{rnd}", clock)
             )
         else:
-            out[side] = asyncio.run(
+            measured = asyncio.run(
                 bare(
                     url,
                     digests,
                     args.concurrency,
+                    clock,
                     careful=side.startswith("careful"),
                     tag_delete=tag_delete,
                     fast=side.endswith("-fast"),
                 )
             )
+        out[side], out[f"{side} cpu"], out[f"{side} server cpu"] = measured
         return out
     finally:
         proc.terminate()
@@ -227,7 +264,7 @@ def main() -> None:
             rows.append(times)
             print(
                 f"round {rnd + 1}: "
-                + ", ".join(f"{k} {v:.2f}s" for k, v in times.items())
+                + ", ".join(f"{k} {v:.2f}s" for k, v in times.items() if "cpu" not in k)
                 + "; regview ×"
                 + ", ×".join(f"{times['regview'] / times[b]:.2f} {b}" for b in SIDES[:-1]),
                 flush=True,
@@ -241,13 +278,24 @@ def main() -> None:
         f"{max(loads):.1f}; registry: {a.registry} (own process); {a.tags} tags, "
         f"concurrency {a.concurrency}; median of {a.rounds} rounds\n"
     )
-    print("| side | seconds (median) | regview ÷ side (median of per-round ratios) | rounds |")
-    print("|---|---|---|---|")
-    for side in (*SIDES, "plan"):
-        ratios = [r["regview"] / r[side] for r in rows]
+    print(
+        "| side | wall s (median) | regview ÷ side, wall (median of per-round ratios) | "
+        "client CPU s | server CPU s | regview ÷ side, client+server CPU | wall per round |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for side in SIDES:
+        wall = statistics.median(r["regview"] / r[side] for r in rows)
+        cpu = statistics.median(
+            (r["regview cpu"] + r["regview server cpu"])
+            / (r[f"{side} cpu"] + r[f"{side} server cpu"])
+            for r in rows
+        )
         each = ", ".join(f"{r[side]:.2f}" for r in rows)
-        shown = "facts + plan (not in the ratio)" if side == "plan" else side
-        print(f"| {shown} | {med[side]:.2f} | {statistics.median(ratios):.2f} | {each} |")
+        print(
+            f"| {side} | {med[side]:.2f} | {wall:.2f} | {med[side + ' cpu']:.2f} | "
+            f"{med[side + ' server cpu']:.2f} | {cpu:.2f} | {each} |"
+        )
+    print(f"\nfacts + plan (not in the ratios): median {med['plan']:.2f} s")
 
 
 if __name__ == "__main__":
