@@ -221,10 +221,10 @@ class PolicyEditor(QDialog):
         self.protected.setPlaceholderText("tags never deleted, comma-separated: prod, stable")
         self.keep_list = QPlainTextEdit()
         self.keep_list.setPlaceholderText(
-            "References in use, one per line (pasted from a deployment or compose file):\n"
-            "registry.example.com/group/app:v1.4.2\ngroup/app@sha256:…"
+            "References in use, one per line (paste, or read a\ncompose/deployment file): "
+            "group/app:v1.4.2"
         )
-        self.keep_list.setMaximumHeight(90)
+        self.keep_list.setMaximumHeight(72)
         kl = QHBoxLayout()
         kl.addWidget(self.keep_list, 1)
         self.keep_file = QPushButton("From file…")
@@ -267,8 +267,8 @@ class PolicyEditor(QDialog):
         headers = ("Tag", "Created", "Size", "Reason")
         self.delete_model = RecordsModel(headers, tone_column=0)
         self.keep_model = RecordsModel(headers, tone_column=0)
-        self.delete_view = records_table(self.delete_model, (200, 100, 80))
-        self.keep_view = records_table(self.keep_model, (200, 100, 80))
+        self.delete_view = records_table(self.delete_model, (150, 90, 76))
+        self.keep_view = records_table(self.keep_model, (150, 90, 76))
         self.tabs.addTab(self.delete_view, "Delete")
         self.tabs.addTab(self.keep_view, "Keep")
         rv.addWidget(self.tabs, 1)

@@ -129,6 +129,8 @@ class TrashView(QDialog):
         self.restore_button.setEnabled(False)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
+        self.refresh_button.setAutoDefault(False)
+        self.restore_button.setDefault(True)
         row.addWidget(self.refresh_button)
         row.addWidget(self.restore_button)
         row.addWidget(close)
@@ -194,7 +196,9 @@ class TrashView(QDialog):
             self.pending_banner.setText("<br>".join(lines))
         self.pending_banner.setVisible(bool(pending))
         self.summary.setText(
-            f"{len(entries):,} entries" if entries else "The recycle bin is empty."
+            (f"{len(entries):,} " + ("entry" if len(entries) == 1 else "entries"))
+            if entries
+            else "The recycle bin is empty."
         )
         if keep:
             self.select_entry(keep)

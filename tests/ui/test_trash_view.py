@@ -1,0 +1,72 @@
+"""The recycle bin without a network: an interrupted run (a killed app) is reported on open with
+the state of each item; items whose manifest was never saved say they cannot be restored; a
+restore for a registry with no profile says so in words."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from connect_support import MemoryKeyring, make_accounts, run
+from delete_support import until
+from pytestqt.qtbot import QtBot
+
+from regview.core.journal import ItemState, Journal, JournalItem
+from regview.paths import default_paths
+from regview.ui.delete_flow import DeleteFlow
+from regview.ui.registry_session import SessionManager
+from regview.ui.trash_view import TrashView
+
+pytestmark = [pytest.mark.ui]
+D1 = "sha256:" + "1" * 64
+D2 = "sha256:" + "2" * 64
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    journal = Journal(default_paths())
+    items = [
+        JournalItem("tag:v1", "tag", "v1", D1, "application/vnd.oci.image.manifest.v1+json"),
+        JournalItem("tag:v2", "tag", "v2", D2, "application/vnd.oci.image.manifest.v1+json"),
+        JournalItem("tag:v3", "tag", "v3", D2, "application/vnd.oci.image.manifest.v1+json"),
+    ]
+    writer = journal.begin("gone.example:5000", "team/app", items)
+    writer.save_manifest(D1, "application/vnd.oci.image.manifest.v1+json", b"{}")
+    writer.started("tag:v1")
+    writer.outcome("tag:v1", ItemState.DELETED)
+    writer.started("tag:v2")  # ... and the process died here: no outcome, never closed
+    del writer
+
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    flow = DeleteFlow(SessionManager(accounts), None, journal)
+    view = TrashView(flow)
+    qtbot.addWidget(view)
+    view.show()
+    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    assert view.pending_banner.isVisible()
+    assert "did not finish" in view.pending_banner.text()
+    assert view.entries_model.record_at(0).cells[3] == "interrupted"
+    states = {
+        view.items_model.record_at(r).cells[0]: view.items_model.record_at(r)
+        for r in range(view.items_model.rowCount())
+    }
+    assert states["v1"].cells[2] == "deleted"
+    assert states["v2"].cells[2] == "unknown"
+    assert "not saved" in states["v2"].cells[3]  # started without its bytes saved
+    assert states["v3"].cells[2] == "not deleted"
+    assert view.restore_button.isEnabled()
+
+    view.restore_selected()
+    run(qloop, until(lambda: not view.tasks.running("restore")))
+    assert "No registry profile for gone.example:5000" in view.summary.text()
+    view.accept()
