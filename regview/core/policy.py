@@ -116,7 +116,7 @@ def compile_anchored(pattern: str, what: str, *, gitlab: bool = True) -> Any:
                 "backreferences; express the rule with a keep pattern instead."
             )
         raise PolicyError(
-            f"{what} {pattern!r} is not a valid RE2 regex: {complaint}.{hint}"
+            f"{what} '{pattern}' is not a valid RE2 regex: {complaint}.{hint}"
         ) from exc
 
 
@@ -272,7 +272,7 @@ def preview(
     for what, pattern in (("delete", policy.name_regex_delete), ("keep", policy.name_regex_keep)):
         if pattern and _top_level_alternation(pattern):
             warnings.append(
-                f"The {what} pattern {pattern!r} has a top-level '|': GitLab (and this preview) "
+                f"The {what} pattern '{pattern}' has a top-level '|': GitLab (and this preview) "
                 f"anchor it as \\A{pattern}\\z, which anchors only the first and last "
                 f"alternative. Write ({pattern}) to match whole names."
             )
@@ -294,9 +294,9 @@ def preview(
         elif t.digest and t.digest in keep_list.digests:
             kept(t, f"its digest is in use: {keep_list.digests[t.digest]}")
         elif not delete_re.search(t.tag):
-            kept(t, f"does not match the delete pattern {policy.name_regex_delete!r}")
+            kept(t, f"does not match the delete pattern '{policy.name_regex_delete}'")
         elif keep_re is not None and keep_re.search(t.tag):
-            kept(t, f"matches the keep pattern {policy.name_regex_keep!r}")
+            kept(t, f"matches the keep pattern '{policy.name_regex_keep}'")
         else:
             candidates.append(t)
 
@@ -309,9 +309,9 @@ def preview(
     deleted: list[Decision] = []
     age = parse_age(policy.older_than) if policy.older_than else None
     for t in candidates:
-        reason = f"matches {policy.name_regex_delete!r}"
+        reason = f"matches '{policy.name_regex_delete}'"
         if policy.name_regex_keep:
-            reason += f", not {policy.name_regex_keep!r}"
+            reason += f", not '{policy.name_regex_keep}'"
         if policy.keep_n is not None:
             reason += f", beyond the {policy.keep_n} newest"
         if age is not None:
