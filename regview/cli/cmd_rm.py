@@ -1,232 +1,277 @@
-"""`regview rm IMAGE:TAG ...`: delete tags safely (plan → confirm → execute → journal).
+"""`regview rm IMAGE:TAG ...` and `regview rm --repository IMAGE`: delete safely.
 
-Also holds the helpers `cmd_prune` and `cmd_trash` share: connecting to a registry from an
-image reference, the confirmation rule (no `--yes` and no terminal → refuse), progress output.
+Tags: plan → confirm → execute → recycle bin. Each tag goes on its own (never its siblings).
+A repository: on GitLab with a usable API through GitLab's delete-repository call (after saving
+every tagged manifest to the recycle bin); elsewhere every tag (and the manifests left
+unreferenced) through the planner. A repository needs a typed confirmation at a terminal (the
+repository path) or `--yes`.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
 import sys
 from typing import Any
 
-from regview.core import errors as E
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor, ItemResult
-from regview.core.journal import Journal, JournalError
-from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.plan import DeletePlan, PlanOptions, Selection, make_plan
-from regview.spec.errors import SpecError
-from regview.spec.reference import Reference
+from regview.cli import common as C
+from regview.cli import deleting as D
+from regview.core.gitlab_cleanup import delete_repository
+from regview.core.journal import ItemState, Journal, JournalItem
+from regview.core.plan import PlanOptions, RepositoryFacts, Selection, make_plan
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+EXAMPLES = """\
+examples:
+  regview rm registry.example.com/team/app:pr-123
+  regview rm registry.example.com/team/app:v1 registry.example.com/team/app:v2 --dry-run
+  regview rm "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" --yes --json
+  regview rm --repository registry.example.com/team/old-app          (asks you to type the path)
+  regview rm --repository "$CI_REGISTRY_IMAGE/review" --yes
 
+Every deleted manifest is kept in the recycle bin first: `regview trash list`, then
+`regview trash restore ID` while the registry still holds the blobs.
 
-def credentials_for(registry: str, repository: str) -> Credentials | None:
-    """REGVIEW_USERNAME/REGVIEW_PASSWORD, else the logins people already have (Docker,
-    containers auth files, GitLab CI variables)."""
-    user, secret = os.environ.get("REGVIEW_USERNAME"), os.environ.get("REGVIEW_PASSWORD")
-    if user and secret:
-        return Credentials(user, secret, CredentialKind.PASSWORD)
-    from regview.settings.importers import find_login
-
-    login = find_login(registry, repository, include_ci=True)
-    if login is None:
-        return None
-    return Credentials(login.username, login.secret, login.kind)
-
-
-def client_for(registry: str, repository: str, insecure: bool = False) -> RegistryClient:
-    from regview.paths import default_paths
-    from regview.settings.profiles import registry_url
-
-    endpoint = Endpoint(registry_url(registry), insecure=insecure)
-    # The content cache lets the executor save manifests to the recycle bin without
-    # fetching again what gathering the facts just read.
-    return RegistryClient(
-        endpoint, credentials_for(registry, repository), cache_dir=default_paths().cache
-    )
-
-
-def parse_image(text: str, *, need_tag: bool) -> Reference:
-    ref = Reference.parse(text)
-    if need_tag and not ref.tag:
-        raise SpecError(f"{text!r} names no tag: use IMAGE:TAG")
-    return ref
-
-
-def may_proceed(args: argparse.Namespace, question: str) -> bool:
-    """`--yes`, or a person at a terminal who answers yes. Never a silent default."""
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        print(
-            "regview: refusing to delete without --yes when not run from a terminal "
-            "(nothing was deleted); check the plan with --dry-run first",
-            file=sys.stderr,
-        )
-        return False
-    answer = input(f"{question} [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
-
-
-def print_plan(plan: DeletePlan, out: Any = None) -> None:
-    out = out if out is not None else sys.stderr
-    if plan.refusal:
-        print(f"regview: {plan.refusal}", file=out)
-        return
-    print(f"Plan for {plan.registry}/{plan.repository}:", file=out)
-    for a in plan.tag_actions:
-        extra = f" (manifest stays: {a.note})" if a.note else ""
-        print(f"  delete tag {a.tag}  [{a.method.description}] — {a.reason}{extra}", file=out)
-    for m in plan.manifest_actions:
-        print(f"  delete {m.role} {m.digest} — {m.reason}", file=out)
-    for r in plan.refused:
-        print(f"  cannot delete {r.tag}: {r.reason}", file=out)
-    blast = plan.blast
-    if blast is not None:
-        for digest, tags in blast.shared_digests.items():
-            print(f"  note: {digest[:19]} stays, also tagged {', '.join(tags)}", file=out)
-        if blast.orphaned_children:
-            print(
-                f"  note: {len(blast.orphaned_children)} index child(ren) left untagged", file=out
-            )
-        print(
-            f"  about {blast.reclaimable_bytes:,} bytes in {blast.reclaimable_blobs} blob(s) "
-            f"become reclaimable. {blast.gc_note}",
-            file=out,
-        )
-    for w in plan.warnings:
-        print(f"  warning: {w}", file=out)
-
-
-def progress(result: ItemResult) -> None:
-    label = result.name if result.kind == "tag" else f"manifest {result.name[:19]}"
-    print(f"  {result.outcome}: {label} — {result.reason}", file=sys.stderr)
-
-
-async def execute(client: RegistryClient, plan: DeletePlan, quiet: bool) -> ExecutionReport:
-    executor = Executor(ClientPort(client), Journal(), on_result=None if quiet else progress)
-    return await executor.run(plan)
-
-
-def options_from(args: argparse.Namespace) -> PlanOptions:
-    return PlanOptions(
-        delete_manifests=getattr(args, "delete_manifests", False),
-        delete_referrers=getattr(args, "delete_referrers", False),
-    )
-
-
-async def _rm(args: argparse.Namespace) -> int:
-    try:
-        refs = [parse_image(x, need_tag=True) for x in args.images]
-    except SpecError as exc:
-        print(f"regview rm: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    groups: dict[tuple[str, str], list[str]] = {}
-    for ref in refs:
-        groups.setdefault((ref.registry, ref.repository), []).append(ref.tag or "")
-    out: dict[str, Any] = {"deleted": [], "failed": [], "skipped": []}
-    plans: list[dict[str, Any]] = []
-    code = EXIT_OK
-    for (registry, repository), tags in groups.items():
-        async with client_for(registry, repository, args.insecure) as client:
-            port = ClientPort(client)
-            try:
-                facts = await gather_facts(port, repository, with_referrers=args.referrers)
-            except E.RegistryError as exc:
-                for t in tags:
-                    out["failed"].append({"tag": t, "repository": repository, "error": exc.message})
-                code = EXIT_FAILED
-                continue
-            plan = make_plan(
-                facts, Selection.of_tags(tags, "named on the command line"), options_from(args)
-            )
-            plans.append(plan.to_json())
-            if not args.json or args.dry_run:
-                print_plan(plan)
-            if plan.refusal:
-                for t in tags:
-                    out["failed"].append(
-                        {"tag": t, "repository": repository, "error": plan.refusal}
-                    )
-                code = EXIT_REFUSED
-                continue
-            for r in plan.refused:
-                out["skipped"].append({"tag": r.tag, "repository": repository, "reason": r.reason})
-            for t in plan.unknown_tags:
-                out["skipped"].append({"tag": t, "repository": repository, "reason": "no such tag"})
-            if args.dry_run or plan.is_empty:
-                continue
-            if not may_proceed(
-                args, f"Delete {len(plan.tag_actions)} tag(s) from {registry}/{repository}?"
-            ):
-                return EXIT_REFUSED
-            report = await execute(client, plan, args.json)
-            part = report.to_json()
-            out["deleted"].extend(part["deleted"])
-            out["failed"].extend({**f, "repository": repository} for f in part["failed"])
-            out["skipped"].extend({**s, "repository": repository} for s in part["skipped"])
-            if not report.ok:
-                code = EXIT_FAILED
-            if not args.json:
-                print(
-                    f"journal: {report.journal_id} (restore with: regview trash restore {report.journal_id})",
-                    file=sys.stderr,
-                )
-    if args.dry_run:
-        out = {"plans": plans, **out}
-    if args.json:
-        print(json.dumps(out, indent=2))
-    return code
-
-
-def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dry-run", action="store_true", help="show the plan, delete nothing")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    p.add_argument(
-        "--insecure", action="store_true", help="allow plain http to a non-loopback registry"
-    )
-    p.add_argument(
-        "--delete-manifests",
-        action="store_true",
-        help="also delete manifests left untagged and unreferenced (default: leave to GC)",
-    )
-    p.add_argument(
-        "--delete-referrers",
-        action="store_true",
-        help="also delete signatures/SBOMs of deleted manifests (default: keep and warn)",
-    )
-    p.add_argument(
-        "--referrers",
-        action="store_true",
-        help="look up referrers of every manifest first (one request per manifest)",
-    )
-
-
-def run_async(coro: Any) -> int:
-    try:
-        return int(asyncio.run(coro))
-    except (E.RegistryError, JournalError) as exc:
-        print(f"regview: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("regview: interrupted; see `regview trash list` for what happened", file=sys.stderr)
-        return 130
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "rm",
-        help="delete tags safely (only the named tags; siblings stay)",
+        help="delete tags (only the named tags; siblings stay) or a whole repository",
         description="Delete tags. Each tag is removed on its own (never its sibling tags); the "
-        "manifests are saved first so `regview trash restore` can put them back.",
+        "manifests are saved first so `regview trash restore` can put them back. With "
+        "--repository, delete a whole repository (GitLab: through its API).",
+        epilog=EXAMPLES + C.EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE:TAG")
-    add_common(p)
-    p.set_defaults(func=lambda args: run_async(_rm(args)))
+    p.add_argument("images", nargs="*", metavar="IMAGE:TAG")
+    p.add_argument(
+        "--repository",
+        metavar="IMAGE",
+        help="delete this whole repository (every tag); a typed confirmation or --yes",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="GitLab deletes repositories in the background: wait this long for it (default 60)",
+    )
+    D.add_delete_options(p)
+    p.set_defaults(func=lambda args: D.run(args, _rm))
+
+
+async def _rm(args: argparse.Namespace) -> int:
+    if args.repository and args.images:
+        raise C.CliError("name tags, or --repository IMAGE, not both", C.EXIT_USAGE)
+    if args.repository:
+        return await _rm_repository(args)
+    if not args.images:
+        raise C.CliError("name at least one IMAGE:TAG (or --repository IMAGE)", C.EXIT_USAGE)
+    refs = [D.parse_image(x, need_tag=True) for x in args.images]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for ref in refs:
+        groups.setdefault((ref.registry, ref.repository), []).append(ref.tag or "")
+    out: dict[str, Any] = {"deleted": [], "failed": [], "skipped": []}
+    plans: list[dict[str, Any]] = []
+    code = C.EXIT_OK
+    for (registry, repository), tags in groups.items():
+        async with D.open_session(args, registry, repository) as s:
+            facts = await D.gather(s, repository, with_referrers=args.referrers)
+            plan = make_plan(
+                facts, Selection.of_tags(tags, "named on the command line"), D.options_from(args)
+            )
+            plans.append(plan.to_json())
+            if not args.json or args.dry_run:
+                D.print_plan(plan)
+            if plan.refusal:
+                out["failed"].extend(
+                    {"tag": t, "repository": repository, "error": plan.refusal} for t in tags
+                )
+                code = max(code, D.refusal_code(facts))
+                continue
+            out["skipped"].extend(
+                {"tag": r.tag, "repository": repository, "reason": r.reason} for r in plan.refused
+            )
+            out["skipped"].extend(
+                {"tag": t, "repository": repository, "reason": "no such tag"}
+                for t in plan.unknown_tags
+            )
+            if args.dry_run or plan.is_empty:
+                continue
+            question = f"Delete {len(plan.tag_actions)} tag(s) from {registry}/{repository}?"
+            if not await _confirm(args, question):
+                return C.EXIT_REFUSED
+            report = await D.execute(s, plan, quiet=args.json)
+            D.merge(out, report.to_json(), repository)
+            if not report.ok:
+                code = max(code, C.EXIT_ERROR)
+            if not args.json:
+                D.journal_note(report)
+    if args.dry_run:
+        out = {"plans": plans, **out}
+    if args.json:
+        C.print_json(out)
+    return code
+
+
+async def _confirm(args: argparse.Namespace, question: str) -> bool:
+    import asyncio
+
+    return await asyncio.to_thread(C.confirm_destructive, args, question)
+
+
+def confirm_typed(args: argparse.Namespace, path: str, what: str) -> bool:
+    """`--yes`, or a person at a terminal who types the repository path. Else refuse."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        C.error(
+            "refusing to delete a repository without --yes when standard input is not a "
+            "terminal (nothing was changed)"
+        )
+        return False
+    C.note(what)
+    try:
+        answer = input(f"Type the repository path ({path}) to delete it: ")
+    except EOFError:
+        return False
+    if answer.strip() != path:
+        C.error("the path typed does not match; nothing was deleted")
+        return False
+    return True
+
+
+async def _rm_repository(args: argparse.Namespace) -> int:
+    import asyncio
+
+    ref = D.parse_image(args.repository, need_tag=False)
+    if ref.tag or ref.digest:
+        raise C.CliError(
+            f"--repository takes a repository, without a tag or digest: {ref.registry}/"
+            f"{ref.repository}",
+            C.EXIT_USAGE,
+        )
+    registry, repository = ref.registry, ref.repository
+    async with D.open_session(args, registry, repository) as s:
+        facts = await D.gather(s, repository, with_referrers=args.referrers)
+        n = len(facts.tags)
+        if s.is_gitlab_api and s.target is not None and s.target.repository_id is not None:
+            assert s.gitlab is not None
+            what = (
+                f"GitLab will delete the repository {registry}/{repository} ({n} tag(s)) of "
+                f"project {s.target.project_path}. The manifests are saved to the recycle bin "
+                "first; space returns after GitLab's garbage collection."
+            )
+            if args.dry_run:
+                result = {
+                    "repository": repository,
+                    "method": "gitlab-api",
+                    "project": s.target.project_path,
+                    "tags": sorted(t.tag for t in facts.tags),
+                }
+                if args.json:
+                    C.print_json(result)
+                else:
+                    C.note(what)
+                return C.EXIT_OK
+            if not await asyncio.to_thread(confirm_typed, args, repository, what):
+                return C.EXIT_REFUSED
+            journal_id, gone = await _delete_on_gitlab(s, facts, args.wait)
+            deleted = sorted(t.tag for t in facts.tags) if gone else []
+            if args.json:
+                C.print_json(
+                    {
+                        "repository": repository,
+                        "method": "gitlab-api",
+                        "status": "deleted" if gone else "delete_scheduled",
+                        "deleted": deleted,
+                        "failed": [],
+                        "skipped": [],
+                        "journal": journal_id,
+                    }
+                )
+            if gone:
+                C.note(f"GitLab deleted {registry}/{repository}.")
+            else:
+                C.note(
+                    f"GitLab accepted the deletion of {registry}/{repository} and is still "
+                    "working on it; `regview repos` shows its status."
+                )
+            C.note(f"recycle bin: {journal_id} (regview trash restore {journal_id})")
+            return C.EXIT_OK
+
+        options = PlanOptions(delete_manifests=True, delete_referrers=args.delete_referrers)
+        plan = make_plan(facts, Selection.repository(), options)
+        if not args.json or args.dry_run:
+            D.print_plan(plan)
+        if plan.refusal:
+            if args.json:
+                C.print_json({"deleted": [], "failed": [], "skipped": [], "refused": plan.refusal})
+            return D.refusal_code(facts)
+        if args.dry_run:
+            if args.json:
+                C.print_json(
+                    {"plans": [plan.to_json()], "deleted": [], "failed": [], "skipped": []}
+                )
+            return C.EXIT_OK
+        if plan.is_empty:
+            C.note(f"{registry}/{repository} has no tags; nothing to delete")
+            if args.json:
+                C.print_json({"deleted": [], "failed": [], "skipped": []})
+            return C.EXIT_OK
+        what = (
+            f"Every tag of {registry}/{repository} ({len(plan.tag_actions)}) will be deleted, "
+            "and the manifests left without a tag."
+        )
+        if not await asyncio.to_thread(confirm_typed, args, repository, what):
+            return C.EXIT_REFUSED
+        report = await D.execute(s, plan, quiet=args.json)
+        if args.json:
+            C.print_json(report.to_json())
+        else:
+            D.journal_note(report)
+        return C.EXIT_OK if report.ok else C.EXIT_ERROR
+
+
+async def _delete_on_gitlab(s: D.Session, facts: RepositoryFacts, wait: float) -> tuple[str, bool]:
+    """Save every tagged manifest to the recycle bin, then have GitLab delete the repository.
+
+    Returns (recycle-bin id, gone). When GitLab is still working after `wait`, the items stay
+    `started` ("check the registry"), which is the truth.
+    """
+    import asyncio
+
+    assert s.gitlab is not None and s.target is not None
+    items = [
+        JournalItem(
+            f"tag:{t.tag}", "tag", t.tag, t.digest, t.media_type, method="gitlab-repository"
+        )
+        for t in facts.tags
+        if t.digest
+    ]
+    writer = Journal().begin(
+        facts.registry,
+        facts.repository,
+        items,
+        {"registry": facts.registry, "repository": facts.repository, "whole_repository": True},
+    )
+    sem = asyncio.Semaphore(8)
+
+    async def keep(item: JournalItem) -> None:
+        async with sem:
+            got = await s.port.fetch_manifest(facts.repository, item.digest)
+            await writer.keep_manifest(got.digest, got.media_type, got.data)
+
+    status = "cancelled"
+    try:
+        await asyncio.gather(*(keep(i) for i in items))
+        for i in items:
+            writer.started(i.key)
+        gone = await delete_repository(s.gitlab, s.target, wait=max(0.0, wait))
+        if gone:
+            for i in items:
+                writer.outcome(i.key, ItemState.DELETED, "deleted with the repository (GitLab API)")
+        status = "finished"
+    finally:
+        writer.close(status)
+    return writer.id, gone

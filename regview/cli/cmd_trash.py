@@ -3,23 +3,64 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
-from regview.cli.cmd_rm import EXIT_FAILED, EXIT_OK, client_for, run_async
-from regview.core.delete_port import ClientPort
+from regview.cli import common as C
+from regview.cli import deleting as D
 from regview.core.journal import Journal, JournalError, restore
 
+EXAMPLES = """\
+examples:
+  regview trash list
+  regview trash list --json
+  regview trash restore 20250114-093012-a1b2c3            (an id prefix is enough)
+  regview trash restore 20250114-093012 --tag v1.2 --tag v1.3
 
-def _list(args: argparse.Namespace) -> int:
+A deleted manifest can come back while the registry still holds its blobs (until its garbage
+collection runs); restore says which tags can no longer be restored, and why.
+
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "trash",
+        help="what regview deleted, and putting it back",
+        description="The recycle bin: every deletion regview made, with the manifests it saved "
+        "first.",
+        epilog=EXAMPLES + C.EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tsub = p.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
+    lp = tsub.add_parser(
+        "list",
+        help="deletions kept in the recycle bin",
+        epilog=EXAMPLES + C.EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    C.add_json_option(lp)
+    lp.set_defaults(func=lambda args: D.run(args, _list))
+    rp = tsub.add_parser(
+        "restore",
+        help="re-push deleted manifests and tags while the blobs exist",
+        epilog=EXAMPLES + C.EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("id", metavar="ID")
+    rp.add_argument("--tag", action="append", help="restore only this tag (repeatable)")
+    C.add_json_option(rp)
+    C.add_network_options(rp)
+    rp.set_defaults(func=lambda args: D.run(args, _restore))
+
+
+async def _list(args: argparse.Namespace) -> int:
     journal = Journal()
     journal.expire()
     entries = journal.entries()
     if args.json:
-        print(json.dumps([e.to_json() for e in entries], indent=2))
-        return EXIT_OK
+        C.print_json([e.to_json() for e in entries])
+        return C.EXIT_OK
     if not entries:
-        print("The recycle bin is empty.", file=sys.stderr)
+        C.note("The recycle bin is empty.")
     for e in entries:
         tags = [i.name for i in e.deleted_tags()]
         shown = ", ".join(tags[:5]) + (" …" if len(tags) > 5 else "")
@@ -28,7 +69,7 @@ def _list(args: argparse.Namespace) -> int:
             f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.registry}/{e.repository}  "
             f"{len(tags)} tag(s): {shown}{status}"
         )
-    return EXIT_OK
+    return C.EXIT_OK
 
 
 async def _restore(args: argparse.Namespace) -> int:
@@ -36,32 +77,17 @@ async def _restore(args: argparse.Namespace) -> int:
     try:
         entry = journal.load(args.id)
     except JournalError as exc:
-        print(f"regview trash restore: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    async with client_for(entry.registry, entry.repository, args.insecure) as client:
-        results = await restore(journal, entry.id, ClientPort(client), tags=args.tag or None)
+        code = C.EXIT_NOT_FOUND if "matches" in str(exc) else C.EXIT_ERROR
+        raise C.CliError(f"{exc} (see `regview trash list`)", code) from exc
+    async with D.open_session(args, entry.registry, entry.repository, use_gitlab=False) as s:
+        results = await restore(journal, entry.id, s.port, tags=args.tag or None)
     if args.json:
-        print(
-            json.dumps(
-                [{"name": r.name, "restored": r.restored, "reason": r.reason} for r in results],
-                indent=2,
-            )
+        C.print_json(
+            [{"name": r.name, "restored": r.restored, "reason": r.reason} for r in results]
         )
     else:
         for r in results:
             print(f"{'restored' if r.restored else 'NOT restored'}: {r.name} — {r.reason}")
-    return EXIT_OK if all(r.restored for r in results) else EXIT_FAILED
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("trash", help="what regview deleted, and putting it back")
-    tsub = p.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
-    lp = tsub.add_parser("list", help="deletions kept in the recycle bin")
-    lp.add_argument("--json", action="store_true")
-    lp.set_defaults(func=_list)
-    rp = tsub.add_parser("restore", help="re-push deleted manifests and tags while the blobs exist")
-    rp.add_argument("id", metavar="ID")
-    rp.add_argument("--tag", action="append", help="restore only this tag (repeatable)")
-    rp.add_argument("--json", action="store_true")
-    rp.add_argument("--insecure", action="store_true")
-    rp.set_defaults(func=lambda args: run_async(_restore(args)))
+    if not results:
+        C.note(f"nothing in {entry.id} left to restore")
+    return C.EXIT_OK if all(r.restored for r in results) else C.EXIT_ERROR

@@ -111,8 +111,8 @@ async def test_cli_rm_prune_trash(
 ) -> None:
     client, before = seeded
     host = registry_url.split("://", 1)[1]
-    # not a terminal and no --yes: refuses, deletes nothing
-    assert await cli(["rm", f"{host}/{REPO}:v3"]) == 3
+    # not a terminal and no --yes: refuses (exit 5, the CLI's "refused"), deletes nothing
+    assert await cli(["rm", f"{host}/{REPO}:v3"]) == 5
     assert "refusing" in capsys.readouterr().err
     assert "v3" in await client.list_tags(REPO)
 

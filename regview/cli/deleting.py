@@ -1,0 +1,281 @@
+"""What `rm`, `prune` and `trash` share: options, a registry session with the GitLab API where
+it can be used, gathering facts, printing a plan, running it.
+
+    async with open_session(args, registry, repository) as s:
+        s.port            ClientPort (with the GitLab API when usable)
+        s.gitlab          GitLabAPI | None;  s.target: GitLabTarget | None (project, repo ids)
+        facts = await gather(s, repository, with_referrers=...)
+
+The GitLab API is used when the profile (or `--api`, or `CI_API_V4_URL` in a CI job) names
+one and the credential may call it. A deploy token may not: the reason is said once and the
+registry API is used instead, unless the command needs the API (`need_api`), which then fails
+with that reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from regview.cli import common as C
+from regview.core import errors as E
+from regview.core.client import RegistryClient
+from regview.core.delete_port import ClientPort, gather_facts
+from regview.core.executor import ExecutionReport, Executor, ItemResult
+from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab_cleanup import GitLabTarget, locate
+from regview.core.journal import Journal, JournalError
+from regview.core.plan import DeletePlan, DeleteSupport, PlanOptions, RepositoryFacts
+from regview.core.policy import PolicyError
+from regview.spec.reference import Reference
+
+CI_EXAMPLE = """\
+GitLab CI job removing the images of a merged or deleted branch:
+
+  cleanup-branch-images:
+    stage: cleanup
+    image: python:3.12
+    variables:
+      GIT_STRATEGY: none
+    script:
+      - pip install regview
+      - regview prune "$CI_REGISTRY_IMAGE" --delete-regex "$CI_COMMIT_REF_SLUG-.*" --yes
+    rules:
+      - if: $CI_COMMIT_BRANCH && $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH
+        when: manual
+    environment:
+      name: review/$CI_COMMIT_REF_SLUG
+      action: stop
+
+In a job, CI_REGISTRY, CI_REGISTRY_USER and CI_REGISTRY_PASSWORD log in to the registry and
+CI_API_V4_URL with CI_JOB_TOKEN reach the GitLab API; nothing else needs configuring.
+"""
+
+
+def parse_image(text: str, *, need_tag: bool) -> Reference:
+    ref = Reference.parse(text)
+    if need_tag and not ref.tag:
+        raise C.CliError(f"{text!r} names no tag: use IMAGE:TAG", C.EXIT_USAGE)
+    return ref
+
+
+def add_delete_options(p: argparse.ArgumentParser, *, manifests: bool = True) -> None:
+    p.add_argument("--dry-run", action="store_true", help="show what would happen, change nothing")
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do not ask (needed when standard input is not a terminal, e.g. in CI)",
+    )
+    C.add_json_option(p)
+    C.add_network_options(p)
+    p.add_argument(
+        "--api", metavar="URL", help="GitLab API base to use (else the saved one, or CI_API_V4_URL)"
+    )
+    if manifests:
+        p.add_argument(
+            "--delete-manifests",
+            action="store_true",
+            help="also delete manifests left untagged and unreferenced (default: leave to GC)",
+        )
+        p.add_argument(
+            "--delete-referrers",
+            action="store_true",
+            help="also delete signatures/SBOMs of deleted manifests (default: keep and warn)",
+        )
+        p.add_argument(
+            "--referrers",
+            action="store_true",
+            help="look up referrers of every manifest first (one request per manifest)",
+        )
+
+
+def options_from(args: argparse.Namespace) -> PlanOptions:
+    return PlanOptions(
+        delete_manifests=bool(getattr(args, "delete_manifests", False)),
+        delete_referrers=bool(getattr(args, "delete_referrers", False)),
+    )
+
+
+def run(args: argparse.Namespace, body: Callable[[argparse.Namespace], Awaitable[int]]) -> int:
+    """`common.run` plus the failures of the deletion layers (journal, policy) in words."""
+
+    async def guarded() -> int:
+        try:
+            return await body(args)
+        except JournalError as exc:
+            raise C.CliError(f"the recycle bin could not be used: {exc}") from exc
+        except PolicyError as exc:
+            raise C.CliError(str(exc), C.EXIT_USAGE) from exc
+
+    return C.run(guarded)
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    conn: C.Connection
+    client: RegistryClient
+    gitlab: GitLabAPI | None = None
+    target: GitLabTarget | None = None
+    #: why the GitLab API is not used ("" when it is, or when there is none)
+    api_problem: str = ""
+
+    @property
+    def port(self) -> ClientPort:
+        return ClientPort(self.client, self.gitlab)
+
+    @property
+    def is_gitlab_api(self) -> bool:
+        return self.gitlab is not None and self.target is not None
+
+
+@contextlib.asynccontextmanager
+async def open_session(
+    args: argparse.Namespace,
+    registry: str,
+    repository: str,
+    *,
+    use_gitlab: bool = True,
+    need_api: bool = False,
+) -> AsyncIterator[Session]:
+    # settings, keyring and credential helpers block: off the event loop
+    conn = await asyncio.to_thread(C.connect, args, registry, repository)
+    async with conn.client() as client:
+        session = Session(conn, client)
+        try:
+            if use_gitlab or need_api:
+                await _attach_gitlab(session, repository, need_api=need_api)
+            yield session
+        finally:
+            if session.gitlab is not None:
+                await session.gitlab.aclose()
+
+
+async def _attach_gitlab(session: Session, repository: str, *, need_api: bool) -> None:
+    conn = session.conn
+    endpoint, creds = conn.endpoint, conn.credentials
+    if not endpoint.api_url:
+        if need_api:
+            raise C.CliError(
+                f"this needs the GitLab API of {conn.host}, and none is known: log in with "
+                f"`regview login {conn.host} --api https://GITLAB/api/v4`, or pass --api URL",
+                C.EXIT_USAGE,
+            )
+        return
+    if creds is None:
+        session.api_problem = "no credential for the GitLab API (anonymous)"
+        if need_api:
+            raise C.CliError(
+                f"{conn.host}: the GitLab API needs a token; log in first (`regview login`)",
+                C.EXIT_AUTH,
+            )
+        return
+    try:
+        api = GitLabAPI(
+            endpoint.api_url, creds, insecure=endpoint.insecure, ca_file=endpoint.ca_file
+        )
+    except E.DeployTokenNoAPI as exc:
+        if need_api:
+            raise
+        session.api_problem = exc.message
+        C.note(f"{exc.message}. Using the registry API instead.")
+        return
+    try:
+        target = await locate(api, repository)
+    except E.GitLabAPIError as exc:
+        await api.aclose()
+        if need_api:
+            raise
+        session.api_problem = exc.message
+        C.note(f"{exc.message}. Using the registry API instead.")
+        return
+    session.gitlab, session.target = api, target
+
+
+async def gather(session: Session, repository: str, *, with_referrers: bool) -> RepositoryFacts:
+    t = session.target
+    return await gather_facts(
+        session.port,
+        repository,
+        with_referrers=with_referrers,
+        gitlab_project_id=t.project_id if t is not None else None,
+        gitlab_repository_id=t.repository_id if t is not None else None,
+    )
+
+
+def refusal_code(facts: RepositoryFacts) -> int:
+    """Exit code for a registry that cannot delete: 3 when these credentials may not."""
+    if facts.capabilities.manifest_delete is DeleteSupport.DENIED:
+        return C.EXIT_AUTH
+    return C.EXIT_ERROR
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
+    out = out if out is not None else sys.stderr
+    if plan.refusal:
+        print(f"regview: {plan.refusal}", file=out)
+        return
+    print(f"Plan for {plan.registry}/{plan.repository}:", file=out)
+    for a in plan.tag_actions:
+        extra = f" (manifest stays: {a.note})" if a.note else ""
+        print(f"  delete tag {a.tag}  [{a.method.description}] — {a.reason}{extra}", file=out)
+    for m in plan.manifest_actions:
+        print(f"  delete {m.role} {m.digest} — {m.reason}", file=out)
+    for r in plan.refused:
+        print(f"  cannot delete {r.tag}: {r.reason}", file=out)
+    blast = plan.blast
+    if blast is not None:
+        for digest, tags in blast.shared_digests.items():
+            print(f"  note: {digest[:19]} stays, also tagged {', '.join(tags)}", file=out)
+        if blast.orphaned_children:
+            print(
+                f"  note: {len(blast.orphaned_children)} index child(ren) left untagged", file=out
+            )
+        print(
+            f"  about {C.human_size(blast.reclaimable_bytes)} in {blast.reclaimable_blobs} "
+            f"blob(s) become reclaimable. {blast.gc_note}",
+            file=out,
+        )
+    for w in plan.warnings:
+        print(f"  warning: {w}", file=out)
+
+
+def progress(result: ItemResult) -> None:
+    label = result.name if result.kind == "tag" else f"manifest {result.name[:19]}"
+    print(f"  {result.outcome}: {label} — {result.reason}", file=sys.stderr)
+
+
+async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> ExecutionReport:
+    executor = Executor(session.port, Journal(), on_result=None if quiet else progress)
+    try:
+        return await executor.run(plan)
+    except asyncio.CancelledError:
+        executor.cancel()
+        raise
+
+
+def journal_note(report: ExecutionReport) -> None:
+    if report.journal_id:
+        C.note(
+            f"recycle bin: {report.journal_id} "
+            f"(put it back with: regview trash restore {report.journal_id})"
+        )
+
+
+def merge(out: dict[str, Any], part: dict[str, Any], repository: str | None = None) -> None:
+    """Add one report's `deleted/failed/skipped` to the command's JSON output."""
+    extra = {"repository": repository} if repository is not None else {}
+    out["deleted"].extend(part.get("deleted", []))
+    out["failed"].extend({**f, **extra} for f in part.get("failed", []))
+    out["skipped"].extend({**s, **extra} for s in part.get("skipped", []))
