@@ -58,6 +58,7 @@ from regview.spec.manifest import (
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 MAX_ATTEMPTS = 4
+MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _JSON = {"Accept": "application/json"}
@@ -230,14 +231,19 @@ class RegistryClient:
             attempt += 1
             self.requests += 1
             try:
-                if follow_redirects:
-                    response = await self.http.send(
-                        self.http.build_request(method, target, headers=headers, content=content),
-                        stream=True,
-                        follow_redirects=True,
-                    )
-                else:
-                    response = await self._direct(method, target, headers, content)
+                response = await self._direct(method, target, headers, content)
+                hops = 0
+                while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
+                    hops += 1
+                    if hops > MAX_REDIRECTS:
+                        raise E.ProtocolError(
+                            f"{self.registry}: {what}: more than {MAX_REDIRECTS} redirects",
+                            registry=self.registry,
+                        )
+                    # Authorization only ever goes to the registry's own origin (auth flow)
+                    location = response.request.url.join(response.headers["Location"])
+                    await response.aclose()
+                    response = await self._direct(method, location, headers, None)
             except httpx.HTTPError as exc:
                 err = self._connection_error(exc, what)
                 if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:

@@ -174,10 +174,18 @@ class _Run:
         return resp.manifest, await self.config(resp.manifest)
 
 
+def _created(s: Summary) -> datetime | None:
+    # parsed once per summary (digest), not once per tag
+    cached = s.get("_created")
+    if cached is None and s.get("created"):
+        cached = s["_created"] = parse_time(s["created"])
+    return cached if isinstance(cached, datetime) else None
+
+
 def tag_info(
     repository: str, tag: str, digest: str, s: Summary, created: datetime | None
 ) -> TagInfo:
-    when = created or (parse_time(s["created"]) if s.get("created") else None)
+    when = created or _created(s)
     return TagInfo(
         repository=repository,
         tag=tag,
