@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import stat
 import struct
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -290,3 +292,29 @@ def test_cli_reports_an_unwritable_data_home_and_exits_1(
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
     assert cli_run(["install-desktop-entry"]) == 1
     assert "regview: could not write the desktop entry under" in capsys.readouterr().err
+
+
+# --- the freedesktop validators, when installed (apt: desktop-file-utils, appstream) ----------
+
+
+def test_installed_entry_passes_desktop_file_validate(tmp_path: Path) -> None:
+    tool = shutil.which("desktop-file-validate")
+    if tool is None:
+        pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
+    result = install_desktop_entry(["/opt/my apps/regview"], base=tmp_path, run=None)
+    for path in (ROOT / "resources" / "regview.desktop", result.desktop_file):
+        done = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and done.stdout.strip() == "", done.stdout
+
+
+def test_metainfo_passes_appstreamcli_validate() -> None:
+    tool = shutil.which("appstreamcli")
+    if tool is None:
+        pytest.skip("appstreamcli is not installed (apt-get install appstream)")
+    done = subprocess.run(
+        [tool, "validate", "--no-net", str(ROOT / "resources" / "io.github.regview.metainfo.xml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
