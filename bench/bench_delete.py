@@ -158,14 +158,15 @@ async def bare(
 
         async def send(method: str, path: str, ok: int, **kw: object) -> httpx.Response:
             # docker-registry answers 500 now and then to concurrent manifest deletes in one
-            # repository (it walks every tag); a careful script retries, and so does regview.
+            # repository (it walks every tag); a careful script retries, and so does regview,
+            # with the same back-off, so that the registry's failures cost both sides alike.
             retries = 0
             while True:
                 r = await http.request(method, path, **kw)  # type: ignore[arg-type]
                 if r.status_code < 500 or retries == 4:
                     break
                 retries += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5 * 2 ** (retries - 1))  # the back-off regview uses
             # a DELETE that answered 500 may have gone through: 404 on the retry is success
             gone = method == "DELETE" and retries > 0 and r.status_code == 404
             assert r.status_code == ok or gone, (method, path, r.status_code)

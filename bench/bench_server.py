@@ -59,12 +59,20 @@ def wait_up(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+# `regview serve` itself, loaded alone: the full CLI imports every sub-command module, and a
+# benchmark should not fail because some other sub-command is mid-edit in a shared checkout.
+SERVE = (
+    "import argparse, sys; from regview.cli import cmd_serve; p = argparse.ArgumentParser(); "
+    "cmd_serve.register(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
+)
+
+
 def start_regview(data: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "regview",
+            "-c",
+            SERVE,
             "serve",
             "--port",
             str(port),
