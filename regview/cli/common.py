@@ -397,6 +397,17 @@ def exit_code_for(exc: BaseException) -> int:
     return EXIT_ERROR
 
 
+def words_for(exc: BaseException) -> str:
+    """The one line a failure prints; the core's advice, plus how to follow it here."""
+    message: str = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, E.CertificateNotTrusted):
+        message += (
+            " (on the command line: --ca-file FILE with the CA's PEM certificate; "
+            "`regview login REGISTRY --ca-file FILE` keeps it for next time)"
+        )
+    return message
+
+
 def run(main: Callable[[], Awaitable[int]] | Callable[[], int]) -> int:
     """Run a command body (sync or async) and turn known failures into words + exit codes."""
     try:
@@ -405,7 +416,7 @@ def run(main: Callable[[], Awaitable[int]] | Callable[[], int]) -> int:
             result = asyncio.run(result)
         return int(result)  # type: ignore[arg-type]
     except (CliError, E.RegistryError, SettingsError, SpecError) as exc:
-        error(getattr(exc, "message", None) or str(exc))
+        error(words_for(exc))
         return exit_code_for(exc)
     except KeyboardInterrupt:
         error("interrupted")

@@ -438,6 +438,12 @@ class RegistryClient:
     def _manifest_response(
         self, repository: str, reference: str, response: httpx.Response, data: bytes
     ) -> ManifestResponse:
+        if E.looks_like_html(data, response.headers.get("Content-Type", "")):
+            # a login page or web UI in front of the registry: never a manifest
+            raise E.ProtocolError(
+                f"{self.registry}: the manifest {repository}:{reference}: {E.HTML_HINT}",
+                registry=self.registry,
+            )
         digest = self._verify(repository, reference, response, data)
         return self.decode_manifest(digest, data, response.headers.get("Content-Type", ""))
 
