@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from regview.cli.help import with_examples
 from regview.desktop_entry import (
     DesktopEntryError,
     current_command,
     install_desktop_entry,
     remove_desktop_entry,
 )
+
+EXAMPLES = """\
+  regview install-desktop-entry
+  regview install-desktop-entry --remove
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Writes io.github.regview.desktop, the icons and the AppStream metainfo under "
             "~/.local/share (or $XDG_DATA_HOME) for the current user; no root needed."
         ),
+        **with_examples(EXAMPLES, exit_codes=False),
     )
     parser.add_argument(
         "--remove", action="store_true", help="remove a desktop entry installed earlier"

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from regview.cli.help import with_examples
+
+EXAMPLES = """\
+  regview                          (same as regview gui)
+  regview gui --local              (with the embedded registry and its demo data)
+  regview gui 'regview://registry.example.com/team/app?tag=v1'
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("gui", help="open the desktop app (the default without a command)")
+    p = sub.add_parser(
+        "gui",
+        help="open the desktop app (the default without a command)",
+        **with_examples(EXAMPLES, exit_codes=False),
+    )
     p.add_argument(
         "--local",
         action="store_true",

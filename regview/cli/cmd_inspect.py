@@ -8,10 +8,17 @@ import json
 from typing import Any
 
 from regview.cli import common as C
+from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.client import RegistryClient
 from regview.spec.manifest import ImageIndex, ImageManifest, parse_config
 from regview.spec.reference import Reference
+
+EXAMPLES = """\
+  regview inspect registry.example.com/team/app:v1
+  regview inspect registry.example.com/team/app@sha256:<digest> --json
+  regview inspect docker.io/library/alpine:3.20
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="show an image's manifest, config, layers, platforms and referrers",
         description="Show one manifest (by tag, default latest, or by digest): its config, "
         "layers, platforms and referrers (signatures, SBOMs, attestations).",
-        epilog=C.EXIT_CODES_HELP,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("image", metavar="IMAGE[:TAG|@DIGEST]")
     p.add_argument(

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from regview.cli import common as C
+from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.errors import NoKeyring
@@ -26,13 +27,21 @@ from regview.settings.secrets import KeyringStore
 KINDS = ("password", "personal", "deploy", "project", "group", "job")
 
 
+EXAMPLES = """\
+  regview login registry.example.com -u me                      (asks for the password)
+  echo "$TOKEN" | regview login gitlab.example.com:5050 -u me --password-stdin \
+      --api https://gitlab.example.com/api/v4
+  regview login 127.0.0.1:5000 -u admin --password-stdin --kind password < pw.txt
+"""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "login",
         help="verify and save a registry login (secret in the keyring)",
         description="Check a login against the registry, then save the profile in settings "
         "and the password or token in the system keyring.",
-        epilog=C.EXIT_CODES_HELP,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("registry", metavar="REGISTRY", help="host[:port] or URL of the registry")
     C.add_network_options(p)

@@ -6,10 +6,16 @@ import argparse
 from dataclasses import replace
 
 from regview.cli import common as C
+from regview.cli.help import with_examples
 from regview.core.model import CredentialKind
 from regview.settings.errors import NoKeyring
 from regview.settings.profiles import Settings, SettingsStore, registry_host
 from regview.settings.secrets import KeyringStore
+
+EXAMPLES = """\
+  regview logout registry.example.com
+  regview logout gitlab.example.com:5050 --forget
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="remove a saved login from the keyring",
         description="Remove the saved password or token of a registry from the keyring. The "
         "profile (address, GitLab API, repository paths) stays unless --forget is given.",
-        epilog=C.EXIT_CODES_HELP,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("registry", metavar="REGISTRY")
     p.add_argument("--forget", action="store_true", help="also remove the registry's profile")

@@ -19,6 +19,7 @@ from typing import Any
 
 from regview.cli import common as C
 from regview.cli import deleting as D
+from regview.cli.help import with_examples
 from regview.core.gitlab_cleanup import (
     CADENCES,
     bulk_delete,
@@ -38,7 +39,6 @@ from regview.core.policy import (
 )
 
 EXAMPLES = f"""\
-examples:
   regview prune registry.example.com/team/app --delete-regex '.*' --keep-n 10 --dry-run
   regview prune registry.example.com/team/app --delete-regex 'pr-.*' --older-than 14d --yes
   regview prune registry.example.com/team/app --delete-regex '.*' --keep-regex 'v[0-9.]+' \\
@@ -60,8 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "in-use tags are never deleted; a tag goes only if it matches --delete-regex and is "
         "older than --older-than. Regexes are RE2 and anchored as GitLab anchors them. On "
         "GitLab the policy can also be run by GitLab's bulk delete or saved to the project.",
-        epilog=EXAMPLES + C.EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--delete-regex", required=True, metavar="RE", help="tags that may go")

@@ -12,8 +12,15 @@ import argparse
 from typing import Any
 
 from regview.cli import common as C
+from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.model import RepositoryInfo
+
+EXAMPLES = """\
+  regview repos registry.example.com
+  regview repos registry.example.com/team --json
+  regview repos gitlab.example.com:5050/group --api https://gitlab.example.com/api/v4
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list the repositories of a registry (or of a namespace)",
         description="List repositories: the registry catalog, or for GitLab the group's or "
         "project's repositories through the GitLab API.",
-        epilog=C.EXIT_CODES_HELP,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("target", metavar="REGISTRY[/NAMESPACE]")
     C.add_network_options(p)

@@ -15,12 +15,13 @@ from typing import Any
 
 from regview.cli import common as C
 from regview.cli import deleting as D
+from regview.cli.help import with_examples
+from regview.core import errors as E
 from regview.core.gitlab_cleanup import delete_repository
 from regview.core.journal import ItemState, Journal, JournalItem
 from regview.core.plan import PlanOptions, RepositoryFacts, Selection, make_plan
 
 EXAMPLES = """\
-examples:
   regview rm registry.example.com/team/app:pr-123
   regview rm registry.example.com/team/app:v1 registry.example.com/team/app:v2 --dry-run
   regview rm "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" --yes --json
@@ -40,8 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Delete tags. Each tag is removed on its own (never its sibling tags); the "
         "manifests are saved first so `regview trash restore` can put them back. With "
         "--repository, delete a whole repository (GitLab: through its API).",
-        epilog=EXAMPLES + C.EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("images", nargs="*", metavar="IMAGE:TAG")
     p.add_argument(
@@ -76,7 +76,16 @@ async def _rm(args: argparse.Namespace) -> int:
     code = C.EXIT_OK
     for (registry, repository), tags in groups.items():
         async with D.open_session(args, registry, repository) as s:
-            facts = await D.gather(s, repository, with_referrers=args.referrers)
+            try:
+                facts = await D.gather(s, repository, with_referrers=args.referrers)
+            except E.RegistryError as exc:
+                # reading the repository failed: these tags were not touched; say so per tag
+                C.error(exc.message)
+                out["failed"].extend(
+                    {"tag": t, "repository": repository, "error": exc.message} for t in tags
+                )
+                code = max(code, C.exit_code_for(exc))
+                continue
             plan = make_plan(
                 facts, Selection.of_tags(tags, "named on the command line"), D.options_from(args)
             )

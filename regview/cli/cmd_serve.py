@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from regview.cli.help import with_examples
 from regview.paths import default_paths
 
 LOCAL_EXTENSIONS: tuple[str, ...] = ("regview.cli.cmd_local_admin",)
@@ -97,8 +98,34 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = """\
+  regview serve                                   (http://127.0.0.1:5000, no authentication)
+  regview serve --port 0 --demo                   (any free port, demo images)
+  regview serve --auth token --demo               (GitLab-like: tokens, projects, /api/v4)
+  regview serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --auth basic \
+      --htpasswd users.htpasswd
+  regview local gc --dry-run
+  regview local token add --user alice --kind personal --scopes api,read_registry
+"""
+
+
+LOCAL_EXAMPLES = """\
+  regview local gc --dry-run                      (stop `regview serve` first)
+  regview local user add alice
+  regview local project add acme/app --visibility internal --registry-access private
+  regview local member add acme alice developer
+  regview local token add --user alice --kind personal --scopes read_registry,write_registry
+  regview local token add --kind deploy --project acme/app --scopes read_registry
+  regview local token list
+"""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="run the embedded OCI registry")
+    serve = sub.add_parser(
+        "serve",
+        help="run the embedded OCI registry",
+        **with_examples(EXAMPLES, exit_codes=False),
+    )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default loopback)"
     )
@@ -125,7 +152,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
     serve.set_defaults(func=cmd_serve)
 
-    local = sub.add_parser("local", help="administer the embedded registry's data")
+    local = sub.add_parser(
+        "local",
+        help="administer the embedded registry's data",
+        **with_examples(LOCAL_EXAMPLES, exit_codes=False),
+    )
     local_sub = local.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
     gc = local_sub.add_parser("gc", help="offline garbage collection (stop the server first)")
     gc.add_argument("--data", help="data directory (default: regview's local-registry folder)")

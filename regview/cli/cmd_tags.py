@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from regview.cli import common as C
+from regview.cli.help import with_examples
 from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
 
@@ -26,12 +27,20 @@ TAG_KEYS_DOC = frozenset(
 )
 
 
+EXAMPLES = """\
+  regview tags registry.example.com/team/app
+  regview tags registry.example.com/team/app --filter '^v[0-9]' --sort created
+  regview tags alpine --json | jq -r '.[] | select(.shares_digest_with != []) | .tag'
+  regview tags gitlab.example.com:5050/group/project/image -u me --password-stdin < token.txt
+"""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tags",
         help="list the tags of a repository with digest, size, created time, platforms",
         description="List the tags of IMAGE (host/path; Docker Hub when no host is given).",
-        epilog=C.EXIT_CODES_HELP,
+        **with_examples(EXAMPLES),
     )
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--filter", metavar="RE", help="only tags matching this regular expression")

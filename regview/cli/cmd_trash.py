@@ -6,10 +6,10 @@ import argparse
 
 from regview.cli import common as C
 from regview.cli import deleting as D
+from regview.cli.help import with_examples
 from regview.core.journal import Journal, JournalError, restore
 
 EXAMPLES = """\
-examples:
   regview trash list
   regview trash list --json
   regview trash restore 20250114-093012-a1b2c3            (an id prefix is enough)
@@ -27,23 +27,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="what regview deleted, and putting it back",
         description="The recycle bin: every deletion regview made, with the manifests it saved "
         "first.",
-        epilog=EXAMPLES + C.EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **with_examples(EXAMPLES),
     )
     tsub = p.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
     lp = tsub.add_parser(
         "list",
         help="deletions kept in the recycle bin",
-        epilog=EXAMPLES + C.EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **with_examples(EXAMPLES),
     )
     C.add_json_option(lp)
     lp.set_defaults(func=lambda args: D.run(args, _list))
     rp = tsub.add_parser(
         "restore",
         help="re-push deleted manifests and tags while the blobs exist",
-        epilog=EXAMPLES + C.EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **with_examples(EXAMPLES),
     )
     rp.add_argument("id", metavar="ID")
     rp.add_argument("--tag", action="append", help="restore only this tag (repeatable)")

@@ -35,25 +35,24 @@ from regview.core.policy import PolicyError
 from regview.spec.reference import Reference
 
 CI_EXAMPLE = """\
-GitLab CI job removing the images of a merged or deleted branch:
+A GitLab CI job removing a branch's images (the `delete_image` job of GitLab's registry docs,
+with regview instead of reg):
 
-  cleanup-branch-images:
-    stage: cleanup
-    image: python:3.12
-    variables:
-      GIT_STRATEGY: none
+  delete_image:
+    image: python:3.12-slim
+    stage: clean
     script:
       - pip install regview
+      - regview rm "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" --yes
       - regview prune "$CI_REGISTRY_IMAGE" --delete-regex "$CI_COMMIT_REF_SLUG-.*" --yes
-    rules:
-      - if: $CI_COMMIT_BRANCH && $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH
-        when: manual
-    environment:
-      name: review/$CI_COMMIT_REF_SLUG
-      action: stop
+    only:
+      - branches
+    except:
+      - main
 
-In a job, CI_REGISTRY, CI_REGISTRY_USER and CI_REGISTRY_PASSWORD log in to the registry and
-CI_API_V4_URL with CI_JOB_TOKEN reach the GitLab API; nothing else needs configuring.
+In a job, CI_REGISTRY, CI_REGISTRY_USER and CI_REGISTRY_PASSWORD log in to the registry, and
+CI_API_V4_URL with the job token reaches the GitLab API; nothing else needs configuring. A tag
+that does not exist is reported as skipped, not as an error.
 """
 
 
