@@ -200,6 +200,7 @@ class RegistryClient:
     async def aclose(self) -> None:
         if self.content is not None:
             await self.content.flush()
+            self.content.close()
         await self.http.aclose()  # closes the shared transport too
         if self._transport is not self.http._transport:
             await self._transport.aclose()
