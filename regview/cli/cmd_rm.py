@@ -169,7 +169,9 @@ async def _rm_repository(args: argparse.Namespace) -> int:
             what = (
                 f"GitLab will delete the repository {registry}/{repository} ({n} tag(s)) of "
                 f"project {s.target.project_path}. The manifests are saved to the recycle bin "
-                "first; space returns after GitLab's garbage collection."
+                "first, but GitLab drops the repository's layers with it: a restore works only "
+                "once those layers are pushed again. Space returns after GitLab's garbage "
+                "collection."
             )
             if args.dry_run:
                 result = {
@@ -266,14 +268,16 @@ async def _delete_on_gitlab(s: D.Session, facts: RepositoryFacts, wait: float) -
     )
     sem = asyncio.Semaphore(8)
 
-    async def keep(item: JournalItem) -> None:
+    async def keep(digest: str) -> None:
         async with sem:
-            got = await s.port.fetch_manifest(facts.repository, item.digest)
+            got = await s.port.fetch_manifest(facts.repository, digest)
             await writer.keep_manifest(got.digest, got.media_type, got.data)
 
+    # index children go with the repository too: restore needs them before their index
+    digests = {i.digest for i in items} | {c for t in facts.tags for c in t.child_digests}
     status = "cancelled"
     try:
-        await asyncio.gather(*(keep(i) for i in items))
+        await asyncio.gather(*(keep(d) for d in sorted(digests)))
         for i in items:
             writer.started(i.key)
         gone = await delete_repository(s.gitlab, s.target, wait=max(0.0, wait))

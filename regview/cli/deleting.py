@@ -257,11 +257,7 @@ def progress(result: ItemResult) -> None:
 
 async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> ExecutionReport:
     executor = Executor(session.port, Journal(), on_result=None if quiet else progress)
-    try:
-        return await executor.run(plan)
-    except asyncio.CancelledError:
-        executor.cancel()
-        raise
+    return await executor.run(plan)
 
 
 def journal_note(report: ExecutionReport) -> None:

@@ -271,6 +271,7 @@ async def test_deploy_token_falls_back_to_registry_api(
     assert await tags_of(gitlab, "oss/tools/svc") == {"v1"}
 
 
+@pytest.mark.slow
 async def test_rm_tags_and_repository_with_the_saved_login(
     gitlab: LocalRegistry, tmp_path: Path
 ) -> None:
@@ -313,6 +314,10 @@ async def test_rm_tags_and_repository_with_the_saved_login(
     r = cli("trash", "list", "--json")
     (gone,) = [e for e in r.json() if e["repository"] == doomed]
     assert {i["name"]: i["state"] for i in gone["items"]} == {"a": "deleted", "b": "deleted"}
+    assert all(i["saved"] for i in gone["items"])
+    # GitLab dropped the repository's layers with it: restore says so per tag, exit 1
+    r = cli("trash", "restore", gone["id"])
+    assert r.code == 1 and "NOT restored: a" in r.out and "blob" in r.out, r.out + r.err
 
 
 async def test_gitlab_tag_api_path_gets_project_and_repository_ids(gitlab: LocalRegistry) -> None:
