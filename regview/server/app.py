@@ -400,7 +400,11 @@ def _upload_headers(ctx: Ctx, upload_id: str, size: int) -> dict[str, str]:
 
 
 async def _append(ctx: Ctx, upload_id: str) -> int:
-    """Stream the request body onto the upload, hashing as it goes; returns the new size."""
+    """Stream the request body onto the upload, hashing as it goes; returns the new size.
+
+    The body is gathered into pieces of about `CHUNK` bytes that are written and hashed in a
+    worker thread (both release the GIL), so the event loop keeps receiving the next piece
+    meanwhile and a push uses both cores."""
     registry = ctx.registry
     path = registry.store.upload_path(upload_id)
     hasher = registry.hashers.get(upload_id)
@@ -408,11 +412,23 @@ async def _append(ctx: Ctx, upload_id: str) -> int:
         if hasher is not None and hasher.size != f.tell():
             registry.hashers.pop(upload_id, None)
             hasher = None
+
+        def write(data: bytes) -> None:
+            f.write(data)
+            if hasher is not None:
+                hasher.update(data)
+
+        pending: list[bytes] = []
+        size = 0
         async for chunk in ctx.request.stream():
             if chunk:
-                f.write(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= CHUNK:
+                    await _thread(write, b"".join(pending))
+                    pending, size = [], 0
+        if pending:
+            await _thread(write, b"".join(pending))
         return f.tell()
 
 
