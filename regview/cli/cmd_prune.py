@@ -6,6 +6,9 @@ Three ways to act on the policy, after the same preview:
   repository; no recycle bin);
 - `--save-to-gitlab`: save it as the project's cleanup policy, which GitLab then runs itself
   (the next run time is read back and shown).
+
+On GitLab (API usable) the preview decides by the creation times GitLab's tag API reports, as
+GitLab's cleanup does, rather than by the images' annotations.
 """
 
 from __future__ import annotations
@@ -141,7 +144,9 @@ async def _prune(args: argparse.Namespace) -> int:
         check_gitlab_policy(policy, "GitLab's bulk delete")
     async with D.open_session(args, ref.registry, ref.repository, need_api=gitlab_mode) as s:
         facts = await D.gather(s, ref.repository, with_referrers=args.referrers)
-        result = preview(policy, facts.tags, datetime.now(UTC))
+        # on GitLab, decide by the dates GitLab itself uses
+        tags = await D.gitlab_dates(s, facts.tags)
+        result = preview(policy, tags, datetime.now(UTC))
         for w in result.warnings:
             C.note(f"warning: {w}")
         if args.dry_run:

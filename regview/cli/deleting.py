@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from regview.cli import common as C
@@ -30,6 +30,7 @@ from regview.core.executor import ExecutionReport, Executor, ItemResult
 from regview.core.gitlab import GitLabAPI
 from regview.core.gitlab_cleanup import GitLabTarget, locate
 from regview.core.journal import Journal, JournalError
+from regview.core.model import TagInfo
 from regview.core.plan import DeletePlan, DeleteSupport, PlanOptions, RepositoryFacts
 from regview.core.policy import PolicyError
 from regview.spec.reference import Reference
@@ -208,6 +209,28 @@ async def gather(session: Session, repository: str, *, with_referrers: bool) -> 
         gitlab_project_id=t.project_id if t is not None else None,
         gitlab_repository_id=t.repository_id if t is not None else None,
     )
+
+
+async def gitlab_dates(session: Session, tags: tuple[TagInfo, ...]) -> tuple[TagInfo, ...]:
+    """The tags with the creation times GitLab's API reports, which are what GitLab's cleanup
+    decides by (it does not read image annotations); unchanged without the API. One API
+    request per tag, eight at a time."""
+    gl, t = session.gitlab, session.target
+    if gl is None or t is None or t.repository_id is None or not tags:
+        return tags
+    sem = asyncio.Semaphore(8)
+    pid, rid = t.project_id, t.repository_id
+
+    async def one(info: TagInfo) -> TagInfo:
+        async with sem:
+            details = await gl.tag_details(pid, rid, info.tag)
+        return replace(info, created=details.created_at) if details.created_at else info
+
+    try:
+        return tuple(await asyncio.gather(*(one(i) for i in tags)))
+    except E.RegistryError as exc:
+        C.note(f"{exc.message}; the preview uses the creation times recorded in the images")
+        return tags
 
 
 def refusal_code(facts: RepositoryFacts) -> int:
