@@ -320,6 +320,16 @@ class RegistryClient:
                 f"{cap} allowed",
                 registry=self.registry,
             )
+        stream = response.stream
+        if isinstance(stream, httpx.ByteStream) and "Content-Encoding" not in response.headers:
+            # already in memory (the lean transport reads bodies whole): no decoder pipeline
+            body = b"".join(stream)
+            if len(body) > cap and cap != E.MAX_ERROR_BODY:
+                raise E.ProtocolError(
+                    f"{self.registry}: {what}: the answer is larger than the {cap} bytes allowed",
+                    registry=self.registry,
+                )
+            return body[:cap]
         chunks: list[bytes] = []
         total = 0
         try:
@@ -371,6 +381,9 @@ class RegistryClient:
                     "GET", url, what="the repository catalog", headers=_JSON
                 )
             except (E.AccessDenied, E.AuthenticationFailed, E.NotFound) as exc:
+                if isinstance(exc, E.AuthenticationFailed):
+                    # a wrong password is not a refused catalog: /v2/ says which it is
+                    await self.ping()
                 raise self._catalog_refused(exc) from exc
             except E.ResponseError as exc:
                 if ErrorCode.PAGINATION_NUMBER_INVALID in exc.codes and url.params.get("n"):
