@@ -4,10 +4,11 @@
   (`Endpoint.ca_file`). `Endpoint.insecure` allows plain http and skips TLS verification — the
   user asked for it in the registry's settings, as with containers' `insecure = true`.
 - Plain http is refused for anything but loopback unless the registry is marked insecure.
-- `AiohttpTransport` is an `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession`:
-  everything above keeps httpx's API (auth flows, MockTransport in tests, redirects), while the
-  connection pool is aiohttp's. httpx's own pool costs ~1–1.8 ms of CPU per request
-  (encode/httpx#3215), which dominated a 10,000-tag listing; see bench/results-tags.md.
+- `AiohttpTransport` is an `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession`,
+  behind `RegistryClient.http` (an `httpx.AsyncClient`): token requests and anything that
+  streams. httpx's own pool costs ~1–1.8 ms of CPU per request (encode/httpx#3215).
+- The client's own bounded requests (manifests, configs, tag lists: thousands per listing) go
+  through `fasthttp.FastTransport`, leaner still; see bench/results-tags.md for the figures.
 
     build_ssl_context(endpoint) -> ssl.SSLContext
     check_scheme_allowed(url, endpoint)          raises InsecureRefused
