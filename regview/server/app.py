@@ -420,13 +420,22 @@ async def _append(ctx: Ctx, upload_id: str) -> int:
 
         pending: list[bytes] = []
         size = 0
-        async for chunk in ctx.request.stream():
-            if chunk:
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= CHUNK:
-                    await _thread(write, b"".join(pending))
-                    pending, size = [], 0
+        # One piece in flight while the next is received (uvicorn stops reading the socket
+        # once 64 KiB wait unread, so waiting for each write would stall the sender).
+        writing: asyncio.Future[Any] | None = None
+        try:
+            async for chunk in ctx.request.stream():
+                if chunk:
+                    pending.append(chunk)
+                    size += len(chunk)
+                    if size >= CHUNK:
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.ensure_future(_thread(write, b"".join(pending)))
+                        pending, size = [], 0
+        finally:
+            if writing is not None:  # never leave a write running on a file about to close
+                await writing
         if pending:
             await _thread(write, b"".join(pending))
         return f.tell()
