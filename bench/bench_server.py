@@ -100,6 +100,12 @@ def start_distribution(data: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def skopeo_time(args: list[str]) -> float:
     t = time.perf_counter()
     subprocess.run(["skopeo", *args], check=True, capture_output=True)
@@ -209,18 +215,31 @@ def wrk_rps(url: str, repo: str, count: int, method: str, seconds: int, workdir:
 
 
 def measure(
-    name: str, url: str, port: int, layout_ref: str, size: int, tags: int, seconds: int, work: Path
+    name: str,
+    url: str,
+    port: int,
+    layout_ref: str,
+    size: int,
+    tags: int,
+    seconds: int,
+    work: Path,
+    pid: int,
 ) -> dict[str, float]:
     host = url.split("://")[1]
     res: dict[str, float] = {}
     mib = size / 2**20
+    c0 = cpu_seconds(pid)
     res["push MiB/s"] = mib / skopeo_time(
         ["copy", "--dest-tls-verify=false", layout_ref, f"docker://{host}/bench/big:v1"]
     )
+    c1 = cpu_seconds(pid)
     pulled = work / f"pull-{name}"
     res["pull MiB/s"] = mib / skopeo_time(
         ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}"]
     )
+    c2 = cpu_seconds(pid)
+    # server CPU seconds (lower is better): less disturbed by a busy machine than MiB/s
+    res["push: server CPU s"], res["pull: server CPU s"] = c1 - c0, c2 - c1
     shutil.rmtree(pulled)
     config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
     layer = os.urandom(512)
@@ -280,7 +299,15 @@ def main() -> int:
                     url = f"http://127.0.0.1:{port}"
                     wait_up(url)
                     got = measure(
-                        name, url, port, layout.oci_ref, size, args.tags, args.seconds, work
+                        name,
+                        url,
+                        port,
+                        layout.oci_ref,
+                        size,
+                        args.tags,
+                        args.seconds,
+                        work,
+                        proc.pid,
                     )
                 finally:
                     proc.terminate()
@@ -311,8 +338,9 @@ def main() -> int:
         for metric in results["regview"]:
             ds, rs = results["docker-registry"][metric], results["regview"][metric]
             d, r = statistics.median(ds), statistics.median(rs)
-            each = ", ".join(f"{a:,.0f}/{b:,.0f}" for a, b in zip(ds, rs, strict=True))
-            print(f"| {metric} | {d:,.0f} | {r:,.0f} | {r / d:.2f}× | {each} |")
+            fmt = ",.2f" if "CPU" in metric else ",.0f"
+            each = ", ".join(f"{a:{fmt}}/{b:{fmt}}" for a, b in zip(ds, rs, strict=True))
+            print(f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
