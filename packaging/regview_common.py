@@ -22,7 +22,9 @@ def stage_sources(build_dir: Path) -> Path:
     shutil.rmtree(src, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "regview", src / "regview", ignore=ignore)
-    shutil.copytree(ROOT / "resources", src / "regview" / "resources", ignore=ignore)
+    # resources/screenshots/ illustrates the README; nothing reads it at run time
+    docs_only = shutil.ignore_patterns("__pycache__", "*.pyc", "screenshots")
+    shutil.copytree(ROOT / "resources", src / "regview" / "resources", ignore=docs_only)
     return src
 
 

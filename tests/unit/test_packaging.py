@@ -166,3 +166,4 @@ def test_staged_sources_put_resources_inside_the_package(
     assert (src / "regview" / "resources" / "regview.desktop").is_file()
     assert (src / "regview" / "resources" / "icons" / "regview-256.png").is_file()
     assert not list(src.rglob("__pycache__"))
+    assert not (src / "regview" / "resources" / "screenshots").exists()
