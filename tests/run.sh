@@ -12,6 +12,7 @@ apt_packages=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
+  desktop-file-utils appstream
 )
 if [ "${REGVIEW_SKIP_APT:-0}" != 1 ]; then
   missing=()
