@@ -43,6 +43,9 @@ def main(args: argparse.Namespace) -> int:
     app.setApplicationName("regview")
     app.setOrganizationName("regview")
     app.setDesktopFileName("io.github.regview")
+    from regview.ui import gc_guard
+
+    gc_guard.install()  # cyclic garbage is collected on this thread, never on a worker
     try:
         from regview.ui.icon import app_icon  # the packaging engineer's icon, when present
 
@@ -121,7 +124,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
         else:
             await closed.wait()
     finally:
-        window.tasks.cancel_all()
+        await window.aclose()  # cancel and await every task, then close the sessions
         try:
             if screenshot:
                 raise LookupError("screenshot mode leaves the saved window state alone")

@@ -5,7 +5,9 @@
     run_keyring(fn, *args)         the same on the single keyring thread: D-Bus and keychain
                                    prompts are serialised, never concurrent
     TaskOwner                      named task slots owned by a widget: starting a slot cancels the
-                                   task that held it; `cancel_all()` on close; errors of a task that
+                                   task that held it; `await aclose()` on close cancels them all and
+                                   waits until they have finished (`cancel_all()` only asks, for
+                                   a Qt close event that cannot wait); errors of a task that
                                    nobody awaited go to the loop's exception handler (tests fail on
                                    them, the app shows its crash dialog)
 
@@ -82,6 +84,18 @@ class TaskOwner:
     def cancel_all(self) -> None:
         for name in list(self._tasks):
             self.cancel(name)
+
+    async def aclose(self) -> None:
+        """Cancel every task and wait until each has run its clean-up.
+
+        A cancelled task still has steps to run (its `finally` blocks, closing connections); if
+        nobody waits for them they run later from Qt's event processing, possibly after the
+        event loop stopped, where asyncio calls fail with "no running event loop".
+        """
+        while self._tasks:
+            tasks = list(self._tasks.values())
+            self.cancel_all()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _finished(self, name: str, task: asyncio.Task[Any]) -> None:
         if self._tasks.get(name) is task:

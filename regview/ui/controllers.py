@@ -11,23 +11,25 @@
             tag count and size per repository, for the storage overview
         cached_tags(profile, repository) -> list[TagInfo] | None
 
-Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`); the client
-does its network I/O asynchronously and its disk cache in threads, so the loop keeps painting.
+Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`). Tag listings
+load on a worker thread (`regview.ui.loader`): HTTP, JSON parsing, TagInfo building and the
+disk cache stay off the UI thread, which only appends finished rows in paced batches.
+`await aclose()` closes the worker-side clients (the window's `aclose()` calls it).
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from regview.core import errors as E
-from regview.core.inventory import load_tags
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
 from regview.ui.details import LayerRow, TagDetails
-from regview.ui.registry_session import SessionManager
+from regview.ui.loader import BackgroundLoader, LoadCancel
+from regview.ui.registry_session import RegistrySession, SessionManager
 from regview.ui.tags_view import TagsView
 
 log = get_logger("ui.controllers")
@@ -52,7 +54,21 @@ class BrowseController:
     def __init__(self, sessions: SessionManager) -> None:
         self.sessions = sessions
         self._tags: dict[tuple[str, str], list[TagInfo]] = {}
-        self._cancel = asyncio.Event()
+        self._cancel = LoadCancel()
+        self._generation = 0
+        self.loader = BackgroundLoader()
+        self._loader_keys: set[str] = set()
+
+    async def aclose(self) -> None:
+        await self.loader.aclose()
+
+    def _loader_key(self, session: RegistrySession) -> str:
+        """The loader's client for this session; it closes when the session closes."""
+        key = f"{session.name}@{id(session):x}"
+        if key not in self._loader_keys:
+            self._loader_keys.add(key)
+            session.add_closer(functools.partial(self.loader.forget, key))
+        return key
 
     async def client(self, profile: str) -> Any:
         session = await self.sessions.open(profile)
@@ -115,28 +131,45 @@ class BrowseController:
         self._cancel.set()
 
     async def load_tags(self, profile: str, repository: str, view: TagsView) -> list[TagInfo]:
-        client = await self.client(profile)
+        session = await self.sessions.open(profile)
         key = (profile, repository)
         cached = self._tags.get(key)
-        view.registry_host = client.registry
+        view.registry_host = session.client.registry
         if view.model.repository != repository or not view.model.rows:
             view.set_tags(repository, cached or [])
-        names = await client.list_tags(repository)
-        total = len(names)
-        done = 0
-        view.show_progress(0, total)
-        self._cancel = asyncio.Event()
+        self._generation += 1
+        generation = self._generation
+        self._cancel = cancel = LoadCancel()
+        done = total = 0
+        view.show_progress(0, 0)
 
-        def on_batch(batch: list[TagInfo]) -> None:
+        def on_total(n: int) -> None:
+            nonlocal total
+            if generation == self._generation:
+                total = n
+                view.show_progress(done, total)
+
+        def on_rows(rows: list[TagInfo]) -> None:
             nonlocal done
-            done += len(batch)
-            view.append_tags(batch)
+            if generation != self._generation:
+                return  # a newer load owns the view
+            done += len(rows)
+            view.append_tags(rows)
             view.show_progress(done, total)
 
         try:
-            tags = await load_tags(client, repository, on_batch=on_batch, cancel=self._cancel)
+            names, tags = await self.loader.load(
+                self._loader_key(session),
+                session.endpoint,
+                session.credentials,
+                repository,
+                on_rows,
+                on_total=on_total,
+                cancel=cancel,
+            )
         finally:
-            view.finish_progress()
+            if generation == self._generation:
+                view.finish_progress()
         current = set(names)
         if cached is not None and any(t.tag not in current for t in view.model.rows):
             # Tags deleted since the cached listing: drop them, keep the selection by name.
@@ -144,7 +177,7 @@ class BrowseController:
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
         view.finish_loading()
-        if not self._cancel.is_set():
+        if not cancel.is_set():
             self._tags[key] = tags
         return tags
 
@@ -198,12 +231,18 @@ class BrowseController:
         repositories: Sequence[str],
         on_repo: Callable[[RepositoryInfo, list[TagInfo]], None],
     ) -> None:
-        client = await self.client(profile)
+        session = await self.sessions.open(profile)
         for path in repositories:
             tags = self._tags.get((profile, path))
             if tags is None:
                 try:
-                    tags = await load_tags(client, path)
+                    _names, tags = await self.loader.load(
+                        self._loader_key(session),
+                        session.endpoint,
+                        session.credentials,
+                        path,
+                        lambda _rows: None,
+                    )
                 except (E.NotFound, E.AccessDenied) as exc:
                     log.info("cannot measure %s: %s", path, exc)
                     continue

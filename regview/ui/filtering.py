@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import re2
-
 DAY = 86400.0
 _DIGESTISH = re.compile(r"(?:sha256:|sha512:)[0-9a-f]*|[0-9a-f]{6,}")
 UNKNOWN_TIME = -math.inf  # rows without a date sort first ascending and never pass an age filter
@@ -64,11 +62,16 @@ class FilterSpec:
         return not self.regex and self.text.lower().startswith(previous.text.lower())
 
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False  # RE2 would print every half-typed pattern to stderr
+_RE2_OPTIONS: Any = None
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
+    global _RE2_OPTIONS
+    import re2  # imported on the first regex, not at start-up (~0.1 s)
+
+    if _RE2_OPTIONS is None:
+        _RE2_OPTIONS = re2.Options()
+        _RE2_OPTIONS.log_errors = False  # RE2 would print every half-typed pattern to stderr
     try:
         re2.compile(pattern, _RE2_OPTIONS)
     except Exception as exc:  # re2 raises its own error type (re2.error)

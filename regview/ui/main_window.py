@@ -8,6 +8,7 @@
         ui_state() -> dict               window/columns/last view, for settings.json `ui`
         loaded                           Signal(str): a repository's tags finished loading
         tasks: Tasks                     every long job; closing the window cancels them all
+        await aclose()                   cancel and await every task (dialogs too), close sessions
 
 Errors appear in a banner above the view where they happened, in words, with the way out.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -41,9 +42,7 @@ from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.settings.profiles import registry_host
 from regview.ui import tags_model as tm
-from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.controllers import BrowseController, repository_size
-from regview.ui.delete_flow import DeleteFlow, DeleteMutation
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner, Problem, describe
 from regview.ui.filtering import FilterSpec
@@ -55,8 +54,10 @@ from regview.ui.repos_model import RepositoriesModel
 from regview.ui.sidebar import Sidebar
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
-from regview.ui.tokens_dialog import TokensDialog
 from regview.ui.welcome import WelcomeView
+
+if TYPE_CHECKING:  # imported when first used: start-up shows the window without them
+    from regview.ui.delete_flow import DeleteFlow, DeleteMutation
 
 log = get_logger("ui.window")
 
@@ -102,7 +103,6 @@ class MainWindow(QMainWindow):
         self.resize(1360, 820)
         self._build()
         self._restore_state()
-        self._wire_deletion()
 
     # --- building ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -253,6 +253,8 @@ class MainWindow(QMainWindow):
 
     # --- flow ----------------------------------------------------------------------------
     async def start(self) -> None:
+        if not hasattr(self, "delete_flow"):
+            self._wire_deletion()  # after the window is shown (imports the deletion stack)
         profiles = await self.accounts.profiles()
         self._set_registries(profiles)
         if not profiles:
@@ -468,11 +470,15 @@ class MainWindow(QMainWindow):
 
     # --- dialogs and fixes ---------------------------------------------------------------
     def add_registry(self) -> None:
+        from regview.ui.connect_dialog import AddRegistryDialog
+
         dialog = AddRegistryDialog(self.accounts, self.backend, self)
         dialog.registryAdded.connect(self._profile_added)
         dialog.open()
 
     def manage_tokens(self) -> None:
+        from regview.ui.tokens_dialog import TokensDialog
+
         dialog = TokensDialog(self.accounts, self.backend, self)
         dialog.accountsChanged.connect(
             lambda: self.tasks.start("profiles", self._reload_profiles())
@@ -547,7 +553,9 @@ class MainWindow(QMainWindow):
 
     # --- deletion (regview.ui.delete_flow) -----------------------------------------------
     def _wire_deletion(self) -> None:
-        self.delete_flow = DeleteFlow(self.sessions, self)
+        from regview.ui.delete_flow import DeleteFlow
+
+        self.delete_flow: DeleteFlow = DeleteFlow(self.sessions, self)
         self.delete_flow.mutated.connect(self._apply_mutation)
         self.delete_flow.problem.connect(self.banner.show_problem)
         self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -660,8 +668,19 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()
         self.welcome.tasks.cancel_all()
-        self.delete_flow.cancel_all()
+        if hasattr(self, "delete_flow"):
+            self.delete_flow.cancel_all()
         super().closeEvent(event)
+
+    async def aclose(self) -> None:
+        """Cancel every task of this window and its dialogs, wait for them, close the sessions."""
+        from regview.ui.window_close import close_task_owners
+
+        if hasattr(self, "delete_flow"):
+            self.delete_flow.cancel_all()  # also stops a running executor between items
+        await close_task_owners(self, self.welcome.tasks)
+        await self.controller.aclose()
+        await self.sessions.close_all()
 
 
 def _no_registry(host: str) -> Problem:

@@ -22,17 +22,18 @@ Nothing here touches Qt widgets: it is plain async code, tested without a window
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.log import get_logger
-from regview.settings.errors import NoKeyring
 from regview.settings.profiles import Profile, Settings, SettingsStore
-from regview.settings.secrets import FallbackStore
 from regview.ui.async_utils import run_blocking, run_keyring
+
+if TYPE_CHECKING:
+    from regview.settings.secrets import FallbackStore
 
 log = get_logger("ui.session")
 
@@ -207,8 +208,17 @@ class Accounts:
         self, store: SettingsStore | None = None, secrets: FallbackStore | None = None
     ) -> None:
         self.store = store if store is not None else SettingsStore()
-        self.secrets = secrets if secrets is not None else FallbackStore()
+        self._secrets = secrets
         self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def secrets(self) -> FallbackStore:
+        """The keyring-backed store, built on first use: importing keyring costs ~0.25 s."""
+        if self._secrets is None:
+            from regview.settings.secrets import FallbackStore
+
+            self._secrets = FallbackStore()
+        return self._secrets
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every change (a dialog refreshes, the sidebar rebuilds)."""
@@ -220,6 +230,8 @@ class Accounts:
 
     async def keyring_problem(self) -> str:
         """'' when secrets survive a restart; otherwise the reason, in words."""
+
+        from regview.settings.errors import NoKeyring
 
         def check() -> str:
             if self.secrets.no_keyring:
@@ -361,6 +373,11 @@ class RegistrySession:
         self._client: Any = None
         self._lock = asyncio.Lock()
         self.credentials: Credentials | None = None
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+
+    def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Await `closer()` when this session closes (e.g. the loader's worker-side client)."""
+        self._closers.append(closer)
 
     @property
     def name(self) -> str:
@@ -390,6 +407,12 @@ class RegistrySession:
     async def close(self) -> None:
         async with self._lock:
             client, self._client = self._client, None
+            closers, self._closers = self._closers, []
+            for closer in closers:
+                try:
+                    await closer()
+                except Exception:  # the session's own client must still be closed
+                    log.exception("closing a resource of %s failed", self.name)
             if client is not None:
                 await client.aclose()
 

@@ -3,12 +3,13 @@
     tasks = Tasks(window)
     tasks.start("tags", controller.load_tags(repo))   # cancels the previous "tags" load
     tasks.running("tags") -> bool
-    tasks.cancel("tags"); tasks.cancel_all()           # the window calls cancel_all() on close
+    tasks.cancel("tags"); tasks.cancel_all()           # ask to stop (a Qt close event cannot wait)
+    await tasks.aclose()                                # cancel all and wait for their clean-up
     tasks.failed  Signal(str, object)                  # (slot name, exception) of a task nobody awaited
 
 Built on `async_utils.TaskOwner` (the connection dialogs use that one directly); this adds the
-Qt ownership: a `failed` signal for the window's error banner, and cancellation when the owner
-is about to be destroyed.
+Qt ownership: a `failed` signal for the window's error banner. The owner's own `aclose()`
+awaits this one's, so nothing outlives the window or the event loop.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class Tasks(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._owner = TaskOwner()
-        self._report_to_loop = True
 
     def start(self, name: str, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = self._owner.start(name, coro)
@@ -49,6 +49,9 @@ class Tasks(QObject):
 
     def cancel_all(self) -> None:
         self._owner.cancel_all()
+
+    async def aclose(self) -> None:
+        await self._owner.aclose()
 
     def _done(self, name: str, task: asyncio.Task[Any]) -> None:
         if task.cancelled():

@@ -45,12 +45,25 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         yield loop
     finally:
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        # Habit 7: the owner cancels *and awaits* its tasks on close (`await window.aclose()`).
+        # A task left behind runs its next step from Qt's event processing after the loop has
+        # stopped, where asyncio fails with "no running event loop" — a flaky teardown error.
+        leaked = [_task_name(t) for t in pending]
         for t in pending:
             t.cancel()
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        # callbacks already scheduled (a closed connection's connection_lost) run in the loop
+        loop.run_until_complete(asyncio.sleep(0.01))
         asyncio.set_event_loop(None)
         loop.close()
+    if leaked:
+        pytest.fail(f"tasks outlived the test (close their owner and await it): {leaked}")
     if errors:
         messages = [str(c.get("exception") or c.get("message")) for c in errors]
         pytest.fail(f"unhandled errors in asyncio tasks: {messages}")
+
+
+def _task_name(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    return getattr(coro, "__qualname__", None) or task.get_name()

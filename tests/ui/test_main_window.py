@@ -112,8 +112,7 @@ def test_browse_filter_sort_select_copy_and_link(
             qtbot.mouseMove(vp, rect(2))
             qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=rect(2))
             assert view.selected_rows() == [0, 1, 2]
-            await asyncio.sleep(0.05)
-            assert "3 selected" in window.counts.text()
+            await _until(lambda: "3 selected" in window.counts.text(), 10)
             qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
             host = url.split("://", 1)[1]
             lines = QGuiApplication.clipboard().text().splitlines()
@@ -138,13 +137,13 @@ def test_browse_filter_sort_select_copy_and_link(
             # storage overview measures every repository
             window.show_overview("demo")
             assert window.pages.currentIndex() == PAGE_OVERVIEW
-            await _until(lambda: not window.tasks.running("measure"), 60)
+            await _until(lambda: not window.tasks.running("measure"), 150)
             assert len(window.overview.bars.items) >= 3
             assert all(r.size for r in window.repos_model.repositories())
-            window.tasks.cancel_all()
-            await window.sessions.close_all()
+            await window.aclose()
+            assert not window.tasks.running("tags") and window.sessions.get("demo") is None
 
-        run(qloop, scenario(), 180)
+        run(qloop, scenario(), 300)
 
 
 def _push(url: str, repo: str, tags: list[str]) -> None:
@@ -229,7 +228,6 @@ def test_browse_debian_docker_registry(
             assert view.model.rowCount() == 3
             await _until(lambda: not window.tasks.running("tags"))
             assert view.model.rowCount() == 3
-            window.tasks.cancel_all()
-            await window.sessions.close_all()
+            await window.aclose()
 
         run(qloop, scenario(), 120)

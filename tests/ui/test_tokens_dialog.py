@@ -76,6 +76,8 @@ def test_list_test_rename_remove(
         run(qloop, d.remove())
         assert names(d) == []
         assert backend.entries == {}
+        run(qloop, d.tasks.aclose())
+        assert not d.tasks.running("refresh") and not d.tasks.running("action")
 
 
 def test_test_with_a_missing_secret_says_what_to_do(

@@ -1,0 +1,322 @@
+"""Tag listings load on a worker thread; the UI thread only receives finished rows, in batches.
+
+    loader = BackgroundLoader()                       # one per controller
+    tags = await loader.load(key, endpoint, credentials, repository, on_rows, on_total=None,
+                             tags=None, cancel=None)  # awaited on the UI loop
+    await loader.aclose()                             # closes its worker-side clients
+
+While a repository of 10,000 tags loads, the work per tag — HTTP, JSON parsing of manifests and
+configs, building `TagInfo`, the digest-keyed disk cache reads and writes, the end-of-load
+listing save — runs on one daemon thread with its own asyncio loop (`WorkerLoop`). Rows reach
+the UI thread through a `RowFeed`: collected under a lock, handed over at most every
+`interval` (75 ms), and in chunks that fit a ~15 ms budget, so the UI loop never stalls behind
+a burst (a revalidation answered by 304s delivers thousands of rows at once).
+
+Habit 7 across threads: cancelling the awaiting UI task cancels the worker task and waits until
+it has finished its clean-up; `aclose()` closes the clients on the worker loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from regview.core.model import Credentials, Endpoint, TagInfo
+from regview.log import get_logger
+
+log = get_logger("ui.loader")
+T = TypeVar("T")
+
+
+class WorkerLoop:
+    """One daemon thread running an asyncio loop for network-and-parsing work."""
+
+    _shared: WorkerLoop | None = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self, name: str = "regview-loader") -> None:
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.call_soon(ready.set)
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, name=name, daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    @classmethod
+    def shared(cls) -> WorkerLoop:
+        """The process's worker loop (called on the UI thread, which then does all the gc)."""
+        from regview.ui import gc_guard
+
+        gc_guard.install()  # the worker allocates a lot: keep the cyclic gc off its thread
+        with cls._shared_lock:
+            if cls._shared is None or not cls._shared.thread.is_alive():
+                cls._shared = WorkerLoop()
+            return cls._shared
+
+    async def run(
+        self, coro: Coroutine[Any, Any, T], on_cancel: Callable[[], None] | None = None
+    ) -> T:
+        """Run `coro` on the worker loop; await it from the caller's loop.
+
+        Cancelling the caller cancels the worker task and then waits for it to finish, so its
+        clean-up (closing responses, the listing save) happens before the caller goes on.
+        """
+        here = asyncio.get_running_loop()
+        result: asyncio.Future[T] = here.create_future()
+        holder: list[asyncio.Task[T]] = []
+
+        def settle(task: asyncio.Task[T]) -> None:
+            def transfer() -> None:
+                if result.done():
+                    return
+                if task.cancelled():
+                    result.cancel()
+                elif (exc := task.exception()) is not None:
+                    result.set_exception(exc)
+                else:
+                    result.set_result(task.result())
+
+            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits
+                here.call_soon_threadsafe(transfer)
+
+        def start() -> None:
+            task = self.loop.create_task(coro)
+            holder.append(task)
+            task.add_done_callback(settle)
+
+        def cancel() -> None:
+            if holder:
+                holder[0].cancel()
+            else:  # not started yet: it never will be
+                coro.close()
+                here.call_soon_threadsafe(result.cancel)
+
+        self.loop.call_soon_threadsafe(start)
+        try:
+            return await asyncio.shield(result)
+        except asyncio.CancelledError:
+            if on_cancel is not None:
+                on_cancel()
+            self.loop.call_soon_threadsafe(cancel)
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(result), 15)
+            raise
+
+
+class RowFeed:
+    """Rows produced on the worker thread, delivered on the UI loop in paced chunks."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_rows: Callable[[list[TagInfo]], None],
+        interval: float = 0.075,
+        budget: float = 0.015,
+    ) -> None:
+        self._loop = loop
+        self._on_rows = on_rows
+        self._interval = interval
+        self._budget = budget
+        self._lock = threading.Lock()
+        self._pending: list[TagInfo] = []
+        self._scheduled = False
+        self._last = 0.0
+        self._chunk = 500  # adapted so that one delivery takes about `budget`
+        self._closed = False
+        self.delivered = 0
+
+    def put(self, rows: list[TagInfo]) -> None:
+        """Called on the worker thread."""
+        with self._lock:
+            self._pending.extend(rows)
+            if self._scheduled or self._closed:
+                return
+            self._scheduled = True
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._schedule)
+
+    def _schedule(self) -> None:
+        wait = max(0.0, self._last + self._interval - time.monotonic())
+        self._loop.call_later(wait, self._deliver)
+
+    def _deliver(self) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk :]
+            more = bool(self._pending)
+            if not more:
+                self._scheduled = False
+        if chunk:
+            start = time.monotonic()
+            self._on_rows(chunk)
+            self.delivered += len(chunk)
+            spent = time.monotonic() - start
+            per_row = spent / len(chunk)
+            if per_row > 0:
+                self._chunk = max(50, min(5000, int(self._budget / per_row)))
+            self._last = time.monotonic()
+        if more:
+            # the rest right after the UI has had a turn (paint, input), not a whole interval later
+            self._loop.call_later(0.001, self._deliver)
+
+    def close(self) -> None:
+        with self._lock:
+            self._pending = []
+            self._closed = True
+
+    def drain(self) -> None:
+        """Deliver everything still pending now (the load is over), then stop."""
+        with self._lock:
+            rest, self._pending = self._pending, []
+            self._closed = True
+        if rest:
+            self._on_rows(rest)
+            self.delivered += len(rest)
+
+
+class BackgroundLoader:
+    """Per-profile `RegistryClient`s living on the worker loop, and tag loads through them."""
+
+    def __init__(self, worker: WorkerLoop | None = None, cache_dir: Path | None = None) -> None:
+        self._worker = worker
+        self._cache_dir = cache_dir
+        # key → (endpoint, credentials, client); only touched on the worker loop
+        self._clients: dict[str, tuple[Endpoint, Credentials | None, Any]] = {}
+
+    @property
+    def worker(self) -> WorkerLoop:
+        if self._worker is None:
+            self._worker = WorkerLoop.shared()
+        return self._worker
+
+    def _cache(self) -> Path | None:
+        if self._cache_dir is None:
+            try:
+                from regview.paths import default_paths
+
+                self._cache_dir = default_paths().cache
+            except Exception as exc:  # no cache is no reason not to load
+                log.info("no tag cache: %s", exc)
+        return self._cache_dir
+
+    async def _client(self, key: str, endpoint: Endpoint, credentials: Credentials | None) -> Any:
+        """On the worker loop: the client for `key`, rebuilt when the credential changed."""
+        from regview.core.client import RegistryClient
+
+        known = self._clients.get(key)
+        if known is not None and known[0] == endpoint and known[1] == credentials:
+            return known[2]
+        if known is not None:
+            self._clients.pop(key, None)
+            await known[2].aclose()
+        client = RegistryClient(endpoint, credentials, cache_dir=self._cache())
+        self._clients[key] = (endpoint, credentials, client)
+        return client
+
+    async def load(
+        self,
+        key: str,
+        endpoint: Endpoint,
+        credentials: Credentials | None,
+        repository: str,
+        on_rows: Callable[[list[TagInfo]], None],
+        *,
+        on_total: Callable[[int], None] | None = None,
+        tags: list[str] | None = None,
+        cancel: LoadCancel | None = None,
+    ) -> tuple[list[str], list[TagInfo]]:
+        """(tag names listed, TagInfo of each loaded tag); rows arrive through `on_rows` first."""
+        from regview.core.inventory import load_tags
+
+        ui = asyncio.get_running_loop()
+        feed = RowFeed(ui, on_rows)
+
+        async def work() -> tuple[list[str], list[TagInfo]]:
+            client = await self._client(key, endpoint, credentials)
+            names = tags if tags is not None else await client.list_tags(repository)
+            if on_total is not None:
+                with contextlib.suppress(RuntimeError):
+                    ui.call_soon_threadsafe(on_total, len(names))
+            stop = asyncio.Event()
+            if cancel is not None:
+                cancel.mirror(asyncio.get_running_loop(), stop)
+            loaded = await load_tags(client, repository, on_batch=feed.put, cancel=stop, tags=names)
+            return names, loaded
+
+        try:
+            result = await self.worker.run(work(), on_cancel=feed.close)
+        except BaseException:
+            feed.close()  # what is still queued belongs to a load nobody shows any more
+            raise
+        feed.drain()
+        return result
+
+    async def aclose(self) -> None:
+        """Close every worker-side client (on the worker loop) and wait for it."""
+        if self._worker is None:
+            return
+
+        async def close_all() -> None:
+            clients, self._clients = list(self._clients.values()), {}
+            for _endpoint, _credentials, client in clients:
+                try:
+                    await client.aclose()
+                except Exception:  # closing goes on for the others
+                    log.exception("closing a loader client failed")
+
+        await self.worker.run(close_all())
+
+    async def forget(self, key: str) -> None:
+        """Close the client of one profile (its credential or address changed)."""
+        if self._worker is None:
+            return
+
+        async def drop() -> None:
+            known = self._clients.pop(key, None)
+            if known is not None:
+                await known[2].aclose()
+
+        await self.worker.run(drop())
+
+
+class LoadCancel:
+    """The Cancel button's flag, set on the UI thread and seen by the worker loop's load."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._set = False
+        self._hooks: list[Callable[[], None]] = []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        with self._lock:
+            self._set = True
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            with contextlib.suppress(RuntimeError):
+                hook()
+
+    def mirror(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        """Set `event` (on its own loop) when this is set — at once if it already is."""
+
+        def hook() -> None:
+            loop.call_soon_threadsafe(event.set)
+
+        with self._lock:
+            if not self._set:
+                self._hooks.append(hook)
+                return
+        hook()
