@@ -37,9 +37,10 @@ from typing import Any
 import httpx
 
 from regview.core import errors as E
-from regview.core.auth import RegistryAuth, jwt_claims
+from regview.core.access import Access
+from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.model import CredentialKind, Credentials, Endpoint, ReferrerInfo
+from regview.core.model import Credentials, Endpoint, ReferrerInfo
 from regview.core.pagination import PageGuard, next_link
 from regview.core.transport import build_ssl_context, make_http_client
 from regview.spec import mediatypes as mt
@@ -51,7 +52,6 @@ from regview.spec.manifest import (
     ImageConfig,
     ImageIndex,
     Manifest,
-    detect_media_type,
     parse_config,
     parse_manifest,
 )
@@ -79,18 +79,6 @@ class ManifestHead:
     digest: str
     media_type: str
     size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """What a credential may do on one repository; None where it cannot be known safely."""
-
-    pull: bool
-    push: bool | None
-    delete: bool | None
-    catalog: bool | None
-    api: bool | None = None
-    words: str = ""
 
 
 def _cert_problem(exc: BaseException) -> bool:
@@ -720,87 +708,7 @@ class RegistryClient:
     # -- what can this credential do ----------------------------------------------------------
 
     async def check_access(self, repository: str) -> Access:
-        """For the "Test" button: read the tag list, then ask the token service for more.
+        """For the "Test" button: what this credential may do (see `core/access.py`)."""
+        from regview.core.access import check_access
 
-        With a JWT token the granted actions are read from its `access` claim (the registry
-        silently leaves out what it denies); otherwise push/delete stay unknown (None)
-        rather than being tried on real data.
-        """
-        await self.ping()
-        try:
-            await self.send(
-                "GET",
-                f"v2/{repository}/tags/list",
-                what=f"the tag list of {repository}",
-                headers=_JSON,
-            )
-            pull = True
-        except (E.AccessDenied, E.AuthenticationFailed):
-            pull = False
-        except E.NotFound:
-            pull = True  # allowed to look; the repository does not exist (yet)
-        push = delete = catalog = None
-        ch = self.auth.challenge
-        if ch is not None and ch.scheme == "bearer":
-            token = await self.auth.token(
-                {
-                    ("repository", repository): frozenset({"pull", "push", "delete"}),
-                    ("registry", "catalog"): frozenset({"*"}),
-                }
-            )
-            access = jwt_claims(token.value).get("access")
-            if isinstance(access, list):
-                granted: dict[tuple[str, str], set[str]] = {}
-                for a in access:
-                    if isinstance(a, dict):
-                        key = (str(a.get("type")), str(a.get("name")))
-                        granted.setdefault(key, set()).update(map(str, a.get("actions") or []))
-                repo = granted.get(("repository", repository), set())
-                push = "push" in repo or "*" in repo
-                delete = "delete" in repo or "*" in repo
-                catalog = bool(granted.get(("registry", "catalog")))
-        api = await self._check_api()
-        words = ", ".join(
-            f"{name}: {'yes' if v else 'no' if v is not None else 'unknown'}"
-            for name, v in (
-                ("pull", pull),
-                ("push", push),
-                ("delete", delete),
-                ("catalog", catalog),
-                *((("GitLab API", api),) if self.endpoint.api_url else ()),
-            )
-        )
-        return Access(pull, push, delete, catalog, api, f"{self.registry}/{repository} — {words}")
-
-    async def _check_api(self) -> bool | None:
-        """Whether the confirmed GitLab API answers this credential (None: no API configured)."""
-        if not self.endpoint.api_url:
-            return None
-        creds = self.credentials
-        if creds is not None and creds.kind in (CredentialKind.DEPLOY, CredentialKind.IDENTITY):
-            return False  # never sent to the API
-        from regview.core.gitlab import GitLabAPI
-
-        api = GitLabAPI(
-            self.endpoint.api_url,
-            creds,
-            insecure=self.endpoint.insecure,
-            ca_file=self.endpoint.ca_file,
-        )
-        try:
-            await api.version()
-        except E.RegistryError:
-            return False
-        finally:
-            await api.aclose()
-        return True
-
-
-def media_type_of(data: bytes, content_type: str = "") -> str:
-    import json
-
-    try:
-        obj = json.loads(data)
-    except ValueError:
-        return content_type
-    return detect_media_type(obj, content_type) if isinstance(obj, dict) else content_type
+        return await check_access(self, repository)

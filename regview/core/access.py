@@ -1,0 +1,113 @@
+"""What a credential may do on a repository, for the Add-registry dialog's "Test" button.
+
+    await check_access(client, repository) -> Access     (also `RegistryClient.check_access`)
+
+Reads the tag list, then asks the token service for pull, push, delete and the catalog at once:
+with a JWT the granted actions are read from its `access` claim (a registry silently leaves out
+what it denies); otherwise push/delete stay unknown (None) rather than being tried on real data.
+With a confirmed GitLab API address, says whether the API answers the credential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from regview.core import errors as E
+from regview.core.auth import jwt_claims
+from regview.core.model import CredentialKind
+
+if TYPE_CHECKING:
+    from regview.core.client import RegistryClient
+
+_JSON = {"Accept": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a credential may do on one repository; None where it cannot be known safely."""
+
+    pull: bool
+    push: bool | None
+    delete: bool | None
+    catalog: bool | None
+    api: bool | None = None
+    words: str = ""
+
+
+async def check_access(client: RegistryClient, repository: str) -> Access:
+    """For the "Test" button: read the tag list, then ask the token service for more.
+
+    With a JWT token the granted actions are read from its `access` claim (the registry
+    silently leaves out what it denies); otherwise push/delete stay unknown (None)
+    rather than being tried on real data.
+    """
+    await client.ping()
+    try:
+        await client.send(
+            "GET",
+            f"v2/{repository}/tags/list",
+            what=f"the tag list of {repository}",
+            headers=_JSON,
+        )
+        pull = True
+    except (E.AccessDenied, E.AuthenticationFailed):
+        pull = False
+    except E.NotFound:
+        pull = True  # allowed to look; the repository does not exist (yet)
+    push = delete = catalog = None
+    ch = client.auth.challenge
+    if ch is not None and ch.scheme == "bearer":
+        token = await client.auth.token(
+            {
+                ("repository", repository): frozenset({"pull", "push", "delete"}),
+                ("registry", "catalog"): frozenset({"*"}),
+            }
+        )
+        access = jwt_claims(token.value).get("access")
+        if isinstance(access, list):
+            granted: dict[tuple[str, str], set[str]] = {}
+            for a in access:
+                if isinstance(a, dict):
+                    key = (str(a.get("type")), str(a.get("name")))
+                    granted.setdefault(key, set()).update(map(str, a.get("actions") or []))
+            repo = granted.get(("repository", repository), set())
+            push = "push" in repo or "*" in repo
+            delete = "delete" in repo or "*" in repo
+            catalog = bool(granted.get(("registry", "catalog")))
+    api = await _check_api(client)
+    words = ", ".join(
+        f"{name}: {'yes' if v else 'no' if v is not None else 'unknown'}"
+        for name, v in (
+            ("pull", pull),
+            ("push", push),
+            ("delete", delete),
+            ("catalog", catalog),
+            *((("GitLab API", api),) if client.endpoint.api_url else ()),
+        )
+    )
+    return Access(pull, push, delete, catalog, api, f"{client.registry}/{repository} — {words}")
+
+
+async def _check_api(client: RegistryClient) -> bool | None:
+    """Whether the confirmed GitLab API answers this credential (None: no API configured)."""
+    if not client.endpoint.api_url:
+        return None
+    creds = client.credentials
+    if creds is not None and creds.kind in (CredentialKind.DEPLOY, CredentialKind.IDENTITY):
+        return False  # never sent to the API
+    from regview.core.gitlab import GitLabAPI
+
+    api = GitLabAPI(
+        client.endpoint.api_url,
+        creds,
+        insecure=client.endpoint.insecure,
+        ca_file=client.endpoint.ca_file,
+    )
+    try:
+        await api.version()
+    except E.RegistryError:
+        return False
+    finally:
+        await api.aclose()
+    return True
