@@ -202,6 +202,17 @@ def _message(exc: BaseException) -> str:
     return str(getattr(exc, "message", "") or exc) or type(exc).__name__
 
 
+def _probe_detail(exc: BaseException) -> str:
+    """What the registry answered the capability probe, in short: without the made-up digest
+    the probe asked to delete, which would only puzzle the user."""
+    status = getattr(exc, "status", 0)
+    said = "; ".join(
+        str(m).rstrip(".") for e in getattr(exc, "errors", ()) if (m := getattr(e, "message", ""))
+    )
+    short = ": ".join(p for p in (f"HTTP {status}" if status else "", said) if p)
+    return short or _message(exc)
+
+
 ResultCallback = Callable[[ItemResult], None]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -577,7 +588,7 @@ async def probe_capabilities(
     except Exception as exc:
         status = getattr(exc, "status", 0)
         name = type(exc).__name__
-        detail = _message(exc)
+        detail = _probe_detail(exc)
         if _is_not_found(exc):
             support = DeleteSupport.ALLOWED
         elif status == 405 or name == "Unsupported":

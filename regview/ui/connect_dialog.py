@@ -15,6 +15,7 @@ UI thread never waits on the network, the keyring or the disk.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from regview.core.errors import RegistryError
+from regview.core.errors import CertificateNotTrusted, RegistryError
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.profiles import Profile, registry_host, registry_url
 from regview.ui.async_utils import TaskOwner
@@ -472,7 +473,16 @@ class AddRegistryDialog(QDialog):
             result = await self.backend.probe(endpoint)
         except RegistryError as exc:
             self.probe_result = None
-            self.probe_card.show_text(f"<b>{endpoint.url}</b>: {exc.message}", "bad")
+            hint = ""
+            if isinstance(exc, CertificateNotTrusted):
+                self.advanced_toggle.setChecked(True)  # where the CA file is chosen
+                hint = (
+                    "<br>Choose your organisation's CA certificate (PEM) as <b>CA file</b> "
+                    "under Connection options below, then Check again."
+                )
+            self.probe_card.show_text(
+                f"<b>{endpoint.url}</b>: {html.escape(exc.message)}{hint}", "bad"
+            )
             return
         self.probe_result = result
         self.probe_card.show_text(result.html(), "good")

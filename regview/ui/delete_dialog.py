@@ -207,7 +207,9 @@ class DeleteDialog(QDialog):
         self.plan = plan
         where = f"{plan.registry}/{plan.repository}"
         n_tags = len(plan.tag_actions)
-        if self.whole_repository:
+        if plan.refusal:
+            self.title.setText(f"Cannot delete from {plan.repository}")
+        elif self.whole_repository:
             self.title.setText(f"Delete the repository {plan.repository} — all {n_tags:,} tags?")
         else:
             self.title.setText(f"Delete {_plural(n_tags, 'tag')} from {plan.repository}?")

@@ -60,7 +60,10 @@ class Problem:
     action: str = ""
 
     def text(self) -> str:
-        return f"{self.message} {self.fix}".strip()
+        message = self.message.strip()
+        if self.fix and message and message[-1] not in ".!?…":
+            message += "."  # the message and the fix are two sentences
+        return f"{message} {self.fix}".strip()
 
 
 def describe(exc: BaseException) -> Problem | None:
@@ -69,7 +72,7 @@ def describe(exc: BaseException) -> Problem | None:
         return Problem(
             "Certificate not trusted",
             exc.message,
-            "If your organisation uses its own certificate authority, choose its CA file.",
+            "Choose the PEM certificate of your organisation's CA with the button on the right.",
             "trust-ca",
         )
     if isinstance(exc, E.CatalogRefused):
@@ -85,7 +88,7 @@ def describe(exc: BaseException) -> Problem | None:
         return Problem(
             "Sign-in failed",
             exc.message,
-            "The token may have expired or been revoked: replace it in Manage tokens.",
+            "Replace the password or token in Manage tokens.",
             "tokens",
         )
     if isinstance(exc, E.AccessDenied):
@@ -95,6 +98,18 @@ def describe(exc: BaseException) -> Problem | None:
             "The credential lacks a right here (for GitLab tokens: the read_registry scope).",
             "tokens",
         )
+    if isinstance(exc, E.NotARegistry) or (
+        isinstance(exc, E.ProtocolError) and E.HTML_HINT in exc.message
+    ):
+        return Problem(
+            "This address is not a registry",
+            exc.message,
+            "A registry's API often has its own host (GitLab: registry.<your GitLab host>), "
+            "not the web page you sign in to: add the registry again with that address.",
+            "",
+        )
+    if isinstance(exc, E.ProtocolError):
+        return Problem("The registry sent something regview cannot read", exc.message, "", "")
     if isinstance(exc, E.ConnectionFailed | E.ServerError | E.TooManyRequests):
         return Problem("Registry not reachable", exc.message, "", "retry")
     if isinstance(exc, E.RegistryError):
