@@ -1,0 +1,96 @@
+"""Blobs under /v2/<name>/blobs/<digest>: get with byte ranges, streamed from disk off the event
+loop, and delete (unlink from the repository)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import anyio.to_thread
+from starlette.responses import Response
+
+from regview.server.errors import RegistryError
+from regview.server.storage import CHUNK
+from regview.server.v2_common import Ctx, in_thread, oci_headers, parse_digest, unsupported
+from regview.spec.errors import ErrorCode
+
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
+
+
+async def blob(ctx: Ctx) -> Response:
+    method = ctx.method
+    if method in ("GET", "HEAD"):
+        await ctx.authorize([ctx.pull()])
+    elif method == "DELETE":
+        await ctx.authorize([ctx.delete()])
+    else:
+        raise unsupported(method, "GET, HEAD, DELETE")
+    digest = parse_digest(ctx.extra)
+    size = ctx.registry.blob_size(ctx.name, str(digest))
+    if size is None:
+        raise RegistryError(ErrorCode.BLOB_UNKNOWN, f"blob {digest} is not in {ctx.name}")
+    if method == "DELETE":
+        await in_thread(ctx.registry.unlink_blob, ctx.name, str(digest))
+        return Response(b"", 202, oci_headers({"Docker-Content-Digest": str(digest)}))
+    headers = oci_headers(
+        {
+            "Docker-Content-Digest": str(digest),
+            "ETag": f'"{digest}"',
+            "Accept-Ranges": "bytes",
+            "Content-Type": "application/octet-stream",
+        }
+    )
+    start, end, status = 0, size - 1, 200
+    wanted = ctx.request.headers.get("range")
+    if wanted:
+        m = _RANGE.match(wanted.strip())
+        if m and (m.group(1) or m.group(2)):
+            if m.group(1):
+                start = int(m.group(1))
+                end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+            else:  # suffix: the last N bytes
+                start, end = max(size - int(m.group(2)), 0), size - 1
+            if start >= size or start > end or (m.group(1) and int(m.group(2) or start) < start):
+                raise RegistryError(
+                    ErrorCode.RANGE_INVALID,
+                    f"range {wanted} is outside the blob's {size} bytes",
+                    headers={"Content-Range": f"bytes */{size}"},
+                )
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    length = max(end - start + 1, 0)
+    headers["Content-Length"] = str(length)
+    if method == "HEAD":
+        return Response(b"", status, headers)
+    path = ctx.registry.store.path(digest)
+    return _FileResponse(path, start, length, status, headers)
+
+
+class _FileResponse(Response):
+    """Streams `length` bytes from `start`, reading 1 MiB at a time in the thread pool."""
+
+    def __init__(self, path: Any, start: int, length: int, status: int, headers: dict[str, str]):
+        super().__init__(None, status, headers)
+        self.path, self.start, self.length = path, start, length
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        f = await anyio.to_thread.run_sync(self.path.open, "rb")
+        try:
+            if self.start:
+                await anyio.to_thread.run_sync(f.seek, self.start)
+            remaining = self.length
+            while remaining > 0:
+                chunk = await anyio.to_thread.run_sync(f.read, min(CHUNK * 4, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                )
+            if remaining > 0 or self.length == 0:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await anyio.to_thread.run_sync(f.close)
