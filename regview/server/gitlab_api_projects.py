@@ -1,0 +1,81 @@
+"""GitLab API handlers for the instance and projects: `/version`, get and update a project."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from regview.server import gitlab_perms as perms
+from regview.server.gitlab_api_base import ApiBase
+from regview.server.gitlab_api_views import (
+    FORBIDDEN,
+    GITLAB_VERSION,
+    UNAUTHORIZED,
+    ApiError,
+    Call,
+    iso,
+    param_error,
+)
+from regview.server.gitlab_perms import RegistryAccess, Visibility
+from regview.server.gitlab_policy import (
+    next_run_after,
+    validate_policy,
+)
+
+
+class ProjectHandlers(ApiBase):
+    async def version(self, call: Call) -> Response:
+        if not call.caller.authenticated:
+            raise UNAUTHORIZED
+        return JSONResponse({"version": GITLAB_VERSION, "revision": "regview", "enterprise": False})
+
+    async def get_project(self, call: Call) -> Response:
+        def work() -> dict[str, Any]:
+            return self._project_json(call, self._project(call, call.segments[1]))
+
+        return JSONResponse(await self._run(work))
+
+    async def put_project(self, call: Call) -> Response:
+        def work() -> dict[str, Any]:
+            project = self._project(call, call.segments[1])
+            if not perms.api_can_admin_project(
+                call.caller, project.facts, self._role(call, project)
+            ):
+                raise FORBIDDEN
+            access = call.params.get("container_registry_access_level")
+            if access is not None and access not in {str(a) for a in RegistryAccess}:
+                raise param_error("container_registry_access_level does not have a valid value")
+            visibility = call.params.get("visibility")
+            if visibility is not None and visibility not in {str(v) for v in Visibility}:
+                raise param_error("visibility does not have a valid value")
+            changes = call.params.get("container_expiration_policy_attributes")
+            policy = None
+            next_run: str | bool | None = False
+            if changes is not None:
+                if not isinstance(changes, dict):
+                    raise param_error("container_expiration_policy_attributes is invalid")
+                try:
+                    policy = validate_policy(project.policy, changes)
+                except ValueError as exc:
+                    raise ApiError(400, {"message": exc.args[0]}) from None
+                if policy.get("enabled"):
+                    if (
+                        not project.policy.get("enabled")
+                        or policy.get("cadence") != project.policy.get("cadence")
+                        or project.policy_next_run_at is None
+                    ):
+                        next_run = iso(next_run_after(policy, datetime.now(UTC)))
+                else:
+                    next_run = None
+            updated = self.store.update_project(
+                project.id,
+                visibility=Visibility(visibility) if visibility else None,
+                registry_access=RegistryAccess(access) if access else None,
+                policy=policy,
+                policy_next_run_at=next_run,
+            )
+            return self._project_json(call, updated)
+
+        return JSONResponse(await self._run(work))
