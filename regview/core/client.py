@@ -42,7 +42,7 @@ from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
 from regview.core.model import Credentials, Endpoint, ReferrerInfo
 from regview.core.pagination import PageGuard, next_link
-from regview.core.transport import build_ssl_context, make_http_client
+from regview.core.transport import build_ssl_context, make_http_client, proxy_for
 from regview.spec import mediatypes as mt
 from regview.spec.digest import Digest
 from regview.spec.errors import ErrorCode, SpecError
@@ -112,7 +112,13 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
 
 
 def _fast_transport(endpoint: Endpoint, concurrency: int) -> httpx.AsyncBaseTransport | None:
-    """The lean transport when httptools is installed (it is a dependency; be lenient)."""
+    """The lean transport when httptools is installed (it is a dependency; be lenient).
+
+    None when the environment routes this registry through a proxy: only the aiohttp
+    transport speaks to proxies.
+    """
+    if proxy_for(endpoint.url) is not None:
+        return None
     try:
         from regview.core.fasthttp import FastTransport
     except ImportError:  # pragma: no cover - packaging problem, the aiohttp path still works

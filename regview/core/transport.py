@@ -15,12 +15,18 @@
     is_loopback(host) -> bool
     AiohttpTransport(ssl_context, *, limit)      the default transport
     make_http_client(endpoint, *, auth, transport, concurrency) -> httpx.AsyncClient
+    proxy_for(url) -> str | None                 the proxy the environment names for a URL
+
+Proxies: the usual `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables (as curl, docker and
+skopeo read them) are honoured per request by `AiohttpTransport`; the lean transport has no
+proxy support, so the client does not use it for a registry reached through a proxy.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
@@ -99,6 +105,24 @@ class _Stream(httpx.AsyncByteStream):
         self._response.release()
 
 
+def proxy_for(url: httpx.URL | str) -> str | None:
+    """The proxy URL the environment sets for `url`, or None (direct, or in NO_PROXY).
+
+    Loopback is never proxied: the embedded registry and tests must not leave the machine.
+    """
+    u = httpx.URL(str(url))
+    host = u.host
+    if not host or is_loopback(host) or host == "localhost":
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(u.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    if urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """httpx transport over one aiohttp session (HTTP/1.1, keep-alive, bounded pool).
 
@@ -140,6 +164,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 timeout=timeout,
+                proxy=proxy_for(request.url),
             )
         except aiohttp.ClientConnectorCertificateError as exc:
             raise httpx.ConnectError(str(exc.certificate_error)) from exc.certificate_error
