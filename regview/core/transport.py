@@ -18,7 +18,7 @@
     proxy_for(url) -> str | None                 the proxy the environment names for a URL
 
 Proxies: the usual `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables (as curl, docker and
-skopeo read them) are honoured per request by `AiohttpTransport`; the lean transport has no
+skopeo read them; on macOS and Windows also the system settings) are honoured per request by `AiohttpTransport`; the lean transport has no
 proxy support, so the client does not use it for a registry reached through a proxy.
 """
 
@@ -114,11 +114,12 @@ def proxy_for(url: httpx.URL | str) -> str | None:
     host = u.host
     if not host or is_loopback(host) or host == "localhost":
         return None
-    proxies = urllib.request.getproxies_environment()
+    # the environment first, then (macOS, Windows) the system's own proxy settings
+    proxies = urllib.request.getproxies()
     proxy = proxies.get(u.scheme) or proxies.get("all")
     if not proxy:
         return None
-    if urllib.request.proxy_bypass_environment(host, proxies):
+    if urllib.request.proxy_bypass(host):
         return None
     return proxy if "://" in proxy else f"http://{proxy}"
 
