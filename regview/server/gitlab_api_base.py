@@ -9,12 +9,7 @@ from typing import Any
 import anyio.to_thread
 
 from regview.server import gitlab_perms as perms
-from regview.server.gitlab_api_views import (
-    FORBIDDEN,
-    Call,
-    not_found,
-    tag_json,
-)
+from regview.server.gitlab_api_views import FORBIDDEN, Call, not_found, tag_json
 from regview.server.gitlab_perms import RegistryAccess
 from regview.server.gitlab_records import NotFound, Project
 from regview.server.gitlab_service import GitLabService, RepoView

@@ -19,10 +19,7 @@ from regview.server.gitlab_api_views import (
     param_error,
 )
 from regview.server.gitlab_perms import RegistryAccess, Visibility
-from regview.server.gitlab_policy import (
-    next_run_after,
-    validate_policy,
-)
+from regview.server.gitlab_policy import next_run_after, validate_policy
 
 
 class ProjectHandlers(ApiBase):

@@ -9,12 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from regview.server import gitlab_perms as perms
 from regview.server.gitlab_api_base import ApiBase
-from regview.server.gitlab_api_views import (
-    Call,
-    flag,
-    not_found,
-    paginate,
-)
+from regview.server.gitlab_api_views import Call, flag, not_found, paginate
 from regview.server.gitlab_perms import Visibility
 from regview.server.gitlab_records import NotFound
 from regview.server.gitlab_service import RepoView

@@ -20,10 +20,7 @@ from regview.server.gitlab_api_views import (
     tag_details_json,
     tag_json,
 )
-from regview.server.gitlab_policy import (
-    CleanupRules,
-    InvalidRule,
-)
+from regview.server.gitlab_policy import CleanupRules, InvalidRule
 from regview.server.gitlab_service import RepoView
 
 

@@ -7,11 +7,7 @@ import json
 from typing import Any
 
 from regview.server.gitlab_db import StoreBase
-from regview.server.gitlab_perms import (
-    RegistryAccess,
-    Role,
-    Visibility,
-)
+from regview.server.gitlab_perms import RegistryAccess, Role, Visibility
 from regview.server.gitlab_records import (
     JOB_USERNAME,
     Conflict,

@@ -15,12 +15,7 @@ from datetime import datetime
 
 from regview.server.gitlab_db import DB_NAME, SCHEMA_VERSION
 from regview.server.gitlab_directory import DEFAULT_POLICY
-from regview.server.gitlab_records import (
-    Repository,
-    iso,
-    now_iso,
-    row_repo,
-)
+from regview.server.gitlab_records import Repository, iso, now_iso, row_repo
 from regview.server.gitlab_tokens import TokenStore
 
 __all__ = ["DB_NAME", "DEFAULT_POLICY", "SCHEMA_VERSION", "GitLabStore"]

@@ -7,13 +7,7 @@ import secrets
 import sqlite3
 
 from regview.server.gitlab_directory import DirectoryStore
-from regview.server.gitlab_perms import (
-    KNOWN_SCOPES,
-    Caller,
-    CallerKind,
-    Role,
-    TokenKind,
-)
+from regview.server.gitlab_perms import KNOWN_SCOPES, Caller, CallerKind, Role, TokenKind
 from regview.server.gitlab_records import (
     JOB_USERNAME,
     Identity,
