@@ -18,6 +18,7 @@ from pathlib import Path
 import keyring.errors
 import pytest
 from keyring.backends import SecretService
+from keyring_support import stop_daemon
 
 from regview.settings.secrets import SERVICE, KeyringStore, entry_name
 
@@ -26,18 +27,6 @@ pytestmark = [
     pytest.mark.needs_tool("gnome-keyring-daemon"),
     pytest.mark.needs_tool("dbus-daemon"),
 ]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    if proc.stdout is not None:
-        proc.stdout.close()
 
 
 @pytest.fixture
@@ -89,8 +78,8 @@ def secret_service(
         yield backend
     finally:
         if daemon is not None:
-            _stop(daemon)
-        _stop(bus)
+            stop_daemon(daemon)
+        stop_daemon(bus)
 
 
 def test_store_read_delete_with_real_secret_service(

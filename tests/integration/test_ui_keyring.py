@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from keyring_support import stop_daemon
 from testkit import require_tool
 
 from regview.core.model import CredentialKind, Endpoint
@@ -59,17 +60,6 @@ def _wait_for_bus_name(name: str, proc: subprocess.Popen[bytes], timeout: float)
                 break
             time.sleep(0.05)
     raise RuntimeError(f"gnome-keyring-daemon did not claim {name} on the session bus")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    if proc.stdout is not None:
-        proc.stdout.close()
 
 
 @pytest.fixture
@@ -117,7 +107,7 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         yield Keyring()
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_daemon(proc)
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, when a dialog opens

@@ -7,9 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import keyring.backend
-import keyring.errors
 import pytest
+from keyring_support import MemoryKeyring
 
 from regview.cli import common as C
 from regview.cli.cmd_repos import split_target
@@ -31,26 +30,9 @@ from regview.spec.errors import InvalidReference
 HOST = "registry.example.com"
 
 
-class _Memory(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        raise keyring.errors.PasswordDeleteError(username)
-
-
 @pytest.fixture
 def store() -> KeyringStore:
-    backend = _Memory()
+    backend = MemoryKeyring()
     backend.set_password("regview", f"saved@{HOST}", "from-keyring")
     return KeyringStore(backend)
 

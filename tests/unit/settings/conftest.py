@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import keyring
 import pytest
-from keyring_double import MemoryKeyring
+from keyring_support import MemoryKeyring
 
 
 @pytest.fixture

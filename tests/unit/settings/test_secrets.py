@@ -7,7 +7,7 @@ import keyring
 import keyring.backends.chainer
 import keyring.backends.fail
 import pytest
-from keyring_double import MemoryKeyring
+from keyring_support import MemoryKeyring
 
 from regview.core.model import CredentialKind
 from regview.settings.errors import NoKeyring, SecretStoreError

@@ -1,6 +1,10 @@
-"""An in-memory keyring backend for unit tests (no real keyring is touched)."""
+"""Keyring helpers every test folder may import (`tests/` is on pytest's pythonpath): an in-memory
+keyring backend for unit tests, and stopping the D-Bus and gnome-keyring daemons that the
+Secret Service integration tests start."""
 
 from __future__ import annotations
+
+import subprocess
 
 import keyring.backend
 import keyring.errors
@@ -22,3 +26,17 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self.entries.pop((service, username), None) is None:
             raise keyring.errors.PasswordDeleteError(username)
+
+
+def stop_daemon(proc: subprocess.Popen[bytes]) -> None:
+    """End a daemon this test started, by its process id (never by name: another test's or the
+    user's own daemon must survive), and close the pipe it printed to."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc.stdout is not None:
+        proc.stdout.close()
