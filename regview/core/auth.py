@@ -33,9 +33,9 @@ import httpx
 
 from regview.core.errors import (
     AuthenticationFailed,
+    ConnectionFailed,
     ProtocolError,
     RealmRejected,
-    RegistryError,
     error_for_status,
 )
 from regview.core.model import CredentialKind, Credentials, Endpoint
@@ -349,7 +349,9 @@ class RegistryAuth(httpx.Auth):
         try:
             response = await self.send(request)
         except httpx.HTTPError as exc:
-            raise RegistryError(
+            # temporary, like any connection failure: a reset or timeout at the realm mid-batch
+            # is retried, not turned into a failed item
+            raise ConnectionFailed(
                 f"{self.registry}: the token service at {request.url.host} could not be "
                 f"reached ({exc.__class__.__name__}: {exc})",
                 registry=self.registry,

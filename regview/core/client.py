@@ -1,6 +1,7 @@
 """The registry client: one `RegistryClient` per registry, over httpx with a fast transport.
 
     async with RegistryClient(endpoint, credentials, cache_dir=..., concurrency=16) as c:
+        (timeout=seconds: connect/read timeout of every request; default 30 s, 15 s to connect)
         await c.ping() -> httpx.Headers                         GET /v2/
         async for page in c.iter_repositories("group"): ...     catalog pages (CatalogRefused)
         await c.list_tags(repo) -> list[str]                    Link paging, `tags: null` ok
@@ -155,6 +156,7 @@ class RegistryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         prefer_oauth: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: float | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
@@ -165,7 +167,11 @@ class RegistryClient:
         self._base_path = self.base.raw_path.decode("ascii").split("?")[0]
         self.auth = RegistryAuth(endpoint, credentials, prefer_oauth=prefer_oauth)
         self.http = make_http_client(
-            endpoint, auth=self.auth, transport=transport, concurrency=concurrency
+            endpoint,
+            auth=self.auth,
+            transport=transport,
+            concurrency=concurrency,
+            timeout=timeout,
         )
         # token requests share the transport but carry no registry auth
         self._token_http = httpx.AsyncClient(

@@ -14,7 +14,7 @@
     check_scheme_allowed(url, endpoint)          raises InsecureRefused
     is_loopback(host) -> bool
     AiohttpTransport(ssl_context, *, limit)      the default transport
-    make_http_client(endpoint, *, auth, transport, concurrency) -> httpx.AsyncClient
+    make_http_client(endpoint, *, auth, transport, concurrency, timeout) -> httpx.AsyncClient
     proxy_for(url) -> str | None                 the proxy the environment names for a URL
 
 Proxies: the usual `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables (as curl, docker and
@@ -213,8 +213,12 @@ def make_http_client(
     auth: httpx.Auth | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     concurrency: int = 16,
+    timeout: float | None = None,
 ) -> httpx.AsyncClient:
-    """The httpx client every registry request goes through (one per registry)."""
+    """The httpx client every registry request goes through (one per registry).
+
+    `timeout`: seconds for connecting, reading and waiting for a pooled connection; None keeps
+    the default (30 s, 15 s to connect)."""
     check_scheme_allowed(endpoint.url, endpoint)
     if transport is None:
         # a few spare connections for token requests made while every worker is busy
@@ -222,7 +226,7 @@ def make_http_client(
     return httpx.AsyncClient(
         transport=transport,
         auth=auth,
-        timeout=_TIMEOUT,
+        timeout=_TIMEOUT if timeout is None else httpx.Timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         trust_env=False,
