@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -228,164 +227,211 @@ def bench_baseline(app: QApplication, rows: int) -> dict[str, Any]:
 
 
 # --- 5: event loop while tags load ---------------------------------------------------------
-def push_tags(url: str, repo: str, count: int, per_image: int = 10) -> None:
+def push_tags(url: str, repo: str, count: int, per_image: int = 10, concurrency: int = 32) -> None:
+    """Blobs once (a shared layer, one config per image), then every tag's manifest PUT directly
+    over keep-alive HTTP by `concurrency` workers (no skopeo, no client per request)."""
     import httpx
 
     layer = b"regview bench layer"
     layer_digest = "sha256:" + hashlib.sha256(layer).hexdigest()
-    jobs: list[tuple[str, bytes]] = []
-    with httpx.Client(base_url=url, timeout=30) as http:
 
-        def blob(data: bytes) -> str:
-            digest = "sha256:" + hashlib.sha256(data).hexdigest()
-            r = http.post(f"/v2/{repo}/blobs/uploads/")
-            r.raise_for_status()
-            loc = r.headers["Location"]
-            sep = "&" if "?" in loc else "?"
-            http.put(
-                f"{loc}{sep}digest={digest}",
-                content=data,
-                headers={"Content-Type": "application/octet-stream"},
-            ).raise_for_status()
-            return digest
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
 
-        blob(layer)
-        for i in range(0, count, per_image):
-            config = json.dumps(
-                {
-                    "architecture": "amd64",
-                    "os": "linux",
-                    "created": f"2024-{1 + (i // per_image) % 12:02d}-01T00:00:00Z",
-                    "config": {"Labels": {"n": str(i)}},
-                    "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-                }
-            ).encode()
-            cdigest = blob(config)
-            manifest = json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {
-                        "mediaType": "application/vnd.oci.image.config.v1+json",
-                        "digest": cdigest,
-                        "size": len(config),
-                    },
-                    "layers": [
-                        {
-                            "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                            "digest": layer_digest,
-                            "size": len(layer),
-                        }
-                    ],
-                }
-            ).encode()
-            jobs.extend((f"t{i + j:05d}", manifest) for j in range(per_image))
+            async def blob(data: bytes) -> str:
+                digest = "sha256:" + hashlib.sha256(data).hexdigest()
+                r = await http.post(f"/v2/{repo}/blobs/uploads/")
+                r.raise_for_status()
+                loc = r.headers["Location"]
+                sep = "&" if "?" in loc else "?"
+                r = await http.put(
+                    f"{loc}{sep}digest={digest}",
+                    content=data,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+                r.raise_for_status()
+                return digest
 
-    def put(job: tuple[str, bytes]) -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
-            http.put(
-                f"/v2/{repo}/manifests/{job[0]}",
-                content=job[1],
-                headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
-            ).raise_for_status()
+            async def image(i: int) -> list[tuple[str, bytes]]:
+                config = json.dumps(
+                    {
+                        "architecture": "amd64",
+                        "os": "linux",
+                        "created": f"2024-{1 + (i // per_image) % 12:02d}-01T00:00:00Z",
+                        "config": {"Labels": {"n": str(i)}},
+                        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+                    }
+                ).encode()
+                manifest = json.dumps(
+                    {
+                        "schemaVersion": 2,
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "config": {
+                            "mediaType": "application/vnd.oci.image.config.v1+json",
+                            "digest": await blob(config),
+                            "size": len(config),
+                        },
+                        "layers": [
+                            {
+                                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                "digest": layer_digest,
+                                "size": len(layer),
+                            }
+                        ],
+                    }
+                ).encode()
+                return [(f"t{i + j:05d}", manifest) for j in range(per_image)]
 
-    with ThreadPoolExecutor(8) as pool:
-        # one client per job keeps it simple; tag PUTs dominate the set-up time
-        list(pool.map(put, jobs, chunksize=64))
+            await blob(layer)
+            jobs: list[tuple[str, bytes]] = []
+            for start in range(0, count, per_image * concurrency):
+                batch = range(start, min(count, start + per_image * concurrency), per_image)
+                for got in await asyncio.gather(*(image(i) for i in batch)):
+                    jobs.extend(got)
+            queue = iter(jobs)
+
+            async def worker() -> None:
+                for tag, manifest in queue:
+                    r = await http.put(
+                        f"/v2/{repo}/manifests/{tag}",
+                        content=manifest,
+                        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+                    )
+                    r.raise_for_status()
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    asyncio.run(run())
+
+
+class Heartbeat:
+    """A 10 ms QTimer on the UI thread; a gap is the time between two beats."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self.beat)
+
+    def beat(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self.last) * 1000)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> dict[str, float]:
+        self.timer.stop()
+        gaps = sorted(self.gaps) or [float("nan")]
+        return {
+            "max_gap_ms": gaps[-1],
+            "p99_gap_ms": gaps[int(len(gaps) * 0.99)],
+            "over_50": sum(1 for g in gaps if g > 50),
+            "beats": len(self.gaps),
+        }
 
 
 def bench_loading(app: QApplication, count: int) -> dict[str, Any]:
+    """The app's own path: MainWindow → BrowseController → loader thread → TagsView."""
     import qasync
+    from connect_support import MemoryKeyring, make_accounts
     from distribution import run_distribution
 
-    from regview.core.client import RegistryClient
-    from regview.core.inventory import load_tags
     from regview.core.model import Endpoint
-    from regview.ui.tags_view import TagsView
+    from regview.settings.profiles import Profile
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import SessionManager
 
     with (
         tempfile.TemporaryDirectory() as tmp,
-        run_distribution(Path(tmp), flavour="anonymous") as reg,
+        run_distribution(Path(tmp) / "dist", flavour="anonymous") as reg,
     ):
         t0 = time.perf_counter()
         push_tags(reg.url, "bench/app", count)
         push_s = time.perf_counter() - t0
-        view = TagsView()
-        view.resize(1300, 900)
-        view.show()
+        print(f"  pushed {count:,} tags in {push_s:.1f} s", flush=True)
+        os.environ["REGVIEW_BASEDIR"] = str(Path(tmp) / "base")  # the disk cache starts empty
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
-        gaps: list[float] = []
-        last = [time.perf_counter()]
+        accounts = make_accounts(Path(tmp), MemoryKeyring())
+        window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
+        window.resize(1400, 900)
+        window.show()
+        beat = Heartbeat()
+        out: dict[str, Any] = {"push_s": push_s}
 
-        def beat() -> None:
-            now = time.perf_counter()
-            gaps.append((now - last[0]) * 1000)
-            last[0] = now
+        async def load(label: str) -> None:
+            start = time.perf_counter()
+            beat.start()
+            window.open_repository("dist", "bench/app")
+            task = window.tasks.task("tags")
+            if task is not None:
+                await asyncio.wait([task])
+            seconds = time.perf_counter() - start
+            await asyncio.sleep(0.2)  # the details pane of the first row, the final repaint
+            out[label] = {
+                **beat.stop(),
+                "seconds": seconds,
+                "rows": window.tags_view.model.rowCount(),
+            }
+            print(f"  {label}: {out[label]}", flush=True)
 
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(beat)
-
-        async def run() -> tuple[int, float]:
-            async with RegistryClient(Endpoint(reg.url)) as client:
-                view.set_tags("bench/app", [])
-                start = time.perf_counter()
-                last[0] = start
-                timer.start()
-                names = await client.list_tags("bench/app")
-                done = 0
-
-                def on_batch(batch: list[Any]) -> None:
-                    nonlocal done
-                    done += len(batch)
-                    view.append_tags(batch)
-                    view.show_progress(done, len(names))
-
-                tags = await load_tags(client, "bench/app", on_batch=on_batch, tags=names)
-                view.finish_loading()
-                await asyncio.sleep(0.05)
-                timer.stop()
-                return len(tags), time.perf_counter() - start
+        async def run() -> None:
+            await accounts.save(Profile.for_endpoint(Endpoint(url=reg.url), name="dist"))
+            await window.start()
+            task = window.tasks.task("repos")
+            if task is not None:
+                await asyncio.wait([task])
+            await load("cold")  # nothing cached: one GET per tag and per config
+            await load("reopen")  # cached rows at once, then one conditional GET per tag
+            await window.aclose()
 
         with loop:
-            n, seconds = loop.run_until_complete(run())
-        view.close()
-    return {
-        "tags": n,
-        "seconds": seconds,
-        "push_s": push_s,
-        "max_gap_ms": max(gaps) if gaps else float("nan"),
-        "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)] if gaps else float("nan"),
-        "beats": len(gaps),
-    }
+            loop.run_until_complete(run())
+        window.close()
+    return out
 
 
 # --- 6: startup ----------------------------------------------------------------------------
 STARTUP = r"""
-import os, sys, time, asyncio
+import os, sys, time
+spawned = float(sys.argv[1])
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-t0 = float(sys.argv[1])
-from PySide6.QtWidgets import QApplication
-from regview.ui import pyside_fixes; pyside_fixes.apply()
-import qasync
-from regview.ui.theme import apply_theme
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import Accounts, SessionManager
-from regview.ui.local_mode import LocalMode
-app = QApplication([])
-apply_theme(app)
-accounts = Accounts()
-w = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-w.show()
-app.processEvents()
-w.repaint()
-print(time.time() - t0)
+import argparse
+import regview.app as app_module
+entered = time.perf_counter()
+cpu0 = time.process_time()
+result = {}
+
+def on_shown(window):
+    from PySide6.QtWidgets import QApplication
+    QApplication.processEvents()
+    window.repaint()
+    result["main"] = time.perf_counter() - entered
+    result["spawn"] = time.time() - spawned
+    result["cpu"] = time.process_time()
+    window.close()
+
+app_module._on_shown = on_shown
+app_module.main(argparse.Namespace(local=False, screenshot=None, url=None))
+print(result["main"], result["spawn"], result["cpu"])
 """
 
 
 def bench_startup(runs: int = 5) -> dict[str, Any]:
-    times = []
+    """`regview.app.main()` as `regview gui` calls it, until the window is first painted.
+
+    main: from the call of main() (PySide6, qasync and the UI stack imported inside it);
+    spawn: from before the process was started (interpreter start-up included);
+    cpu: the process's CPU time until then (robust against a loaded machine).
+    """
+    rows = []
     env = dict(os.environ, REGVIEW_BASEDIR=tempfile.mkdtemp(prefix="rv-bench-"))
     for _ in range(runs + 1):
         out = subprocess.run(
@@ -396,9 +442,15 @@ def bench_startup(runs: int = 5) -> dict[str, Any]:
             cwd=ROOT,
             check=True,
         )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    warm = times[1:]
-    return {"median_s": statistics.median(warm), "cold_s": times[0], "runs": warm}
+        rows.append([float(x) for x in out.stdout.strip().splitlines()[-1].split()])
+    warm = rows[1:]
+    return {
+        "main_s": statistics.median(r[0] for r in warm),
+        "spawn_s": statistics.median(r[1] for r in warm),
+        "cpu_s": statistics.median(r[2] for r in warm),
+        "cold_main_s": rows[0][0],
+        "runs": warm,
+    }
 
 
 def main() -> int:
@@ -407,11 +459,24 @@ def main() -> int:
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--load-tags", type=int, default=10_000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results-ui.md"))
+    parser.add_argument(
+        "--only",
+        choices=("loading", "startup"),
+        help="run one phase and print its figures (results file untouched)",
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     from regview.ui.theme import apply_theme
 
     apply_theme(app, "light")
+    if args.only:
+        print(f"load average {os.getloadavg()}", flush=True)
+        if args.only == "loading":
+            print(json.dumps(bench_loading(app, args.load_tags), indent=1))
+        else:
+            print(json.dumps(bench_startup(), indent=1))
+        print(f"load average {os.getloadavg()}", flush=True)
+        return 0
     print("view…", flush=True)
     ours = bench_view(app, args.rows)
     ours.pop("_keep")
@@ -432,7 +497,8 @@ def main() -> int:
     lines = [
         "# UI benchmark results",
         "",
-        f"Machine: {machine()}. Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f}. "
+        f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"`{' '.join(['python', 'bench/bench_ui.py', *sys.argv[1:]])}`.",
         "",
         "| measurement | result | target | met |",
@@ -443,9 +509,11 @@ def main() -> int:
         f"| ↳ sorts of a column already sorted once (median) | {ours['sort_cached_median']:.1f} ms | | |",
         f"| selection and anchor row position kept through every filter and sort step | {'yes' if ours['kept'] else 'NO'} | kept | {'yes' if ours['kept'] else '**NO**'} |",
         f"| RSS with {args.rows:,} tags in the view (whole process) | {ours['rss_mb']:.0f} MB | ≤ 300 MB | {ok(ours['rss_mb'], 300)} |",
-        f"| largest event-loop gap while {loading['tags']:,} tags load from docker-registry (10 ms heartbeat; p99 {loading['p99_gap_ms']:.1f} ms) | {loading['max_gap_ms']:.1f} ms | ≤ 50 ms | {ok(loading['max_gap_ms'], 50)} |",
-        f"| ↳ time to load those tags (one GET per tag, 16 connections) | {loading['seconds']:.1f} s | | |",
-        f"| startup to a shown main window, warm (median of 5; cold {startup['cold_s']:.2f} s) | {startup['median_s']:.2f} s | ≤ 0.5 s | {ok(startup['median_s'], 0.5)} |",
+        f"| largest event-loop gap while {loading['cold']['rows']:,} tags load from docker-registry into the main window, nothing cached (10 ms heartbeat; p99 {loading['cold']['p99_gap_ms']:.1f} ms) | {loading['cold']['max_gap_ms']:.1f} ms | ≤ 50 ms | {ok(loading['cold']['max_gap_ms'], 50)} |",
+        f"| ↳ reopening it: cached rows at once, then revalidation (p99 {loading['reopen']['p99_gap_ms']:.1f} ms) | {loading['reopen']['max_gap_ms']:.1f} ms | ≤ 50 ms | {ok(loading['reopen']['max_gap_ms'], 50)} |",
+        f"| ↳ time to load / revalidate those tags | {loading['cold']['seconds']:.1f} s / {loading['reopen']['seconds']:.1f} s | | |",
+        f"| startup: `main()` entry to the shown, painted window, warm (median of 5; cold {startup['cold_main_s']:.2f} s; CPU {startup['cpu_s']:.2f} s) | {startup['main_s']:.2f} s | ≤ 0.5 s | {ok(startup['main_s'], 0.5)} |",
+        f"| ↳ from process spawn (interpreter start-up included) | {startup['spawn_s']:.2f} s | | |",
         f"| initial fill of the view with {args.rows:,} tags | {ours['load_ms']:.0f} ms | | |",
         "",
         f"Baseline in the same run: `QSortFilterProxyModel` over a plain Python `QAbstractTableModel`, "

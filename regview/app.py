@@ -20,6 +20,9 @@ from regview.log import get_logger
 
 log = get_logger("app")
 
+# bench/bench_ui.py measures start-up with this: called right after the window is first shown.
+_on_shown: Any = None
+
 
 def main(args: argparse.Namespace) -> int:
     from PySide6.QtCore import Qt
@@ -43,6 +46,10 @@ def main(args: argparse.Namespace) -> int:
     app.setApplicationName("regview")
     app.setOrganizationName("regview")
     app.setDesktopFileName("io.github.regview")
+    # _run() ends on lastWindowClosed and then cleans up (tasks, sessions, window state); Qt
+    # quitting by itself would stop the loop under it ("Event loop stopped before Future
+    # completed").
+    app.setQuitOnLastWindowClosed(False)
     from regview.ui import gc_guard
 
     gc_guard.install()  # cyclic garbage is collected on this thread, never on a worker
@@ -104,6 +111,8 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     if screenshot:
         window.resize(1400, 860)
     window.show()
+    if _on_shown is not None:
+        _on_shown(window)
     code = 0
     try:
         if getattr(args, "local", False):

@@ -191,12 +191,17 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
 
     def _add(self, rows: Iterable[T]) -> None:
         index = self.index_
+        replaced: list[tuple[int, T]] = []
         for row in rows:
             ident = self.row_identity(row)
             old = self._ids.get(ident)
             if old is not None:
-                # A refreshed row replaces the old one in place (same identity, new facts).
-                self._replace(old, row)
+                # A refreshed row replaces the old one in place (same identity, new facts);
+                # a revalidation mostly brings the same facts: nothing to do for those.
+                previous = self.rows[old]
+                if previous != row:
+                    replaced.append((old, previous))
+                    self._replace(old, row)
                 continue
             self._ids[ident] = len(self.rows)
             self.rows.append(row)
@@ -208,6 +213,12 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
                 self.row_platforms(row),
                 self.row_ids(row),
             )
+        if replaced:
+            self.rows_replaced(replaced)
+
+    def rows_replaced(self, replaced: list[tuple[int, T]]) -> None:
+        """Hook: these backing rows got new facts ((row, previous value)); repaint them once."""
+        self.invalidate_rows(backing for backing, _previous in replaced)
 
     def _replace(self, backing: int, row: T) -> None:
         self.rows[backing] = row
@@ -218,7 +229,6 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         self.index_.times[backing] = self.row_time(row)
         self.index_.platforms[backing] = self.row_platforms(row)
         self.index_.ids[backing] = self.row_ids(row).lower()
-        self.invalidate_rows([backing])
 
     def invalidate_rows(self, backing_rows: Iterable[int]) -> None:
         """Forget cached text for these rows and tell views to repaint them."""

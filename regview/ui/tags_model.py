@@ -142,6 +142,34 @@ class TagsModel(IndexedTableModel[TagInfo]):
             if old:
                 self.invalidate_rows(old)
 
+    def rows_replaced(self, replaced: list[tuple[int, TagInfo]]) -> None:
+        """A refreshed tag that now points at another digest leaves its old "Shared" group."""
+        by_digest = self._by_digest
+        touched: set[int] = set()
+        for r, previous in replaced:
+            new_digest = self.rows[r].digest
+            if previous.digest == new_digest:
+                continue
+            for digest, add in ((previous.digest, False), (new_digest, True)):
+                if not digest:
+                    continue
+                group = by_digest.setdefault(digest, [])
+                if add:
+                    group.append(r)
+                elif r in group:
+                    group.remove(r)
+                touched.update(group)
+                if not group:
+                    del by_digest[digest]
+            touched.add(r)
+        for r in touched:
+            group = by_digest.get(self.rows[r].digest, [])
+            self.index_.update_key(r, SHARED, len(group) if len(group) > 1 else 0)
+        super().rows_replaced(replaced)
+        extra = touched - {r for r, _p in replaced}
+        if extra:
+            self.invalidate_rows(extra)
+
     def display_text(self, row: int, column: int) -> str:
         tag = self.rows[row]
         if column == TAG:

@@ -20,6 +20,7 @@ the top of the view (or the current row) stays where it was on screen when it is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import (
@@ -192,6 +193,7 @@ class TagsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.registry_host = ""
+        self._progress_at = 0.0
         self.model = TagsModel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -349,6 +351,11 @@ class TagsView(QWidget):
         self.table.horizontalHeader().setSortIndicator(-1 if column is None else column, order)
 
     def show_progress(self, done: int, total: int) -> None:
+        # QProgressBar.setValue repaints at once (~10 ms): a few updates a second are plenty.
+        now = time.monotonic()
+        if 0 < done < total and now - self._progress_at < 0.25:
+            return
+        self._progress_at = now
         self.progress_row.show()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)

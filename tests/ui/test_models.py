@@ -122,6 +122,27 @@ def test_shared_digest_marks_all_tags_of_a_digest() -> None:
     assert "c" in tip and "1 other" in tip
 
 
+def test_a_refreshed_tag_with_a_new_digest_moves_between_shared_groups() -> None:
+    one, two = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    model = tm.TagsModel()
+    model.set_tags(
+        "r", [_tag("a", 1, digest=one), _tag("b", 1, digest=one), _tag("c", 1, digest=two)]
+    )
+    assert _column(model, tm.SHARED) == ["×2", "×2", ""]
+    changed: list[int] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles: changed.extend(range(top.row(), bottom.row() + 1))
+    )
+    model.append_rows([_tag("b", 1, digest=two)])  # "b" was re-pushed: now the image of "c"
+    assert _column(model, tm.SHARED) == ["", "×2", "×2"]
+    assert {0, 1, 2} <= set(changed)  # every affected row repaints
+    assert model.shared_with(2) == ["b"] and model.shared_with(0) == []
+    model.append_rows([_tag("a", 1, digest=one)])  # the same facts again: nothing to repaint
+    changed.clear()
+    model.append_rows([_tag("c", 1, digest=two)])
+    assert changed == []
+
+
 def test_append_rows_respects_filter_and_exact_bounds(qtbot: object) -> None:
     model = tm.TagsModel()
     model.set_tags("r", [_tag("keep-1", 1)])
