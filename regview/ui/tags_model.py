@@ -79,6 +79,11 @@ class TagsModel(IndexedTableModel[TagInfo]):
     def tags(self) -> list[TagInfo]:
         return list(self.rows)
 
+    def refresh_relative_times(self, now: float | None = None) -> None:
+        """ "3 minutes ago" moves on: forget the Created texts (the view repaints what it shows)."""
+        self._now = time.time() if now is None else now
+        self._cache[CREATED].clear()
+
     def shared_with(self, backing: int) -> list[str]:
         """Other tags carrying the same manifest digest as this row."""
         tag = self.rows[backing]

@@ -221,6 +221,12 @@ class TagsView(QWidget):
         self._summary_timer.setSingleShot(True)
         self._summary_timer.setInterval(0)
         self._summary_timer.timeout.connect(self._emit_summary)
+        # Relative times ("5 minutes ago") age: once a minute, new texts and a viewport repaint
+        # of the visible rows only — no model reset, no re-sort.
+        self._clock = QTimer(self)
+        self._clock.setInterval(60_000)
+        self._clock.timeout.connect(self.tick)
+        self._clock.start()
         self.filter_bar.specChanged.connect(self._spec_changed)
         self.model.visibleChanged.connect(self._summary_timer.start)
         sel = self.table.selectionModel()
@@ -289,6 +295,10 @@ class TagsView(QWidget):
         self.delete = action("Delete…", QKeySequence.StandardKey.Delete, self._request_delete)
         self.delete.setEnabled(False)
         self.delete.setToolTip("Delete the selected tags (plans first, asks before acting)")
+
+    def tick(self) -> None:
+        self.model.refresh_relative_times()
+        self.table.viewport().update()
 
     # --- public API ----------------------------------------------------------------------
     def attach_delete_handler(self, handler: Callable[[list[TagInfo]], None]) -> None:

@@ -130,3 +130,26 @@ def test_rows_appear_as_they_load_then_sort(qtbot: QtBot) -> None:
     assert view.progress_row.isHidden()
     view.model.apply(FilterSpec(platform="linux/arm64/v8"))
     assert view.filter_bar.platform.findData("linux/arm64/v8") > 0
+
+
+def test_relative_times_move_on_without_a_reset(qtbot: QtBot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from regview.core.model import ArtifactKind
+
+    view = TagsView()
+    qtbot.addWidget(view)
+    made = datetime.now(UTC) - timedelta(minutes=5)
+    view.set_tags(
+        "r", [TagInfo("r", "a", "sha256:" + "1" * 64, "", ArtifactKind.IMAGE, created=made)]
+    )
+    index = view.model.index(0, tm.CREATED)
+    assert view.model.data(index) == "5 minutes ago"
+    resets: list[bool] = []
+    view.model.modelReset.connect(lambda: resets.append(True))
+    view.model.layoutChanged.connect(lambda: resets.append(True))
+    view.model.refresh_relative_times(now=made.timestamp() + 3 * 3600)
+    assert view.model.data(index) == "3 hours ago"
+    view.tick()  # the minute timer's slot: back to the real clock
+    assert view.model.data(index) == "5 minutes ago"
+    assert resets == [] and view._clock.interval() == 60_000 and view._clock.isActive()
