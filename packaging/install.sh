@@ -40,5 +40,10 @@ if [ $launch = 1 ]; then
     echo "no display found: run 'regview' from a desktop session" >&2
     exit 0
   fi
-  exec "$venv/bin/regview"
+  # Nothing configured yet: open on the embedded local registry with demo data, so there is
+  # something to look at straight away (the welcome view offers the same from the menu entry).
+  if "$venv/bin/python" -c 'import sys; from regview.settings.profiles import SettingsStore; sys.exit(0 if SettingsStore().load().profiles else 1)' 2>/dev/null; then
+    exec "$venv/bin/regview"
+  fi
+  exec "$venv/bin/regview" gui --local
 fi
