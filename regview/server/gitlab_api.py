@@ -5,6 +5,7 @@ shapes, errors and pagination in `gitlab_api_views`. Field names, pagination and
 GitLab's:
 
     GET    /version
+    GET    /projects                                      ?membership=&search=, paged
     GET    /projects/:id                                  (numeric id or URL-encoded path)
     PUT    /projects/:id                                  container_registry_access_level,
                                                           container_expiration_policy_attributes
@@ -144,6 +145,8 @@ class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
         table: dict[tuple[str, ...], Callable[[Call], Awaitable[Response]]] = {}
         if seg == ["version"]:
             table = {("GET",): self.version}
+        elif seg == ["projects"]:
+            table = {("GET",): self.list_projects}
         elif n == 2 and seg[0] == "projects":
             table = {("GET",): self.get_project, ("PUT",): self.put_project}
         elif n == 4 and seg[0] == "projects" and seg[2:] == ["registry", "repositories"]:

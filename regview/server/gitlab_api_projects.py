@@ -1,4 +1,4 @@
-"""GitLab API handlers for the instance and projects: `/version`, get and update a project."""
+"""GitLab API handlers for the instance and projects: `/version`, list, get and update projects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from regview.server.gitlab_api_views import (
     UNAUTHORIZED,
     ApiError,
     Call,
+    flag,
     iso,
+    paginate,
     param_error,
 )
 from regview.server.gitlab_perms import RegistryAccess, Visibility
@@ -27,6 +29,32 @@ class ProjectHandlers(ApiBase):
         if not call.caller.authenticated:
             raise UNAUTHORIZED
         return JSONResponse({"version": GITLAB_VERSION, "revision": "regview", "enterprise": False})
+
+    async def list_projects(self, call: Call) -> Response:
+        """`GET /projects`: the projects the caller can see, ordered by id descending (GitLab's
+        default); `membership=true` keeps those the caller is a member of (directly or through
+        a group), `search=` filters by path."""
+
+        def work() -> tuple[list[dict[str, Any]], dict[str, str]]:
+            membership = flag(call.params.get("membership"))
+            if membership and not call.caller.authenticated:
+                raise UNAUTHORIZED
+            search = str(call.params.get("search") or "").lower()
+            visible = []
+            for project in reversed(self.store.projects()):
+                role = self._role(call, project)
+                if not perms.can_see_project(call.caller, project.facts, role):
+                    continue
+                if membership and not role:
+                    continue
+                if search and search not in project.path.lower():
+                    continue
+                visible.append(project)
+            chunk, headers = paginate(call, visible)
+            return [self._project_json(call, p) for p in chunk], headers
+
+        body, headers = await self._run(work)
+        return JSONResponse(body, headers=headers)
 
     async def get_project(self, call: Call) -> Response:
         def work() -> dict[str, Any]:

@@ -588,3 +588,39 @@ async def test_policies_run_in_the_background_while_the_app_runs(tmp_path: Path)
     with pytest.raises(sqlite3.ProgrammingError):  # the app's shutdown closed the database
         gl.store.projects()
     registry.close()
+
+
+async def test_list_projects_membership_visibility_and_pages(world: World) -> None:
+    # owner: maintainer of group acme (3 projects) and owner of other/lib
+    items, pages = await follow(
+        world.client, "/api/v4/projects", world.h("owner"), {"membership": "true", "per_page": 2}
+    )
+    assert [p["path_with_namespace"] for p in items] == [
+        "other/lib",
+        "acme/int",
+        "acme/pub",
+        "acme/app",
+    ]  # id descending, as GitLab
+    assert len(pages) == 2
+    assert pages[0].headers["x-total"] == "4" and pages[0].headers["x-next-page"] == "2"
+    first = items[-1]
+    assert first["namespace"]["full_path"] == "acme"  # type: ignore[index]
+    assert first["visibility"] == "private"
+    assert first["container_registry_access_level"] == "enabled"
+    assert isinstance(first["id"], int)
+
+    # a member of one project sees only it with membership=true, public ones without
+    r = await world.client.get("/api/v4/projects?membership=true", headers=world.h("dev"))
+    assert [p["path_with_namespace"] for p in r.json()] == ["acme/app"]
+    r = await world.client.get("/api/v4/projects", headers=world.h("stranger"))
+    assert sorted(p["path_with_namespace"] for p in r.json()) == ["acme/int", "acme/pub"]
+    r = await world.client.get("/api/v4/projects?search=PUB", headers=world.h("stranger"))
+    assert [p["path_with_namespace"] for p in r.json()] == ["acme/pub"]
+
+    # anonymous: public projects only; membership needs a user; deploy tokens have no API
+    r = await world.client.get("/api/v4/projects")
+    assert [p["path_with_namespace"] for p in r.json()] == ["acme/pub"]
+    r = await world.client.get("/api/v4/projects?membership=true")
+    assert r.status_code == 401
+    r = await world.client.get("/api/v4/projects", headers=world.h("deploy"))
+    assert r.status_code == 401
