@@ -5,6 +5,7 @@
         await api.version() -> dict
         await api.project(path_or_id) -> dict
         await api.find_project(image_path) -> dict        image path, 0/1/2 trailing parts dropped
+        await api.projects(membership=True) -> list[dict]  (paged) the token user's projects
         await api.project_repositories(project) -> list[RepositoryInfo]   (paged)
         await api.group_repositories(group) -> list[RepositoryInfo]       (paged)
         await api.repository(repo_id, size=False) -> RepositoryInfo
@@ -220,6 +221,15 @@ class GitLabAPI:
             await self._call("GET", f"projects/{_pid(project)}", what=f"project {project}")
         ).json()
         return obj if isinstance(obj, dict) else {}
+
+    async def projects(self, *, membership: bool = True) -> list[dict[str, Any]]:
+        """Projects visible to the token; `membership` keeps those its user is a member of."""
+        items = await self._pages(
+            "projects",
+            what="the list of projects",
+            params={"membership": "true"} if membership else {},
+        )
+        return [i for i in items if isinstance(i, dict)]
 
     async def find_project(self, image_path: str) -> dict[str, Any]:
         """The project an image path belongs to (the path with 0, 1 or 2 parts dropped)."""
