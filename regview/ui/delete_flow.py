@@ -8,6 +8,8 @@
         await open_port(profile) -> Connection      client port (+ GitLab API where usable)
         await connection_for_registry(host) -> Connection | None   (recycle bin restores)
         await gitlab_context(profile, repository) -> GitLabContext | None
+        release(api)                                close a GitLab client a dialog is done with
+        await aclose()                              cancel and await tasks, close GitLab clients
         tasks: Tasks                                "delete-plan", "delete-run-<n>" slots
         signals:
           mutated(DeleteMutation)     what changed, for the views to refresh only that
@@ -77,9 +79,12 @@ class Connection:
     profile: str
     port: ClientPort
     gitlab: GitLabContext | None = None
+    apis: set[GitLabAPI] | None = None  # the flow's open GitLab clients
 
     async def close(self) -> None:
         if self.gitlab is not None:
+            if self.apis is not None:
+                self.apis.discard(self.gitlab.api)
             await self.gitlab.api.aclose()
 
 
@@ -139,13 +144,15 @@ class DeleteFlow(QObject):
         self.tasks = Tasks(self)
         self._runs = itertools.count(1)
         self.executor: Executor | None = None
+        #: GitLab API clients handed out and not yet closed (closed by `aclose` at the latest)
+        self._apis: set[GitLabAPI] = set()
 
     # --- connections ---------------------------------------------------------------------
     async def open_port(self, profile: str, repository: str = "") -> Connection:
         session = await self.sessions.open(profile)
         gitlab = await self.gitlab_context(profile, repository) if repository else None
         return Connection(
-            profile, ClientPort(session.client, gitlab.api if gitlab else None), gitlab
+            profile, ClientPort(session.client, gitlab.api if gitlab else None), gitlab, self._apis
         )
 
     async def gitlab_context(self, profile: str, repository: str) -> GitLabContext | None:
@@ -159,6 +166,7 @@ class DeleteFlow(QObject):
         if creds is not None and not creds.can_call_gitlab_api:
             return None
         api = GitLabAPI(p.api_url, creds, insecure=p.insecure, ca_file=p.ca_file)
+        self._apis.add(api)
         try:
             project = await api.find_project(repository)
             pid = int(project["id"])
@@ -169,8 +177,24 @@ class DeleteFlow(QObject):
             return GitLabContext(api, pid, repo_id, str(project.get("path_with_namespace", "")))
         except (E.RegistryError, KeyError, ValueError, TypeError) as exc:
             log.info("no GitLab project for %s: %s", repository, exc)
-            await api.aclose()
+            await self._close_api(api)
             return None
+
+    def release(self, api: GitLabAPI) -> None:
+        """Close a GitLab API client a dialog no longer needs (now, or in `aclose`)."""
+        self.tasks.start(f"gitlab-close-{id(api)}", self._close_api(api))
+
+    async def _close_api(self, api: GitLabAPI) -> None:
+        self._apis.discard(api)
+        await api.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel and await every task, then close the GitLab clients still open (a close task
+        cancelled before it ran would otherwise leave its connections behind)."""
+        self.cancel_all()
+        await self.tasks.aclose()
+        while self._apis:
+            await self._close_api(next(iter(self._apis)))
 
     async def connection_for_registry(self, registry: str) -> Connection | None:
         """A connection to the profile whose host is `registry` (a recycle-bin entry's)."""

@@ -679,6 +679,8 @@ class MainWindow(QMainWindow):
         if hasattr(self, "delete_flow"):
             self.delete_flow.cancel_all()  # also stops a running executor between items
         await close_task_owners(self, self.welcome.tasks)
+        if hasattr(self, "delete_flow"):
+            await self.delete_flow.aclose()  # GitLab clients whose close task was cancelled
         await self.controller.aclose()
         await self.sessions.close_all()
 

@@ -46,6 +46,14 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core import errors as E
+from regview.core.gitlab_cleanup import (
+    GitLabTarget,
+    bulk_delete,
+    check_gitlab_policy,
+    check_gitlab_values,
+    policy_attributes,
+    save_policy,
+)
 from regview.core.plan import RepositoryFacts
 from regview.core.policy import (
     GITLAB_KEEP_N,
@@ -57,6 +65,7 @@ from regview.core.policy import (
     parse_keep_list,
     preview,
 )
+from regview.spec.manifest import parse_time
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_dialog import danger_style
 from regview.ui.delete_models import Record, RecordsModel, records_table
@@ -284,8 +293,8 @@ class PolicyEditor(QDialog):
         self.save_button.clicked.connect(self.save_to_gitlab)
         self.bulk_button = QPushButton("Run with GitLab's bulk API…")
         self.bulk_button.setToolTip(
-            "Ask GitLab to delete by these rules now (GitLab decides; no recycle bin, and "
-            "regview's extra rules do not apply)"
+            "Ask GitLab to delete by these rules now (GitLab decides; no recycle bin; refused "
+            "while regview's extra rules are set, since GitLab would ignore them)"
         )
         self.bulk_button.clicked.connect(self.bulk_delete)
         for b in (self.save_button, self.bulk_button):
@@ -323,8 +332,11 @@ class PolicyEditor(QDialog):
             self.keep_n.setCurrentText(str(saved["keep_n"]))
         if saved.get("older_than"):
             self.older_than.setCurrentText(str(saved["older_than"]))
-        if saved.get("next_run_at"):
-            self.state.setText(f"GitLab's next run: {saved['next_run_at']}")
+        nxt = parse_time(saved.get("next_run_at")) if saved.get("enabled") else None
+        if nxt is not None:
+            self.state.setText(
+                f"Saved in GitLab; next run: {nxt.astimezone().strftime('%Y-%m-%d %H:%M')}"
+            )
 
     # --- the policy ----------------------------------------------------------------------
     def _keep_n(self) -> int | None:
@@ -351,10 +363,18 @@ class PolicyEditor(QDialog):
         )
 
     def gitlab_attributes(self) -> dict[str, Any]:
-        attrs = self.policy().to_gitlab()
-        attrs["enabled"] = self.enabled.isChecked()
-        attrs["cadence"] = self.cadence.currentData()
-        return attrs
+        """Exactly what Save sends: unset rules as null, so older saved values do not linger."""
+        policy = self.policy()
+        check_gitlab_policy(policy, "a policy saved to GitLab")
+        check_gitlab_values(policy)
+        return policy_attributes(
+            policy, cadence=str(self.cadence.currentData()), enabled=self.enabled.isChecked()
+        )
+
+    def _target(self) -> GitLabTarget:
+        assert self.gitlab is not None
+        gl = self.gitlab
+        return GitLabTarget(gl.project_id, gl.project_path, gl.repository_id, self.repository)
 
     def _field_errors(self) -> bool:
         """Inline complaints per field; True when everything is usable."""
@@ -510,59 +530,90 @@ class PolicyEditor(QDialog):
             self.profile, self.repository, self.preview.selection(), facts=self.facts
         )
 
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.state.setText(text)
+        self.state.setStyleSheet(_error_style(self) if error else "")
+
     def save_to_gitlab(self) -> None:
         if self.gitlab is None:
             return
         try:
-            attrs = self.gitlab_attributes()
+            policy = self.policy()
+            self.gitlab_attributes()  # GitLab's own checks, before anything is sent
         except PolicyError as exc:
-            self.state.setText(str(exc))
+            self._say(f"Not saved: {exc}", error=True)
             return
-        self.state.setText("Saving…")
-        self.tasks.start("save", self._save(attrs))
+        self._say("Saving…")
+        self.save_button.setEnabled(False)
+        self.tasks.start("save", self._save(policy))
 
-    async def _save(self, attrs: dict[str, Any]) -> None:
+    async def _save(self, policy: Policy) -> None:
         assert self.gitlab is not None
         try:
-            saved = await self.gitlab.api.set_cleanup_policy(self.gitlab.project_id, **attrs)
-        except E.RegistryError as exc:
-            self.state.setText(f"Not saved: {exc.message}")
+            saved = await save_policy(
+                self.gitlab.api,
+                self._target(),
+                policy,
+                cadence=str(self.cadence.currentData()),
+                enabled=self.enabled.isChecked(),
+            )
+        except (E.RegistryError, PolicyError) as exc:
+            self._say(f"Not saved: {getattr(exc, 'message', None) or exc}", error=True)
             return
-        nxt = saved.get("next_run_at")
-        self.state.setText("Saved to GitLab." + (f" Next run: {nxt}" if nxt else ""))
+        finally:
+            self.save_button.setEnabled(self.preview is not None)
+        if saved.enabled and saved.next_run_at is not None:
+            when = saved.next_run_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            self._say(f"Saved to GitLab. Next run: {when}.")
+        elif saved.enabled:
+            self._say("Saved to GitLab; GitLab has not scheduled the next run yet.")
+        else:
+            self._say("Saved to GitLab, not scheduled (tick “Run on a schedule” to enable it).")
 
     def bulk_delete(self) -> None:
-        if self.gitlab is None or self.gitlab.repository_id is None or self.preview is None:
+        if self.gitlab is None or self.preview is None:
             return
-        policy = self.policy()
+        try:
+            policy = self.policy()
+            check_gitlab_policy(policy, "GitLab's bulk delete")
+        except PolicyError as exc:
+            self._say(f"Not run: {exc}", error=True)
+            return
+        if self.gitlab.repository_id is None:
+            self._say(
+                f"Not run: GitLab lists no registry repository {self.repository} in project "
+                f"{self.gitlab.project_path}; reload and try again.",
+                error=True,
+            )
+            return
         answer = QMessageBox.warning(
             self,
             "Run GitLab's bulk delete?",
-            f"GitLab will delete tags of {self.repository} by these rules itself "
-            f"(the preview expects {len(self.preview.delete):,}). regview's extra rules "
-            "(protected tags, in-use list) do not apply, and nothing goes to the recycle bin.",
+            f"GitLab will delete tags of {self.repository} by these rules itself, in the "
+            f"background (the preview expects {len(self.preview.delete):,}). Nothing goes to "
+            "regview's recycle bin, and GitLab allows this once an hour per repository.",
             QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
             QMessageBox.StandardButton.Cancel,
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
+        self._say("Asking GitLab…")
+        self.bulk_button.setEnabled(False)
         self.tasks.start("bulk", self._bulk(policy))
 
     async def _bulk(self, policy: Policy) -> None:
-        assert self.gitlab is not None and self.gitlab.repository_id is not None
+        assert self.gitlab is not None
         try:
-            await self.gitlab.api.bulk_delete(
-                self.gitlab.project_id,
-                self.gitlab.repository_id,
-                name_regex_delete=policy.name_regex_delete,
-                name_regex_keep=policy.name_regex_keep or None,
-                keep_n=policy.keep_n,
-                older_than=policy.older_than or None,
-            )
-        except E.RegistryError as exc:
-            self.state.setText(f"GitLab refused: {exc.message}")
+            await bulk_delete(self.gitlab.api, self._target(), policy)
+        except (E.RegistryError, PolicyError) as exc:
+            self._say(f"GitLab refused: {getattr(exc, 'message', None) or exc}", error=True)
             return
-        self.state.setText("GitLab accepted the bulk delete; it runs in the background.")
+        finally:
+            self.bulk_button.setEnabled(self.preview is not None)
+        self._say(
+            "GitLab accepted the bulk delete; it runs in the background (reload the tags in a "
+            "moment to see the result)."
+        )
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()

@@ -146,5 +146,5 @@ class VisibilityDialog(QDialog):
         self.tasks.cancel_all()
         if self.gitlab is not None:
             api, self.gitlab = self.gitlab.api, None
-            self.flow.tasks.start(f"visibility-close-{id(api)}", api.aclose())
+            self.flow.release(api)
         super().done(result)
