@@ -68,6 +68,9 @@ class VisibilityDialog(QDialog):
         self.project = QLabel("Reading the project…")
         self.project.setWordWrap(True)
         root.addWidget(self.project)
+        self.current = QLabel()
+        self.current.setTextFormat(Qt.TextFormat.RichText)
+        root.addWidget(self.current)
         self.level_box = QComboBox()
         for level in ACCESS_LEVELS:
             self.level_box.addItem(LEVELS.get(level, level), level)
@@ -106,7 +109,7 @@ class VisibilityDialog(QDialog):
         except E.RegistryError as exc:
             self.project.setText(f"Cannot read the project: {exc.message}")
             return
-        self.current_level = level
+        self._set_current(level)
         self.project.setText(
             f"GitLab project {self.gitlab.project_path or self.gitlab.project_id}. "
             "The setting applies to every image of the project."
@@ -115,6 +118,11 @@ class VisibilityDialog(QDialog):
             self.level_box.setCurrentIndex(i)
         self.level_box.setEnabled(True)
         self._selected()
+
+    def _set_current(self, level: str) -> None:
+        self.current_level = level
+        words = LEVELS.get(level, "unknown")
+        self.current.setText(f"Now: <b>{words}</b> (container_registry_access_level = {level})")
 
     def _selected(self) -> None:
         level = str(self.level_box.currentData() or "")
@@ -137,7 +145,7 @@ class VisibilityDialog(QDialog):
             self.state.setText(f"Not changed: {exc.message}")
             self._selected()
             return
-        self.current_level = level
+        self._set_current(level)
         self.state.setText("Changed.")
         self._selected()
         self.levelChanged.emit(level)

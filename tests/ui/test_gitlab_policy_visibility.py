@@ -320,6 +320,7 @@ def test_gitlab_policy_save_bulk_run_and_visibility(
         dialog = dialogs[0]
         run(qloop, until(lambda: dialog.level_box.isEnabled()))
         assert dialog.current_level == "enabled"
+        assert "= enabled" in dialog.current.text()
         assert dialog.level_box.currentData() == "enabled"
         assert PROJECT in dialog.project.text()
         assert not dialog.apply_button.isEnabled()
@@ -330,6 +331,7 @@ def test_gitlab_policy_save_bulk_run_and_visibility(
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
         run(qloop, until(lambda: dialog.state.text() not in ("", "Saving…")))
         assert dialog.state.text() == "Changed.", dialog.state.text()
+        assert "= private" in dialog.current.text()
         assert project_json(url, token)["container_registry_access_level"] == "private"
         refused = list_tags(url, REPO, None)
         assert refused.status_code in (401, 403), refused.status_code
