@@ -1,15 +1,17 @@
 """Local test registry mode: the embedded registry with demo data, and a profile connected to it.
 
-    LocalMode(accounts, paths=None, *, auth="none", demo=True)
+    LocalMode(accounts, paths=None, *, auth="token", demo=True)
         await start() -> Profile   start `LocalRegistry(data_dir=paths.local_registry_dir,
-                                   demo=True)` in its background thread (off the UI thread),
+                                   demo=True, auth=auth)` in its background thread (off the UI thread),
                                    then create or update the profile `LOCAL_PROFILE` for its URL
                                    (the port changes between runs) and return it
         await stop()               stop the server (the app calls it on shutdown)
         url, running, registry     the running server
 
-With `auth="token"` (the GitLab-instance mode) the registry prints a demo token; `start()`
-stores it as the profile's credential (keyring, or memory for the session). The registry's
+With `auth="token"` (the default: the GitLab-instance mode, so the sidebar shows groups →
+projects → repositories) the registry offers a demo personal access token; `start()` stores it
+as the profile's credential (keyring, or memory for the session) with the API address
+`<url>/api/v4` confirmed. `auth="none"` is a plain registry listed through its catalog. The registry's
 data stays in the data directory, so a second start shows the same content.
 """
 
@@ -52,7 +54,7 @@ class LocalMode:
         accounts: Accounts,
         paths: Paths | None = None,
         *,
-        auth: str = "none",
+        auth: str = "token",
         demo: bool = True,
     ) -> None:
         self.accounts = accounts

@@ -3,6 +3,7 @@
     MainWindow(accounts, sessions, local_mode, backend=None, ui_state=None)
         await start()                    load profiles; welcome view, or the last view
         open_profile(name) ; open_repository(name, path) ; show_overview(name)
+        open_project(name, project) ; show_group(name, group)   GitLab API tree / catalog groups
         open_link(ViewLink)              a shared `regview://` view
         view_link() -> ViewLink | None   the view as a link ("Copy link to this view")
         ui_state() -> dict               window/columns/last view, for settings.json `ui`
@@ -46,11 +47,12 @@ from regview.ui.controllers import BrowseController, repository_size
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner, Problem, describe
 from regview.ui.filtering import FilterSpec
+from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject
 from regview.ui.links import SORT_COLUMNS, ViewLink
 from regview.ui.local_mode import LocalMode
 from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
-from regview.ui.repos_model import RepositoriesModel
+from regview.ui.repos_model import RepositoriesModel, status_text
 from regview.ui.sidebar import Sidebar
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
@@ -93,6 +95,10 @@ class MainWindow(QMainWindow):
         self.accounts, self.sessions, self.local_mode = accounts, sessions, local_mode
         self.backend = backend
         self.controller = BrowseController(sessions)
+        self.gitlab = GitLabBrowser(sessions)
+        self._gitlab_projects: dict[str, dict[str, GitLabProject]] = {}
+        self._all_repos: dict[str, list[RepositoryInfo]] = {}
+        self._scope = ""  # the group or project the repositories table shows ("" = all)
         self.tasks = Tasks(self)
         self.tasks.failed.connect(self._task_failed)
         self.profile = ""  # the registry (profile name) shown
@@ -110,6 +116,8 @@ class MainWindow(QMainWindow):
         self.sidebar.registrySelected.connect(self.open_profile)
         self.sidebar.repositorySelected.connect(self.open_repository)
         self.sidebar.overviewSelected.connect(self.show_overview)
+        self.sidebar.groupSelected.connect(self.show_group)
+        self.sidebar.projectSelected.connect(self.open_project)
         self.sidebar.addPathRequested.connect(self.add_repository_path)
         self.sidebar.addRegistryRequested.connect(self.add_registry)
 
@@ -289,6 +297,7 @@ class MainWindow(QMainWindow):
             return
         self.profile = name
         self.repository = ""
+        self._scope = ""
         self.banner.hide()
         self._page(PAGE_REPOS, name)
         self.sidebar.set_loading(name)
@@ -296,6 +305,8 @@ class MainWindow(QMainWindow):
 
     async def _load_repositories(self, name: str) -> list[str]:
         try:
+            if await self.gitlab.uses_api(name):
+                return await self._load_gitlab_tree(name)
             repos, listable = await self.controller.list_repositories(name)
         except Exception as exc:
             if describe(exc) is None:
@@ -304,6 +315,7 @@ class MainWindow(QMainWindow):
             self._show_problem(exc)
             return []
         self.sidebar.set_repositories(name, [r.path for r in repos], listable)
+        self._all_repos[name] = repos
         if self.profile == name:
             self.repos_model.set_repositories(repos)
             self.overview.set_repositories(repos)
@@ -311,6 +323,90 @@ class MainWindow(QMainWindow):
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
         return [r.path for r in repos]
+
+    # --- GitLab API: groups → projects → repositories -------------------------------------
+    async def _load_gitlab_tree(self, name: str) -> list[str]:
+        projects = await self.gitlab.projects(name)
+        self._gitlab_projects[name] = {p.path: p for p in projects}
+        self.sidebar.set_gitlab_projects(name, [(p.namespace, p.path) for p in projects])
+        limit = asyncio.Semaphore(4)
+
+        async def one(project: GitLabProject) -> list[RepositoryInfo]:
+            async with limit:
+                return await self._project_repositories(name, project)
+
+        async with asyncio.TaskGroup() as group:
+            jobs = [group.create_task(one(p)) for p in projects]
+        repos = [r for job in jobs for r in job.result()]
+        self._all_repos[name] = repos
+        if self.profile == name and self.pages.currentIndex() == PAGE_REPOS:
+            self._show_scope(name)
+        if self.profile == name:
+            self.overview.set_repositories(repos)
+            if self.repository:
+                self.sidebar.select_repository(name, self.repository)
+        return [r.path for r in repos]
+
+    async def _project_repositories(
+        self, name: str, project: GitLabProject
+    ) -> list[RepositoryInfo]:
+        try:
+            repos = await self.gitlab.project_repositories(name, project)
+        except Exception as exc:
+            problem = describe(exc)
+            if problem is None:
+                raise
+            self.sidebar.set_project_problem(name, project.path, problem.title)
+            return []
+        self.sidebar.set_project_repositories(
+            name, project.path, [(r.path, status_text(r.status)) for r in repos]
+        )
+        return repos
+
+    def _show_scope(self, name: str) -> None:
+        scope = self._scope
+        repos = [
+            r
+            for r in self._all_repos.get(name, [])
+            if not scope or r.path == scope or r.path.startswith(scope + "/")
+        ]
+        self.repos_model.set_repositories(repos)
+        self._set_counts(f"{len(repos):,} repositories")
+
+    def open_project(self, name: str, project: str) -> None:
+        """A GitLab project: its repositories (read again) with their status in the table."""
+        info = self._gitlab_projects.get(name, {}).get(project)
+        if info is None:
+            self.show_group(name, project)
+            return
+        self.profile, self.repository, self._scope = name, "", project
+        self.banner.hide()
+        self._page(PAGE_REPOS, f"{name}  ›  {project}")
+        self._show_scope(name)
+        self.tasks.start("project", self._load_project(name, info))
+
+    async def _load_project(self, name: str, info: GitLabProject) -> None:
+        repos = await self._project_repositories(name, info)
+        if not self.tasks.running("repos"):
+            others = [
+                r
+                for r in self._all_repos.get(name, [])
+                if r.path != info.path and not r.path.startswith(info.path + "/")
+            ]
+            self._all_repos[name] = others + repos
+        if self.profile == name and self._scope == info.path:
+            self.repos_model.set_repositories(repos)
+            self._set_counts(f"{len(repos):,} repositories")
+
+    def show_group(self, name: str, group: str) -> None:
+        """The repositories under a group (or a catalog path prefix), from the last listing."""
+        if name != self.profile or name not in self._all_repos:
+            self.open_profile(name)
+            return
+        self.repository, self._scope = "", group
+        self.banner.hide()
+        self._page(PAGE_REPOS, f"{name}  ›  {group}")
+        self._show_scope(name)
 
     def open_repository(self, name: str, path: str) -> None:
         if not name or not path:
@@ -400,6 +496,8 @@ class MainWindow(QMainWindow):
             self.open_repository(self.profile, self.repository)
         elif self.pages.currentIndex() == PAGE_OVERVIEW:
             self.show_overview(self.profile)
+        elif self._scope in self._gitlab_projects.get(self.profile, {}):
+            self.open_project(self.profile, self._scope)
         else:
             self.open_profile(self.profile)
 

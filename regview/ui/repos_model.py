@@ -22,10 +22,15 @@ HEADER_TIPS = (
 )
 
 _STATUS_TEXT = {
-    "delete_scheduled": "deletion scheduled",
+    "delete_scheduled": "delete scheduled",
     "delete_ongoing": "being deleted",
     "delete_failed": "deletion failed",
 }
+
+
+def status_text(status: str) -> str:
+    """A registry-side repository state in words ('' when there is none)."""
+    return _STATUS_TEXT.get(status, status.replace("_", " "))
 
 
 class RepositoriesModel(IndexedTableModel[RepositoryInfo]):
@@ -75,7 +80,7 @@ class RepositoriesModel(IndexedTableModel[RepositoryInfo]):
         if column == CREATED:
             return relative_time(repo.created)
         if column == STATUS:
-            return _STATUS_TEXT.get(repo.status, repo.status)
+            return status_text(repo.status)
         return ""
 
     def tooltip_text(self, row: int, column: int) -> str | None:

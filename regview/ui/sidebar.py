@@ -3,9 +3,12 @@
     Sidebar(parent=None)
         set_registries([(name, url, is_gitlab)])      one top-level node each
         set_repositories(name, paths, listable=True)  fill a registry; GitLab paths nest by group
+        set_gitlab_projects(name, [(namespace, project)])   GitLab API: groups → projects
+        set_project_repositories(name, project, [(path, status)]) / set_project_problem(...)
         set_loading(name, text) / set_problem(name, text)
         select_repository(name, path)
         signals: registrySelected(str), repositorySelected(str, str), overviewSelected(str),
+                 groupSelected(str, str), projectSelected(str, str),
                  addPathRequested(str), addRegistryRequested()
 
 Registries without a listable catalog (deploy tokens, GitLab.com) get "Add repository path…".
@@ -25,13 +28,14 @@ KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 PATH_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 
-REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS = (
+REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT = (
     "registry",
     "group",
     "repository",
     "overview",
     "add-path",
     "status",
+    "project",
 )
 
 
@@ -39,6 +43,8 @@ class Sidebar(QTreeWidget):
     registrySelected = Signal(str)
     repositorySelected = Signal(str, str)
     overviewSelected = Signal(str)
+    groupSelected = Signal(str, str)
+    projectSelected = Signal(str, str)
     addPathRequested = Signal(str)
     addRegistryRequested = Signal()
 
@@ -150,6 +156,117 @@ class Sidebar(QTreeWidget):
         finally:
             self.setUpdatesEnabled(True)
 
+    def set_gitlab_projects(self, name: str, projects: Iterable[tuple[str, str]]) -> None:
+        """GitLab API: a group node per namespace (subgroups nested), a project node in each."""
+        item = self._registries.get(name)
+        if item is None:
+            return
+        wanted = sorted(projects, key=lambda p: p[1].lower())
+        current = self._current_key()
+        self.setUpdatesEnabled(False)
+        self.blockSignals(True)
+        try:
+            self._clear_children(item)
+            groups: dict[str, QTreeWidgetItem] = {}
+            for namespace, project in wanted:
+                parent = item
+                parts = namespace.split("/") if namespace else []
+                for depth in range(1, len(parts) + 1):
+                    key = "/".join(parts[:depth])
+                    group = groups.get(key)
+                    if group is None:
+                        group = self._child(parent, parts[depth - 1], GROUP, name, key)
+                        group.setToolTip(0, f"Group {key}")
+                        group.setExpanded(True)
+                        groups[key] = group
+                    parent = group
+                node = self._child(parent, project.rsplit("/", 1)[-1], PROJECT, name, project)
+                node.setToolTip(0, f"Project {project}")
+                self._child(node, "Listing repositories…", STATUS, name, project)
+                node.setExpanded(len(wanted) <= 30)
+            if not wanted:
+                self._child(item, "No projects with this token", STATUS, name)
+            self._child(item, "Add repository path…", ADD_PATH, name)
+            item.setExpanded(True)
+        finally:
+            self._restore_current(current)
+            self.blockSignals(False)
+            self.setUpdatesEnabled(True)
+
+    def project_item(self, name: str, project: str) -> QTreeWidgetItem | None:
+        return self._find(name, PROJECT, project)
+
+    def set_project_repositories(
+        self, name: str, project: str, repositories: Iterable[tuple[str, str]]
+    ) -> None:
+        """(path, status text) per repository of `project`; the label is the path inside it."""
+        node = self.project_item(name, project)
+        if node is None:
+            return
+        current = self._current_key()
+        self.blockSignals(True)  # rebuilding must not look like the user picking another row
+        try:
+            self._fill_project(node, name, project, repositories)
+        finally:
+            self._restore_current(current)
+            self.blockSignals(False)
+
+    def _current_key(self) -> tuple[str, str, str] | None:
+        item = self.currentItem()
+        if item is None:
+            return None
+        return (item.data(0, NAME_ROLE), item.data(0, KIND_ROLE), item.data(0, PATH_ROLE) or "")
+
+    def _restore_current(self, key: tuple[str, str, str] | None) -> None:
+        if key is not None and (item := self._find(*key)) is not None:
+            self.setCurrentItem(item)
+
+    def _fill_project(
+        self,
+        node: QTreeWidgetItem,
+        name: str,
+        project: str,
+        repositories: Iterable[tuple[str, str]],
+    ) -> None:
+        self._clear_children(node, keep_overview=False)
+        rows = sorted(repositories, key=lambda r: r[0].lower())
+        for path, status in rows:
+            inner = path[len(project) + 1 :] if path.startswith(project + "/") else ""
+            label = inner or path.rsplit("/", 1)[-1]
+            leaf = self._child(
+                node, f"{label} ({status})" if status else label, REPOSITORY, name, path
+            )
+            leaf.setToolTip(0, f"{path}\n{status}" if status else path)
+            if status:
+                leaf.setForeground(0, muted(self.palette()))
+        if not rows:
+            self._child(node, "No container images", STATUS, name, project)
+
+    def set_project_problem(self, name: str, project: str, text: str) -> None:
+        node = self.project_item(name, project)
+        if node is None:
+            return
+        current = self._current_key()
+        self.blockSignals(True)
+        try:
+            self._clear_children(node, keep_overview=False)
+            self._child(node, text, STATUS, name, project).setToolTip(0, text)
+        finally:
+            self._restore_current(current)
+            self.blockSignals(False)
+
+    def _find(self, name: str, kind: str, path: str) -> QTreeWidgetItem | None:
+        root = self._registries.get(name)
+        if root is None:
+            return None
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.data(0, KIND_ROLE) == kind and node.data(0, PATH_ROLE) == path:
+                return node
+            stack.extend(c for i in range(node.childCount()) if (c := node.child(i)) is not None)
+        return None
+
     def repository_item(self, name: str, path: str) -> QTreeWidgetItem | None:
         root = self._registries.get(name)
         if root is None:
@@ -178,7 +295,11 @@ class Sidebar(QTreeWidget):
         kind, name = item.data(0, KIND_ROLE), item.data(0, NAME_ROLE)
         if kind == REPOSITORY:
             self.repositorySelected.emit(name, item.data(0, PATH_ROLE))
-        elif kind in (REGISTRY, GROUP, STATUS):
+        elif kind == GROUP:
+            self.groupSelected.emit(name, item.data(0, PATH_ROLE))
+        elif kind == PROJECT or (kind == STATUS and item.data(0, PATH_ROLE)):
+            self.projectSelected.emit(name, item.data(0, PATH_ROLE))
+        elif kind in (REGISTRY, STATUS):
             self.registrySelected.emit(name)
         elif kind == OVERVIEW:
             self.overviewSelected.emit(name)

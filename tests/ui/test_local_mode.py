@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration]
 async def test_start_connect_browse_stop_and_restart(tmp_path: Path) -> None:
     accounts = make_accounts(tmp_path, MemoryKeyring())
     paths = default_paths(tmp_path / "base")
-    mode = LocalMode(accounts, paths)
+    mode = LocalMode(accounts, paths, auth="none")
     sessions = SessionManager(accounts, lambda e, c: RegistryClient(e, c))
     try:
         profile = await mode.start()
@@ -39,7 +39,7 @@ async def test_start_connect_browse_stop_and_restart(tmp_path: Path) -> None:
     assert not mode.running
 
     # Second start: same data, the profile follows the new port.
-    again = LocalMode(accounts, paths)
+    again = LocalMode(accounts, paths, auth="none")
     try:
         profile2 = await again.start()
         assert profile2.url == again.url
