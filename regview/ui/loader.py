@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from regview.core.model import Credentials, Endpoint, TagInfo
 from regview.log import get_logger
+from regview.ui.table_model import PreparedRows
 
 log = get_logger("ui.loader")
 T = TypeVar("T")
@@ -113,33 +114,50 @@ class WorkerLoop:
             raise
 
 
+Prepare = Callable[[list[TagInfo]], list[TagInfo]]
+
+
 class RowFeed:
-    """Rows produced on the worker thread, delivered on the UI loop in paced chunks."""
+    """Rows produced on the worker thread, delivered on the UI loop in paced, time-sliced chunks.
+
+    With `prepare` (default for tag loads: `tags_model.prepare_tags`) each batch's sort keys,
+    lowercase search text and identities are computed in `put`, on the worker thread; the UI
+    thread then only extends lists and announces the rows (`beginInsertRows`).
+    """
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         on_rows: Callable[[list[TagInfo]], None],
-        interval: float = 0.075,
-        budget: float = 0.015,
+        interval: float = 0.05,
+        budget: float = 0.005,
+        prepare: Prepare | None = None,
     ) -> None:
         self._loop = loop
         self._on_rows = on_rows
         self._interval = interval
         self._budget = budget
+        self._prepare = prepare
         self._lock = threading.Lock()
-        self._pending: list[TagInfo] = []
+        self._pending: list[list[TagInfo]] = []  # batches as put, oldest first
         self._scheduled = False
         self._last = 0.0
-        self._chunk = 500  # adapted so that one delivery takes about `budget`
+        self._chunk = 200  # adapted so that one delivery takes about `budget`
         self._closed = False
         self.delivered = 0
 
     def put(self, rows: list[TagInfo]) -> None:
         """Called on the worker thread."""
+        if self._prepare is not None:
+            rows = self._prepare(rows)
+            # Computing facts is pure CPU: let a waiting UI thread have the GIL now, not at
+            # the end of the worker's switch interval.
+            time.sleep(0)
         with self._lock:
-            self._pending.extend(rows)
-            if self._scheduled or self._closed:
+            if self._closed:
+                return
+            self._pending.append(rows)
+            if self._scheduled:
                 return
             self._scheduled = True
         with contextlib.suppress(RuntimeError):
@@ -149,14 +167,44 @@ class RowFeed:
         wait = max(0.0, self._last + self._interval - time.monotonic())
         self._loop.call_later(wait, self._deliver)
 
-    def _deliver(self) -> None:
-        if self._closed:
-            return
+    def _take(self, limit: int | None) -> tuple[list[TagInfo], bool]:
+        """Up to `limit` pending rows (one kind of batch: prepared or not), and whether more wait."""
         with self._lock:
-            chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk :]
+            if not self._pending:
+                self._scheduled = False
+                return [], False
+            first = self._pending[0]
+            if limit is None or len(first) <= limit:
+                chunk = self._pending.pop(0)
+                # small prepared batches are merged up to the limit (one beginInsertRows)
+                while (
+                    self._pending
+                    and isinstance(chunk, PreparedRows)
+                    and isinstance(nxt := self._pending[0], PreparedRows)
+                    and (limit is None or len(chunk) + len(nxt) <= limit)
+                ):
+                    chunk = _join(chunk, nxt)
+                    self._pending.pop(0)
+                while (
+                    self._pending
+                    and not isinstance(chunk, PreparedRows)
+                    and not isinstance(self._pending[0], PreparedRows)
+                    and (limit is None or len(chunk) + len(self._pending[0]) <= limit)
+                ):
+                    chunk = chunk + self._pending.pop(0)
+            elif isinstance(first, PreparedRows):
+                chunk, self._pending[0] = first.slice(0, limit), first.slice(limit)
+            else:
+                chunk, self._pending[0] = first[:limit], first[limit:]
             more = bool(self._pending)
             if not more:
                 self._scheduled = False
+            return chunk, more
+
+    def _deliver(self) -> None:
+        if self._closed:
+            return
+        chunk, more = self._take(self._chunk)
         if chunk:
             start = time.monotonic()
             self._on_rows(chunk)
@@ -164,7 +212,7 @@ class RowFeed:
             spent = time.monotonic() - start
             per_row = spent / len(chunk)
             if per_row > 0:
-                self._chunk = max(50, min(5000, int(self._budget / per_row)))
+                self._chunk = max(20, min(5000, int(self._budget / per_row)))
             self._last = time.monotonic()
         if more:
             # the rest right after the UI has had a turn (paint, input), not a whole interval later
@@ -177,12 +225,19 @@ class RowFeed:
 
     def drain(self) -> None:
         """Deliver everything still pending now (the load is over), then stop."""
+        while True:
+            chunk, _more = self._take(None)
+            if not chunk:
+                break
+            self._on_rows(chunk)
+            self.delivered += len(chunk)
         with self._lock:
-            rest, self._pending = self._pending, []
+            self._pending = []
             self._closed = True
-        if rest:
-            self._on_rows(rest)
-            self.delivered += len(rest)
+
+
+def _join(a: PreparedRows[TagInfo], b: PreparedRows[TagInfo]) -> PreparedRows[TagInfo]:
+    return PreparedRows([*a, *b], a.idents + b.idents, a.facts + b.facts)
 
 
 class BackgroundLoader:
@@ -238,9 +293,10 @@ class BackgroundLoader:
     ) -> tuple[list[str], list[TagInfo]]:
         """(tag names listed, TagInfo of each loaded tag); rows arrive through `on_rows` first."""
         from regview.core.inventory import load_tags
+        from regview.ui.tags_model import prepare_tags
 
         ui = asyncio.get_running_loop()
-        feed = RowFeed(ui, on_rows)
+        feed = RowFeed(ui, on_rows, prepare=prepare_tags)
 
         async def work() -> tuple[list[str], list[TagInfo]]:
             client = await self._client(key, endpoint, credentials)

@@ -41,6 +41,25 @@ _PIDX_LIST = "QList<QPersistentModelIndex>"
 _HINT = "QAbstractItemModel::LayoutChangeHint"
 
 
+class PreparedRows(list[T]):
+    """Rows plus what the model would compute for each on arrival, computed beforehand.
+
+    The loader builds these on its worker thread (`TagsModel.prepare`), so the UI thread only
+    extends lists: `idents[i]` is `row_identity(self[i])` and `facts[i]` is `row_facts(self[i])`.
+    A plain list is still accepted everywhere; then the model computes the facts itself.
+    """
+
+    def __init__(self, rows: Iterable[T], idents: list[Hashable], facts: list[tuple[Any, ...]]):
+        super().__init__(rows)
+        if not len(self) == len(idents) == len(facts):
+            raise ValueError("rows, identities and facts must have the same length")
+        self.idents = idents
+        self.facts = facts
+
+    def slice(self, start: int, stop: int | None = None) -> PreparedRows[T]:
+        return PreparedRows(self[start:stop], self.idents[start:stop], self.facts[start:stop])
+
+
 class IndexedTableModel(QAbstractTableModel, Generic[T]):
     """Subclasses define HEADERS, RIGHT_ALIGNED and the per-row hooks below."""
 
@@ -84,6 +103,17 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
     def row_ids(self, row: T) -> str:
         """Identifiers searched only for digest-like words (see filtering)."""
         return ""
+
+    def row_facts(self, row: T) -> tuple[Any, ...]:
+        """`(*keys, hay_lower, ids_lower, name, created, platforms)`: see `RowIndex.extend`."""
+        return (
+            *self.row_keys(row),
+            self.row_haystack(row).lower(),
+            self.row_ids(row).lower(),
+            self.row_name(row),
+            self.row_time(row),
+            self.row_platforms(row),
+        )
 
     def display_text(self, row: int, column: int) -> str:
         raise NotImplementedError
@@ -190,45 +220,59 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         self.visibleChanged.emit()
 
     def _add(self, rows: Iterable[T]) -> None:
+        prepared = rows if isinstance(rows, PreparedRows) else None
+        if prepared is not None and self._add_prepared(prepared):
+            return
         index = self.index_
         replaced: list[tuple[int, T]] = []
-        for row in rows:
-            ident = self.row_identity(row)
+        new_facts: list[tuple[Any, ...]] = []
+        for i, row in enumerate(rows):
+            ident = self.row_identity(row) if prepared is None else prepared.idents[i]
+            facts = None if prepared is None else prepared.facts[i]
             old = self._ids.get(ident)
             if old is not None:
                 # A refreshed row replaces the old one in place (same identity, new facts);
                 # a revalidation mostly brings the same facts: nothing to do for those.
                 previous = self.rows[old]
                 if previous != row:
+                    index.extend(new_facts)  # `old` may have arrived earlier in this batch
+                    new_facts = []
                     replaced.append((old, previous))
-                    self._replace(old, row)
+                    self._replace(old, row, facts)
                 continue
             self._ids[ident] = len(self.rows)
             self.rows.append(row)
-            index.append(
-                self.row_keys(row),
-                self.row_haystack(row),
-                self.row_name(row),
-                self.row_time(row),
-                self.row_platforms(row),
-                self.row_ids(row),
-            )
+            new_facts.append(self.row_facts(row) if facts is None else facts)
+        index.extend(new_facts)
         if replaced:
             self.rows_replaced(replaced)
+
+    def _add_prepared(self, rows: PreparedRows[T]) -> bool:
+        """All new, distinct rows with precomputed facts: list extends only. False: not all new."""
+        idents = rows.idents
+        known = self._ids
+        if not known.keys().isdisjoint(idents) or len(set(idents)) != len(idents):
+            return False  # a refresh of rows already shown: the per-row path replaces them
+        start = len(self.rows)
+        known.update(zip(idents, range(start, start + len(idents)), strict=True))
+        self.rows.extend(rows)
+        self.index_.extend(rows.facts)
+        return True
 
     def rows_replaced(self, replaced: list[tuple[int, T]]) -> None:
         """Hook: these backing rows got new facts ((row, previous value)); repaint them once."""
         self.invalidate_rows(backing for backing, _previous in replaced)
 
-    def _replace(self, backing: int, row: T) -> None:
+    def _replace(self, backing: int, row: T, facts: tuple[Any, ...] | None = None) -> None:
         self.rows[backing] = row
-        for col, key in enumerate(self.row_keys(row)):
-            self.index_.update_key(backing, col, key)
-        self.index_.hay[backing] = self.row_haystack(row).lower()
-        self.index_.names[backing] = self.row_name(row)
-        self.index_.times[backing] = self.row_time(row)
-        self.index_.platforms[backing] = self.row_platforms(row)
-        self.index_.ids[backing] = self.row_ids(row).lower()
+        if facts is None:
+            facts = self.row_facts(row)
+        index = self.index_
+        n = index.columns
+        for col in range(n):
+            index.update_key(backing, col, facts[col])
+        index.hay[backing], index.ids[backing], index.names[backing] = facts[n : n + 3]
+        index.times[backing], index.platforms[backing] = facts[n + 3 : n + 5]
 
     def invalidate_rows(self, backing_rows: Iterable[int]) -> None:
         """Forget cached text for these rows and tell views to repaint them."""

@@ -11,7 +11,7 @@ import humanize
 
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
-from regview.ui.table_model import IndexedTableModel
+from regview.ui.table_model import IndexedTableModel, PreparedRows
 
 TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED = range(8)
 
@@ -58,6 +58,48 @@ def exact_time(when: datetime | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+# Thousands of tags share a handful of platform sets: share the objects too. Filled from the
+# loader's worker thread and the UI thread; a lost race only builds an equal set twice.
+_PLATFORM_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _platform_set(row: TagInfo) -> frozenset[str]:
+    labels = tuple(p.label for p in row.platforms)
+    found = _PLATFORM_SETS.get(labels)
+    if found is None:
+        found = _PLATFORM_SETS[labels] = frozenset(labels)
+    return found
+
+
+def tag_facts(row: TagInfo) -> tuple[Any, ...]:
+    """Sort keys, lowercase haystack and ids, name, time, platforms of one tag (any thread).
+
+    Pure: reads only the frozen `TagInfo`, so the loader computes it on its worker thread.
+    """
+    created = row.created.timestamp() if row.created is not None else UNKNOWN_TIME
+    labels = row.platform_labels
+    return (
+        row.tag.lower(),
+        created,
+        -1 if row.size is None else row.size,
+        row.digest,
+        row.config_digest,
+        labels.lower(),
+        row.kind.value,
+        0,  # SHARED: counted by the model, which knows the other rows
+        f"{row.tag}\n{labels}\n{row.kind.value}".lower(),
+        f"{row.digest}\n{row.config_digest}".lower(),
+        row.tag,
+        created,
+        _platform_set(row),
+    )
+
+
+def prepare_tags(rows: Sequence[TagInfo]) -> PreparedRows[TagInfo]:
+    """What `TagsModel` computes per arriving row, computed here (the loader's worker thread)."""
+    return PreparedRows(rows, [r.tag for r in rows], [tag_facts(r) for r in rows])
+
+
 class TagsModel(IndexedTableModel[TagInfo]):
     HEADERS = HEADERS
     HEADER_TIPS = HEADER_TIPS
@@ -67,7 +109,6 @@ class TagsModel(IndexedTableModel[TagInfo]):
         super().__init__(parent)
         self.repository = ""
         self._by_digest: dict[str, list[int]] = {}
-        self._platform_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self._now = time.time()
 
     def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
@@ -119,12 +160,10 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return row.created.timestamp() if row.created is not None else UNKNOWN_TIME
 
     def row_platforms(self, row: TagInfo) -> frozenset[str]:
-        # Thousands of tags share a handful of platform sets: share the objects too.
-        labels = tuple(p.label for p in row.platforms)
-        found = self._platform_sets.get(labels)
-        if found is None:
-            found = self._platform_sets[labels] = frozenset(labels)
-        return found
+        return _platform_set(row)
+
+    def row_facts(self, row: TagInfo) -> tuple[Any, ...]:
+        return tag_facts(row)
 
     def _add(self, rows: Iterable[TagInfo]) -> None:
         start = len(self.rows)
@@ -135,10 +174,12 @@ class TagsModel(IndexedTableModel[TagInfo]):
             digest = self.rows[r].digest
             if not digest:
                 continue
-            group = by_digest.setdefault(digest, [])
+            group = by_digest.get(digest)
+            if group is None:
+                by_digest[digest] = [r]
+                continue
             group.append(r)
-            if len(group) > 1:
-                touched.update(group)
+            touched.update(group)
         if touched:
             keys = self.index_
             for r in touched:
