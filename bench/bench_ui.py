@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,19 @@ def _load_from(app: QApplication, url: str, tmp: str, count: int, marker: Path) 
     window.show()
     beat = Heartbeat()
     out: dict[str, Any] = {"push_s": push_s}
+    slow: list[tuple[float, str]] = []
+    if os.environ.get("BENCH_SLOW_CALLBACKS"):
+        # diagnostics: every asyncio callback on the UI loop over 10 ms, with what it ran
+        run_handle = asyncio.Handle._run
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            t = time.perf_counter()
+            run_handle(handle)
+            ms = (time.perf_counter() - t) * 1000
+            if ms > 10 and threading.current_thread() is threading.main_thread():
+                slow.append((round(ms, 1), repr(handle)[:160]))
+
+        asyncio.Handle._run = timed_run  # type: ignore[method-assign]
 
     async def load(label: str) -> None:
         start = time.perf_counter()
@@ -407,6 +421,9 @@ def _load_from(app: QApplication, url: str, tmp: str, count: int, marker: Path) 
             "rows": window.tags_view.model.rowCount(),
         }
         print(f"  {label}: {out[label]}", flush=True)
+        for ms, what in sorted(slow, reverse=True)[:8]:
+            print(f"    slow callback {ms} ms: {what}", flush=True)
+        slow.clear()
 
     async def run() -> None:
         await accounts.save(Profile.for_endpoint(Endpoint(url=url), name="dist"))
