@@ -136,7 +136,7 @@ class RowFeed:
         self,
         loop: asyncio.AbstractEventLoop,
         on_rows: Callable[[list[TagInfo]], None],
-        interval: float = 0.05,
+        interval: float = 0.1,
         budget: float = 0.005,
         prepare: Prepare | None = None,
     ) -> None:
@@ -213,14 +213,7 @@ class RowFeed:
             return
         chunk, more = self._take(self._chunk)
         if chunk:
-            start = time.monotonic()
-            self._on_rows(chunk)
-            self.delivered += len(chunk)
-            spent = time.monotonic() - start
-            per_row = spent / len(chunk)
-            if per_row > 0:
-                self._chunk = max(20, min(5000, int(self._budget / per_row)))
-            self._last = time.monotonic()
+            self._hand_over(chunk)
         if more:
             # the rest right after the UI has had a turn (paint, input), not a whole interval later
             self._loop.call_later(0.001, self._deliver)
@@ -231,16 +224,35 @@ class RowFeed:
             self._closed = True
 
     def drain(self) -> None:
-        """Deliver everything still pending now (the load is over), then stop."""
+        """Deliver everything still pending now, in one go (the load is over), then stop."""
         while True:
             chunk, _more = self._take(None)
             if not chunk:
                 break
             self._on_rows(chunk)
             self.delivered += len(chunk)
-        with self._lock:
-            self._pending = []
-            self._closed = True
+        self.close()
+
+    async def finish(self) -> None:
+        """The load is over: deliver what is still pending in budget-sized chunks, letting the
+        UI loop run in between (a worker ahead of the UI leaves thousands of rows), then stop."""
+        while not self._closed:
+            chunk, more = self._take(self._chunk)
+            if chunk:
+                self._hand_over(chunk)
+            if not more:
+                break
+            await asyncio.sleep(0.001)
+        self.close()
+
+    def _hand_over(self, chunk: list[TagInfo]) -> None:
+        start = time.monotonic()
+        self._on_rows(chunk)
+        self.delivered += len(chunk)
+        per_row = (time.monotonic() - start) / len(chunk)
+        if per_row > 0:
+            self._chunk = max(20, min(5000, int(self._budget / per_row)))
+        self._last = time.monotonic()
 
 
 def _join(a: PreparedRows[TagInfo], b: PreparedRows[TagInfo]) -> PreparedRows[TagInfo]:
@@ -322,7 +334,7 @@ class BackgroundLoader:
         except BaseException:
             feed.close()  # what is still queued belongs to a load nobody shows any more
             raise
-        feed.drain()
+        await feed.finish()
         return result
 
     async def aclose(self) -> None:
