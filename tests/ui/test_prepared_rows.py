@@ -150,3 +150,38 @@ def test_worker_loop_shortens_the_gil_switch_interval() -> None:
         worker.loop.close()
     finally:
         sys.setswitchinterval(before)
+
+
+def test_finish_hands_over_the_rest_in_slices_with_ui_turns_between(
+    qloop: asyncio.AbstractEventLoop,
+) -> None:
+    events: list[str] = []
+    sizes: list[int] = []
+
+    def on_rows(rows: list[TagInfo]) -> None:
+        events.append("rows")
+        sizes.append(len(rows))
+        time.sleep(len(rows) * 50e-6)  # 50 µs of UI work per row
+
+    feed = RowFeed(qloop, on_rows, interval=60, budget=0.005, prepare=tm.prepare_tags)
+    tags = make_tags(2000, seed=7)
+    feed.put(tags[:1000])  # the worker got far ahead: nothing was delivered yet
+    feed.put(tags[1000:])
+
+    async def scenario() -> None:
+        def tick() -> None:
+            events.append("tick")
+            if feed.delivered < len(tags):
+                qloop.call_later(0, tick)
+
+        qloop.call_soon(tick)
+        await feed.finish()
+
+    run(qloop, scenario())
+    assert sum(sizes) == len(tags)
+    assert max(sizes[1:]) <= 200  # ~5 ms slices after the first, calibrating one
+    ticks_between = events[events.index("rows") : len(events) - events[::-1].index("rows")]
+    assert ticks_between.count("tick") >= len(sizes) - 1  # the UI loop ran between slices
+    feed.put(make_tags(5, seed=8))
+    run(qloop, asyncio.sleep(0.05))
+    assert sum(sizes) == len(tags)  # finished: later rows belong to nobody
