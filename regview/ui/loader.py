@@ -7,10 +7,13 @@
 
 While a repository of 10,000 tags loads, the work per tag — HTTP, JSON parsing of manifests and
 configs, building `TagInfo`, the digest-keyed disk cache reads and writes, the end-of-load
-listing save — runs on one daemon thread with its own asyncio loop (`WorkerLoop`). Rows reach
-the UI thread through a `RowFeed`: collected under a lock, handed over at most every
-`interval` (75 ms), and in chunks that fit a ~15 ms budget, so the UI loop never stalls behind
-a burst (a revalidation answered by 304s delivers thousands of rows at once).
+listing save — runs on one daemon thread with its own asyncio loop (`WorkerLoop`). So does
+what the tags model needs per row (sort keys, lowercase search text: `tags_model.prepare_tags`),
+so the UI thread only extends lists. Rows reach the UI thread through a `RowFeed`: collected
+under a lock, handed over at most every `interval` (100 ms), and in chunks that fit a ~5 ms
+budget, so the UI loop never stalls behind a burst (a revalidation answered by 304s delivers
+thousands of rows at once). The GIL switch interval is lowered to 0.5 ms (see `WorkerLoop`):
+every call from Qt into Python on the UI thread has to win the GIL back from the worker.
 
 Habit 7 across threads: cancelling the awaiting UI task cancels the worker task and waits until
 it has finished its clean-up; `aclose()` closes the clients on the worker loop.
