@@ -121,16 +121,16 @@ def bench_view(app: QApplication, rows: int) -> dict[str, Any]:
             return None
         return view.table.visualRect(view.model.index(view.model.visible.index(b), 0)).top()
 
-    y0 = anchor_y() or 0
     row_h = view.table.verticalHeader().defaultSectionSize()
     bar = view.table.verticalScrollBar()
 
-    def anchor_kept() -> bool:
-        """The anchor row stays at its screen position unless the scroll range forbids it."""
+    def anchor_kept(y_before: int | None) -> bool:
+        """The anchor row stays where it was on screen just before the step, unless the scroll
+        range forbids it (a step that had to move it, e.g. a short list, moves the reference)."""
         b = view.model.backing_row(anchor)
-        if b is None or b not in view.model.visible:
-            return True  # filtered out: nothing to keep
-        wanted = view.model.visible.index(b) * row_h - y0
+        if y_before is None or b is None or b not in view.model.visible:
+            return True  # filtered out (before or now): nothing to keep
+        wanted = view.model.visible.index(b) * row_h - y_before
         return bar.value() == max(bar.minimum(), min(bar.maximum(), wanted))
 
     filter_ms: list[float] = []
@@ -138,18 +138,21 @@ def bench_view(app: QApplication, rows: int) -> dict[str, Any]:
     steps = [needle[:i] for i in range(1, len(needle) + 1)]
     steps += [needle[:i] for i in range(len(needle) - 1, -1, -1)]
     for text in steps:
+        y_before = anchor_y()
         filter_ms.append(timed(lambda t=text: view.filter_bar.text.setText(t), app, view.table))
         selected = {t.tag for t in view.selected_tags()}
         shown = {view.model.rows[b].tag for b in view.model.visible}
         kept &= selected == {p for p in picked if p in shown}
-        kept &= anchor_kept()
+        kept &= anchor_kept(y_before)
     sort_first: list[float] = []
     sort_ms: list[float] = []
     for col in range(len(tm.HEADERS)):
         for desc in (False, True):
+            y_before = anchor_y()
             ms = timed(lambda c=col, d=desc: view.sort_by(c, d), app, view.table)
             (sort_ms if desc else sort_first).append(ms)
-            kept &= {t.tag for t in view.selected_tags()} == set(picked) and anchor_kept()
+            kept &= {t.tag for t in view.selected_tags()} == set(picked)
+            kept &= anchor_kept(y_before)
     sort_again = [
         timed(lambda c=col: view.sort_by(c, False), app, view.table)
         for col in range(len(tm.HEADERS))

@@ -14,8 +14,11 @@
                  copyLinkRequested()
         actions: copy_reference (Ctrl+C), delete (Del), focus_filter (Ctrl+F), refresh (F5)
 
-Filtering and sorting keep the selection (by tag) and the scroll position: the row that was at
-the top of the view (or the current row) stays where it was on screen when it is still shown.
+Filtering and sorting keep the selection (by tag) and the scroll position: the current row (or,
+when it is off screen, the row at the top of the view) stays where it was on screen when it is
+still shown and the scroll range allows. Selected tags a filter hides are selected again when a
+later filter shows them (until the user changes the selection or another repository is shown);
+`selected_tags()` only ever returns shown tags.
 """
 
 from __future__ import annotations
@@ -194,6 +197,10 @@ class TagsView(QWidget):
         super().__init__(parent)
         self.registry_host = ""
         self._progress_at = 0.0
+        self._progress_shown = (-1, -1)
+        # Selected backing rows a filter hides, selected again when they are shown again.
+        self._hidden_selected: set[int] = set()
+        self._restoring = False
         self.model = TagsModel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -231,7 +238,9 @@ class TagsView(QWidget):
         self.model.visibleChanged.connect(self._summary_timer.start)
         sel = self.table.selectionModel()
         sel.selectionChanged.connect(self._summary_timer.start)
+        sel.selectionChanged.connect(self._selection_changed)
         sel.currentRowChanged.connect(self._current_changed)
+        self.model.modelReset.connect(self._hidden_selected.clear)
 
     # --- setup ---------------------------------------------------------------------------
     def _setup_table(self) -> None:
@@ -340,6 +349,7 @@ class TagsView(QWidget):
 
     def select_tags(self, names: Iterable[str], current: str | None = None) -> None:
         backing = {b for n in names if (b := self.model.backing_row(n)) is not None}
+        self._hidden_selected.clear()
         self._select_backing(backing)
         if current is not None:
             b = self.model.backing_row(current)
@@ -423,15 +433,24 @@ class TagsView(QWidget):
         col = column if 0 <= column < self.model.columnCount() else None
         self._preserving(lambda: self.model.apply(sort_column=col, descending=descending))
 
+    def _selection_changed(self) -> None:
+        if not self._restoring:
+            self._hidden_selected.clear()  # the user chose anew
+
     def _preserving(self, change: Callable[[], None]) -> None:
+        self._restoring = True
+        try:
+            self._preserve(change)
+        finally:
+            self._restoring = False
+
+    def _preserve(self, change: Callable[[], None]) -> None:
         model, table = self.model, self.table
         sel = table.selectionModel()
         visible = model.visible
-        selected: set[int] = set()
+        selected = set(self._hidden_selected)
         for rng in _ranges(sel.selection()):
             selected.update(visible[rng.top() : rng.bottom() + 1])
-        row_h = table.verticalHeader().defaultSectionSize()
-        bar = table.verticalScrollBar()
         current = sel.currentIndex()
         top = table.rowAt(0)
         anchor_row = top
@@ -440,21 +459,26 @@ class TagsView(QWidget):
             if top <= current.row() <= (bottom if bottom >= 0 else len(visible) - 1):
                 anchor_row = current.row()
         anchor = visible[anchor_row] if 0 <= anchor_row < len(visible) else None
-        anchor_offset = anchor_row * row_h - bar.value() if anchor is not None else 0
+        anchor_y = table.rowViewportPosition(anchor_row) if anchor is not None else 0
         if selected:
             sel.clearSelection()
         change()
         if selected:
-            self._select_backing(selected, keep_current=True)
+            shown = self._select_backing(selected, keep_current=True)
+            self._hidden_selected = selected - set(model.visible[r] for r in shown)
         if anchor is not None:
             try:
                 new_row = model.visible.index(anchor)
             except ValueError:
-                new_row = -1
-            if new_row >= 0:
-                bar.setValue(new_row * row_h - anchor_offset)
+                return
+            # The scroll range follows the new row count only at the next layout pass: update
+            # it now, or the value below is clamped to the old (maybe much shorter) range.
+            table.updateGeometries()
+            bar = table.verticalScrollBar()
+            bar.setValue(table.rowViewportPosition(new_row) + bar.value() - anchor_y)
 
-    def _select_backing(self, backing: set[int], keep_current: bool = False) -> None:
+    def _select_backing(self, backing: set[int], keep_current: bool = False) -> list[int]:
+        """Select these backing rows where shown; the display rows selected."""
         sel = self.table.selectionModel()
         rows = self.model.visible_rows_of(backing) if backing else []
         selection = QItemSelection()
@@ -467,6 +491,7 @@ class TagsView(QWidget):
             sel.setCurrentIndex(
                 self.model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate
             )
+        return rows
 
     # --- status --------------------------------------------------------------------------
     def summary(self) -> str:

@@ -153,3 +153,36 @@ def test_relative_times_move_on_without_a_reset(qtbot: QtBot) -> None:
     view.tick()  # the minute timer's slot: back to the real clock
     assert view.model.data(index) == "5 minutes ago"
     assert resets == [] and view._clock.interval() == 60_000 and view._clock.isActive()
+
+
+def test_widening_filter_keeps_anchor_and_reselects_hidden_selection(
+    view: TagsView, qtbot: QtBot
+) -> None:
+    def y_of(tag: str) -> int:
+        row = view.model.visible.index(view.model.backing_row(tag))
+        return view.table.rowViewportPosition(row)
+
+    anchor, other = view.model.row_at(255).tag, view.model.row_at(100).tag
+    view.select_tags([anchor, other], current=anchor)
+    bar = view.table.verticalScrollBar()
+    bar.setValue(y_of(anchor) + bar.value() - 200)  # the anchor mid-view
+    assert y_of(anchor) == 200
+    # A narrow filter: the list is too short to keep the anchor at y=200 — it moves up.
+    view.filter_bar.text.setText(anchor[:7])  # "v0.25.5"-like: one decade of tags
+    qtbot.wait(1)
+    assert [t.tag for t in view.selected_tags()] == [anchor]  # `other` is hidden
+    y_narrow = y_of(anchor)
+    assert 0 <= y_narrow < 200
+    # Widening again: the anchor stays where it was just before (the scroll range now allows
+    # it; it used to be clamped to the short list's range), the hidden selection comes back.
+    view.filter_bar.text.clear()
+    assert y_of(anchor) == y_narrow
+    qtbot.wait(1)  # after the view's own delayed layout pass too
+    assert y_of(anchor) == y_narrow
+    assert sorted(t.tag for t in view.selected_tags()) == sorted([anchor, other])
+    assert view.current_tag() is not None and view.current_tag().tag == anchor
+    # A selection the user makes anew forgets what a filter hid.
+    view.filter_bar.text.setText(anchor[:7])
+    view.select_tags([anchor], current=anchor)
+    view.filter_bar.text.clear()
+    assert [t.tag for t in view.selected_tags()] == [anchor]
