@@ -186,3 +186,34 @@ def test_widening_filter_keeps_anchor_and_reselects_hidden_selection(
     view.select_tags([anchor], current=anchor)
     view.filter_bar.text.clear()
     assert [t.tag for t in view.selected_tags()] == [anchor]
+
+
+def test_progress_updates_are_throttled_and_never_paint_synchronously(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    view = TagsView()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    paints: list[int] = []
+
+    class Count(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                paints.append(1)
+            return False
+
+    counter = Count(view)
+    view.progress.installEventFilter(counter)
+    view.show_progress(0, 1000)
+    qtbot.waitUntil(lambda: len(paints) > 0, timeout=2000)
+    view._progress_at = 0.0  # as if 250 ms had passed
+    before = len(paints)
+    view.show_progress(500, 1000)
+    assert len(paints) == before  # only scheduled …
+    assert view.progress.value() == 500 and view.progress.format().endswith("500 of 1,000")
+    qtbot.waitUntil(lambda: len(paints) > before, timeout=2000)  # … and painted by the loop
+    view.show_progress(600, 1000)  # within 250 ms of the last one: skipped
+    assert view.progress.value() == 500
+    view.show_progress(1000, 1000)  # the end is always shown
+    assert view.progress.value() == 1000
