@@ -374,6 +374,14 @@ class RegistrySession:
         self._lock = asyncio.Lock()
         self.credentials: Credentials | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        # Sessions are closed only when the manager retires them (profile removed, credential
+        # replaced, shutdown). A task still holding a retired session is stale work: it must not
+        # build a client nobody will close, so it is cancelled instead.
+        self._retired = False
+
+    def _check_retired(self) -> None:
+        if self._retired:
+            raise asyncio.CancelledError(f"the session for {self.name} was closed")
 
     def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Await `closer()` when this session closes (e.g. the loader's worker-side client)."""
@@ -389,6 +397,7 @@ class RegistrySession:
 
     @property
     def client(self) -> Any:
+        self._check_retired()
         if self._client is None:
             raise RuntimeError(f"the session for {self.name} is not open")
         return self._client
@@ -399,6 +408,7 @@ class RegistrySession:
 
     async def open(self) -> RegistrySession:
         async with self._lock:
+            self._check_retired()
             if self._client is None:
                 self.credentials = await self.accounts.credentials(self.profile)
                 self._client = self._factory(self.endpoint, self.credentials)
@@ -406,6 +416,7 @@ class RegistrySession:
 
     async def close(self) -> None:
         async with self._lock:
+            self._retired = True
             client, self._client = self._client, None
             closers, self._closers = self._closers, []
             for closer in closers:
