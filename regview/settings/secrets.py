@@ -188,6 +188,10 @@ class FallbackStore:
                 return
             except NoKeyring as exc:
                 self.no_keyring = str(exc)
+            except SecretStoreError as exc:
+                # A keyring that exists but refuses (locked, no login collection, a prompt that
+                # cannot be shown) is as good as none for this session: say so, keep it in memory.
+                self.no_keyring = str(exc)
         self.session.set(registry, username, secret)
 
     def delete(self, registry: str, username: str) -> bool:
