@@ -162,7 +162,23 @@ class Distribution:
     realm: TokenRealm | None = None
 
 
-def _config(root: Path, port: int, flavour: str, realm: TokenRealm | None) -> str:
+@dataclass(frozen=True)
+class TokenAuth:
+    """A token service run elsewhere (e.g. regview's GitLab realm) for `auth: token`."""
+
+    realm: str
+    service: str
+    issuer: str
+    rootcertbundle: Path
+
+
+def _config(
+    root: Path,
+    port: int,
+    flavour: str,
+    realm: TokenRealm | None,
+    token_auth: TokenAuth | None = None,
+) -> str:
     lines = [
         "version: 0.1",
         "log:",
@@ -199,13 +215,27 @@ def _config(root: Path, port: int, flavour: str, realm: TokenRealm | None) -> st
             f"    issuer: {ISSUER}",
             f"    rootcertbundle: {root / 'token.pem'}",
         ]
+    elif token_auth is not None:
+        lines += [
+            "auth:",
+            "  token:",
+            f"    realm: {token_auth.realm}",
+            f"    service: {token_auth.service}",
+            f"    issuer: {token_auth.issuer}",
+            f"    rootcertbundle: {token_auth.rootcertbundle}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 @contextlib.contextmanager
 def run_distribution(
-    root: Path, *, flavour: str = "anonymous", token_lifetime: float = 300.0
+    root: Path,
+    *,
+    flavour: str = "anonymous",
+    token_lifetime: float = 300.0,
+    token_auth: TokenAuth | None = None,
 ) -> Iterator[Distribution]:
+    """`token_auth` (with the anonymous flavour) trusts an external token service instead."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed")
@@ -216,7 +246,7 @@ def run_distribution(
         realm.start()
     port = free_port()
     config = root / "config.yml"
-    config.write_text(_config(root, port, flavour, realm))
+    config.write_text(_config(root, port, flavour, realm, token_auth))
     log = (root / "registry.log").open("wb")
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -4,9 +4,6 @@ realm accepts regview's tokens: the realm's certificate as `rootcertbundle`, iss
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from distribution import TokenAuth, run_distribution
 from gitlab_support import gitlab_registry, refused, try_delete, try_pull, try_push
 from support_images import Layout, build_image
 
@@ -29,14 +27,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Pair:
     realm: LocalRegistry
@@ -49,66 +39,20 @@ class Pair:
 def pair(tmp_path: Path) -> Iterator[Pair]:
     data = tmp_path / "gitlab"
     with gitlab_registry(data) as (realm, store):
-        root = tmp_path / "distribution"
-        root.mkdir()
-        port = _free_port()
-        config = root / "config.yml"
-        config.write_text(
-            "\n".join(
-                [
-                    "version: 0.1",
-                    "log:",
-                    "  level: error",
-                    "  accesslog:",
-                    "    disabled: true",
-                    "storage:",
-                    "  filesystem:",
-                    f"    rootdirectory: {root / 'storage'}",
-                    "  delete:",
-                    "    enabled: true",
-                    "http:",
-                    f"  addr: 127.0.0.1:{port}",
-                    "auth:",
-                    "  token:",
-                    f"    realm: {realm.url}/jwt/auth",
-                    "    service: container_registry",
-                    "    issuer: gitlab-issuer",
-                    f"    rootcertbundle: {data / CERT_FILE}",
-                    "",
-                ]
-            )
+        token_auth = TokenAuth(
+            realm=f"{realm.url}/jwt/auth",
+            service="container_registry",
+            issuer="gitlab-issuer",
+            rootcertbundle=data / CERT_FILE,
         )
-        binary = shutil.which("docker-registry")
-        assert binary is not None
-        log = (root / "registry.log").open("wb")
-        proc = subprocess.Popen(
-            [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1).close()
-                    break
-                except urllib.error.HTTPError as exc:
-                    assert exc.code == 401
-                    challenge = exc.headers["WWW-Authenticate"]
-                    assert challenge.startswith(f'Bearer realm="{realm.url}/jwt/auth"')
-                    break
-                except OSError:
-                    assert proc.poll() is None, (root / "registry.log").read_text()
-                    assert time.monotonic() < deadline, "docker-registry did not start"
-                    time.sleep(0.05)
+        with run_distribution(tmp_path / "distribution", token_auth=token_auth) as dist:
+            with pytest.raises(urllib.error.HTTPError) as refused_v2:
+                urllib.request.urlopen(f"{dist.url}/v2/", timeout=5).close()
+            assert refused_v2.value.code == 401
+            challenge = refused_v2.value.headers["WWW-Authenticate"]
+            assert challenge.startswith(f'Bearer realm="{realm.url}/jwt/auth"')
             layout = build_image(tmp_path / "img", layer_sizes=[4096, 2048], seed=3)
-            yield Pair(realm, store, f"127.0.0.1:{port}", layout)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            log.close()
+            yield Pair(realm, store, dist.host, layout)
 
 
 def test_docker_registry_accepts_regview_tokens(pair: Pair, tmp_path: Path) -> None:
