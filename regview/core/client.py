@@ -469,6 +469,21 @@ class RegistryClient:
             return ManifestResponse(digest, content_type.split(";")[0], data, None, str(exc))
         return ManifestResponse(digest, manifest.media_type, data, manifest)
 
+    async def _get_manifest_raw(
+        self, repository: str, reference: str, etag: str
+    ) -> tuple[httpx.Response, bytes]:
+        """GET with the full Accept list, conditional on `etag` when given (200 or 304)."""
+        headers = dict(_MANIFEST_ACCEPT)
+        if etag:
+            headers["If-None-Match"] = f'"{etag}"'
+        return await self.send(
+            "GET",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"the manifest {repository}:{reference}",
+            ok=(200, 304),
+            headers=headers,
+        )
+
     async def get_manifest(
         self, repository: str, reference: str, *, etag: str = ""
     ) -> ManifestResponse:
@@ -478,17 +493,7 @@ class RegistryClient:
             cached = self.content.get(reference)
             if cached is not None:
                 return self.decode_manifest(reference, cached)
-        headers = dict(_MANIFEST_ACCEPT)
-        if etag:
-            headers["If-None-Match"] = f'"{etag}"'
-        what = f"the manifest {repository}:{reference}"
-        response, data = await self.send(
-            "GET",
-            f"v2/{repository}/manifests/{reference}",
-            what=what,
-            ok=(200, 304),
-            headers=headers,
-        )
+        response, data = await self._get_manifest_raw(repository, reference, etag)
         if response.status_code == 304:
             cached = self.content.get(etag) if self.content is not None else None
             if cached is None:  # the cache lost it: fetch again, unconditionally
@@ -503,16 +508,7 @@ class RegistryClient:
         self, repository: str, reference: str, etag: str
     ) -> ManifestResponse | None:
         """None when the registry says the manifest is still `etag` (304): one request."""
-        headers = dict(_MANIFEST_ACCEPT)
-        headers["If-None-Match"] = f'"{etag}"'
-        what = f"the manifest {repository}:{reference}"
-        response, data = await self.send(
-            "GET",
-            f"v2/{repository}/manifests/{reference}",
-            what=what,
-            ok=(200, 304),
-            headers=headers,
-        )
+        response, data = await self._get_manifest_raw(repository, reference, etag)
         if response.status_code == 304:
             return None
         result = self._manifest_response(repository, reference, response, data)
