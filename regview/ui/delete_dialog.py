@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core.plan import DeletePlan, ManifestRole, PlanOptions
-from regview.ui.delete_models import Record, RecordsModel, records_table, short_digest
+from regview.ui.delete_models import (
+    Record,
+    RecordsModel,
+    dialog_heading,
+    records_table,
+    short_digest,
+)
 from regview.ui.tags_model import human_size
 from regview.ui.theme import is_dark, warning_colours
 
@@ -104,15 +110,7 @@ class DeleteDialog(QDialog):
         root = QVBoxLayout(self)
         root.setContentsMargins(18, 16, 18, 14)
         root.setSpacing(10)
-        self.title = QLabel()
-        f = self.title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.35)
-        f.setBold(True)
-        self.title.setFont(f)
-        self.title.setWordWrap(True)
-        self.subtitle = QLabel()
-        self.subtitle.setWordWrap(True)
-        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title, self.subtitle = dialog_heading(1.35)
         root.addWidget(self.title)
         root.addWidget(self.subtitle)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel
 
 from regview.ui.theme import is_dark
 
@@ -173,3 +174,17 @@ def records_table(model: RecordsModel, widths: Sequence[int] = ()) -> Any:
 def short_digest(digest: str) -> str:
     """`sha256:0123456789ab…` → `0123456789ab` (what the tags table shows)."""
     return digest.split(":", 1)[-1][:12] if digest else ""
+
+
+def dialog_heading(scale: float, subtitle: str = "") -> tuple[QLabel, QLabel]:
+    """The bold title and selectable subtitle the deletion dialogs open with."""
+    title = QLabel()
+    font = title.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    title.setFont(font)
+    title.setWordWrap(True)
+    sub = QLabel(subtitle)
+    sub.setWordWrap(True)
+    sub.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return title, sub

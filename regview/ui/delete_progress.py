@@ -37,7 +37,13 @@ from PySide6.QtWidgets import (
 from regview.core.executor import ExecutionReport, ItemResult, Outcome
 from regview.core.plan import DeletePlan
 from regview.ui.delete_dialog import stat_card
-from regview.ui.delete_models import Record, RecordsModel, records_table, short_digest
+from regview.ui.delete_models import (
+    Record,
+    RecordsModel,
+    dialog_heading,
+    records_table,
+    short_digest,
+)
 from regview.ui.theme import warning_colours
 
 WAITING = "waiting"
@@ -80,15 +86,9 @@ class DeleteProgressDialog(QDialog):
         root = QVBoxLayout(self)
         root.setContentsMargins(18, 16, 18, 14)
         root.setSpacing(10)
-        self.title = QLabel()
-        f = self.title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.3)
-        f.setBold(True)
-        self.title.setFont(f)
-        self.title.setWordWrap(True)
-        self.subtitle = QLabel(f"{self.plan.registry}/{self.plan.repository}")
-        self.subtitle.setWordWrap(True)
-        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title, self.subtitle = dialog_heading(
+            1.3, f"{self.plan.registry}/{self.plan.repository}"
+        )
         root.addWidget(self.title)
         root.addWidget(self.subtitle)
         self.problem = QLabel()
