@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 
+import httpx
 import pytest
 
 REQUIRE_TOOLS = os.environ.get("REGVIEW_REQUIRE_TOOLS") == "1"
@@ -28,3 +29,14 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def v2_status(url: str, *, timeout: float = 1.0) -> int | None:
+    """Status of `GET {url}/v2/`, or None when nothing answers yet. Every socket is closed before
+    returning (urllib's HTTPError keeps its response open until collected, which surfaced as a
+    ResourceWarning in whichever later test the garbage collector happened to run in)."""
+    try:
+        with httpx.Client(timeout=timeout, trust_env=False) as http:
+            return http.get(f"{url}/v2/").status_code
+    except httpx.TransportError:
+        return None

@@ -17,12 +17,9 @@ import contextlib
 import hashlib
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,16 +34,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from testkit import free_port, v2_status
 
 USER, PASSWORD = "alice", "s3cret-pass"
 SERVICE = "regview-test-registry"
 ISSUER = "regview-test-issuer"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def libtrust_kid(public_der: bytes) -> str:
@@ -253,20 +245,17 @@ def run_distribution(
     try:
         deadline = time.monotonic() + 15
         while True:
-            try:
-                urllib.request.urlopen(f"{url}/v2/", timeout=1).close()
+            status = v2_status(url)
+            if status in (200, 401):
                 break
-            except urllib.error.HTTPError as exc:
-                if exc.code == 401:
-                    break
-                raise
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "docker-registry did not start: "
-                        + (root / "registry.log").read_text(errors="replace")[-2000:]
-                    ) from None
-                time.sleep(0.05)
+            if status is not None:
+                raise RuntimeError(f"docker-registry answered /v2/ with HTTP {status}")
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "docker-registry did not start: "
+                    + (root / "registry.log").read_text(errors="replace")[-2000:]
+                )
+            time.sleep(0.05)
         yield Distribution(
             url=url,
             host=f"127.0.0.1:{port}",

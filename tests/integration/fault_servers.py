@@ -30,7 +30,6 @@ import ssl
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from distribution import Distribution, _config, free_port
+from distribution import Distribution, _config
+from testkit import free_port, v2_status
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -458,16 +458,12 @@ def run_distribution_no_delete(root: Path) -> Iterator[Distribution]:
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/v2/", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"docker-registry did not start: {(root / 'registry.log').read_text()}"
-                    ) from None
-                time.sleep(0.05)
+        while v2_status(url) != 200:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"docker-registry did not start: {(root / 'registry.log').read_text()}"
+                )
+            time.sleep(0.05)
         yield Distribution(url, f"127.0.0.1:{port}", "anonymous", root / "storage", config)
     finally:
         proc.terminate()

@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from distribution import free_port
+from testkit import free_port
 
 from regview.core.client import RegistryClient
 from regview.core.delete_port import ClientPort, gather_facts

@@ -4,12 +4,11 @@ realm accepts regview's tokens: the realm's certificate as `rootcertbundle`, iss
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from distribution import TokenAuth, run_distribution
 from gitlab_support import gitlab_registry, refused, try_delete, try_pull, try_push
@@ -46,10 +45,10 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
             rootcertbundle=data / CERT_FILE,
         )
         with run_distribution(tmp_path / "distribution", token_auth=token_auth) as dist:
-            with pytest.raises(urllib.error.HTTPError) as refused_v2:
-                urllib.request.urlopen(f"{dist.url}/v2/", timeout=5).close()
-            assert refused_v2.value.code == 401
-            challenge = refused_v2.value.headers["WWW-Authenticate"]
+            with httpx.Client(timeout=5, trust_env=False) as http:
+                refused_v2 = http.get(f"{dist.url}/v2/")
+            assert refused_v2.status_code == 401
+            challenge = refused_v2.headers["WWW-Authenticate"]
             assert challenge.startswith(f'Bearer realm="{realm.url}/jwt/auth"')
             layout = build_image(tmp_path / "img", layer_sizes=[4096, 2048], seed=3)
             yield Pair(realm, store, dist.host, layout)
