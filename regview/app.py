@@ -128,6 +128,9 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
             if link is not None:
                 window._pending_link = link
             await window.start()
+        from regview.ui import gc_guard
+
+        gc_guard.settle()  # modules, widgets, the first listing: long-lived from here on
         if getattr(args, "screenshot", None):
             code = await _screenshot(window, args.screenshot, link)
         else:

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from regview.core.model import Credentials, Endpoint, TagInfo
 from regview.log import get_logger
+from regview.ui import gc_guard
 from regview.ui.table_model import PreparedRows
 
 log = get_logger("ui.loader")
@@ -66,8 +67,6 @@ class WorkerLoop:
     @classmethod
     def shared(cls) -> WorkerLoop:
         """The process's worker loop (called on the UI thread, which then does all the gc)."""
-        from regview.ui import gc_guard
-
         gc_guard.install()  # the worker allocates a lot: keep the cyclic gc off its thread
         with cls._shared_lock:
             if cls._shared is None or not cls._shared.thread.is_alive():
@@ -332,12 +331,14 @@ class BackgroundLoader:
             loaded = await load_tags(client, repository, on_batch=feed.put, cancel=stop, tags=names)
             return names, loaded
 
-        try:
-            result = await self.worker.run(work(), on_cancel=feed.close)
-        except BaseException:
-            feed.close()  # what is still queued belongs to a load nobody shows any more
-            raise
-        await feed.finish()
+        with gc_guard.busy():
+            try:
+                result = await self.worker.run(work(), on_cancel=feed.close)
+            except BaseException:
+                feed.close()  # what is still queued belongs to a load nobody shows any more
+                raise
+            await feed.finish()
+        gc_guard.settle()  # the rows live as long as the table: no full collection re-reads them
         return result
 
     async def aclose(self) -> None:
