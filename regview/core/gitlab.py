@@ -38,7 +38,7 @@ from urllib.parse import quote
 import httpx
 
 from regview.core import errors as E
-from regview.core.client import connection_error
+from regview.core.client_http import connection_error
 from regview.core.model import CredentialKind, Credentials, Endpoint, RepositoryInfo
 from regview.core.pagination import PageGuard, next_link
 from regview.core.transport import make_http_client

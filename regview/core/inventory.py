@@ -28,7 +28,8 @@ from typing import Any
 
 from regview.core import errors as E
 from regview.core.cache import Listing
-from regview.core.client import ManifestResponse, RegistryClient
+from regview.core.client import RegistryClient
+from regview.core.client_manifests import ManifestResponse
 from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
 from regview.spec import mediatypes as mt
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest, parse_time

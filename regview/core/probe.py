@@ -17,7 +17,7 @@ import httpx
 
 from regview.core import errors as E
 from regview.core.auth import parse_www_authenticate
-from regview.core.client import connection_error
+from regview.core.client_http import connection_error
 from regview.core.model import Endpoint, RegistryKind
 from regview.core.transport import check_scheme_allowed, make_http_client
 

@@ -1,0 +1,113 @@
+"""The client's mutations: push a manifest, upload a small blob, delete a manifest or a tag,
+and the harmless probe of whether deleting a tag is supported.
+
+    await c.put_manifest(repo, ref, data, media_type) -> digest
+    await c.upload_blob(repo, data) -> digest               POST + PUT, small blobs
+    await c.delete_manifest(repo, ref)
+    await c.supports_tag_delete(repo) -> bool               OPTIONS Allow, then a probe delete
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from regview.core import errors as E
+from regview.core.client_http import RegistryHttp
+from regview.spec.digest import Digest
+
+
+class RegistryWrites(RegistryHttp):
+    async def put_manifest(
+        self, repository: str, reference: str, data: bytes, media_type: str
+    ) -> str:
+        computed = str(Digest.of(data))
+        response, _ = await self.send(
+            "PUT",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"pushing the manifest {repository}:{reference}",
+            ok=(200, 201, 202),
+            headers={"Content-Type": media_type},
+            content=data,
+            cap=E.MAX_ERROR_BODY,
+        )
+        announced = response.headers.get("Docker-Content-Digest", "")
+        if announced.startswith("sha256:") and announced != computed:
+            raise E.ProtocolError(
+                f"{self.registry}: the registry stored {repository}:{reference} under "
+                f"{announced}, not {computed}: it changed the bytes",
+                registry=self.registry,
+            )
+        if self.content is not None:
+            self.content.put(computed, data)
+        return computed
+
+    async def delete_manifest(self, repository: str, reference: str) -> None:
+        await self.send(
+            "DELETE",
+            f"v2/{repository}/manifests/{reference}",
+            what=f"deleting {repository}{'@' if ':' in reference else ':'}{reference}",
+            ok=(200, 202, 204),
+            cap=E.MAX_ERROR_BODY,
+        )
+
+    async def supports_tag_delete(self, repository: str) -> bool:
+        """Whether `DELETE /manifests/<tag>` removes just a tag (OCI 1.1, GitLab ≥ 16.4).
+
+        OPTIONS must list DELETE; distribution 2.8 lists it yet refuses tag deletes, so a tag
+        that cannot exist is deleted too: 404 means the route works, 400 DIGEST_INVALID or
+        405 mean it does not. Nothing real is touched.
+        """
+        probe = f"regview-probe-{uuid.uuid4().hex[:16]}"
+        try:
+            response, _ = await self.send(
+                "OPTIONS",
+                f"v2/{repository}/manifests/{probe}",
+                what="asking which methods are allowed",
+                ok=(200, 204),
+                cap=E.MAX_ERROR_BODY,
+            )
+        except E.ResponseError:
+            return False
+        allow = {m.strip().upper() for m in response.headers.get("Allow", "").split(",")}
+        if "DELETE" not in allow:
+            return False
+        try:
+            await self.delete_manifest(repository, probe)
+        except E.NotFound:
+            return True
+        except E.ResponseError:
+            return False
+        return True
+
+    async def upload_blob(self, repository: str, data: bytes) -> str:
+        """Upload a blob in one piece (POST, then PUT with `digest=` appended to the Location,
+        which may be relative, carry a query, or point at another host). Returns its digest.
+        For small blobs: configs, manifests of artifacts, things restored from the trash."""
+        digest = str(Digest.of(data))
+        what = f"uploading a blob to {repository}"
+        response, _ = await self.send(
+            "POST",
+            f"v2/{repository}/blobs/uploads/",
+            what=what,
+            ok=(201, 202),
+            cap=E.MAX_ERROR_BODY,
+        )
+        if response.status_code == 201:
+            return digest
+        location = response.headers.get("Location", "")
+        if not location:
+            raise E.ProtocolError(
+                f"{self.registry}: {what}: the registry gave no upload location",
+                registry=self.registry,
+            )
+        target = response.request.url.join(location).copy_add_param("digest", digest)
+        await self.send(
+            "PUT",
+            target,
+            what=what,
+            ok=(201, 204),
+            headers={"Content-Type": "application/octet-stream"},
+            content=data,
+            cap=E.MAX_ERROR_BODY,
+        )
+        return digest
