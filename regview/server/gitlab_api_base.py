@@ -13,7 +13,7 @@ from regview.server.gitlab_api_views import FORBIDDEN, Call, not_found, tag_json
 from regview.server.gitlab_perms import RegistryAccess
 from regview.server.gitlab_records import NotFound, Project
 from regview.server.gitlab_service import GitLabService, RepoView
-from regview.server.registry import TagRecord
+from regview.server.registry_records import TagRecord
 
 
 class ApiBase:

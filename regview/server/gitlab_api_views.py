@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from regview.server import gitlab_perms as perms
 from regview.server.gitlab_records import Identity
-from regview.server.registry import TagRecord
+from regview.server.registry_records import TagRecord
 
 GITLAB_VERSION = "17.5.0-regview"
 MAX_PER_PAGE = 100

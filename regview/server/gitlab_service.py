@@ -22,7 +22,8 @@ from regview.server.gitlab_policy import (
     tags_to_delete,
 )
 from regview.server.gitlab_records import Project, Repository, now_iso, parse_time
-from regview.server.registry import Registry, TagRecord
+from regview.server.registry import Registry
+from regview.server.registry_records import TagRecord
 
 log = get_logger("server.gitlab.service")
 

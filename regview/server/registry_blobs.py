@@ -1,0 +1,96 @@
+"""The embedded registry's blob writes: linking a stored blob into a repository, cross-repository
+mounts, unlinking, and the upload lifecycle (start, touch, verify and commit, cancel).
+"""
+
+from __future__ import annotations
+
+import time
+
+from regview.server.errors import RegistryError
+from regview.server.registry_index import RegistryIndex
+from regview.spec.digest import Digest, Hasher
+from regview.spec.errors import ErrorCode
+
+
+class RegistryBlobs(RegistryIndex):
+    def link_blob(self, name: str, digest: Digest, size: int, *, now: float | None = None) -> None:
+        """Record a blob already in the store as present in repository `name`."""
+        now = time.time() if now is None else now
+        with self.meta.write() as conn:
+            repo = self._ensure_repo(conn, name, now)
+            conn.execute(
+                "INSERT INTO blobs(digest, size, created) VALUES(?, ?, ?) "
+                "ON CONFLICT(digest) DO UPDATE SET unreferenced_since = NULL",
+                (str(digest), size, now),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO repo_blobs(repo_id, digest) VALUES(?, ?)",
+                (repo, str(digest)),
+            )
+
+    def mount_blob(self, name: str, source: str, digest: Digest) -> bool:
+        size = self.blob_size(source, str(digest))
+        if size is None:
+            return False
+        self.link_blob(name, digest, size)
+        return True
+
+    def unlink_blob(self, name: str, digest: str) -> bool:
+        repo = self.repo_id(name)
+        if repo is None:
+            return False
+        with self.meta.write() as conn:
+            cur = conn.execute(
+                "DELETE FROM repo_blobs WHERE repo_id=? AND digest=?", (repo, digest)
+            )
+        return cur.rowcount > 0
+
+    # -- uploads -----------------------------------------------------------------------------
+    def start_upload(self, name: str) -> str:
+        upload_id = self.store.new_upload()
+        now = time.time()
+        with self.meta.write() as conn:
+            conn.execute(
+                "INSERT INTO uploads(id, repo, started, updated) VALUES(?, ?, ?, ?)",
+                (upload_id, name, now, now),
+            )
+        self.hashers[upload_id] = Hasher("sha256")
+        return upload_id
+
+    def upload_size(self, name: str, upload_id: str) -> int | None:
+        row = self.meta.conn.execute("SELECT repo FROM uploads WHERE id=?", (upload_id,)).fetchone()
+        if row is None or row[0] != name:
+            return None
+        return self.store.upload_size(upload_id)
+
+    def touch_upload(self, upload_id: str) -> None:
+        with self.meta.write() as conn:
+            conn.execute("UPDATE uploads SET updated=? WHERE id=?", (time.time(), upload_id))
+
+    def finish_upload(self, name: str, upload_id: str, expected: Digest) -> int:
+        """Verify the upload against `expected` and move it into the store; returns its size.
+        On a mismatch the upload is discarded and DIGEST_INVALID raised."""
+        size = self.store.upload_size(upload_id) or 0
+        hasher = self.hashers.pop(upload_id, None)
+        if hasher is None or hasher.size != size or hasher.algorithm != expected.algorithm:
+            hasher = self.store.hash_upload(upload_id, expected.algorithm)
+        ok = hasher.verify(expected)
+        if ok:
+            self.store.commit_upload(upload_id, expected)
+        else:
+            self.store.discard_upload(upload_id)
+        with self.meta.write() as conn:
+            conn.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
+        if not ok:
+            raise RegistryError(
+                ErrorCode.DIGEST_INVALID,
+                f"the uploaded content has digest {hasher.digest()}, not {expected}",
+            )
+        self.link_blob(name, expected, size)
+        return size
+
+    def cancel_upload(self, upload_id: str) -> None:
+        self.hashers.pop(upload_id, None)
+        self.store.discard_upload(upload_id)
+        with self.meta.write() as conn:
+            conn.execute("DELETE FROM uploads WHERE id=?", (upload_id,))

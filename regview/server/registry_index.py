@@ -1,0 +1,183 @@
+"""The embedded registry's state and its reads: one data directory's blob store and metadata
+database, the event listeners, and the indexed queries (catalog, tags, manifests, blob links,
+referrers, and the listings the GitLab-instance modules use).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from regview.server.metadata import Metadata
+from regview.server.registry_records import (
+    Listener,
+    ManifestRecord,
+    RegistryEvent,
+    RepositoryRecord,
+    TagRecord,
+)
+from regview.server.storage import BlobStore
+from regview.spec.digest import Digest, Hasher
+
+
+def _ts(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class RegistryIndex:
+    """The state of one data directory and every read; `Registry` adds the writes."""
+
+    def __init__(self, data_dir: Path, *, gc_delay: float = 86400) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = BlobStore(data_dir)
+        self.meta = Metadata(data_dir / "metadata.db")
+        self.gc_delay = gc_delay
+        self._listeners: list[Listener] = []
+        # Running hashes of chunked uploads: (bytes hashed, hasher). Lost on restart, then the
+        # upload file is re-hashed at the end.
+        self.hashers: dict[str, Hasher] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.meta.close()
+
+    # -- events ------------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` after every push/deletion (from the thread that made it; keep it
+        quick). Returns a function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: RegistryEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
+
+    # -- reads -------------------------------------------------------------------------------
+    def repo_id(self, name: str) -> int | None:
+        row = self.meta.conn.execute("SELECT id FROM repositories WHERE name=?", (name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def catalog(self, n: int, last: str) -> list[str]:
+        rows = self.meta.conn.execute(
+            "SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?", (last, n)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def tag_names(self, name: str, n: int | None, last: str) -> list[str] | None:
+        repo = self.repo_id(name)
+        if repo is None:
+            return None
+        rows = self.meta.conn.execute(
+            "SELECT name FROM tags WHERE repo_id=? AND name > ? ORDER BY name LIMIT ?",
+            (repo, last, -1 if n is None else n),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def get_manifest(self, name: str, reference: str) -> ManifestRecord | None:
+        conn = self.meta.conn
+        if ":" in reference:
+            row = conn.execute(
+                "SELECT m.digest, m.media_type, m.content, m.subject FROM manifests m "
+                "JOIN repositories r ON r.id = m.repo_id WHERE r.name=? AND m.digest=?",
+                (name, reference),
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT m.digest, m.media_type, m.content, m.subject FROM tags t "
+                "JOIN repositories r ON r.id = t.repo_id JOIN manifests m ON m.id = t.manifest_id "
+                "WHERE r.name=? AND t.name=?",
+                (name, reference),
+            ).fetchone()
+        return None if row is None else ManifestRecord(row[0], row[1], bytes(row[2]), row[3])
+
+    def blob_size(self, name: str, digest: str) -> int | None:
+        """Size of a blob linked into repository `name`, None if unknown there."""
+        row = self.meta.conn.execute(
+            "SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id "
+            "JOIN blobs b ON b.digest = rb.digest WHERE r.name=? AND rb.digest=?",
+            (name, digest),
+        ).fetchone()
+        if row is None:
+            return None
+        return int(row[0]) if self.store.exists(Digest.parse(digest)) else None
+
+    def referrers(self, name: str, digest: str, artifact_type: str | None) -> list[dict[str, Any]]:
+        rows = self.meta.conn.execute(
+            "SELECT m.digest, m.media_type, length(m.content), m.artifact_type, m.annotations "
+            "FROM manifests m JOIN repositories r ON r.id = m.repo_id "
+            "WHERE r.name=? AND m.subject=? ORDER BY m.pushed, m.digest",
+            (name, digest),
+        ).fetchall()
+        out: list[dict[str, Any]] = []
+        for d, media_type, size, kind, raw_annotations in rows:
+            if artifact_type is not None and kind != artifact_type:
+                continue
+            desc: dict[str, Any] = {"mediaType": media_type, "digest": d, "size": size}
+            if kind:
+                desc["artifactType"] = kind
+            ann = json.loads(raw_annotations)
+            if ann:
+                desc["annotations"] = ann
+            out.append(desc)
+        return out
+
+    # -- the interface for the GitLab-instance modules ---------------------------------------
+    def list_repositories(self) -> list[RepositoryRecord]:
+        rows = self.meta.conn.execute(
+            "SELECT r.name, r.created, (SELECT count(*) FROM tags t WHERE t.repo_id = r.id) "
+            "FROM repositories r ORDER BY r.name"
+        ).fetchall()
+        return [RepositoryRecord(n, _ts(c), int(k)) for n, c, k in rows]
+
+    def list_tags(self, name: str) -> list[TagRecord]:
+        rows = self.meta.conn.execute(
+            "SELECT t.name, m.digest, m.media_type, m.config_digest, m.total_size, "
+            "m.image_created, m.pushed, t.updated FROM tags t "
+            "JOIN repositories r ON r.id = t.repo_id JOIN manifests m ON m.id = t.manifest_id "
+            "WHERE r.name=? ORDER BY t.name",
+            (name,),
+        ).fetchall()
+        return [
+            TagRecord(
+                tag,
+                d,
+                media,
+                cfg,
+                int(size),
+                _ts(created if created is not None else pushed),
+                _ts(updated),
+            )
+            for tag, d, media, cfg, size, created, pushed, updated in rows
+        ]
+
+    def repository_size(self, name: str) -> int:
+        """De-duplicated bytes of the blobs the repository's manifests reference (GitLab's
+        repository `size`)."""
+        row = self.meta.conn.execute(
+            "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN ("
+            "SELECT mr.digest FROM manifest_refs mr JOIN manifests m ON m.id = mr.manifest_id "
+            "JOIN repositories r ON r.id = m.repo_id WHERE r.name=? AND mr.kind='blob')",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+    def _ensure_repo(self, conn: Any, name: str, now: float) -> int:
+        conn.execute(
+            "INSERT INTO repositories(name, created) VALUES(?, ?) ON CONFLICT(name) DO NOTHING",
+            (name, now),
+        )
+        return int(conn.execute("SELECT id FROM repositories WHERE name=?", (name,)).fetchone()[0])
