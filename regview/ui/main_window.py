@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,7 +48,7 @@ from regview.ui.controllers import BrowseController, repository_size
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner, Problem, describe
 from regview.ui.filtering import FilterSpec
-from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject
+from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import SORT_COLUMNS, ViewLink
 from regview.ui.local_mode import LocalMode
 from regview.ui.overview import OverviewPanel
@@ -64,6 +65,8 @@ if TYPE_CHECKING:  # imported when first used: start-up shows the window without
 log = get_logger("ui.window")
 
 PAGE_WELCOME, PAGE_REPOS, PAGE_TAGS, PAGE_OVERVIEW = range(4)
+TREE_WORKERS = 4  # GitLab API requests at a time while reading the projects' repositories
+TREE_BATCH_MS = 250  # new repositories reach the table at most this often during a tree load
 
 
 def _b64(data: QByteArray) -> str:
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self.controller = BrowseController(sessions)
         self.gitlab = GitLabBrowser(sessions)
         self._gitlab_projects: dict[str, dict[str, GitLabProject]] = {}
+        self._readers: dict[str, ProjectReader] = {}  # the GitLab tree load per registry
         self._all_repos: dict[str, list[RepositoryInfo]] = {}
         self._scope = ""  # the group or project the repositories table shows ("" = all)
         self.tasks = Tasks(self)
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         self.sidebar.overviewSelected.connect(self.show_overview)
         self.sidebar.groupSelected.connect(self.show_group)
         self.sidebar.projectSelected.connect(self.open_project)
+        self.sidebar.projectExpanded.connect(self._project_expanded)
         self.sidebar.addPathRequested.connect(self.add_repository_path)
         self.sidebar.addRegistryRequested.connect(self.add_registry)
 
@@ -194,6 +199,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.split)
         self.counts = QLabel()
         self.statusBar().addPermanentWidget(self.counts)
+        self.tree_progress = QLabel()  # "Reading repositories: 37 of 500 projects"
+        self.statusBar().addWidget(self.tree_progress)
+        self.tree_progress.hide()
+        # GitLab projects arrive one by one; the table takes them in batches (a reset per project
+        # of a 500-project tree would repaint it hundreds of times a second)
+        self._tree_timer = QTimer(self)
+        self._tree_timer.setSingleShot(True)
+        self._tree_timer.setInterval(TREE_BATCH_MS)
+        self._tree_timer.timeout.connect(self._flush_tree)
         self._make_toolbar()
 
     def _make_toolbar(self) -> None:
@@ -307,6 +321,8 @@ class MainWindow(QMainWindow):
         try:
             if await self.gitlab.uses_api(name):
                 return await self._load_gitlab_tree(name)
+            self._readers.pop(name, None)
+            self._gitlab_projects.pop(name, None)
             repos, listable = await self.controller.list_repositories(name)
         except Exception as exc:
             if describe(exc) is None:
@@ -327,25 +343,78 @@ class MainWindow(QMainWindow):
     # --- GitLab API: groups → projects → repositories -------------------------------------
     async def _load_gitlab_tree(self, name: str) -> list[str]:
         projects = await self.gitlab.projects(name)
+        manual = self._hand_added(name)
         self._gitlab_projects[name] = {p.path: p for p in projects}
-        self.sidebar.set_gitlab_projects(name, [(p.namespace, p.path) for p in projects])
-        limit = asyncio.Semaphore(4)
-
-        async def one(project: GitLabProject) -> list[RepositoryInfo]:
-            async with limit:
-                return await self._project_repositories(name, project)
-
-        async with asyncio.TaskGroup() as group:
-            jobs = [group.create_task(one(p)) for p in projects]
-        repos = [r for job in jobs for r in job.result()]
-        self._all_repos[name] = repos
-        if self.profile == name and self.pages.currentIndex() == PAGE_REPOS:
-            self._show_scope(name)
+        self.sidebar.set_gitlab_projects(
+            name,
+            [(p.namespace, p.path) for p in projects],
+            manual=manual,
+            disabled=[p.path for p in projects if p.registry_access == "disabled"],
+        )
+        reader = ProjectReader(
+            projects,
+            functools.partial(self._read_project, name),
+            manual=manual,
+            workers=TREE_WORKERS,
+        )
+        self._readers[name] = reader
+        self._all_repos[name] = reader.repositories()
         if self.profile == name:
+            self._show_scope(name, counts=self.pages.currentIndex() == PAGE_REPOS)
+        self._tree_progress()
+        try:
+            await reader.run()
+        finally:
+            self._flush_tree()
+        repos = self._all_repos[name] = reader.repositories()
+        if self.profile == name:
+            self.repos_model.resort()  # batches were appended at the end of the view
+            if self.pages.currentIndex() == PAGE_REPOS:
+                self._set_counts(f"{len(self.repos_model.rows):,} repositories")
             self.overview.set_repositories(repos)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
         return [r.path for r in repos]
+
+    def _hand_added(self, name: str) -> list[str]:
+        profile = getattr(self, "_profiles", {}).get(name)
+        return list(profile.repositories) if profile is not None else []
+
+    async def _read_project(self, name: str, project: GitLabProject) -> list[RepositoryInfo]:
+        repos = await self._project_repositories(name, project)
+        if not self._tree_timer.isActive():
+            self._tree_timer.start()
+        return repos
+
+    def _project_expanded(self, name: str, project: str) -> None:
+        reader = self._readers.get(name)
+        if reader is not None:
+            reader.prefer(project)  # read by the load's own task group, ahead of its queue
+
+    def _flush_tree(self) -> None:
+        """Hand what the tree load read since the last batch to the table and the counts."""
+        self._tree_timer.stop()
+        for name, reader in self._readers.items():
+            new = reader.take_new()
+            if not new:
+                continue
+            self._all_repos[name] = reader.repositories()
+            if name == self.profile:
+                scope = self._scope
+                self.repos_model.append_rows(r for r in new if _in_scope(r.path, scope))
+        self._tree_progress()
+
+    def _tree_progress(self) -> None:
+        reader = self._readers.get(self.profile)
+        if reader is None or not reader.running:
+            self.tree_progress.hide()
+            return
+        self.tree_progress.setText(
+            f"Reading repositories: {reader.done:,} of {reader.total:,} projects"
+        )
+        self.tree_progress.show()
+        if self.pages.currentIndex() == PAGE_REPOS:
+            self._set_counts(f"{len(self.repos_model.rows):,} repositories so far")
 
     async def _project_repositories(
         self, name: str, project: GitLabProject
@@ -363,15 +432,13 @@ class MainWindow(QMainWindow):
         )
         return repos
 
-    def _show_scope(self, name: str) -> None:
+    def _show_scope(self, name: str, counts: bool = True) -> None:
         scope = self._scope
-        repos = [
-            r
-            for r in self._all_repos.get(name, [])
-            if not scope or r.path == scope or r.path.startswith(scope + "/")
-        ]
+        repos = [r for r in self._all_repos.get(name, []) if _in_scope(r.path, scope)]
         self.repos_model.set_repositories(repos)
-        self._set_counts(f"{len(repos):,} repositories")
+        if counts:
+            self._set_counts(f"{len(repos):,} repositories")
+            self._tree_progress()
 
     def open_project(self, name: str, project: str) -> None:
         """A GitLab project: its repositories (read again) with their status in the table."""
@@ -386,17 +453,19 @@ class MainWindow(QMainWindow):
         self.tasks.start("project", self._load_project(name, info))
 
     async def _load_project(self, name: str, info: GitLabProject) -> None:
-        repos = await self._project_repositories(name, info)
-        if not self.tasks.running("repos"):
-            others = [
-                r
-                for r in self._all_repos.get(name, [])
-                if r.path != info.path and not r.path.startswith(info.path + "/")
-            ]
-            self._all_repos[name] = others + repos
+        reader = self._readers.get(name)
+        if reader is not None and reader.running and not reader.is_read(info.path):
+            # the tree load has not read it yet: read it now, once, ahead of its queue
+            if await reader.want(info.path) is None:
+                return
+        else:
+            repos = await self._project_repositories(name, info)  # deliberately read again
+            if reader is not None:
+                reader.update(info.path, repos)
+        if reader is not None:
+            self._all_repos[name] = reader.repositories()
         if self.profile == name and self._scope == info.path:
-            self.repos_model.set_repositories(repos)
-            self._set_counts(f"{len(repos):,} repositories")
+            self._show_scope(name)
 
     def show_group(self, name: str, group: str) -> None:
         """The repositories under a group (or a catalog path prefix), from the last listing."""
@@ -608,13 +677,20 @@ class MainWindow(QMainWindow):
         profile = getattr(self, "_profiles", {}).get(name)
         if profile is None:
             return
+        reader = self._readers.get(name)
         if path not in profile.repositories:
             profile = await self.accounts.save(
                 replace(profile, repositories=(*profile.repositories, path))
             )
             self._profiles[name] = profile
-            await self.sessions.discard(name)
-        self.open_profile(name)
+            if reader is None:  # the catalog's session lists hand-added paths: a fresh one
+                await self.sessions.discard(name)
+        if reader is not None:  # the API tree: add the leaf, no reload of every project
+            reader.add_manual(path)
+            self.sidebar.add_manual_path(name, path)
+            self._all_repos[name] = reader.repositories()
+        else:
+            self.open_profile(name)
         self.open_repository(name, path)
 
     def trust_ca_file(self) -> None:
@@ -781,6 +857,10 @@ class MainWindow(QMainWindow):
             await self.delete_flow.aclose()  # GitLab clients whose close task was cancelled
         await self.controller.aclose()
         await self.sessions.close_all()
+
+
+def _in_scope(path: str, scope: str) -> bool:
+    return not scope or path == scope or path.startswith(scope + "/")
 
 
 def _no_registry(host: str) -> Problem:

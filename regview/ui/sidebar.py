@@ -3,15 +3,20 @@
     Sidebar(parent=None)
         set_registries([(name, url, is_gitlab)])      one top-level node each
         set_repositories(name, paths, listable=True)  fill a registry; GitLab paths nest by group
-        set_gitlab_projects(name, [(namespace, project)])   GitLab API: groups → projects
+        set_gitlab_projects(name, [(namespace, project)], manual=(), disabled=())
+                                                      GitLab API: groups → projects, each with a
+                                                      "Listing repositories…" child until read
         set_project_repositories(name, project, [(path, status)]) / set_project_problem(...)
+        add_manual_path(name, path)                   a hand-added path into the API tree
         set_loading(name, text) / set_problem(name, text)
         select_repository(name, path)
         signals: registrySelected(str), repositorySelected(str, str), overviewSelected(str),
-                 groupSelected(str, str), projectSelected(str, str),
+                 groupSelected(str, str), projectSelected(str, str), projectExpanded(str, str),
                  addPathRequested(str), addRegistryRequested()
 
 Registries without a listable catalog (deploy tokens, GitLab.com) get "Add repository path…".
+In the API tree a hand-added path sits under the project whose path is its longest prefix (unless
+the API lists it there anyway), otherwise under an "Added by hand" node.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 PATH_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 
-REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT = (
+REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT, HAND = (
     "registry",
     "group",
     "repository",
@@ -36,7 +41,15 @@ REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT = (
     "add-path",
     "status",
     "project",
+    "hand-added",
 )
+LISTING = "Listing repositories…"
+NO_IMAGES = "No container images"
+REGISTRY_OFF = "Container registry turned off"
+HAND_LABEL = "Added by hand"
+
+# a project's state in the tree: None = not read yet, str = a problem, list = its repositories
+ProjectState = list[tuple[str, str]] | str | None
 
 
 class Sidebar(QTreeWidget):
@@ -45,6 +58,7 @@ class Sidebar(QTreeWidget):
     overviewSelected = Signal(str)
     groupSelected = Signal(str, str)
     projectSelected = Signal(str, str)
+    projectExpanded = Signal(str, str)
     addPathRequested = Signal(str)
     addRegistryRequested = Signal()
 
@@ -59,8 +73,14 @@ class Sidebar(QTreeWidget):
         self.customContextMenuRequested.connect(self._menu)
         self.currentItemChanged.connect(self._current_changed)
         self.itemActivated.connect(self._activated)
+        self.itemExpanded.connect(self._expanded)
         self._registries: dict[str, QTreeWidgetItem] = {}
         self._gitlab: dict[str, bool] = {}
+        # the GitLab API tree, per registry: project nodes, their state, hand-added paths
+        self._projects: dict[str, dict[str, QTreeWidgetItem]] = {}
+        self._states: dict[str, dict[str, ProjectState]] = {}
+        self._manual: dict[str, list[str]] = {}
+        self._disabled: dict[str, set[str]] = {}
 
     def set_registries(self, registries: Iterable[tuple[str, str, bool]]) -> None:
         wanted = list(registries)
@@ -68,6 +88,7 @@ class Sidebar(QTreeWidget):
         for name in list(self._registries):
             if name not in names:
                 item = self._registries.pop(name)
+                self._forget_tree(name)
                 self.takeTopLevelItem(self.indexOfTopLevelItem(item))
         for name, url, is_gitlab in wanted:
             existing = self._registries.get(name)
@@ -114,10 +135,15 @@ class Sidebar(QTreeWidget):
     def set_loading(self, name: str, text: str = "Listing repositories…") -> None:
         self.set_problem(name, text)
 
+    def _forget_tree(self, name: str) -> None:
+        for table in (self._projects, self._states, self._manual, self._disabled):
+            table.pop(name, None)
+
     def set_problem(self, name: str, text: str) -> None:
         item = self._registries.get(name)
         if item is None:
             return
+        self._forget_tree(name)
         self._clear_children(item)
         status = self._child(item, text, STATUS, name)
         status.setToolTip(0, text)
@@ -129,6 +155,7 @@ class Sidebar(QTreeWidget):
             return
         self.setUpdatesEnabled(False)
         try:
+            self._forget_tree(name)
             self._clear_children(item)
             nested = self._gitlab.get(name, False)
             groups: dict[str, QTreeWidgetItem] = {}
@@ -156,8 +183,17 @@ class Sidebar(QTreeWidget):
         finally:
             self.setUpdatesEnabled(True)
 
-    def set_gitlab_projects(self, name: str, projects: Iterable[tuple[str, str]]) -> None:
-        """GitLab API: a group node per namespace (subgroups nested), a project node in each."""
+    def set_gitlab_projects(
+        self,
+        name: str,
+        projects: Iterable[tuple[str, str]],
+        *,
+        manual: Iterable[str] = (),
+        disabled: Iterable[str] = (),
+    ) -> None:
+        """GitLab API: a group node per namespace (subgroups nested), a project node in each,
+        "Listing repositories…" under every project until its repositories arrive; `manual`
+        are the hand-added paths, `disabled` the projects whose container registry is off."""
         item = self._registries.get(name)
         if item is None:
             return
@@ -167,6 +203,11 @@ class Sidebar(QTreeWidget):
         self.blockSignals(True)
         try:
             self._clear_children(item)
+            nodes: dict[str, QTreeWidgetItem] = {}
+            self._projects[name] = nodes
+            self._states[name] = {}
+            self._manual[name] = list(dict.fromkeys(manual))
+            self._disabled[name] = set(disabled)
             groups: dict[str, QTreeWidgetItem] = {}
             for namespace, project in wanted:
                 parent = item
@@ -182,11 +223,15 @@ class Sidebar(QTreeWidget):
                     parent = group
                 node = self._child(parent, project.rsplit("/", 1)[-1], PROJECT, name, project)
                 node.setToolTip(0, f"Project {project}")
-                self._child(node, "Listing repositories…", STATUS, name, project)
+                nodes[project] = node
+                self._states[name][project] = None
+            for project, node in nodes.items():
+                self._render_project(name, project)
                 node.setExpanded(len(wanted) <= 30)
             if not wanted:
                 self._child(item, "No projects with this token", STATUS, name)
             self._child(item, "Add repository path…", ADD_PATH, name)
+            self._render_hand(name)
             item.setExpanded(True)
         finally:
             self._restore_current(current)
@@ -194,22 +239,56 @@ class Sidebar(QTreeWidget):
             self.setUpdatesEnabled(True)
 
     def project_item(self, name: str, project: str) -> QTreeWidgetItem | None:
-        return self._find(name, PROJECT, project)
+        return self._projects.get(name, {}).get(project)
 
     def set_project_repositories(
         self, name: str, project: str, repositories: Iterable[tuple[str, str]]
     ) -> None:
         """(path, status text) per repository of `project`; the label is the path inside it."""
+        self._set_state(name, project, sorted(repositories, key=lambda r: r[0].lower()))
+
+    def set_project_problem(self, name: str, project: str, text: str) -> None:
+        self._set_state(name, project, text)
+
+    def add_manual_path(self, name: str, path: str) -> None:
+        """A path added by hand while the API tree is shown: under its project, or "Added by
+        hand"."""
+        manual = self._manual.get(name)
+        if manual is None or path in manual:
+            return
+        manual.append(path)
+        owner = self._owner(name, path)
+        if owner:
+            self._set_state(name, owner, self._states[name].get(owner))
+        else:
+            self._render_hand(name)
+
+    def _set_state(self, name: str, project: str, state: ProjectState) -> None:
         node = self.project_item(name, project)
         if node is None:
             return
-        current = self._current_key()
-        self.blockSignals(True)  # rebuilding must not look like the user picking another row
+        self._states[name][project] = state
+        current = self.currentItem()
+        # rebuilding must not look like the user picking another row; only a row inside this
+        # project goes away and needs finding again afterwards
+        inside = current is not None and current.parent() is node
+        key = self._current_key() if inside else None
+        self.blockSignals(True)
         try:
-            self._fill_project(node, name, project, repositories)
+            self._render_project(name, project)
         finally:
-            self._restore_current(current)
+            self._restore_current(key)
             self.blockSignals(False)
+
+    def _owner(self, name: str, path: str) -> str:
+        """The project of a repository path: the longest project path that is a prefix of it."""
+        nodes = self._projects.get(name, {})
+        parts = path.split("/")
+        for depth in range(len(parts), 0, -1):
+            prefix = "/".join(parts[:depth])
+            if prefix in nodes:
+                return prefix
+        return ""
 
     def _current_key(self) -> tuple[str, str, str] | None:
         item = self.currentItem()
@@ -221,39 +300,75 @@ class Sidebar(QTreeWidget):
         if key is not None and (item := self._find(*key)) is not None:
             self.setCurrentItem(item)
 
-    def _fill_project(
-        self,
-        node: QTreeWidgetItem,
-        name: str,
-        project: str,
-        repositories: Iterable[tuple[str, str]],
-    ) -> None:
+    def _render_project(self, name: str, project: str) -> None:
+        node = self._projects[name][project]
+        state = self._states[name].get(project)
         self._clear_children(node, keep_overview=False)
-        rows = sorted(repositories, key=lambda r: r[0].lower())
-        for path, status in rows:
+        listed = state if isinstance(state, list) else []
+        known = {path for path, _status in listed}
+        hand = [
+            (p, "")
+            for p in self._manual.get(name, ())
+            if p not in known and self._owner(name, p) == project
+        ]
+        off = project in self._disabled.get(name, set())
+        for path, status in sorted([*listed, *hand], key=lambda r: r[0].lower()):
             inner = path[len(project) + 1 :] if path.startswith(project + "/") else ""
             label = inner or path.rsplit("/", 1)[-1]
+            by_hand = path not in known
             leaf = self._child(
                 node, f"{label} ({status})" if status else label, REPOSITORY, name, path
             )
-            leaf.setToolTip(0, f"{path}\n{status}" if status else path)
+            tip = f"{path}\n{status}" if status else path
+            leaf.setToolTip(0, f"{tip}\nAdded by hand" if by_hand else tip)
             if status:
                 leaf.setForeground(0, muted(self.palette()))
-        if not rows:
-            self._child(node, "No container images", STATUS, name, project)
-
-    def set_project_problem(self, name: str, project: str, text: str) -> None:
-        node = self.project_item(name, project)
-        if node is None:
-            return
-        current = self._current_key()
-        self.blockSignals(True)
-        try:
-            self._clear_children(node, keep_overview=False)
+            if by_hand:
+                font: QFont = leaf.font(0)
+                font.setItalic(True)
+                leaf.setFont(0, font)
+        if state is None:
+            text = REGISTRY_OFF if off else LISTING
+        elif isinstance(state, str):
+            text = state
+        else:
+            text = "" if listed or hand else (REGISTRY_OFF if off else NO_IMAGES)
+        if text:
             self._child(node, text, STATUS, name, project).setToolTip(0, text)
-        finally:
-            self._restore_current(current)
-            self.blockSignals(False)
+
+    def _render_hand(self, name: str) -> None:
+        """The "Added by hand" node: hand-added paths that belong to none of the projects."""
+        root = self._registries.get(name)
+        if root is None:
+            return
+        for i in range(root.childCount()):
+            child = root.child(i)
+            if child is not None and child.data(0, KIND_ROLE) == HAND:
+                root.removeChild(child)
+                break
+        orphans = sorted(
+            (p for p in self._manual.get(name, ()) if not self._owner(name, p)), key=str.lower
+        )
+        if not orphans:
+            return
+        node = QTreeWidgetItem([HAND_LABEL])
+        node.setData(0, KIND_ROLE, HAND)
+        node.setData(0, NAME_ROLE, name)
+        node.setData(0, PATH_ROLE, "")
+        node.setToolTip(0, "Repository paths you added (Add repository path…)")
+        add_at = next(
+            (
+                i
+                for i in range(root.childCount())
+                if (c := root.child(i)) is not None and c.data(0, KIND_ROLE) == ADD_PATH
+            ),
+            root.childCount(),
+        )
+        root.insertChild(add_at, node)
+        for path in orphans:
+            leaf = self._child(node, path, REPOSITORY, name, path)
+            leaf.setToolTip(0, f"{path}\nAdded by hand")
+        node.setExpanded(True)
 
     def _find(self, name: str, kind: str, path: str) -> QTreeWidgetItem | None:
         root = self._registries.get(name)
@@ -303,6 +418,10 @@ class Sidebar(QTreeWidget):
             self.registrySelected.emit(name)
         elif kind == OVERVIEW:
             self.overviewSelected.emit(name)
+
+    def _expanded(self, item: QTreeWidgetItem) -> None:
+        if item.data(0, KIND_ROLE) == PROJECT:
+            self.projectExpanded.emit(item.data(0, NAME_ROLE), item.data(0, PATH_ROLE))
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         if item.data(0, KIND_ROLE) == ADD_PATH:
