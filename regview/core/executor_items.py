@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
+#: Reason notes for an item counted as deleted without a "deleted" answer (see `delete_ref`).
+LOST_REPLY = "the registry's reply was lost; a second request found it already gone"
+ALREADY_GONE = "it was already gone when the delete was sent (removed by someone else?)"
+
+
+def with_note(reason: str, note: str) -> str:
+    return f"{reason} — {note}" if note else reason
+
 
 def throwaway_manifest() -> bytes:
     """A unique empty OCI index: references no blob, so any registry accepts it anywhere."""
@@ -198,8 +206,10 @@ class PlanRun:
         ):
             # A previous run stopped between the push and the delete: finish it.
             self.writer.started(f"tag:{a.tag}")
-            await self.delete_ref(current.digest)
-            return res(Outcome.DELETED, "finished an interrupted throw-away deletion")
+            note = await self.delete_ref(current.digest)
+            return res(
+                Outcome.DELETED, with_note("finished an interrupted throw-away deletion", note)
+            )
         if skip is not None:
             return res(Outcome.SKIPPED, skip)
         assert current is not None
@@ -207,17 +217,22 @@ class PlanRun:
         if a.method is Method.THROWAWAY and is_throwaway(saved.data):
             # A placeholder left by an earlier run: unique to this tag, nothing to keep.
             self.writer.started(f"tag:{a.tag}")
-            await self.delete_ref(a.digest)
-            return res(Outcome.DELETED, "removed a placeholder left by an earlier run")
+            note = await self.delete_ref(a.digest)
+            return res(
+                Outcome.DELETED, with_note("removed a placeholder left by an earlier run", note)
+            )
         await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"tag:{a.tag}")
+        note = ""
         if a.method is Method.TAG_DELETE:
-            await self.delete_ref(a.tag)
+            note = await self.delete_ref(a.tag)
         elif a.method is Method.GITLAB_API:
             pid, rid = self.plan.gitlab_project_id, self.plan.gitlab_repository_id
             if pid is None or rid is None:
                 return res(Outcome.FAILED, "GitLab project of this repository is unknown")
-            await self.attempt(lambda: self.port.gitlab_delete_tag(pid, rid, a.tag))
+            note = await self.delete_once(
+                lambda: self.port.gitlab_delete_tag(pid, rid, a.tag), gone_at_first=False
+            )
         elif a.method is Method.THROWAWAY:
             # One push+delete pair at a time: the CNCF registry 2.8 walks every tag's link on a
             # delete by digest, and a tag link being written concurrently makes that walk fail
@@ -228,7 +243,7 @@ class PlanRun:
                     lambda: self.port.push_manifest(self.repo, a.tag, data, mt.OCI_INDEX)
                 )
                 try:
-                    await self.delete_ref(placeholder)
+                    note = await self.delete_ref(placeholder)
                 except Exception as exc:
                     return res(
                         Outcome.FAILED,
@@ -237,15 +252,34 @@ class PlanRun:
                     )
         else:  # pragma: no cover - DIGEST goes through digest_group
             raise AssertionError(a.method)
-        return res(Outcome.DELETED, a.method.description)
+        return res(Outcome.DELETED, with_note(a.method.description, note))
 
-    async def delete_ref(self, reference: str) -> None:
+    async def delete_ref(self, reference: str) -> str:
+        """Delete by tag or digest; "" when the registry confirmed it, else a note saying why
+        it counts as deleted although no request was answered "deleted"."""
+        return await self.delete_once(lambda: self.port.delete_manifest(self.repo, reference))
+
+    async def delete_once(
+        self, request: Callable[[], Awaitable[None]], *, gone_at_first: bool = True
+    ) -> str:
+        """Run a deleting request with retries; a 404 means gone already. After a failed
+        attempt that most likely means the attempt went through and only its answer was lost;
+        on the first attempt, someone else removed it (or, with `gone_at_first=False`, the 404
+        is an error: GitLab's API also answers 404 for a project or repository it cannot see)."""
+        tries = 0
+
+        async def once() -> None:
+            nonlocal tries
+            tries += 1
+            await request()
+
         try:
-            await self.attempt(lambda: self.port.delete_manifest(self.repo, reference))
+            await self.attempt(once)
         except Exception as exc:
-            if is_not_found(exc):
-                return  # gone already (an earlier attempt went through before a reset)
-            raise
+            if not is_not_found(exc) or (tries == 1 and not gone_at_first):
+                raise
+            return LOST_REPLY if tries > 1 else ALREADY_GONE
+        return ""
 
     async def digest_group(self, group: list[TagAction]) -> list[ItemResult]:
         """Tags that share a manifest nobody else uses: one delete by digest removes them all."""
@@ -268,12 +302,10 @@ class PlanRun:
         await self.writer.keep_manifest(digest, saved.media_type, saved.data)
         for a in group:
             self.writer.started(f"tag:{a.tag}")
-        await self.delete_ref(digest)
+        note = await self.delete_ref(digest)
         self.manifest_outcome[digest] = Outcome.DELETED
-        return [
-            ItemResult("tag", a.tag, digest, Outcome.DELETED, Method.DIGEST.description, "digest")
-            for a in group
-        ]
+        reason = with_note(Method.DIGEST.description, note)
+        return [ItemResult("tag", a.tag, digest, Outcome.DELETED, reason, "digest") for a in group]
 
     # -- manifests ------------------------------------------------------------------------
     def blocked(self, a: ManifestAction) -> str:
@@ -342,5 +374,7 @@ class PlanRun:
             raise
         await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"manifest:{a.digest}")
-        await self.delete_ref(a.digest)
-        return ItemResult("manifest", a.digest, a.digest, Outcome.DELETED, a.reason)
+        note = await self.delete_ref(a.digest)
+        return ItemResult(
+            "manifest", a.digest, a.digest, Outcome.DELETED, with_note(a.reason, note)
+        )

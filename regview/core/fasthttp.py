@@ -23,6 +23,10 @@ import httptools
 import httpx
 
 _EXT = {"http_version": b"HTTP/1.1"}
+# Sent again on a fresh connection when a kept-alive one closes without an answer. Not DELETE,
+# POST or PATCH: the server may have acted before closing, and their callers (the deletion
+# executor above all) must see the failure to retry it themselves and report it honestly.
+_RESEND_ON_FRESH_CONNECTION = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 
 
 class _Connection(asyncio.Protocol):
@@ -201,7 +205,12 @@ class FastTransport(httpx.AsyncBaseTransport):
                 except httpx.RemoteProtocolError:
                     conn.close()
                     # a kept-alive connection the server had already closed: try a fresh one
-                    if reused and not conn.received and attempt == 1:
+                    if (
+                        reused
+                        and not conn.received
+                        and attempt == 1
+                        and request.method in _RESEND_ON_FRESH_CONNECTION
+                    ):
                         continue
                     raise
                 break

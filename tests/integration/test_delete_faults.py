@@ -49,6 +49,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.faults: dict[str, int] = {}
         self.mutations: list[tuple[str, str]] = []  # what reached the registry
+        self.lost_deletes: set[str] = set()  # DELETEs the registry applied, answer dropped
         self.session: aiohttp.ClientSession | None = None
 
     def _pick(self) -> str:
@@ -89,6 +90,8 @@ class FaultProxy:
                 if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
             }
         if fault == "lost":  # the registry acted; the answer never arrives
+            if request.method == "DELETE" and resp.status < 300:
+                self.lost_deletes.add(request.path.rsplit("/", 1)[-1])
             assert request.transport is not None
             request.transport.abort()
             return web.Response()
@@ -164,6 +167,10 @@ async def test_500_tags_through_faults(proxy: tuple[FaultProxy, str], upstream: 
     assert {r.name for r in report.results} == selected == {r.name for r in seen}
     assert len(report.results) == 500
     assert fp.faults.get("lost") and fp.faults.get("reset") and fp.faults.get("429")
+    # a DELETE whose answer was lost is retried, finds the tag gone, and says so
+    assert fp.lost_deletes, "the seed gave no lost DELETE answer: change the seed"
+    for r in report.deleted:
+        assert ("reply was lost" in r.reason) == (r.name in fp.lost_deletes), r
     # only planned tags were ever deleted
     deleted_paths = {p.rsplit("/", 1)[-1] for m, p in fp.mutations if m == "DELETE"}
     assert deleted_paths <= selected

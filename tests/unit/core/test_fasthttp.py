@@ -32,7 +32,10 @@ class Server:
                 headers = dict(line.split(": ", 1) for line in lines[1:] if line)
                 body = await reader.readexactly(int(headers.get("Content-Length", "0")))
                 self.requests.append((method, target, body.decode()))
-                writer.write(self.answer(method, target))
+                reply = self.answer(method, target)
+                if not reply:  # acted, then closed without an answer (a lost reply)
+                    break
+                writer.write(reply)
                 await writer.drain()
                 served += 1
                 if self.close_after and served >= self.close_after:
@@ -107,6 +110,25 @@ async def test_stale_keep_alive_connection_is_replaced(serve: Callable[..., Serv
         await asyncio.sleep(0.05)  # let the close arrive
     await t.aclose()
     assert s.connections == 3
+
+
+async def test_a_delete_is_not_sent_again_when_its_connection_closes_unanswered(
+    serve: Callable[..., Server],
+) -> None:
+    """The server may have acted: the caller (the deletion executor) decides about a retry,
+    while a GET on a kept-alive connection closed unanswered is sent again."""
+    s = await serve(lambda m, t: b"" if t == "/lose" else ok(b"fine"))  # type: ignore[misc]
+    t = FastTransport()
+    base = f"http://127.0.0.1:{s.port}"
+    assert (await t.handle_async_request(httpx.Request("GET", f"{base}/"))).content == b"fine"
+    with pytest.raises(httpx.RemoteProtocolError):
+        await t.handle_async_request(httpx.Request("DELETE", f"{base}/lose"))
+    assert [r[:2] for r in s.requests] == [("GET", "/"), ("DELETE", "/lose")]  # sent once
+    assert (await t.handle_async_request(httpx.Request("GET", f"{base}/"))).content == b"fine"
+    with pytest.raises(httpx.RemoteProtocolError):  # a fresh connection closed unanswered too
+        await t.handle_async_request(httpx.Request("GET", f"{base}/lose"))
+    assert [r[:2] for r in s.requests[2:]] == [("GET", "/"), ("GET", "/lose"), ("GET", "/lose")]
+    await t.aclose()
 
 
 async def test_body_limit_and_connection_refused(serve: Callable[..., Server]) -> None:
