@@ -42,11 +42,11 @@ from PySide6.QtWidgets import (
 from regview.core.errors import CertificateNotTrusted, RegistryError
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.profiles import Profile, registry_host, registry_url
+from regview.ui.accounts import Accounts
 from regview.ui.async_utils import TaskOwner
-from regview.ui.registry_session import (
+from regview.ui.connect_backend import (
     CREDENTIAL_NAMES,
     AccessSummary,
-    Accounts,
     ConnectBackend,
     CoreBackend,
     ProbeSummary,

@@ -24,8 +24,8 @@ from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.log import get_logger
 from regview.paths import Paths, default_paths
 from regview.settings.profiles import Profile
+from regview.ui.accounts import Accounts
 from regview.ui.async_utils import run_blocking
-from regview.ui.registry_session import Accounts
 
 log = get_logger("ui.local")
 

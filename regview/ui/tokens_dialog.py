@@ -43,17 +43,10 @@ from regview.core.errors import RegistryError
 from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile
+from regview.ui.accounts import Account, Accounts, import_logins
 from regview.ui.async_utils import TaskOwner
+from regview.ui.connect_backend import CREDENTIAL_NAMES, KIND_NAMES, ConnectBackend, CoreBackend
 from regview.ui.connect_dialog import AddRegistryDialog, _Card, _secondary, access_html
-from regview.ui.registry_session import (
-    CREDENTIAL_NAMES,
-    KIND_NAMES,
-    Account,
-    Accounts,
-    ConnectBackend,
-    CoreBackend,
-    import_logins,
-)
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 PROFILE_ROLE = Qt.ItemDataRole.UserRole

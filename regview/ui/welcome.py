@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
 
 from regview.server.errors import StoreError
 from regview.settings.errors import SettingsError
+from regview.ui.accounts import Accounts, import_logins
 from regview.ui.async_utils import TaskOwner
+from regview.ui.connect_backend import ConnectBackend
 from regview.ui.connect_dialog import AddRegistryDialog, _Card, _secondary
 from regview.ui.icon import app_icon
 from regview.ui.local_mode import LocalMode
-from regview.ui.registry_session import Accounts, ConnectBackend, import_logins
 
 WIDTH = 580
 
