@@ -3,6 +3,10 @@
 OverviewPanel(parent=None)
     set_repositories(repos)          bar chart of size per repository (largest first)
     set_tags(tags, scope)            age histogram and headline numbers for these tags
+stored_bytes(tags) -> int            bytes these tags keep stored, each blob counted once
+
+"Stored" and "Older than 90 days" are both `stored_bytes` figures: a layer shared by several
+tags counts once (a tag without blob details counts its manifest digest's size once).
     repositoryActivated(str)         a bar was clicked
 """
 
@@ -32,22 +36,36 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 
 
 def age_histogram(tags: Iterable[TagInfo], now: float | None = None) -> list[tuple[str, int, int]]:
-    """(bucket label, tag count, bytes) per age bucket, plus "unknown" when any date is missing."""
+    """(bucket label, tag count, stored bytes) per age bucket, plus "unknown" when any date is
+    missing; the bytes are `stored_bytes` of the bucket's tags (shared layers counted once)."""
     now = time.time() if now is None else now
-    counts = [0] * (len(AGE_BUCKETS) + 1)
-    sizes = [0] * (len(AGE_BUCKETS) + 1)
+    buckets: list[list[TagInfo]] = [[] for _ in range(len(AGE_BUCKETS) + 1)]
     for t in tags:
         if t.created is None:
             i = len(AGE_BUCKETS)
         else:
             days = (now - t.created.timestamp()) / DAY
             i = next(k for k, (_l, limit) in enumerate(AGE_BUCKETS) if days < limit)
-        counts[i] += 1
-        sizes[i] += t.size or 0
-    out = [(label, counts[i], sizes[i]) for i, (label, _) in enumerate(AGE_BUCKETS)]
-    if counts[-1]:
-        out.append(("unknown", counts[-1], sizes[-1]))
+        buckets[i].append(t)
+    out = [
+        (label, len(buckets[i]), stored_bytes(buckets[i]))
+        for i, (label, _) in enumerate(AGE_BUCKETS)
+    ]
+    if buckets[-1]:
+        out.append(("unknown", len(buckets[-1]), stored_bytes(buckets[-1])))
     return out
+
+
+def stored_bytes(tags: Iterable[TagInfo]) -> int:
+    """The bytes these tags keep stored, each blob (or, without blob details, each manifest
+    digest) counted once — the figure a registry holds for them, not the sum of tag sizes."""
+    unique: dict[str, int] = {}
+    for t in tags:
+        if t.blobs:
+            unique.update(t.blobs)
+        elif t.size:
+            unique[t.digest or f"tag:{t.repository}:{t.tag}"] = t.size
+    return sum(unique.values())
 
 
 def _series_colours(palette: QPalette) -> tuple[QColor, QColor, QColor]:
@@ -156,6 +174,7 @@ class AgeHistogram(QWidget):
         self.buckets = buckets
         self.setToolTip(
             "\n".join(f"{label}: {n:,} tags, {human_size(size)}" for label, n, size in buckets)
+            + "\n(bytes each age group stores; a layer shared by several tags counted once)"
         )
         self.update()
 
@@ -209,6 +228,16 @@ class AgeHistogram(QWidget):
             )
 
 
+_SHARED = "A layer shared by several tags is counted once."
+_CAPTION_TIPS = {
+    "size": "Bytes the registry stores for the tags listed so far. " + _SHARED,
+    "stale": "Tags created more than 90 days ago and the bytes they keep stored. "
+    + _SHARED
+    + " Layers that newer tags also use stay stored when these tags go, so deleting them "
+    "frees at most this much.",
+}
+
+
 class OverviewPanel(QWidget):
     repositoryActivated = Signal(str)
 
@@ -224,8 +253,8 @@ class OverviewPanel(QWidget):
             [
                 ("repos", "Repositories"),
                 ("tags", "Tags"),
-                ("size", "Stored (tags listed)"),
-                ("stale", "Older than 90 days"),
+                ("size", "Stored by the tags listed"),
+                ("stale", "Tags older than 90 days, what they store"),
             ]
         ):
             value = QLabel("—")
@@ -237,9 +266,13 @@ class OverviewPanel(QWidget):
             pal = cap.palette()
             pal.setColor(cap.foregroundRole(), muted(self.palette()))
             cap.setPalette(pal)
+            if key in _CAPTION_TIPS:
+                value.setToolTip(_CAPTION_TIPS[key])
+                cap.setToolTip(_CAPTION_TIPS[key])
             self.numbers.addWidget(value, 0, col)
             self.numbers.addWidget(cap, 1, col)
             self._number_labels[key] = value
+        self.stored = self.stale_stored = self.stale_count = 0
         self.numbers.setColumnStretch(4, 1)
         layout.addLayout(self.numbers)
         self.bar_title = self._title("Size per repository")
@@ -273,14 +306,11 @@ class OverviewPanel(QWidget):
         now = time.time()
         self.histogram.set_buckets(age_histogram(tags, now))
         self._number_labels["tags"].setText(f"{len(tags):,}")
-        unique: dict[str, int] = {}
-        for t in tags:
-            for digest, size in t.blobs:
-                unique[digest] = size
-        total = sum(unique.values()) if unique else sum(t.size or 0 for t in tags)
-        self._number_labels["size"].setText(human_size(total))
+        self.stored = stored_bytes(tags)
+        self._number_labels["size"].setText(human_size(self.stored))
         stale = [t for t in tags if t.created and now - t.created.timestamp() > 90 * DAY]
+        self.stale_count, self.stale_stored = len(stale), stored_bytes(stale)
         self._number_labels["stale"].setText(
-            f"{len(stale):,} ({human_size(sum(t.size or 0 for t in stale))})"
+            f"{self.stale_count:,} tags ({human_size(self.stale_stored) or '0 B'})"
         )
         self.hist_title.setText(f"Tag ages — {scope}" if scope else "Tag ages")
