@@ -7,7 +7,8 @@
         show_details(details)            once fetched: layers, config, raw manifest, referrers
         show_loading() / show_error(text) / clear()
 
-Every digest and the pull command have a Copy button (GitLab's "Copy" habit).
+Every digest and the pull command have a Copy button (GitLab's "Copy" habit) that copies the
+full value; a value too long for the pane is elided in the middle, in full in its tooltip.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QFont, QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QToolButton,
     QTreeWidget,
@@ -62,18 +63,57 @@ def _mono() -> QFont:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
 
+class ElidedLabel(QLabel):
+    """One line of text elided in the middle to the width it gets (a long registry host and a
+    long tag both stay readable); the full text is its tooltip and what its menu copies."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = ""
+        self.copy_text = ""  # what Copy puts on the clipboard (the full value)
+        # Shrinks with the pane instead of widening it; the text follows the width.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy", self)
+        copy.triggered.connect(self.copy)
+        self.addAction(copy)
+
+    def set_full_text(self, text: str, copy_text: str | None = None) -> None:
+        self.full_text = text
+        self.copy_text = text if copy_text is None else copy_text
+        self.setToolTip(self.copy_text)
+        self._elide()
+
+    def copy(self) -> None:
+        if self.copy_text:
+            QGuiApplication.clipboard().setText(self.copy_text)
+
+    def is_elided(self) -> bool:
+        return self.text() != self.full_text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        metrics = self.fontMetrics()
+        shown = metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, width)
+        if shown != self.text():
+            self.setText(shown)
+
+
 class CopyField(QWidget):
-    """A selectable value with a Copy button."""
+    """A value (elided in the middle when long, full text on hover) with a Copy button that
+    copies the full value."""
 
     def __init__(self, parent: QWidget | None = None, *, mono: bool = True) -> None:
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
-        self.label = QLineEdit()
-        self.label.setReadOnly(True)
-        self.label.setFrame(False)
-        self.label.setStyleSheet("QLineEdit { background: transparent; }")
+        self.label = ElidedLabel()
         if mono:
             self.label.setFont(_mono())
         self.button = QToolButton()
@@ -86,16 +126,16 @@ class CopyField(QWidget):
 
     def set_value(self, value: str, shown: str | None = None) -> None:
         self.value = value
-        self.label.setText(shown if shown is not None else value)
-        self.label.setCursorPosition(0)
-        self.label.setToolTip(value)
+        self.label.set_full_text(shown if shown is not None else value, value)
         self.button.setEnabled(bool(value))
+        self.button.setText("Copy")
         self.button.setToolTip(f"Copy {value}" if value else "")
 
     def copy(self) -> None:
         if self.value:
             QGuiApplication.clipboard().setText(self.value)
             self.button.setText("Copied")
+            QTimer.singleShot(1500, self.button, lambda: self.button.setText("Copy"))
 
 
 def _tree(headers: list[str]) -> QTreeWidget:

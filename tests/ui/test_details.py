@@ -1,0 +1,91 @@
+"""The details pane with a long GitLab image reference: elided in the middle, the full text in
+the tooltip, Copy copies all of it; rendered to a PNG (tmp dir, plus $REGVIEW_SCREENSHOT_DIR)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QGuiApplication
+
+from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
+from regview.spec.mediatypes import OCI_MANIFEST
+from regview.ui.details import DetailsPane
+
+REFERENCE = (
+    "registry.gitlab.example.com:5050/group/subgroup/project/some-long-image-name:v1.2.3-build.4567"
+)
+DIGEST = "sha256:" + "3f9a1c0e7b2d4a6f8c1e3b5d7f9a0c2e4b6d8f0a1c3e5b7d9f1a2c4e6b8d0f2a"
+CONFIG = "sha256:" + "8d0f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f"
+
+
+def _tag() -> TagInfo:
+    return TagInfo(
+        repository="group/subgroup/project/some-long-image-name",
+        tag="v1.2.3-build.4567",
+        digest=DIGEST,
+        media_type=OCI_MANIFEST,
+        kind=ArtifactKind.IMAGE,
+        size=187_654_321,
+        created=datetime(2025, 5, 28, 9, 30, tzinfo=UTC),
+        config_digest=CONFIG,
+        platforms=(PlatformInfo("linux", "amd64", "", DIGEST, 187_654_321),),
+    )
+
+
+def test_long_reference_is_elided_in_the_middle_and_copied_in_full(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.resize(420, 560)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.show_tag(_tag(), REFERENCE)
+    qtbot.wait(50)
+
+    for field, full in ((pane.reference, REFERENCE), (pane.pull, f"docker pull {REFERENCE}")):
+        shown = field.label.text()
+        assert field.label.is_elided() and "…" in shown, shown
+        head, tail = shown.split("…")
+        assert full.startswith(head) and full.endswith(tail)
+        assert head.startswith(full[:12]) and tail.endswith("build.4567")  # both ends visible
+        assert field.label.toolTip() == full
+        # it fits: never wider than the space it has
+        assert field.label.fontMetrics().horizontalAdvance(shown) <= field.label.width()
+        field.button.click()
+        assert QGuiApplication.clipboard().text() == full
+        assert field.button.text() == "Copied"
+        qtbot.waitUntil(lambda f=field: f.button.text() == "Copy", timeout=3000)
+        QGuiApplication.clipboard().clear()
+        field.label.copy()  # the label's own Copy (context menu) copies the full text too
+        assert QGuiApplication.clipboard().text() == full
+
+    # wide enough: shown in full
+    pane.resize(1400, 560)
+    qtbot.wait(50)
+    assert pane.reference.label.text() == REFERENCE and not pane.reference.label.is_elided()
+    pane.resize(420, 560)
+    qtbot.wait(50)
+    assert pane.reference.label.is_elided()
+
+    target = tmp_path / "details-long-reference.png"
+    assert pane.grab().save(str(target), "PNG")
+    out = os.environ.get("REGVIEW_SCREENSHOT_DIR")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        assert pane.grab().save(str(Path(out) / target.name), "PNG")
+
+
+def test_a_shown_placeholder_is_not_what_copy_copies(qtbot: Any) -> None:
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.show_tag(_tag(), REFERENCE)
+    pane.config_digest.set_value("", "—")
+    assert pane.config_digest.label.text() in ("—", "")
+    assert not pane.config_digest.button.isEnabled()
+    QGuiApplication.clipboard().setText("before")
+    pane.config_digest.label.copy()
+    assert QGuiApplication.clipboard().text() == "before"
