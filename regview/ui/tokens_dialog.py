@@ -46,7 +46,8 @@ from regview.settings.profiles import Profile
 from regview.ui.accounts import Account, Accounts, import_logins
 from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import CREDENTIAL_NAMES, KIND_NAMES, ConnectBackend, CoreBackend
-from regview.ui.connect_dialog import AddRegistryDialog, _Card, _secondary, access_html
+from regview.ui.connect_cards import _Card, _secondary, access_html
+from regview.ui.connect_dialog import AddRegistryDialog
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 PROFILE_ROLE = Qt.ItemDataRole.UserRole

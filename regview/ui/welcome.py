@@ -33,7 +33,8 @@ from regview.settings.errors import SettingsError
 from regview.ui.accounts import Accounts, import_logins
 from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import ConnectBackend
-from regview.ui.connect_dialog import AddRegistryDialog, _Card, _secondary
+from regview.ui.connect_cards import _Card, _secondary
+from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.icon import app_icon
 from regview.ui.local_mode import LocalMode
 
