@@ -140,8 +140,12 @@ class ProjectReader:
         self._futures: dict[str, asyncio.Future[list[RepositoryInfo] | None]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._new: list[RepositoryInfo] = []
-        self.running = False
         self.finished = False
+
+    @property
+    def running(self) -> bool:
+        """Until the load ended (read everything, or was cancelled)."""
+        return not self.finished
 
     @property
     def total(self) -> int:
@@ -155,7 +159,6 @@ class ProjectReader:
         return path in self._results
 
     async def run(self) -> None:
-        self.running = True
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
@@ -163,7 +166,7 @@ class ProjectReader:
                     group.create_task(self._worker())
         finally:
             self._group = None
-            self.running, self.finished = False, True
+            self.finished = True
             for fut in self._futures.values():
                 if not fut.done():
                     fut.set_result(None)  # cancelled: a waiting `want` gets None
