@@ -5,7 +5,9 @@
 
 `--local` starts the embedded registry with demo data and connects to it; with `--screenshot
 FILE` the window opens the first repository that has tags (or the view a `regview://` URL
-names), saves a PNG of the window and exits 0.
+names), saves a PNG of the window and exits 0 — or, when start-up cannot get there (the
+registry cannot be listed, the local registry does not start, no repository has tags), exits 1
+at once with one line on stderr saying why.
 """
 
 from __future__ import annotations
@@ -115,26 +117,33 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
         _on_shown(window)
     code = 0
     try:
-        if getattr(args, "local", False):
-            profile = await local.start()
-            await accounts.profiles()
-            window._pending_link = None
-            await window.start()
-            if link is not None:
-                window.open_link(link)
+        try:
+            if getattr(args, "local", False):
+                profile = await local.start()
+                await accounts.profiles()
+                window._pending_link = None
+                await window.start()
+                if link is not None:
+                    window.open_link(link)
+                else:
+                    window.open_profile(profile.name)
             else:
-                window.open_profile(profile.name)
-        else:
-            if link is not None:
-                window._pending_link = link
-            await window.start()
-        from regview.ui import gc_guard
+                if link is not None:
+                    window._pending_link = link
+                await window.start()
+            from regview.ui import gc_guard
 
-        gc_guard.settle()  # modules, widgets, the first listing: long-lived from here on
-        if getattr(args, "screenshot", None):
-            code = await _screenshot(window, args.screenshot, link)
-        else:
-            await closed.wait()
+            gc_guard.settle()  # modules, widgets, the first listing: long-lived from here on
+            if screenshot:
+                from regview.ui.screenshot import capture
+
+                await capture(window, screenshot, link)
+            else:
+                await closed.wait()
+        except Exception as exc:
+            if not screenshot:
+                raise
+            code = _screenshot_failed(exc)
     finally:
         await window.aclose()  # cancel and await every task, then close the sessions
         try:
@@ -155,44 +164,20 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     return code
 
 
-async def _screenshot(window: Any, path: str, link: Any) -> int:
-    from regview.ui.main_window import PAGE_OVERVIEW
-    from regview.ui.screenshot import save, settle, wait_for
+def _screenshot_failed(exc: Exception) -> int:
+    """One line on stderr saying why there is no screenshot; the exit code."""
+    from regview.ui.errors import describe
+    from regview.ui.screenshot import ScreenshotFailed, one_line
 
-    if link is not None and link.view == "overview":
-        done: list[str] = []
-        window.loaded.connect(done.append)
-        await wait_for(lambda: "overview" in done, 120, "the storage overview")
-        assert window.pages.currentIndex() == PAGE_OVERVIEW
-    elif link is None or not link.repository:
-        repos = await _first_repository_with_tags(window)
-        if repos:
-            window.open_repository(window.profile, repos)
-    if link is None or link.view != "overview":
-        await wait_for(
-            lambda: window.tags_view.model.rowCount() > 0 and not window.tasks.running("tags"),
-            120,
-            "the tags of the first repository",
-        )
-        await wait_for(
-            lambda: window.details.current is not None and not window.tasks.running("details"),
-            30,
-            "the details of the current tag",
-        )
-    await settle(window)
-    save(window, path)
-    return 0
-
-
-async def _first_repository_with_tags(window: Any) -> str:
-    from regview.ui.screenshot import wait_for
-
-    await wait_for(lambda: not window.tasks.running("repos"), 60, "the repository list")
-    client = await window.controller.client(window.profile)
-    for repo in window.repos_model.repositories():
-        if await client.list_tags(repo.path):
-            return str(repo.path)
-    return ""
+    if isinstance(exc, ScreenshotFailed | TimeoutError):
+        reason = one_line(exc)
+    elif (problem := describe(exc)) is not None:
+        reason = f"{problem.title}: {problem.text()}"
+    else:  # a bug: the traceback goes to the debug log, not into the user's terminal
+        log.debug("screenshot start-up failed", exc_info=exc)
+        reason = f"start-up failed ({type(exc).__name__}: {one_line(exc)})"
+    print(f"regview: no screenshot: {reason}", file=sys.stderr)
+    return 1
 
 
 def _loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
