@@ -119,7 +119,16 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     try:
         try:
             if getattr(args, "local", False):
-                profile = await local.start()
+                try:
+                    profile = await local.start()
+                except Exception as exc:
+                    if not screenshot:
+                        raise
+                    from regview.ui.screenshot import ScreenshotFailed, one_line
+
+                    raise ScreenshotFailed(
+                        f"the local test registry did not start ({one_line(exc)})"
+                    ) from exc
                 await accounts.profiles()
                 window._pending_link = None
                 await window.start()

@@ -163,5 +163,7 @@ async def _first_repository_with_tags(window: Any, watch: _Watch) -> str:
         if await client.list_tags(repo.path):
             return str(repo.path)
     raise ScreenshotFailed(
-        f"none of the {len(repos)} repositories of {window.profile} has a tag (nothing to show)"
+        f"{window.profile}: no repository has a tag, nothing to show "
+        f"({len(repos)} looked at: {', '.join(r.path for r in repos[:3])}"
+        f"{', …' if len(repos) > 3 else ''})"
     )

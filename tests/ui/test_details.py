@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtGui import QGuiApplication
 
 from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
@@ -19,6 +20,8 @@ REFERENCE = (
 )
 DIGEST = "sha256:" + "3f9a1c0e7b2d4a6f8c1e3b5d7f9a0c2e4b6d8f0a1c3e5b7d9f1a2c4e6b8d0f2a"
 CONFIG = "sha256:" + "8d0f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f"
+
+pytestmark = pytest.mark.ui
 
 
 def _tag() -> TagInfo:

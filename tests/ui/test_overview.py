@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from regview.core.model import ArtifactKind, TagInfo
 from regview.spec.mediatypes import OCI_MANIFEST
 from regview.ui.overview import OverviewPanel, age_histogram, stored_bytes
@@ -15,6 +17,8 @@ from regview.ui.tags_model import human_size
 
 MB = 1_000_000
 BASE = ("sha256:" + "b" * 64, 100 * MB)  # one base layer under every tag
+
+pytestmark = pytest.mark.ui
 
 
 def _tag(name: str, days_old: float, own: int, now: float) -> TagInfo:
