@@ -99,6 +99,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
     local = LocalMode(accounts)
     window = MainWindow(accounts, sessions, local, CoreBackend(), ui_state=ui_state)
     install_excepthook(lambda: window)
+    opener = install_link_opener(app, window)  # macOS delivers regview:// links as FileOpen
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_loop_exception_handler)
     closed = asyncio.Event()
@@ -154,6 +155,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
                 raise
             code = _screenshot_failed(exc)
     finally:
+        app.removeEventFilter(opener)
         await window.aclose()  # cancel and await every task, then close the sessions
         try:
             if screenshot:
@@ -171,6 +173,50 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
         await sessions.close_all()
         await local.stop()
     return code
+
+
+def install_link_opener(app: Any, window: Any) -> Any:
+    """An event filter on `app` that opens a `regview://` link arriving as `QEvent.FileOpen`
+    (macOS hands a link clicked while regview runs to the running app that way) through the
+    same path as a link on the command line; a bad link is a message in the window's banner.
+    Returns the filter (keep a reference; `app.removeEventFilter(it)` to stop)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QFileOpenEvent
+
+    from regview.ui.errors import Problem
+    from regview.ui.links import LinkError, parse_link
+
+    class LinkOpener(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
+                return False
+            url = event.url()
+            self.open(url.toString() if url.isValid() and url.scheme() else event.file())
+            return True
+
+        def open(self, text: str) -> None:
+            try:
+                link = parse_link(text)
+            except LinkError as exc:
+                log.warning("link not opened: %s", exc)
+                window.banner.show_problem(
+                    Problem(
+                        "This link cannot be opened",
+                        str(exc),
+                        "Copy it again with Copy link in regview, or open the view by hand.",
+                    )
+                )
+                return
+            if getattr(window, "_profiles", None) is None:
+                window._pending_link = link  # start() has not read the registries yet
+            else:
+                window.open_link(link)
+            window.raise_()
+            window.activateWindow()
+
+    opener = LinkOpener(app)
+    app.installEventFilter(opener)
+    return opener
 
 
 def _screenshot_failed(exc: Exception) -> int:

@@ -1,0 +1,80 @@
+"""macOS hands a `regview://` link clicked while regview runs to the app as `QEvent.FileOpen`:
+`install_link_opener` opens it like a link on the command line, and a bad link is a message in
+the window, not an exception. Real QFileOpenEvents posted to the application (works on Linux)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_support import local_registry, run
+from delete_support import open_window, until
+from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtGui import QFileOpenEvent
+
+from regview.app import install_link_opener
+from regview.settings.profiles import registry_host
+from regview.ui.links import ViewLink
+from regview.ui.main_window import PAGE_TAGS, MainWindow
+
+pytestmark = [pytest.mark.ui, pytest.mark.integration]
+
+REPO = "acme/infra/ci-runner"
+
+
+@pytest.fixture
+def demo_url(tmp_path: Path) -> Iterator[str]:
+    with local_registry(tmp_path / "demo", demo=True) as url:
+        yield url
+
+
+def _post(qapp: Any, url: str) -> None:
+    QCoreApplication.postEvent(qapp, QFileOpenEvent(QUrl(url)))
+
+
+def test_file_open_event_opens_the_linked_view(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+) -> None:
+    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
+    opener = install_link_opener(qapp, window)
+    try:
+        link = ViewLink(registry=registry_host(demo_url), repository=REPO, tag="main", filter="ma")
+        _post(qapp, link.to_url())
+
+        async def opened() -> None:
+            await until(lambda: window.repository == REPO)
+            await until(
+                lambda: (
+                    not window.tasks.running("tags")
+                    and (current := window.tags_view.current_tag()) is not None
+                    and current.tag == "main"
+                )
+            )
+
+        run(qloop, opened())
+        assert window.pages.currentIndex() == PAGE_TAGS
+        assert window.tags_view.spec().text == "ma"  # the link's filter applied
+        assert not window.banner.isVisibleTo(window)
+    finally:
+        qapp.removeEventFilter(opener)
+        run(qloop, window.aclose())
+
+
+def test_a_bad_link_is_a_message_not_an_exception(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+) -> None:
+    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
+    opener = install_link_opener(qapp, window)
+    try:
+        before = window.repository
+        _post(qapp, "regview://close?registry=x")
+        run(qloop, until(lambda: window.banner.isVisibleTo(window)))
+        text = window.banner.label.text()
+        assert "This link cannot be opened" in text and "Copy link" in text, text
+        assert window.repository == before
+    finally:
+        qapp.removeEventFilter(opener)
+        run(qloop, window.aclose())
