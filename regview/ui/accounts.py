@@ -3,7 +3,9 @@ the session), and adopting the Docker/podman/CI logins already on the machine.
 
     Accounts(store=None, secrets=None)      every method is async; blocking work runs off-thread
         .load() / .profiles() / .accounts() / .credentials(profile)
-        .save(profile, secret) / .replace_secret(...) / .rename(old, new) / .remove(name)
+        .save(profile, secret) / .replace_secret(...) / .rename(old, new)
+        .remove(name) -> tuple[str, ...]      the registries still sharing its keyring entry
+        .sharing(profile, username=None) -> tuple[str, ...]   other profiles with the same login
         .record_access(name, access) / .keyring_problem() / .subscribe(listener)
     await import_logins(accounts, env=None) -> ImportReport
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.settings.profiles import Profile, Settings, SettingsStore
+from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host
 from regview.ui.async_utils import run_blocking, run_keyring
 from regview.ui.connect_backend import AccessSummary
 
@@ -38,7 +40,10 @@ class Accounts:
     """Profiles and their secrets. All methods are async; file and keyring work runs off-thread.
 
     Secrets are keyed by (registry, username) in the keyring; profile names are only labels, so
-    renaming never touches the keyring.
+    renaming never touches the keyring. Profiles with the same registry host and username share
+    one entry by design (it is the registry login): replacing the secret of one replaces it for
+    all of them (the dialogs say so first), and an entry is deleted only when no remaining
+    profile uses it.
     """
 
     def __init__(
@@ -113,11 +118,20 @@ class Accounts:
         self._changed()
         return profile
 
+    async def sharing(self, profile: Profile, username: str | None = None) -> tuple[str, ...]:
+        """Names of the other stored profiles that use `profile`'s keyring entry.
+
+        `username` asks about that login at `profile`'s registry instead of its current one.
+        """
+        return _sharing(await self.load(), profile, username)
+
     async def replace_secret(
         self, profile: Profile, username: str, kind: CredentialKind, secret: str | None
     ) -> Profile:
-        """New credential for an existing profile; the old keyring entry goes if it moved."""
-        if profile.username and profile.username != username:
+        """New credential for an existing profile; the old keyring entry goes if it moved and
+        no other profile still uses it."""
+        moved = bool(profile.username) and profile.username != username
+        if moved and not await self.sharing(profile):
             await run_keyring(self.secrets.delete, profile.url, profile.username)
         updated = replace(
             profile,
@@ -174,12 +188,15 @@ class Accounts:
         self._changed()
         return updated
 
-    async def remove(self, name: str) -> None:
+    async def remove(self, name: str) -> tuple[str, ...]:
+        """Forget profile `name` and its secret. When other profiles use the same keyring entry
+        the secret stays for them: their names are returned (empty when it was deleted)."""
         settings = await self.load()
         profile = settings.profiles.get(name)
         if profile is None:
-            return
-        if profile.username:
+            return ()
+        shared = _sharing(settings, profile)
+        if profile.username and not shared:
             await run_keyring(self.secrets.delete, profile.url, profile.username)
 
         def drop(settings: Settings) -> None:
@@ -187,6 +204,22 @@ class Accounts:
 
         await run_blocking(self.store.update, drop)
         self._changed()
+        return shared
+
+
+def _sharing(settings: Settings, profile: Profile, username: str | None = None) -> tuple[str, ...]:
+    user = profile.username if username is None else username
+    if not user:
+        return ()
+    host = registry_host(profile.url)
+    return tuple(
+        p.name
+        for p in settings.profiles.values()
+        if p.name != profile.name
+        and p.username == user
+        and p.credential_kind != CredentialKind.ANONYMOUS
+        and registry_host(p.url) == host
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ Nothing here touches Qt widgets: it is plain async code, tested without a window
 
 from __future__ import annotations
 
+import html as _html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -82,7 +83,8 @@ class ProbeSummary:
         return f"{self.headline} at {self.url}. {self.auth_in_words()}"
 
     def html(self) -> str:
-        return f"<b>{self.headline}</b><br>{self.auth_in_words()}"
+        """Rich text; the version and realm come from the registry, so they are escaped."""
+        return f"<b>{_html.escape(self.headline)}</b><br>{_html.escape(self.auth_in_words())}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,12 @@ bad), secondary text, and a tested credential's abilities as ✔/✘/? rows.
 
     _Card(parent=None).show_text(html, tone)      tone: "neutral", "good" or "bad"
     _secondary(label) -> QLabel                   word-wrapped, in the placeholder colour
-    access_html(access) -> str                    an `AccessSummary` as rich text
+    access_html(access) -> str                    an `AccessSummary` as rich text (escaped)
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
@@ -35,9 +37,9 @@ def access_html(access: AccessSummary) -> str:
         )
         rows.append(
             f"<tr><td style='color:{colour}; font-weight:bold; padding-right:8px'>{mark}</td>"
-            f"<td>{text}</td></tr>"
+            f"<td>{html.escape(text)}</td></tr>"
         )
-    notes = "".join(f"<p style='margin-top:6px'>{n}</p>" for n in access.notes)
+    notes = "".join(f"<p style='margin-top:6px'>{html.escape(n)}</p>" for n in access.notes)
     return f"<table cellspacing='2'>{''.join(rows)}</table>{notes}"
 
 
@@ -56,11 +58,12 @@ class _Card(QFrame):
         layout.addWidget(self.label)
         self.show_text("", "neutral")
 
-    def show_text(self, html: str, tone: str) -> None:
+    def show_text(self, text: str, tone: str) -> None:
+        """Show `text`, which is rich text: escape anything a registry or a user wrote."""
         colour = {"good": OK_COLOUR, "bad": BAD_COLOUR}.get(tone, "palette(mid)")
         self.setStyleSheet(
             "QFrame#card { border: 1px solid palette(mid); border-left: 4px solid "
             f"{colour}; border-radius: 6px; background: palette(alternate-base); }}"
         )
-        self.label.setText(html)
-        self.setVisible(bool(html))
+        self.label.setText(text)
+        self.setVisible(bool(text))

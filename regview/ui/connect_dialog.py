@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QWidget
 
 from regview.core.errors import CertificateNotTrusted, RegistryError
 from regview.core.model import CredentialKind, RegistryKind
+from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile, registry_host
 from regview.ui.accounts import Accounts
 from regview.ui.connect_backend import ConnectBackend, CoreBackend, derive_gitlab_api
@@ -91,6 +92,7 @@ class AddRegistryDialog(RegistryForm):
             self.address.setText(address)
         self._kind_changed()
         self.tasks.start("keyring", self._show_keyring_state())
+        self.tasks.start("others", self._load_others())
 
     # ------------------------------------------------------------------ actions
     def check(self) -> asyncio.Task[None] | None:
@@ -116,17 +118,25 @@ class AddRegistryDialog(RegistryForm):
         if problem:
             self.keyring_card.show_text(
                 "<b>No keyring available.</b> The secret will be kept in memory until regview "
-                f"exits and never written to disk.<br><small>{problem}</small>",
+                f"exits and never written to disk.<br><small>{html.escape(problem)}</small>",
                 "bad",
             )
+
+    async def _load_others(self) -> None:
+        """The stored profiles, so the form can say when a login is shared with another."""
+        try:
+            self.others = await self.accounts.profiles()
+        except SettingsError:
+            return  # Save reports an unreadable settings file in words
+        self._show_shared()
 
     async def _probe(self) -> None:
         try:
             endpoint = self.endpoint()
         except ValueError as exc:
-            self.probe_card.show_text(str(exc), "bad")
+            self.probe_card.show_text(html.escape(str(exc)), "bad")
             return
-        self.probe_card.show_text(f"Checking {endpoint.url}/v2/ …", "neutral")
+        self.probe_card.show_text(f"Checking {html.escape(endpoint.url)}/v2/ …", "neutral")
         try:
             result = await self.backend.probe(endpoint)
         except RegistryError as exc:
@@ -139,7 +149,7 @@ class AddRegistryDialog(RegistryForm):
                     "under Connection options below, then Check again."
                 )
             self.probe_card.show_text(
-                f"<b>{endpoint.url}</b>: {html.escape(exc.message)}{hint}", "bad"
+                f"<b>{html.escape(endpoint.url)}</b>: {html.escape(exc.message)}{hint}", "bad"
             )
             return
         self.probe_result = result
@@ -162,7 +172,7 @@ class AddRegistryDialog(RegistryForm):
     async def _test(self) -> None:
         problem = self.problem()
         if problem:
-            self.test_card.show_text(problem, "bad")
+            self.test_card.show_text(html.escape(problem), "bad")
             return
         endpoint = self.endpoint()
         self.test_card.show_text("Testing what this credential can do …", "neutral")
@@ -171,7 +181,7 @@ class AddRegistryDialog(RegistryForm):
                 endpoint, self.credentials(), self.repository.text().strip()
             )
         except RegistryError as exc:
-            self.test_card.show_text(f"<b>The test failed.</b> {exc.message}", "bad")
+            self.test_card.show_text(f"<b>The test failed.</b> {html.escape(exc.message)}", "bad")
             return
         self.access = access
         good = bool(access.pull or access.catalog or access.api)
@@ -180,7 +190,7 @@ class AddRegistryDialog(RegistryForm):
     async def _save(self) -> None:
         problem = self.problem()
         if problem:
-            self.test_card.show_text(problem, "bad")
+            self.test_card.show_text(html.escape(problem), "bad")
             return
         endpoint = self.endpoint()
         creds = self.credentials()
@@ -208,7 +218,7 @@ class AddRegistryDialog(RegistryForm):
             settings = await self.accounts.load()
             if profile.name in settings.profiles:
                 self.test_card.show_text(
-                    f"There is already a registry called <b>{profile.name}</b>. Give this one "
+                    f"There is already a registry called <b>{html.escape(profile.name)}</b>. Give this one "
                     "another name, or replace its credential in Token management.",
                     "bad",
                 )

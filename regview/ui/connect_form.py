@@ -11,10 +11,11 @@ No network, keyring or disk here: the actions live in `connect_dialog`.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
-from regview.settings.profiles import Profile, registry_url
+from regview.settings.profiles import Profile, registry_host, registry_url
 from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import CREDENTIAL_NAMES, AccessSummary, ProbeSummary
 from regview.ui.connect_cards import _Card, _secondary
@@ -78,6 +79,7 @@ class RegistryForm(QDialog):
         self._api_wanted = False
         self.probe_result: ProbeSummary | None = None
         self.access: AccessSummary | None = None
+        self.others: list[Profile] = []  # the other stored profiles, for `shared_with`
         self.setWindowTitle("Replace credential" if profile else "Add registry")
         self.setMinimumWidth(560)
         self._build()
@@ -115,6 +117,7 @@ class RegistryForm(QDialog):
         self.address.setPlaceholderText("registry.example.com  or  http://127.0.0.1:5000")
         self.address.setClearButtonEnabled(True)
         self.address.textEdited.connect(self._address_edited)
+        self.address.textChanged.connect(self._show_shared)
         self.check_button = QPushButton("Check")
         self.check_button.setToolTip("Ask the registry at this address what it is (GET /v2/)")
         row.addWidget(self.address, 1)
@@ -142,7 +145,12 @@ class RegistryForm(QDialog):
         cred.addRow("", self.kind_hint)
         self.username = QLineEdit()
         self.username.textEdited.connect(self._credential_edited)
+        self.username.textChanged.connect(self._show_shared)
         cred.addRow("&Username:", self.username)
+        self.shared_note = _secondary(QLabel())
+        self.shared_note.setTextFormat(Qt.TextFormat.RichText)
+        self.shared_note.setVisible(False)
+        cred.addRow("", self.shared_note)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.textEdited.connect(self._credential_edited)
@@ -219,7 +227,10 @@ class RegistryForm(QDialog):
         self.check_button.setEnabled(False)
         self.name.setText(profile.name)
         self.name.setReadOnly(True)
+        # Filling the form is not an edit: a toggled checkbox must not start a new probe.
+        blocker = QSignalBlocker(self.insecure)
         self.insecure.setChecked(profile.insecure)
+        blocker.unblock()
         self.ca_file.setText(profile.ca_file)
         self.api_url.setText(profile.api_url)
         self.api_confirm.setChecked(bool(profile.api_url))
@@ -228,7 +239,8 @@ class RegistryForm(QDialog):
         self.username.setText(profile.username)
         self.probe_result = ProbeSummary(profile.url, profile.kind, auth_required=True)
         self.probe_card.show_text(
-            f"<b>{profile.name}</b> — {profile.url}<br>Enter the new credential and test it.",
+            f"<b>{html.escape(profile.name)}</b> — {html.escape(profile.url)}<br>"
+            "Enter the new credential and test it.",
             "neutral",
         )
 
@@ -258,6 +270,39 @@ class RegistryForm(QDialog):
         else:
             self._debounce.stop()
             self.probe_card.show_text("", "neutral")
+
+    def shared_with(self) -> list[str]:
+        """Other stored registries whose keyring entry this form's login would overwrite.
+
+        The keyring holds one secret per registry login (host and username), not per profile:
+        profiles with the same host and username share it by design.
+        """
+        if self.current_kind() == CredentialKind.ANONYMOUS:
+            return []
+        username = self.username.text().strip()
+        try:
+            host = registry_host(registry_url(self.address.text()))
+        except ValueError:
+            return []
+        mine = self.existing.name if self.existing is not None else None
+        return [
+            p.name
+            for p in self.others
+            if p.name != mine
+            and p.username == username
+            and p.credential_kind != CredentialKind.ANONYMOUS
+            and registry_host(p.url) == host
+        ]
+
+    def _show_shared(self, *_: Any) -> None:
+        names = self.shared_with()
+        if names:
+            listed = ", ".join(f"<b>{html.escape(n)}</b>" for n in names)
+            self.shared_note.setText(
+                f"This login is also stored for {listed}: the keyring keeps one secret per "
+                "registry and username, so saving changes it there as well."
+            )
+        self.shared_note.setVisible(bool(names))
 
     def _credential_edited(self, *_: Any) -> None:
         self.access = None
@@ -296,6 +341,7 @@ class RegistryForm(QDialog):
         for widget in (self.api_label, self.api_url, self.api_confirm):
             widget.setVisible(self._api_wanted)
         self._credential_edited()
+        self._show_shared()
 
     def _is_gitlab(self) -> bool:
         return self.probe_result is not None and self.probe_result.kind == RegistryKind.GITLAB

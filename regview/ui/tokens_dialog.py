@@ -16,6 +16,7 @@ Secrets never leave the keyring (or session memory when no keyring works — the
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 from regview.core.errors import RegistryError
 from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
-from regview.settings.profiles import Profile
+from regview.settings.profiles import Profile, registry_host
 from regview.ui.accounts import Account, Accounts, import_logins
 from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import CREDENTIAL_NAMES, KIND_NAMES, ConnectBackend, CoreBackend
@@ -136,12 +137,18 @@ class TokensDialog(QDialog):
         self.add_button = QPushButton("&Add…")
         self.add_button.setToolTip("Connect to another registry")
         self.replace_button = QPushButton("Re&place…")
-        self.replace_button.setToolTip("Store a new token or password for the selected registry")
+        self.replace_button.setToolTip(
+            "Store a new token or password for the selected registry. The keyring keeps one "
+            "secret per registry and username: registries sharing that login get it too."
+        )
         self.rename_button = QPushButton("Re&name…")
         self.test_button = QPushButton("&Test")
         self.test_button.setToolTip("Check what the selected credential can do now")
         self.remove_button = QPushButton("Re&move")
-        self.remove_button.setToolTip("Forget the registry and delete its secret from the keyring")
+        self.remove_button.setToolTip(
+            "Forget the registry and delete its secret from the keyring (kept while another "
+            "registry here uses the same login)"
+        )
         self.import_button = QPushButton("&Import logins")
         self.import_button.setToolTip(
             "Adopt the logins of docker login / podman login (config.json, auth.json, "
@@ -217,7 +224,7 @@ class TokensDialog(QDialog):
             self.keyring_label.setText("")
             self.keyring_card.show_text(
                 "<b>No keyring available.</b> New secrets are kept in memory until regview "
-                f"exits, never written to disk.<br><small>{problem}</small>",
+                f"exits, never written to disk.<br><small>{html.escape(problem)}</small>",
                 "bad",
             )
         else:
@@ -229,7 +236,7 @@ class TokensDialog(QDialog):
         try:
             accounts = await self.accounts.accounts()
         except SettingsError as exc:
-            self.status.show_text(str(exc), "bad")
+            self.status.show_text(html.escape(str(exc)), "bad")
             return
         current = self.selected()
         self.rows = accounts
@@ -270,6 +277,13 @@ class TokensDialog(QDialog):
         item.setToolTip(0, f"{p.url}\n{KIND_NAMES.get(p.kind, 'OCI registry')}")
         if p.verified_at:
             item.setToolTip(3, f"Verified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
+        shared = self.sharing(p)
+        if shared:
+            item.setToolTip(
+                5,
+                f"The same login ({p.username} at {p.host}) is also stored for "
+                f"{', '.join(shared)}: one keyring entry, shared by design.",
+            )
         if secret in ("missing", "this session only"):
             item.setForeground(5, Qt.GlobalColor.red)
         return item
@@ -295,8 +309,22 @@ class TokensDialog(QDialog):
     def _double_clicked(self, _item: QTreeWidgetItem, _column: int) -> None:
         self.replace()
 
+    def sharing(self, profile: Profile) -> list[str]:
+        """The other listed registries that use `profile`'s keyring entry (same host and user)."""
+        if not profile.username or profile.credential_kind == CredentialKind.ANONYMOUS:
+            return []
+        host = registry_host(profile.url)
+        return [
+            a.profile.name
+            for a in self.rows
+            if a.profile.name != profile.name
+            and a.profile.username == profile.username
+            and a.profile.credential_kind != CredentialKind.ANONYMOUS
+            and registry_host(a.profile.url) == host
+        ]
+
     def _added(self, name: str) -> None:
-        self.status.show_text(f"Saved <b>{name}</b>.", "good")
+        self.status.show_text(f"Saved <b>{html.escape(name)}</b>.", "good")
         self.accountsChanged.emit()
         task = self.refresh()
         task.add_done_callback(lambda _t: self.select(name))
@@ -318,10 +346,12 @@ class TokensDialog(QDialog):
             return
         try:
             renamed = await self.accounts.rename(profile.name, new_name)
-        except ValueError as exc:
-            self.status.show_text(str(exc), "bad")
+        except ValueError as exc:  # our words, quoting the names: only the tags need escaping
+            self.status.show_text(html.escape(str(exc), quote=False), "bad")
             return
-        self.status.show_text(f"Renamed {profile.name} to <b>{renamed.name}</b>.", "good")
+        self.status.show_text(
+            f"Renamed {html.escape(profile.name)} to <b>{html.escape(renamed.name)}</b>.", "good"
+        )
         self.accountsChanged.emit()
         await self._refresh()
         self.select(renamed.name)
@@ -333,36 +363,44 @@ class TokensDialog(QDialog):
         profile = self.selected()
         if profile is None:
             return
-        self.status.show_text(f"Testing <b>{profile.name}</b> …", "neutral")
+        name = html.escape(profile.name)
+        self.status.show_text(f"Testing <b>{name}</b> …", "neutral")
         try:
             creds = await self.accounts.credentials(profile)
             if creds is None and profile.credential_kind != CredentialKind.ANONYMOUS:
                 self.status.show_text(
-                    f"No secret is stored for <b>{profile.name}</b>: use Replace to enter it.",
+                    f"No secret is stored for <b>{name}</b>: use Replace to enter it.",
                     "bad",
                 )
                 return
             repo = profile.repositories[0] if profile.repositories else ""
             access = await self.backend.test(profile.endpoint, creds, repo)
         except (RegistryError, SettingsError) as exc:
-            self.status.show_text(f"<b>{profile.name}</b>: {exc}", "bad")
+            # the message may quote the registry: literal text, never markup
+            self.status.show_text(f"<b>{name}</b>: {html.escape(str(exc))}", "bad")
             return
         await self.accounts.record_access(profile.name, access)
         good = bool(access.pull or access.catalog or access.api)
-        self.status.show_text(
-            f"<b>{profile.name}</b><br>{access_html(access)}", "good" if good else "bad"
-        )
+        self.status.show_text(f"<b>{name}</b><br>{access_html(access)}", "good" if good else "bad")
         await self._refresh()
 
     def _remove_clicked(self) -> None:
         profile = self.selected()
         if profile is None:
             return
-        if self.confirm(
-            "Remove registry",
-            f"Forget {profile.name} and delete its secret from the keyring?\n"
-            "Nothing on the registry is changed.",
-        ):
+        shared = self.sharing(profile)
+        if shared:
+            question = (
+                f"Forget {profile.name}?\nIts secret stays in the keyring: "
+                f"{', '.join(shared)} uses the same login ({profile.username}).\n"
+                "Nothing on the registry is changed."
+            )
+        else:
+            question = (
+                f"Forget {profile.name} and delete its secret from the keyring?\n"
+                "Nothing on the registry is changed."
+            )
+        if self.confirm("Remove registry", question):
             self.remove()
 
     def remove(self) -> asyncio.Task[None]:
@@ -373,11 +411,20 @@ class TokensDialog(QDialog):
         if profile is None:
             return
         try:
-            await self.accounts.remove(profile.name)
+            shared = await self.accounts.remove(profile.name)
         except SettingsError as exc:
-            self.status.show_text(str(exc), "bad")
+            self.status.show_text(html.escape(str(exc)), "bad")
             return
-        self.status.show_text(f"Removed <b>{profile.name}</b> and its secret.", "good")
+        name = html.escape(profile.name)
+        if shared:
+            others = ", ".join(f"<b>{html.escape(n)}</b>" for n in shared)
+            self.status.show_text(
+                f"Removed <b>{name}</b>. Its secret stays in the keyring for {others}, which "
+                "uses the same login.",
+                "good",
+            )
+        else:
+            self.status.show_text(f"Removed <b>{name}</b> and its secret.", "good")
         self.accountsChanged.emit()
         await self._refresh()
 
@@ -389,9 +436,9 @@ class TokensDialog(QDialog):
         try:
             report = await import_logins(self.accounts)
         except SettingsError as exc:
-            self.status.show_text(str(exc), "bad")
+            self.status.show_text(html.escape(str(exc)), "bad")
             return
-        self.status.show_text(report.in_words(), "good" if report.added else "neutral")
+        self.status.show_text(html.escape(report.in_words()), "good" if report.added else "neutral")
         if report.added:
             self.accountsChanged.emit()
         await self._refresh()

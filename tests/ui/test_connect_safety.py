@@ -1,0 +1,306 @@
+"""Safety of the connection UI: registry text shown literally, shared keyring entries kept,
+and loading a profile for *Replace credential* never probes the registry.
+
+The registries are small aiohttp apps on 127.0.0.1 (`fault_servers.serve`), reached by the real
+dialogs over loopback sockets through the real client core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from connect_support import MemoryKeyring, make_accounts, run
+from fault_servers import serve
+from PySide6.QtGui import QTextDocument
+from pytestqt.qtbot import QtBot
+
+from regview.core.model import CredentialKind, Endpoint
+from regview.settings.profiles import Profile
+from regview.ui.accounts import Accounts
+from regview.ui.connect_backend import AccessSummary
+from regview.ui.connect_cards import access_html
+from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.tokens_dialog import TokensDialog
+
+pytestmark = [pytest.mark.ui]
+
+EVIL = "<b>x</b><img src='http://127.0.0.1:9/evil.png'><a href='http://127.0.0.1:9/'>click</a>"
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
+    yield
+    gc.collect()
+
+
+def shown(html: str) -> str:
+    """What a person reads in a rich-text label showing `html`."""
+    doc = QTextDocument()
+    doc.setHtml(html)
+    return doc.toPlainText()
+
+
+def assert_literal(html: str) -> None:
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<img" not in html and "<a href" not in html
+    assert EVIL in shown(html)  # the registry's characters, not rendered markup
+
+
+def errors_body(message: str, code: str = "UNAUTHORIZED") -> bytes:
+    return json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+
+def refusing_registry() -> web.Application:
+    """Asks for Basic auth and refuses every credential with `EVIL` as its error message."""
+
+    async def v2(request: web.Request) -> web.Response:
+        return web.Response(
+            status=401,
+            body=errors_body(EVIL),
+            content_type="application/json",
+            headers={"WWW-Authenticate": 'Basic realm="evil"'},
+        )
+
+    app = web.Application()
+    app.router.add_get("/v2/", v2)
+    return app
+
+
+def failing_catalog_registry() -> web.Application:
+    """Anonymous /v2/, but the catalog fails with HTTP 400 and `EVIL` as its message."""
+
+    async def v2(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def catalog(request: web.Request) -> web.Response:
+        return web.Response(
+            status=400, body=errors_body(EVIL, "UNKNOWN"), content_type="application/json"
+        )
+
+    app = web.Application()
+    app.router.add_get("/v2/", v2)
+    app.router.add_get("/v2/_catalog", catalog)
+    return app
+
+
+def versioned_registry() -> web.Application:
+    """A 'GitLab' registry whose version header is markup."""
+
+    async def v2(request: web.Request) -> web.Response:
+        return web.json_response({}, headers={"Gitlab-Container-Registry-Version": EVIL})
+
+    app = web.Application()
+    app.router.add_get("/v2/", v2)
+    return app
+
+
+def counting_registry(seen: list[str]) -> Callable[[], web.Application]:
+    def make() -> web.Application:
+        async def any_path(request: web.Request) -> web.Response:
+            seen.append(f"{request.method} {request.path}")
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", any_path)
+        return app
+
+    return make
+
+
+def new_dialog(qtbot: QtBot, accounts: Accounts, **kw: object) -> AddRegistryDialog:
+    d = AddRegistryDialog(accounts, **kw)  # type: ignore[arg-type]
+    qtbot.addWidget(d)
+    return d
+
+
+def password_profile(url: str, name: str, username: str = "alice", **kw: object) -> Profile:
+    return Profile.for_endpoint(
+        Endpoint(url=url, **kw),  # type: ignore[arg-type]
+        name=name,
+        username=username,
+        credential_kind=CredentialKind.PASSWORD,
+    )
+
+
+# -- 1. registry text is literal text ----------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_refused_credential_shows_the_registry_message_literally(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with serve(refusing_registry) as url:
+        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
+        d.address.setText(url)
+        run(qloop, d.check())
+        assert d.probe_result is not None and d.probe_result.auth_required
+        d.username.setText("alice")
+        d.secret.setText("wrong")
+        run(qloop, d.test())
+        assert d.access is None
+        html = d.test_card.label.text()
+        assert "The test failed" in shown(html)
+        assert_literal(html)
+        assert "wrong" not in html
+
+
+@pytest.mark.integration
+def test_a_failed_catalog_note_shows_the_registry_message_literally(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with serve(failing_catalog_registry) as url:
+        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
+        d.address.setText(url)
+        run(qloop, d.check())
+        run(qloop, d.test())
+        assert d.access is not None
+        assert any(EVIL in note for note in d.access.notes)  # the note keeps the raw text
+        assert_literal(d.test_card.label.text())
+
+
+@pytest.mark.integration
+def test_a_registry_version_header_is_shown_literally(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with serve(versioned_registry) as url:
+        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
+        d.address.setText(url)
+        run(qloop, d.check())
+        assert d.probe_result is not None and d.probe_result.version == EVIL
+        assert_literal(d.probe_card.label.text())
+
+
+@pytest.mark.integration
+def test_token_dialog_test_shows_the_registry_message_literally(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    with serve(refusing_registry) as url:
+        run(qloop, accounts.save(password_profile(url, "evil"), "wrong"))
+        d = TokensDialog(accounts)
+        qtbot.addWidget(d)
+        run(qloop, d.refresh())
+        d.select("evil")
+        run(qloop, d.test())
+        assert_literal(d.status.label.text())
+        run(qloop, d.tasks.aclose())
+
+
+def test_access_html_escapes_notes() -> None:
+    html = access_html(AccessSummary(notes=(EVIL,)))
+    assert_literal(html)
+
+
+# -- 2. profiles sharing one keyring entry -----------------------------------------------------
+
+
+def test_removing_one_of_two_profiles_keeps_their_shared_secret(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    url = "https://registry.example.com"
+    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    assert len(backend.entries) == 1
+    assert run(qloop, accounts.sharing(work)) == ("mirror",)
+
+    assert run(qloop, accounts.remove("work")) == ("mirror",)
+    mirror = run(qloop, accounts.load()).profiles["mirror"]
+    assert run(qloop, accounts.secret(mirror)) == "s3cret"
+    assert run(qloop, accounts.sharing(mirror)) == ()
+
+    assert run(qloop, accounts.remove("mirror")) == ()
+    assert backend.entries == {}
+
+
+def test_replacing_the_username_of_one_profile_keeps_the_shared_secret(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    url = "https://registry.example.com"
+    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    run(qloop, accounts.replace_secret(work, "bob", CredentialKind.PASSWORD, "b0b"))
+    profiles = run(qloop, accounts.load()).profiles
+    assert run(qloop, accounts.secret(profiles["mirror"])) == "s3cret"
+    assert run(qloop, accounts.secret(profiles["work"])) == "b0b"
+    # nobody uses alice@ any more once mirror moves too: then the entry goes
+    run(qloop, accounts.replace_secret(profiles["mirror"], "bob", CredentialKind.PASSWORD, "b0b"))
+    assert set(backend.entries.values()) == {"b0b"}
+    assert len(backend.entries) == 1
+
+
+def test_replace_dialog_says_when_the_login_is_shared(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    url = "https://registry.example.com"
+    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, "<i>mirror</i>"), "s3cret"))
+    d = new_dialog(qtbot, accounts, profile=work)
+    qtbot.waitUntil(lambda: d.shared_note.isVisibleTo(d), timeout=5000)
+    note = d.shared_note.text()
+    assert "&lt;i&gt;mirror&lt;/i&gt;" in note and "as well" in shown(note)
+    d.username.setText("bob")  # a login nobody else uses: nothing to warn about
+    assert not d.shared_note.isVisibleTo(d)
+    d.username.setText("alice")
+    assert d.shared_note.isVisibleTo(d)
+    run(qloop, d.tasks.aclose())
+
+
+def test_tokens_dialog_remove_keeps_a_shared_secret_and_says_so(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    url = "https://registry.example.com"
+    run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.refresh())
+    d.select("work")
+    asked: list[str] = []
+    d.confirm = lambda _title, text: asked.append(text) or False
+    d._remove_clicked()
+    assert "mirror" in asked[0] and "stays" in asked[0]
+    run(qloop, d.remove())
+    assert "mirror" in shown(d.status.label.text())
+    assert list(backend.entries.values()) == ["s3cret"]
+    run(qloop, d.tasks.aclose())
+
+
+# -- 3. loading a profile does not probe ---------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_replace_dialog_for_an_insecure_profile_does_not_probe(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    with serve(counting_registry(seen)) as url:
+        profile = password_profile(url, "plain", insecure=True)
+        run(qloop, accounts.save(profile, "s3cret"))
+        d = new_dialog(qtbot, accounts, profile=profile)
+        assert d.insecure.isChecked()
+        card = d.probe_card.label.text()
+        result = d.probe_result
+        assert result is not None
+        run(qloop, asyncio.sleep(1.5))  # the 0.6-s debounce would have fired by now
+        assert seen == []
+        assert d.probe_card.label.text() == card
+        assert d.probe_result is result
+        run(qloop, d.tasks.aclose())
