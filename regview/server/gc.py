@@ -93,14 +93,19 @@ def collect(
     report = GcReport(dry_run=dry_run)
     meta, store = registry.meta, registry.store
 
-    # 1. manifests
-    kept, info = _kept_manifests(registry)
-    unkept = [mid for mid in info if mid not in kept]
+    # 1. manifests. Marked inside the write transaction that deletes them: a push between mark
+    # and sweep (an index naming an untagged child, a tag on an unkept manifest) would otherwise
+    # lose what it just referenced.
     if dry_run:
+        kept, info = _kept_manifests(registry)
+        unkept = [mid for mid in info if mid not in kept]
         stamps = dict(meta.conn.execute("SELECT id, unreferenced_since FROM manifests").fetchall())
         doomed = [m for m in unkept if (stamps.get(m) or now) <= cutoff]
     else:
+        doomed = []
         with meta.write() as conn:
+            kept, info = _kept_manifests(registry)
+            unkept = [mid for mid in info if mid not in kept]
             conn.executemany(
                 "UPDATE manifests SET unreferenced_since = NULL WHERE id = ?",
                 [(mid,) for mid in kept],
@@ -110,8 +115,6 @@ def collect(
                 "WHERE id = ? AND unreferenced_since IS NULL",
                 [(now, mid) for mid in unkept],
             )
-        doomed = []
-        with meta.write() as conn:
             for mid in unkept:
                 cur = conn.execute(
                     "DELETE FROM manifests WHERE id = ? AND unreferenced_since <= ? "
@@ -160,16 +163,9 @@ def collect(
                 if cur.rowcount:
                     conn.execute("DELETE FROM repo_blobs WHERE digest = ?", (d,))
                     candidates.append(d)
-    for d in candidates:
-        blob_digest = Digest.parse(d)
-        size = store.size(blob_digest) or 0
-        if not dry_run:
-            store.delete(blob_digest)
-        report.blobs_deleted += 1
-        report.blob_bytes_freed += size
-        report.deleted_blobs.append(d)
     # files no row knows of (a crash between rename and commit), old enough
-    for orphan, size in list(store.all_blobs()):
+    orphans: list[str] = []
+    for orphan, _size in list(store.all_blobs()):
         if str(orphan) in known:
             continue
         try:
@@ -177,11 +173,23 @@ def collect(
         except OSError:
             continue
         if mtime <= cutoff:
-            if not dry_run:
-                store.delete(orphan)
+            orphans.append(str(orphan))
+    if dry_run:
+        for d in candidates + orphans:
             report.blobs_deleted += 1
-            report.blob_bytes_freed += size
-            report.deleted_blobs.append(str(orphan))
+            report.blob_bytes_freed += store.size(Digest.parse(d)) or 0
+            report.deleted_blobs.append(d)
+    else:
+        # Files go under the write lock and only while no row names them: a blob pushed again
+        # since (row re-inserted, then referenced by a manifest) keeps its file.
+        with meta.write() as conn:
+            for d in candidates + orphans:
+                if conn.execute("SELECT 1 FROM blobs WHERE digest = ?", (d,)).fetchone():
+                    continue
+                freed = store.delete(Digest.parse(d))
+                report.blobs_deleted += 1
+                report.blob_bytes_freed += freed
+                report.deleted_blobs.append(d)
 
     # 3. abandoned uploads
     upload_cutoff = now - upload_expiry

@@ -4,6 +4,7 @@ mounts, unlinking, and the upload lifecycle (start, touch, verify and commit, ca
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from regview.server.errors import RegistryError
@@ -17,31 +18,37 @@ class RegistryBlobs(RegistryIndex):
         """Record a blob already in the store as present in repository `name`."""
         now = time.time() if now is None else now
         with self.meta.write() as conn:
-            repo = self._ensure_repo(conn, name, now)
-            conn.execute(
-                "INSERT INTO blobs(digest, size, created) VALUES(?, ?, ?) "
-                "ON CONFLICT(digest) DO UPDATE SET unreferenced_since = NULL",
-                (str(digest), size, now),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO repo_blobs(repo_id, digest) VALUES(?, ?)",
-                (repo, str(digest)),
-            )
+            self._link(conn, name, digest, size, now)
+
+    def _link(
+        self, conn: sqlite3.Connection, name: str, digest: Digest, size: int, now: float
+    ) -> None:
+        repo = self._ensure_repo(conn, name, now)
+        conn.execute(
+            "INSERT INTO blobs(digest, size, created) VALUES(?, ?, ?) "
+            "ON CONFLICT(digest) DO UPDATE SET unreferenced_since = NULL",
+            (str(digest), size, now),
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO repo_blobs(repo_id, digest) VALUES(?, ?)",
+            (repo, str(digest)),
+        )
 
     def mount_blob(self, name: str, source: str, digest: Digest) -> bool:
-        size = self.blob_size(source, str(digest))
-        if size is None:
-            return False
-        self.link_blob(name, digest, size)
+        # check and link in one write transaction, so GC cannot free the blob in between
+        with self.meta.write() as conn:
+            size = self.blob_size(source, str(digest))
+            if size is None:
+                return False
+            self._link(conn, name, digest, size, time.time())
         return True
 
     def unlink_blob(self, name: str, digest: str) -> bool:
-        repo = self.repo_id(name)
-        if repo is None:
-            return False
         with self.meta.write() as conn:
             cur = conn.execute(
-                "DELETE FROM repo_blobs WHERE repo_id=? AND digest=?", (repo, digest)
+                "DELETE FROM repo_blobs WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
+                "AND digest=?",
+                (name, digest),
             )
         return cur.rowcount > 0
 

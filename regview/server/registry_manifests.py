@@ -44,12 +44,61 @@ class RegistryManifests(RegistryIndex):
             and config.size <= MAX_CONFIG_PARSE
             and self.store.exists(config.digest)
         ):
-            data = self.store.path(manifest.config.digest).read_bytes()
             try:
-                created = parse_config(data).created
-            except InvalidManifest:
+                created = parse_config(self.store.path(config.digest).read_bytes()).created
+            except (InvalidManifest, OSError):
                 created = None
         return None if created is None else created.timestamp()
+
+    def _check_references(
+        self, name: str, manifest: Manifest
+    ) -> tuple[list[tuple[str, str]], str | None, int, float | None]:
+        """(references, config digest, total size, image creation time) of a manifest whose
+        blobs or child manifests are all in repository `name`; MANIFEST_BLOB_UNKNOWN if one is
+        not. Call inside the write transaction that stores the manifest."""
+        conn = self.meta.conn
+        repo = self.repo_id(name)
+        refs: list[tuple[str, str]] = []
+        created: float | None = None
+        total = 0
+        if isinstance(manifest, ImageManifest):
+            for desc in manifest.blobs:
+                if desc.urls:  # foreign layer, lives elsewhere
+                    continue
+                if repo is None or self.blob_size(name, str(desc.digest)) is None:
+                    raise RegistryError(
+                        ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                        f"blob {desc.digest} referenced by the manifest is not in {name}; "
+                        "push the blob first",
+                        detail={"digest": str(desc.digest)},
+                    )
+                refs.append(("blob", str(desc.digest)))
+            return refs, str(manifest.config.digest), manifest.size, self._image_created(manifest)
+        assert isinstance(manifest, ImageIndex)
+        for desc in manifest.manifests:
+            row = (
+                None
+                if repo is None
+                else conn.execute(
+                    "SELECT total_size, image_created FROM manifests WHERE repo_id=? AND digest=?",
+                    (repo, str(desc.digest)),
+                ).fetchone()
+            )
+            if row is None:
+                raise RegistryError(
+                    ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                    f"manifest {desc.digest} listed in the index is not in {name}; push it first",
+                    detail={"digest": str(desc.digest)},
+                )
+            refs.append(("child", str(desc.digest)))
+            if not desc.is_attestation:
+                total += int(row[0])
+            if row[1] is not None:
+                created = max(created or 0.0, float(row[1]))
+        annotated = parse_time(manifest.annotations.get(mt.ANNOTATION_CREATED))
+        if annotated is not None:
+            created = annotated.timestamp()
+        return refs, None, total, created
 
     def put_manifest(
         self,
@@ -95,57 +144,13 @@ class RegistryManifests(RegistryIndex):
                 f"Content-Type {header} does not match the manifest's mediaType {declared}",
             )
         media_type = manifest.media_type or header or mt.OCI_MANIFEST
-        conn = self.meta.conn
-        repo = self.repo_id(name)
-        refs: list[tuple[str, str]] = []
-        config_digest: str | None = None
-        total = 0
-        created: float | None = None
-        if isinstance(manifest, ImageManifest):
-            for desc in manifest.blobs:
-                if desc.urls:  # foreign layer, lives elsewhere
-                    continue
-                if repo is None or self.blob_size(name, str(desc.digest)) is None:
-                    raise RegistryError(
-                        ErrorCode.MANIFEST_BLOB_UNKNOWN,
-                        f"blob {desc.digest} referenced by the manifest is not in {name}; "
-                        "push the blob first",
-                        detail={"digest": str(desc.digest)},
-                    )
-                refs.append(("blob", str(desc.digest)))
-            config_digest = str(manifest.config.digest)
-            total = manifest.size
-            created = self._image_created(manifest)
-        else:
-            assert isinstance(manifest, ImageIndex)
-            for desc in manifest.manifests:
-                row = (
-                    None
-                    if repo is None
-                    else conn.execute(
-                        "SELECT total_size, image_created FROM manifests "
-                        "WHERE repo_id=? AND digest=?",
-                        (repo, str(desc.digest)),
-                    ).fetchone()
-                )
-                if row is None:
-                    raise RegistryError(
-                        ErrorCode.MANIFEST_BLOB_UNKNOWN,
-                        f"manifest {desc.digest} listed in the index is not in {name}; "
-                        "push it first",
-                        detail={"digest": str(desc.digest)},
-                    )
-                refs.append(("child", str(desc.digest)))
-                if not desc.is_attestation:
-                    total += int(row[0])
-                if row[1] is not None:
-                    created = max(created or 0.0, float(row[1]))
-            annotated = parse_time(manifest.annotations.get(mt.ANNOTATION_CREATED))
-            if annotated is not None:
-                created = annotated.timestamp()
         subject = str(manifest.subject.digest) if manifest.subject else None
         artifact_type = manifest.kind_artifact_type
+        # The reference checks and the insert are one write transaction: a blob unlink, a
+        # manifest or repository delete or GC commits either before it (and the check fails)
+        # or after it (and sees the new references), never in between.
         with self.meta.write() as conn:
+            refs, config_digest, total, created = self._check_references(name, manifest)
             repo = self._ensure_repo(conn, name, now)
             conn.execute(
                 "INSERT INTO manifests(repo_id, digest, media_type, artifact_type, annotations, "
@@ -185,11 +190,12 @@ class RegistryManifests(RegistryIndex):
 
     def delete_tag(self, name: str, tag: str) -> bool:
         """Remove one tag (the manifest stays, for GC to judge). False if there was none."""
-        repo = self.repo_id(name)
-        if repo is None:
-            return False
         with self.meta.write() as conn:
-            cur = conn.execute("DELETE FROM tags WHERE repo_id=? AND name=?", (repo, tag))
+            cur = conn.execute(
+                "DELETE FROM tags WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
+                "AND name=?",
+                (name, tag),
+            )
         if cur.rowcount == 0:
             return False
         self._emit(RegistryEvent("delete_tag", name, None, tag))
@@ -197,11 +203,12 @@ class RegistryManifests(RegistryIndex):
 
     def delete_manifest(self, name: str, digest: str) -> bool:
         """Remove a manifest and every tag pointing at it. False if it was not there."""
-        repo = self.repo_id(name)
-        if repo is None:
-            return False
         with self.meta.write() as conn:
-            cur = conn.execute("DELETE FROM manifests WHERE repo_id=? AND digest=?", (repo, digest))
+            cur = conn.execute(
+                "DELETE FROM manifests WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
+                "AND digest=?",
+                (name, digest),
+            )
         if cur.rowcount == 0:
             return False
         self._emit(RegistryEvent("delete_manifest", name, digest))
@@ -210,10 +217,10 @@ class RegistryManifests(RegistryIndex):
     def delete_repository(self, name: str) -> int:
         """Remove a repository with all its tags and manifests; returns the tags removed.
         Blob bytes are freed by the next GC."""
-        repo = self.repo_id(name)
-        if repo is None:
-            return 0
         with self.meta.write() as conn:
+            repo = self.repo_id(name)
+            if repo is None:
+                return 0
             count = conn.execute("SELECT count(*) FROM tags WHERE repo_id=?", (repo,)).fetchone()[0]
             conn.execute("DELETE FROM repositories WHERE id=?", (repo,))
         self._emit(RegistryEvent("delete_repository", name))
