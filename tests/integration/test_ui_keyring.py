@@ -186,3 +186,35 @@ def test_token_dialog_round_trip_through_secret_service(
         asyncio.set_event_loop(None)
         loop.close()
     assert errors == []
+
+
+def test_profiles_sharing_a_login_share_one_secret_service_entry(
+    tmp_path: Path, secret_service: object
+) -> None:
+    """Two profiles for the same host and username: removing one keeps the other's secret."""
+    accounts = Accounts(
+        SettingsStore(tmp_path / "settings.json"),
+        FallbackStore(KeyringStore(secret_service)),  # type: ignore[arg-type]
+    )
+    url = "https://registry.example.com"
+
+    def profile(name: str) -> Profile:
+        return Profile.for_endpoint(
+            Endpoint(url=url),
+            name=name,
+            username="alice",
+            credential_kind=CredentialKind.PASSWORD,
+        )
+
+    async def scenario() -> None:
+        await accounts.save(profile("work"), "pa55-shared")
+        await accounts.save(profile("mirror"), "pa55-shared")
+        kept_for = await accounts.remove("work")
+        name = entry_name(url, "alice")
+        assert secret_service.get_password(SERVICE, name) == "pa55-shared"  # type: ignore[attr-defined]
+        assert kept_for == ("mirror",)
+        assert await accounts.secret(profile("mirror")) == "pa55-shared"
+        assert await accounts.remove("mirror") == ()
+        assert secret_service.get_password(SERVICE, name) is None  # type: ignore[attr-defined]
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -213,12 +213,14 @@ def test_removing_one_of_two_profiles_keeps_their_shared_secret(
     work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
     run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
     assert len(backend.entries) == 1
-    assert run(qloop, accounts.sharing(work)) == ("mirror",)
 
-    assert run(qloop, accounts.remove("work")) == ("mirror",)
+    kept_for = run(qloop, accounts.remove("work"))
     mirror = run(qloop, accounts.load()).profiles["mirror"]
     assert run(qloop, accounts.secret(mirror)) == "s3cret"
+    assert kept_for == ("mirror",)
     assert run(qloop, accounts.sharing(mirror)) == ()
+    assert run(qloop, accounts.sharing(mirror, "alice")) == ()
+    assert run(qloop, accounts.sharing(work, "alice")) == ("mirror",)
 
     assert run(qloop, accounts.remove("mirror")) == ()
     assert backend.entries == {}
