@@ -14,6 +14,7 @@ The main window embeds it as its central widget while no profile exists and swap
 from __future__ import annotations
 
 import asyncio
+import html
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
@@ -193,11 +194,15 @@ class WelcomeView(QWidget):
         try:
             profile = await self.local_mode.start()
         except (StoreError, SettingsError, OSError) as exc:
-            self.status.show_text(f"<b>The local test registry could not start.</b> {exc}", "bad")
+            self.status.show_text(
+                f"<b>The local test registry could not start.</b> {html.escape(str(exc))}", "bad"
+            )
             return
         finally:
             self._busy(False)
-        self.status.show_text(f"<b>{profile.name}</b> is running at {profile.url}.", "good")
+        self.status.show_text(
+            f"<b>{html.escape(profile.name)}</b> is running at {html.escape(profile.url)}.", "good"
+        )
         self.connected.emit(profile.name)
 
     def add_registry(self) -> AddRegistryDialog:
@@ -215,10 +220,11 @@ class WelcomeView(QWidget):
         try:
             report = await import_logins(self.accounts)
         except SettingsError as exc:
-            self.status.show_text(str(exc), "bad")
+            self.status.show_text(html.escape(str(exc)), "bad")
             return
         finally:
             self._busy(False)
-        self.status.show_text(report.in_words(), "good" if report.added else "neutral")
+        # names and hosts come from docker/podman config files: text, not markup
+        self.status.show_text(html.escape(report.in_words()), "good" if report.added else "neutral")
         if report.added:
             self.connected.emit(report.added[0])

@@ -83,3 +83,33 @@ def test_import_with_nothing_to_import_says_so(
     run(qloop, view.import_logins())
     assert "No Docker or podman logins were found" in view.status.label.text()
     assert connected == []
+
+
+def test_imported_names_are_shown_as_text(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A docker config is somebody's file: what it names is text in the card, never markup."""
+    import base64
+    import json
+
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    auth = base64.b64encode(b"dev:secret").decode()
+    (docker / "config.json").write_text(
+        json.dumps({"auths": {"<b>evil</b>.example": {"auth": auth}}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
+        monkeypatch.delenv(var, raising=False)
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
+    qtbot.addWidget(view)
+    run(qloop, view.import_logins())
+    shown = view.status.label.text()
+    assert "Imported 1" in shown, shown
+    assert "<b>evil" not in shown and "&lt;b&gt;evil" in shown
