@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from testkit import free_port, require_tool
 
 __all__ = ["free_port", "require_tool"]
+
+# Widgets appear in integration tests too (the keyring round trip through the dialogs): without a
+# display they must render offscreen, whichever folder pytest was pointed at.
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
