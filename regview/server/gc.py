@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from regview.server.registry import Registry
+from regview.server.storage import BlobStore
 from regview.spec.digest import Digest
 
 
@@ -78,6 +79,19 @@ def _kept_manifests(registry: Registry) -> tuple[set[int], dict[int, tuple[str, 
                 stack.append(child_id)
         stack.extend(by_subject.get((repo_id, info[mid][1]), ()))
     return kept, info
+
+
+def _unlink(store: BlobStore, digest: Digest) -> int:
+    """Remove a blob file, leaving its fan-out directory (at most 256 per algorithm): an upload
+    finishing meanwhile creates that directory and renames into it without the write lock, and
+    a concurrent GC pass lists it; removing it under them fails both."""
+    path = store.path(digest)
+    try:
+        size = path.stat().st_size
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return size
 
 
 def collect(
@@ -186,7 +200,7 @@ def collect(
             for d in candidates + orphans:
                 if conn.execute("SELECT 1 FROM blobs WHERE digest = ?", (d,)).fetchone():
                     continue
-                freed = store.delete(Digest.parse(d))
+                freed = _unlink(store, Digest.parse(d))
                 report.blobs_deleted += 1
                 report.blob_bytes_freed += freed
                 report.deleted_blobs.append(d)

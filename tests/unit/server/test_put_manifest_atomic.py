@@ -205,3 +205,13 @@ def test_a_missing_blob_still_fails_the_push(reg: Registry) -> None:
         reg.put_manifest(REPO, "v1", content, OCI_MANIFEST)
     assert info.value.code is ErrorCode.MANIFEST_BLOB_UNKNOWN
     assert reg.get_manifest(REPO, "v1") is None
+
+
+def test_gc_leaves_the_fan_out_directory_for_uploads_in_flight(reg: Registry) -> None:
+    # An upload renames into blobs/<algo>/<2 hex>/ after creating it, outside the write lock;
+    # GC removing the emptied directory in between made that rename fail (a 500 on the push).
+    digest, _ = _blob(reg, b"alone in its fan-out directory")
+    path = reg.store.path(Digest.parse(digest))
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert gc.collect(reg, delay=0).deleted_blobs == [digest]
+    assert not path.exists() and path.parent.is_dir()
