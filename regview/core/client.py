@@ -6,7 +6,9 @@
         async for page in c.iter_repositories("group"): ...     catalog pages (CatalogRefused)
         await c.list_tags(repo) -> list[str]                    Link paging, `tags: null` ok
         await c.get_manifest(repo, ref) -> ManifestResponse     digest verified over the bytes
-        await c.get_manifest(repo, ref, etag=digest) -> ManifestResponse | None   (None: 304)
+        await c.get_manifest(repo, ref, etag=digest) -> ManifestResponse   conditional only
+                                                      when the cache holds etag's bytes
+        await c.get_manifest_if_changed(repo, ref, etag) -> ManifestResponse | None (304)
         await c.head_manifest(repo, ref) -> ManifestHead
         await c.get_config(repo, descriptor) -> ImageConfig     cached by digest
         await c.get_blob_bytes(repo, digest, max_bytes=...) -> bytes   bounded, verified

@@ -14,6 +14,7 @@ The base of `RegistryClient`; the registry operations live in the `client_*` mod
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 import ssl
@@ -100,6 +101,19 @@ def _url_with_path(base: httpx.URL, path: str) -> httpx.URL:
     return url
 
 
+class _Borrowed(httpx.AsyncBaseTransport):
+    """Another client's transport: requests go through it, closing leaves it to its owner."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass
+
+
 class RegistryHttp:
     """One registry's connection and request path; `RegistryClient` adds the operations."""
 
@@ -130,9 +144,9 @@ class RegistryHttp:
             concurrency=concurrency,
             timeout=timeout,
         )
-        # token requests share the transport but carry no registry auth
+        # token requests share the transport (owned by `http`) but carry no registry auth
         self._token_http = httpx.AsyncClient(
-            transport=self.http._transport, timeout=self.http.timeout, trust_env=False
+            transport=_Borrowed(self.http._transport), timeout=self.http.timeout, trust_env=False
         )
         self.auth.send = self._token_http.send
         # the hot path: bounded requests over the lean transport unless one was given (tests)
@@ -145,6 +159,7 @@ class RegistryHttp:
         self.listings = ListingCache(cache_dir / "listings") if cache_dir else None
         self._sleep = sleep
         self.requests = 0  # every HTTP request sent to the registry (for tests and bench)
+        self._closed = False
 
     async def __aenter__(self) -> Self:
         return self
@@ -155,10 +170,14 @@ class RegistryHttp:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self.content is not None:
             await self.content.flush()
             self.content.close()
-        await self.http.aclose()  # closes the shared transport too
+        await self._token_http.aclose()  # borrows the transport: closing it leaves that open
+        await self.http.aclose()  # closes the shared transport
         if self._transport is not self.http._transport:
             await self._transport.aclose()
 
@@ -309,8 +328,6 @@ class RegistryHttp:
         return connection_error(self.registry, exc, what)
 
     def _json(self, body: bytes, what: str) -> Any:
-        import json
-
         try:
             return json.loads(body)
         except ValueError as exc:

@@ -19,10 +19,18 @@ from regview.core.client_http import RegistryHttp
 from regview.core.model import ReferrerInfo
 from regview.spec import mediatypes as mt
 from regview.spec.digest import Digest
-from regview.spec.errors import SpecError
+from regview.spec.errors import InvalidDigest, SpecError
 from regview.spec.manifest import ImageIndex, Manifest, parse_manifest
 
 _MANIFEST_ACCEPT = {"Accept": mt.ACCEPT_MANIFESTS}
+
+
+def _digest(text: str) -> Digest | None:
+    """`text` as a digest (sha256 or sha512, by the spec's parser), None for a tag."""
+    try:
+        return Digest.parse(text)
+    except InvalidDigest:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +53,12 @@ class ManifestReads(RegistryHttp):
     def _verify(
         self, repository: str, reference: str, response: httpx.Response, data: bytes
     ) -> str:
-        header = response.headers.get("Docker-Content-Digest", "")
-        algo = (
-            "sha512"
-            if header.startswith("sha512:") or reference.startswith("sha512:")
-            else "sha256"
+        # What we asked for must match; else what the registry announced, in its algorithm.
+        expected = (
+            reference if _digest(reference) else response.headers.get("Docker-Content-Digest", "")
         )
-        computed = str(Digest.of(data, algo))
-        expected = reference if reference.startswith(("sha256:", "sha512:")) else header
+        parsed = _digest(expected)
+        computed = str(Digest.of(data, parsed.algorithm if parsed else "sha256"))
         if expected and expected != computed:
             raise E.ProtocolError(
                 f"{self.registry}: the manifest {repository}@{reference} does not match its "
@@ -99,18 +105,26 @@ class ManifestReads(RegistryHttp):
     async def get_manifest(
         self, repository: str, reference: str, *, etag: str = ""
     ) -> ManifestResponse:
-        """GET with the full Accept list. With `etag` (a digest seen before) and a 304 answer,
-        the cached bytes of that digest are returned without a body transfer."""
-        if reference.startswith(("sha256:", "sha512:")) and self.content is not None:
+        """GET with the full Accept list. With `etag` (a digest seen before) whose bytes are in
+        the cache, the GET is conditional and a 304 answer returns those bytes without a body
+        transfer; with nothing to revalidate against it is a plain GET."""
+        if self.content is not None and _digest(reference):
             cached = self.content.get(reference)
             if cached is not None:
                 return self.decode_manifest(reference, cached)
-        response, data = await self._get_manifest_raw(repository, reference, etag)
+        known = self.content.get(etag) if etag and self.content is not None else None
+        response, data = await self._get_manifest_raw(
+            repository, reference, etag if known is not None else ""
+        )
         if response.status_code == 304:
-            cached = self.content.get(etag) if self.content is not None else None
-            if cached is None:  # the cache lost it: fetch again, unconditionally
-                return await self.get_manifest(repository, reference)
-            return self.decode_manifest(etag, cached)
+            if known is None:
+                raise E.ProtocolError(
+                    f"{self.registry}: the manifest {repository}:{reference}: the registry "
+                    "answered 304 Not Modified to a request that was not conditional; "
+                    "it is misbehaving (a caching proxy in front of it?)",
+                    registry=self.registry,
+                )
+            return self.decode_manifest(etag, known)
         result = self._manifest_response(repository, reference, response, data)
         if self.content is not None:
             self.content.put(result.digest, data)
@@ -138,7 +152,7 @@ class ManifestReads(RegistryHttp):
             headers=_MANIFEST_ACCEPT,
         )
         digest = response.headers.get("Docker-Content-Digest", "")
-        if not digest and reference.startswith("sha256:"):
+        if not digest and _digest(reference):
             digest = reference
         length = response.headers.get("Content-Length", "")
         return ManifestHead(

@@ -1,0 +1,131 @@
+"""RegistryClient over MockTransport: conditional manifest GETs only when there is something to
+revalidate against, digests of either algorithm recognised by the spec's parser, and aclose()
+closing every client it made."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regview.core import client_http
+from regview.core import errors as E
+from regview.core.client import RegistryClient
+from regview.core.model import Endpoint
+from regview.spec import mediatypes as mt
+from regview.spec.digest import Digest
+
+REG = "https://registry.example"
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": "sha256:" + "c" * 64,
+            "size": 2,
+        },
+        "layers": [],
+    }
+).encode()
+SHA256 = str(Digest.of(MANIFEST))
+SHA512 = "sha512:" + hashlib.sha512(MANIFEST).hexdigest()
+
+
+class Conditional:
+    """A registry that answers 304 to any If-None-Match, else the manifest; counts requests."""
+
+    def __init__(self, *, always_304: bool = False, announce: str = SHA256) -> None:
+        self.requests: list[httpx.Request] = []
+        self.always_304 = always_304
+        self.announce = announce
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.always_304 or "if-none-match" in request.headers:
+            return httpx.Response(304)
+        headers = {"Content-Type": mt.OCI_MANIFEST, "Docker-Content-Digest": self.announce}
+        return httpx.Response(200, headers=headers, content=MANIFEST)
+
+
+def make(handler: Conditional, cache_dir: Path | None = None) -> RegistryClient:
+    return RegistryClient(
+        Endpoint(REG), transport=httpx.MockTransport(handler), cache_dir=cache_dir
+    )
+
+
+async def test_etag_without_a_cache_sends_one_unconditional_get() -> None:
+    registry = Conditional()
+    async with make(registry) as c:
+        result = await c.get_manifest("acme/app", "latest", etag=SHA256)
+    assert result.digest == SHA256 and result.data == MANIFEST
+    assert len(registry.requests) == 1
+    assert "if-none-match" not in registry.requests[0].headers
+
+
+async def test_etag_missing_from_the_cache_sends_one_unconditional_get(tmp_path: Path) -> None:
+    registry = Conditional()
+    async with make(registry, tmp_path / "cache") as c:
+        result = await c.get_manifest("acme/app", "latest", etag=SHA256)
+    assert result.data == MANIFEST
+    assert len(registry.requests) == 1
+    assert "if-none-match" not in registry.requests[0].headers
+
+
+async def test_etag_in_the_cache_revalidates_with_one_conditional_get(tmp_path: Path) -> None:
+    registry = Conditional()
+    async with make(registry, tmp_path / "cache") as c:
+        assert c.content is not None
+        c.content.put(SHA256, MANIFEST)
+        result = await c.get_manifest("acme/app", "latest", etag=SHA256)
+    assert result.digest == SHA256 and result.data == MANIFEST
+    assert len(registry.requests) == 1
+    assert registry.requests[0].headers["if-none-match"] == f'"{SHA256}"'
+
+
+async def test_304_to_an_unconditional_get_is_a_protocol_error() -> None:
+    registry = Conditional(always_304=True)
+    async with make(registry) as c:
+        with pytest.raises(E.ProtocolError, match=r"registry\.example: .*not conditional"):
+            await c.get_manifest("acme/app", "latest", etag=SHA256)
+    assert len(registry.requests) == 1
+
+
+async def test_head_by_sha512_digest_without_a_digest_header() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": mt.OCI_MANIFEST})
+
+    async with RegistryClient(Endpoint(REG), transport=httpx.MockTransport(handler)) as c:
+        head = await c.head_manifest("acme/app", SHA512)
+    assert head.digest == SHA512
+
+
+async def test_get_by_sha512_digest_is_verified_with_sha512() -> None:
+    registry = Conditional(announce=SHA512)
+    async with make(registry) as c:
+        assert (await c.get_manifest("acme/app", SHA512)).digest == SHA512
+        with pytest.raises(E.ProtocolError, match="does not match"):
+            await c.get_manifest("acme/app", "sha512:" + "0" * 128)
+
+
+async def test_get_by_sha256_digest_is_verified_against_the_reference() -> None:
+    # the registry announces a sha512 digest; what we asked for (sha256) is what must match
+    registry = Conditional(announce=SHA512)
+    async with make(registry) as c:
+        assert (await c.get_manifest("acme/app", SHA256)).digest == SHA256
+
+
+async def test_aclose_closes_both_clients_and_is_idempotent(tmp_path: Path) -> None:
+    c = make(Conditional(), tmp_path / "cache")
+    await c.get_manifest("acme/app", "latest")
+    await c.aclose()
+    assert c.http.is_closed
+    assert c._token_http.is_closed
+    await c.aclose()  # a second close is harmless
+
+
+def test_json_is_imported_at_module_level() -> None:
+    assert client_http.json is json
