@@ -133,7 +133,30 @@ class Sidebar(QTreeWidget):
             item.removeChild(child)
 
     def set_loading(self, name: str, text: str = "Listing repositories…") -> None:
+        root = self._registries.get(name)
+        current = self.currentItem()
+        if (
+            root is not None
+            and current is not None
+            and current.data(0, NAME_ROLE) == name
+            and current.data(0, KIND_ROLE) != OVERVIEW
+        ):
+            # the current node is about to go: the registry itself becomes current, quietly
+            # (the window is already reading it; a signal would open another view)
+            self.blockSignals(True)
+            self.setCurrentItem(root)
+            self.blockSignals(False)
         self.set_problem(name, text)
+
+    def select_scope(self, name: str, path: str) -> bool:
+        """Make a group or project node current without announcing it (the view shows it)."""
+        item = self._find(name, GROUP, path) or self._find(name, PROJECT, path)
+        if item is None:
+            return False
+        self.blockSignals(True)
+        self.setCurrentItem(item)
+        self.blockSignals(False)
+        return True
 
     def _forget_tree(self, name: str) -> None:
         for table in (self._projects, self._states, self._manual, self._disabled):

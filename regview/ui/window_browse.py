@@ -24,14 +24,15 @@ class WindowBrowsing(WindowBase):
         )
         self._profiles = {p.name: p for p in profiles}
 
-    def open_profile(self, name: str) -> None:
+    def open_profile(self, name: str, scope: str = "") -> None:
+        """A registry's repositories, read again; `scope` keeps a group (path prefix) in view."""
         if not name:
             return
         self.profile = name
         self.repository = ""
-        self._scope = ""
+        self._scope = scope
         self.banner.hide()
-        self._page(PAGE_REPOS, name)
+        self._page(PAGE_REPOS, f"{name}  ›  {scope}" if scope else name)
         self.sidebar.set_loading(name)
         self.tasks.start("repos", self._load_repositories(name))
 
@@ -51,9 +52,10 @@ class WindowBrowsing(WindowBase):
         self.sidebar.set_repositories(name, [r.path for r in repos], listable)
         self._all_repos[name] = repos
         if self.profile == name:
-            self.repos_model.set_repositories(repos)
+            self._show_scope(name)
             self.overview.set_repositories(repos)
-            self._set_counts(f"{len(repos):,} repositories")
+            if self._scope:
+                self.sidebar.select_scope(name, self._scope)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
         return [r.path for r in repos]
@@ -148,5 +150,5 @@ class WindowBrowsing(WindowBase):
             self.show_overview(self.profile)
         elif self._scope in self._gitlab_projects.get(self.profile, {}):
             self.open_project(self.profile, self._scope)
-        else:
-            self.open_profile(self.profile)
+        else:  # the whole registry, or a group of it: read again, the group stays in view
+            self.open_profile(self.profile, scope=self._scope)

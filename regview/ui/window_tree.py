@@ -43,6 +43,8 @@ class WindowGitLabTree(WindowBase):
         self._all_repos[name] = reader.repositories()
         if self.profile == name:
             self._show_scope(name, counts=self.pages.currentIndex() == PAGE_REPOS)
+            if self._scope and self.pages.currentIndex() == PAGE_REPOS:
+                self.sidebar.select_scope(name, self._scope)  # refreshed on a group
         self._tree_progress()
         try:
             await reader.run()

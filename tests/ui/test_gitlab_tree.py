@@ -153,6 +153,12 @@ def test_tree_tags_and_deletion_status(
             bar.setCurrentItem(oss)
             assert window.heading.text().endswith("oss")
             assert [r.path for r in window.repos_model.repositories()] == ["oss/tools/alpine-tools"]
+            window.refresh()  # F5 on a group reads the registry again and stays on the group
+            await _until(lambda: not window.tasks.running("repos"))
+            assert window.heading.text().endswith("oss")
+            current = bar.currentItem()
+            assert current is not None and current.text(0) == "oss"
+            assert [r.path for r in window.repos_model.repositories()] == ["oss/tools/alpine-tools"]
         finally:
             await window.aclose()
             await window.local_mode.stop()
