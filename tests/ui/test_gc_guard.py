@@ -85,3 +85,27 @@ def test_an_unfinished_load_leaves_nothing_due(collector: gc_guard._Collector) -
         assert collector.busy == 1
     assert collector.busy == 0
     assert not collector.major_due
+
+
+def test_no_generation_2_collection_while_a_load_runs(collector: gc_guard._Collector) -> None:
+    collected: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        for _ in range(collector.threshold[2] + 1):
+            gc.collect(1)  # each one counts towards generation 2's threshold
+        collected.clear()
+        assert gc.get_count()[2] > collector.threshold[2]
+        with gc_guard.busy():
+            collector.check()
+        assert 2 not in collected, "a full collection ran in the middle of a load"
+        collector.last_activity -= gc_guard.IDLE_S + 1  # long quiet: nothing due but this
+        collector.major_due = False
+        collector.check()
+        assert collected[-1] == 2
+    finally:
+        gc.callbacks.remove(note)
