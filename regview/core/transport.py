@@ -4,7 +4,8 @@
   (`Endpoint.ca_file`). `Endpoint.insecure` allows plain http and skips TLS verification — the
   user asked for it in the registry's settings, as with containers' `insecure = true`.
 - Plain http is refused for anything but loopback unless the registry is marked insecure.
-- `AiohttpTransport` is an `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession`,
+- `AiohttpTransport` (`transport_aiohttp`, loaded on first use) is an `httpx.AsyncBaseTransport`
+  over one `aiohttp.ClientSession`,
   behind `RegistryClient.http` (an `httpx.AsyncClient`): token requests and anything that
   streams. httpx's own pool costs ~1–1.8 ms of CPU per request (encode/httpx#3215).
 - The client's own bounded requests (manifests, configs, tag lists: thousands per listing) go
@@ -27,15 +28,22 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator
-from functools import lru_cache
+from typing import Any
 
-import aiohttp
 import httpx
 import truststore
 
 from regview.core.errors import InsecureRefused
 from regview.core.model import Endpoint
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AiohttpTransport":  # its old home; the module loads aiohttp on first use
+        from regview.core.transport_aiohttp import AiohttpTransport
+
+        return AiohttpTransport
+    raise AttributeError(name)
+
 
 USER_AGENT = "regview/0.1 (+https://github.com/regview)"
 # Bodies up to this size are read in one go inside the transport: no per-chunk iteration.
@@ -81,30 +89,6 @@ def build_ssl_context(endpoint: Endpoint) -> ssl.SSLContext:
     return ctx
 
 
-@lru_cache(maxsize=32)
-def _aiohttp_timeout(
-    connect: float | None, read: float | None, pool: float | None
-) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read, connect=pool)
-
-
-class _Stream(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.content.iter_chunked(64 * 1024):
-                yield chunk
-        except aiohttp.ClientPayloadError as exc:
-            raise httpx.ReadError(str(exc)) from exc
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc)) from exc
-
-    async def aclose(self) -> None:
-        self._response.release()
-
-
 def proxy_for(url: httpx.URL | str) -> str | None:
     """The proxy URL the environment sets for `url`, or None (direct, or in NO_PROXY).
 
@@ -124,89 +108,6 @@ def proxy_for(url: httpx.URL | str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """httpx transport over one aiohttp session (HTTP/1.1, keep-alive, bounded pool).
-
-    Never follows redirects itself (httpx does, dropping Authorization across hosts).
-    """
-
-    def __init__(self, ssl_context: ssl.SSLContext | None = None, *, limit: int = 32) -> None:
-        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
-        self._limit = limit
-        self._session: aiohttp.ClientSession | None = None
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._limit, limit_per_host=0, ssl=self._ssl, keepalive_timeout=30
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        return self._session
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._get_session()
-        t = request.extensions.get("timeout") or {}
-        timeout = _aiohttp_timeout(t.get("connect"), t.get("read"), t.get("pool"))
-        try:
-            data: bytes | None = request.content or None
-        except httpx.RequestNotRead:
-            data = await request.aread() or None
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-        try:
-            resp = await session.request(
-                request.method,
-                str(request.url),
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-                timeout=timeout,
-                proxy=proxy_for(request.url),
-            )
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise httpx.ConnectError(str(exc.certificate_error)) from exc.certificate_error
-        except aiohttp.ClientSSLError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        except aiohttp.ServerTimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc)) from exc
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc)) from exc
-        except aiohttp.InvalidURL as exc:
-            raise httpx.UnsupportedProtocol(str(exc)) from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise httpx.RemoteProtocolError(str(exc)) from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.TransportError(str(exc)) from exc
-        ext = {"http_version": b"HTTP/1.1", "reason_phrase": (resp.reason or "").encode()}
-        length = resp.content_length
-        if request.method == "HEAD" or (length is not None and length <= _READ_WHOLE):
-            try:
-                body = b"" if request.method == "HEAD" else await resp.read()
-            except aiohttp.ClientError as exc:
-                raise httpx.ReadError(str(exc)) from exc
-            except TimeoutError as exc:
-                raise httpx.ReadTimeout(str(exc)) from exc
-            finally:
-                resp.release()
-            return httpx.Response(
-                resp.status, headers=resp.raw_headers, content=body, extensions=ext
-            )
-        return httpx.Response(
-            resp.status, headers=resp.raw_headers, stream=_Stream(resp), extensions=ext
-        )
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
 def make_http_client(
     endpoint: Endpoint,
     *,
@@ -221,6 +122,9 @@ def make_http_client(
     the default (30 s, 15 s to connect)."""
     check_scheme_allowed(endpoint.url, endpoint)
     if transport is None:
+        # aiohttp is imported here, not at start-up: ~60 ms the window need not wait for
+        from regview.core.transport_aiohttp import AiohttpTransport
+
         # a few spare connections for token requests made while every worker is busy
         transport = AiohttpTransport(build_ssl_context(endpoint), limit=concurrency + 4)
     return httpx.AsyncClient(
