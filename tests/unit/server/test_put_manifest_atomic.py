@@ -50,6 +50,22 @@ def _image(reg: Registry, seed: str) -> bytes:
     return image_manifest(_blob(reg, config), [_blob(reg, f"layer {seed}".encode() * 40)])
 
 
+def _pushed_child_and_index(reg: Registry, seed: str) -> tuple[str, bytes]:
+    """Push an image manifest by digest; return its digest and an index naming it (not pushed)."""
+    child_content = _image(reg, seed)
+    child = reg.put_manifest(REPO, str(Digest.of(child_content)), child_content, OCI_MANIFEST)
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child_content)}
+            ],
+        }
+    ).encode()
+    return child.digest, index
+
+
 class _Outcome:
     def __init__(self) -> None:
         self.fired = False
@@ -162,36 +178,14 @@ def test_repository_delete_between_check_and_insert(reg: Registry) -> None:
 
 
 def test_child_delete_between_check_and_insert(reg: Registry) -> None:
-    child_content = _image(reg, "child")
-    child = reg.put_manifest(REPO, str(Digest.of(child_content)), child_content, OCI_MANIFEST)
-    index = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child_content)}
-            ],
-        }
-    ).encode()
-    outcome = _between_check_and_insert(
-        reg, CHILD_CHECK, lambda: reg.delete_manifest(REPO, child.digest)
-    )
+    child, index = _pushed_child_and_index(reg, "child")
+    outcome = _between_check_and_insert(reg, CHILD_CHECK, lambda: reg.delete_manifest(REPO, child))
     error = _put(reg, "multi", index, OCI_INDEX)
     _assert_consistent(reg, outcome, error)
 
 
 def test_gc_between_check_and_insert_of_an_index_keeps_the_child(reg: Registry) -> None:
-    child_content = _image(reg, "gc-child")
-    child = reg.put_manifest(REPO, str(Digest.of(child_content)), child_content, OCI_MANIFEST)
-    index = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child_content)}
-            ],
-        }
-    ).encode()
+    _child, index = _pushed_child_and_index(reg, "gc-child")
     outcome = _between_check_and_insert(reg, CHILD_CHECK, lambda: gc.collect(reg, delay=0))
     error = _put(reg, "multi", index, OCI_INDEX)
     _assert_consistent(reg, outcome, error)
