@@ -123,6 +123,16 @@ def new_dialog(qtbot: QtBot, accounts: Accounts, **kw: object) -> AddRegistryDia
     return d
 
 
+def checked_dialog(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, url: str
+) -> AddRegistryDialog:
+    """A fresh *Add registry* dialog (empty keyring) that has checked the registry at `url`."""
+    d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
+    d.address.setText(url)
+    run(qloop, d.check())
+    return d
+
+
 def password_profile(url: str, name: str, username: str = "alice", **kw: object) -> Profile:
     return Profile.for_endpoint(
         Endpoint(url=url, **kw),  # type: ignore[arg-type]
@@ -130,6 +140,17 @@ def password_profile(url: str, name: str, username: str = "alice", **kw: object)
         username=username,
         credential_kind=CredentialKind.PASSWORD,
     )
+
+
+def save_sharing_pair(
+    qloop: asyncio.AbstractEventLoop, accounts: Accounts, other: str = "mirror"
+) -> Profile:
+    """Save profiles "work" and `other`: the same registry, login alice and secret "s3cret" (one
+    keyring entry); return "work" as saved."""
+    url = "https://registry.example.com"
+    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, other), "s3cret"))
+    return work
 
 
 # -- 1. registry text is literal text ----------------------------------------------------------
@@ -140,9 +161,7 @@ def test_a_refused_credential_shows_the_registry_message_literally(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     with serve(refusing_registry) as url:
-        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
-        d.address.setText(url)
-        run(qloop, d.check())
+        d = checked_dialog(qtbot, qloop, tmp_path, url)
         assert d.probe_result is not None and d.probe_result.auth_required
         d.username.setText("alice")
         d.secret.setText("wrong")
@@ -159,9 +178,7 @@ def test_a_failed_catalog_note_shows_the_registry_message_literally(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     with serve(failing_catalog_registry) as url:
-        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
-        d.address.setText(url)
-        run(qloop, d.check())
+        d = checked_dialog(qtbot, qloop, tmp_path, url)
         run(qloop, d.test())
         assert d.access is not None
         assert any(EVIL in note for note in d.access.notes)  # the note keeps the raw text
@@ -173,9 +190,7 @@ def test_a_registry_version_header_is_shown_literally(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     with serve(versioned_registry) as url:
-        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
-        d.address.setText(url)
-        run(qloop, d.check())
+        d = checked_dialog(qtbot, qloop, tmp_path, url)
         assert d.probe_result is not None and d.probe_result.version == EVIL
         assert_literal(d.probe_card.label.text())
 
@@ -209,9 +224,7 @@ def test_removing_one_of_two_profiles_keeps_their_shared_secret(
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    url = "https://registry.example.com"
-    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
-    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    work = save_sharing_pair(qloop, accounts)
     assert len(backend.entries) == 1
 
     kept_for = run(qloop, accounts.remove("work"))
@@ -231,9 +244,7 @@ def test_replacing_the_username_of_one_profile_keeps_the_shared_secret(
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    url = "https://registry.example.com"
-    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
-    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    work = save_sharing_pair(qloop, accounts)
     run(qloop, accounts.replace_secret(work, "bob", CredentialKind.PASSWORD, "b0b"))
     profiles = run(qloop, accounts.load()).profiles
     assert run(qloop, accounts.secret(profiles["mirror"])) == "s3cret"
@@ -248,9 +259,7 @@ def test_replace_dialog_says_when_the_login_is_shared(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     accounts = make_accounts(tmp_path, MemoryKeyring())
-    url = "https://registry.example.com"
-    work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
-    run(qloop, accounts.save(password_profile(url, "<i>mirror</i>"), "s3cret"))
+    work = save_sharing_pair(qloop, accounts, "<i>mirror</i>")
     d = new_dialog(qtbot, accounts, profile=work)
     qtbot.waitUntil(lambda: d.shared_note.isVisibleTo(d), timeout=5000)
     note = d.shared_note.text()
@@ -267,9 +276,7 @@ def test_tokens_dialog_remove_keeps_a_shared_secret_and_says_so(
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    url = "https://registry.example.com"
-    run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
-    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
+    save_sharing_pair(qloop, accounts)
     d = TokensDialog(accounts)
     qtbot.addWidget(d)
     run(qloop, d.refresh())
