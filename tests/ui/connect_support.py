@@ -4,13 +4,16 @@ embedded registry over a real loopback socket (anonymous, or Basic auth with an 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import socket
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import bcrypt
+import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -69,3 +72,23 @@ def free_port() -> int:
 def run(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 30) -> T:
     """Drive the qasync loop until `aw` is done (bounded in time)."""
     return loop.run_until_complete(asyncio.wait_for(aw, timeout))
+
+
+def only_these_logins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, auths: Mapping[str, str] | None = None
+) -> None:
+    """Make `auths` (registry host → "user:secret") the only Docker/podman logins an import can
+    find: a docker config in `tmp_path / "docker"` (no folder at all when there are none), and no
+    podman auth file, home folder or CI registry to fall back on."""
+    docker = tmp_path / "docker"
+    if auths:
+        docker.mkdir()
+        entries = {
+            host: {"auth": base64.b64encode(cred.encode()).decode()} for host, cred in auths.items()
+        }
+        (docker / "config.json").write_text(json.dumps({"auths": entries}), encoding="utf-8")
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
+        monkeypatch.delenv(var, raising=False)

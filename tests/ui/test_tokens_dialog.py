@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connect_support import PASSWORD, USER, MemoryKeyring, local_registry, make_accounts, run
+from connect_support import (
+    PASSWORD,
+    USER,
+    MemoryKeyring,
+    local_registry,
+    make_accounts,
+    only_these_logins,
+    run,
+)
 from keyring.backends.fail import Keyring as FailKeyring
 from pytestqt.qtbot import QtBot
 
@@ -118,17 +124,7 @@ def test_import_docker_logins(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    docker = tmp_path / "docker"
-    docker.mkdir()
-    auth = base64.b64encode(b"bob:hunter2-token").decode()
-    (docker / "config.json").write_text(
-        json.dumps({"auths": {"registry.example.com": {"auth": auth}}}), encoding="utf-8"
-    )
-    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
-        monkeypatch.delenv(var, raising=False)
+    only_these_logins(monkeypatch, tmp_path, {"registry.example.com": "bob:hunter2-token"})
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
     d = TokensDialog(accounts)

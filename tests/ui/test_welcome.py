@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import MemoryKeyring, make_accounts, only_these_logins, run
 from pytestqt.qtbot import QtBot
 
 from regview.paths import default_paths
@@ -26,14 +26,20 @@ def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
     gc.collect()
 
 
+def new_view(qtbot: QtBot, tmp_path: Path) -> WelcomeView:
+    """A welcome view over accounts with an empty keyring and its own local registry folder."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
+    qtbot.addWidget(view)
+    return view
+
+
 @pytest.mark.integration
 def test_try_local_registry_in_one_click(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    mode = LocalMode(accounts, default_paths(tmp_path / "base"))
-    view = WelcomeView(accounts, mode)
-    qtbot.addWidget(view)
+    view = new_view(qtbot, tmp_path)
+    mode = view.local_mode
     connected: list[str] = []
     view.connected.connect(connected.append)
     try:
@@ -52,9 +58,7 @@ def test_try_local_registry_in_one_click(
 def test_add_registry_opens_the_dialog_and_forwards_its_result(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
-    qtbot.addWidget(view)
+    view = new_view(qtbot, tmp_path)
     connected: list[str] = []
     view.connected.connect(connected.append)
     dialog = view.add_registry()
@@ -70,14 +74,8 @@ def test_import_with_nothing_to_import_says_so(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "none"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
-        monkeypatch.delenv(var, raising=False)
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
-    qtbot.addWidget(view)
+    only_these_logins(monkeypatch, tmp_path)
+    view = new_view(qtbot, tmp_path)
     connected: list[str] = []
     view.connected.connect(connected.append)
     run(qloop, view.import_logins())
@@ -92,23 +90,8 @@ def test_imported_names_are_shown_as_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A docker config is somebody's file: what it names is text in the card, never markup."""
-    import base64
-    import json
-
-    docker = tmp_path / "docker"
-    docker.mkdir()
-    auth = base64.b64encode(b"dev:secret").decode()
-    (docker / "config.json").write_text(
-        json.dumps({"auths": {"<b>evil</b>.example": {"auth": auth}}})
-    )
-    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
-        monkeypatch.delenv(var, raising=False)
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    view = WelcomeView(accounts, LocalMode(accounts, default_paths(tmp_path / "base")))
-    qtbot.addWidget(view)
+    only_these_logins(monkeypatch, tmp_path, {"<b>evil</b>.example": "dev:secret"})
+    view = new_view(qtbot, tmp_path)
     run(qloop, view.import_logins())
     shown = view.status.label.text()
     assert "Imported 1" in shown, shown
