@@ -46,7 +46,7 @@ from regview.ui.links import ViewLink
 from regview.ui.local_mode import LocalMode
 from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
-from regview.ui.repos_model import RepositoriesModel
+from regview.ui.repos_model import PATH, RepositoriesModel
 from regview.ui.sidebar import Sidebar
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
@@ -135,6 +135,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.repos_table.setShowGrid(False)
         self.repos_table.verticalHeader().hide()
         self.repos_table.setSortingEnabled(True)
+        # Qt's own default is the first column descending (Z → A); people expect paths A → Z
+        self.repos_table.sortByColumn(PATH, Qt.SortOrder.AscendingOrder)
         self.repos_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.repos_table.doubleClicked.connect(
             lambda index: self.open_repository(

@@ -153,7 +153,8 @@ async def capture(window: Any, path: str | Path, link: Any = None) -> Path:
 
 async def _first_repository_with_tags(window: Any, watch: _Watch) -> str:
     await wait_for(lambda: not window.tasks.running("repos"), 60, "the repository list")
-    repos = window.repos_model.repositories()
+    model = window.repos_model
+    repos = [model.row_at(i) for i in range(model.rowCount())]  # as the table shows them
     if not repos:
         raise ScreenshotFailed(
             watch.problem() or f"{window.profile} lists no repositories (nothing to show)"

@@ -66,6 +66,9 @@ def test_browse_filter_sort_select_copy_and_link(
             await _until(lambda: not window.tasks.running("repos"))
             paths = [r.path for r in window.repos_model.repositories()]
             assert "acme/infra/ci-runner" in paths
+            model = window.repos_model
+            shown = [model.row_at(i).path for i in range(model.rowCount())]
+            assert len(shown) > 1 and shown == sorted(paths, key=str.lower)  # A → Z at first
             assert window.sidebar.repository_item("demo", "acme/infra/ci-runner") is not None
 
             window.open_repository("demo", "acme/infra/ci-runner")
