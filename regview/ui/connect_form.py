@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -303,6 +303,18 @@ class RegistryForm(QDialog):
                 "registry and username, so saving changes it there as well."
             )
         self.shared_note.setVisible(bool(names))
+        self._fit_shared_note()
+
+    def _fit_shared_note(self) -> None:
+        # A wrapped label in a form row gets the height of its narrowest layout (blank lines
+        # above and below the text): pin it to what the username field's width needs.
+        if self.shared_note.isVisibleTo(self):
+            width = max(self.username.width(), 200)
+            self.shared_note.setFixedHeight(self.shared_note.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_shared_note()
 
     def _credential_edited(self, *_: Any) -> None:
         self.access = None
