@@ -11,10 +11,12 @@ would, so the order of requests says something."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,12 @@ from typing import Any
 import httpx
 import pytest
 from pytestqt.qtbot import QtBot
-from test_gitlab_tree import (  # the autouse fixture collects widgets on the UI thread
-    _collect_widgets_on_the_ui_thread,  # noqa: F401
-    _texts,
-    _until,
-    _window,
+from window_support import (
+    child_texts,
+    local_window,
+    put_oci_manifest,
+    run_in_local_mode,
+    until,
 )
 
 from regview.core.gitlab import GitLabAPI
@@ -39,6 +42,13 @@ from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.main_window import PAGE_REPOS, TREE_WORKERS, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
@@ -105,27 +115,7 @@ def _push(url: str, login: tuple[str, str], repo: str) -> None:
             r.raise_for_status()
             return digest
 
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": blob(config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": blob(layer),
-                    "size": len(layer),
-                }
-            ],
-        }
-        http.put(
-            f"/v2/{repo}/manifests/v1",
-            content=json.dumps(manifest).encode(),
-            headers={"Content-Type": manifest["mediaType"]},  # type: ignore[dict-item]
-        ).raise_for_status()
+        put_oci_manifest(http, repo, "v1", (blob(config), len(config)), (blob(layer), len(layer)))
 
 
 async def _big_instance(
@@ -165,7 +155,7 @@ def _leaf_paths(item: Any) -> list[str]:
 def test_expanded_project_is_read_first_and_no_project_twice(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = _window(qtbot, tmp_path)
+    window = local_window(qtbot, tmp_path)
     browser = RecordingBrowser(window.sessions, delay=0.06)
     window.gitlab = browser
     inserts: list[tuple[int, bool]] = []  # (rows after the insert, load still running)
@@ -181,121 +171,109 @@ def test_expanded_project_is_read_first_and_no_project_twice(
     progress: list[str] = []
 
     async def scenario() -> None:
-        try:
-            ids = await _big_instance(
-                window, 40, images=(2, 9, 14, 21, 27, 33, 37), disabled=(5, 30)
-            )
-            await window.start()
-            bar = window.sidebar
-            await _until(lambda: bar.project_item(LOCAL_PROFILE, "acme/p37") is not None, 60)
-            target = bar.project_item(LOCAL_PROFILE, "acme/p37")
-            assert target is not None and not target.isExpanded()  # 43 projects: collapsed
-            # not read yet: expandable through its "Listing…" child
-            assert _texts(target) == [sb.LISTING]
-            assert window.tasks.running("repos")
-            before = len(browser.started)
-            assert before < 10  # the queue is far from acme/p37 (43 projects, 4 at a time)
-            target.setExpanded(True)  # the user opens it
-            # its image shows while the queue is still far from it
-            await _until(lambda: _texts(target) == ["app"], 10)
-            assert window.tasks.running("repos")
-            position = browser.started.index("acme/p37")
-            assert position <= before + TREE_WORKERS  # started at once, beside the workers
-            assert "acme/p36" not in browser.started  # ahead of the queue: not there yet
-            assert len(browser.started) < 30
-            # progress while it runs
-            while window.tasks.running("repos"):
-                if window.tree_progress.isVisible():
-                    progress.append(window.tree_progress.text())
-                await asyncio.sleep(0.03)
+        ids = await _big_instance(window, 40, images=(2, 9, 14, 21, 27, 33, 37), disabled=(5, 30))
+        await window.start()
+        bar = window.sidebar
+        await until(lambda: bar.project_item(LOCAL_PROFILE, "acme/p37") is not None, 60)
+        target = bar.project_item(LOCAL_PROFILE, "acme/p37")
+        assert target is not None and not target.isExpanded()  # 43 projects: collapsed
+        # not read yet: expandable through its "Listing…" child
+        assert child_texts(target) == [sb.LISTING]
+        assert window.tasks.running("repos")
+        before = len(browser.started)
+        assert before < 10  # the queue is far from acme/p37 (43 projects, 4 at a time)
+        target.setExpanded(True)  # the user opens it
+        # its image shows while the queue is still far from it
+        await until(lambda: child_texts(target) == ["app"], 10)
+        assert window.tasks.running("repos")
+        position = browser.started.index("acme/p37")
+        assert position <= before + TREE_WORKERS  # started at once, beside the workers
+        assert "acme/p36" not in browser.started  # ahead of the queue: not there yet
+        assert len(browser.started) < 30
+        # progress while it runs
+        while window.tasks.running("repos"):
+            if window.tree_progress.isVisible():
+                progress.append(window.tree_progress.text())
+            await asyncio.sleep(0.03)
 
-            # every project with its registry on read exactly once; no request for those off
-            counted = Counter(browser.requests)
-            assert all(n == 1 for n in counted.values()), counted
-            enabled = {p for p in ids if p.startswith("acme/") or p == "oss/tools"} - {
-                "acme/p05",
-                "acme/p30",
-            }
-            assert set(counted) == {ids[p] for p in enabled}
-            assert ids["acme/p05"] not in counted and ids["acme/p30"] not in counted
-            assert Counter(browser.started)["acme/p37"] == 1
-            off = bar.project_item(LOCAL_PROFILE, "acme/p05")
-            assert off is not None and _texts(off) == [sb.REGISTRY_OFF]
-            empty = bar.project_item(LOCAL_PROFILE, "acme/p06")
-            assert empty is not None and _texts(empty) == [sb.NO_IMAGES]
+        # every project with its registry on read exactly once; no request for those off
+        counted = Counter(browser.requests)
+        assert all(n == 1 for n in counted.values()), counted
+        enabled = {p for p in ids if p.startswith("acme/") or p == "oss/tools"} - {
+            "acme/p05",
+            "acme/p30",
+        }
+        assert set(counted) == {ids[p] for p in enabled}
+        assert ids["acme/p05"] not in counted and ids["acme/p30"] not in counted
+        assert Counter(browser.started)["acme/p37"] == 1
+        off = bar.project_item(LOCAL_PROFILE, "acme/p05")
+        assert off is not None and child_texts(off) == [sb.REGISTRY_OFF]
+        empty = bar.project_item(LOCAL_PROFILE, "acme/p06")
+        assert empty is not None and child_texts(empty) == [sb.NO_IMAGES]
 
-            # the progress said how far it was, and went away at the end
-            assert progress, "no progress shown"
-            assert all(
-                re.fullmatch(r"Reading repositories: \d+ of 43 projects", t) for t in progress
-            )
-            done = [int(t.split()[2]) for t in progress]
-            assert done == sorted(done) and done[0] < done[-1]
-            assert not window.tree_progress.isVisible()
+        # the progress said how far it was, and went away at the end
+        assert progress, "no progress shown"
+        assert all(re.fullmatch(r"Reading repositories: \d+ of 43 projects", t) for t in progress)
+        done = [int(t.split()[2]) for t in progress]
+        assert done == sorted(done) and done[0] < done[-1]
+        assert not window.tree_progress.isVisible()
 
-            # the table grew during the load, in batches, never reset after the first fill
-            paths = [r.path for r in model.repositories()]
-            assert len(paths) == len(set(paths))
-            assert {f"acme/p{i:02d}/app" for i in (2, 9, 14, 21, 27, 33, 37)} <= set(paths)
-            assert {"acme/webshop/backend", "oss/tools/alpine-tools"} <= set(paths)
-            during = [n for n, running in inserts if running]
-            assert len(during) >= 2 and during[0] < during[-1], inserts
-            assert during[0] < len(paths)
-            assert len(inserts) < 10  # projects with images: 10; batches fewer
-            assert resets.count(True) <= 1
-            assert window.counts.text() == f"{len(paths):,} repositories"
-            assert window.pages.currentIndex() == PAGE_REPOS
-        finally:
-            await window.aclose()
-            await window.local_mode.stop()
+        # the table grew during the load, in batches, never reset after the first fill
+        paths = [r.path for r in model.repositories()]
+        assert len(paths) == len(set(paths))
+        assert {f"acme/p{i:02d}/app" for i in (2, 9, 14, 21, 27, 33, 37)} <= set(paths)
+        assert {"acme/webshop/backend", "oss/tools/alpine-tools"} <= set(paths)
+        during = [n for n, running in inserts if running]
+        assert len(during) >= 2 and during[0] < during[-1], inserts
+        assert during[0] < len(paths)
+        assert len(inserts) < 10  # projects with images: 10; batches fewer
+        assert resets.count(True) <= 1
+        assert window.counts.text() == f"{len(paths):,} repositories"
+        assert window.pages.currentIndex() == PAGE_REPOS
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    run_in_local_mode(qloop, window, scenario)
 
 
 def test_picking_an_unread_project_reads_it_once_at_once(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = _window(qtbot, tmp_path)
+    window = local_window(qtbot, tmp_path)
     browser = RecordingBrowser(window.sessions, delay=0.05)
     window.gitlab = browser
 
     async def scenario() -> None:
-        try:
-            ids = await _big_instance(window, 40, images=(38,))
-            await window.start()
-            bar = window.sidebar
-            await _until(lambda: bar.project_item(LOCAL_PROFILE, "acme/p38") is not None, 60)
-            node = bar.project_item(LOCAL_PROFILE, "acme/p38")
-            assert node is not None
-            bar.setCurrentItem(node)  # the user picks it: the table shows its repositories
-            assert window.heading.text().endswith("acme/p38")
-            await _until(
-                lambda: [r.path for r in window.repos_model.repositories()] == ["acme/p38/app"],
-                10,
-            )
-            assert window.tasks.running("repos")  # long before the queue got there
-            assert "acme/p37" not in browser.started  # ahead of the queue: not there yet
-            await _until(lambda: not window.tasks.running("repos"), 60)
-            assert Counter(browser.requests)[ids["acme/p38"]] == 1  # the queue skipped it
-            # the table kept to the project while the rest of the tree arrived
-            assert [r.path for r in window.repos_model.repositories()] == ["acme/p38/app"]
-            assert bar.currentItem() is node
-            # picking it again reads it again, on purpose (F5-like)
-            bar.setCurrentItem(bar.project_item(LOCAL_PROFILE, "acme/p00"))
-            bar.setCurrentItem(node)
-            await _until(lambda: not window.tasks.running("project"), 10)
-            assert Counter(browser.requests)[ids["acme/p38"]] == 2
-        finally:
-            await window.aclose()
-            await window.local_mode.stop()
+        ids = await _big_instance(window, 40, images=(38,))
+        await window.start()
+        bar = window.sidebar
+        await until(lambda: bar.project_item(LOCAL_PROFILE, "acme/p38") is not None, 60)
+        node = bar.project_item(LOCAL_PROFILE, "acme/p38")
+        assert node is not None
+        bar.setCurrentItem(node)  # the user picks it: the table shows its repositories
+        assert window.heading.text().endswith("acme/p38")
+        await until(
+            lambda: [r.path for r in window.repos_model.repositories()] == ["acme/p38/app"],
+            10,
+        )
+        assert window.tasks.running("repos")  # long before the queue got there
+        assert "acme/p37" not in browser.started  # ahead of the queue: not there yet
+        await until(lambda: not window.tasks.running("repos"), 60)
+        assert Counter(browser.requests)[ids["acme/p38"]] == 1  # the queue skipped it
+        # the table kept to the project while the rest of the tree arrived
+        assert [r.path for r in window.repos_model.repositories()] == ["acme/p38/app"]
+        assert bar.currentItem() is node
+        # picking it again reads it again, on purpose (F5-like)
+        bar.setCurrentItem(bar.project_item(LOCAL_PROFILE, "acme/p00"))
+        bar.setCurrentItem(node)
+        await until(lambda: not window.tasks.running("project"), 10)
+        assert Counter(browser.requests)[ids["acme/p38"]] == 2
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    run_in_local_mode(qloop, window, scenario)
 
 
 def test_hand_added_paths_in_the_api_tree(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = _window(qtbot, tmp_path)
+    window = local_window(qtbot, tmp_path)
     browser = RecordingBrowser(window.sessions)
     window.gitlab = browser
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -313,9 +291,9 @@ def test_hand_added_paths_in_the_api_tree(
 
             def read(path: str) -> list[str]:
                 node = bar.project_item(LOCAL_PROFILE, path)
-                return _texts(node) if node is not None else []
+                return child_texts(node) if node is not None else []
 
-            await _until(lambda: read("acme/p03") == ["nightly"] and read("acme/p01") == ["app"])
+            await until(lambda: read("acme/p03") == ["nightly"] and read("acme/p01") == ["app"])
             root = bar.topLevelItem(0)
             assert root is not None
             p03 = bar.project_item(LOCAL_PROFILE, "acme/p03")
@@ -325,11 +303,13 @@ def test_hand_added_paths_in_the_api_tree(
             assert "Added by hand" in nightly.toolTip(0)
             # an unread project: its hand-added path is there already, with "Listing…"
             webshop = bar.project_item(LOCAL_PROFILE, "acme/webshop")
-            assert webshop is not None and _texts(webshop) == ["frontend", sb.LISTING]
+            assert webshop is not None and child_texts(webshop) == ["frontend", sb.LISTING]
             hand = [root.child(i) for i in range(root.childCount())]
             kinds = [c.data(0, sb.KIND_ROLE) for c in hand]
             assert kinds[-2:] == [sb.HAND, sb.ADD_PATH]
-            assert hand[-2].text(0) == sb.HAND_LABEL and _texts(hand[-2]) == ["elsewhere/team/img"]
+            assert hand[-2].text(0) == sb.HAND_LABEL and child_texts(hand[-2]) == [
+                "elsewhere/team/img"
+            ]
             # the table has the hand-added paths too
             shown = {r.path for r in window.repos_model.repositories()}
             assert set(manual) <= shown
@@ -338,10 +318,10 @@ def test_hand_added_paths_in_the_api_tree(
             assert bar.grab().save(str(shot))
 
             browser.release.set()
-            await _until(lambda: not window.tasks.running("repos"), 30)
+            await until(lambda: not window.tasks.running("repos"), 30)
             # the API lists acme/webshop/frontend too: once in the tree, once in the table
             assert _leaf_paths(root).count("acme/webshop/frontend") == 1
-            assert _texts(webshop) == ["webshop", "backend", "frontend"]
+            assert child_texts(webshop) == ["webshop", "backend", "frontend"]
             assert "Added by hand" not in webshop.child(2).toolTip(0)
             paths = [r.path for r in window.repos_model.repositories()]
             assert paths.count("acme/webshop/frontend") == 1 and set(manual) <= set(paths)
@@ -351,27 +331,25 @@ def test_hand_added_paths_in_the_api_tree(
 
             # adding another path by hand: into the tree at once, no reload of every project
             window.tasks.start("profiles", window._add_path(LOCAL_PROFILE, "acme/p06/tools/x"))
-            await _until(lambda: not window.tasks.running("profiles"), 10)
+            await until(lambda: not window.tasks.running("profiles"), 10)
             p06 = bar.project_item(LOCAL_PROFILE, "acme/p06")
-            assert p06 is not None and _texts(p06) == ["tools/x"]
+            assert p06 is not None and child_texts(p06) == ["tools/x"]
             window.tasks.start("profiles", window._add_path(LOCAL_PROFILE, "other/thing"))
-            await _until(lambda: not window.tasks.running("profiles"), 10)
-            assert _texts(bar.topLevelItem(0).child(bar.topLevelItem(0).childCount() - 2)) == [
+            await until(lambda: not window.tasks.running("profiles"), 10)
+            assert child_texts(bar.topLevelItem(0).child(bar.topLevelItem(0).childCount() - 2)) == [
                 "elsewhere/team/img",
                 "other/thing",
             ]
             assert browser.project_lists == 1
             saved = (await window.accounts.load()).profiles[LOCAL_PROFILE]
             assert saved.repositories == (*manual, "acme/p06/tools/x", "other/thing")
-            await _until(lambda: not window.tasks.running("tags"), 10)
+            await until(lambda: not window.tasks.running("tags"), 10)
             shot2 = SHOTS / "sidebar-gitlab-hand-added-read.png"
             assert bar.grab().save(str(shot2))
         finally:
             browser.release.set()
-            await window.aclose()
-            await window.local_mode.stop()
 
-    qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    run_in_local_mode(qloop, window, scenario)
 
 
 # --- ProjectReader alone (its read function is a stand-in; the window tests above are real) ---

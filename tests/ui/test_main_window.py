@@ -17,6 +17,7 @@ from connect_support import MemoryKeyring, local_registry, make_accounts, run
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
+from window_support import put_oci_manifest, until
 
 from regview.core.model import Endpoint
 from regview.settings.profiles import Profile
@@ -33,14 +34,6 @@ pytestmark = [pytest.mark.ui, pytest.mark.integration]
 def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
     yield
     gc.collect()
-
-
-async def _until(predicate: object, limit: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + limit
-    while not predicate():  # type: ignore[operator]
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def _window(qtbot: QtBot, tmp_path: Path, url: str, name: str = "demo") -> MainWindow:
@@ -63,7 +56,7 @@ def test_browse_filter_sort_select_copy_and_link(
             profile = Profile.for_endpoint(Endpoint(url=url), name="demo")
             await window.accounts.save(profile)
             await window.start()
-            await _until(lambda: not window.tasks.running("repos"))
+            await until(lambda: not window.tasks.running("repos"))
             paths = [r.path for r in window.repos_model.repositories()]
             assert "acme/infra/ci-runner" in paths
             model = window.repos_model
@@ -72,7 +65,7 @@ def test_browse_filter_sort_select_copy_and_link(
             assert window.sidebar.repository_item("demo", "acme/infra/ci-runner") is not None
 
             window.open_repository("demo", "acme/infra/ci-runner")
-            await _until(lambda: not window.tasks.running("tags"))
+            await until(lambda: not window.tasks.running("tags"))
             view = window.tags_view
             total = view.model.rowCount()
             assert total > 20 and window.pages.currentIndex() == PAGE_TAGS
@@ -80,7 +73,7 @@ def test_browse_filter_sort_select_copy_and_link(
             times = [view.model.index_.keys[tm.CREATED][b] for b in view.model.visible]
             assert times == sorted(times, reverse=True)
             # details of the current tag arrive: raw manifest JSON, layers or platforms
-            await _until(lambda: window.details.manifest.toPlainText().startswith("{"))
+            await until(lambda: window.details.manifest.toPlainText().startswith("{"))
             assert "schemaVersion" in window.details.manifest.toPlainText()
 
             # filter (Ctrl+F then type), then sort by size
@@ -115,7 +108,7 @@ def test_browse_filter_sort_select_copy_and_link(
             qtbot.mouseMove(vp, rect(2))
             qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=rect(2))
             assert view.selected_rows() == [0, 1, 2]
-            await _until(lambda: "3 selected" in window.counts.text(), 10)
+            await until(lambda: "3 selected" in window.counts.text(), 10)
             qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
             host = url.split("://", 1)[1]
             lines = QGuiApplication.clipboard().text().splitlines()
@@ -134,13 +127,13 @@ def test_browse_filter_sort_select_copy_and_link(
             )
             view.filter_bar.text.clear()
             window.open_link(link)
-            await _until(lambda: not window.tasks.running("tags"))
+            await until(lambda: not window.tasks.running("tags"))
             assert view.filter_bar.text.text() == "feat" and view.model.rowCount() == shown
 
             # storage overview measures every repository
             window.show_overview("demo")
             assert window.pages.currentIndex() == PAGE_OVERVIEW
-            await _until(lambda: not window.tasks.running("measure"), 150)
+            await until(lambda: not window.tasks.running("measure"), 150)
             assert len(window.overview.bars.items) >= 3
             assert all(r.size for r in window.repos_model.repositories())
             await window.aclose()
@@ -171,29 +164,7 @@ def _push(url: str, repo: str, tags: list[str]) -> None:
                     "rootfs": {"type": "layers", "diff_ids": [ld]},
                 }
             ).encode()
-            manifest = json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {
-                        "mediaType": "application/vnd.oci.image.config.v1+json",
-                        "digest": blob(config),
-                        "size": len(config),
-                    },
-                    "layers": [
-                        {
-                            "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                            "digest": ld,
-                            "size": len(layer),
-                        }
-                    ],
-                }
-            ).encode()
-            http.put(
-                f"/v2/{repo}/manifests/{tag}",
-                content=manifest,
-                headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
-            ).raise_for_status()
+            put_oci_manifest(http, repo, tag, (blob(config), len(config)), (ld, len(layer)))
 
 
 @pytest.mark.needs_tool("docker-registry")
@@ -210,10 +181,10 @@ def test_browse_debian_docker_registry(
         async def scenario() -> None:
             await window.accounts.save(Profile.for_endpoint(Endpoint(url=reg.url), name="dist"))
             await window.start()
-            await _until(lambda: not window.tasks.running("repos"))
+            await until(lambda: not window.tasks.running("repos"))
             assert [r.path for r in window.repos_model.repositories()] == ["team/api"]
             window.open_repository("dist", "team/api")
-            await _until(lambda: not window.tasks.running("tags"))
+            await until(lambda: not window.tasks.running("tags"))
             view = window.tags_view
             assert view.model.rowCount() == 13
             view.filter_bar.regex.setChecked(True)
@@ -229,7 +200,7 @@ def test_browse_debian_docker_registry(
             window.open_repository("dist", "team/api")
             # the same filter over the cached rows, before any request was answered
             assert view.model.rowCount() == 3
-            await _until(lambda: not window.tasks.running("tags"))
+            await until(lambda: not window.tasks.running("tags"))
             assert view.model.rowCount() == 3
             await window.aclose()
 

@@ -1,0 +1,86 @@
+"""Helpers for the main-window tests: a shown window over local mode (the embedded registry in
+GitLab mode), a scenario run in it and the window closed and local mode stopped whatever
+happened, the texts of a tree item's children, and an OCI image manifest put by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from connect_support import MemoryKeyring, make_accounts
+from delete_support import until
+from pytestqt.qtbot import QtBot
+
+from regview.paths import default_paths
+from regview.ui.local_mode import LocalMode
+from regview.ui.main_window import MainWindow
+from regview.ui.registry_session import SessionManager
+
+__all__ = ["child_texts", "local_window", "put_oci_manifest", "run_in_local_mode", "until"]
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def local_window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """A shown main window whose local mode keeps its registry under `tmp_path / "base"`."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    local = LocalMode(accounts, default_paths(tmp_path / "base"))
+    window = MainWindow(accounts, SessionManager(accounts), local)
+    qtbot.addWidget(window)
+    window.resize(1300, 800)
+    window.show()
+    return window
+
+
+def run_in_local_mode(
+    qloop: asyncio.AbstractEventLoop,
+    window: MainWindow,
+    scenario: Callable[[], Awaitable[None]],
+    limit: float = 120,
+) -> None:
+    """Run `scenario` on the qasync loop, then close `window` and stop its local mode (also when
+    the scenario failed); all of it within `limit` seconds."""
+
+    async def run_then_close() -> None:
+        try:
+            await scenario()
+        finally:
+            await window.aclose()
+            await window.local_mode.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(run_then_close(), limit))
+
+
+def child_texts(item: object) -> list[str]:
+    return [item.child(i).text(0) for i in range(item.childCount())]  # type: ignore[attr-defined]
+
+
+def put_oci_manifest(
+    http: httpx.Client, repo: str, tag: str, config: tuple[str, int], layer: tuple[str, int]
+) -> None:
+    """PUT an OCI image manifest of `config` and one `layer` (each: digest, size) as `repo:tag`;
+    the blobs must be there already."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config[0],
+            "size": config[1],
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": layer[0],
+                "size": layer[1],
+            }
+        ],
+    }
+    http.put(
+        f"/v2/{repo}/manifests/{tag}",
+        content=json.dumps(manifest).encode(),
+        headers={"Content-Type": OCI_MANIFEST},
+    ).raise_for_status()
