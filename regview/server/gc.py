@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from regview.server.registry import Registry
-from regview.server.storage import BlobStore
 from regview.spec.digest import Digest
 
 
@@ -79,19 +78,6 @@ def _kept_manifests(registry: Registry) -> tuple[set[int], dict[int, tuple[str, 
                 stack.append(child_id)
         stack.extend(by_subject.get((repo_id, info[mid][1]), ()))
     return kept, info
-
-
-def _unlink(store: BlobStore, digest: Digest) -> int:
-    """Remove a blob file, leaving its fan-out directory (at most 256 per algorithm): an upload
-    finishing meanwhile creates that directory and renames into it without the write lock, and
-    a concurrent GC pass lists it; removing it under them fails both."""
-    path = store.path(digest)
-    try:
-        size = path.stat().st_size
-        path.unlink()
-    except FileNotFoundError:
-        return 0
-    return size
 
 
 def collect(
@@ -200,7 +186,7 @@ def collect(
             for d in candidates + orphans:
                 if conn.execute("SELECT 1 FROM blobs WHERE digest = ?", (d,)).fetchone():
                     continue
-                freed = _unlink(store, Digest.parse(d))
+                freed = store.delete(Digest.parse(d))
                 report.blobs_deleted += 1
                 report.blob_bytes_freed += freed
                 report.deleted_blobs.append(d)

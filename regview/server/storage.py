@@ -8,7 +8,6 @@ blob into memory.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import uuid
@@ -68,16 +67,12 @@ class BlobStore:
         return digest
 
     def delete(self, digest: Digest) -> int:
-        """Remove a blob file; returns the bytes freed (0 if it was not there)."""
-        target = self.path(digest)
-        try:
-            size = target.stat().st_size
-            target.unlink()
-        except FileNotFoundError:
-            return 0
-        with contextlib.suppress(OSError):
-            target.parent.rmdir()  # only succeeds when the fan-out directory became empty
-        return size
+        """Remove a blob file; returns the bytes freed (0 if it was not there).
+
+        The fan-out directory stays (at most 256 per algorithm): an upload finishing meanwhile
+        creates that directory and renames into it without the write lock, and a concurrent GC
+        pass lists it; removing it under them fails both."""
+        return _remove(self.path(digest))
 
     def all_blobs(self) -> Iterator[tuple[Digest, int]]:
         for algo_dir in self.blob_root.iterdir():
@@ -130,14 +125,18 @@ class BlobStore:
         source.replace(target)
 
     def discard_upload(self, upload_id: str) -> int:
-        path = self.upload_path(upload_id)
-        try:
-            size = path.stat().st_size
-            path.unlink()
-        except FileNotFoundError:
-            return 0
-        return size
+        return _remove(self.upload_path(upload_id))
 
     def copy_into_upload(self, upload_id: str, digest: Digest) -> None:
         with self.path(digest).open("rb") as src, self.upload_path(upload_id).open("ab") as dst:
             shutil.copyfileobj(src, dst, CHUNK)
+
+
+def _remove(path: Path) -> int:
+    """Unlink a file; its size in bytes, or 0 when it was not there."""
+    try:
+        size = path.stat().st_size
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return size
