@@ -190,29 +190,31 @@ class RegistryManifests(RegistryIndex):
 
     def delete_tag(self, name: str, tag: str) -> bool:
         """Remove one tag (the manifest stays, for GC to judge). False if there was none."""
-        with self.meta.write() as conn:
-            cur = conn.execute(
-                "DELETE FROM tags WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
-                "AND name=?",
-                (name, tag),
-            )
-        if cur.rowcount == 0:
-            return False
-        self._emit(RegistryEvent("delete_tag", name, None, tag))
-        return True
+        return self._delete_one(
+            "DELETE FROM tags WHERE repo_id=(SELECT id FROM repositories WHERE name=?) AND name=?",
+            name,
+            tag,
+            RegistryEvent("delete_tag", name, None, tag),
+        )
 
     def delete_manifest(self, name: str, digest: str) -> bool:
         """Remove a manifest and every tag pointing at it. False if it was not there."""
+        return self._delete_one(
+            "DELETE FROM manifests WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
+            "AND digest=?",
+            name,
+            digest,
+            RegistryEvent("delete_manifest", name, digest),
+        )
+
+    def _delete_one(self, sql: str, name: str, key: str, event: RegistryEvent) -> bool:
+        """Run `sql` (a DELETE taking repository name and key) and announce `event` if it
+        removed a row; whether it did."""
         with self.meta.write() as conn:
-            cur = conn.execute(
-                "DELETE FROM manifests WHERE repo_id=(SELECT id FROM repositories WHERE name=?) "
-                "AND digest=?",
-                (name, digest),
-            )
-        if cur.rowcount == 0:
-            return False
-        self._emit(RegistryEvent("delete_manifest", name, digest))
-        return True
+            deleted = conn.execute(sql, (name, key)).rowcount > 0
+        if deleted:
+            self._emit(event)
+        return deleted
 
     def delete_repository(self, name: str) -> int:
         """Remove a repository with all its tags and manifests; returns the tags removed.
