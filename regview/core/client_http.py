@@ -20,8 +20,7 @@ import re
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -29,7 +28,7 @@ from regview.core import errors as E
 from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
 from regview.core.model import Credentials, Endpoint
-from regview.core.transport import build_ssl_context, make_http_client, proxy_for
+from regview.core.transport import HttpOwner, build_ssl_context, make_http_client, proxy_for
 from regview.spec.manifest import MAX_MANIFEST_BYTES
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
@@ -114,7 +113,7 @@ class _Borrowed(httpx.AsyncBaseTransport):
         pass
 
 
-class RegistryHttp:
+class RegistryHttp(HttpOwner):
     """One registry's connection and request path; `RegistryClient` adds the operations."""
 
     def __init__(
@@ -160,14 +159,6 @@ class RegistryHttp:
         self._sleep = sleep
         self.requests = 0  # every HTTP request sent to the registry (for tests and bench)
         self._closed = False
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         if self._closed:

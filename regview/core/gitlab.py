@@ -31,7 +31,6 @@ import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +40,7 @@ from regview.core import errors as E
 from regview.core.client_http import connection_error
 from regview.core.model import CredentialKind, Credentials, Endpoint, RepositoryInfo
 from regview.core.pagination import PageGuard, next_link
-from regview.core.transport import make_http_client
+from regview.core.transport import HttpOwner, make_http_client
 from regview.spec.manifest import parse_time
 from regview.spec.reference import gitlab_project_candidates
 
@@ -90,7 +89,7 @@ def _tag(obj: dict[str, Any]) -> GitLabTag:
     )
 
 
-class GitLabAPI:
+class GitLabAPI(HttpOwner):
     def __init__(
         self,
         api_url: str,
@@ -117,14 +116,6 @@ class GitLabAPI:
             Endpoint(self.api_url, insecure=insecure, ca_file=ca_file), transport=transport
         )
         self.http.headers.update(headers)
-
-    async def __aenter__(self) -> GitLabAPI:
-        return self
-
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -16,6 +16,7 @@
     is_loopback(host) -> bool
     AiohttpTransport(ssl_context, *, limit)      the default transport
     make_http_client(endpoint, *, auth, transport, concurrency, timeout) -> httpx.AsyncClient
+    HttpOwner                                    base: `async with` closes through `aclose()`
     proxy_for(url) -> str | None                 the proxy the environment names for a URL
 
 Proxies: the usual `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables (as curl, docker and
@@ -28,7 +29,8 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import urllib.request
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 import truststore
@@ -135,3 +137,18 @@ def make_http_client(
         headers={"User-Agent": USER_AGENT},
         trust_env=False,
     )
+
+
+class HttpOwner:
+    """Base of an object owning HTTP connections: `async with` closes it through `aclose()`."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
