@@ -2,6 +2,7 @@
 
     WindowBase(QMainWindow)      declares the attributes `MainWindow.__init__`/`_build` set
         _page(page, heading) ; _set_counts(text) ; _show_problem(exc) ; _task_failed(name, exc)
+        await _attempt(aw) -> result | Problem    an environment failure as words; a bug raises
 
 `MainWindow` (main_window.py) is composed of parts that each subclass this base, the way
 `RegistryClient` is composed over `RegistryHttp`: window_browse (registry → repositories → tags),
@@ -12,13 +13,14 @@ through the declarations under TYPE_CHECKING below; at run time `MainWindow`'s M
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMainWindow
 
 from regview.log import get_logger
-from regview.ui.errors import describe
+from regview.ui.errors import Problem, describe
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from regview.ui.welcome import WelcomeView
 
 log = get_logger("ui.window")
+
+T = TypeVar("T")
 
 PAGE_WELCOME, PAGE_REPOS, PAGE_TAGS, PAGE_OVERVIEW = range(4)
 
@@ -119,6 +123,17 @@ class WindowBase(QMainWindow):
         problem = describe(exc)
         if problem is not None:
             self.banner.show_problem(problem)
+
+    async def _attempt(self, aw: Awaitable[T]) -> T | Problem:
+        """The result of `aw`, or the words for the environment failure it ran into (network,
+        auth, registry refusal: shown, not a crash); any other exception is a bug and raises."""
+        try:
+            return await aw
+        except Exception as exc:
+            problem = describe(exc)
+            if problem is None:
+                raise
+            return problem
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         log.error("task %s failed: %s", name, exc)

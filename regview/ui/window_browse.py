@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from regview.core.model import RegistryKind, TagInfo
-from regview.ui.errors import describe
+from regview.ui.errors import Problem, describe
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowBase
 
 
@@ -72,12 +72,9 @@ class WindowBrowsing(WindowBase):
         self.tasks.start("tags", self._load_tags(name, path))
 
     async def _load_tags(self, name: str, path: str) -> None:
-        try:
-            await self.controller.load_tags(name, path, self.tags_view)
-        except Exception as exc:
-            if describe(exc) is None:
-                raise
-            self._show_problem(exc)
+        outcome = await self._attempt(self.controller.load_tags(name, path, self.tags_view))
+        if isinstance(outcome, Problem):
+            self.banner.show_problem(outcome)
             return
         link, self._pending_link = self._pending_link, None
         if link is not None and link.repository == path:
@@ -102,13 +99,9 @@ class WindowBrowsing(WindowBase):
         await asyncio.sleep(
             0.08
         )  # moving through rows with the keyboard: fetch only where it stops
-        try:
-            details = await self.controller.load_details(name, tag)
-        except Exception as exc:
-            problem = describe(exc)
-            if problem is None:
-                raise
-            self.details.show_error(problem.text())
+        details = await self._attempt(self.controller.load_details(name, tag))
+        if isinstance(details, Problem):
+            self.details.show_error(details.text())
             return
         self.details.show_details(details)
         self.detailsLoaded.emit(tag.tag)
@@ -135,12 +128,9 @@ class WindowBrowsing(WindowBase):
             self.overview.set_repositories(self.repos_model.repositories())
             self.overview.set_tags(self.controller.all_cached_tags(name), "all repositories")
 
-        try:
-            await self.controller.measure(name, paths, on_repo)
-        except Exception as exc:
-            if describe(exc) is None:
-                raise
-            self._show_problem(exc)
+        outcome = await self._attempt(self.controller.measure(name, paths, on_repo))
+        if isinstance(outcome, Problem):
+            self.banner.show_problem(outcome)
         self.loaded.emit("overview")
 
     def refresh(self) -> None:

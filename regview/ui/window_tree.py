@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from regview.core.model import RepositoryInfo
-from regview.ui.errors import describe
+from regview.ui.errors import Problem
 from regview.ui.gitlab_browse import GitLabProject, ProjectReader
 from regview.ui.repos_model import status_text
 from regview.ui.window_base import PAGE_REPOS, WindowBase
@@ -103,13 +103,9 @@ class WindowGitLabTree(WindowBase):
     async def _project_repositories(
         self, name: str, project: GitLabProject
     ) -> list[RepositoryInfo]:
-        try:
-            repos = await self.gitlab.project_repositories(name, project)
-        except Exception as exc:
-            problem = describe(exc)
-            if problem is None:
-                raise
-            self.sidebar.set_project_problem(name, project.path, problem.title)
+        repos = await self._attempt(self.gitlab.project_repositories(name, project))
+        if isinstance(repos, Problem):
+            self.sidebar.set_project_problem(name, project.path, repos.title)
             return []
         self.sidebar.set_project_repositories(
             name, project.path, [(r.path, status_text(r.status)) for r in repos]
