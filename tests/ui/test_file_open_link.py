@@ -31,50 +31,52 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def window(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+) -> Iterator[MainWindow]:
+    """A main window on the demo registry that gets the application's FileOpen events."""
+    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
+    opener = install_link_opener(qapp, window)
+    try:
+        yield window
+    finally:
+        qapp.removeEventFilter(opener)
+        run(qloop, window.aclose())
+
+
 def _post(qapp: Any, url: str) -> None:
     QCoreApplication.postEvent(qapp, QFileOpenEvent(QUrl(url)))
 
 
 def test_file_open_event_opens_the_linked_view(
-    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+    qloop: asyncio.AbstractEventLoop, qapp: Any, demo_url: str, window: MainWindow
 ) -> None:
-    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
-    opener = install_link_opener(qapp, window)
-    try:
-        link = ViewLink(registry=registry_host(demo_url), repository=REPO, tag="main", filter="ma")
-        _post(qapp, link.to_url())
+    link = ViewLink(registry=registry_host(demo_url), repository=REPO, tag="main", filter="ma")
+    _post(qapp, link.to_url())
 
-        async def opened() -> None:
-            await until(lambda: window.repository == REPO)
-            await until(
-                lambda: (
-                    not window.tasks.running("tags")
-                    and (current := window.tags_view.current_tag()) is not None
-                    and current.tag == "main"
-                )
+    async def opened() -> None:
+        await until(lambda: window.repository == REPO)
+        await until(
+            lambda: (
+                not window.tasks.running("tags")
+                and (current := window.tags_view.current_tag()) is not None
+                and current.tag == "main"
             )
+        )
 
-        run(qloop, opened())
-        assert window.pages.currentIndex() == PAGE_TAGS
-        assert window.tags_view.spec().text == "ma"  # the link's filter applied
-        assert not window.banner.isVisibleTo(window)
-    finally:
-        qapp.removeEventFilter(opener)
-        run(qloop, window.aclose())
+    run(qloop, opened())
+    assert window.pages.currentIndex() == PAGE_TAGS
+    assert window.tags_view.spec().text == "ma"  # the link's filter applied
+    assert not window.banner.isVisibleTo(window)
 
 
 def test_a_bad_link_is_a_message_not_an_exception(
-    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+    qloop: asyncio.AbstractEventLoop, qapp: Any, window: MainWindow
 ) -> None:
-    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
-    opener = install_link_opener(qapp, window)
-    try:
-        before = window.repository
-        _post(qapp, "regview://close?registry=x")
-        run(qloop, until(lambda: window.banner.isVisibleTo(window)))
-        text = window.banner.label.text()
-        assert "This link cannot be opened" in text and "Copy link" in text, text
-        assert window.repository == before
-    finally:
-        qapp.removeEventFilter(opener)
-        run(qloop, window.aclose())
+    before = window.repository
+    _post(qapp, "regview://close?registry=x")
+    run(qloop, until(lambda: window.banner.isVisibleTo(window)))
+    text = window.banner.label.text()
+    assert "This link cannot be opened" in text and "Copy link" in text, text
+    assert window.repository == before
