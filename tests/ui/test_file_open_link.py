@@ -5,6 +5,7 @@ the window, not an exception. Real QFileOpenEvents posted to the application (wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,13 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def window(
-    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
+@contextlib.contextmanager
+def linked_window(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, url: str
 ) -> Iterator[MainWindow]:
-    """A main window on the demo registry that gets the application's FileOpen events."""
-    window: MainWindow = open_window(qtbot, qloop, tmp_path, demo_url)
+    """A main window on the registry at `url` that gets the application's FileOpen events;
+    closed inside the test (pytest-qt deletes its widgets before fixtures are torn down)."""
+    window: MainWindow = open_window(qtbot, qloop, tmp_path, url)
     opener = install_link_opener(qapp, window)
     try:
         yield window
@@ -50,33 +52,35 @@ def _post(qapp: Any, url: str) -> None:
 
 
 def test_file_open_event_opens_the_linked_view(
-    qloop: asyncio.AbstractEventLoop, qapp: Any, demo_url: str, window: MainWindow
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
 ) -> None:
-    link = ViewLink(registry=registry_host(demo_url), repository=REPO, tag="main", filter="ma")
-    _post(qapp, link.to_url())
+    with linked_window(qtbot, qloop, qapp, tmp_path, demo_url) as window:
+        link = ViewLink(registry=registry_host(demo_url), repository=REPO, tag="main", filter="ma")
+        _post(qapp, link.to_url())
 
-    async def opened() -> None:
-        await until(lambda: window.repository == REPO)
-        await until(
-            lambda: (
-                not window.tasks.running("tags")
-                and (current := window.tags_view.current_tag()) is not None
-                and current.tag == "main"
+        async def opened() -> None:
+            await until(lambda: window.repository == REPO)
+            await until(
+                lambda: (
+                    not window.tasks.running("tags")
+                    and (current := window.tags_view.current_tag()) is not None
+                    and current.tag == "main"
+                )
             )
-        )
 
-    run(qloop, opened())
-    assert window.pages.currentIndex() == PAGE_TAGS
-    assert window.tags_view.spec().text == "ma"  # the link's filter applied
-    assert not window.banner.isVisibleTo(window)
+        run(qloop, opened())
+        assert window.pages.currentIndex() == PAGE_TAGS
+        assert window.tags_view.spec().text == "ma"  # the link's filter applied
+        assert not window.banner.isVisibleTo(window)
 
 
 def test_a_bad_link_is_a_message_not_an_exception(
-    qloop: asyncio.AbstractEventLoop, qapp: Any, window: MainWindow
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, demo_url: str
 ) -> None:
-    before = window.repository
-    _post(qapp, "regview://close?registry=x")
-    run(qloop, until(lambda: window.banner.isVisibleTo(window)))
-    text = window.banner.label.text()
-    assert "This link cannot be opened" in text and "Copy link" in text, text
-    assert window.repository == before
+    with linked_window(qtbot, qloop, qapp, tmp_path, demo_url) as window:
+        before = window.repository
+        _post(qapp, "regview://close?registry=x")
+        run(qloop, until(lambda: window.banner.isVisibleTo(window)))
+        text = window.banner.label.text()
+        assert "This link cannot be opened" in text and "Copy link" in text, text
+        assert window.repository == before
