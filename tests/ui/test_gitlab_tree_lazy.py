@@ -95,6 +95,16 @@ class RecordingBrowser(GitLabBrowser):
         return await super().project_repositories(profile, project)
 
 
+def _recording_window(
+    qtbot: QtBot, tmp_path: Path, delay: float = 0.0
+) -> tuple[MainWindow, RecordingBrowser]:
+    """A local-mode window whose GitLab browser records its reads (see `RecordingBrowser`)."""
+    window = local_window(qtbot, tmp_path)
+    browser = RecordingBrowser(window.sessions, delay=delay)
+    window.gitlab = browser
+    return window, browser
+
+
 def _push(url: str, login: tuple[str, str], repo: str) -> None:
     """One small image into `repo` through the registry's token flow (as `docker push` does)."""
     layer, config = b"layer " + repo.encode(), json.dumps({"os": "linux"}).encode()
@@ -155,9 +165,7 @@ def _leaf_paths(item: Any) -> list[str]:
 def test_expanded_project_is_read_first_and_no_project_twice(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = local_window(qtbot, tmp_path)
-    browser = RecordingBrowser(window.sessions, delay=0.06)
-    window.gitlab = browser
+    window, browser = _recording_window(qtbot, tmp_path, delay=0.06)
     inserts: list[tuple[int, bool]] = []  # (rows after the insert, load still running)
     resets: list[bool] = []
     model = window.repos_model
@@ -237,9 +245,7 @@ def test_expanded_project_is_read_first_and_no_project_twice(
 def test_picking_an_unread_project_reads_it_once_at_once(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = local_window(qtbot, tmp_path)
-    browser = RecordingBrowser(window.sessions, delay=0.05)
-    window.gitlab = browser
+    window, browser = _recording_window(qtbot, tmp_path, delay=0.05)
 
     async def scenario() -> None:
         ids = await _big_instance(window, 40, images=(38,))
@@ -273,9 +279,7 @@ def test_picking_an_unread_project_reads_it_once_at_once(
 def test_hand_added_paths_in_the_api_tree(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    window = local_window(qtbot, tmp_path)
-    browser = RecordingBrowser(window.sessions)
-    window.gitlab = browser
+    window, browser = _recording_window(qtbot, tmp_path)
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     async def scenario() -> None:
