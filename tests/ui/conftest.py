@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -67,3 +68,11 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
 def _task_name(task: asyncio.Task[Any]) -> str:
     coro = task.get_coro()
     return getattr(coro, "__qualname__", None) or task.get_name()
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
+    """Collect each test's widget cycles here, on the UI thread, not later on some worker thread
+    that happens to allocate (Qt warns "Timers cannot be stopped from another thread")."""
+    yield
+    gc.collect()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +22,6 @@ from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.registry_session import AccessSummary, ProbeSummary, derive_gitlab_api
 
 pytestmark = [pytest.mark.ui]
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
-    yield
-    gc.collect()
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ dialogs over loopback sockets through the real client core.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,13 +30,6 @@ from regview.ui.tokens_dialog import TokensDialog
 pytestmark = [pytest.mark.ui]
 
 EVIL = "<b>x</b><img src='http://127.0.0.1:9/evil.png'><a href='http://127.0.0.1:9/'>click</a>"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
-    yield
-    gc.collect()
 
 
 def shown(html: str) -> str:

@@ -4,8 +4,6 @@ accounts for every item; the records model passes qtmodeltester."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +24,6 @@ from regview.ui.delete_progress import DeleteProgressDialog
 
 pytestmark = [pytest.mark.ui]
 OCI = "application/vnd.oci.image.manifest.v1+json"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def _facts(caps: Capabilities, n: int = 3) -> RepositoryFacts:

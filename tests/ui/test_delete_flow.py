@@ -5,9 +5,7 @@ over HTTP (siblings still resolve) → recycle bin → Restore → the tags are 
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +23,6 @@ from regview.ui.trash_view import TrashView
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/infra/ci-runner"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def _drag(qtbot: QtBot, view: Any, first: int, last: int) -> None:

@@ -9,9 +9,7 @@ $REGVIEW_SCREENSHOT_DIR when set).
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +49,6 @@ pytestmark = [pytest.mark.ui, pytest.mark.integration]
 SECRET = "Zx9-gui-Secret-4Kw"
 USER = "alice"
 REPO = "team/app"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ user's personal token:
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,12 +43,6 @@ pytestmark = [pytest.mark.ui, pytest.mark.integration]
 PROJECT = "oss/tools"
 REPO = "oss/tools/alpine-tools"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "resources" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 # --- plain HTTP, not through regview's client ----------------------------------------------------

@@ -5,8 +5,6 @@ was requested shown with its status, and a deploy token falling back to hand-add
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,12 +26,6 @@ from regview.ui.main_window import PAGE_REPOS, PAGE_TAGS
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
 DELETE_DELAY = 4.0  # seconds the server's "worker" waits before removing a repository
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def test_tree_tags_and_deletion_status(

@@ -11,12 +11,10 @@ would, so the order of requests says something."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,12 +40,6 @@ from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.main_window import PAGE_REPOS, TREE_WORKERS, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"

@@ -4,11 +4,9 @@ and Debian's docker-registry. Browse, filter, sort, drag-select, copy, links, de
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,12 +26,6 @@ from regview.ui.main_window import PAGE_OVERVIEW, PAGE_TAGS, MainWindow
 from regview.ui.registry_session import SessionManager
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def _window(qtbot: QtBot, tmp_path: Path, url: str, name: str = "demo") -> MainWindow:

@@ -6,8 +6,6 @@ Cancel."""
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +20,6 @@ from regview.ui.policy_editor import PolicyEditor
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def _retype(qtbot: QtBot, edit: Any, text: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +24,6 @@ from regview.ui.registry_session import Accounts
 from regview.ui.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui]
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
-    yield
-    gc.collect()
 
 
 def save(qloop: asyncio.AbstractEventLoop, accounts: Accounts, url: str, name: str) -> Profile:

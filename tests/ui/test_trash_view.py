@@ -5,8 +5,6 @@ restore for a registry with no profile says so in words."""
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +21,6 @@ from regview.ui.trash_view import TrashView
 pytestmark = [pytest.mark.ui]
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 def test_interrupted_run_is_reported_and_unrestorable_items_say_why(

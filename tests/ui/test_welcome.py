@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +15,6 @@ from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
 from regview.ui.welcome import WelcomeView
 
 pytestmark = [pytest.mark.ui]
-
-
-@pytest.fixture(autouse=True)
-def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
-    """Collect this test's widget cycles here, not later on some worker thread (Qt warns)."""
-    yield
-    gc.collect()
 
 
 def new_view(qtbot: QtBot, tmp_path: Path) -> WelcomeView:
