@@ -70,7 +70,12 @@ class KeyringStore:
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        # imported here: secretstorage costs ~30 ms, paid by the first keyring call (off the UI
+        # thread), as keyring's own backend detection does
+        from regview.settings.secretservice import closing_backend
+
+        chosen = self._backend if self._backend is not None else keyring.get_keyring()
+        return closing_backend(chosen)
 
     def check(self) -> None:
         """Raise NoKeyring when there is no usable backend."""

@@ -9,9 +9,12 @@ password; with an empty one every write waits for a prompter that cannot be show
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import pytest
 from keyring.backends import SecretService
 from keyring_support import stop_daemon
 
+from regview.settings.errors import SecretStoreError
 from regview.settings.secrets import SERVICE, KeyringStore, entry_name
 
 pytestmark = [
@@ -29,10 +33,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def secret_service(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@contextlib.contextmanager
+def running_secret_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: bytes
 ) -> Iterator[SecretService.Keyring]:
+    """gnome-keyring on a private bus; with an empty `password` it has no `login` collection and
+    every write waits for a prompter that cannot be shown ("Prompt dismissed")."""
     run_dir = tmp_path / "run"
     run_dir.mkdir(mode=0o700)
     env = dict(
@@ -62,24 +68,33 @@ def secret_service(
             env=env,
         )
         assert daemon.stdin is not None
-        daemon.stdin.write(b"throwaway-test-password")
+        daemon.stdin.write(password)
         daemon.stdin.close()
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         backend = SecretService.Keyring()
-        deadline = time.monotonic() + 20
-        while True:  # the daemon needs a moment to claim its bus name and create `login`
-            try:
-                backend.get_password("regview-probe", "probe")
-                break
-            except keyring.errors.KeyringError:
-                if time.monotonic() > deadline or daemon.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        if password:
+            deadline = time.monotonic() + 20
+            while True:  # the daemon needs a moment to claim its bus name and create `login`
+                try:
+                    backend.get_password("regview-probe", "probe")
+                    break
+                except keyring.errors.KeyringError:
+                    if time.monotonic() > deadline or daemon.poll() is not None:
+                        raise
+                    time.sleep(0.1)
         yield backend
     finally:
         if daemon is not None:
             stop_daemon(daemon)
         stop_daemon(bus)
+
+
+@pytest.fixture
+def secret_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretService.Keyring]:
+    with running_secret_service(tmp_path, monkeypatch, b"throwaway-test-password") as backend:
+        yield backend
 
 
 def test_store_read_delete_with_real_secret_service(
@@ -100,3 +115,41 @@ def test_store_read_delete_with_real_secret_service(
     assert store.delete("registry.example.com:5000", "alice") is True
     assert store.get("registry.example.com:5000", "alice") is None
     assert store.delete("registry.example.com:5000", "alice") is False
+
+
+def _open_sockets() -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += str(fd.readlink()).startswith("socket:")
+    return count
+
+
+def test_a_keyring_that_cannot_store_leaves_no_connection_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring's own Secret Service backend leaves a D-Bus socket open on every refused call (it
+    raises before closing it); regview's store must not — that was a ResourceWarning surfacing in
+    whichever test the garbage collector next ran, and an fd per attempt in the app."""
+    with running_secret_service(tmp_path, monkeypatch, b"") as backend:
+        was_enabled = gc.isenabled()
+        gc.disable()  # sockets stay open until closed, not until a collection finds them
+        try:
+            before = _open_sockets()
+            store = KeyringStore(backend)
+            for _ in range(5):
+                with pytest.raises(SecretStoreError):
+                    store.set("registry.example.com", "alice", "s3cret")
+            assert _open_sockets() == before
+            # the library alone still leaks: when this fails, keyring fixed it upstream and
+            # regview.settings.secretservice can go
+            for _ in range(3):
+                with pytest.raises(keyring.errors.KeyringError):
+                    backend.set_password(SERVICE, "alice@registry.example.com", "s3cret")
+            assert _open_sockets() == before + 3
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)  # the library's, shown above
+                gc.collect()
+            if was_enabled:
+                gc.enable()
