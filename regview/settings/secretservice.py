@@ -64,6 +64,6 @@ def closing_backend(backend: keyring.backend.KeyringBackend) -> keyring.backend.
     cls = _closing_class()
     if cls is None:
         return backend
-    fixed: keyring.backend.KeyringBackend = cls.__new__(cls)
+    fixed: keyring.backend.KeyringBackend = object.__new__(cls)
     fixed.__dict__.update(backend.__dict__)  # preferred_collection, appid, scheme as configured
     return fixed
