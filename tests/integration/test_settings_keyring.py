@@ -25,6 +25,7 @@ from keyring_support import stop_daemon
 
 from regview.settings.errors import SecretStoreError
 from regview.settings.secrets import SERVICE, KeyringStore, entry_name
+from regview.settings.secretservice import closing_backend
 
 pytestmark = [
     pytest.mark.integration,
@@ -75,8 +76,8 @@ def running_secret_service(
         if password:
             deadline = time.monotonic() + 20
             while True:  # the daemon needs a moment to claim its bus name and create `login`
-                try:
-                    backend.get_password("regview-probe", "probe")
+                try:  # through the fix: the library leaks a socket on each refused call
+                    closing_backend(backend).get_password("regview-probe", "probe")
                     break
                 except keyring.errors.KeyringError:
                     if time.monotonic() > deadline or daemon.poll() is not None:
