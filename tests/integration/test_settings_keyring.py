@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
-import subprocess
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +18,10 @@ from pathlib import Path
 import keyring.errors
 import pytest
 from keyring.backends import SecretService
-from keyring_support import stop_daemon
+from keyring_support import gnome_keyring
 
 from regview.settings.errors import SecretStoreError
 from regview.settings.secrets import SERVICE, KeyringStore, entry_name
-from regview.settings.secretservice import closing_backend
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,67 +30,11 @@ pytestmark = [
 ]
 
 
-@contextlib.contextmanager
-def running_secret_service(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: bytes
-) -> Iterator[SecretService.Keyring]:
-    """gnome-keyring on a private bus; with an empty `password` it has no `login` collection and
-    every write waits for a prompter that cannot be shown ("Prompt dismissed")."""
-    run_dir = tmp_path / "run"
-    run_dir.mkdir(mode=0o700)
-    env = dict(
-        os.environ,
-        HOME=str(tmp_path),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_RUNTIME_DIR=str(run_dir),
-    )
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    daemon: subprocess.Popen[bytes] | None = None
-    try:
-        assert bus.stdout is not None
-        address = bus.stdout.readline().decode().strip()
-        assert address.startswith("unix:"), f"dbus-daemon printed {address!r}"
-        env["DBUS_SESSION_BUS_ADDRESS"] = address
-        daemon = subprocess.Popen(
-            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        assert daemon.stdin is not None
-        daemon.stdin.write(password)
-        daemon.stdin.close()
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        backend = SecretService.Keyring()
-        if password:
-            deadline = time.monotonic() + 20
-            while True:  # the daemon needs a moment to claim its bus name and create `login`
-                try:  # through the fix: the library leaks a socket on each refused call
-                    closing_backend(backend).get_password("regview-probe", "probe")
-                    break
-                except keyring.errors.KeyringError:
-                    if time.monotonic() > deadline or daemon.poll() is not None:
-                        raise
-                    time.sleep(0.1)
-        yield backend
-    finally:
-        if daemon is not None:
-            stop_daemon(daemon)
-        stop_daemon(bus)
-
-
 @pytest.fixture
 def secret_service(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SecretService.Keyring]:
-    with running_secret_service(tmp_path, monkeypatch, b"throwaway-test-password") as backend:
+    with gnome_keyring(tmp_path, monkeypatch, b"throwaway-test-password") as backend:
         yield backend
 
 
@@ -132,7 +72,7 @@ def test_a_keyring_that_cannot_store_leaves_no_connection_open(
     """keyring's own Secret Service backend leaves a D-Bus socket open on every refused call (it
     raises before closing it); regview's store must not — that was a ResourceWarning surfacing in
     whichever test the garbage collector next ran, and an fd per attempt in the app."""
-    with running_secret_service(tmp_path, monkeypatch, b"") as backend:
+    with gnome_keyring(tmp_path, monkeypatch, b"") as backend:
         was_enabled = gc.isenabled()
         gc.disable()  # sockets stay open until closed, not until a collection finds them
         try:

@@ -1,23 +1,19 @@
 """The token dialog round trip through a real Secret Service (gnome-keyring on a D-Bus session).
 
-tests/run.sh runs the suite under `dbus-run-session`; without a session bus this test starts its
-own `dbus-daemon`. gnome-keyring-daemon runs in the foreground with its own HOME and an empty
-password, so the user's real keyring is never touched, and is ended by its process id.
+gnome-keyring-daemon runs in the foreground on its own `dbus-daemon` with its own HOME
+(`keyring_support.gnome_keyring`), so the user's real keyring is never touched; both are ended by
+process id.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keyring_support import stop_daemon
-from testkit import require_tool
+from keyring_support import gnome_keyring
 
 from regview.core.model import CredentialKind, Endpoint
 from regview.settings.profiles import Profile, SettingsStore
@@ -31,83 +27,11 @@ pytestmark = [
 ]
 
 
-def _read_until(proc: subprocess.Popen[bytes], predicate: str, timeout: float) -> str:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    seen = ""
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline().decode()
-        if not line:
-            break
-        seen += line
-        if predicate in line:
-            return seen
-    raise RuntimeError(f"did not see {predicate!r} in time; output so far: {seen!r}")
-
-
-def _wait_for_bus_name(name: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Wait until `proc` owns `name`, without asking the bus to activate some other daemon."""
-    from jeepney.bus_messages import message_bus
-    from jeepney.io.blocking import open_dbus_connection
-
-    deadline = time.monotonic() + timeout
-    with open_dbus_connection(bus="SESSION") as conn:
-        while time.monotonic() < deadline:
-            reply = conn.send_and_get_reply(message_bus.NameHasOwner(name), timeout=5)
-            if reply.body[0]:
-                return
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise RuntimeError(f"gnome-keyring-daemon did not claim {name} on the session bus")
-
-
 @pytest.fixture
 def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """A fresh, unlocked gnome-keyring on the session bus; yields keyring's SecretService backend."""
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-            require_tool("dbus-daemon")
-            bus = subprocess.Popen(
-                ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            procs.append(bus)
-            address = _read_until(bus, "unix:", 10).strip().splitlines()[-1]
-            monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        home = tmp_path / "keyring-home"
-        (home / ".local" / "share").mkdir(parents=True)
-        env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
-        daemon = subprocess.Popen(
-            [
-                "gnome-keyring-daemon",
-                "--foreground",
-                "--replace",
-                "--unlock",
-                "--components=secrets",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        procs.append(daemon)
-        assert daemon.stdin is not None
-        daemon.stdin.write(b"\n")  # the empty password of the new login keyring
-        daemon.stdin.close()
-        for line in _read_until(daemon, "GNOME_KEYRING_CONTROL=", 15).splitlines():
-            if "=" in line:
-                name, value = line.split("=", 1)
-                monkeypatch.setenv(name, value)
-        _wait_for_bus_name("org.freedesktop.secrets", daemon, 15)
-        from keyring.backends.SecretService import Keyring
-
-        yield Keyring()
-    finally:
-        for proc in reversed(procs):
-            stop_daemon(proc)
+    """A fresh, unlocked gnome-keyring on its own session bus; keyring's SecretService backend."""
+    with gnome_keyring(tmp_path / "keyring-home", monkeypatch, b"\n") as backend:
+        yield backend
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, when a dialog opens
