@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_server import free_port, start_distribution, start_regview, wait_up  # noqa: E402
+from tiny_images import tiny_manifest  # noqa: E402
 
 from regview.core.client import RegistryClient  # noqa: E402
 from regview.core.delete_port import ClientPort, gather_facts  # noqa: E402
@@ -61,17 +62,6 @@ from regview.spec.digest import Digest  # noqa: E402
 
 REPO = "bench/app"
 SIDES = ("minimal", "careful", "minimal-fast", "careful-fast", "regview")
-
-
-def manifest(i: int) -> bytes:
-    body = {
-        "schemaVersion": 2,
-        "mediaType": mt.OCI_MANIFEST,
-        "config": {"mediaType": mt.OCI_CONFIG, "digest": mt.OCI_EMPTY_DIGEST, "size": 2},
-        "layers": [],
-        "annotations": {"n": str(i)},
-    }
-    return json.dumps(body).encode()
 
 
 def tag(i: int) -> str:
@@ -96,13 +86,13 @@ async def seed(url: str, n: int, conc: int) -> dict[str, str]:
             async with sem:
                 r = await http.put(
                     f"/v2/{REPO}/manifests/{tag(i)}",
-                    content=manifest(i),
+                    content=tiny_manifest(i),
                     headers={"Content-Type": mt.OCI_MANIFEST},
                 )
                 r.raise_for_status()
 
         await asyncio.gather(*(one(i) for i in range(n)))
-    return {tag(i): str(Digest.of(manifest(i))) for i in range(n)}
+    return {tag(i): str(Digest.of(tiny_manifest(i))) for i in range(n)}
 
 
 class Clock:

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support_images import build_image  # noqa: E402
+from testkit import free_port, v2_status  # noqa: E402
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ACCEPT = (
@@ -41,21 +42,11 @@ ACCEPT = (
 )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_up(url: str) -> None:
     for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/v2/", timeout=1)
+        if v2_status(url) is not None:
             return
-        except OSError:
-            time.sleep(0.05)
+        time.sleep(0.05)
     raise RuntimeError(f"{url} did not come up")
 
 

@@ -288,6 +288,31 @@ class HeaderRecorder:
 # -- a proxy that drops connections mid-batch -----------------------------------------------
 
 
+_HOP_REQUEST = ("host", "content-length", "transfer-encoding")
+_HOP_RESPONSE = ("content-length", "transfer-encoding", "content-encoding")
+
+
+async def forward(
+    session: ClientSession, upstream: str, request: web.Request, *, keep_host: bool = False
+) -> web.Response:
+    """Send `request` on to `upstream` unchanged and return its answer (read whole). With
+    `keep_host` the client's Host header goes along (a token realm builds URLs from it)."""
+    body = await request.read()
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_REQUEST}
+    if keep_host:
+        headers["Host"] = request.host
+    async with session.request(
+        request.method,
+        upstream + request.path_qs,
+        data=body,
+        headers=headers,
+        allow_redirects=False,
+    ) as resp:
+        data = await resp.read()
+        out = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP_RESPONSE}
+    return web.Response(status=resp.status, body=data, headers=out)
+
+
 @dataclass
 class DropProxy:
     """Forwards to `upstream`; after `after` requests, aborts every connection (no answer)
@@ -327,28 +352,10 @@ class DropProxy:
                 return web.Response()
             if proxy.delay:
                 await asyncio.sleep(proxy.delay)
-            body = await request.read()
-            headers = {
-                k: v
-                for k, v in request.headers.items()
-                if k.lower() not in ("host", "content-length", "transfer-encoding")
-            }
-            async with sessions[0].request(
-                request.method,
-                proxy.upstream + request.path_qs,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-            ) as resp:
-                data = await resp.read()
-                if request.method in ("DELETE", "PUT") and resp.status < 300:
-                    proxy.mutations.append((request.method, request.path))
-                out = {
-                    k: v
-                    for k, v in resp.headers.items()
-                    if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
-                }
-            return web.Response(status=resp.status, body=data, headers=out)
+            answer = await forward(sessions[0], proxy.upstream, request)
+            if request.method in ("DELETE", "PUT") and answer.status < 300:
+                proxy.mutations.append((request.method, request.path))
+            return answer
 
         app = web.Application()
         app.on_startup.append(startup)

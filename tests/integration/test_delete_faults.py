@@ -6,7 +6,6 @@ re-run finishes the job. And a process killed mid-batch: the journal shows it, r
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
@@ -20,7 +19,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from fault_servers import forward
 from testkit import free_port
+from tiny_images import seed_tiny_tags, snapshot
 
 from regview.core.client import RegistryClient
 from regview.core.delete_port import ClientPort, gather_facts
@@ -28,7 +29,6 @@ from regview.core.executor import Executor
 from regview.core.journal import ItemState, Journal, restore
 from regview.core.model import Endpoint
 from regview.core.plan import Selection, make_plan
-from regview.spec import mediatypes as mt
 
 pytestmark = pytest.mark.integration
 REPO = "team/app"
@@ -70,32 +70,16 @@ class FaultProxy:
             request.transport.abort()
             return web.Response()
         assert self.session is not None
-        body = await request.read()
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        async with self.session.request(
-            request.method,
-            self.upstream + request.path_qs,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-        ) as resp:
-            data = await resp.read()
-            if request.method in ("DELETE", "PUT") and resp.status < 300:
-                self.mutations.append((request.method, request.path))
-            out_headers = {
-                k: v
-                for k, v in resp.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
-            }
+        answer = await forward(self.session, self.upstream, request)
+        if request.method in ("DELETE", "PUT") and answer.status < 300:
+            self.mutations.append((request.method, request.path))
         if fault == "lost":  # the registry acted; the answer never arrives
-            if request.method == "DELETE" and resp.status < 300:
+            if request.method == "DELETE" and answer.status < 300:
                 self.lost_deletes.add(request.path.rsplit("/", 1)[-1])
             assert request.transport is not None
             request.transport.abort()
             return web.Response()
-        return web.Response(status=resp.status, body=data, headers=out_headers)
+        return answer
 
 
 @pytest.fixture
@@ -116,38 +100,8 @@ async def proxy(upstream: str) -> AsyncIterator[tuple[FaultProxy, str]]:
 
 
 async def _seed(client: RegistryClient, n: int) -> dict[str, str]:
-    config = b"{}"
-    await _push_blob(client, config)
-    sem = asyncio.Semaphore(16)
-
-    async def one(i: int) -> None:
-        body = {
-            "schemaVersion": 2,
-            "mediaType": mt.OCI_MANIFEST,
-            "config": {"mediaType": mt.OCI_CONFIG, "digest": mt.OCI_EMPTY_DIGEST, "size": 2},
-            "layers": [],
-            "annotations": {"n": str(i)},
-        }
-        async with sem:
-            await client.put_manifest(REPO, f"t{i:04d}", json.dumps(body).encode(), mt.OCI_MANIFEST)
-
-    await asyncio.gather(*(one(i) for i in range(n)))
-    return {t: (await client.head_manifest(REPO, t)).digest for t in await client.list_tags(REPO)}
-
-
-async def _push_blob(client: RegistryClient, data: bytes) -> None:
-    response, _ = await client.send(
-        "POST",
-        f"v2/{REPO}/blobs/uploads/?digest={mt.OCI_EMPTY_DIGEST}",
-        what="upload",
-        ok=(201, 202),
-        content=data,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    if response.status_code == 202:
-        location = response.headers["Location"]
-        sep = "&" if "?" in location else "?"
-        await client.http.put(f"{location}{sep}digest={mt.OCI_EMPTY_DIGEST}", content=data)
+    await seed_tiny_tags(client, REPO, n)
+    return await snapshot(client, REPO)
 
 
 @pytest.mark.slow
@@ -176,9 +130,7 @@ async def test_500_tags_through_faults(proxy: tuple[FaultProxy, str], upstream: 
     assert deleted_paths <= selected
     assert not deleted_paths & {f"t{i:04d}" for i in range(500, 520)}
     async with RegistryClient(Endpoint(upstream)) as direct:
-        now = {
-            t: (await direct.head_manifest(REPO, t)).digest for t in await direct.list_tags(REPO)
-        }
+        now = await snapshot(direct, REPO)
         assert all(now[t] == before[t] for t in now)
         assert {f"t{i:04d}" for i in range(500, 520)} <= set(now)
         deleted = {r.name for r in report.deleted}
@@ -251,7 +203,5 @@ async def test_killed_mid_batch_then_restore(upstream: str, tmp_path: Path) -> N
         assert gone <= journal_gone  # every deletion is in the journal
         results = await restore(journal, entry.id, ClientPort(client))
         assert all(r.restored for r in results), [r for r in results if not r.restored][:3]
-        after = {
-            t: (await client.head_manifest(REPO, t)).digest for t in await client.list_tags(REPO)
-        }
+        after = await snapshot(client, REPO)
         assert after == before

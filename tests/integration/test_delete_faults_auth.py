@@ -16,7 +16,6 @@ still resolves to its old digest), and a re-run finishes whatever failed.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 import time
@@ -28,7 +27,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from fault_servers import forward
 from testkit import free_port
+from tiny_images import seed_tiny_tags, snapshot
 
 from regview.core.client import RegistryClient
 from regview.core.delete_port import ClientPort, gather_facts
@@ -39,14 +40,12 @@ from regview.core.plan import Selection, make_plan
 from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import Role, TokenKind
 from regview.server.runner import LocalRegistry
-from regview.spec import mediatypes as mt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = "team/app"
 SELECTED = {f"t{i:04d}" for i in range(500)}
 KEPT = {f"t{i:04d}" for i in range(500, 520)}
 _REPO_PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags|referrers)/")
-_HOP = ("host", "content-length", "transfer-encoding")
 
 
 @dataclass
@@ -126,34 +125,19 @@ class Proxy:
             request.transport.abort()
             return web.Response()
         assert self.session is not None
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        headers["Host"] = request.host
-        async with self.session.request(
-            request.method,
-            self.upstream + request.path_qs,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-        ) as resp:
-            data = await resp.read()
-            out = {
-                k: v
-                for k, v in resp.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
-            }
-        if request.method == "DELETE" and resp.status < 300:
+        answer = await forward(self.session, self.upstream, request, keep_host=True)
+        if request.method == "DELETE" and answer.status < 300:
             self.deletes.append(request.path)
-        if realm and resp.status == 200 and request.method == "GET":
+        if realm and answer.status == 200 and request.method == "GET":
             self.tokens_issued += 1
         if held == "after":  # the registry acted; the answer comes too late for the client
-            if request.method == "DELETE" and resp.status < 300:
+            if request.method == "DELETE" and answer.status < 300:
                 self.lost_deletes.append(request.path)
             await asyncio.sleep(self.hold)
             assert request.transport is not None
             request.transport.abort()
             return web.Response()
-        return web.Response(status=resp.status, body=data, headers=out)
+        return answer
 
 
 @pytest.fixture
@@ -181,50 +165,8 @@ async def _proxy(made: list[tuple[Proxy, web.AppRunner]], upstream: str, seed: i
 
 
 async def _seed(client: RegistryClient, n: int) -> dict[str, str]:
-    response, _ = await client.send(
-        "POST",
-        f"v2/{REPO}/blobs/uploads/?digest={mt.OCI_EMPTY_DIGEST}",
-        what="upload",
-        ok=(201, 202),
-        content=b"{}",
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    if response.status_code == 202:
-        location = response.headers["Location"]
-        sep = "&" if "?" in location else "?"
-        await client.send(
-            "PUT",
-            f"{location}{sep}digest={mt.OCI_EMPTY_DIGEST}",
-            what="upload",
-            ok=(201,),
-            content=b"{}",
-            headers={"Content-Type": "application/octet-stream"},
-        )
-    sem = asyncio.Semaphore(16)
-
-    async def one(i: int) -> None:
-        body = {
-            "schemaVersion": 2,
-            "mediaType": mt.OCI_MANIFEST,
-            "config": {"mediaType": mt.OCI_CONFIG, "digest": mt.OCI_EMPTY_DIGEST, "size": 2},
-            "layers": [],
-            "annotations": {"n": str(i)},
-        }
-        async with sem:
-            await client.put_manifest(REPO, f"t{i:04d}", json.dumps(body).encode(), mt.OCI_MANIFEST)
-
-    await asyncio.gather(*(one(i) for i in range(n)))
-    return await _snapshot(client)
-
-
-async def _snapshot(client: RegistryClient) -> dict[str, str]:
-    sem = asyncio.Semaphore(16)
-
-    async def one(tag: str) -> tuple[str, str]:
-        async with sem:
-            return tag, (await client.head_manifest(REPO, tag)).digest
-
-    return dict(await asyncio.gather(*(one(t) for t in await client.list_tags(REPO))))
+    await seed_tiny_tags(client, REPO, n)
+    return await snapshot(client, REPO)
 
 
 async def _check_and_finish(
@@ -239,7 +181,7 @@ async def _check_and_finish(
     )
     # nothing outside the plan was ever deleted, and every kept tag is untouched
     assert {p.rsplit("/", 1)[-1] for p in deletes} <= SELECTED
-    now = await _snapshot(direct)
+    now = await snapshot(direct, REPO)
     assert set(now) >= KEPT
     assert all(now[t] == before[t] for t in now)
     # what is reported deleted is gone; what is still there was not reported deleted
@@ -251,7 +193,7 @@ async def _check_and_finish(
     again = await Executor(port).run(plan)
     assert again.ok
     assert set(await direct.list_tags(REPO)) == KEPT
-    assert await _snapshot(direct) == {t: before[t] for t in KEPT}
+    assert await snapshot(direct, REPO) == {t: before[t] for t in KEPT}
     return len(again.deleted)
 
 

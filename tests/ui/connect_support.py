@@ -7,15 +7,13 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 from collections.abc import Awaitable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import bcrypt
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from keyring_support import MemoryKeyring
 
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import SettingsStore
@@ -24,24 +22,7 @@ from regview.ui.registry_session import Accounts
 
 T = TypeVar("T")
 USER, PASSWORD = "alice", "s3cret-Pa55word"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
+__all__ = ["MemoryKeyring", "make_accounts"]  # the UI tests import the keyring from here
 
 
 def make_accounts(base: Path, backend: Any) -> Accounts:
@@ -61,12 +42,6 @@ def local_registry(data: Path, *, basic: bool = False, demo: bool = False) -> It
         yield url
     finally:
         reg.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 30) -> T:

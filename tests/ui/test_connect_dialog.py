@@ -10,12 +10,12 @@ from connect_support import (
     PASSWORD,
     USER,
     MemoryKeyring,
-    free_port,
     local_registry,
     make_accounts,
     run,
 )
 from pytestqt.qtbot import QtBot
+from testkit import free_port
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.ui.connect_dialog import AddRegistryDialog
