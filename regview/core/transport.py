@@ -14,7 +14,7 @@
     build_ssl_context(endpoint) -> ssl.SSLContext
     check_scheme_allowed(url, endpoint)          raises InsecureRefused
     is_loopback(host) -> bool
-    AiohttpTransport(ssl_context, *, limit)      the default transport
+    transport_aiohttp.AiohttpTransport(ssl_context, *, limit)   the default transport
     make_http_client(endpoint, *, auth, transport, concurrency, timeout) -> httpx.AsyncClient
     HttpOwner                                    base: `async with` closes through `aclose()`
     proxy_for(url) -> str | None                 the proxy the environment names for a URL
@@ -30,22 +30,13 @@ import ipaddress
 import ssl
 import urllib.request
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
 import truststore
 
 from regview.core.errors import InsecureRefused
 from regview.core.model import Endpoint
-
-
-def __getattr__(name: str) -> Any:
-    if name == "AiohttpTransport":  # its old home; the module loads aiohttp on first use
-        from regview.core.transport_aiohttp import AiohttpTransport
-
-        return AiohttpTransport
-    raise AttributeError(name)
-
 
 USER_AGENT = "regview/0.1 (+https://github.com/regview)"
 # Bodies up to this size are read in one go inside the transport: no per-chunk iteration.

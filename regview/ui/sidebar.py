@@ -406,16 +406,7 @@ class Sidebar(QTreeWidget):
         return None
 
     def repository_item(self, name: str, path: str) -> QTreeWidgetItem | None:
-        root = self._registries.get(name)
-        if root is None:
-            return None
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node.data(0, KIND_ROLE) == REPOSITORY and node.data(0, PATH_ROLE) == path:
-                return node
-            stack.extend(c for i in range(node.childCount()) if (c := node.child(i)) is not None)
-        return None
+        return self._find(name, REPOSITORY, path)
 
     def select_repository(self, name: str, path: str) -> bool:
         item = self.repository_item(name, path)

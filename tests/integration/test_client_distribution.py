@@ -141,7 +141,7 @@ class SlowTransport(httpx.AsyncBaseTransport):
 async def test_token_expiring_during_a_long_listing(
     token_registry_factory, tmp_path: Path, expires_in: bool
 ) -> None:
-    from regview.core.transport import AiohttpTransport
+    from regview.core.transport_aiohttp import AiohttpTransport
 
     reg: Distribution = token_registry_factory(2.0)
     assert reg.realm is not None
