@@ -43,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         token_ttl=args.token_ttl,
+        public_url=args.public_url,
     )
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -72,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_gc(args: argparse.Namespace) -> int:
     from regview.server import gc
+    from regview.server.datalock import DataDirLock
     from regview.server.errors import StoreError
     from regview.server.registry import Registry
 
@@ -79,9 +81,15 @@ def cmd_gc(args: argparse.Namespace) -> int:
     if not (data / "metadata.db").exists():
         print(f"regview local gc: {data} holds no local registry (no metadata.db)", file=sys.stderr)
         return 1
+    # Deleting needs the directory to itself: a live server's pushes reference blobs only at
+    # their end, and everything unreferenced goes at once here. A dry run deletes nothing.
+    lock = DataDirLock(data, "regview local gc")
     try:
+        if not args.dry_run:
+            lock.acquire()
         registry = Registry(data)
     except StoreError as exc:
+        lock.release()
         print(f"regview local gc: {exc}", file=sys.stderr)
         return 1
     try:
@@ -90,6 +98,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         )
     finally:
         registry.close()
+        lock.release()
     for name in report.deleted_manifests:
         print(f"{'would delete' if args.dry_run else 'deleted'} manifest {name}")
     for digest in report.deleted_blobs:
@@ -146,7 +155,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--gc-delay",
         type=float,
         default=86400,
-        help="seconds before unreferenced content is collected online (default 86400; <0 off)",
+        help="seconds before unreferenced content is collected online (default 86400; <0 "
+        "off); content a push touched in the last hour is never collected online, so pushes in "
+        "progress keep their blobs whatever this says",
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the URL clients reach this registry at, used in the token realm and GitLab URLs "
+        "(default: the address each connection arrived at; never the request's Host header)",
     )
     serve.add_argument("--tls-cert", help="PEM certificate (serve https)")
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
@@ -158,7 +174,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         **with_examples(LOCAL_EXAMPLES, exit_codes=False),
     )
     local_sub = local.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
-    gc = local_sub.add_parser("gc", help="offline garbage collection (stop the server first)")
+    gc = local_sub.add_parser(
+        "gc", help="offline garbage collection (refused while a server uses the data)"
+    )
     gc.add_argument("--data", help="data directory (default: regview's local-registry folder)")
     gc.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
     gc.add_argument(

@@ -27,8 +27,8 @@ Extension points (for the GitLab-instance modules `gitlab_*.py`)
     `--auth token` — `runner.LocalRegistry(auth="token")` and `regview serve --auth token` import
     `regview.server.gitlab_app` and call
         token_setup(registry: Registry, config: ServerConfig) -> tuple[Authorizer, Sequence[BaseRoute]]
-    (the token realm can be derived from each request's base URL, since the port is known only
-    once bound). Until that module exists, `--auth token` fails with a clear message.
+    (the token realm is the configured public URL's, else the address each connection arrived
+    at, since the port is known only once bound; never the request's Host header). Until that module exists, `--auth token` fails with a clear message.
 
     Query/mutation API on `registry.Registry` (synchronous, thread-safe; from async code call
     them with `anyio.to_thread.run_sync`, they are quick indexed SQLite queries):

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from regview.log import get_logger
 from regview.server import gc
 from regview.server.auth import AllowAll, Authorizer
+from regview.server.bodies import BodyTimeout, timed_receive
 from regview.server.config import ServerConfig
 from regview.server.errors import RegistryError
 from regview.server.registry import Registry
@@ -37,7 +38,7 @@ from regview.server.v2_common import (
 )
 from regview.server.v2_listing import base, catalog, referrers, tags_list
 from regview.server.v2_manifests import MANIFEST_METHODS, manifest
-from regview.server.v2_uploads import uploads
+from regview.server.v2_uploads import UploadLocks, uploads
 from regview.spec.errors import ErrorCode
 from regview.spec.reference import is_valid_repository
 
@@ -107,8 +108,22 @@ async def dispatch(request: Request) -> Response:
         return await handler(Ctx(request, name, extra))
     except RegistryError as exc:
         return error_response(exc, head=head)
+    except BodyTimeout as exc:
+        timeout = RegistryError(
+            ErrorCode.BLOB_UPLOAD_INVALID, str(exc), status=408, headers={"Connection": "close"}
+        )
+        return error_response(timeout, head=head)
     except ClientDisconnect:
         return Response(b"", 400, oci_headers())
+    except Exception:
+        # A bug, not the client's fault. Answered (and logged with its traceback) here rather
+        # than by Starlette's error middleware, whose re-raise makes uvicorn reset the
+        # connection the client would send its next request on.
+        log.exception("%s /v2/%s failed", request.method, path)
+        return error_response(
+            RegistryError(ErrorCode.UNKNOWN, "internal error; the server log has the details"),
+            head=head,
+        )
 
 
 class RegistryApp(Starlette):
@@ -116,6 +131,8 @@ class RegistryApp(Starlette):
     skipping the router and middleware stack (a third of the request cost with uvicorn/h11)."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            receive = timed_receive(receive, self.state.config.body_timeout)
         if (
             scope["type"] == "http"
             and scope["method"] in ("GET", "HEAD")
@@ -168,7 +185,7 @@ def create_app(
     app.state.registry = reg
     app.state.config = config
     app.state.authorizer = authorizer if authorizer is not None else AllowAll()
-    app.state.upload_locks = {}
+    app.state.upload_locks = UploadLocks()
     return app
 
 
@@ -178,7 +195,7 @@ async def _online_gc(registry: Registry, config: ServerConfig) -> None:
         try:
             report = await anyio.to_thread.run_sync(
                 lambda: gc.collect(
-                    registry, delay=config.gc_delay, upload_expiry=config.upload_expiry
+                    registry, delay=config.online_gc_delay, upload_expiry=config.upload_expiry
                 )
             )
             if report.bytes_freed or report.manifests_deleted:

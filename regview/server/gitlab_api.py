@@ -28,7 +28,6 @@ id like `acme%2Fwebshop` must stay one segment.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -40,6 +39,7 @@ from starlette.routing import Route
 
 from regview.log import get_logger
 from regview.server import gitlab_perms as perms
+from regview.server.bodies import BodyTimeout, BodyTooLarge, read_capped
 from regview.server.gitlab_api_projects import ProjectHandlers
 from regview.server.gitlab_api_repositories import RepositoryHandlers
 from regview.server.gitlab_api_tags import TagHandlers
@@ -54,10 +54,14 @@ from regview.server.gitlab_api_views import (
 )
 from regview.server.gitlab_perms import ApiAccess, TokenKind
 from regview.server.gitlab_records import Identity
+from regview.spec.jsondoc import JSONDocumentError, parse_json
 
 __all__ = ["BULK_ONCE_AN_HOUR", "GITLAB_VERSION", "ApiError", "Call", "GitLabApi"]
 
 log = get_logger("server.gitlab.api")
+
+#: REST bodies are a few settings; nothing legitimate comes near this.
+MAX_BODY = 1024 * 1024
 
 
 class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
@@ -76,29 +80,41 @@ class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
         rest = path.split("/api/v4", 1)[1].strip("/")
         segments = [unquote(s) for s in rest.split("/")] if rest else []
         params: dict[str, Any] = dict(request.query_params)
-        if request.method in ("PUT", "POST", "DELETE"):
-            params.update(await self._body_params(request))
         try:
+            # Credentials, route and API access are decided from the headers alone: a caller who
+            # may not write never gets the server to read (and hold) a body.
             identity = await anyio.to_thread.run_sync(self._authenticate, request)
-            call = Call(request, segments, params, identity, path)
+            call = Call(request, segments, params, identity, path, self.public_url)
             handler = self._route(request.method, segments)
             if handler is None:
                 raise ApiError(404, {"error": "404 Not Found"})
             self._check_api_access(call)
+            if request.method in ("PUT", "POST", "DELETE"):
+                params.update(await self._body_params(request))
             return await handler(call)
         except ApiError as exc:
             return JSONResponse(exc.body, exc.status)
+        except BodyTooLarge as exc:
+            return JSONResponse(
+                {"message": f"413 Request Entity Too Large - {exc}"},
+                413,
+                headers={"Connection": "close"},
+            )
+        except BodyTimeout as exc:
+            return JSONResponse(
+                {"message": f"408 Request Timeout - {exc}"}, 408, headers={"Connection": "close"}
+            )
 
     async def _body_params(self, request: Request) -> dict[str, Any]:
         ctype = request.headers.get("content-type", "")
-        body = await request.body()
+        body = await read_capped(request, MAX_BODY)
         if not body:
             return {}
         if ctype.startswith("application/json"):
             try:
-                data = json.loads(body)
-            except ValueError:
-                raise param_error("the request body is not valid JSON") from None
+                data = parse_json(body, what="request body")
+            except JSONDocumentError as exc:
+                raise param_error(str(exc)) from None
             if not isinstance(data, dict):
                 raise param_error("the request body must be a JSON object")
             return data

@@ -20,9 +20,10 @@ class ApiBase:
     """The state and look-ups the handler mixins (`gitlab_api_projects`, `_repositories`,
     `_tags`) build on; `GitLabApi` combines them with the routing."""
 
-    def __init__(self, service: GitLabService) -> None:
+    def __init__(self, service: GitLabService, *, public_url: str | None = None) -> None:
         self.service = service
         self.store = service.store
+        self.public_url = public_url
 
     async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
         return await anyio.to_thread.run_sync(func, *args)

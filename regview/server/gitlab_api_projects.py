@@ -70,10 +70,14 @@ class ProjectHandlers(ApiBase):
             ):
                 raise FORBIDDEN
             access = call.params.get("container_registry_access_level")
-            if access is not None and access not in {str(a) for a in RegistryAccess}:
+            if access is not None and (
+                not isinstance(access, str) or access not in {str(a) for a in RegistryAccess}
+            ):
                 raise param_error("container_registry_access_level does not have a valid value")
             visibility = call.params.get("visibility")
-            if visibility is not None and visibility not in {str(v) for v in Visibility}:
+            if visibility is not None and (
+                not isinstance(visibility, str) or visibility not in {str(v) for v in Visibility}
+            ):
                 raise param_error("visibility does not have a valid value")
             changes = call.params.get("container_expiration_policy_attributes")
             policy = None

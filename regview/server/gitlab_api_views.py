@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from regview.server import gitlab_perms as perms
+from regview.server.addresses import public_base
 from regview.server.gitlab_records import Identity
 from regview.server.registry_records import TagRecord
 
@@ -72,7 +73,7 @@ def int_param(params: dict[str, Any], name: str, default: int | None = None) -> 
         raise param_error(f"{name} is invalid")
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999 is infinity
         raise param_error(f"{name} is invalid") from None
 
 
@@ -87,6 +88,8 @@ class Call:
     params: dict[str, Any]
     identity: Identity
     raw_path: str
+    #: the configured public URL; None: the address the connection arrived at
+    public_url: str | None = None
 
     @property
     def caller(self) -> perms.Caller:
@@ -98,11 +101,12 @@ class Call:
 
     @property
     def registry_host(self) -> str:
-        return self.request.headers.get("host") or f"{self.request.url.netloc}"
+        return self.base.split("://", 1)[1]
 
     @property
     def base(self) -> str:
-        return str(self.request.base_url).rstrip("/")
+        """Never the Host header: these URLs are what clients (and their tokens) go to next."""
+        return public_base(self.request, self.public_url)
 
 
 def tag_json(call: Call, path: str, tag: TagRecord) -> dict[str, Any]:

@@ -35,15 +35,18 @@ class GitLabInstance:
         registry: Registry,
         *,
         token_ttl: int = DEFAULT_TTL,
-        realm: str | None = None,
+        public_url: str | None = None,
         policy_interval: float = 60.0,
         async_delay: float = 0.5,
     ) -> None:
+        """`public_url`: what clients are told to use (token realm, web and registry URLs);
+        None: the address each connection arrived at."""
         self.store = GitLabStore(data_dir)
         self.signer = TokenSigner.load_or_create(data_dir, ttl=token_ttl)
         self.service = GitLabService(self.store, registry, async_delay=async_delay)
-        self.api = GitLabApi(self.service)
+        self.api = GitLabApi(self.service, public_url=public_url)
         self.policies = PolicyRunner(self.service.run_due_policies, policy_interval)
+        realm = f"{public_url.rstrip('/')}/jwt/auth" if public_url else None
         self.authorizer = InstanceAuthorizer(self, realm)
         self.demo_credentials: tuple[str, str] | None = None
 
@@ -89,8 +92,9 @@ def token_setup(
     *,
     token_ttl: int = DEFAULT_TTL,
     demo: bool = False,
+    public_url: str | None = None,
 ) -> tuple[InstanceAuthorizer, Sequence[BaseRoute]]:
-    instance = GitLabInstance(config.data_dir, registry, token_ttl=token_ttl)
+    instance = GitLabInstance(config.data_dir, registry, token_ttl=token_ttl, public_url=public_url)
     if demo:
         from regview.server import gitlab_demo
 

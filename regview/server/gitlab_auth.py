@@ -7,7 +7,8 @@
     token valid, resource in it but     403 DENIED: the realm already decided the caller may not
     without the needed action           (e.g. push with a read_registry token)
 
-The realm URL is the server's own `/jwt/auth` as the client reached it, unless configured.
+The realm URL is the server's own `/jwt/auth` at its configured public URL, else at the address
+the connection arrived at (never the client's Host header).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from starlette.requests import Request
 
+from regview.server.addresses import public_base
 from regview.server.auth import Access, Principal
 from regview.server.errors import AccessDenied, AuthenticationRequired
 from regview.server.gitlab_jwt import Scope, TokenInvalid, TokenSigner
@@ -54,7 +56,7 @@ class GitLabAuthorizer:
     def realm_for(self, request: Request) -> str:
         if self.realm:
             return self.realm
-        return str(request.base_url).rstrip("/") + "/jwt/auth"
+        return public_base(request) + "/jwt/auth"
 
     async def authorize(self, request: Request, access: Sequence[Access]) -> Principal:
         realm = self.realm_for(request)

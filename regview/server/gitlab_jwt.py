@@ -39,6 +39,7 @@ from regview.server.errors import StoreError
 from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import TokenKind
 from regview.server.gitlab_records import JOB_USERNAME, Identity
+from regview.spec.reference import is_valid_repository
 
 log = get_logger("server.gitlab.jwt")
 
@@ -248,7 +249,9 @@ def grant(store: GitLabStore, identity: Identity, requested: Sequence[Scope]) ->
             if "*" in scope.actions and perms.can_catalog(identity.caller):
                 granted.append(Scope("registry", "catalog", ("*",)))
             continue
-        if scope.type != "repository":
+        if scope.type != "repository" or not is_valid_repository(scope.name):
+            # a name the registry would refuse (`acme/app/../other`) is never signed: the token
+            # would name a repository other than the one the permission check looked at
             continue
         project = store.project_for_image(scope.name)
         if project is None:

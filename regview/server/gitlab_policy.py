@@ -73,7 +73,10 @@ def parse_duration(text: str, field: str = "older_than") -> timedelta:
     m = _DURATION.match(text.lower())
     if not m or m.group(2) not in _UNITS:
         raise InvalidRule(f"{field} is not a duration like 1h, 7d or 1month")
-    return int(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        return int(m.group(1)) * _UNITS[m.group(2)]
+    except OverflowError:  # past timedelta's 999999999 days
+        raise InvalidRule(f"{field} is longer than any image has existed") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,10 @@ def tags_to_delete(
     if rules.keep_n is not None:
         candidates = candidates[rules.keep_n :]
     if rules.older_than:
-        limit = now - parse_duration(rules.older_than)
+        try:
+            limit = now - parse_duration(rules.older_than)
+        except OverflowError:  # reaches before year 1: nothing is that old
+            return []
         candidates = [(n, c) for n, c in candidates if c is not None and c < limit]
     return [name for name, _ in candidates]
 
@@ -129,7 +135,7 @@ def validate_policy(current: dict[str, Any], changes: dict[str, Any]) -> dict[st
         field = "name_regex" if key == "name_regex_delete" else key
         problem: str | None = None
         if field == "cadence":
-            if value not in CADENCES:
+            if not isinstance(value, str) or value not in CADENCES:
                 problem = "is not included in the list"
         elif field == "keep_n":
             if value is not None and (
@@ -139,7 +145,7 @@ def validate_policy(current: dict[str, Any], changes: dict[str, Any]) -> dict[st
             else:
                 value = _int_or_none(value)
         elif field == "older_than":
-            if value is not None and value not in OLDER_THAN_VALUES:
+            if value is not None and (not isinstance(value, str) or value not in OLDER_THAN_VALUES):
                 problem = "is not included in the list"
         elif field == "enabled":
             if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -168,7 +174,7 @@ def validate_policy(current: dict[str, Any], changes: dict[str, Any]) -> dict[st
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999 is infinity
         return None
 
 

@@ -156,8 +156,12 @@ class GitLabService:
                 self.store.set_cleanup_started(view.repo.id, now_iso())
                 try:
                     deleted += len(self.cleanup(view.repo.path, rules, now))
+                except Exception:  # one repository's failure must not stop the others' cleanup
+                    log.exception("cleanup policy of %s failed", view.repo.path)
                 finally:
                     self.store.set_cleanup_started(view.repo.id, None)
+            # Scheduled again even after a failure, as GitLab does: a repository that fails
+            # every time must not make the runner retry this project every minute.
             self.store.update_project(
                 project.id,
                 policy_next_run_at=next_run_after(policy, now).isoformat().replace("+00:00", "Z"),

@@ -82,19 +82,29 @@ class RegistryBlobs(RegistryIndex):
         if hasher is None or hasher.size != size or hasher.algorithm != expected.algorithm:
             hasher = self.store.hash_upload(upload_id, expected.algorithm)
         ok = hasher.verify(expected)
-        if ok:
-            self.store.commit_upload(upload_id, expected)
-        else:
-            self.store.discard_upload(upload_id)
-        with self.meta.write() as conn:
-            conn.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
         if not ok:
+            self.store.discard_upload(upload_id)
+            with self.meta.write() as conn:
+                conn.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
             raise RegistryError(
                 ErrorCode.DIGEST_INVALID,
                 f"the uploaded content has digest {hasher.digest()}, not {expected}",
             )
-        self.link_blob(name, expected, size)
+        self.store.sync_upload(upload_id)  # the slow part, outside the write lock
+        # The rename and the row are one write transaction: GC deletes a blob file only under
+        # the write lock and only while no row names it, so it never sees the file without
+        # its row (it took such a file for a crash's orphan and deleted it under the push).
+        now = time.time()
+        with self.meta.write() as conn:
+            self.store.commit_upload(upload_id, expected, sync=False)
+            conn.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
+            self._link(conn, name, expected, size, now)
         return size
+
+    def truncate_upload(self, upload_id: str, size: int) -> None:
+        """Cut an upload back to `size` bytes (a chunk refused after it was written)."""
+        self.hashers.pop(upload_id, None)  # it has hashed the refused bytes too
+        self.store.truncate_upload(upload_id, size)
 
     def cancel_upload(self, upload_id: str) -> None:
         self.hashers.pop(upload_id, None)

@@ -28,6 +28,18 @@ def _ts(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+def _created_ts(created: float | None, pushed: float) -> datetime:
+    """An image's creation time, else its push time. A database written before creation times
+    were range-checked may hold one no UTC date can show (year 0, year 10000): that image shows
+    its push time instead of failing the whole listing."""
+    if created is not None:
+        try:
+            return _ts(created)
+        except (OverflowError, ValueError, OSError):
+            pass
+    return _ts(pushed)
+
+
 class RegistryIndex:
     """The state of one data directory and every read; `Registry` adds the writes."""
 
@@ -158,7 +170,7 @@ class RegistryIndex:
                 media,
                 cfg,
                 int(size),
-                _ts(created if created is not None else pushed),
+                _created_ts(created, pushed),
                 _ts(updated),
             )
             for tag, d, media, cfg, size, created, pushed, updated in rows

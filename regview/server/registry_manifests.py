@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 from regview.server.errors import RegistryError
 from regview.server.registry_index import RegistryIndex
@@ -25,6 +26,33 @@ from regview.spec.manifest import (
 from regview.spec.reference import is_valid_tag
 
 MAX_CONFIG_PARSE = 1024 * 1024
+#: SQLite integers are signed 64-bit; a manifest whose sizes add up past this is not storable
+#: (and no real image is 8 EiB).
+MAX_TOTAL_SIZE = 2**63 - 1
+
+
+def _timestamp(moment: datetime | None) -> float | None:
+    """POSIX seconds of an image's creation time, None when there is none or it cannot be shown
+    again as a UTC date (year 1 at +14:00 is year 0 in UTC; 9999-12-31 at -14:00 is year 10000):
+    an odd date in a config must not break every listing that shows it."""
+    if moment is None:
+        return None
+    try:
+        seconds = moment.timestamp()
+        datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return seconds
+
+
+def _check_total(total: int) -> int:
+    if total > MAX_TOTAL_SIZE:
+        raise RegistryError(
+            ErrorCode.MANIFEST_INVALID,
+            f"the sizes the manifest lists add up to {total} bytes, more than any registry "
+            f"stores ({MAX_TOTAL_SIZE})",
+        )
+    return total
 
 
 def _digest(text: str) -> Digest:
@@ -48,7 +76,7 @@ class RegistryManifests(RegistryIndex):
                 created = parse_config(self.store.path(config.digest).read_bytes()).created
             except (InvalidManifest, OSError):
                 created = None
-        return None if created is None else created.timestamp()
+        return _timestamp(created)
 
     def _check_references(
         self, name: str, manifest: Manifest
@@ -73,7 +101,8 @@ class RegistryManifests(RegistryIndex):
                         detail={"digest": str(desc.digest)},
                     )
                 refs.append(("blob", str(desc.digest)))
-            return refs, str(manifest.config.digest), manifest.size, self._image_created(manifest)
+            total = _check_total(manifest.size)
+            return refs, str(manifest.config.digest), total, self._image_created(manifest)
         assert isinstance(manifest, ImageIndex)
         for desc in manifest.manifests:
             row = (
@@ -95,10 +124,10 @@ class RegistryManifests(RegistryIndex):
                 total += int(row[0])
             if row[1] is not None:
                 created = max(created or 0.0, float(row[1]))
-        annotated = parse_time(manifest.annotations.get(mt.ANNOTATION_CREATED))
+        annotated = _timestamp(parse_time(manifest.annotations.get(mt.ANNOTATION_CREATED)))
         if annotated is not None:
-            created = annotated.timestamp()
-        return refs, None, total, created
+            created = annotated
+        return refs, None, _check_total(total), created
 
     def put_manifest(
         self,

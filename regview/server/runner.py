@@ -24,7 +24,9 @@ from starlette.routing import BaseRoute
 from regview.log import get_logger
 from regview.server.app import create_app
 from regview.server.auth import Authorizer, HtpasswdAuthorizer
-from regview.server.config import ServerConfig
+from regview.server.bodies import DEFAULT_BODY_TIMEOUT
+from regview.server.config import DEFAULT_PUSH_GRACE, ServerConfig
+from regview.server.datalock import DataDirLock
 from regview.server.errors import StoreError
 from regview.server.registry import Registry
 
@@ -79,6 +81,9 @@ class LocalRegistry:
         tls_cert: Path | None = None,
         tls_key: Path | None = None,
         token_ttl: int = 300,
+        public_url: str | None = None,
+        push_grace: float = DEFAULT_PUSH_GRACE,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {auth!r}")
@@ -92,6 +97,12 @@ class LocalRegistry:
         self.gc_delay = gc_delay
         self.tls_cert, self.tls_key = tls_cert, tls_key
         self.token_ttl = token_ttl
+        #: what clients are told to use (token realm, GitLab URLs); None: the address each
+        #: connection arrived at
+        self.public_url = public_url
+        self.push_grace = push_grace
+        self.body_timeout = body_timeout
+        self._lock = DataDirLock(data_dir, "regview serve")
         #: `--auth token --demo`: (user name, token) of the GitLab demo user
         self.demo_credentials: tuple[str, str] | None = None
         self.registry: Registry | None = None
@@ -106,8 +117,18 @@ class LocalRegistry:
         """Bind, start serving in a background thread and return the URL."""
         if self._thread is not None:
             return self.url
-        config = ServerConfig(self.data_dir, gc_delay=self.gc_delay)
-        registry = Registry(self.data_dir, gc_delay=self.gc_delay)
+        config = ServerConfig(
+            self.data_dir,
+            gc_delay=self.gc_delay,
+            push_grace=self.push_grace,
+            body_timeout=self.body_timeout,
+        )
+        self._lock.acquire()
+        try:
+            registry = Registry(self.data_dir, gc_delay=self.gc_delay)
+        except BaseException:
+            self._lock.release()
+            raise
         self.registry = registry
         if self.demo:
             from regview.server import demo
@@ -120,7 +141,11 @@ class LocalRegistry:
             authorizer = HtpasswdAuthorizer(self.htpasswd)
         elif self.auth == "token":
             authorizer, routes = token_setup(
-                registry, config, token_ttl=self.token_ttl, demo=self.demo
+                registry,
+                config,
+                token_ttl=self.token_ttl,
+                demo=self.demo,
+                public_url=self.public_url,
             )
             self.demo_credentials = getattr(authorizer, "demo_credentials", None)
         app = create_app(config, registry=registry, authorizer=authorizer, extra_routes=routes)
@@ -135,6 +160,7 @@ class LocalRegistry:
         except OSError as exc:
             sock.close()
             registry.close()
+            self._lock.release()
             raise StoreError(
                 f"cannot listen on {self.host}:{self.port}: {exc.strerror}; "
                 "choose another --port (0 picks a free one)"
@@ -180,6 +206,7 @@ class LocalRegistry:
         while not server.started:
             if not self._thread.is_alive():
                 registry.close()
+                self._lock.release()
                 raise StoreError(f"the local registry stopped while starting: {self._error}")
             self._thread.join(0.01)
         log.info("local registry listening on %s (data in %s)", self.url, self.data_dir)
@@ -195,6 +222,7 @@ class LocalRegistry:
         if self.registry is not None:
             self.registry.close()
             self.registry = None
+        self._lock.release()
 
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C in the foreground raises KeyboardInterrupt)."""

@@ -116,13 +116,19 @@ class BlobStore:
         target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         if sync:
-            fd = os.open(source, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            self.sync_upload(upload_id)
         # Concurrent pushes of the same blob: both renames carry identical bytes, last one wins.
         source.replace(target)
+
+    def sync_upload(self, upload_id: str) -> None:
+        fd = os.open(self.upload_path(upload_id), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def truncate_upload(self, upload_id: str, size: int) -> None:
+        os.truncate(self.upload_path(upload_id), size)
 
     def discard_upload(self, upload_id: str) -> int:
         return _remove(self.upload_path(upload_id))

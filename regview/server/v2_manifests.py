@@ -6,18 +6,29 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from regview.server.bodies import BodyTooLarge, read_capped
 from regview.server.errors import RegistryError
 from regview.server.v2_common import Ctx, in_thread, oci_headers, parse_digest, unsupported
 from regview.spec.errors import ErrorCode
+from regview.spec.manifest import MAX_MANIFEST_BYTES
 from regview.spec.reference import is_valid_tag
 
 MANIFEST_METHODS = "GET, HEAD, PUT, DELETE, OPTIONS"
 
 
-def _check_reference(reference: str) -> None:
+def _check_reference(reference: str, *, lookup: bool = False) -> None:
+    """A digest must parse (DIGEST_INVALID). A name that is no valid tag is TAG_INVALID for a
+    push, but for a look-up (GET, HEAD, DELETE) simply a manifest that is not there: 404
+    MANIFEST_UNKNOWN, as distribution answers and the OCI conformance suite checks (its
+    `.INVALID_MANIFEST_NAME`)."""
     if ":" in reference:
         parse_digest(reference)
     elif not is_valid_tag(reference):
+        if lookup:
+            raise RegistryError(
+                ErrorCode.MANIFEST_UNKNOWN,
+                f"no manifest {reference!r}: it is neither a valid tag nor a digest",
+            )
         raise RegistryError(
             ErrorCode.TAG_INVALID,
             f"{reference!r} is neither a valid tag nor a digest",
@@ -31,7 +42,7 @@ async def manifest(ctx: Ctx) -> Response:
         return Response(b"", 200, oci_headers({"Allow": MANIFEST_METHODS}))
     if method in ("GET", "HEAD"):
         await ctx.authorize([ctx.pull()])
-        _check_reference(reference)
+        _check_reference(reference, lookup=True)
         record = ctx.registry.get_manifest(ctx.name, reference)
         if record is None:
             if ctx.registry.repo_id(ctx.name) is None:
@@ -75,7 +86,7 @@ async def manifest(ctx: Ctx) -> Response:
         return Response(b"", 201, oci_headers(headers))
     if method == "DELETE":
         await ctx.authorize([ctx.delete()])
-        _check_reference(reference)
+        _check_reference(reference, lookup=True)
         if ":" in reference:
             found = await in_thread(ctx.registry.delete_manifest, ctx.name, reference)
         else:
@@ -89,24 +100,11 @@ async def manifest(ctx: Ctx) -> Response:
 
 
 async def _read_limited(request: Request) -> bytes:
-    from regview.spec.manifest import MAX_MANIFEST_BYTES
-
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+    try:
+        return await read_capped(request, MAX_MANIFEST_BYTES)
+    except BodyTooLarge:
         raise RegistryError(
             ErrorCode.SIZE_INVALID,
-            f"manifest is {declared} bytes; at most {MAX_MANIFEST_BYTES} are accepted",
+            f"manifest is over {MAX_MANIFEST_BYTES} bytes, the most accepted",
             status=413,
-        )
-    parts: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_MANIFEST_BYTES:
-            raise RegistryError(
-                ErrorCode.SIZE_INVALID,
-                f"manifest is over {MAX_MANIFEST_BYTES} bytes, the most accepted",
-                status=413,
-            )
-        parts.append(chunk)
-    return b"".join(parts)
+        ) from None

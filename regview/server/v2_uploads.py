@@ -4,12 +4,15 @@ mount, one lock per upload so chunks are appended in order."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import Response
 
 from regview.server.auth import Access
+from regview.server.bodies import declared_length
 from regview.server.errors import RegistryError
 from regview.server.storage import CHUNK
 from regview.server.v2_common import Ctx, in_thread, oci_headers, parse_digest, unsupported
@@ -73,8 +76,36 @@ async def _append(ctx: Ctx, upload_id: str) -> int:
         return f.tell()
 
 
-def _locks(ctx: Ctx) -> dict[str, asyncio.Lock]:
-    locks: dict[str, asyncio.Lock] = ctx.app.state.upload_locks
+class UploadLocks:
+    """One lock per upload while requests for it run, so its chunks are appended in order.
+
+    An entry lives only as long as a request holds or waits for it: requests naming unknown
+    uploads, and uploads finished, cancelled or purged by GC, leave nothing behind (a dict
+    that kept every id it ever saw grew by an entry per request naming a made-up id)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, upload_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(upload_id, (asyncio.Lock(), 0))
+        self._locks[upload_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[upload_id]
+            if users == 1:
+                del self._locks[upload_id]
+            else:
+                self._locks[upload_id] = (lock, users - 1)
+
+
+def _locks(ctx: Ctx) -> UploadLocks:
+    locks: UploadLocks = ctx.app.state.upload_locks
     return locks
 
 
@@ -116,20 +147,19 @@ async def uploads(ctx: Ctx) -> Response:
         await ctx.authorize([ctx.push()])
     else:
         raise unsupported(method, "GET, PATCH, PUT, DELETE")
-    lock = _locks(ctx).setdefault(upload_id, asyncio.Lock())
-    async with lock:
+    if registry.upload_size(ctx.name, upload_id) is None:  # no lock made for unknown ids
+        raise _unknown_upload(ctx, upload_id)
+    async with _locks(ctx).hold(upload_id):
         size = registry.upload_size(ctx.name, upload_id)
-        if size is None:
-            raise RegistryError(
-                ErrorCode.BLOB_UPLOAD_UNKNOWN, f"upload {upload_id} is not known in {ctx.name}"
-            )
+        if size is None:  # finished or cancelled while this request waited for the lock
+            raise _unknown_upload(ctx, upload_id)
         if method in ("GET", "HEAD"):
             return Response(b"", 204, _upload_headers(ctx, upload_id, size))
         if method == "DELETE":
             await in_thread(registry.cancel_upload, upload_id)
-            _locks(ctx).pop(upload_id, None)
             return Response(b"", 204, oci_headers())
         content_range = ctx.request.headers.get("content-range")
+        expected: int | None = None  # bytes the Content-Range announces
         if content_range:
             m = _CONTENT_RANGE.match(content_range.strip())
             if m is None:
@@ -145,8 +175,16 @@ async def uploads(ctx: Ctx) -> Response:
                     "send chunks in order",
                     headers=_upload_headers(ctx, upload_id, size),
                 )
+            expected = int(m.group(2)) - int(m.group(1)) + 1
+            declared = declared_length(ctx.request)
+            if declared is not None and declared != expected:
+                raise _range_mismatch(ctx, upload_id, size, expected, f"{declared} are sent")
         if method == "PATCH":
             new_size = await _append(ctx, upload_id)
+            if expected is not None and new_size - size != expected:
+                # the chunk is not what its range said: take it back, as if never sent
+                await in_thread(registry.truncate_upload, upload_id, size)
+                raise _range_mismatch(ctx, upload_id, size, expected, f"{new_size - size} arrived")
             return Response(b"", 202, _upload_headers(ctx, upload_id, new_size))
         # PUT: last chunk (optional) and the digest
         raw_digest = q.get("digest")
@@ -154,11 +192,25 @@ async def uploads(ctx: Ctx) -> Response:
             raise RegistryError(ErrorCode.DIGEST_INVALID, "PUT needs ?digest=<digest>")
         digest = parse_digest(raw_digest)
         await _append(ctx, upload_id)
-        try:
-            await in_thread(registry.finish_upload, ctx.name, upload_id, digest)
-        finally:
-            _locks(ctx).pop(upload_id, None)
+        await in_thread(registry.finish_upload, ctx.name, upload_id, digest)
         return _created_blob(ctx, digest)
+
+
+def _range_mismatch(
+    ctx: Ctx, upload_id: str, size: int, expected: int, actual: str
+) -> RegistryError:
+    return RegistryError(
+        ErrorCode.RANGE_INVALID,
+        f"Content-Range announces {expected} bytes but {actual}",
+        status=416,
+        headers=_upload_headers(ctx, upload_id, size),
+    )
+
+
+def _unknown_upload(ctx: Ctx, upload_id: str) -> RegistryError:
+    return RegistryError(
+        ErrorCode.BLOB_UPLOAD_UNKNOWN, f"upload {upload_id} is not known in {ctx.name}"
+    )
 
 
 def _created_blob(ctx: Ctx, digest: Digest) -> Response:
