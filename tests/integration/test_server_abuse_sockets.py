@@ -81,6 +81,18 @@ def test_stalled_body_is_answered_408(tmp_path: Path, kind: str) -> None:
         assert took < 8, took
 
 
+def test_stalled_rest_body_is_answered_408(tmp_path: Path) -> None:
+    with LocalRegistry(tmp_path / "data", auth="token", demo=True, body_timeout=1.0) as reg:
+        assert reg.demo_credentials is not None
+        head = (
+            "PUT /api/v4/projects/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"PRIVATE-TOKEN: {reg.demo_credentials[1]}\r\nContent-Length: 4000\r\n\r\n"
+        )
+        answer = raw_request(reg.url, head.encode(), b'{"visibility"', wait=10)
+        assert status_of(answer) == 408, answer[:300]
+        assert b"connection: close" in answer.lower()
+
+
 # -- item 3: offline GC refuses a directory a live server holds ---------------------------------
 
 
