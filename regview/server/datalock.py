@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from regview.server.errors import StoreError
@@ -56,18 +55,6 @@ class DataDirLock:
         f, self._file = self._file, None
         if f is not None:
             f.close()  # closing the descriptor releases the lock
-
-    def __enter__(self) -> DataDirLock:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
 
 if sys.platform == "win32":

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 import httpx
+
+from regview.server.app import create_app
+from regview.server.config import ServerConfig
+
+if TYPE_CHECKING:
+    from regview.server.gitlab_app import GitLabInstance
+    from regview.server.registry import Registry
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -54,3 +62,17 @@ async def push_image(
     )
     assert r.status_code == 201, r.text
     return r.headers["Docker-Content-Digest"], body, [cd, ld]
+
+
+def instance_client(
+    gl: GitLabInstance, registry: Registry, base_url: str = "http://gitlab.test"
+) -> httpx.AsyncClient:
+    """A client of the registry app with the GitLab instance's authorizer and routes."""
+    app = create_app(
+        ServerConfig(registry.data_dir),
+        registry=registry,
+        authorizer=gl.authorizer,
+        extra_routes=gl.routes(),
+        online_gc=False,
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)

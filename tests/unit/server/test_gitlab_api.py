@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from server_helpers import instance_client
 
 from regview.server.app import create_app
 from regview.server.config import ServerConfig
@@ -128,15 +129,7 @@ async def world(registry: Registry) -> AsyncIterator[World]:
     seed_image(registry, "acme/pub/web", "v1", NOW)
     seed_image(registry, "acme/int", "v1", NOW)
     seed_image(registry, "other/lib", "v1", NOW)
-    app = create_app(
-        ServerConfig(registry.data_dir),
-        registry=registry,
-        authorizer=gl.authorizer,
-        extra_routes=gl.routes(),
-        online_gc=False,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gitlab.test") as client:
+    async with instance_client(gl, registry) as client:
         yield World(gl, registry, client, tokens)
     await gl.service.drain()
     gl.close()

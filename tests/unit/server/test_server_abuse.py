@@ -17,7 +17,7 @@ from pathlib import Path
 import bcrypt
 import httpx
 import pytest
-from server_helpers import LAYER, OCI_CONFIG, OCI_MANIFEST, push_blob, sha
+from server_helpers import LAYER, OCI_CONFIG, OCI_MANIFEST, instance_client, push_blob, sha
 
 from regview.server.app import create_app
 from regview.server.auth import HtpasswdAuthorizer, hash_password
@@ -66,15 +66,7 @@ async def gitlab(registry: Registry) -> AsyncIterator[Gitlab]:
     secret = store.add_token(
         TokenKind.PERSONAL, username="owner", scopes={"read_registry", "write_registry"}
     )[1]
-    app = create_app(
-        ServerConfig(registry.data_dir),
-        registry=registry,
-        authorizer=gl.authorizer,
-        extra_routes=gl.routes(),
-        online_gc=False,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gitlab.test") as client:
+    async with instance_client(gl, registry) as client:
         yield Gitlab(gl, client, token, secret)
     gl.close()
 
@@ -331,15 +323,7 @@ async def test_realm_never_comes_from_the_host_header(gitlab: Gitlab, registry: 
 
 async def test_configured_public_url_is_the_realm(registry: Registry) -> None:
     gl = GitLabInstance(registry.data_dir, registry, public_url="https://registry.example.org/")
-    app = create_app(
-        ServerConfig(registry.data_dir),
-        registry=registry,
-        authorizer=gl.authorizer,
-        extra_routes=gl.routes(),
-        online_gc=False,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9") as client:
+    async with instance_client(gl, registry, "http://127.0.0.1:9") as client:
         r = await client.get("/v2/acme/app/tags/list", headers={"Host": "evil.example"})
     assert 'realm="https://registry.example.org/jwt/auth"' in r.headers["www-authenticate"]
     gl.close()
