@@ -104,6 +104,11 @@ class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
             return JSONResponse(
                 {"message": f"408 Request Timeout - {exc}"}, 408, headers={"Connection": "close"}
             )
+        except Exception:
+            # A bug: answered here (logged with its traceback), not by Starlette's error
+            # middleware, whose re-raise makes uvicorn reset the client's connection.
+            log.exception("%s %s failed", request.method, path)
+            return JSONResponse({"message": "500 Internal Server Error"}, 500)
 
     async def _body_params(self, request: Request) -> dict[str, Any]:
         ctype = request.headers.get("content-type", "")

@@ -184,3 +184,41 @@ def test_unknown_upload_patches_over_one_connection(tmp_path: Path) -> None:
         assert reg._server is not None
         app = reg._server.config.app
         assert len(app.state.upload_locks) == 0
+
+
+# -- item 4: even a bug's 500 leaves the connection usable ---------------------------------------
+
+
+@pytest.mark.parametrize("auth", ["none", "token"])
+def test_a_bug_is_answered_500_and_the_connection_survives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str
+) -> None:
+    import http.client
+
+    with LocalRegistry(tmp_path / "data", auth=auth, demo=auth == "token") as reg:
+        assert reg.registry is not None
+
+        def broken(*args: object) -> None:
+            raise RuntimeError("a bug")
+
+        if auth == "none":
+            monkeypatch.setattr(reg.registry, "get_manifest", broken)
+            path, headers, probe = "/v2/a/b/manifests/v1", {}, "/v2/"
+        else:
+            assert reg.demo_credentials is not None
+            monkeypatch.setattr(reg.registry, "list_repositories", broken)
+            headers = {"PRIVATE-TOKEN": reg.demo_credentials[1]}
+            path, probe = "/api/v4/projects/1/registry/repositories", "/api/v4/version"
+        host, port = host_of(reg.url).split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            assert response.status == 500
+            assert b"Traceback" not in response.read()
+            conn.request("GET", probe, headers=headers)
+            after = conn.getresponse()
+            assert after.status == 200
+            after.read()
+        finally:
+            conn.close()
