@@ -18,6 +18,8 @@ import httpx
 import pytest
 from oci_pusher import PushFailed, make_image, pull_matches, push
 from server_support import host_of
+from support_images import OCI_INDEX, build_index, push_layout
+from testkit import require_tool
 
 from regview.server import gc
 from regview.server.runner import LocalRegistry
@@ -172,6 +174,38 @@ def test_concurrent_pushes_survive_online_gc_without_delay(tmp_path: Path) -> No
         report = gc.collect(reg.registry, delay=0)
         assert report.manifests_deleted == 0 and report.blobs_deleted == 0
     assert len(pushed) == 40
+
+
+def test_concurrent_skopeo_pushes_of_indexes_survive_online_gc_without_delay(
+    tmp_path: Path,
+) -> None:
+    """Real clients: 10 skopeo copies of 3-platform indexes at once (children are pushed by
+    digest, untagged, before the index names them) while online GC runs with --gc-delay 0."""
+    require_tool("skopeo")
+    layouts = [build_index(tmp_path / f"layout{n}", seed=n) for n in range(10)]
+    errors: list[str] = []
+    with LocalRegistry(tmp_path / "data", gc_delay=0, push_grace=15) as reg:
+        host = host_of(reg.url)
+
+        def copy(n: int) -> None:
+            try:
+                push_layout(layouts[n], f"{host}/skopeo/r{n}:v1", timeout=240)
+            except RuntimeError as exc:
+                errors.append(str(exc))
+
+        threads = [threading.Thread(target=copy, args=(n,)) for n in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        time.sleep(2)  # at least one more GC pass over the pushed content
+        assert errors == [], errors[:2]
+        with httpx.Client(base_url=reg.url, trust_env=False) as http:
+            for n, layout in enumerate(layouts):
+                r = http.get(f"/v2/skopeo/r{n}/manifests/v1", headers={"Accept": OCI_INDEX})
+                assert r.status_code == 200 and r.headers["Docker-Content-Digest"] == layout.digest
+                for child in layout.manifest_digests:
+                    assert http.head(f"/v2/skopeo/r{n}/manifests/{child}").status_code == 200
 
 
 def test_unknown_upload_patches_over_one_connection(tmp_path: Path) -> None:
