@@ -4,6 +4,7 @@ user sends gets a 4xx in words, never a 500, and leaves nothing behind. Socket-l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import httpx
@@ -21,6 +23,7 @@ from server_helpers import LAYER, OCI_CONFIG, OCI_MANIFEST, instance_client, pus
 
 from regview.server.app import create_app
 from regview.server.auth import HtpasswdAuthorizer, hash_password
+from regview.server.bodies import BodyTimeout, Receive, timed_receive
 from regview.server.config import ServerConfig
 from regview.server.gitlab_app import GitLabInstance
 from regview.server.gitlab_jwt import Scope
@@ -392,3 +395,49 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(tmp_path: Path) -> None:
     # same bcrypt cost both ways (was 1.3 ms vs 86.7 ms)
     assert min(unknown) > min(known) * 0.5, (known, unknown)
     assert authz._check("alice", "right")
+
+
+# -- item 6: a body that stalls or trickles is cut off; a steady one is not ---------------------
+
+
+def _source(chunk: bytes, every: float, count: int) -> Receive:
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent >= count:  # then the client waits, as a disconnect listener sees it
+            await asyncio.sleep(3600)
+        await asyncio.sleep(every)
+        sent += 1
+        return {"type": "http.request", "body": chunk, "more_body": sent < count}
+
+    return receive
+
+
+async def _drain(receive: Receive) -> int:
+    total = 0
+    while True:
+        message = await receive()
+        total += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return total
+
+
+@pytest.mark.parametrize(
+    ("chunk", "every", "why"),
+    [(b"x", 0.5, "no part"), (b"x", 0.02, "bytes a second")],  # stalled; trickling 50 B/s
+)
+async def test_stalled_or_trickling_body_times_out(chunk: bytes, every: float, why: str) -> None:
+    receive = timed_receive(_source(chunk, every, 10_000), 0.3, min_rate=1000)
+    start = time.monotonic()
+    with pytest.raises(BodyTimeout, match=why):
+        await _drain(receive)
+    assert time.monotonic() - start < 2
+
+
+async def test_steady_body_and_the_wait_after_it_are_not_cut_off() -> None:
+    receive = timed_receive(_source(b"x" * 4096, 0.01, 100), 0.3, min_rate=1000)
+    assert await _drain(receive) == 409_600  # 1.x s in all, longer than one window
+    with pytest.raises(TimeoutError):  # after the body, waiting has no limit of its own
+        async with asyncio.timeout(0.6):
+            await receive()
