@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 
@@ -142,6 +143,20 @@ class GitLabService:
 
     # --- cleanup policies -----------------------------------------------------------------
 
+    def _run_policy(self, project: Project, policy: dict[str, Any], now: datetime) -> int:
+        """One project's policy over each of its repositories; returns tags deleted."""
+        rules = policy_rules(policy)
+        deleted = 0
+        for view in self.repositories([project]):
+            self.store.set_cleanup_started(view.repo.id, now_iso())
+            try:
+                deleted += len(self.cleanup(view.repo.path, rules, now))
+            except Exception:  # one repository's failure must not stop the others' cleanup
+                log.exception("cleanup policy of %s failed", view.repo.path)
+            finally:
+                self.store.set_cleanup_started(view.repo.id, None)
+        return deleted
+
     def run_due_policies(self, now: datetime) -> int:
         """Run every enabled policy whose `next_run_at` has come; returns tags deleted."""
         deleted = 0
@@ -151,17 +166,12 @@ class GitLabService:
                 continue
             if parse_time(project.policy_next_run_at) > now:
                 continue
-            rules = policy_rules(policy)
-            for view in self.repositories([project]):
-                self.store.set_cleanup_started(view.repo.id, now_iso())
-                try:
-                    deleted += len(self.cleanup(view.repo.path, rules, now))
-                except Exception:  # one repository's failure must not stop the others' cleanup
-                    log.exception("cleanup policy of %s failed", view.repo.path)
-                finally:
-                    self.store.set_cleanup_started(view.repo.id, None)
-            # Scheduled again even after a failure, as GitLab does: a repository that fails
-            # every time must not make the runner retry this project every minute.
+            try:
+                deleted += self._run_policy(project, policy, now)
+            except Exception:  # one project's failure must not stop the others' policies
+                log.exception("cleanup policy of project %s failed", project.path)
+            # Scheduled again even after a failure, as GitLab does: a policy that fails every
+            # time must not make the runner retry this project every minute.
             self.store.update_project(
                 project.id,
                 policy_next_run_at=next_run_after(policy, now).isoformat().replace("+00:00", "Z"),

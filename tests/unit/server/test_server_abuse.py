@@ -161,6 +161,39 @@ async def test_odd_image_does_not_stop_another_projects_cleanup_policy(
     assert {t.name for t in registry.list_tags("acme/lib")} == {"b2"}
 
 
+async def test_a_failing_policy_does_not_stop_the_next_projects(
+    gitlab: Gitlab, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        seed(registry, "acme/app", f"a{i}", f"2020-01-0{i + 1}T00:00:00Z")
+        seed(registry, "acme/lib", f"b{i}", f"2020-01-0{i + 1}T00:00:00Z")
+    attrs = {"enabled": True, "cadence": "1d", "keep_n": 1, "older_than": "7d", "name_regex": ".*"}
+    for project in ("acme%2Fapp", "acme%2Flib"):
+        r = await gitlab.client.put(
+            f"/api/v4/projects/{project}",
+            json={"container_expiration_policy_attributes": attrs},
+            headers=gitlab.auth,
+        )
+        assert r.status_code == 200, r.text
+    service = gitlab.gl.service
+    real = service.cleanup
+
+    def cleanup(path: str, *args: Any) -> list[str]:
+        if path.startswith("acme/app"):  # the first project's policy breaks, whatever the cause
+            raise RuntimeError("broken")
+        return real(path, *args)
+
+    monkeypatch.setattr(service, "cleanup", cleanup)
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    assert service.run_due_policies(later) == 2
+    assert {t.name for t in registry.list_tags("acme/lib")} == {"b2"}
+    assert len(registry.list_tags("acme/app")) == 3
+    for path in ("acme/app", "acme/lib"):  # both scheduled again, not retried every minute
+        next_run = gitlab.gl.store.project(path).policy_next_run_at
+        assert next_run is not None
+        assert datetime.fromisoformat(next_run.replace("Z", "+00:00")) > later
+
+
 # -- item 4: bad input is a 400, never a 500 ----------------------------------------------------
 
 
