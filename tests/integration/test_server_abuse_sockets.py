@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,16 @@ def raw_request(url: str, head: bytes, body: bytes = b"", *, wait: float = 5.0) 
             return s.recv(4096)
         except TimeoutError:
             return b""
+
+
+def run_concurrently(target: Callable[[int], None], count: int, *, timeout: float) -> None:
+    """`target(0)` … `target(count - 1)` in threads at once; all must end within `timeout`."""
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
 
 
 def status_of(answer: bytes) -> int | None:
@@ -161,16 +172,12 @@ def test_concurrent_pushes_survive_online_gc_without_delay(tmp_path: Path) -> No
                     except PushFailed as exc:
                         failures.append(str(exc))
 
-        threads = [threading.Thread(target=pusher, args=(n,)) for n in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        run_concurrently(pusher, 20, timeout=120)
         assert not failures, failures[:3]
         with httpx.Client(base_url=reg.url, trust_env=False, timeout=30) as http:
             assert [m for img in pushed if (m := pull_matches(http, img))] == []
         assert reg.registry is not None
-        # and what the pushes left unreferenced is still collected once old enough
+        # and a full GC right away finds nothing unreferenced: each blob is in a tagged image
         report = gc.collect(reg.registry, delay=0)
         assert report.manifests_deleted == 0 and report.blobs_deleted == 0
     assert len(pushed) == 40
@@ -193,11 +200,7 @@ def test_concurrent_skopeo_pushes_of_indexes_survive_online_gc_without_delay(
             except RuntimeError as exc:
                 errors.append(str(exc))
 
-        threads = [threading.Thread(target=copy, args=(n,)) for n in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
+        run_concurrently(copy, 10, timeout=300)
         time.sleep(2)  # at least one more GC pass over the pushed content
         assert errors == [], errors[:2]
         with httpx.Client(base_url=reg.url, trust_env=False) as http:

@@ -139,10 +139,9 @@ async def test_unshowable_date_already_in_the_database_is_listed(
     assert [t.name for t in registry.list_tags("acme/app")] == ["old"]
 
 
-async def test_odd_image_does_not_stop_another_projects_cleanup_policy(
-    gitlab: Gitlab, registry: Registry
-) -> None:
-    seed(registry, "acme/app", "odd", ODD_CREATED[0])
+async def three_old_images_and_policies(gitlab: Gitlab, registry: Registry) -> None:
+    """acme/app a0-a2 and acme/lib b0-b2 from 2020, each project with a due-tomorrow policy that
+    keeps the newest tag."""
     for i in range(3):
         seed(registry, "acme/app", f"a{i}", f"2020-01-0{i + 1}T00:00:00Z")
         seed(registry, "acme/lib", f"b{i}", f"2020-01-0{i + 1}T00:00:00Z")
@@ -154,6 +153,13 @@ async def test_odd_image_does_not_stop_another_projects_cleanup_policy(
             headers=gitlab.auth,
         )
         assert r.status_code == 200, r.text
+
+
+async def test_odd_image_does_not_stop_another_projects_cleanup_policy(
+    gitlab: Gitlab, registry: Registry
+) -> None:
+    seed(registry, "acme/app", "odd", ODD_CREATED[0])
+    await three_old_images_and_policies(gitlab, registry)
     later = datetime.now(UTC) + timedelta(days=1, minutes=1)
     gitlab.gl.service.run_due_policies(later)
     # the odd image counts as pushed now (kept: newest); the old ones go in both projects
@@ -164,17 +170,7 @@ async def test_odd_image_does_not_stop_another_projects_cleanup_policy(
 async def test_a_failing_policy_does_not_stop_the_next_projects(
     gitlab: Gitlab, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for i in range(3):
-        seed(registry, "acme/app", f"a{i}", f"2020-01-0{i + 1}T00:00:00Z")
-        seed(registry, "acme/lib", f"b{i}", f"2020-01-0{i + 1}T00:00:00Z")
-    attrs = {"enabled": True, "cadence": "1d", "keep_n": 1, "older_than": "7d", "name_regex": ".*"}
-    for project in ("acme%2Fapp", "acme%2Flib"):
-        r = await gitlab.client.put(
-            f"/api/v4/projects/{project}",
-            json={"container_expiration_policy_attributes": attrs},
-            headers=gitlab.auth,
-        )
-        assert r.status_code == 200, r.text
+    await three_old_images_and_policies(gitlab, registry)
     service = gitlab.gl.service
     real = service.cleanup
 
