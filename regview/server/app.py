@@ -195,7 +195,10 @@ async def _online_gc(registry: Registry, config: ServerConfig) -> None:
         try:
             report = await anyio.to_thread.run_sync(
                 lambda: gc.collect(
-                    registry, delay=config.online_gc_delay, upload_expiry=config.upload_expiry
+                    registry,
+                    delay=config.online_gc_delay,
+                    upload_expiry=config.upload_expiry,
+                    push_grace=config.push_grace,
                 )
             )
             if report.bytes_freed or report.manifests_deleted:

@@ -5,11 +5,14 @@ multi-arch image keeps all its platforms and attestations) and the referrers of 
 (signatures, SBOMs — and their own referrers). Every blob a remaining manifest lists stays.
 Whatever else is found gets a `unreferenced_since` stamp on the first pass and is deleted once
 that stamp is older than `delay` (0: at once, as the offline `regview local gc` does). A push that
-references it again clears the stamp. Uploads untouched for `upload_expiry` seconds are purged.
+references it again clears the stamp. Online GC also leaves alone what is linked into a repository
+a push touched in the last `push_grace` seconds. Uploads untouched for `upload_expiry` seconds are
+purged.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -80,6 +83,21 @@ def _kept_manifests(registry: Registry) -> tuple[set[int], dict[int, tuple[str, 
     return kept, info
 
 
+def _linked_into(conn: sqlite3.Connection, repositories: set[str]) -> set[str]:
+    """Digests of the blobs linked into any of `repositories`."""
+    found: set[str] = set()
+    for name in repositories:
+        found.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT rb.digest FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id "
+                "WHERE r.name = ?",
+                (name,),
+            )
+        )
+    return found
+
+
 def collect(
     registry: Registry,
     *,
@@ -87,11 +105,19 @@ def collect(
     upload_expiry: float = 86400.0,
     dry_run: bool = False,
     now: float | None = None,
+    push_grace: float = 0.0,
 ) -> GcReport:
+    """`push_grace` (online GC): nothing linked into a repository a push touched in the last
+    `push_grace` seconds is deleted, however long it has been unreferenced (see
+    `Registry.push_activity`); offline GC holds the directory alone and passes 0."""
     now = time.time() if now is None else now
     cutoff = now - delay
     report = GcReport(dry_run=dry_run)
     meta, store = registry.meta, registry.store
+
+    def busy() -> set[str]:
+        """Repositories a push is (or may still be) working in."""
+        return registry.busy_repositories(now - push_grace) if push_grace > 0 else set()
 
     # 1. manifests. Marked inside the write transaction that deletes them: a push between mark
     # and sweep (an index naming an untagged child, a tag on an unkept manifest) would otherwise
@@ -115,7 +141,10 @@ def collect(
                 "WHERE id = ? AND unreferenced_since IS NULL",
                 [(now, mid) for mid in unkept],
             )
+            spared = busy()
             for mid in unkept:
+                if info[mid][0] in spared:
+                    continue
                 cur = conn.execute(
                     "DELETE FROM manifests WHERE id = ? AND unreferenced_since <= ? "
                     "AND NOT EXISTS (SELECT 1 FROM tags WHERE manifest_id = ?)",
@@ -154,7 +183,10 @@ def collect(
                 [(now, d) for d, since in unreferenced if since is None],
             )
         with meta.write() as conn:
+            spared = _linked_into(conn, busy())
             for d, _since in unreferenced:
+                if d in spared:
+                    continue
                 cur = conn.execute(
                     "DELETE FROM blobs WHERE digest = ? AND unreferenced_since <= ? "
                     "AND NOT EXISTS (SELECT 1 FROM manifest_refs WHERE digest = ? AND kind = 'blob')",

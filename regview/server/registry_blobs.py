@@ -23,6 +23,7 @@ class RegistryBlobs(RegistryIndex):
     def _link(
         self, conn: sqlite3.Connection, name: str, digest: Digest, size: int, now: float
     ) -> None:
+        self._note_push(name)
         repo = self._ensure_repo(conn, name, now)
         conn.execute(
             "INSERT INTO blobs(digest, size, created) VALUES(?, ?, ?) "
@@ -54,6 +55,7 @@ class RegistryBlobs(RegistryIndex):
 
     # -- uploads -----------------------------------------------------------------------------
     def start_upload(self, name: str) -> str:
+        self._note_push(name)
         upload_id = self.store.new_upload()
         now = time.time()
         with self.meta.write() as conn:

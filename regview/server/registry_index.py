@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,13 @@ class RegistryIndex:
         # Running hashes of chunked uploads: (bytes hashed, hasher). Lost on restart, then the
         # upload file is re-hashed at the end.
         self.hashers: dict[str, Hasher] = {}
+        #: repository → when a push last touched it (upload started or finished, blob mounted,
+        #: manifest stored). Online GC leaves such a repository's unreferenced content alone for
+        #: a while: a client that found a layer already there (HEAD 200) skips uploading it and
+        #: names it only in the manifest at the end. In memory: only this process's server
+        #: pushes, and the data-directory lock keeps any other one out.
+        self.push_activity: dict[str, float] = {}
+        self._activity_lock = threading.Lock()
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -77,6 +85,17 @@ class RegistryIndex:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(event)
+
+    def _note_push(self, name: str) -> None:
+        with self._activity_lock:
+            self.push_activity[name] = time.time()
+
+    def busy_repositories(self, since: float) -> set[str]:
+        """Repositories a push touched after `since`; older entries are forgotten."""
+        with self._activity_lock:
+            for name in [n for n, at in self.push_activity.items() if at <= since]:
+                del self.push_activity[name]
+            return set(self.push_activity)
 
     # -- reads -------------------------------------------------------------------------------
     def repo_id(self, name: str) -> int | None:

@@ -178,6 +178,7 @@ class RegistryManifests(RegistryIndex):
         # The reference checks and the insert are one write transaction: a blob unlink, a
         # manifest or repository delete or GC commits either before it (and the check fails)
         # or after it (and sees the new references), never in between.
+        self._note_push(name)
         with self.meta.write() as conn:
             refs, config_digest, total, created = self._check_references(name, manifest)
             repo = self._ensure_repo(conn, name, now)

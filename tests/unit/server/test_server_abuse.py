@@ -21,6 +21,7 @@ import httpx
 import pytest
 from server_helpers import LAYER, OCI_CONFIG, OCI_MANIFEST, instance_client, push_blob, sha
 
+from regview.server import gc
 from regview.server.app import create_app
 from regview.server.auth import HtpasswdAuthorizer, hash_password
 from regview.server.bodies import BodyTimeout, Receive, timed_receive
@@ -470,3 +471,43 @@ async def test_steady_body_and_the_wait_after_it_are_not_cut_off() -> None:
     with pytest.raises(TimeoutError):  # after the body, waiting has no limit of its own
         async with asyncio.timeout(0.6):
             await receive()
+
+
+# -- item 3: online GC spares what a push in progress will name without uploading it ------------
+
+
+async def test_online_gc_spares_a_layer_a_push_found_already_there(registry: Registry) -> None:
+    """A layer sits in the repository unreferenced (its image's tag was deleted long ago). A
+    new push of an image using it sees it there (HEAD 200), skips uploading it, uploads its
+    other blobs and names it in the manifest at the end: GC must not take it meanwhile."""
+    _, client = plain_app(registry)
+    async with client:
+        base = await push_blob(client, "a/b", b"base layer" * 100)
+        with registry.meta.write() as conn:  # unreferenced for two hours already
+            conn.execute("UPDATE blobs SET unreferenced_since = ?", (time.time() - 7200,))
+        registry.push_activity.clear()
+        assert (await client.head(f"/v2/a/b/blobs/{base}")).status_code == 200
+        location = (await client.post("/v2/a/b/blobs/uploads/")).headers["Location"]
+        report = gc.collect(registry, delay=3600, push_grace=60)
+        assert report.deleted_blobs == []
+        config = b'{"architecture": "amd64", "os": "linux"}'
+        r = await client.put(location, params={"digest": sha(config)}, content=config)
+        assert r.status_code == 201
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": sha(config), "size": len(config)},
+                "layers": [{"mediaType": LAYER, "digest": base, "size": 1000}],
+            }
+        ).encode()
+        r = await client.put(
+            "/v2/a/b/manifests/v2", content=body, headers={"Content-Type": OCI_MANIFEST}
+        )
+        assert r.status_code == 201, r.text
+        # once the repository is quiet for push_grace, unreferenced content goes as before
+        assert (await client.delete(f"/v2/a/b/manifests/{sha(body)}")).status_code == 202
+        later = time.time() + 3600
+        first = gc.collect(registry, delay=3600, push_grace=60, now=later)
+        second = gc.collect(registry, delay=3600, push_grace=60, now=later + 3600)
+        assert set(first.deleted_blobs + second.deleted_blobs) == {base, sha(config)}
