@@ -199,7 +199,7 @@ class DeleteFlow(QObject):
     async def connection_for_registry(self, registry: str) -> Connection | None:
         """A connection to the profile whose host is `registry` (a recycle-bin entry's)."""
         for p in await self.sessions.accounts.profiles():
-            if p.host == registry:
+            if p.answers_to(registry):  # also at an earlier address (local mode moved)
                 return await self.open_port(p.name)
         return None
 

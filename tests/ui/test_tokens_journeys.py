@@ -1,0 +1,351 @@
+"""Issue 11's observations as journeys through the real dialogs: a real gnome-keyring (on its own
+D-Bus, `keyring_support.gnome_keyring`) where secrets matter, the embedded registry and GitLab
+instance on loopback sockets, and clicks and typing through pytest-qt.
+
+Each test names the observation it reproduces; each failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_support import local_registry, run
+from delete_support import until
+from keyring_support import gnome_keyring
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+from testkit import free_port
+
+from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.settings.profiles import Profile, SettingsStore
+from regview.settings.secrets import SERVICE, FallbackStore, KeyringStore, entry_name
+from regview.ui.accounts import Accounts
+from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.tokens_dialog import TokensDialog
+
+pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("gnome-keyring-daemon")]
+
+LEGACY = Path(__file__).resolve().parent.parent / "integration" / "data"
+LEGACY = LEGACY / "settings-v1-shared-secrets"
+LOCAL = "Local test registry"
+
+
+def shown(html: str) -> str:
+    doc = QTextDocument()
+    doc.setHtml(html)
+    return doc.toPlainText()
+
+
+@pytest.fixture
+def keyring_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with gnome_keyring(tmp_path / "keyring-home", monkeypatch, b"\n") as backend:
+        yield backend
+
+
+def accounts_on(base: Path, backend: Any) -> Accounts:
+    return Accounts(SettingsStore(base / "settings.json"), FallbackStore(KeyringStore(backend)))
+
+
+@pytest.fixture
+def gitlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The embedded GitLab instance with its demo data: (url, demo user's token)."""
+    from regview.server.runner import LocalRegistry
+
+    with LocalRegistry(tmp_path / "gitlab", auth="token", demo=True) as reg:
+        assert reg.demo_credentials is not None
+        yield reg.url, reg.demo_credentials[1]
+
+
+def gitlab_profile(url: str, name: str = LOCAL) -> Profile:
+    return Profile.for_endpoint(
+        Endpoint(url=url, kind=RegistryKind.GITLAB, api_url=f"{url}/api/v4"),
+        name=name,
+        username="demo",
+        credential_kind=CredentialKind.PERSONAL,
+    )
+
+
+def tokens_dialog(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, accounts: Accounts
+) -> TokensDialog:
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    d.show()
+    run(qloop, d.refresh())
+    return d
+
+
+def wait_task(qloop: asyncio.AbstractEventLoop, owner: Any, name: str) -> None:
+    """Let the task a click started in `owner.tasks` slot `name` finish (bounded)."""
+    task = owner.tasks.task(name)
+    if task is not None:
+        run(qloop, asyncio.wait({task}))
+    run(qloop, until(lambda: not owner.tasks.running(name)))
+
+
+def click(qtbot: QtBot, button: Any) -> None:
+    assert button.isEnabled(), f"{button.text()!r} is disabled"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+# -- observation 1: a wrong token added for the same login breaks the working profile ---------
+
+
+def test_1_adding_a_wrong_token_for_the_same_login_never_breaks_the_working_profile(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    url, token = gitlab
+    accounts = accounts_on(tmp_path, keyring_backend)
+    run(qloop, accounts.save(gitlab_profile(url), token))
+    d = tokens_dialog(qtbot, qloop, accounts)
+
+    add = d.add()
+    qtbot.keyClicks(add.address, url)
+    run(qloop, add.check())
+    assert add.probe_result is not None and add.probe_result.kind == RegistryKind.GITLAB
+    add.kind.setCurrentIndex(add.kind.findData(CredentialKind.PERSONAL))
+    qtbot.keyClicks(add.username, "demo")
+    qtbot.keyClicks(add.secret, "glpat-wrong-wrong-wrong")
+    qtbot.keyClicks(add.name, "second login")
+    assert add.save_button.text() == "Add registry"
+    click(qtbot, add.save_button)  # tests first; the token fails, so nothing is saved
+    wait_task(qloop, add, "save")
+    card = shown(add.test_card.label.text())
+    assert "The test failed" in card and "Not saved" in card
+    assert "second login" not in run(qloop, accounts.load()).profiles
+    assert add.save_button.text() == "Add anyway"
+    assert "401" in add.save_button.toolTip() or "refused" in add.save_button.toolTip().lower()
+    click(qtbot, add.save_button)  # the explicit "Add anyway"
+    wait_task(qloop, add, "save")
+    profiles = run(qloop, accounts.load()).profiles
+    assert set(profiles) == {LOCAL, "second login"}
+    assert profiles[LOCAL].secret_id != profiles["second login"].secret_id
+
+    # the working profile still works: its own keyring entry was never touched
+    run(qloop, d.refresh())
+    d.select(LOCAL)
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    text = shown(d.status.label.text())
+    assert "Signed in as demo" in text, text
+    assert "401" not in text
+    stored = keyring_backend.get_password(
+        SERVICE, entry_name(url, "demo", profiles[LOCAL].secret_id)
+    )
+    assert stored == token
+    run(qloop, d.tasks.aclose())
+
+
+def test_1_entries_written_by_the_previous_version_are_migrated_with_none_lost(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, keyring_backend: Any
+) -> None:
+    """settings.json and the keyring exactly as the previous regview wrote them (two profiles on
+    one shared entry, one without a secret, one anonymous): after the first start every profile
+    with a secret has its own entry holding it, and the shared entries are gone."""
+    shutil.copy(LEGACY / "settings.json", tmp_path / "settings.json")
+    for entry in json.loads((LEGACY / "keyring.json").read_text(encoding="utf-8")):
+        keyring_backend.set_password(entry["service"], entry["username"], entry["secret"])
+    expected = {
+        "Local test registry": "glpat-demo-working-token",
+        "local mirror": "glpat-demo-working-token",
+        "docker.io": "hub-pa55word",
+        "example (no secret)": None,
+        "quay.io": None,
+    }
+
+    accounts = accounts_on(tmp_path, keyring_backend)
+    profiles = {p.name: p for p in run(qloop, accounts.profiles())}
+    assert set(profiles) == set(expected)
+    for name, secret in expected.items():
+        assert run(qloop, accounts.secret(profiles[name])) == secret, name
+    ids = [profiles[n].secret_id for n, s in expected.items() if s is not None]
+    assert all(ids) and len(set(ids)) == len(ids)  # an entry each
+    assert not profiles["example (no secret)"].secret_id  # nothing to move: left as it was
+    assert keyring_backend.get_password(SERVICE, "demo@127.0.0.1:5000") is None
+    assert keyring_backend.get_password(SERVICE, "alice@docker.io") is None
+    text = (tmp_path / "settings.json").read_text(encoding="utf-8")
+    assert "glpat" not in text and "pa55" not in text
+
+    # a restart finds them again, and replacing one leaves its former partner alone
+    again = accounts_on(tmp_path, keyring_backend)
+    profiles = {p.name: p for p in run(qloop, again.profiles())}
+    run(qloop, again.replace_secret(profiles["local mirror"], "demo", CredentialKind.PERSONAL, "x"))
+    assert run(qloop, again.secret(profiles[LOCAL])) == "glpat-demo-working-token"
+
+
+# -- observation 2: Replace… could not be used ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [CredentialKind.PERSONAL, CredentialKind.PASSWORD])
+def test_2_replace_enables_test_and_save_once_a_secret_is_typed_and_saves_it(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    kind: CredentialKind,
+) -> None:
+    accounts = accounts_on(tmp_path, keyring_backend)
+    with local_registry(tmp_path / "reg", basic=True) as url:
+        from connect_support import PASSWORD, USER
+
+        profile = Profile.for_endpoint(
+            Endpoint(url=url), name="reg", username=USER, credential_kind=kind
+        )
+        run(qloop, accounts.save(profile, "old-and-wrong"))
+        d = tokens_dialog(qtbot, qloop, accounts)
+        d.select("reg")
+        replace = d.replace()
+        assert replace is not None
+        qtbot.keyClicks(replace.secret, PASSWORD)
+        assert replace.test_button.isEnabled() and replace.save_button.isEnabled()
+        click(qtbot, replace.test_button)
+        wait_task(qloop, replace, "test")
+        assert replace.access is not None and replace.access.passed
+        click(qtbot, replace.save_button)
+        wait_task(qloop, replace, "save")
+        saved = run(qloop, accounts.load()).profiles["reg"]
+        assert run(qloop, accounts.secret(saved)) == PASSWORD
+        run(qloop, d.tasks.aclose())
+
+
+# -- observation 3: Test said "nothing" for a working GitLab token ------------------------------
+
+
+def test_3_test_says_who_the_token_is_its_scopes_the_api_and_what_it_can_do(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    url, token = gitlab
+    accounts = accounts_on(tmp_path, keyring_backend)
+    run(qloop, accounts.save(gitlab_profile(url), token))
+    d = tokens_dialog(qtbot, qloop, accounts)
+    d.select(LOCAL)
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    text = shown(d.status.label.text())
+    assert "Signed in as demo" in text
+    assert "scopes api, read_registry, write_registry" in text and "never expires" in text
+    assert "REST API answers" in text
+    assert "Can pull" in text and "Can push" in text and "Can delete" in text
+    assert "nothing" not in text and "Cannot list the catalog" not in text
+    assert "Name a repository" not in text
+    # the repository came from a list the user can pick another one from
+    listed = [d.repo_box.itemText(i) for i in range(d.repo_box.count())]
+    assert len(listed) >= 2 and d.repo_box.text() in listed
+    d.repo_box.setCurrentIndex(1)
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    assert f"in {listed[1]}" in shown(d.status.label.text())
+    row = d.tree.topLevelItem(0)
+    assert row is not None and row.text(3).startswith("pull, push, delete")
+    run(qloop, d.tasks.aclose())
+
+
+# -- observations 4 and 5: addresses and unreachable registries ----------------------------------
+
+
+def test_4_a_mistyped_port_is_explained_inline_and_never_crashes(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, keyring_backend: Any
+) -> None:
+    accounts = accounts_on(tmp_path, keyring_backend)
+    add = AddRegistryDialog(accounts)
+    qtbot.addWidget(add)
+    add.show()
+    qtbot.keyClicks(add.address, "registry.example.com:50O0")
+    assert "letter O" in shown(add.probe_card.label.text())  # as typed, before Enter
+    qtbot.keyClick(add.address, Qt.Key.Key_Return)
+    run(qloop, asyncio.sleep(0.1))
+    assert not add.tasks.running("probe")
+    assert "Checking" not in shown(add.probe_card.label.text())
+    assert "The port must be a number" in shown(add.probe_card.label.text())
+    # fixing the typo checks again
+    qtbot.keyClick(add.address, Qt.Key.Key_Backspace)
+    qtbot.keyClick(add.address, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(add.address, "00")
+    assert add.address.text() == "registry.example.com:5000", add.address.text()
+    assert "port" not in shown(add.probe_card.label.text()).lower()
+    run(qloop, add.tasks.aclose())
+
+
+def test_5_nothing_listening_is_said_in_words_and_add_needs_add_anyway(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+) -> None:
+    accounts = accounts_on(tmp_path, keyring_backend)
+    port = free_port()
+    # the dialog closes itself after saving: a window behind it keeps the event loop going,
+    # as the main window does in the app
+    behind = QWidget()
+    qtbot.addWidget(behind)
+    behind.show()
+    add = AddRegistryDialog(accounts, parent=behind)
+    add.show()
+    qtbot.keyClicks(add.address, f"http://127.0.0.1:{port}")
+    qtbot.keyClick(add.address, Qt.Key.Key_Return)
+    wait_task(qloop, add, "probe")
+    said = shown(add.probe_card.label.text())
+    assert f"Nothing answers on 127.0.0.1 port {port}" in said, said
+    assert "ssl:default" not in said and "ConnectError" not in said
+    assert add.save_button.text() == "Add anyway"
+    assert "Nothing answers" in add.save_button.toolTip()
+    click(qtbot, add.save_button)
+    wait_task(qloop, add, "save")
+    assert "127.0.0.1:" + str(port) in run(qloop, accounts.load()).profiles
+
+
+# -- observation 6: local mode took a new port on every start -------------------------------------
+
+
+def test_6_local_mode_keeps_its_port_and_its_identity_across_starts(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, keyring_backend: Any
+) -> None:
+    import socket
+
+    from regview.paths import default_paths
+    from regview.settings.profiles import registry_host
+    from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
+
+    accounts = accounts_on(tmp_path, keyring_backend)
+    paths = default_paths(tmp_path / "base")
+
+    def start_stop() -> Profile:
+        mode = LocalMode(accounts, paths, auth="none")
+        try:
+            return run(qloop, mode.start())
+        finally:
+            run(qloop, mode.stop())
+
+    first = start_stop()
+    second = start_stop()
+    assert second.url == first.url  # the same port while it is free: links and the bin work
+    # another program takes the port: the registry moves, and what named the old address
+    # (a recycle-bin entry, a copied link, the last view) still finds the same profile
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", int(first.url.rsplit(":", 1)[1])))
+        squatter.listen()
+        moved = start_stop()
+    assert moved.url != first.url and moved.name == LOCAL_PROFILE
+    settings = run(qloop, accounts.load())
+    assert list(settings.profiles) == [LOCAL_PROFILE]
+    found = settings.find(registry_host(first.url))
+    assert found is not None and found.name == LOCAL_PROFILE and found.url == moved.url
+    assert found.answers_to(registry_host(first.url))
+    # and once the old port is free again, the next start stays where it is now
+    assert start_stop().url == moved.url
