@@ -4,6 +4,7 @@
                                           registry.invalid was not found …", "TLS: the
                                           certificate is for X, not Y …"; else the error's text
     is_refusal(exc) -> bool               HTTP 401: the credential itself was refused
+    expired_since(profile) -> str         "This token expired on DATE (…)" once it has
     expired_words(profile, exc) -> str    a 401 on a token past its known expiry, with the date
 
 The client core wraps transport failures in `ConnectionFailed`/`CertificateNotTrusted` and keeps
@@ -68,12 +69,12 @@ def failure_in_words(exc: RegistryError, url: str) -> str:
         if isinstance(e, socket.gaierror):
             return _unknown_name(host)
         if isinstance(e, ssl.SSLCertVerificationError):
-            found = _MISMATCH.search(str(e.verify_message or e))
+            found = _MISMATCH.search(str(getattr(e, "verify_message", "") or e))
             if found:
                 return _mismatch(host, found.group(1) or found.group(2))
         if isinstance(e, (TimeoutError, socket.timeout)):
             return (
-                f"{host} port {port} did not answer in time: a firewall may drop the "
+                f"{host} port {port} did not answer in time (timeout): a firewall may drop the "
                 "connection, or the registry is overloaded. Check the address and try again."
             )
     joined = " ".join(texts)
@@ -112,17 +113,25 @@ def is_refusal(exc: BaseException) -> bool:
     return isinstance(exc, GitLabAPIError) and getattr(exc, "status", None) == 401
 
 
-def expired_words(profile: Profile, exc: BaseException, now: datetime | None = None) -> str:
-    """For a 401 on a credential whose known expiry has passed: say that, with the date."""
+def expired_since(profile: Profile, now: datetime | None = None) -> str:
+    """'This token expired on 2026-11-30 (expired 6 days ago)' when its known expiry has passed."""
     moment = profile.expires_at
-    if moment is None or not is_refusal(exc):
+    if moment is None:
         return ""
     now = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if moment > now:
         return ""
+    return f"This token expired on {moment:%Y-%m-%d} ({days_left(moment, now)})"
+
+
+def expired_words(profile: Profile, exc: BaseException, now: datetime | None = None) -> str:
+    """For a 401 on a credential whose known expiry has passed: say that, with the date."""
+    since = expired_since(profile, now) if is_refusal(exc) else ""
+    if not since:
+        return ""
     return (
-        f"This token expired on {moment:%Y-%m-%d} ({days_left(moment, now)}), so the registry "
-        "refuses it (HTTP 401). Create a new one and store it with Replace…."
+        f"{since}, so the registry refuses it (HTTP 401). Create a new one and store it with "
+        "Replace…."
     )

@@ -1,6 +1,7 @@
 """**Token management**: every stored credential, and what it was verified to do.
 
-    TokensDialog(accounts, backend=None, parent=None)
+    TokensDialog(accounts, backend=None, parent=None, *, replace="")   `replace` opens Replace…
+                                            for that registry once the list is loaded
         signals   accountsChanged()         a credential was added, replaced, renamed or removed
         methods   refresh() -> Task         reload the list (profiles + keyring, off the UI thread)
                   add() / replace()         open AddRegistryDialog (new, or for the selection)
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import humanize
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,7 +57,7 @@ from regview.ui.connect_backend import (
 from regview.ui.connect_cards import _Card, _secondary, access_html
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.connect_form import RepositoryBox
-from regview.ui.connect_words import expired_words, failure_in_words, is_refusal
+from regview.ui.connect_words import expired_since, expired_words, failure_in_words, is_refusal
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -95,6 +96,8 @@ class TokensDialog(QDialog):
         accounts: Accounts,
         backend: ConnectBackend | None = None,
         parent: QWidget | None = None,
+        *,
+        replace: str = "",
     ) -> None:
         super().__init__(parent)
         self.accounts = accounts
@@ -107,7 +110,15 @@ class TokensDialog(QDialog):
         self.setWindowTitle("Token management")
         self.resize(1000, 480)
         self._build()
-        self.refresh()
+        task = self.refresh()
+        if replace:  # opened from "Replace token…" on an expired token's error
+            task.add_done_callback(lambda _t: self._replace_named(replace))
+
+    def _replace_named(self, name: str) -> None:
+        self.select(name)
+        profile = self.selected()
+        if profile is not None and profile.name == name:
+            self.replace()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -277,18 +288,20 @@ class TokensDialog(QDialog):
             return
         current = self.selected()
         self.rows = accounts
+        blocker = QSignalBlocker(self.tree)  # rebuilding the list is not the user's choosing
         self.tree.setSortingEnabled(False)
         self.tree.clear()
         for account in accounts:
             self.tree.addTopLevelItem(self._item(account))
         self.tree.setSortingEnabled(True)
+        blocker.unblock()
         if current is not None:
             self.select(current.name)
         else:
             first = self.tree.topLevelItem(0)
             if first is not None:
                 self.tree.setCurrentItem(first)
-        self._sync_buttons()
+        self._selection_changed()
 
     def _item(self, account: Account) -> QTreeWidgetItem:
         p = account.profile
@@ -408,8 +421,10 @@ class TokensDialog(QDialog):
             return
         await self.accounts.record_access(profile.name, access)
         self.repo_box.offer(access.repositories, access.repository)
+        since = expired_since(profile) if access.refused else ""
+        head = f"<b>{name}</b>" + (f": {html.escape(since)}." if since else "")
         self.status.show_text(
-            f"<b>{name}</b><br>{access_html(access)}", "good" if access.passed else "bad"
+            f"{head}<br>{access_html(access)}", "good" if access.passed else "bad"
         )
         self.fix_button.setVisible(
             not access.passed and profile.credential_kind != CredentialKind.ANONYMOUS

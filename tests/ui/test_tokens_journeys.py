@@ -349,3 +349,95 @@ def test_6_local_mode_keeps_its_port_and_its_identity_across_starts(
     assert found.answers_to(registry_host(first.url))
     # and once the old port is free again, the next start stays where it is now
     assert start_stop().url == moved.url
+
+
+# -- expiry: shown, warned about at start, and named when a 401 comes from it ------------------
+
+
+def test_expiry_is_listed_warned_at_start_and_an_expired_401_names_the_date(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from regview.paths import default_paths
+    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab_perms import TokenKind
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import SessionManager
+
+    url, _ = gitlab
+    store = GitLabStore(tmp_path / "gitlab")
+    try:
+        in_five = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+        _, soon = store.add_token(
+            TokenKind.PERSONAL, username="demo", scopes={"api", "read_registry"}, expires_at=in_five
+        )
+        _, dead = store.add_token(
+            TokenKind.PERSONAL, username="demo", scopes={"api"}, expires_at="2020-01-01"
+        )
+    finally:
+        store.close()
+    accounts = accounts_on(tmp_path, keyring_backend)
+    run(qloop, accounts.save(gitlab_profile(url, "soon"), soon))
+    # its expiry as an earlier Test recorded it, before the day came
+    expired = datetime(2020, 1, 1, tzinfo=UTC)
+    run(qloop, accounts.save(with_expiry(gitlab_profile(url, "dead"), expired), dead))
+
+    d = tokens_dialog(qtbot, qloop, accounts)
+    d.select("soon")
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    row = next(
+        d.tree.topLevelItem(i)
+        for i in range(d.tree.topLevelItemCount())
+        if d.tree.topLevelItem(i).text(0) == "soon"  # type: ignore[union-attr]
+    )
+    assert row is not None and row.text(4) in ("expires in 4 days", "expires in 5 days")
+    d.select("dead")
+    assert not d.fix_button.isVisible()
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    said = shown(d.status.label.text())
+    assert "This token expired on 2020-01-01" in said and "has expired" in said, said
+    assert d.fix_button.isVisible()
+    click(qtbot, d.fix_button)
+    replace = d.findChild(AddRegistryDialog)
+    assert replace is not None and replace.existing is not None
+    assert replace.existing.name == "dead"
+    run(qloop, replace.tasks.aclose())
+    replace.close()
+    run(qloop, d.tasks.aclose())
+    d.close()
+
+    # start-up: the banner lists both, soonest first; opening the dead one explains its 401
+    window = MainWindow(
+        accounts, SessionManager(accounts), LocalMode(accounts, default_paths(tmp_path / "base"))
+    )
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        await window.start()
+        text = window.banner.label.text()
+        assert window.banner.isVisible() and "expired" in text
+        assert "dead: expired" in text and "soon: expires in" in text
+        window.open_profile("dead")
+        await until(lambda: "The token has expired" in window.banner.label.text())
+        assert "2020-01-01" in window.banner.label.text()
+        assert window.banner.button.text() == "Replace token…"
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, window.aclose())
+
+
+def with_expiry(profile: Profile, moment: Any) -> Profile:
+    from dataclasses import replace
+
+    return replace(profile, expires_at=moment)
