@@ -8,7 +8,8 @@
                   rename(new_name) -> Task  rename the selected registry (keyring untouched)
                   test() -> Task            test the selected credential, record the result
                   remove() -> Task          remove the selected registry and its secret
-                  import_logins() -> Task   adopt Docker/podman/CI logins
+                  import_logins() -> ImportDialog   preview Docker/podman/CI logins, import
+                                            the ticked ones
         `confirm` and `ask_text` are the only modal prompts: tests replace them.
 
 Secrets never leave the keyring (or session memory when no keyring works — the banner says so).
@@ -45,7 +46,7 @@ from regview.core.errors import RegistryError
 from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile
-from regview.ui.accounts import Account, Accounts, import_logins
+from regview.ui.accounts import Account, Accounts
 from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import (
     CREDENTIAL_NAMES,
@@ -58,6 +59,7 @@ from regview.ui.connect_cards import _Card, _secondary, access_html
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.connect_form import RepositoryBox
 from regview.ui.connect_words import expired_since, expired_words, failure_in_words, is_refusal
+from regview.ui.import_dialog import ImportDialog
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -467,20 +469,19 @@ class TokensDialog(QDialog):
         self.accountsChanged.emit()
         await self._refresh()
 
-    def import_logins(self) -> asyncio.Task[None]:
-        return self._start("action", self._import())
+    def import_logins(self) -> ImportDialog:
+        """The preview of the logins on this machine; the ticked ones are imported from there."""
+        dialog = ImportDialog(self.accounts, self.backend, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imported.connect(self._imported)
+        dialog.open()
+        dialog.load()
+        return dialog
 
-    async def _import(self) -> None:
-        self.status.show_text("Looking for Docker and podman logins …", "neutral")
-        try:
-            report = await import_logins(self.accounts)
-        except SettingsError as exc:
-            self.status.show_text(html.escape(str(exc)), "bad")
-            return
-        self.status.show_text(html.escape(report.in_words()), "good" if report.added else "neutral")
-        if report.added:
-            self.accountsChanged.emit()
-        await self._refresh()
+    def _imported(self, words: str) -> None:
+        self.status.show_text(html.escape(words), "good")
+        self.accountsChanged.emit()
+        self.refresh()
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()

@@ -29,6 +29,7 @@ from regview.settings.profiles import Profile, SettingsStore
 from regview.settings.secrets import SERVICE, FallbackStore, KeyringStore, entry_name
 from regview.ui.accounts import Accounts
 from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.import_dialog import ImportDialog
 from regview.ui.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("gnome-keyring-daemon")]
@@ -441,3 +442,68 @@ def with_expiry(profile: Profile, moment: Any) -> Profile:
     from dataclasses import replace
 
     return replace(profile, expires_at=moment)
+
+
+# -- observation 7: Import logins imported everything at once, GitLab as a plain password -------
+
+
+def test_7_import_previews_each_login_and_recognises_gitlab(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connect_support import PASSWORD, USER, only_these_logins
+
+    url, token = gitlab
+    with local_registry(tmp_path / "reg", basic=True) as plain:
+        gitlab_host, plain_host = url.split("://")[1], plain.split("://")[1]
+        only_these_logins(
+            monkeypatch,
+            tmp_path,
+            {gitlab_host: f"demo:{token}", plain_host: f"{USER}:{PASSWORD}"},
+        )
+        accounts = accounts_on(tmp_path, keyring_backend)
+        d = tokens_dialog(qtbot, qloop, accounts)
+        click(qtbot, d.import_button)
+        preview = d.findChild(ImportDialog)
+        assert preview is not None
+        wait_task(qloop, preview, "load")
+        assert run(qloop, accounts.load()).profiles == {}  # a preview: nothing stored yet
+        rows = {c.registry: (c, ticked) for c, ticked in preview.rows()}
+        assert set(rows) == {gitlab_host, plain_host} and all(t for _c, t in rows.values())
+        found, _ = rows[gitlab_host]
+        assert found.gitlab and found.kind == CredentialKind.PERSONAL
+        assert found.api_url == f"{url}/api/v4"
+        assert not rows[plain_host][0].gitlab
+        # the user unticks the plain registry
+        for i in range(preview.tree.topLevelItemCount()):
+            item = preview.tree.topLevelItem(i)
+            if item is not None and item.text(0) == plain_host:
+                item.setCheckState(0, Qt.CheckState.Unchecked)
+        assert preview.import_button.text() == "Import 1"
+        click(qtbot, preview.import_button)
+        wait_task(qloop, preview, "import")
+        wait_task(qloop, d, "refresh")
+        profiles = run(qloop, accounts.load()).profiles
+        assert list(profiles) == [gitlab_host]
+        imported = profiles[gitlab_host]
+        assert imported.kind == RegistryKind.GITLAB
+        assert imported.credential_kind == CredentialKind.PERSONAL
+        assert imported.api_url == f"{url}/api/v4"
+        d.select(gitlab_host)
+        click(qtbot, d.test_button)
+        wait_task(qloop, d, "action")
+        assert "Signed in as demo" in shown(d.status.label.text())
+        # a second import offers the GitLab login as already here: never imported twice
+        click(qtbot, d.import_button)
+        again = [w for w in d.findChildren(ImportDialog) if w is not preview and w.isVisible()]
+        assert again
+        wait_task(qloop, again[-1], "load")
+        status = {c.registry: (c.status, t) for c, t in again[-1].rows()}
+        assert status[gitlab_host] == ("already here", False)
+        assert status[plain_host] == ("new", True)
+        run(qloop, again[-1].tasks.aclose())
+        run(qloop, d.tasks.aclose())
