@@ -1,13 +1,15 @@
 """Stored accounts for the UI: profiles (settings.json) and their secrets (keyring, or memory for
-the session), and adopting the Docker/podman/CI logins already on the machine.
+the session), one keyring entry per profile.
 
     Accounts(store=None, secrets=None)      every method is async; blocking work runs off-thread
         .load() / .profiles() / .accounts() / .credentials(profile)
         .save(profile, secret) / .replace_secret(...) / .rename(old, new)
-        .remove(name) -> tuple[str, ...]      the registries still sharing its keyring entry
-        .sharing(profile, username=None) -> tuple[str, ...]   other profiles with the same login
+        .migrate() -> tuple[str, ...]         move profiles off the shared pre-per-profile entries
+        .remove(name) -> tuple[str, ...]      not-yet-migrated profiles still on its shared entry
+        .sharing(profile, username=None) -> tuple[str, ...]   the same, before migration
         .record_access(name, access) / .keyring_problem() / .subscribe(listener)
-    await import_logins(accounts, env=None) -> ImportReport
+    ImportReport                            what an import added and skipped, in words
+                                            (the import itself: `import_plan`)
 
 Nothing here touches Qt widgets: it is plain async code, tested without a window.
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from regview.core.model import CredentialKind, Credentials, Endpoint
+from regview.core.model import CredentialKind, Credentials
 from regview.log import get_logger
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import (
@@ -329,40 +331,3 @@ class ImportReport:
         if refused:
             parts.append(f"Skipped: {', '.join(refused)}.")
         return " ".join(parts)
-
-
-async def import_logins(accounts: Accounts, env: dict[str, str] | None = None) -> ImportReport:
-    """Adopt every Docker/podman/CI login not stored yet: a profile each, secret to the keyring."""
-    from regview.settings.importers import import_all
-    from regview.settings.profiles import registry_host, registry_url
-
-    logins = await run_blocking(import_all, env)
-    settings = await accounts.load()
-    known = {(p.host, p.username) for p in settings.profiles.values()}
-    names = set(settings.profiles)
-    added: list[str] = []
-    skipped: list[str] = []
-    for login in logins:
-        host = registry_host(login.registry)
-        if (host, login.username) in known:
-            skipped.append(f"{host} ({login.username})")
-            continue
-        try:
-            url = registry_url(login.registry)
-        except ValueError:
-            skipped.append(f"{login.registry}: {NOT_AN_ADDRESS}")
-            continue
-        name = host if host not in names else f"{host} ({login.username})"
-        profile = Profile.for_endpoint(
-            Endpoint(url=url),
-            name=name,
-            username=login.username,
-            credential_kind=login.kind,
-            repositories=(login.scope,) if login.scope else (),
-        )
-        await accounts.save(profile, login.secret)
-        known.add((host, login.username))
-        names.add(name)
-        added.append(name)
-    sources = tuple(dict.fromkeys(lg.source for lg in logins))
-    return ImportReport(tuple(added), tuple(skipped), sources)

@@ -2,7 +2,8 @@
 each, before anything is stored.
 
     ImportDialog(accounts, backend, parent=None)
-        signals   imported(str)          the report in words, after the ticked logins are stored
+        signals   imported(str, str)     the report in words and the first registry added,
+                                         after the ticked logins are stored
         methods   load() -> Task         find the logins and ask each registry what it is
                   import_selected() -> Task
                   rows() -> list[Candidate]   the candidates as the user left them (kind, API)
@@ -46,7 +47,7 @@ COLUMNS = ("Registry", "Username", "Sign in with", "GitLab API", "Status", "Foun
 
 
 class ImportDialog(QDialog):
-    imported = Signal(str)
+    imported = Signal(str, str)  # the report in words, the first registry added ("" = none)
 
     def __init__(
         self, accounts: Accounts, backend: ConnectBackend, parent: QWidget | None = None
@@ -195,7 +196,7 @@ class ImportDialog(QDialog):
         except SettingsError as exc:
             self.status.show_text(html.escape(str(exc)), "bad")
             return
-        self.imported.emit(report.in_words())
+        self.imported.emit(report.in_words(), report.added[0] if report.added else "")
         # accept() cancels this dialog's tasks, this one included: close after it has ended
         QTimer.singleShot(0, self.accept)
 

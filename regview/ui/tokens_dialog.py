@@ -478,7 +478,7 @@ class TokensDialog(QDialog):
         dialog.load()
         return dialog
 
-    def _imported(self, words: str) -> None:
+    def _imported(self, words: str, _first: str) -> None:
         self.status.show_text(html.escape(words), "good")
         self.accountsChanged.emit()
         self.refresh()
