@@ -183,6 +183,8 @@ class Profile:
     empty only for profiles saved before secrets were per profile. `aliases` are earlier
     addresses (`host:port`) of the same registry — the local test registry when its port had to
     change — so recycle-bin entries, links and the last view made there still find it.
+    `cannot_delete` says why the credential cannot delete, as its last Test showed ('' = it can,
+    or nobody knows): the delete plan says so before the confirmation.
     """
 
     name: str
@@ -199,6 +201,7 @@ class Profile:
     expires_at: datetime | None = None
     secret_id: str = ""
     aliases: tuple[str, ...] = ()
+    cannot_delete: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -250,6 +253,7 @@ class Profile:
                 "expires_at": _dt_to_json(self.expires_at),
                 "secret_id": self.secret_id,
                 "aliases": list(self.aliases),
+                "cannot_delete": self.cannot_delete,
             }
         )
         return data
@@ -284,6 +288,7 @@ class Profile:
             expires_at=_dt_from_json(data.get("expires_at")),
             secret_id=str(data.get("secret_id") or ""),
             aliases=tuple(str(a) for a in data.get("aliases") or [] if isinstance(a, str)),
+            cannot_delete=str(data.get("cannot_delete") or ""),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

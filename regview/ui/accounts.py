@@ -212,6 +212,7 @@ class Accounts:
             verified="",
             verified_at=None,
             expires_at=None,
+            cannot_delete="",
             secret_id=profile.secret_id or new_secret_id(),
         )
         return await self.save(updated, secret)
@@ -261,6 +262,7 @@ class Accounts:
                 verified=access.short(),
                 verified_at=access.checked_at,
                 expires_at=access.expires_at or profile.expires_at,
+                cannot_delete=access.cannot_delete(),
             )
             settings.put(updated)
             return updated

@@ -218,6 +218,18 @@ class AccessSummary:
             f" ({'; '.join(self.notes)})" if self.notes else ""
         )
 
+    def cannot_delete(self) -> str:
+        """Why this credential cannot delete, when the test showed it ('' = it can or unknown)."""
+        reasons = []
+        if self.scopes and not {"api", "write_registry"} & set(self.scopes):
+            reasons.append(
+                f"its scopes are {', '.join(self.scopes)} (deleting needs write_registry or api)"
+            )
+        if self.delete is False:
+            where = f" in {self.repository}" if self.repository else ""
+            reasons.append(f"the registry does not grant it delete{where}")
+        return "; ".join(reasons)
+
     def short(self) -> str:
         """Compact form stored as `Profile.verified`: 'pull, push, delete, API'."""
         parts = [

@@ -507,3 +507,74 @@ def test_7_import_previews_each_login_and_recognises_gitlab(
         assert status[plain_host] == ("new", True)
         run(qloop, again[-1].tasks.aclose())
         run(qloop, d.tasks.aclose())
+
+
+# -- observation 9: a read-only token was not flagged in the delete plan --------------------------
+
+
+def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    from regview.core.client import RegistryClient
+    from regview.core.model import Credentials
+    from regview.paths import default_paths
+    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab_perms import TokenKind
+    from regview.ui.delete_dialog import DeleteDialog
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import SessionManager
+
+    url, _ = gitlab
+    store = GitLabStore(tmp_path / "gitlab")
+    try:
+        _, read_only = store.add_token(
+            TokenKind.PERSONAL, username="demo", scopes={"read_registry", "read_api"}
+        )
+    finally:
+        store.close()
+    accounts = accounts_on(tmp_path, keyring_backend)
+    run(qloop, accounts.save(gitlab_profile(url, "gitlab"), read_only))
+    d = tokens_dialog(qtbot, qloop, accounts)
+    d.select("gitlab")
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    repo = d.repo_box.text()
+    assert repo and "Cannot delete" in shown(d.status.label.text())
+    run(qloop, d.tasks.aclose())
+    d.close()
+
+    async def a_tag() -> str:
+        endpoint = gitlab_profile(url).endpoint
+        creds = Credentials("demo", read_only, CredentialKind.PERSONAL)
+        async with RegistryClient(endpoint, creds) as client:
+            return (await client.list_tags(repo))[0]
+
+    tag = run(qloop, a_tag())
+    window = MainWindow(
+        accounts, SessionManager(accounts), LocalMode(accounts, default_paths(tmp_path / "base"))
+    )
+    qtbot.addWidget(window)
+    window.show()
+    shown_dialogs: list[DeleteDialog] = []
+
+    async def scenario() -> None:
+        await window.start()
+        window.delete_flow.confirmShown.connect(shown_dialogs.append)
+        window.delete_flow.delete_tags("gitlab", repo, [tag])
+        await until(lambda: bool(shown_dialogs))
+        box = shown_dialogs[0].refusal_box
+        assert box.isVisibleTo(shown_dialogs[0])
+        text = shown(box.text())
+        assert "This credential cannot delete here" in text, text
+        assert "read_api, read_registry" in text and "403" in text
+        shown_dialogs[0].reject()
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, window.aclose())
