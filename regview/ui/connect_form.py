@@ -15,7 +15,7 @@ import html
 import re
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +69,32 @@ KIND_HINTS = {
     CredentialKind.JOB: "Inside CI the username is always gitlab-ci-token and the token is "
     "$CI_JOB_TOKEN; it reaches only the job's own project.",
 }
+
+
+def fitting_height(widget: QWidget, wanted: int) -> int:
+    """`wanted`, or less on a short screen (1024×700 leaves ~640 under a title bar and panel)."""
+    screen = widget.screen()
+    if screen is None:
+        return wanted
+    return max(360, min(wanted, screen.availableGeometry().height() - 60))
+
+
+class _NaturalHeight(QWidget):
+    """The scrolled content: never squeezed below the height its fields ask for (it scrolls
+    instead), so a line edit or combo box never shows clipped text."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is None:
+            return hint
+        width = self.width() if self.width() > hint.width() else hint.width()
+        natural = (
+            layout.heightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.sizeHint().height()
+        )
+        return QSize(hint.width(), max(hint.height(), natural))
 
 
 class RepositoryBox(QComboBox):
@@ -121,14 +149,28 @@ class RegistryForm(QDialog):
         self.setWindowTitle("Replace credential" if profile else "Add registry")
         self.setMinimumWidth(560)
         self._build()
+        self.resize(640, fitting_height(self, 640))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(600)
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(20, 18, 20, 14)
+        # Everything but the buttons scrolls: a card that appears (probe, test, keyring) adds
+        # height inside the scroll area, so the dialog keeps its size and place and no field is
+        # squeezed below its natural height (the dialog used to grow and shift under the cursor).
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 14)
+        frame.setSpacing(8)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = _NaturalHeight()
+        self.body_scroll.setWidget(content)
+        frame.addWidget(self.body_scroll, 1)
+        outer = QVBoxLayout(content)
+        outer.setContentsMargins(20, 18, 20, 6)
         outer.setSpacing(12)
 
         title = QLabel("Replace the credential" if self.existing else "Connect to a registry")
@@ -251,7 +293,8 @@ class RegistryForm(QDialog):
         self.save_button.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.rejected.connect(self.reject)
-        outer.addWidget(self.buttons)
+        self.buttons.setContentsMargins(20, 0, 20, 0)
+        frame.addWidget(self.buttons)
         self._sync_buttons()
 
     def _load_profile(self, profile: Profile) -> None:

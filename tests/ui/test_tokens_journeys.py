@@ -29,7 +29,6 @@ from regview.settings.profiles import Profile, SettingsStore
 from regview.settings.secrets import SERVICE, FallbackStore, KeyringStore, entry_name
 from regview.ui.accounts import Accounts
 from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.import_dialog import ImportDialog
 from regview.ui.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("gnome-keyring-daemon")]
@@ -457,6 +456,8 @@ def test_7_import_previews_each_login_and_recognises_gitlab(
 ) -> None:
     from connect_support import PASSWORD, USER, only_these_logins
 
+    from regview.ui.import_dialog import ImportDialog
+
     url, token = gitlab
     with local_registry(tmp_path / "reg", basic=True) as plain:
         gitlab_host, plain_host = url.split("://")[1], plain.split("://")[1]
@@ -578,3 +579,56 @@ def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
         run(qloop, scenario(), 60)
     finally:
         run(qloop, window.aclose())
+
+
+# -- observation 8: squashed fields, and a form that jumped while typing -------------------------
+
+
+def _fields(d: AddRegistryDialog) -> list[Any]:
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    return [w for w in d.findChildren(QLineEdit) + d.findChildren(QComboBox) if w.isVisibleTo(d)]
+
+
+def test_8_add_registry_keeps_its_place_and_never_squeezes_a_field(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """No keyring (its notice appears), a probe and a test result: the dialog fits a 1024×700
+    screen, keeps its size and place, and every field keeps its natural height; typing a
+    username moves nothing."""
+    from connect_support import PASSWORD, USER
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    accounts = accounts_on(tmp_path, FailKeyring())
+    with local_registry(tmp_path / "reg", basic=True) as url:
+        behind = QWidget()
+        qtbot.addWidget(behind)
+        behind.show()
+        d = AddRegistryDialog(accounts, parent=behind)
+        d.show()
+        assert d.width() <= 1024 and d.height() <= 640  # a 1024×700 screen, under a title bar
+        size = d.size()
+        wait_task(qloop, d, "keyring")
+        assert "No keyring available" in shown(d.keyring_card.label.text())
+        qtbot.keyClicks(d.address, url)
+        run(qloop, d.check())
+        assert d.probe_result is not None
+        d.kind.setCurrentIndex(d.kind.findData(CredentialKind.PASSWORD))
+        qtbot.wait(10)
+        where = d.username.geometry()
+        for ch in USER + "-typed-slowly":
+            qtbot.keyClick(d.username, ch)
+            qtbot.wait(1)
+            assert d.username.geometry() == where  # the form does not jump under the cursor
+        d.username.setText(USER)
+        qtbot.keyClicks(d.secret, PASSWORD)
+        click(qtbot, d.test_button)
+        wait_task(qloop, d, "test")
+        assert "Can list every repository" in shown(d.test_card.label.text())
+        qtbot.wait(10)
+        assert d.size() == size
+        for field in _fields(d):
+            assert field.height() >= field.sizeHint().height(), field
+        anonymous = d.kind.fontMetrics().horizontalAdvance("Anonymous")
+        assert d.kind.width() > anonymous
+        run(qloop, d.tasks.aclose())
