@@ -138,11 +138,11 @@ class AccessSummary:
         def add(value: bool | None, yes: str, no: str, unknown: str) -> None:
             out.append((value, yes if value else no if value is False else unknown))
 
-        if self.refused:
-            out.append((False, self.refused))
+        if self.refused:  # nothing else was tried with a token GitLab refused
+            return [(False, self.refused)]
         if self.user:
             out.append((True, f"Signed in as {self.user}"))
-        if self.token_name or self.scopes or self.active is not None:
+        if self.token_name or self.scopes:  # GitLab showed the token's own record
             out.append((self.active is not False, self.token_in_words()))
         if self.api is not None:
             add(
@@ -284,7 +284,7 @@ class CoreBackend:
         notes: list[str] = []
         who = await _gitlab_identity(endpoint, credentials)
         if who is not None and who.refused:
-            return AccessSummary(refused=who.refused, api=False, active=False, gitlab=True)
+            return AccessSummary(refused=who.refused, active=False, gitlab=True)
         listed: list[str] = []
         async with RegistryClient(endpoint, credentials) as client:
             catalog: bool | None = None

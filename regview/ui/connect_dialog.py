@@ -171,6 +171,7 @@ class AddRegistryDialog(RegistryForm):
         problem = self.problem()
         if problem:
             self.test_card.show_text(html.escape(problem), "bad")
+            self._reveal(self.test_card)
             return
         endpoint = self.endpoint()
         self.access = None
@@ -182,16 +183,19 @@ class AddRegistryDialog(RegistryForm):
         except RegistryError as exc:
             self.failure = failure_in_words(exc, endpoint.url)
             self.test_card.show_text(f"<b>The test failed.</b> {html.escape(self.failure)}", "bad")
+            self._reveal(self.test_card)
             return
         self.access = access
         self.repository.offer(access.repositories, access.repository)
         self.failure = "" if access.passed else access.failure()
         self.test_card.show_text(access_html(access), "good" if access.passed else "bad")
+        self._reveal(self.test_card)
 
     async def _save(self) -> None:
         problem = self.problem()
         if problem:
             self.test_card.show_text(html.escape(problem), "bad")
+            self._reveal(self.test_card)
             return
         anyway = bool(self.failure)  # the button said "Save anyway" and named the failure
         if not anyway and (self.access is None or not self.access.passed):
@@ -205,6 +209,7 @@ class AddRegistryDialog(RegistryForm):
                     "it regardless.</p>",
                     "bad",
                 )
+                self._reveal(self.test_card)
                 return
         endpoint = self.endpoint()
         creds = self.credentials()

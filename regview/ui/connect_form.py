@@ -297,6 +297,11 @@ class RegistryForm(QDialog):
         frame.addWidget(self.buttons)
         self._sync_buttons()
 
+    def _reveal(self, card: QWidget) -> None:
+        """Scroll `card` (a result just shown) into view once the layout has placed it."""
+        for delay in (0, 120):  # again once a grown card has its final height
+            QTimer.singleShot(delay, lambda: self.body_scroll.ensureWidgetVisible(card, 0, 12))
+
     def _load_profile(self, profile: Profile) -> None:
         self.address.setText(profile.url)
         self.address.setReadOnly(True)

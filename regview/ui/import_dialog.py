@@ -134,7 +134,7 @@ class ImportDialog(QDialog):
                 ]
             )
             item.setToolTip(5, c.source)
-            item.setToolTip(4, c.checked)
+            item.setToolTip(4, c.detail or c.checked)
             if c.importable:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked)

@@ -24,6 +24,7 @@ from regview.settings.profiles import Profile, registry_host, registry_url
 from regview.ui.accounts import NOT_AN_ADDRESS, Accounts, ImportReport
 from regview.ui.async_utils import run_blocking
 from regview.ui.connect_backend import ConnectBackend, derive_gitlab_api
+from regview.ui.connect_words import failure_in_words
 
 NEW, KNOWN, INVALID = "new", "already here", NOT_AN_ADDRESS
 _DEPLOY_USER = re.compile(r"^gitlab\+deploy-token-\d+$")
@@ -43,7 +44,8 @@ class Candidate:
     status: str = NEW
     gitlab: bool = False
     api_url: str = ""
-    checked: str = ""  # what the probe said, in words ('' = not probed yet)
+    checked: str = ""  # what the probe said, in a few words ('' = not probed yet)
+    detail: str = ""  # the probe's full answer, for a tooltip
 
     @property
     def importable(self) -> bool:
@@ -90,7 +92,9 @@ async def recognise(candidate: Candidate, backend: ConnectBackend) -> Candidate:
     try:
         probe = await backend.probe(Endpoint(url=candidate.url))
     except RegistryError as exc:
-        return replace(candidate, checked=f"not reachable: {exc.message}")
+        return replace(
+            candidate, checked="not reachable", detail=failure_in_words(exc, candidate.url)
+        )
     if probe.kind != RegistryKind.GITLAB:
         return replace(candidate, checked=probe.kind_name)
     kind = candidate.kind
