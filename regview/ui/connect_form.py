@@ -179,14 +179,14 @@ class RegistryForm(QDialog):
         font.setBold(True)
         title.setFont(font)
         outer.addWidget(title)
-        outer.addWidget(
-            _secondary(
-                QLabel(
-                    "Type the registry's address. regview asks it what it is and how to sign "
-                    "in; Test shows what your credential can do before you save it."
-                )
-            )
+        intro = (
+            "Enter the new token or password. Test shows what it can do before you save it; "
+            "it is stored in this registry's own keyring entry, no other registry's."
+            if self.existing
+            else "Type the registry's address. regview asks it what it is and how to sign in; "
+            "Test shows what your credential can do before you save it."
         )
+        outer.addWidget(_secondary(QLabel(intro)))
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
