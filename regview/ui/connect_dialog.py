@@ -22,7 +22,6 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget
 
 from regview.core.errors import CertificateNotTrusted, RegistryError
@@ -248,14 +247,6 @@ class AddRegistryDialog(RegistryForm):
         self.registryAdded.emit(profile.name)
         # accept() cancels this dialog's tasks, this one included: close after it has ended
         QTimer.singleShot(0, self.accept)
-
-    def done(self, result: int) -> None:
-        self.tasks.cancel_all()
-        super().done(result)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.cancel_all()
-        super().closeEvent(event)
 
 
 def default_backend() -> ConnectBackend:

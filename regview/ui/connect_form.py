@@ -20,7 +20,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -36,9 +35,9 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.profiles import Profile, address_problem, registry_url
-from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import CREDENTIAL_NAMES, AccessSummary, ProbeSummary
 from regview.ui.connect_cards import _Card, _secondary
+from regview.ui.task_dialog import TaskDialog
 
 GITLAB_KINDS = (
     CredentialKind.PERSONAL,
@@ -135,13 +134,12 @@ class RepositoryBox(QComboBox):
         blocker.unblock()
 
 
-class RegistryForm(QDialog):
+class RegistryForm(TaskDialog):
     """The fields and their state; `check`, `test` and `save` are the subclass's."""
 
     def __init__(self, parent: QWidget | None = None, profile: Profile | None = None) -> None:
         super().__init__(parent)
         self.existing = profile
-        self.tasks = TaskOwner()
         self._api_wanted = False
         self.probe_result: ProbeSummary | None = None
         self.access: AccessSummary | None = None
@@ -300,7 +298,9 @@ class RegistryForm(QDialog):
     def _reveal(self, card: QWidget) -> None:
         """Scroll `card` (a result just shown) into view once the layout has placed it."""
         for delay in (0, 120):  # again once a grown card has its final height
-            QTimer.singleShot(delay, lambda: self.body_scroll.ensureWidgetVisible(card, 0, 12))
+            # the scroll area as context: no call once the dialog is gone
+            scroll = self.body_scroll
+            QTimer.singleShot(delay, scroll, lambda: scroll.ensureWidgetVisible(card, 0, 12))
 
     def _load_profile(self, profile: Profile) -> None:
         self.address.setText(profile.url)

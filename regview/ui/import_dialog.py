@@ -4,6 +4,7 @@ each, before anything is stored.
     ImportDialog(accounts, backend, parent=None)
         signals   imported(str, str)     the report in words and the first registry added,
                                          after the ticked logins are stored
+    open_preview(accounts, backend, parent, on_imported) -> ImportDialog   opened and loading
         methods   load() -> Task         find the logins and ask each registry what it is
                   import_selected() -> Task
                   rows() -> list[Candidate]   the candidates as the user left them (kind, API)
@@ -17,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QHeaderView,
     QLabel,
@@ -37,16 +37,16 @@ from PySide6.QtWidgets import (
 from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
 from regview.ui.accounts import Accounts
-from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import CREDENTIAL_NAMES, ConnectBackend
 from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.connect_form import GITLAB_KINDS
 from regview.ui.import_plan import Candidate, adopt, find_candidates, recognise
+from regview.ui.task_dialog import TaskDialog
 
 COLUMNS = ("Registry", "Username", "Sign in with", "GitLab API", "Status", "Found in")
 
 
-class ImportDialog(QDialog):
+class ImportDialog(TaskDialog):
     imported = Signal(str, str)  # the report in words, the first registry added ("" = none)
 
     def __init__(
@@ -54,7 +54,6 @@ class ImportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.accounts, self.backend = accounts, backend
-        self.tasks = TaskOwner()
         self.candidates: list[Candidate] = []
         self.setWindowTitle("Import logins")
         self.resize(900, 420)
@@ -200,10 +199,17 @@ class ImportDialog(QDialog):
         # accept() cancels this dialog's tasks, this one included: close after it has ended
         QTimer.singleShot(0, self.accept)
 
-    def done(self, result: int) -> None:
-        self.tasks.cancel_all()
-        super().done(result)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.cancel_all()
-        super().closeEvent(event)
+def open_preview(
+    accounts: Accounts,
+    backend: ConnectBackend,
+    parent: QWidget,
+    on_imported: Callable[[str, str], None],
+) -> ImportDialog:
+    """Open the preview over `parent` and start finding logins; `on_imported` gets the report."""
+    dialog = ImportDialog(accounts, backend, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.imported.connect(on_imported)
+    dialog.open()
+    dialog.load()
+    return dialog

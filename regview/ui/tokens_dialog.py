@@ -25,10 +25,9 @@ from typing import Any
 
 import humanize
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
@@ -47,7 +46,6 @@ from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile
 from regview.ui.accounts import Account, Accounts
-from regview.ui.async_utils import TaskOwner
 from regview.ui.connect_backend import (
     CREDENTIAL_NAMES,
     KIND_NAMES,
@@ -59,7 +57,8 @@ from regview.ui.connect_cards import _Card, _secondary, access_html
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.connect_form import RepositoryBox
 from regview.ui.connect_words import expired_since, expired_words, failure_in_words, is_refusal
-from regview.ui.import_dialog import ImportDialog
+from regview.ui.import_dialog import ImportDialog, open_preview
+from regview.ui.task_dialog import TaskDialog
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -90,7 +89,7 @@ def expires_soon(moment: datetime | None, now: datetime | None = None) -> bool:
     return moment - now <= timedelta(days=WARN_DAYS)
 
 
-class TokensDialog(QDialog):
+class TokensDialog(TaskDialog):
     accountsChanged = Signal()
 
     def __init__(
@@ -104,7 +103,6 @@ class TokensDialog(QDialog):
         super().__init__(parent)
         self.accounts = accounts
         self.backend: ConnectBackend = backend if backend is not None else CoreBackend()
-        self.tasks = TaskOwner()
         self.rows: list[Account] = []
         self._tested_for = ""  # the profile the repository list belongs to
         self.confirm: Callable[[str, str], bool] = self._confirm
@@ -471,22 +469,9 @@ class TokensDialog(QDialog):
 
     def import_logins(self) -> ImportDialog:
         """The preview of the logins on this machine; the ticked ones are imported from there."""
-        dialog = ImportDialog(self.accounts, self.backend, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.imported.connect(self._imported)
-        dialog.open()
-        dialog.load()
-        return dialog
+        return open_preview(self.accounts, self.backend, self, self._imported)
 
     def _imported(self, words: str, _first: str) -> None:
         self.status.show_text(html.escape(words), "good")
         self.accountsChanged.emit()
         self.refresh()
-
-    def done(self, result: int) -> None:
-        self.tasks.cancel_all()
-        super().done(result)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.cancel_all()
-        super().closeEvent(event)

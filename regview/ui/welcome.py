@@ -37,7 +37,7 @@ from regview.ui.connect_backend import ConnectBackend, CoreBackend
 from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.icon import app_icon
-from regview.ui.import_dialog import ImportDialog
+from regview.ui.import_dialog import ImportDialog, open_preview
 from regview.ui.local_mode import LocalMode
 
 WIDTH = 580
@@ -215,12 +215,7 @@ class WelcomeView(QWidget):
 
     def import_logins(self) -> ImportDialog:
         """The preview of the logins on this machine; the ticked ones are imported from there."""
-        dialog = ImportDialog(self.accounts, self.backend or CoreBackend(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.imported.connect(self._imported)
-        dialog.open()
-        dialog.load()
-        return dialog
+        return open_preview(self.accounts, self.backend or CoreBackend(), self, self._imported)
 
     def _imported(self, words: str, first: str) -> None:
         # names and hosts come from docker/podman config files: text, not markup

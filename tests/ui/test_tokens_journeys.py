@@ -73,6 +73,35 @@ def gitlab_profile(url: str, name: str = LOCAL) -> Profile:
     )
 
 
+def demo_tokens(gitlab_dir: Path, *specs: tuple[set[str], str | None]) -> list[str]:
+    """New personal tokens of the demo user on the running instance: (scopes, expiry) each."""
+    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab_perms import TokenKind
+
+    store = GitLabStore(gitlab_dir)
+    try:
+        return [
+            store.add_token(TokenKind.PERSONAL, username="demo", scopes=scopes, expires_at=day)[1]
+            for scopes, day in specs
+        ]
+    finally:
+        store.close()
+
+
+def main_window(qtbot: QtBot, accounts: Accounts, tmp_path: Path) -> Any:
+    """The shown main window over `accounts` (its local mode unused)."""
+    from regview.paths import default_paths
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import SessionManager
+
+    local = LocalMode(accounts, default_paths(tmp_path / "base"))
+    window = MainWindow(accounts, SessionManager(accounts), local)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
 def tokens_dialog(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, accounts: Accounts
 ) -> TokensDialog:
@@ -363,25 +392,11 @@ def test_expiry_is_listed_warned_at_start_and_an_expired_401_names_the_date(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from regview.paths import default_paths
-    from regview.server.gitlab_model import GitLabStore
-    from regview.server.gitlab_perms import TokenKind
-    from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
-
     url, _ = gitlab
-    store = GitLabStore(tmp_path / "gitlab")
-    try:
-        in_five = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
-        _, soon = store.add_token(
-            TokenKind.PERSONAL, username="demo", scopes={"api", "read_registry"}, expires_at=in_five
-        )
-        _, dead = store.add_token(
-            TokenKind.PERSONAL, username="demo", scopes={"api"}, expires_at="2020-01-01"
-        )
-    finally:
-        store.close()
+    in_five = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    soon, dead = demo_tokens(
+        tmp_path / "gitlab", ({"api", "read_registry"}, in_five), ({"api"}, "2020-01-01")
+    )
     accounts = accounts_on(tmp_path, keyring_backend)
     run(qloop, accounts.save(gitlab_profile(url, "soon"), soon))
     # its expiry as an earlier Test recorded it, before the day came
@@ -415,11 +430,7 @@ def test_expiry_is_listed_warned_at_start_and_an_expired_401_names_the_date(
     d.close()
 
     # start-up: the banner lists both, soonest first; opening the dead one explains its 401
-    window = MainWindow(
-        accounts, SessionManager(accounts), LocalMode(accounts, default_paths(tmp_path / "base"))
-    )
-    qtbot.addWidget(window)
-    window.show()
+    window = main_window(qtbot, accounts, tmp_path)
 
     async def scenario() -> None:
         await window.start()
@@ -522,22 +533,10 @@ def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
 ) -> None:
     from regview.core.client import RegistryClient
     from regview.core.model import Credentials
-    from regview.paths import default_paths
-    from regview.server.gitlab_model import GitLabStore
-    from regview.server.gitlab_perms import TokenKind
     from regview.ui.delete_dialog import DeleteDialog
-    from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
 
     url, _ = gitlab
-    store = GitLabStore(tmp_path / "gitlab")
-    try:
-        _, read_only = store.add_token(
-            TokenKind.PERSONAL, username="demo", scopes={"read_registry", "read_api"}
-        )
-    finally:
-        store.close()
+    [read_only] = demo_tokens(tmp_path / "gitlab", ({"read_registry", "read_api"}, None))
     accounts = accounts_on(tmp_path, keyring_backend)
     run(qloop, accounts.save(gitlab_profile(url, "gitlab"), read_only))
     d = tokens_dialog(qtbot, qloop, accounts)
@@ -556,11 +555,7 @@ def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
             return (await client.list_tags(repo))[0]
 
     tag = run(qloop, a_tag())
-    window = MainWindow(
-        accounts, SessionManager(accounts), LocalMode(accounts, default_paths(tmp_path / "base"))
-    )
-    qtbot.addWidget(window)
-    window.show()
+    window = main_window(qtbot, accounts, tmp_path)
     shown_dialogs: list[DeleteDialog] = []
 
     async def scenario() -> None:
