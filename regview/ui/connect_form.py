@@ -297,9 +297,8 @@ class RegistryForm(TaskDialog):
 
     def _reveal(self, card: QWidget) -> None:
         """Scroll `card` (a result just shown) into view once the layout has placed it."""
+        scroll = self.body_scroll  # the timers' context: no call once the dialog is gone
         for delay in (0, 120):  # again once a grown card has its final height
-            # the scroll area as context: no call once the dialog is gone
-            scroll = self.body_scroll
             QTimer.singleShot(delay, scroll, lambda: scroll.ensureWidgetVisible(card, 0, 12))
 
     def _load_profile(self, profile: Profile) -> None:
