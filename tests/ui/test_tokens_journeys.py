@@ -627,3 +627,66 @@ def test_8_add_registry_keeps_its_place_and_never_squeezes_a_field(
         anonymous = d.kind.fontMetrics().horizontalAdvance("Anonymous")
         assert d.kind.width() > anonymous
         run(qloop, d.tasks.aclose())
+
+
+def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, keyring_backend: Any
+) -> None:
+    """Restart with the port free: the last view opens as it was. Restart with the port taken:
+    the view, a copied link and a recycle-bin lookup naming the old address reach the same
+    registry at its new one — no "not configured" or "not reachable" banner."""
+    import socket
+
+    from regview.paths import default_paths
+    from regview.settings.profiles import registry_host
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.main_window import MainWindow
+    from regview.ui.registry_session import SessionManager
+
+    accounts = accounts_on(tmp_path, keyring_backend)
+    paths = default_paths(tmp_path / "base")
+
+    def session(ui_state: dict[str, Any], before: Any = None) -> tuple[dict[str, Any], str, Any]:
+        local = LocalMode(accounts, paths, auth="none")
+        window = MainWindow(accounts, SessionManager(accounts), local, ui_state=ui_state)
+        qtbot.addWidget(window)
+        window.show()
+        found: list[Any] = []
+
+        async def scenario() -> None:
+            await local.start()
+            await window.start()
+            await until(lambda: window.sidebar is not None and bool(window._all_repos.get(LOCAL)))
+            if before is not None:
+                found.append(await before(window))
+
+        try:
+            run(qloop, scenario(), 60)
+            state, banner = window.ui_state(), window.banner
+            said = banner.label.text() if banner.isVisible() else ""
+        finally:
+            run(qloop, window.aclose())
+            run(qloop, local.stop())
+        return state, said, found[0] if found else None
+
+    first, said, _ = session({})
+    assert said == "" and first["last_view"]
+    old_host = registry_host(run(qloop, accounts.load()).profiles[LOCAL].url)
+    again, said, _ = session({"last_view": first["last_view"]})
+    assert said == "" and again["last_view"] == first["last_view"]  # the same port, same view
+
+    async def bin_lookup(window: Any) -> Any:
+        conn = await window.delete_flow.connection_for_registry(old_host)
+        try:
+            return conn is not None
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", int(old_host.rsplit(":", 1)[1])))
+        squatter.listen()
+        moved, said, bin_found = session({"last_view": first["last_view"]}, bin_lookup)
+    assert said == "", said  # the old address's view opened at the new one
+    assert bin_found  # a recycle-bin entry of the old address finds its registry
+    assert registry_host(run(qloop, accounts.load()).profiles[LOCAL].url) != old_host
