@@ -690,3 +690,53 @@ def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
     assert said == "", said  # the old address's view opened at the new one
     assert bin_found  # a recycle-bin entry of the old address finds its registry
     assert registry_host(run(qloop, accounts.load()).profiles[LOCAL].url) != old_host
+
+
+# -- observation 3, every kind: a deploy token cannot list, so its repository is typed ----------
+
+
+def test_3_a_deploy_token_is_tested_on_a_typed_repository(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab_perms import TokenKind
+
+    url, _ = gitlab
+    store = GitLabStore(tmp_path / "gitlab")
+    try:
+        record, secret = store.add_token(
+            TokenKind.DEPLOY, project="acme/webshop", scopes={"read_registry"}
+        )
+    finally:
+        store.close()
+    accounts = accounts_on(tmp_path, keyring_backend)
+    behind = QWidget()
+    qtbot.addWidget(behind)
+    behind.show()
+    add = AddRegistryDialog(accounts, parent=behind)
+    add.show()
+    qtbot.keyClicks(add.address, url)
+    run(qloop, add.check())
+    add.kind.setCurrentIndex(add.kind.findData(CredentialKind.DEPLOY))
+    assert not add.api_url.isVisibleTo(add)  # deploy tokens never go to the REST API
+    qtbot.keyClicks(add.username, record.username)
+    qtbot.keyClicks(add.secret, secret)
+    click(qtbot, add.test_button)
+    wait_task(qloop, add, "test")
+    said = shown(add.test_card.label.text())
+    assert "type one (deploy tokens cannot list)" in said, said
+    assert add.save_button.text() == "Add anyway"  # nothing was shown to work yet
+    repo = "acme/webshop/frontend"
+    add.repository.setText(repo)
+    add.repository.edited.emit()
+    click(qtbot, add.test_button)
+    wait_task(qloop, add, "test")
+    said = shown(add.test_card.label.text())
+    assert f"Can pull (read) images in {repo}" in said, said
+    assert f"Cannot push in {repo}" in said or "Push unknown" in said
+    assert add.save_button.text() == "Add registry"
+    run(qloop, add.tasks.aclose())
