@@ -203,7 +203,7 @@ class Accounts:
         """New credential for an existing profile, in its own keyring entry; the entry of the
         old username goes (a shared one only when no other profile still uses it)."""
         moved = bool(profile.username) and profile.username != username
-        if moved:
+        if moved or not profile.secret_id:  # the old entry (a shared one only if unused) goes
             await self._forget_secret(profile)
         updated = replace(
             profile,

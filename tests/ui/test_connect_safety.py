@@ -242,6 +242,23 @@ def test_replacing_one_profiles_credential_never_changes_the_others(
     assert sorted(backend.entries.values()) == ["b0b", "s3cret"]  # alice's old one went
 
 
+def test_replacing_a_not_yet_migrated_profiles_secret_leaves_no_shared_entry_behind(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """A profile still on the old shared entry (as the previous version saved it): its new
+    secret goes to its own entry and the old entry, used by nobody else, is deleted."""
+    backend = MemoryKeyring()
+    backend.entries[("regview", "alice@registry.example.com")] = "old"
+    accounts = make_accounts(tmp_path, backend)
+    old = password_profile("https://registry.example.com", "work")
+    accounts.store.update(lambda s: s.put(old))  # written without a secret_id, as before
+    updated = run(qloop, accounts.replace_secret(old, "alice", CredentialKind.PASSWORD, "new"))
+    assert updated.secret_id
+    assert backend.entries == {
+        ("regview", f"alice@registry.example.com#{updated.secret_id}"): "new"
+    }
+
+
 def test_tokens_dialog_remove_deletes_only_that_profiles_secret(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
