@@ -689,7 +689,9 @@ def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
         moved, said, bin_found = session({"last_view": first["last_view"]}, bin_lookup)
     assert said == "", said  # the old address's view opened at the new one
     assert bin_found  # a recycle-bin entry of the old address finds its registry
-    assert registry_host(run(qloop, accounts.load()).profiles[LOCAL].url) != old_host
+    new_host = registry_host(run(qloop, accounts.load()).profiles[LOCAL].url)
+    assert new_host != old_host
+    assert new_host in moved["last_view"]  # links made now name where it is now
 
 
 # -- observation 3, every kind: a deploy token cannot list, so its repository is typed ----------
