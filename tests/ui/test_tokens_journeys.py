@@ -626,6 +626,12 @@ def test_8_add_registry_keeps_its_place_and_never_squeezes_a_field(
             assert field.height() >= field.sizeHint().height(), field
         anonymous = d.kind.fontMetrics().horizontalAdvance("Anonymous")
         assert d.kind.width() > anonymous
+        # a message with a word longer than the dialog (a URL, a digest) widens nothing
+        d.probe_card.show_text(f"{url}/" + "averylongpathsegment" * 12, "bad")
+        qtbot.wait(10)
+        content = d.body_scroll.widget()
+        assert d.size() == size and content.width() <= d.body_scroll.viewport().width()
+        assert d.check_button.geometry().right() <= content.width()
         run(qloop, d.tasks.aclose())
 
 
