@@ -183,8 +183,10 @@ class Profile:
     empty only for profiles saved before secrets were per profile. `aliases` are earlier
     addresses (`host:port`) of the same registry — the local test registry when its port had to
     change — so recycle-bin entries, links and the last view made there still find it.
-    `cannot_delete` says why the credential cannot delete, as its last Test showed ('' = it can,
-    or nobody knows): the delete plan says so before the confirmation.
+    `cannot_delete` says why the credential cannot delete anywhere (its scopes), and
+    `delete_refused_in` the repository where the registry did not grant delete, as its last Test
+    showed ('' = not known): the delete plan says so before the confirmation. `never_expires`:
+    GitLab said the token has no expiry date (else an unknown `expires_at` is just unknown).
     """
 
     name: str
@@ -202,6 +204,8 @@ class Profile:
     secret_id: str = ""
     aliases: tuple[str, ...] = ()
     cannot_delete: str = ""
+    delete_refused_in: str = ""
+    never_expires: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -254,6 +258,8 @@ class Profile:
                 "secret_id": self.secret_id,
                 "aliases": list(self.aliases),
                 "cannot_delete": self.cannot_delete,
+                "delete_refused_in": self.delete_refused_in,
+                "never_expires": self.never_expires,
             }
         )
         return data
@@ -289,6 +295,8 @@ class Profile:
             secret_id=str(data.get("secret_id") or ""),
             aliases=tuple(str(a) for a in data.get("aliases") or [] if isinstance(a, str)),
             cannot_delete=str(data.get("cannot_delete") or ""),
+            delete_refused_in=str(data.get("delete_refused_in") or ""),
+            never_expires=bool(data.get("never_expires", False)),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

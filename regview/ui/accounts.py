@@ -213,6 +213,8 @@ class Accounts:
             verified_at=None,
             expires_at=None,
             cannot_delete="",
+            delete_refused_in="",
+            never_expires=False,
             secret_id=profile.secret_id or new_secret_id(),
         )
         return await self.save(updated, secret)
@@ -263,6 +265,9 @@ class Accounts:
                 verified_at=access.checked_at,
                 expires_at=access.expires_at or profile.expires_at,
                 cannot_delete=access.cannot_delete(),
+                # a refusal holds for the repository tested (roles differ between projects)
+                delete_refused_in=access.repository if access.delete is False else "",
+                never_expires=access.never_expires,
             )
             settings.put(updated)
             return updated

@@ -219,16 +219,15 @@ class AccessSummary:
         )
 
     def cannot_delete(self) -> str:
-        """Why this credential cannot delete, when the test showed it ('' = it can or unknown)."""
-        reasons = []
+        """Why this credential cannot delete in any repository: its scopes ('' = not known)."""
         if self.scopes and not {"api", "write_registry"} & set(self.scopes):
-            reasons.append(
-                f"its scopes are {', '.join(self.scopes)} (deleting needs write_registry or api)"
-            )
-        if self.delete is False:
-            where = f" in {self.repository}" if self.repository else ""
-            reasons.append(f"the registry does not grant it delete{where}")
-        return "; ".join(reasons)
+            return f"its scopes are {', '.join(self.scopes)} (deleting needs write_registry or api)"
+        return ""
+
+    @property
+    def never_expires(self) -> bool:
+        """GitLab showed the token's record and it has no expiry date."""
+        return bool(self.token_name or self.scopes) and self.expires_at is None
 
     def short(self) -> str:
         """Compact form stored as `Profile.verified`: 'pull, push, delete, API'."""

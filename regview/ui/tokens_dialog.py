@@ -319,7 +319,7 @@ class TokensDialog(TaskDialog):
                 CREDENTIAL_NAMES.get(p.credential_kind, str(p.credential_kind)),
                 p.username or "—",
                 verified,
-                "" if anonymous else expiry(p.expires_at),
+                "" if anonymous else "never" if p.never_expires else expiry(p.expires_at),
                 secret,
             ]
         )

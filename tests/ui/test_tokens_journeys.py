@@ -282,6 +282,7 @@ def test_3_test_says_who_the_token_is_its_scopes_the_api_and_what_it_can_do(
     assert f"in {listed[1]}" in shown(d.status.label.text())
     row = d.tree.topLevelItem(0)
     assert row is not None and row.text(3).startswith("pull, push, delete")
+    assert row.text(4) == "never"  # GitLab said the demo token has no expiry date
     run(qloop, d.tasks.aclose())
 
 
