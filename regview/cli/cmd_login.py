@@ -21,7 +21,13 @@ from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.errors import NoKeyring
-from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host
+from regview.settings.profiles import (
+    Profile,
+    Settings,
+    SettingsStore,
+    new_secret_id,
+    registry_host,
+)
 from regview.settings.secrets import KeyringStore
 
 KINDS = ("password", "personal", "deploy", "project", "group", "job")
@@ -96,9 +102,13 @@ def _login(args: argparse.Namespace) -> int:
     credentials = Credentials(username, secret, kind)
     endpoint, verified = asyncio.run(_check(endpoint, credentials, interactive=interactive))
 
-    # the secret first: a profile pointing at a missing secret is worse than none
+    # the secret first, in the profile's own entry (a new one for a new login): a profile
+    # pointing at a missing secret is worse than none, and no other profile's secret changes
+    before = SettingsStore().load().find(host)
+    same = before is not None and before.username == username and before.secret_id
+    slot = before.secret_id if same and before is not None else new_secret_id()
     try:
-        KeyringStore().set(host, username, secret)
+        KeyringStore().set(host, username, secret, slot)
     except NoKeyring as exc:
         raise C.CliError(f"the login to {host} works, but it was not saved: {exc}") from exc
     when = datetime.now(UTC).replace(microsecond=0)
@@ -112,6 +122,7 @@ def _login(args: argparse.Namespace) -> int:
             credential_kind=kind,
             verified=verified,
             verified_at=when,
+            secret_id=slot,
         )
         if old is not None:  # keep what login does not set (repository paths, expiry, extras)
             new = replace(new, repositories=old.repositories, extra=old.extra)

@@ -40,7 +40,7 @@ def _logout(args: argparse.Namespace) -> int:
     removed = False
     if profile.username:
         try:
-            removed = KeyringStore().delete(host, profile.username)
+            removed = KeyringStore().delete(host, profile.username, profile.secret_id)
         except NoKeyring:
             removed = False
 

@@ -234,8 +234,10 @@ def resolve_credentials(
     profile = settings.find(host) if settings is not None else None
 
     def from_keyring(user: str) -> str | None:
+        # the profile's own entry when it is the profile's login, else the shared legacy one
+        slot = profile.secret_id if profile is not None and profile.username == user else ""
         try:
-            return (store or KeyringStore()).get(host, user)
+            return (store or KeyringStore()).get(host, user, slot)
         except SettingsError:
             return None  # no keyring / locked: fall through to the next source
 

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from regview.server.config import ServerConfig
 from regview.server.gitlab_api import GitLabApi
+from regview.server.gitlab_api_identity import IdentityApi
 from regview.server.gitlab_auth import GitLabAuthorizer
 from regview.server.gitlab_jwt import DEFAULT_TTL, TokenSigner, realm_route
 from regview.server.gitlab_model import GitLabStore
@@ -51,7 +52,9 @@ class GitLabInstance:
         self.demo_credentials: tuple[str, str] | None = None
 
     def routes(self) -> list[BaseRoute]:
-        return [realm_route(self.store, self.signer), *self.api.routes()]
+        # the identity routes first: the API's catch-all route would otherwise take them
+        identity = IdentityApi(self.api).routes()
+        return [realm_route(self.store, self.signer), *identity, *self.api.routes()]
 
     def install(self, app: Starlette) -> None:
         """Run cleanup policies while `app` runs; close the database when it stops."""

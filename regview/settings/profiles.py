@@ -19,6 +19,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -68,24 +69,88 @@ def registry_host(text: str) -> str:
     return DOCKER_HUB if value in _HUB_ALIASES else value
 
 
+def address_problem(text: str) -> str:
+    """Why `text` is not a usable registry address, in words; '' when it is.
+
+    Checks what a person can get wrong while typing — the scheme, spaces, a path, the port
+    (digits, 1-65535), IPv6 brackets, characters a host name cannot have — so the dialogs can
+    say so inline before anything is sent, instead of the HTTP library failing later.
+    """
+    value = text.strip()
+    if not value:
+        return "Type the registry's address, e.g. registry.example.com or http://127.0.0.1:5000."
+    if any(c.isspace() for c in value):
+        return "The address contains a space: remove it."
+    rest = value
+    if "://" in value:
+        scheme, rest = value.split("://", 1)
+        if scheme.lower() not in ("http", "https"):
+            return f"The address must start with http:// or https://, not {scheme}://."
+    host_port, _, path = rest.partition("/")
+    if path.strip("/") and registry_host(host_port) != DOCKER_HUB:
+        return (
+            f"Leave out the path /{path.strip('/')}: type only the registry's host (and port); "
+            "repositories are chosen later."
+        )
+    if "@" in host_port:
+        return "Leave the username out of the address: it has its own field."
+    if not host_port:
+        return "The address has no host name."
+    if host_port.startswith("["):
+        end = host_port.find("]")
+        if end < 0:
+            return "An IPv6 address needs a closing bracket: [::1]:5000."
+        literal, after = host_port[1:end], host_port[end + 1 :]
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return f"{literal} is not an IPv6 address."
+        if after and not after.startswith(":"):
+            return "After an IPv6 address in brackets only :port may follow."
+        port = after[1:] if after else None
+    else:
+        if host_port.count(":") > 1:
+            return "An IPv6 address goes in brackets: [::1]:5000."
+        host, sep, port_text = host_port.partition(":")
+        port = port_text if sep else None
+        if not host:
+            return "The address has no host name."
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", host) or host.startswith(("-", ".")):
+            return (
+                f"{host} is not a host name: use letters, digits, dots and hyphens "
+                "(registry.example.com)."
+            )
+    if port is not None:
+        if not port:
+            return "Type the port after the colon, or remove the colon."
+        bad = next((c for c in port if not (c.isascii() and c.isdigit())), "")
+        if bad:
+            zero = " (the letter O instead of a zero?)" if bad in "oO" else ""
+            return f"The port must be a number: {port} has {bad!r} in it{zero}."
+        if not 1 <= int(port) <= 65535:
+            return f"The port must be between 1 and 65535, not {int(port)}."
+    return ""
+
+
 def registry_url(text: str) -> str:
     """Base URL (`scheme://host[:port]`) for what the user typed.
 
     An explicit `http://` or `https://` is kept. Without one, loopback hosts get plain http
     (Docker also treats 127.0.0.0/8 as insecure) and every other host https. Whether plain
     http to a non-loopback host is allowed is the `insecure` flag's business, not this
-    function's. Docker Hub maps to its API host.
+    function's. Docker Hub maps to its API host. A path is dropped (credential files key logins
+    by `host/namespace`); anything else `address_problem` finds raises ValueError in its words.
     """
+    head, sep, _path = text.strip().partition("://")
+    problem = address_problem(f"{head}{sep}{_path.split('/', 1)[0]}" if sep else head.split("/")[0])
+    if problem:
+        raise ValueError(problem)
     value = text.strip().rstrip("/")
     scheme = ""
     if "://" in value:
         scheme, value = value.split("://", 1)
         scheme = scheme.lower()
     host = value.split("/", 1)[0].lower()
-    if scheme not in ("", "http", "https"):
-        raise ValueError(f"registry URL {text!r} must use http:// or https://")
-    if not host:
-        raise ValueError(f"registry URL {text!r} has no host")
     if registry_host(host) == DOCKER_HUB:
         return DOCKER_HUB_URL
     if not scheme:
@@ -114,6 +179,14 @@ class Profile:
     `repositories` holds paths typed in by hand (deploy tokens cannot list them through the
     GitLab API). `verified` says in words what the credential was shown to do at `verified_at`
     (e.g. "pull; catalog refused"); `expires_at` is the credential's expiry when known.
+    `secret_id` names this profile's own keyring entry (`regview.settings.secrets.entry_name`):
+    empty only for profiles saved before secrets were per profile. `aliases` are earlier
+    addresses (`host:port`) of the same registry — the local test registry when its port had to
+    change — so recycle-bin entries, links and the last view made there still find it.
+    `cannot_delete` says why the credential cannot delete anywhere (its scopes), and
+    `delete_refused_in` the repository where the registry did not grant delete, as its last Test
+    showed ('' = not known): the delete plan says so before the confirmation. `never_expires`:
+    GitLab said the token has no expiry date (else an unknown `expires_at` is just unknown).
     """
 
     name: str
@@ -128,11 +201,21 @@ class Profile:
     verified: str = ""
     verified_at: datetime | None = None
     expires_at: datetime | None = None
+    secret_id: str = ""
+    aliases: tuple[str, ...] = ()
+    cannot_delete: str = ""
+    delete_refused_in: str = ""
+    never_expires: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def host(self) -> str:
         return registry_host(self.url)
+
+    def answers_to(self, host: str) -> bool:
+        """True when `host` (`host[:port]`) is this profile's registry, now or at an alias."""
+        wanted = registry_host(host)
+        return wanted == self.host or wanted in self.aliases
 
     @property
     def endpoint(self) -> Endpoint:
@@ -172,6 +255,11 @@ class Profile:
                 "verified": self.verified,
                 "verified_at": _dt_to_json(self.verified_at),
                 "expires_at": _dt_to_json(self.expires_at),
+                "secret_id": self.secret_id,
+                "aliases": list(self.aliases),
+                "cannot_delete": self.cannot_delete,
+                "delete_refused_in": self.delete_refused_in,
+                "never_expires": self.never_expires,
             }
         )
         return data
@@ -204,6 +292,11 @@ class Profile:
             verified=str(data.get("verified") or ""),
             verified_at=_dt_from_json(data.get("verified_at")),
             expires_at=_dt_from_json(data.get("expires_at")),
+            secret_id=str(data.get("secret_id") or ""),
+            aliases=tuple(str(a) for a in data.get("aliases") or [] if isinstance(a, str)),
+            cannot_delete=str(data.get("cannot_delete") or ""),
+            delete_refused_in=str(data.get("delete_refused_in") or ""),
+            never_expires=bool(data.get("never_expires", False)),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
@@ -225,6 +318,9 @@ class Settings:
             return self.profiles[host]
         for profile in self.profiles.values():
             if profile.host == host:
+                return profile
+        for profile in self.profiles.values():
+            if host in profile.aliases:
                 return profile
         return None
 
@@ -372,6 +468,11 @@ class SettingsStore:
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def new_secret_id() -> str:
+    """A fresh `Profile.secret_id`: random, so no two profiles ever name the same entry."""
+    return secrets.token_hex(6)
 
 
 def with_updates(profile: Profile, **changes: Any) -> Profile:

@@ -4,8 +4,12 @@ Every call here BLOCKS: a keyring call is a D-Bus round trip and may pop up an u
 that waits for the user. The GUI must run them off the UI thread (`asyncio.to_thread` or a
 worker); the CLI may call them directly.
 
-Secrets are stored under the service name `regview` with one entry per registry and username
-(`<username>@<host[:port]>`). When no usable keyring backend exists, `KeyringStore` raises
+Secrets are stored under the service name `regview` with one entry per profile:
+`<username>@<host[:port]>#<slot>`, where the slot is the profile's own `secret_id`, so two profiles
+for the same registry and username never share (and never overwrite) each other's secret. Entries
+without a slot (`<username>@<host[:port]>`) are the shared ones regview wrote before; they are still
+read for profiles not migrated yet (`regview.ui.accounts.Accounts.migrate`) and by the CLI for a
+username without a profile. When no usable keyring backend exists, `KeyringStore` raises
 `NoKeyring`; callers then keep the secret in a `SessionStore` (memory only, gone at exit) and
 tell the user. Nothing here ever writes a secret to a file.
 """
@@ -30,9 +34,11 @@ _NO_KEYRING_HINT = (
 )
 
 
-def entry_name(registry: str, username: str) -> str:
-    """The keyring 'username' field for one registry login."""
-    return f"{username}@{registry_host(registry)}"
+def entry_name(registry: str, username: str, slot: str = "") -> str:
+    """The keyring 'username' field for one profile's login (`slot` = its `secret_id`), or the
+    legacy entry shared by every profile with this registry and username (no slot)."""
+    name = f"{username}@{registry_host(registry)}"
+    return f"{name}#{slot}" if slot else name
 
 
 def backend_problem(backend: Any | None = None) -> str:
@@ -53,11 +59,11 @@ class CredentialStore(Protocol):
 
     persistent: bool
 
-    def get(self, registry: str, username: str) -> str | None: ...
+    def get(self, registry: str, username: str, slot: str = "") -> str | None: ...
 
-    def set(self, registry: str, username: str, secret: str) -> None: ...
+    def set(self, registry: str, username: str, secret: str, slot: str = "") -> None: ...
 
-    def delete(self, registry: str, username: str) -> bool: ...
+    def delete(self, registry: str, username: str, slot: str = "") -> bool: ...
 
 
 class KeyringStore:
@@ -83,10 +89,10 @@ class KeyringStore:
         if problem:
             raise NoKeyring(f"{problem}: {_NO_KEYRING_HINT}")
 
-    def get(self, registry: str, username: str) -> str | None:
+    def get(self, registry: str, username: str, slot: str = "") -> str | None:
         self.check()
         try:
-            value = self.backend.get_password(SERVICE, entry_name(registry, username))
+            value = self.backend.get_password(SERVICE, entry_name(registry, username, slot))
         except keyring.errors.NoKeyringError as exc:
             raise NoKeyring(_NO_KEYRING_HINT) from exc
         except keyring.errors.KeyringLocked as exc:
@@ -100,10 +106,10 @@ class KeyringStore:
             ) from exc
         return value if isinstance(value, str) else None
 
-    def set(self, registry: str, username: str, secret: str) -> None:
+    def set(self, registry: str, username: str, secret: str, slot: str = "") -> None:
         self.check()
         try:
-            self.backend.set_password(SERVICE, entry_name(registry, username), secret)
+            self.backend.set_password(SERVICE, entry_name(registry, username, slot), secret)
         except keyring.errors.NoKeyringError as exc:
             raise NoKeyring(_NO_KEYRING_HINT) from exc
         except (keyring.errors.KeyringError, OSError) as exc:
@@ -112,11 +118,11 @@ class KeyringStore:
                 f"({type(exc).__name__}); is the keyring unlocked?"
             ) from exc
 
-    def delete(self, registry: str, username: str) -> bool:
+    def delete(self, registry: str, username: str, slot: str = "") -> bool:
         """Remove the secret; False when there was none."""
         self.check()
         try:
-            self.backend.delete_password(SERVICE, entry_name(registry, username))
+            self.backend.delete_password(SERVICE, entry_name(registry, username, slot))
         except keyring.errors.PasswordDeleteError:
             return False
         except keyring.errors.NoKeyringError as exc:
@@ -137,14 +143,14 @@ class SessionStore:
     def __init__(self) -> None:
         self._secrets: dict[str, str] = {}
 
-    def get(self, registry: str, username: str) -> str | None:
-        return self._secrets.get(entry_name(registry, username))
+    def get(self, registry: str, username: str, slot: str = "") -> str | None:
+        return self._secrets.get(entry_name(registry, username, slot))
 
-    def set(self, registry: str, username: str, secret: str) -> None:
-        self._secrets[entry_name(registry, username)] = secret
+    def set(self, registry: str, username: str, secret: str, slot: str = "") -> None:
+        self._secrets[entry_name(registry, username, slot)] = secret
 
-    def delete(self, registry: str, username: str) -> bool:
-        return self._secrets.pop(entry_name(registry, username), None) is not None
+    def delete(self, registry: str, username: str, slot: str = "") -> bool:
+        return self._secrets.pop(entry_name(registry, username, slot), None) is not None
 
     def __repr__(self) -> str:  # never show the secrets
         return f"SessionStore({len(self._secrets)} secrets)"
@@ -176,20 +182,20 @@ class FallbackStore:
             return False
         return True
 
-    def get(self, registry: str, username: str) -> str | None:
-        found = self.session.get(registry, username)
+    def get(self, registry: str, username: str, slot: str = "") -> str | None:
+        found = self.session.get(registry, username, slot)
         if found is not None or not self._keyring_ok():
             return found
         try:
-            return self.primary.get(registry, username)
+            return self.primary.get(registry, username, slot)
         except NoKeyring as exc:
             self.no_keyring = str(exc)
             return None
 
-    def set(self, registry: str, username: str, secret: str) -> None:
+    def set(self, registry: str, username: str, secret: str, slot: str = "") -> None:
         if self._keyring_ok():
             try:
-                self.primary.set(registry, username, secret)
+                self.primary.set(registry, username, secret, slot)
                 return
             except NoKeyring as exc:
                 self.no_keyring = str(exc)
@@ -197,13 +203,13 @@ class FallbackStore:
                 # A keyring that exists but refuses (locked, no login collection, a prompt that
                 # cannot be shown) is as good as none for this session: say so, keep it in memory.
                 self.no_keyring = str(exc)
-        self.session.set(registry, username, secret)
+        self.session.set(registry, username, secret, slot)
 
-    def delete(self, registry: str, username: str) -> bool:
-        removed = self.session.delete(registry, username)
+    def delete(self, registry: str, username: str, slot: str = "") -> bool:
+        removed = self.session.delete(registry, username, slot)
         if self._keyring_ok():
             try:
-                removed = self.primary.delete(registry, username) or removed
+                removed = self.primary.delete(registry, username, slot) or removed
             except NoKeyring as exc:
                 self.no_keyring = str(exc)
         return removed

@@ -1,13 +1,15 @@
 """Stored accounts for the UI: profiles (settings.json) and their secrets (keyring, or memory for
-the session), and adopting the Docker/podman/CI logins already on the machine.
+the session), one keyring entry per profile.
 
     Accounts(store=None, secrets=None)      every method is async; blocking work runs off-thread
         .load() / .profiles() / .accounts() / .credentials(profile)
         .save(profile, secret) / .replace_secret(...) / .rename(old, new)
-        .remove(name) -> tuple[str, ...]      the registries still sharing its keyring entry
-        .sharing(profile, username=None) -> tuple[str, ...]   other profiles with the same login
+        .migrate() -> tuple[str, ...]         move profiles off the shared pre-per-profile entries
+        .remove(name) -> tuple[str, ...]      not-yet-migrated profiles still on its shared entry
+        .sharing(profile, username=None) -> tuple[str, ...]   the same, before migration
         .record_access(name, access) / .keyring_problem() / .subscribe(listener)
-    await import_logins(accounts, env=None) -> ImportReport
+    ImportReport                            what an import added and skipped, in words
+                                            (the import itself: `import_plan`)
 
 Nothing here touches Qt widgets: it is plain async code, tested without a window.
 """
@@ -18,13 +20,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host
+from regview.core.model import CredentialKind, Credentials
+from regview.log import get_logger
+from regview.settings.errors import SettingsError
+from regview.settings.profiles import (
+    Profile,
+    Settings,
+    SettingsStore,
+    new_secret_id,
+    registry_host,
+)
 from regview.ui.async_utils import run_blocking, run_keyring
 from regview.ui.connect_backend import AccessSummary
 
 if TYPE_CHECKING:
     from regview.settings.secrets import FallbackStore
+
+log = get_logger("ui.accounts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +51,12 @@ class Account:
 class Accounts:
     """Profiles and their secrets. All methods are async; file and keyring work runs off-thread.
 
-    Secrets are keyed by (registry, username) in the keyring; profile names are only labels, so
-    renaming never touches the keyring. Profiles with the same registry host and username share
-    one entry by design (it is the registry login): replacing the secret of one replaces it for
-    all of them (the dialogs say so first), and an entry is deleted only when no remaining
-    profile uses it.
+    Every profile has its own keyring entry (`Profile.secret_id`), so adding, replacing or
+    removing one profile's credential never changes another's — even for the same registry and
+    username. Profiles saved before that (no `secret_id`) read the old shared entry until
+    `migrate()` (run once, on the first `profiles()`) has copied it into an entry of their own;
+    the shared entry is deleted only after every profile using it has its copy, read back.
+    Renaming never touches the keyring.
     """
 
     def __init__(
@@ -52,6 +65,7 @@ class Accounts:
         self.store = store if store is not None else SettingsStore()
         self._secrets = secrets
         self._listeners: list[Callable[[], None]] = []
+        self._migrated = False
 
     @property
     def secrets(self) -> FallbackStore:
@@ -90,7 +104,60 @@ class Accounts:
         return await run_blocking(self.store.load)
 
     async def profiles(self) -> list[Profile]:
+        if not self._migrated:
+            self._migrated = True
+            try:
+                await self.migrate()
+            except SettingsError as exc:  # a locked keyring: the shared entries still work
+                log.warning("keyring entries not migrated yet: %s", exc)
         return list((await self.load()).profiles.values())
+
+    async def migrate(self) -> tuple[str, ...]:
+        """Give every profile still on a shared keyring entry an entry of its own.
+
+        Returns the names of the profiles migrated. A shared entry is deleted only once every
+        profile that used it has a copy that reads back equal; a profile whose shared entry is
+        missing is left as it was (Tokens shows its secret as missing).
+        """
+        settings = await self.load()
+        pending = [
+            p
+            for p in settings.profiles.values()
+            if not p.secret_id and p.username and p.credential_kind != CredentialKind.ANONYMOUS
+        ]
+        if not pending or await self.keyring_problem():
+            return ()  # without a keyring there is nothing shared to move
+        copied: dict[str, str] = {}  # profile name -> new secret_id
+        shared_ok: dict[tuple[str, str], bool] = {}
+        for p in pending:
+            legacy = (p.host, p.username)
+            secret = await run_keyring(self.secrets.get, p.url, p.username)
+            if secret is None:
+                shared_ok[legacy] = False
+                continue
+            slot = new_secret_id()
+            await run_keyring(self.secrets.set, p.url, p.username, secret, slot)
+            back = await run_keyring(self.secrets.get, p.url, p.username, slot)
+            if back != secret or not self.secrets.persistent:  # only in memory: keep the old
+                shared_ok[legacy] = False
+                continue
+            copied[p.name] = slot
+            shared_ok.setdefault(legacy, True)
+
+        def record(s: Settings) -> None:
+            for name, slot in copied.items():
+                current = s.profiles.get(name)
+                if current is not None and not current.secret_id:
+                    s.put(replace(current, secret_id=slot))
+
+        await run_blocking(self.store.update, record)
+        for (host, username), ok in shared_ok.items():
+            if ok:
+                await run_keyring(self.secrets.delete, host, username)
+        if copied:
+            log.info("moved %d keyring entries to per-registry entries", len(copied))
+            self._changed()
+        return tuple(copied)
 
     async def accounts(self) -> list[Account]:
         out = []
@@ -102,7 +169,7 @@ class Accounts:
     async def secret(self, profile: Profile) -> str | None:
         if profile.credential_kind == CredentialKind.ANONYMOUS or not profile.username:
             return None
-        return await run_keyring(self.secrets.get, profile.url, profile.username)
+        return await run_keyring(self.secrets.get, profile.url, profile.username, profile.secret_id)
 
     async def credentials(self, profile: Profile) -> Credentials | None:
         secret = await self.secret(profile)
@@ -111,28 +178,33 @@ class Accounts:
         return Credentials(profile.username, secret, profile.credential_kind)
 
     async def save(self, profile: Profile, secret: str | None = None) -> Profile:
-        """Store `profile` (replacing one of the same name) and its secret, if given."""
+        """Store `profile` (replacing one of the same name) and its secret, if given.
+
+        The secret goes to the profile's own entry (a new one for a profile without): no other
+        profile's secret changes."""
         if secret is not None and profile.username:
-            await run_keyring(self.secrets.set, profile.url, profile.username, secret)
+            if not profile.secret_id:
+                profile = replace(profile, secret_id=new_secret_id())
+            await run_keyring(
+                self.secrets.set, profile.url, profile.username, secret, profile.secret_id
+            )
         await run_blocking(self.store.update, lambda s: s.put(profile))
         self._changed()
         return profile
 
     async def sharing(self, profile: Profile, username: str | None = None) -> tuple[str, ...]:
-        """Names of the other stored profiles that use `profile`'s keyring entry.
-
-        `username` asks about that login at `profile`'s registry instead of its current one.
-        """
+        """Names of the other stored profiles still on `profile`'s shared (pre-migration)
+        keyring entry; empty for every profile with an entry of its own."""
         return _sharing(await self.load(), profile, username)
 
     async def replace_secret(
         self, profile: Profile, username: str, kind: CredentialKind, secret: str | None
     ) -> Profile:
-        """New credential for an existing profile; the old keyring entry goes if it moved and
-        no other profile still uses it."""
+        """New credential for an existing profile, in its own keyring entry; the entry of the
+        old username goes (a shared one only when no other profile still uses it)."""
         moved = bool(profile.username) and profile.username != username
-        if moved and not await self.sharing(profile):
-            await run_keyring(self.secrets.delete, profile.url, profile.username)
+        if moved or not profile.secret_id:  # the old entry (a shared one only if unused) goes
+            await self._forget_secret(profile)
         updated = replace(
             profile,
             username=username,
@@ -140,8 +212,24 @@ class Accounts:
             verified="",
             verified_at=None,
             expires_at=None,
+            cannot_delete="",
+            delete_refused_in="",
+            never_expires=False,
+            secret_id=profile.secret_id or new_secret_id(),
         )
         return await self.save(updated, secret)
+
+    async def _forget_secret(self, profile: Profile) -> tuple[str, ...]:
+        """Delete `profile`'s entry; a shared one stays for the profiles named in the result."""
+        if not profile.username:
+            return ()
+        if profile.secret_id:
+            await run_keyring(self.secrets.delete, profile.url, profile.username, profile.secret_id)
+            return ()
+        shared = await self.sharing(profile)
+        if not shared:
+            await run_keyring(self.secrets.delete, profile.url, profile.username)
+        return shared
 
     async def rename(self, old: str, new: str) -> Profile:
         new = new.strip()
@@ -176,6 +264,10 @@ class Accounts:
                 verified=access.short(),
                 verified_at=access.checked_at,
                 expires_at=access.expires_at or profile.expires_at,
+                cannot_delete=access.cannot_delete(),
+                # a refusal holds for the repository tested (roles differ between projects)
+                delete_refused_in=access.repository if access.delete is False else "",
+                never_expires=access.never_expires,
             )
             settings.put(updated)
             return updated
@@ -189,15 +281,13 @@ class Accounts:
         return updated
 
     async def remove(self, name: str) -> tuple[str, ...]:
-        """Forget profile `name` and its secret. When other profiles use the same keyring entry
-        the secret stays for them: their names are returned (empty when it was deleted)."""
+        """Forget profile `name` and its secret. Only a profile not migrated yet can share its
+        entry: then it stays for the others, whose names are returned."""
         settings = await self.load()
         profile = settings.profiles.get(name)
         if profile is None:
             return ()
-        shared = _sharing(settings, profile)
-        if profile.username and not shared:
-            await run_keyring(self.secrets.delete, profile.url, profile.username)
+        shared = await self._forget_secret(profile)
 
         def drop(settings: Settings) -> None:
             settings.remove(name)
@@ -209,17 +299,21 @@ class Accounts:
 
 def _sharing(settings: Settings, profile: Profile, username: str | None = None) -> tuple[str, ...]:
     user = profile.username if username is None else username
-    if not user:
+    if not user or profile.secret_id:
         return ()
     host = registry_host(profile.url)
     return tuple(
         p.name
         for p in settings.profiles.values()
         if p.name != profile.name
+        and not p.secret_id
         and p.username == user
         and p.credential_kind != CredentialKind.ANONYMOUS
         and registry_host(p.url) == host
     )
+
+
+NOT_AN_ADDRESS = "not a registry address"
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,43 +331,10 @@ class ImportReport:
         parts = []
         if self.added:
             parts.append(f"Imported {len(self.added)}: {', '.join(self.added)}.")
-        if self.skipped:
-            parts.append(f"Already here: {', '.join(self.skipped)}.")
+        known = [s for s in self.skipped if not s.endswith(NOT_AN_ADDRESS)]
+        refused = [s for s in self.skipped if s.endswith(NOT_AN_ADDRESS)]
+        if known:
+            parts.append(f"Already here: {', '.join(known)}.")
+        if refused:
+            parts.append(f"Skipped: {', '.join(refused)}.")
         return " ".join(parts)
-
-
-async def import_logins(accounts: Accounts, env: dict[str, str] | None = None) -> ImportReport:
-    """Adopt every Docker/podman/CI login not stored yet: a profile each, secret to the keyring."""
-    from regview.settings.importers import import_all
-    from regview.settings.profiles import registry_host, registry_url
-
-    logins = await run_blocking(import_all, env)
-    settings = await accounts.load()
-    known = {(p.host, p.username) for p in settings.profiles.values()}
-    names = set(settings.profiles)
-    added: list[str] = []
-    skipped: list[str] = []
-    for login in logins:
-        host = registry_host(login.registry)
-        if (host, login.username) in known:
-            skipped.append(f"{host} ({login.username})")
-            continue
-        try:
-            url = registry_url(login.registry)
-        except ValueError:
-            skipped.append(f"{login.registry}: not a registry address")
-            continue
-        name = host if host not in names else f"{host} ({login.username})"
-        profile = Profile.for_endpoint(
-            Endpoint(url=url),
-            name=name,
-            username=login.username,
-            credential_kind=login.kind,
-            repositories=(login.scope,) if login.scope else (),
-        )
-        await accounts.save(profile, login.secret)
-        known.add((host, login.username))
-        names.add(name)
-        added.append(name)
-    sources = tuple(dict.fromkeys(lg.source for lg in logins))
-    return ImportReport(tuple(added), tuple(skipped), sources)

@@ -15,9 +15,13 @@ from __future__ import annotations
 import html as _html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
+
+if TYPE_CHECKING:
+    from regview.core.gitlab import GitLabAPI
+    from regview.core.gitlab_identity import TokenIdentity
 
 KIND_NAMES: dict[RegistryKind, str] = {
     RegistryKind.GITLAB: "GitLab container registry",
@@ -38,6 +42,18 @@ CREDENTIAL_NAMES: dict[CredentialKind, str] = {
     CredentialKind.JOB: "CI job token",
     CredentialKind.IDENTITY: "Identity token",
 }
+
+
+def days_left(moment: datetime, now: datetime | None = None) -> str:
+    """'expires in 12 days', 'expires today', 'expired 3 days ago' for a token's expiry."""
+    now = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment <= now:
+        days = (now - moment).days
+        return "expired today" if days == 0 else f"expired {days} day{'s' * (days != 1)} ago"
+    days = (moment - now).days
+    return "expires today" if days == 0 else f"expires in {days} day{'s' * (days != 1)}"
 
 
 def derive_gitlab_api(registry_url: str, realm: str) -> str:
@@ -89,7 +105,13 @@ class ProbeSummary:
 
 @dataclass(frozen=True, slots=True)
 class AccessSummary:
-    """What a credential did when tested. `None` means "not checked" (no repository to try)."""
+    """What a credential did when tested. `None` means "not checked" (no repository to try).
+
+    `user`/`token_name`/`scopes`/`active`/`expires_at` are what GitLab said about the token
+    (`/user`, `/personal_access_tokens/self`); `repositories` are the ones the test could list,
+    for the user to pick another one to test on. `refused` is GitLab's reason when it refused the
+    token outright (expired, revoked).
+    """
 
     repository: str = ""
     pull: bool | None = None
@@ -100,6 +122,13 @@ class AccessSummary:
     notes: tuple[str, ...] = ()
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     expires_at: datetime | None = None
+    user: str = ""
+    token_name: str = ""
+    scopes: tuple[str, ...] = ()
+    active: bool | None = None
+    refused: str = ""
+    repositories: tuple[str, ...] = ()
+    gitlab: bool = False  # a GitLab registry: its catalog is for administrators only
 
     def lines(self) -> list[tuple[bool | None, str]]:
         """(ok, sentence) per ability, in the order a person cares about them."""
@@ -109,11 +138,25 @@ class AccessSummary:
         def add(value: bool | None, yes: str, no: str, unknown: str) -> None:
             out.append((value, yes if value else no if value is False else unknown))
 
+        if self.refused:  # nothing else was tried with a token GitLab refused
+            return [(False, self.refused)]
+        if self.user:
+            out.append((True, f"Signed in as {self.user}"))
+        if self.token_name or self.scopes:  # GitLab showed the token's own record
+            out.append((self.active is not False, self.token_in_words()))
+        if self.api is not None:
+            add(
+                self.api,
+                "The GitLab REST API answers this token (projects, tag details, cleanup)",
+                "The GitLab REST API does not answer this token",
+                "",
+            )
+        pick = "" if self.repository else ": pick or type a repository and test again"
         add(
             self.pull,
             f"Can pull (read) images{repo}",
             f"Cannot pull images{repo}",
-            "Pull not checked: name a repository to test",
+            f"Pull not checked{pick}",
         )
         add(
             self.push,
@@ -127,20 +170,64 @@ class AccessSummary:
             f"Cannot delete{repo}",
             "Delete unknown: the registry does not say without a real delete",
         )
-        add(
-            self.catalog,
-            "Can list every repository (catalog)",
-            "Cannot list the catalog: add repository paths by hand or use the GitLab API",
-            "Catalog not checked",
-        )
-        if self.api is not None:
+        if self.gitlab and not self.catalog:
+            if self.repositories:
+                out.append(
+                    (True, f"Lists {len(self.repositories)} repositories through the REST API")
+                )
+        else:
             add(
-                self.api,
-                "Can use the GitLab REST API (projects, tag details, cleanup)",
-                "Cannot use the GitLab REST API",
-                "",
+                self.catalog,
+                "Can list every repository (catalog)",
+                "Cannot list the catalog: type repository paths by hand",
+                "Catalog not checked",
             )
         return out
+
+    def token_in_words(self) -> str:
+        parts = [f"Token {self.token_name!r}" if self.token_name else "The token"]
+        if self.scopes:
+            parts.append(f"scopes {', '.join(self.scopes)}")
+        if self.active is False:
+            parts.append("not active (revoked or expired)")
+        elif self.active:
+            parts.append("active")
+        if self.expires_at is not None:
+            parts.append(f"expires {self.expires_at:%Y-%m-%d} ({days_left(self.expires_at)})")
+        elif self.active is not None:
+            parts.append("never expires")
+        return ": ".join(parts[:1]) + (f": {'; '.join(parts[1:])}" if parts[1:] else "")
+
+    @property
+    def passed(self) -> bool:
+        """Whether the credential works: it reads something and is not known to be dead."""
+        if self.active is False or self.refused:
+            return False
+        return bool(self.pull or self.catalog or self.api)
+
+    def failure(self) -> str:
+        """What went wrong, in words, for a summary that did not pass ('' when it passed)."""
+        if self.passed:
+            return ""
+        if self.refused:
+            return self.refused
+        if self.active is False:
+            return "GitLab says this token is revoked or expired."
+        where = f" in {self.repository}" if self.repository else ""
+        return f"it could not pull images{where}, list the catalog or use the GitLab REST API" + (
+            f" ({'; '.join(self.notes)})" if self.notes else ""
+        )
+
+    def cannot_delete(self) -> str:
+        """Why this credential cannot delete in any repository: its scopes ('' = not known)."""
+        if self.scopes and not {"api", "write_registry"} & set(self.scopes):
+            return f"its scopes are {', '.join(self.scopes)} (deleting needs write_registry or api)"
+        return ""
+
+    @property
+    def never_expires(self) -> bool:
+        """GitLab showed the token's record and it has no expiry date."""
+        return bool(self.token_name or self.scopes) and self.expires_at is None
 
     def short(self) -> str:
         """Compact form stored as `Profile.verified`: 'pull, push, delete, API'."""
@@ -188,34 +275,123 @@ class CoreBackend:
     async def test(
         self, endpoint: Endpoint, credentials: Credentials | None, repository: str
     ) -> AccessSummary:
+        """Who the token is (GitLab), whether the REST API answers, the repositories it can
+        list, and pull/push/delete on `repository` (else on the first one listed)."""
         from regview.core.client import RegistryClient
-        from regview.core.errors import CatalogRefused, ResponseError
+        from regview.core.errors import CatalogRefused, RegistryError, ResponseError
 
         notes: list[str] = []
+        who = await _gitlab_identity(endpoint, credentials)
+        if who is not None and who.refused:
+            return AccessSummary(refused=who.refused, active=False, gitlab=True)
+        listed: list[str] = []
         async with RegistryClient(endpoint, credentials) as client:
             catalog: bool | None = None
             await client.ping()  # bad credentials fail here, in words, before anything else
-            if not repository:
+            try:
+                async for page in client.iter_repositories():
+                    listed.extend(page)
+                    if len(listed) >= MAX_LISTED:
+                        break
+                catalog = True  # listed (an empty registry lists nothing, but allowed)
+            except CatalogRefused:
+                catalog = False
+            except ResponseError as exc:
+                notes.append(exc.message)
+            if not listed and who is not None and who.api_ok is not False:
                 try:
-                    async for page in client.iter_repositories():
-                        if page:
-                            repository = page[0]
-                            break
-                    catalog = True  # listed (an empty registry lists nothing, but allowed)
-                except CatalogRefused:
-                    catalog = False
-                except ResponseError as exc:
-                    notes.append(exc.message)
+                    listed = await _gitlab_repositories(endpoint, credentials)
+                except RegistryError as exc:
+                    notes.append(f"Listing repositories through the REST API failed: {exc}")
+            repository = repository or (listed[0] if listed else "")
             if not repository:
-                notes.append("Name a repository to check pull, push and delete on it.")
-                return AccessSummary(catalog=catalog, notes=tuple(notes))
-            access = await client.check_access(repository)
+                notes.append(
+                    "No repository could be listed: type one (deploy tokens cannot list) and "
+                    "test again to check pull, push and delete."
+                )
+                access = None
+            else:
+                access = await client.check_access(repository)
+        if who is not None:
+            notes.extend(who.notes)
         return AccessSummary(
             repository=repository,
-            pull=access.pull,
-            push=access.push,
-            delete=access.delete,
-            api=access.api,
-            catalog=access.catalog if access.catalog is not None else catalog,
+            pull=access.pull if access else None,
+            push=access.push if access else None,
+            delete=access.delete if access else None,
+            api=(who.api_ok if who is not None else None)
+            if access is None or access.api is None
+            else access.api,
+            catalog=access.catalog
+            if access is not None and access.catalog is not None
+            else catalog,
             notes=tuple(notes),
+            expires_at=who.expires_at if who else None,
+            user=_who(who),
+            token_name=who.token_name if who else "",
+            scopes=who.scopes if who else (),
+            active=who.active if who else None,
+            repositories=tuple(dict.fromkeys(listed)),
+            gitlab=endpoint.kind == RegistryKind.GITLAB or bool(endpoint.api_url),
         )
+
+
+MAX_LISTED = 200  # repositories offered to pick from; the test needs one
+
+
+def _who(identity: TokenIdentity | None) -> str:
+    if identity is None or not identity.username:
+        return ""
+    name = f" ({identity.name})" if identity.name and identity.name != identity.username else ""
+    bot = ", a bot user acting for a project or group token" if identity.bot else ""
+    return f"{identity.username}{name}{bot}"
+
+
+def _api_for(endpoint: Endpoint, credentials: Credentials | None) -> GitLabAPI | None:
+    if not endpoint.api_url:
+        return None
+    if credentials is not None and credentials.kind in (
+        CredentialKind.DEPLOY,
+        CredentialKind.IDENTITY,
+    ):
+        return None  # never sent to the API
+    from regview.core.gitlab import GitLabAPI
+
+    return GitLabAPI(
+        endpoint.api_url, credentials, insecure=endpoint.insecure, ca_file=endpoint.ca_file
+    )
+
+
+async def _gitlab_identity(
+    endpoint: Endpoint, credentials: Credentials | None
+) -> TokenIdentity | None:
+    api = _api_for(endpoint, credentials)
+    if api is None or credentials is None or credentials.kind == CredentialKind.JOB:
+        if api is not None:
+            await api.aclose()
+        return None  # anonymous and CI job tokens have no user or token record
+    from regview.core.gitlab_identity import token_identity
+
+    try:
+        return await token_identity(api)
+    finally:
+        await api.aclose()
+
+
+async def _gitlab_repositories(endpoint: Endpoint, credentials: Credentials | None) -> list[str]:
+    """Registry repositories of the token's projects, through the REST API (GitLab refuses
+    the catalog to everyone but administrators)."""
+    api = _api_for(endpoint, credentials)
+    if api is None:
+        return []
+    out: list[str] = []
+    try:
+        for project in await api.projects(membership=credentials is not None):
+            pid = project.get("id")
+            if isinstance(pid, int):
+                out.extend(r.path for r in await api.project_repositories(pid) if r.path)
+            if len(out) >= MAX_LISTED:
+                break
+    finally:
+        await api.aclose()
+    return out

@@ -22,13 +22,11 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget
 
 from regview.core.errors import CertificateNotTrusted, RegistryError
 from regview.core.model import CredentialKind, RegistryKind
-from regview.settings.errors import SettingsError
-from regview.settings.profiles import Profile, registry_host
+from regview.settings.profiles import Profile, address_problem, registry_host
 from regview.ui.accounts import Accounts
 from regview.ui.connect_backend import ConnectBackend, CoreBackend, derive_gitlab_api
 from regview.ui.connect_cards import (
@@ -47,6 +45,7 @@ from regview.ui.connect_form import (
     KIND_ORDER,
     RegistryForm,
 )
+from regview.ui.connect_words import failure_in_words
 
 __all__ = [
     "BAD_COLOUR",
@@ -92,12 +91,16 @@ class AddRegistryDialog(RegistryForm):
             self.address.setText(address)
         self._kind_changed()
         self.tasks.start("keyring", self._show_keyring_state())
-        self.tasks.start("others", self._load_others())
 
     # ------------------------------------------------------------------ actions
     def check(self) -> asyncio.Task[None] | None:
         self._debounce.stop()
-        if not self.address.text().strip():
+        text = self.address.text().strip()
+        if not text:
+            return None
+        problem = address_problem(text)
+        if problem:
+            self.probe_card.show_text(html.escape(problem), "bad")
             return None
         return self.tasks.start("probe", self._probe())
 
@@ -122,14 +125,6 @@ class AddRegistryDialog(RegistryForm):
                 "bad",
             )
 
-    async def _load_others(self) -> None:
-        """The stored profiles, so the form can say when a login is shared with another."""
-        try:
-            self.others = await self.accounts.profiles()
-        except SettingsError:
-            return  # Save reports an unreadable settings file in words
-        self._show_shared()
-
     async def _probe(self) -> None:
         try:
             endpoint = self.endpoint()
@@ -141,6 +136,8 @@ class AddRegistryDialog(RegistryForm):
             result = await self.backend.probe(endpoint)
         except RegistryError as exc:
             self.probe_result = None
+            self.failure = failure_in_words(exc, endpoint.url)
+            self._sync_buttons()
             hint = ""
             if isinstance(exc, CertificateNotTrusted):
                 self.advanced_toggle.setChecked(True)  # where the CA file is chosen
@@ -149,7 +146,7 @@ class AddRegistryDialog(RegistryForm):
                     "under Connection options below, then Check again."
                 )
             self.probe_card.show_text(
-                f"<b>{html.escape(endpoint.url)}</b>: {html.escape(exc.message)}{hint}", "bad"
+                f"<b>{html.escape(endpoint.url)}</b>: {html.escape(self.failure)}{hint}", "bad"
             )
             return
         self.probe_result = result
@@ -173,25 +170,46 @@ class AddRegistryDialog(RegistryForm):
         problem = self.problem()
         if problem:
             self.test_card.show_text(html.escape(problem), "bad")
+            self._reveal(self.test_card)
             return
         endpoint = self.endpoint()
+        self.access = None
         self.test_card.show_text("Testing what this credential can do …", "neutral")
         try:
             access = await self.backend.test(
                 endpoint, self.credentials(), self.repository.text().strip()
             )
         except RegistryError as exc:
-            self.test_card.show_text(f"<b>The test failed.</b> {html.escape(exc.message)}", "bad")
+            self.failure = failure_in_words(exc, endpoint.url)
+            self.test_card.show_text(f"<b>The test failed.</b> {html.escape(self.failure)}", "bad")
+            self._reveal(self.test_card)
             return
         self.access = access
-        good = bool(access.pull or access.catalog or access.api)
-        self.test_card.show_text(access_html(access), "good" if good else "bad")
+        self.repository.offer(access.repositories, access.repository)
+        self.failure = "" if access.passed else access.failure()
+        self.test_card.show_text(access_html(access), "good" if access.passed else "bad")
+        self._reveal(self.test_card)
 
     async def _save(self) -> None:
         problem = self.problem()
         if problem:
             self.test_card.show_text(html.escape(problem), "bad")
+            self._reveal(self.test_card)
             return
+        anyway = bool(self.failure)  # the button said "Save anyway" and named the failure
+        if not anyway and (self.access is None or not self.access.passed):
+            await self._test()
+            if self.access is None or not self.access.passed:
+                self._sync_buttons()
+                action = "Save anyway" if self.existing else "Add anyway"
+                self.test_card.show_text(
+                    f"{self.test_card.label.text()}<p><b>Not saved:</b> this credential did not "
+                    f"pass the test. Fix it and test again, or press <b>{action}</b> to keep "
+                    "it regardless.</p>",
+                    "bad",
+                )
+                self._reveal(self.test_card)
+                return
         endpoint = self.endpoint()
         creds = self.credentials()
         repos = tuple(r for r in [self.repository.text().strip()] if r)
@@ -229,14 +247,6 @@ class AddRegistryDialog(RegistryForm):
         self.registryAdded.emit(profile.name)
         # accept() cancels this dialog's tasks, this one included: close after it has ended
         QTimer.singleShot(0, self.accept)
-
-    def done(self, result: int) -> None:
-        self.tasks.cancel_all()
-        super().done(result)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.cancel_all()
-        super().closeEvent(event)
 
 
 def default_backend() -> ConnectBackend:

@@ -15,28 +15,29 @@ import html
 import re
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QFont, QResizeEvent
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
-from regview.settings.profiles import Profile, registry_host, registry_url
-from regview.ui.async_utils import TaskOwner
+from regview.settings.profiles import Profile, address_problem, registry_url
 from regview.ui.connect_backend import CREDENTIAL_NAMES, AccessSummary, ProbeSummary
 from regview.ui.connect_cards import _Card, _secondary
+from regview.ui.task_dialog import TaskDialog
 
 GITLAB_KINDS = (
     CredentialKind.PERSONAL,
@@ -69,28 +70,105 @@ KIND_HINTS = {
 }
 
 
-class RegistryForm(QDialog):
+def fitting_height(widget: QWidget, wanted: int) -> int:
+    """`wanted`, or less on a short screen (1024×700 leaves ~640 under a title bar and panel)."""
+    screen = widget.screen()
+    if screen is None:
+        return wanted
+    return max(360, min(wanted, screen.availableGeometry().height() - 60))
+
+
+class _NaturalHeight(QWidget):
+    """The scrolled content: never squeezed below the height its fields ask for (it scrolls
+    instead), so a line edit or combo box never shows clipped text."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is None:
+            return hint
+        width = self.width() if self.width() > hint.width() else hint.width()
+        natural = (
+            layout.heightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.sizeHint().height()
+        )
+        return QSize(hint.width(), max(hint.height(), natural))
+
+
+class RepositoryBox(QComboBox):
+    """The repository to test on: picked from what the last Test listed, or typed where the
+    credential cannot list (deploy tokens). Reads like a QLineEdit (`text`, `setText`)."""
+
+    edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setMaxVisibleItems(15)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(20)
+        line = self.lineEdit()
+        assert line is not None
+        line.textEdited.connect(lambda _t: self.edited.emit())
+        self.activated.connect(lambda _i: self.edited.emit())
+
+    def text(self) -> str:
+        return self.currentText()
+
+    def setText(self, text: str) -> None:
+        self.setEditText(text)
+
+    def setPlaceholderText(self, text: str) -> None:
+        line = self.lineEdit()
+        if line is not None:
+            line.setPlaceholderText(text)
+
+    def offer(self, repositories: tuple[str, ...], tested: str) -> None:
+        """List `repositories` to pick from, keeping `tested` (the one just tried) shown."""
+        blocker = QSignalBlocker(self)
+        self.clear()
+        self.addItems(list(repositories))
+        self.setEditText(tested)
+        blocker.unblock()
+
+
+class RegistryForm(TaskDialog):
     """The fields and their state; `check`, `test` and `save` are the subclass's."""
 
     def __init__(self, parent: QWidget | None = None, profile: Profile | None = None) -> None:
         super().__init__(parent)
         self.existing = profile
-        self.tasks = TaskOwner()
         self._api_wanted = False
         self.probe_result: ProbeSummary | None = None
         self.access: AccessSummary | None = None
-        self.others: list[Profile] = []  # the other stored profiles, for `shared_with`
+        self.failure = ""  # what the last check or test found wrong, in words ('' = nothing)
         self.setWindowTitle("Replace credential" if profile else "Add registry")
         self.setMinimumWidth(560)
         self._build()
+        self.resize(640, fitting_height(self, 640))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(600)
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(20, 18, 20, 14)
+        # Everything but the buttons scrolls: a card that appears (probe, test, keyring) adds
+        # height inside the scroll area, so the dialog keeps its size and place and no field is
+        # squeezed below its natural height (the dialog used to grow and shift under the cursor).
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 14)
+        frame.setSpacing(8)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = _NaturalHeight()
+        self.body_scroll.setWidget(content)
+        frame.addWidget(self.body_scroll, 1)
+        outer = QVBoxLayout(content)
+        outer.setContentsMargins(20, 18, 20, 6)
         outer.setSpacing(12)
 
         title = QLabel("Replace the credential" if self.existing else "Connect to a registry")
@@ -99,14 +177,14 @@ class RegistryForm(QDialog):
         font.setBold(True)
         title.setFont(font)
         outer.addWidget(title)
-        outer.addWidget(
-            _secondary(
-                QLabel(
-                    "Type the registry's address. regview asks it what it is and how to sign "
-                    "in; Test shows what your credential can do before you save it."
-                )
-            )
+        intro = (
+            "Enter the new token or password. Test shows what it can do before you save it; "
+            "it is stored in this registry's own keyring entry, no other registry's."
+            if self.existing
+            else "Type the registry's address. regview asks it what it is and how to sign in; "
+            "Test shows what your credential can do before you save it."
         )
+        outer.addWidget(_secondary(QLabel(intro)))
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -117,7 +195,6 @@ class RegistryForm(QDialog):
         self.address.setPlaceholderText("registry.example.com  or  http://127.0.0.1:5000")
         self.address.setClearButtonEnabled(True)
         self.address.textEdited.connect(self._address_edited)
-        self.address.textChanged.connect(self._show_shared)
         self.check_button = QPushButton("Check")
         self.check_button.setToolTip("Ask the registry at this address what it is (GET /v2/)")
         row.addWidget(self.address, 1)
@@ -145,12 +222,7 @@ class RegistryForm(QDialog):
         cred.addRow("", self.kind_hint)
         self.username = QLineEdit()
         self.username.textEdited.connect(self._credential_edited)
-        self.username.textChanged.connect(self._show_shared)
         cred.addRow("&Username:", self.username)
-        self.shared_note = _secondary(QLabel())
-        self.shared_note.setTextFormat(Qt.TextFormat.RichText)
-        self.shared_note.setVisible(False)
-        cred.addRow("", self.shared_note)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.textEdited.connect(self._credential_edited)
@@ -169,10 +241,11 @@ class RegistryForm(QDialog):
         self.api_label.setBuddy(self.api_url)
         cred.addRow(self.api_label, self.api_url)
         cred.addRow("", self.api_confirm)
-        self.repository = QLineEdit()
+        self.repository = RepositoryBox()
         self.repository.setPlaceholderText(
-            "group/project/image (optional; needed for deploy tokens)"
+            "picked from the list after Test; type one for deploy tokens"
         )
+        self.repository.edited.connect(self._credential_edited)
         cred.addRow("&Repository:", self.repository)
         self.name = QLineEdit()
         self.name.setPlaceholderText("shown in the sidebar; defaults to the host")
@@ -218,8 +291,15 @@ class RegistryForm(QDialog):
         self.save_button.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.rejected.connect(self.reject)
-        outer.addWidget(self.buttons)
+        self.buttons.setContentsMargins(20, 0, 20, 0)
+        frame.addWidget(self.buttons)
         self._sync_buttons()
+
+    def _reveal(self, card: QWidget) -> None:
+        """Scroll `card` (a result just shown) into view once the layout has placed it."""
+        scroll = self.body_scroll  # the timers' context: no call once the dialog is gone
+        for delay in (0, 120):  # again once a grown card has its final height
+            QTimer.singleShot(delay, scroll, lambda: scroll.ensureWidgetVisible(card, 0, 12))
 
     def _load_profile(self, profile: Profile) -> None:
         self.address.setText(profile.url)
@@ -243,6 +323,7 @@ class RegistryForm(QDialog):
             "Enter the new credential and test it.",
             "neutral",
         )
+        self._sync_buttons()
 
     # ------------------------------------------------------------------ reactions
     def _api_edited(self, _text: str) -> None:
@@ -263,62 +344,26 @@ class RegistryForm(QDialog):
     def _address_edited(self, *_: Any) -> None:
         self.probe_result = None
         self.access = None
+        self.failure = ""
         self.test_card.show_text("", "neutral")
         self._sync_buttons()
-        if self.address.text().strip():
+        text = self.address.text().strip()
+        problem = address_problem(text) if text else ""
+        if problem:  # said as typed; nothing is sent to an address that cannot work
+            self._debounce.stop()
+            self.probe_card.show_text(html.escape(problem), "bad")
+        elif text:
+            self.probe_card.show_text("", "neutral")  # an earlier complaint no longer holds
             self._debounce.start()
         else:
             self._debounce.stop()
             self.probe_card.show_text("", "neutral")
 
-    def shared_with(self) -> list[str]:
-        """Other stored registries whose keyring entry this form's login would overwrite.
-
-        The keyring holds one secret per registry login (host and username), not per profile:
-        profiles with the same host and username share it by design.
-        """
-        if self.current_kind() == CredentialKind.ANONYMOUS:
-            return []
-        username = self.username.text().strip()
-        try:
-            host = registry_host(registry_url(self.address.text()))
-        except ValueError:
-            return []
-        mine = self.existing.name if self.existing is not None else None
-        return [
-            p.name
-            for p in self.others
-            if p.name != mine
-            and p.username == username
-            and p.credential_kind != CredentialKind.ANONYMOUS
-            and registry_host(p.url) == host
-        ]
-
-    def _show_shared(self, *_: Any) -> None:
-        names = self.shared_with()
-        if names:
-            listed = ", ".join(f"<b>{html.escape(n)}</b>" for n in names)
-            self.shared_note.setText(
-                f"This login is also stored for {listed}: the keyring keeps one secret per "
-                "registry and username, so saving changes it there as well."
-            )
-        self.shared_note.setVisible(bool(names))
-        self._fit_shared_note()
-
-    def _fit_shared_note(self) -> None:
-        # A wrapped label in a form row gets the height of its narrowest layout (blank lines
-        # above and below the text): pin it to what the username field's width needs.
-        if self.shared_note.isVisibleTo(self):
-            width = max(self.username.width(), 200)
-            self.shared_note.setFixedHeight(self.shared_note.heightForWidth(width))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_shared_note()
-
     def _credential_edited(self, *_: Any) -> None:
         self.access = None
+        self.failure = ""
         self.test_card.show_text("", "neutral")
+        self._sync_buttons()
 
     def current_kind(self) -> CredentialKind:
         data = self.kind.currentData()
@@ -353,7 +398,6 @@ class RegistryForm(QDialog):
         for widget in (self.api_label, self.api_url, self.api_confirm):
             widget.setVisible(self._api_wanted)
         self._credential_edited()
-        self._show_shared()
 
     def _is_gitlab(self) -> bool:
         return self.probe_result is not None and self.probe_result.kind == RegistryKind.GITLAB
@@ -362,6 +406,15 @@ class RegistryForm(QDialog):
         ready = bool(self.address.text().strip())
         self.test_button.setEnabled(ready and not self.tasks.running("test"))
         self.save_button.setEnabled(ready and not self.tasks.running("save"))
+        # After a failed test Save turns into "Save anyway": storing a credential that did not
+        # work is allowed, but only as a second, deliberate click that names what failed.
+        label = "Save" if self.existing else "Add registry"
+        if self.failure:
+            label = "Save anyway" if self.existing else "Add anyway"
+        self.save_button.setText(label)
+        self.save_button.setToolTip(
+            f"It did not pass the test: {self.failure}" if self.failure else ""
+        )
 
     # ------------------------------------------------------------------ model of the form
     def endpoint(self) -> Endpoint:
@@ -387,10 +440,9 @@ class RegistryForm(QDialog):
 
     def problem(self) -> str:
         """Why the form cannot be tested or saved yet, in words ('' when it can)."""
-        try:
-            registry_url(self.address.text())
-        except ValueError as exc:
-            return str(exc)
+        problem = address_problem(self.address.text())
+        if problem:
+            return problem
         creds = self.credentials()
         if creds is not None:
             if not creds.username:

@@ -43,6 +43,7 @@ from regview.core.plan import DeletePlan, PlanOptions, RepositoryFacts, Selectio
 from regview.log import get_logger
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.delete_doubt import with_credential_warning
 from regview.ui.delete_progress import DeleteProgressDialog
 from regview.ui.errors import Problem, describe
 from regview.ui.registry_session import SessionManager
@@ -199,7 +200,7 @@ class DeleteFlow(QObject):
     async def connection_for_registry(self, registry: str) -> Connection | None:
         """A connection to the profile whose host is `registry` (a recycle-bin entry's)."""
         for p in await self.sessions.accounts.profiles():
-            if p.host == registry:
+            if p.answers_to(registry):  # also at an earlier address (local mode moved)
                 return await self.open_port(p.name)
         return None
 
@@ -246,6 +247,8 @@ class DeleteFlow(QObject):
             pending.facts = facts
             self.status.emit("Planning the deletion…")
             plan = await run_blocking(make_plan, facts, selection, options)
+            stored = (await self.sessions.accounts.load()).profiles.get(profile)
+            plan = with_credential_warning(plan, stored)  # a read-only token, said up front
         except Exception as exc:
             if conn is not None:
                 await conn.close()
@@ -290,6 +293,8 @@ class DeleteFlow(QObject):
     async def _replan(self, pending: _Pending, dialog: DeleteDialog, options: PlanOptions) -> None:
         assert pending.facts is not None
         plan = await run_blocking(make_plan, pending.facts, pending.selection, options)
+        stored = (await self.sessions.accounts.load()).profiles.get(pending.profile)
+        plan = with_credential_warning(plan, stored)
         pending.plan = plan
         dialog.set_plan(plan)
 

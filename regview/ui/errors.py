@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "add-path": "Add repository path…",
     "retry": "Retry",
     "trash": "Open recycle bin…",
+    "replace": "Replace token…",
 }
 
 

@@ -4,7 +4,11 @@
         await start() -> Profile   start `LocalRegistry(data_dir=paths.local_registry_dir,
                                    demo=True, auth=auth)` in its background thread (off the UI thread),
                                    then create or update the profile `LOCAL_PROFILE` for its URL
-                                   (the port changes between runs) and return it
+                                   and return it. It listens on the port of the last run while
+                                   that is free, so links, the recycle bin and the last view
+                                   keep working; when another program took it, a free port is
+                                   used and the old address becomes one of the profile's
+                                   `aliases` (they follow it there)
         await stop()               stop the server (the app calls it on shutdown)
         url, running, registry     the running server
 
@@ -17,19 +21,40 @@ data stays in the data directory, so a second start shows the same content.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.log import get_logger
 from regview.paths import Paths, default_paths
-from regview.settings.profiles import Profile
+from regview.settings.profiles import Profile, registry_host
 from regview.ui.accounts import Accounts
 from regview.ui.async_utils import run_blocking
 
 log = get_logger("ui.local")
 
 LOCAL_PROFILE = "Local test registry"
+MAX_ALIASES = 20
+
+
+def _port_of(url: str) -> int:
+    try:
+        return urlsplit(url).port or 0
+    except ValueError:
+        return 0
+
+
+def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether `port` can be bound on `host` now (closed again at once)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def demo_login(registry: Any) -> tuple[str, str, CredentialKind] | None:
@@ -73,17 +98,30 @@ class LocalMode:
 
     async def start(self) -> Profile:
         if self.registry is None:
-            self.registry = await run_blocking(self._start_server)
+            previous = (await self.accounts.load()).profiles.get(LOCAL_PROFILE)
+            port = _port_of(previous.url) if previous is not None else 0
+            self.registry = await run_blocking(self._start_server, port)
         return await self._connect_profile()
 
-    def _start_server(self) -> Any:
+    def _start_server(self, port: int = 0) -> Any:
         # The UI package may use the server in-process; the client still reaches it over HTTP.
+        from regview.server.errors import StoreError
         from regview.server.runner import LocalRegistry
 
         data_dir = self.paths.local_registry_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        registry = LocalRegistry(data_dir=data_dir, demo=self.demo, auth=self.auth)
-        registry.start()
+        if port and not _port_free(port):
+            log.info("port %d of the last run is taken; the local registry moves", port)
+            port = 0
+        registry = LocalRegistry(data_dir=data_dir, demo=self.demo, auth=self.auth, port=port)
+        try:
+            registry.start()
+        except StoreError:
+            if not port:
+                raise
+            # taken between the check and the bind: any free port will do
+            registry = LocalRegistry(data_dir=data_dir, demo=self.demo, auth=self.auth)
+            registry.start()
         log.info("local test registry at %s", registry.url)
         return registry
 
@@ -98,6 +136,8 @@ class LocalMode:
         if existing is not None:
             if existing.username and existing.username != username:
                 await self.accounts.replace_secret(existing, username, cred_kind, None)
+            moved = existing.host != registry_host(endpoint.url)
+            aliases = (*existing.aliases, existing.host) if moved else existing.aliases
             profile = replace(
                 existing,
                 url=endpoint.url,
@@ -105,6 +145,10 @@ class LocalMode:
                 api_url=api_url,
                 username=username,
                 credential_kind=cred_kind,
+                # the last few earlier addresses: what links and the recycle bin still name
+                aliases=tuple(
+                    dict.fromkeys(a for a in aliases if a != registry_host(endpoint.url))
+                )[-MAX_ALIASES:],
             )
         else:
             profile = Profile.for_endpoint(

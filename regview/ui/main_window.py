@@ -40,6 +40,7 @@ from regview.core.model import RepositoryInfo
 from regview.ui.controllers import BrowseController
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner
+from regview.ui.expiry import expiry_warning
 from regview.ui.filtering import FilterSpec
 from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import ViewLink
@@ -217,6 +218,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             self.open_link(link)
         else:
             self.open_profile(profiles[0].name)
+        if (warning := expiry_warning(profiles)) is not None:  # after opening hid the banner
+            self.banner.show_problem(warning)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()

@@ -4,7 +4,7 @@
                         `RegistryClient`, closes it on `close()`
     SessionManager      one RegistrySession per profile name; `close_all()` on shutdown
 
-Stored accounts (`Accounts`, `import_logins`) live in `regview.ui.accounts`; the probe and access
+Stored accounts (`Accounts`; importing logins: `import_plan`) live in `regview.ui.accounts`; the probe and access
 summaries and the `ConnectBackend` in `regview.ui.connect_backend`; both are re-exported here.
 
 Constructors the main window uses::
@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from regview.core.model import Credentials, Endpoint
 from regview.log import get_logger
 from regview.settings.profiles import Profile
-from regview.ui.accounts import Account, Accounts, ImportReport, import_logins
+from regview.ui.accounts import Account, Accounts, ImportReport
 from regview.ui.connect_backend import (
     CREDENTIAL_NAMES,
     KIND_NAMES,
@@ -52,7 +52,6 @@ __all__ = [
     "SessionManager",
     "default_client_factory",
     "derive_gitlab_api",
-    "import_logins",
 ]
 
 log = get_logger("ui.session")

@@ -1,13 +1,15 @@
 """**Token management**: every stored credential, and what it was verified to do.
 
-    TokensDialog(accounts, backend=None, parent=None)
+    TokensDialog(accounts, backend=None, parent=None, *, replace="")   `replace` opens Replace…
+                                            for that registry once the list is loaded
         signals   accountsChanged()         a credential was added, replaced, renamed or removed
         methods   refresh() -> Task         reload the list (profiles + keyring, off the UI thread)
                   add() / replace()         open AddRegistryDialog (new, or for the selection)
                   rename(new_name) -> Task  rename the selected registry (keyring untouched)
                   test() -> Task            test the selected credential, record the result
                   remove() -> Task          remove the selected registry and its secret
-                  import_logins() -> Task   adopt Docker/podman/CI logins
+                  import_logins() -> ImportDialog   preview Docker/podman/CI logins, import
+                                            the ticked ones
         `confirm` and `ask_text` are the only modal prompts: tests replace them.
 
 Secrets never leave the keyring (or session memory when no keyring works — the banner says so).
@@ -18,15 +20,14 @@ from __future__ import annotations
 import asyncio
 import html
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import humanize
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
@@ -43,14 +44,24 @@ from PySide6.QtWidgets import (
 from regview.core.errors import RegistryError
 from regview.core.model import CredentialKind
 from regview.settings.errors import SettingsError
-from regview.settings.profiles import Profile, registry_host
-from regview.ui.accounts import Account, Accounts, import_logins
-from regview.ui.async_utils import TaskOwner
-from regview.ui.connect_backend import CREDENTIAL_NAMES, KIND_NAMES, ConnectBackend, CoreBackend
+from regview.settings.profiles import Profile
+from regview.ui.accounts import Account, Accounts
+from regview.ui.connect_backend import (
+    CREDENTIAL_NAMES,
+    KIND_NAMES,
+    ConnectBackend,
+    CoreBackend,
+    days_left,
+)
 from regview.ui.connect_cards import _Card, _secondary, access_html
 from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.connect_form import RepositoryBox
+from regview.ui.connect_words import expired_since, expired_words, failure_in_words, is_refusal
+from regview.ui.import_dialog import ImportDialog, open_preview
+from regview.ui.task_dialog import TaskDialog
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
+WARN_DAYS = 7
 PROFILE_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -64,17 +75,21 @@ def when(moment: datetime | None, now: datetime | None = None) -> str:
 
 
 def expiry(moment: datetime | None, now: datetime | None = None) -> str:
+    """The Expires column: 'expires in 12 days', 'expired 3 days ago', or 'unknown'."""
+    return "unknown" if moment is None else days_left(moment, now)
+
+
+def expires_soon(moment: datetime | None, now: datetime | None = None) -> bool:
+    """Expired, or expiring within `WARN_DAYS`: worth a warning."""
     if moment is None:
-        return "unknown"
+        return False
     now = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    if moment <= now:
-        return f"expired {humanize.naturaltime(now - moment)}"
-    return f"in {humanize.naturaldelta(moment - now)}"
+    return moment - now <= timedelta(days=WARN_DAYS)
 
 
-class TokensDialog(QDialog):
+class TokensDialog(TaskDialog):
     accountsChanged = Signal()
 
     def __init__(
@@ -82,18 +97,28 @@ class TokensDialog(QDialog):
         accounts: Accounts,
         backend: ConnectBackend | None = None,
         parent: QWidget | None = None,
+        *,
+        replace: str = "",
     ) -> None:
         super().__init__(parent)
         self.accounts = accounts
         self.backend: ConnectBackend = backend if backend is not None else CoreBackend()
-        self.tasks = TaskOwner()
         self.rows: list[Account] = []
+        self._tested_for = ""  # the profile the repository list belongs to
         self.confirm: Callable[[str, str], bool] = self._confirm
         self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
         self.setWindowTitle("Token management")
         self.resize(1000, 480)
         self._build()
-        self.refresh()
+        task = self.refresh()
+        if replace:  # opened from "Replace token…" on an expired token's error
+            task.add_done_callback(lambda _t: self._replace_named(replace))
+
+    def _replace_named(self, name: str) -> None:
+        self.select(name)
+        profile = self.selected()
+        if profile is not None and profile.name == name:
+            self.replace()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -128,7 +153,7 @@ class TokensDialog(QDialog):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("Verified"), QHeaderView.ResizeMode.Stretch)
         self.tree.setStyleSheet("QTreeView::item { padding: 4px 6px; }")
-        self.tree.itemSelectionChanged.connect(self._sync_buttons)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         body.addWidget(self.tree, 1)
 
@@ -138,17 +163,14 @@ class TokensDialog(QDialog):
         self.add_button.setToolTip("Connect to another registry")
         self.replace_button = QPushButton("Re&place…")
         self.replace_button.setToolTip(
-            "Store a new token or password for the selected registry. The keyring keeps one "
-            "secret per registry and username: registries sharing that login get it too."
+            "Store a new token or password for the selected registry (only this one: every "
+            "registry here has its own keyring entry)"
         )
         self.rename_button = QPushButton("Re&name…")
         self.test_button = QPushButton("&Test")
         self.test_button.setToolTip("Check what the selected credential can do now")
         self.remove_button = QPushButton("Re&move")
-        self.remove_button.setToolTip(
-            "Forget the registry and delete its secret from the keyring (kept while another "
-            "registry here uses the same login)"
-        )
+        self.remove_button.setToolTip("Forget the registry and delete its secret from the keyring")
         self.import_button = QPushButton("&Import logins")
         self.import_button.setToolTip(
             "Adopt the logins of docker login / podman login (config.json, auth.json, "
@@ -170,8 +192,24 @@ class TokensDialog(QDialog):
         body.addLayout(side)
         outer.addLayout(body, 1)
 
+        pick = QHBoxLayout()
+        pick.setSpacing(8)
+        self.repo_label = QLabel("Test on &repository:")
+        self.repo_box = RepositoryBox()
+        self.repo_box.setPlaceholderText("the first one listed; pick another after a Test")
+        self.repo_label.setBuddy(self.repo_box)
+        pick.addWidget(self.repo_label)
+        pick.addWidget(self.repo_box, 1)
+        outer.addLayout(pick)
+        status_row = QHBoxLayout()
         self.status = _Card()
-        outer.addWidget(self.status)
+        status_row.addWidget(self.status, 1)
+        self.fix_button = QPushButton("Replace…")
+        self.fix_button.setToolTip("Enter a new token for this registry")
+        self.fix_button.clicked.connect(self.replace)
+        self.fix_button.setVisible(False)
+        status_row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(status_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
@@ -191,6 +229,16 @@ class TokensDialog(QDialog):
             if item is not None and item.text(0) == name:
                 self.tree.setCurrentItem(item)
                 return
+
+    def _selection_changed(self) -> None:
+        profile = self.selected()
+        if profile is not None and profile.name != self._tested_for:
+            self._tested_for = profile.name
+            self.repo_box.offer(
+                profile.repositories, profile.repositories[0] if profile.repositories else ""
+            )
+            self.fix_button.setVisible(False)
+        self._sync_buttons()
 
     def _sync_buttons(self) -> None:
         has = self.selected() is not None
@@ -240,18 +288,20 @@ class TokensDialog(QDialog):
             return
         current = self.selected()
         self.rows = accounts
+        blocker = QSignalBlocker(self.tree)  # rebuilding the list is not the user's choosing
         self.tree.setSortingEnabled(False)
         self.tree.clear()
         for account in accounts:
             self.tree.addTopLevelItem(self._item(account))
         self.tree.setSortingEnabled(True)
+        blocker.unblock()
         if current is not None:
             self.select(current.name)
         else:
             first = self.tree.topLevelItem(0)
             if first is not None:
                 self.tree.setCurrentItem(first)
-        self._sync_buttons()
+        self._selection_changed()
 
     def _item(self, account: Account) -> QTreeWidgetItem:
         p = account.profile
@@ -269,7 +319,7 @@ class TokensDialog(QDialog):
                 CREDENTIAL_NAMES.get(p.credential_kind, str(p.credential_kind)),
                 p.username or "—",
                 verified,
-                "" if anonymous else expiry(p.expires_at),
+                "" if anonymous else "never" if p.never_expires else expiry(p.expires_at),
                 secret,
             ]
         )
@@ -277,15 +327,13 @@ class TokensDialog(QDialog):
         item.setToolTip(0, f"{p.url}\n{KIND_NAMES.get(p.kind, 'OCI registry')}")
         if p.verified_at:
             item.setToolTip(3, f"Verified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
-        shared = self.sharing(p)
-        if shared:
-            item.setToolTip(
-                5,
-                f"The same login ({p.username} at {p.host}) is also stored for "
-                f"{', '.join(shared)}: one keyring entry, shared by design.",
-            )
         if secret in ("missing", "this session only"):
             item.setForeground(5, Qt.GlobalColor.red)
+        if not anonymous and expires_soon(p.expires_at):
+            item.setForeground(4, Qt.GlobalColor.red)
+            item.setToolTip(
+                4, f"Expires on {p.expires_at:%Y-%m-%d}: use Replace to enter a new token"
+            )
         return item
 
     # ------------------------------------------------------------------ actions
@@ -308,20 +356,6 @@ class TokensDialog(QDialog):
 
     def _double_clicked(self, _item: QTreeWidgetItem, _column: int) -> None:
         self.replace()
-
-    def sharing(self, profile: Profile) -> list[str]:
-        """The other listed registries that use `profile`'s keyring entry (same host and user)."""
-        if not profile.username or profile.credential_kind == CredentialKind.ANONYMOUS:
-            return []
-        host = registry_host(profile.url)
-        return [
-            a.profile.name
-            for a in self.rows
-            if a.profile.name != profile.name
-            and a.profile.username == profile.username
-            and a.profile.credential_kind != CredentialKind.ANONYMOUS
-            and registry_host(a.profile.url) == host
-        ]
 
     def _added(self, name: str) -> None:
         self.status.show_text(f"Saved <b>{html.escape(name)}</b>.", "good")
@@ -364,6 +398,7 @@ class TokensDialog(QDialog):
         if profile is None:
             return
         name = html.escape(profile.name)
+        self.fix_button.setVisible(False)
         self.status.show_text(f"Testing <b>{name}</b> …", "neutral")
         try:
             creds = await self.accounts.credentials(profile)
@@ -372,34 +407,38 @@ class TokensDialog(QDialog):
                     f"No secret is stored for <b>{name}</b>: use Replace to enter it.",
                     "bad",
                 )
+                self.fix_button.setVisible(True)
                 return
-            repo = profile.repositories[0] if profile.repositories else ""
-            access = await self.backend.test(profile.endpoint, creds, repo)
+            access = await self.backend.test(profile.endpoint, creds, self.repo_box.text().strip())
         except (RegistryError, SettingsError) as exc:
-            # the message may quote the registry: literal text, never markup
-            self.status.show_text(f"<b>{name}</b>: {html.escape(str(exc))}", "bad")
+            said = (
+                failure_in_words(exc, profile.url) if isinstance(exc, RegistryError) else str(exc)
+            )
+            self.status.show_text(
+                f"<b>{name}</b>: {html.escape(expired_words(profile, exc) or said)}", "bad"
+            )
+            self.fix_button.setVisible(is_refusal(exc))
             return
         await self.accounts.record_access(profile.name, access)
-        good = bool(access.pull or access.catalog or access.api)
-        self.status.show_text(f"<b>{name}</b><br>{access_html(access)}", "good" if good else "bad")
+        self.repo_box.offer(access.repositories, access.repository)
+        since = expired_since(profile) if access.refused else ""
+        head = f"<b>{name}</b>" + (f": {html.escape(since)}." if since else "")
+        self.status.show_text(
+            f"{head}<br>{access_html(access)}", "good" if access.passed else "bad"
+        )
+        self.fix_button.setVisible(
+            not access.passed and profile.credential_kind != CredentialKind.ANONYMOUS
+        )
         await self._refresh()
 
     def _remove_clicked(self) -> None:
         profile = self.selected()
         if profile is None:
             return
-        shared = self.sharing(profile)
-        if shared:
-            question = (
-                f"Forget {profile.name}?\nIts secret stays in the keyring: "
-                f"{', '.join(shared)} uses the same login ({profile.username}).\n"
-                "Nothing on the registry is changed."
-            )
-        else:
-            question = (
-                f"Forget {profile.name} and delete its secret from the keyring?\n"
-                "Nothing on the registry is changed."
-            )
+        question = (
+            f"Forget {profile.name} and delete its secret from the keyring?\n"
+            "Nothing on the registry is changed."
+        )
         if self.confirm("Remove registry", question):
             self.remove()
 
@@ -428,25 +467,11 @@ class TokensDialog(QDialog):
         self.accountsChanged.emit()
         await self._refresh()
 
-    def import_logins(self) -> asyncio.Task[None]:
-        return self._start("action", self._import())
+    def import_logins(self) -> ImportDialog:
+        """The preview of the logins on this machine; the ticked ones are imported from there."""
+        return open_preview(self.accounts, self.backend, self, self._imported)
 
-    async def _import(self) -> None:
-        self.status.show_text("Looking for Docker and podman logins …", "neutral")
-        try:
-            report = await import_logins(self.accounts)
-        except SettingsError as exc:
-            self.status.show_text(html.escape(str(exc)), "bad")
-            return
-        self.status.show_text(html.escape(report.in_words()), "good" if report.added else "neutral")
-        if report.added:
-            self.accountsChanged.emit()
-        await self._refresh()
-
-    def done(self, result: int) -> None:
-        self.tasks.cancel_all()
-        super().done(result)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.tasks.cancel_all()
-        super().closeEvent(event)
+    def _imported(self, words: str, _first: str) -> None:
+        self.status.show_text(html.escape(words), "good")
+        self.accountsChanged.emit()
+        self.refresh()

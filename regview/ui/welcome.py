@@ -5,7 +5,7 @@
                   busyChanged(bool)       the local registry is starting / has started
         methods   try_local() -> Task     *Try it with a local test registry* (one click)
                   add_registry()          *Add a registry*: opens AddRegistryDialog
-                  import_logins() -> Task *Import my docker logins*
+                  import_logins() -> ImportDialog   *Import my docker logins*: a preview
 
 The main window embeds it as its central widget while no profile exists and swaps it out on
 `connected`. The local registry is the app's `LocalMode`; pass the app's one so shutdown stops it.
@@ -31,12 +31,13 @@ from PySide6.QtWidgets import (
 
 from regview.server.errors import StoreError
 from regview.settings.errors import SettingsError
-from regview.ui.accounts import Accounts, import_logins
+from regview.ui.accounts import Accounts
 from regview.ui.async_utils import TaskOwner
-from regview.ui.connect_backend import ConnectBackend
+from regview.ui.connect_backend import ConnectBackend, CoreBackend
 from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.icon import app_icon
+from regview.ui.import_dialog import ImportDialog, open_preview
 from regview.ui.local_mode import LocalMode
 
 WIDTH = 580
@@ -212,19 +213,12 @@ class WelcomeView(QWidget):
         dialog.open()
         return dialog
 
-    def import_logins(self) -> asyncio.Task[None]:
-        self._busy(True)
-        return self.tasks.start("import", self._import())
+    def import_logins(self) -> ImportDialog:
+        """The preview of the logins on this machine; the ticked ones are imported from there."""
+        return open_preview(self.accounts, self.backend or CoreBackend(), self, self._imported)
 
-    async def _import(self) -> None:
-        try:
-            report = await import_logins(self.accounts)
-        except SettingsError as exc:
-            self.status.show_text(html.escape(str(exc)), "bad")
-            return
-        finally:
-            self._busy(False)
+    def _imported(self, words: str, first: str) -> None:
         # names and hosts come from docker/podman config files: text, not markup
-        self.status.show_text(html.escape(report.in_words()), "good" if report.added else "neutral")
-        if report.added:
-            self.connected.emit(report.added[0])
+        self.status.show_text(html.escape(words), "good" if first else "neutral")
+        if first:
+            self.connected.emit(first)

@@ -61,10 +61,10 @@ class WindowActions(WindowBase):
         dialog.registryAdded.connect(self._profile_added)
         dialog.open()
 
-    def manage_tokens(self) -> None:
+    def manage_tokens(self, replace: str = "") -> None:
         from regview.ui.tokens_dialog import TokensDialog
 
-        dialog = TokensDialog(self.accounts, self.backend, self)
+        dialog = TokensDialog(self.accounts, self.backend, self, replace=replace)
         dialog.accountsChanged.connect(
             lambda: self.tasks.start("profiles", self._reload_profiles())
         )
@@ -130,6 +130,8 @@ class WindowActions(WindowBase):
             self.trust_ca_file()
         elif action == "tokens":
             self.manage_tokens()
+        elif action == "replace":  # an expired token: straight to entering a new one
+            self.manage_tokens(replace=self.profile)
         elif action == "add-path":
             self.add_repository_path(self.profile)
         elif action == "retry":

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from regview.log import get_logger
 from regview.ui.errors import Problem, describe
+from regview.ui.expiry import explain_refusal
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
@@ -120,7 +121,9 @@ class WindowBase(QMainWindow):
         self.heading.setVisible(page != PAGE_WELCOME)
 
     def _show_problem(self, exc: BaseException) -> None:
-        problem = describe(exc)
+        problem = explain_refusal(
+            describe(exc), exc, getattr(self, "_profiles", {}).get(self.profile)
+        )
         if problem is not None:
             self.banner.show_problem(problem)
 
@@ -130,7 +133,9 @@ class WindowBase(QMainWindow):
         try:
             return await aw
         except Exception as exc:
-            problem = describe(exc)
+            problem = explain_refusal(
+                describe(exc), exc, getattr(self, "_profiles", {}).get(self.profile)
+            )
             if problem is None:
                 raise
             return problem

@@ -94,9 +94,7 @@ class WindowLinks(WindowBase):
 
     def open_link(self, link: ViewLink) -> None:
         profiles = getattr(self, "_profiles", {})
-        match = next(
-            (p.name for p in profiles.values() if registry_host(p.url) == link.registry), None
-        )
+        match = next((p.name for p in profiles.values() if p.answers_to(link.registry)), None)
         if match is None and self.local_mode.running and link.registry in ("local", "localhost"):
             match = next(iter(profiles), None)
         if match is None:

@@ -129,7 +129,9 @@ def test_login_verifies_then_keyring_is_used(
     assert profile["name"] == host and profile["username"] == creds[0]
     assert profile["url"] == f"http://{host}" and profile["verified_at"]
     assert creds[1] not in cli.settings_file.read_text()
-    assert cli.keyring() == {f"regview|{creds[0]}@{host}": creds[1]}
+    # the profile's own keyring entry, never one shared with other profiles of this login
+    assert profile["secret_id"]
+    assert cli.keyring() == {f"regview|{creds[0]}@{host}#{profile['secret_id']}": creds[1]}
 
     r = cli("repos", host, "--json")  # no flags, no env: the saved login
     assert r.code == 0, r.err

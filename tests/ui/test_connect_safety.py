@@ -1,4 +1,4 @@
-"""Safety of the connection UI: registry text shown literally, shared keyring entries kept,
+"""Safety of the connection UI: registry text shown literally, one keyring entry per profile,
 and loading a profile for *Replace credential* never probes the registry.
 
 The registries are small aiohttp apps on 127.0.0.1 (`fault_servers.serve`), reached by the real
@@ -134,14 +134,12 @@ def password_profile(url: str, name: str, username: str = "alice", **kw: object)
     )
 
 
-def save_sharing_pair(
-    qloop: asyncio.AbstractEventLoop, accounts: Accounts, other: str = "mirror"
-) -> Profile:
-    """Save profiles "work" and `other`: the same registry, login alice and secret "s3cret" (one
-    keyring entry); return "work" as saved."""
+def save_pair(qloop: asyncio.AbstractEventLoop, accounts: Accounts) -> Profile:
+    """Save profiles "work" and "mirror": the same registry, login alice and secret "s3cret";
+    return "work" as saved."""
     url = "https://registry.example.com"
     work = run(qloop, accounts.save(password_profile(url, "work"), "s3cret"))
-    run(qloop, accounts.save(password_profile(url, other), "s3cret"))
+    run(qloop, accounts.save(password_profile(url, "mirror"), "s3cret"))
     return work
 
 
@@ -208,67 +206,65 @@ def test_access_html_escapes_notes() -> None:
     assert_literal(html)
 
 
-# -- 2. profiles sharing one keyring entry -----------------------------------------------------
+# -- 2. profiles with the same login keep separate keyring entries --------------------------------
 
 
-def test_removing_one_of_two_profiles_keeps_their_shared_secret(
+def test_two_profiles_with_the_same_login_have_an_entry_each(
     qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    work = save_sharing_pair(qloop, accounts)
-    assert len(backend.entries) == 1
+    work = save_pair(qloop, accounts)
+    assert len(backend.entries) == 2  # one per profile, never one shared silently
 
-    kept_for = run(qloop, accounts.remove("work"))
+    assert run(qloop, accounts.remove("work")) == ()
     mirror = run(qloop, accounts.load()).profiles["mirror"]
+    assert mirror.secret_id and mirror.secret_id != work.secret_id
     assert run(qloop, accounts.secret(mirror)) == "s3cret"
-    assert kept_for == ("mirror",)
-    assert run(qloop, accounts.sharing(mirror)) == ()
-    assert run(qloop, accounts.sharing(mirror, "alice")) == ()
-    assert run(qloop, accounts.sharing(work, "alice")) == ("mirror",)
-
     assert run(qloop, accounts.remove("mirror")) == ()
     assert backend.entries == {}
 
 
-def test_replacing_the_username_of_one_profile_keeps_the_shared_secret(
+def test_replacing_one_profiles_credential_never_changes_the_others(
     qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    work = save_sharing_pair(qloop, accounts)
-    run(qloop, accounts.replace_secret(work, "bob", CredentialKind.PASSWORD, "b0b"))
+    work = save_pair(qloop, accounts)
+    run(qloop, accounts.replace_secret(work, "alice", CredentialKind.PASSWORD, "n3w"))
     profiles = run(qloop, accounts.load()).profiles
     assert run(qloop, accounts.secret(profiles["mirror"])) == "s3cret"
+    assert run(qloop, accounts.secret(profiles["work"])) == "n3w"
+    run(qloop, accounts.replace_secret(profiles["work"], "bob", CredentialKind.PASSWORD, "b0b"))
+    profiles = run(qloop, accounts.load()).profiles
     assert run(qloop, accounts.secret(profiles["work"])) == "b0b"
-    # nobody uses alice@ any more once mirror moves too: then the entry goes
-    run(qloop, accounts.replace_secret(profiles["mirror"], "bob", CredentialKind.PASSWORD, "b0b"))
-    assert set(backend.entries.values()) == {"b0b"}
-    assert len(backend.entries) == 1
+    assert run(qloop, accounts.secret(profiles["mirror"])) == "s3cret"
+    assert sorted(backend.entries.values()) == ["b0b", "s3cret"]  # alice's old one went
 
 
-def test_replace_dialog_says_when_the_login_is_shared(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+def test_replacing_a_not_yet_migrated_profiles_secret_leaves_no_shared_entry_behind(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    work = save_sharing_pair(qloop, accounts, "<i>mirror</i>")
-    d = new_dialog(qtbot, accounts, profile=work)
-    qtbot.waitUntil(lambda: d.shared_note.isVisibleTo(d), timeout=5000)
-    note = d.shared_note.text()
-    assert "&lt;i&gt;mirror&lt;/i&gt;" in note and "as well" in shown(note)
-    d.username.setText("bob")  # a login nobody else uses: nothing to warn about
-    assert not d.shared_note.isVisibleTo(d)
-    d.username.setText("alice")
-    assert d.shared_note.isVisibleTo(d)
-    run(qloop, d.tasks.aclose())
+    """A profile still on the old shared entry (as the previous version saved it): its new
+    secret goes to its own entry and the old entry, used by nobody else, is deleted."""
+    backend = MemoryKeyring()
+    backend.entries[("regview", "alice@registry.example.com")] = "old"
+    accounts = make_accounts(tmp_path, backend)
+    old = password_profile("https://registry.example.com", "work")
+    accounts.store.update(lambda s: s.put(old))  # written without a secret_id, as before
+    updated = run(qloop, accounts.replace_secret(old, "alice", CredentialKind.PASSWORD, "new"))
+    assert updated.secret_id
+    assert backend.entries == {
+        ("regview", f"alice@registry.example.com#{updated.secret_id}"): "new"
+    }
 
 
-def test_tokens_dialog_remove_keeps_a_shared_secret_and_says_so(
+def test_tokens_dialog_remove_deletes_only_that_profiles_secret(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
-    save_sharing_pair(qloop, accounts)
+    save_pair(qloop, accounts)
     d = TokensDialog(accounts)
     qtbot.addWidget(d)
     run(qloop, d.refresh())
@@ -276,10 +272,12 @@ def test_tokens_dialog_remove_keeps_a_shared_secret_and_says_so(
     asked: list[str] = []
     d.confirm = lambda _title, text: asked.append(text) or False
     d._remove_clicked()
-    assert "mirror" in asked[0] and "stays" in asked[0]
+    assert "delete its secret" in asked[0]
     run(qloop, d.remove())
-    assert "mirror" in shown(d.status.label.text())
+    assert "Removed work and its secret" in shown(d.status.label.text())
     assert list(backend.entries.values()) == ["s3cret"]
+    mirror = run(qloop, accounts.load()).profiles["mirror"]
+    assert run(qloop, accounts.secret(mirror)) == "s3cret"
     run(qloop, d.tasks.aclose())
 
 

@@ -120,13 +120,23 @@ def test_import_docker_logins(
     accounts = make_accounts(tmp_path, backend)
     d = TokensDialog(accounts)
     qtbot.addWidget(d)
-    run(qloop, d.import_logins())
+    preview = d.import_logins()
+    run(qloop, preview.tasks.task("load"))  # type: ignore[arg-type]
+    assert [(c.registry, c.username, t) for c, t in preview.rows()] == [
+        ("registry.example.com", "bob", True)
+    ]
+    assert backend.entries == {}  # nothing stored before Import
+    run(qloop, preview.import_selected())
+    run(qloop, d.tasks.task("refresh"))  # type: ignore[arg-type]
     assert "Imported 1: registry.example.com" in d.status.label.text()
     assert names(d) == ["registry.example.com"]
     assert list(backend.entries.values()) == ["hunter2-token"]
     assert "hunter2" not in (tmp_path / "settings.json").read_text(encoding="utf-8")
-    run(qloop, d.import_logins())
-    assert "Already here" in d.status.label.text()
+    again = d.import_logins()
+    run(qloop, again.tasks.task("load"))  # type: ignore[arg-type]
+    assert [(c.status, t) for c, t in again.rows()] == [("already here", False)]
+    assert not again.import_button.isEnabled()  # nothing is imported twice
+    run(qloop, again.tasks.aclose())
     assert names(d) == ["registry.example.com"]
 
 

@@ -69,9 +69,12 @@ def test_import_with_nothing_to_import_says_so(
     view = new_view(qtbot, tmp_path)
     connected: list[str] = []
     view.connected.connect(connected.append)
-    run(qloop, view.import_logins())
-    assert "No Docker or podman logins were found" in view.status.label.text()
+    preview = view.import_logins()
+    run(qloop, preview.tasks.task("load"))  # type: ignore[arg-type]
+    assert "No Docker or podman logins were found" in preview.status.label.text()
+    assert not preview.import_button.isEnabled()
     assert connected == []
+    run(qloop, preview.tasks.aclose())
 
 
 def test_imported_names_are_shown_as_text(
@@ -80,10 +83,14 @@ def test_imported_names_are_shown_as_text(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A docker config is somebody's file: what it names is text in the card, never markup."""
+    """A docker config is somebody's file: what it names is text in the preview, never markup."""
     only_these_logins(monkeypatch, tmp_path, {"<b>evil</b>.example": "dev:secret"})
     view = new_view(qtbot, tmp_path)
-    run(qloop, view.import_logins())
-    shown = view.status.label.text()
-    assert "Imported 1" in shown, shown
-    assert "<b>evil" not in shown and "&lt;b&gt;evil" in shown
+    preview = view.import_logins()
+    run(qloop, preview.tasks.task("load"))  # type: ignore[arg-type]
+    row = preview.tree.topLevelItem(0)
+    assert row is not None
+    # plain item text (a QTreeWidgetItem never renders markup); not a host, so not tickable
+    assert row.text(0) == "<b>evil<" and row.text(4) == "not a registry address"
+    assert [t for _c, t in preview.rows()] == [False]
+    run(qloop, preview.tasks.aclose())
