@@ -47,6 +47,9 @@ class RunLearning:
     deletion_disabled: str = ""
 
 
+ENABLE_HINT = "its administrator can enable deletion (CNCF registry: storage.delete.enabled: true)"
+
+
 def _answer(exc: BaseException) -> str:
     status = getattr(exc, "status", 0)
     return f"HTTP {status}: {error_message(exc)}" if status else error_message(exc)
@@ -97,7 +100,7 @@ async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Met
                 _disabled(run, exc)
                 raise DeletionRefused(
                     f"{run.plan.registry} does not allow deleting ({_answer(exc)}); "
-                    "nothing was deleted"
+                    f"nothing was deleted; {ENABLE_HINT}"
                 ) from exc
             raise
     if method is Method.THROWAWAY:
@@ -154,5 +157,5 @@ async def _throwaway(run: PlanRun, a: TagAction, saved: FetchedManifest) -> str:
                 ) from exc
             raise DeletionRefused(
                 f"{run.plan.registry} does not allow deleting ({_answer(exc)}); the tag was put "
-                f"back on {a.digest}, nothing was deleted"
+                f"back on {a.digest}, nothing was deleted; {ENABLE_HINT}"
             ) from exc
