@@ -1,6 +1,7 @@
 """What a credential may do on a repository, for the Add-registry dialog's "Test" button.
 
     await check_access(client, repository) -> Access     (also `RegistryClient.check_access`)
+    catalog_known_refused(kind, credentials) -> str      why not to ask for the catalog at all
 
 Reads the tag list, then asks the token service for pull, push, delete and the catalog at once:
 with a JWT the granted actions are read from its `access` claim (a registry silently leaves out
@@ -15,12 +16,34 @@ from typing import TYPE_CHECKING
 
 from regview.core import errors as E
 from regview.core.auth import jwt_claims
-from regview.core.model import CredentialKind
+from regview.core.model import CredentialKind, Credentials, RegistryKind
 
 if TYPE_CHECKING:
     from regview.core.client import RegistryClient
 
 _JSON = {"Accept": "application/json"}
+
+
+def catalog_known_refused(kind: str, credentials: Credentials | None) -> str:
+    """Why the catalog would be refused anyway (so it is not asked), or "" to ask once.
+
+    GitLab lists the whole registry to administrators only; deploy tokens, CI job tokens,
+    project and group access tokens and anonymous access are never that."""
+    if kind != RegistryKind.GITLAB:
+        return ""
+    never_admin = (
+        CredentialKind.DEPLOY,
+        CredentialKind.JOB,
+        CredentialKind.PROJECT,
+        CredentialKind.GROUP,
+        CredentialKind.ANONYMOUS,
+    )
+    if credentials is None or credentials.kind in never_admin:
+        return (
+            "GitLab lists the whole registry to administrators only; add the repository "
+            "paths by hand, or connect through the GitLab API"
+        )
+    return ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,7 @@ class GitLabAPI(HttpOwner):
     def _error(self, response: httpx.Response, what: str) -> E.GitLabAPIError:
         body = response.content[: E.MAX_ERROR_BODY]
         said = ""
+        obj: Any = None
         try:
             obj = json.loads(body)
             if isinstance(obj, dict):
@@ -204,7 +205,14 @@ class GitLabAPI(HttpOwner):
             404: "not found, or not visible to this token",
         }
         hint = hints.get(status, "")
-        if status == 400 and "already been made" in said:
+        if "insufficient_scope" in said:
+            scope = obj.get("scope", "") if isinstance(obj, dict) else ""
+            needed = scope or "read_api to read, api to change things"
+            hint = (
+                f"this token may not call it: it lacks the scope ({needed}); add the scope "
+                "or use another token"
+            )
+        elif status == 400 and "already been made" in said:
             hint = "GitLab allows one bulk delete per repository per hour; try again later"
         message = f"{self.host}: {what} failed (HTTP {status}){said_part}"
         return E.GitLabAPIError(

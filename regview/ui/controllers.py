@@ -20,10 +20,12 @@ disk cache stay off the UI thread, which only appends finished rows in paced bat
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from regview.core import errors as E
+from regview.core.access import catalog_known_refused
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
@@ -58,6 +60,10 @@ class BrowseController:
         self._generation = 0
         self.loader = BackgroundLoader()
         self._loader_keys: set[str] = set()
+        #: per session (connection): why its catalog is not asked again
+        self._catalog_refused: weakref.WeakKeyDictionary[RegistrySession, str] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def aclose(self) -> None:
         await self.loader.aclose()
@@ -109,10 +115,18 @@ class BrowseController:
         manual = list(session.profile.repositories)
         paths: list[str] = []
         listable = True
+        # The catalog at most once per connection, never where it is refused anyway (issue 18)
+        why = self._catalog_refused.get(session) or catalog_known_refused(
+            session.profile.kind, session.credentials
+        )
         try:
+            if why:
+                registry = session.client.registry
+                raise E.CatalogRefused(f"{registry}: {why}", registry=registry)
             async for page in session.client.iter_repositories():
                 paths.extend(page)
-        except E.CatalogRefused:
+        except E.CatalogRefused as exc:
+            self._catalog_refused[session] = why or exc.message.split(": ", 1)[-1]
             if not manual:
                 raise
             listable = False
