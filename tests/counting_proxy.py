@@ -39,6 +39,7 @@ def kind_of(path: str) -> str:
 class CountingProxy:
     upstream: str
     log: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, int]] = field(default_factory=list)  # + status, as answered
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def mark(self) -> int:
@@ -69,7 +70,10 @@ class CountingProxy:
         async def handle(request: web.Request) -> web.StreamResponse:
             with proxy._lock:
                 proxy.log.append((request.method, request.path_qs))
-            return await forward(sessions[0], proxy.upstream, request, keep_host=True)
+            answer = await forward(sessions[0], proxy.upstream, request, keep_host=True)
+            with proxy._lock:
+                proxy.answers.append((request.method, request.path_qs, answer.status))
+            return answer
 
         app = web.Application()
         app.on_startup.append(startup)

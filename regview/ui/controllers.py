@@ -27,6 +27,8 @@ from typing import Any
 from regview.core import errors as E
 from regview.core.access import catalog_known_refused
 from regview.core.model import RepositoryInfo, TagInfo
+from regview.core.referrers import find_referrers
+from regview.core.registry_knowledge import default_store
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
 from regview.ui.details import LayerRow, TagDetails
@@ -225,8 +227,14 @@ class BrowseController:
                 config = await client.get_config(repo, manifest.config)
             except (E.NotFound, E.ProtocolError) as exc:
                 notes.append(f"Config not readable: {exc}")
+        # the sha256-<hex> fallback is known from the listing; the API asked once per registry
+        listed = {t.tag: t.digest for t in self._tags.get((profile, repo), ()) if t.digest}
         try:
-            referrers = tuple(await client.referrers(repo, top.digest))
+            if listed:
+                found = await find_referrers(client, repo, [top.digest], listed, default_store())
+                referrers = found.get(top.digest, ())
+            else:  # no listing to look the fallback tag up in: ask
+                referrers = tuple(await client.referrers(repo, top.digest))
         except (E.NotFound, E.Unsupported, E.ProtocolError):
             referrers = ()
         return TagDetails(

@@ -26,12 +26,17 @@ from fault_servers import serve
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags
+from window_support import local_window, run_in_local_mode
 
 from regview.core.client import RegistryClient
-from regview.core.model import Endpoint
+from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.server.gitlab_model import GitLabStore
+from regview.server.gitlab_perms import TokenKind
 from regview.server.runner import LocalRegistry
+from regview.settings.profiles import Profile
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -82,11 +87,14 @@ def test_request_budgets_per_action(
         mark = proxy.mark()
         open_repo(qloop, window, REPO)
         assert window.tags_view.model.rowCount() == N
+        # opening shows the first tag's details too: part of the action
+        run(qloop, until(lambda: not window.tasks.running("details")))
         counts["open cold"] = len(proxy.since(mark))
         assert counts["open cold"] <= N + CONFIGS + 3, proxy.table(mark)
 
         mark = proxy.mark()
         open_repo(qloop, window, REPO)
+        run(qloop, until(lambda: not window.tasks.running("details")))
         counts["open warm"] = len(proxy.since(mark))
         assert counts["open warm"] <= N + 2, proxy.table(mark)
 
@@ -126,3 +134,99 @@ def test_request_budgets_per_action(
         record_property("request_counts", counts)
         print("request counts:", counts, "N =", N)
         _close(qloop, window)
+
+
+GITLAB_REPO = "acme/webshop/frontend"
+
+
+def test_gitlab_budgets_use_known_project_ids_and_skip_the_catalog(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The same actions on the embedded registry in GitLab mode (API tree, project token): the
+    project of an image the tree listed is used directly (no `/projects/<image path>` lookups),
+    the catalog is never asked, and only the confirmed DELETE reaches the registry."""
+    window = local_window(qtbot, tmp_path)
+
+    async def scenario() -> None:
+        local_profile = await window.local_mode.start()
+        store = GitLabStore(window.local_mode.paths.local_registry_dir)
+        try:
+            token, secret = store.add_token(
+                TokenKind.PROJECT,
+                username="project_bot_budget",
+                scopes={"api", "read_registry", "write_registry"},
+                project="acme/webshop",
+            )
+        finally:
+            store.close()
+        await window.accounts.remove(LOCAL_PROFILE)
+        proxy = CountingProxy(local_profile.url)
+        with serve(proxy.app) as url:
+            profile = Profile(
+                name="gl",
+                url=url,
+                kind=RegistryKind.GITLAB,
+                api_url=f"{url}/api/v4",
+                username=token.username,
+                credential_kind=CredentialKind.PROJECT,
+            )
+            await window.accounts.save(profile, secret)
+            await window.start()
+            await until(lambda: not window.tasks.running("repos"))
+            await until(lambda: window.sidebar.repository_item("gl", GITLAB_REPO) is not None)
+
+            mark = proxy.mark()
+            window.open_repository("gl", GITLAB_REPO)
+            await until(lambda: not window.tasks.running("tags"))
+            await until(lambda: not window.tasks.running("details"))  # the first row's details
+            rows = window.tags_view.model.rows
+            n = len(rows)
+            assert n > 0
+            counts = {"open cold": len(proxy.since(mark))}
+            configs = len({t.config_digest for t in rows if t.config_digest})
+            # Token auth costs each client connection (the tag loader's, the session's) one token
+            # and the 401 that asked for it; the registry work itself keeps the budget.
+            auth = sum(1 for _m, p, status in proxy.answers[mark:] if p.startswith("/jwt/auth"))
+            challenged = sum(1 for _m, _p, status in proxy.answers[mark:] if status == 401)
+            assert auth <= 2 and challenged <= 2, proxy.table(mark)
+            assert counts["open cold"] - auth - challenged <= n + configs + 3, proxy.table(mark)
+            counts["open cold: tokens + 401 challenges"] = auth + challenged
+
+            shown: list[DeleteDialog] = []
+            window.delete_flow.confirmShown.connect(shown.append)
+            victim = rows[0].tag
+            mark = proxy.mark()
+            window.delete_flow.delete_tags("gl", GITLAB_REPO, [victim])
+            await until(lambda: bool(shown))
+            plan_log = proxy.since(mark)
+            counts["plan one-tag delete"] = len(plan_log)
+            assert counts["plan one-tag delete"] <= n + 5, proxy.table(mark)
+            assert not [p for _m, p in plan_log if p.startswith("/api/v4/projects/acme%2F")]
+            dialog = shown[0]
+            assert dialog.plan.gitlab_project_id is not None
+
+            editors: list[Any] = []
+            window.delete_flow.policyEditorShown.connect(editors.append)
+            mark = proxy.mark()
+            window.open_policy_editor()
+            await until(lambda: bool(editors))
+            counts["open cleanup dialog"] = len(proxy.since(mark))
+            assert counts["open cleanup dialog"] <= 5, proxy.table(mark)
+            editors[0].reject()
+
+            progress: list[DeleteProgressDialog] = []
+            window.delete_flow.progressShown.connect(progress.append)
+            qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+            await until(lambda: bool(progress) and progress[0].report is not None)
+            assert progress[0].report is not None and progress[0].report.ok
+            progress[0].accept()
+
+            log = proxy.since(0)
+            deletes = [p for m, p in log if m == "DELETE"]
+            assert len(deletes) == 1 and deletes[0].endswith(victim), deletes
+            assert not [p for m, p in log if m == "OPTIONS"]
+            assert not [p for _m, p in log if p.startswith("/v2/_catalog")]
+            print("gitlab request counts:", counts, "N =", n)
+            await window.aclose()
+
+    run_in_local_mode(qloop, window, scenario)
