@@ -51,8 +51,16 @@ ENABLE_HINT = "its administrator can enable deletion (CNCF registry: storage.del
 
 
 def _answer(exc: BaseException) -> str:
+    """What the registry answered, in short: status, code and its own words (not our message
+    around them, which names a digest nobody needs to read)."""
     status = getattr(exc, "status", 0)
-    return f"HTTP {status}: {error_message(exc)}" if status else error_message(exc)
+    said = "; ".join(
+        ": ".join(p for p in (str(getattr(e, "code", "") or ""), getattr(e, "message", "")) if p)
+        for e in getattr(exc, "errors", ()) or ()
+    )
+    if not status:
+        return error_message(exc)
+    return f"HTTP {status} ({said.rstrip('.')})" if said else f"HTTP {status}"
 
 
 def _learn(run: PlanRun, **facts: object) -> None:

@@ -66,12 +66,14 @@ def infer_capabilities(
         # Both always allow deleting (whether *these credentials* may is for the first
         # deletion to tell; it is not remembered, credentials change).
         support = DeleteSupport.ALLOWED
+    answered = learnt.tag_delete is not None or bool(learnt.deletion_disabled)
     return Capabilities(
         manifest_delete=support,
         tag_delete=tag_delete,
         gitlab_tag_api=gitlab_tag_api,
         can_push=can_push,
         detail=detail,
+        learnt=learnt.learnt_from if answered else "",
     )
 
 

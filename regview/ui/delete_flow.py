@@ -11,7 +11,7 @@
         await gather(conn, repository) -> RepositoryFacts   for a dialog: the window's rows as
                                                     they are (no request per tag), else a load
         known_tags: (profile, repository) -> rows | None    the window's loaded table (set by it)
-        recheck(profile)                            forget what deletions taught about a registry
+        (the confirmation's "Re-check the registry" forgets what earlier answers taught about it)
         release(api)                                close a GitLab client a dialog is done with
         await aclose()                              cancel and await tasks, close GitLab clients
         tasks: Tasks                                "delete-plan", "delete-run-<n>" slots
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -319,17 +319,6 @@ class DeleteFlow(QObject):
             gitlab_repository_id=gl.repository_id if gl else None,
         )
 
-    def recheck(self, profile: str) -> None:
-        """Forget what earlier deletions taught about this profile's registry: the next plan
-        decides from its headers and documented behaviour again."""
-
-        async def forget() -> None:
-            session = await self.sessions.open(profile)
-            ClientPort(session.client).knowledge.forget(session.client.registry)
-            self.status.emit(f"regview will re-check what {session.client.registry} allows")
-
-        self.tasks.start("delete-recheck", forget())
-
     def _confirm(self, pending: _Pending) -> None:
         assert pending.plan is not None
         dialog = DeleteDialog(
@@ -339,6 +328,9 @@ class DeleteFlow(QObject):
         dialog.optionsChanged.connect(
             lambda options: self.tasks.start("delete-plan", self._replan(pending, dialog, options))
         )
+        dialog.recheckRequested.connect(
+            lambda: self.tasks.start("delete-plan", self._recheck(pending, dialog))
+        )
         dialog.accepted.connect(lambda: self._execute(pending, dialog.plan))
         dialog.rejected.connect(lambda: self.tasks.start("delete-close", pending.conn.close()))
         dialog.open()
@@ -347,6 +339,19 @@ class DeleteFlow(QObject):
     async def _replan(self, pending: _Pending, dialog: DeleteDialog, options: PlanOptions) -> None:
         assert pending.facts is not None
         plan = await run_blocking(make_plan, pending.facts, pending.selection, options)
+        pending.plan = plan
+        dialog.set_plan(plan)
+
+    async def _recheck(self, pending: _Pending, dialog: DeleteDialog) -> None:
+        """Forget what earlier answers taught about this registry and plan again from its
+        headers and documented behaviour (the next deletion teaches again)."""
+        assert pending.facts is not None and pending.plan is not None
+        port = pending.conn.port
+        port.knowledge.forget(port.client.registry)
+        gl = pending.conn.gitlab
+        caps = await port.capabilities(gitlab_tag_api=gl is not None and gl.project_id is not None)
+        pending.facts = replace(pending.facts, capabilities=caps)
+        plan = await run_blocking(make_plan, pending.facts, pending.selection, pending.plan.options)
         pending.plan = plan
         dialog.set_plan(plan)
 

@@ -310,8 +310,13 @@ def test_delete_disabled_learnt_from_the_first_deletion(
         assert d.refusal_box.isVisible() and not d.delete_button.isVisible()
         assert reg.host in text and "does not allow deleting" in text
         assert "Nothing was deleted" in text and "storage.delete.enabled" in text
+        assert d.recheck_button.isVisible()  # learnt, not seen: it can be asked again
         d.resize(820, 480)
         shot(qloop, d, tmp_path, "failure-delete-disabled", "light")
+        qtbot.mouseClick(d.recheck_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: not d.plan.refusal), 30)
+        assert d.delete_button.isVisible() and not d.recheck_button.isVisible()
+        assert "first deletion will tell" in " ".join(d.refusal_box.text().split())
         d.reject()
         assert list_tags(reg.url, REPO) == before
         close(qloop, window)
