@@ -2,6 +2,7 @@
 
     await check_access(client, repository) -> Access     (also `RegistryClient.check_access`)
     catalog_known_refused(kind, credentials) -> str      why not to ask for the catalog at all
+    await granted_actions(client, repository) -> set | None   what the token service grants
 
 Reads the tag list, then asks the token service for pull, push, delete and the catalog at once:
 with a JWT the granted actions are read from its `access` claim (a registry silently leaves out
@@ -110,6 +111,26 @@ async def check_access(client: RegistryClient, repository: str) -> Access:
         )
     )
     return Access(pull, push, delete, catalog, api, f"{client.registry}/{repository} — {words}")
+
+
+async def granted_actions(client: RegistryClient, repository: str) -> set[str] | None:
+    """The actions (pull, push, delete, "*") the token service grants these credentials on
+    `repository`, read from the JWT's `access` claim — a token request, nothing sent to the
+    registry; None when there is no such token to read (no auth, Basic, an opaque token)."""
+    ch = client.auth.challenge
+    if ch is None or ch.scheme != "bearer":
+        return None
+    token = await client.auth.token(
+        {("repository", repository): frozenset({"pull", "push", "delete"})}
+    )
+    access = jwt_claims(token.value).get("access")
+    if not isinstance(access, list):
+        return None
+    granted: set[str] = set()
+    for a in access:
+        if isinstance(a, dict) and a.get("type") == "repository" and a.get("name") == repository:
+            granted.update(map(str, a.get("actions") or []))
+    return granted
 
 
 async def _check_api(client: RegistryClient) -> bool | None:

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from regview.core import errors as E
+from regview.core.access import granted_actions
 from regview.core.client import RegistryClient
 from regview.core.executor import FetchedManifest
 from regview.core.executor_probe import infer_capabilities
@@ -58,13 +59,20 @@ class ClientPort:
             known = _HEADERS[self.client] = dict(await self.client.ping())
         return known
 
-    async def capabilities(self, *, gitlab_tag_api: bool) -> Capabilities:
-        """What this registry lets these credentials do, inferred: no probe request."""
+    async def capabilities(self, repository: str, *, gitlab_tag_api: bool) -> Capabilities:
+        """What this registry lets these credentials do, inferred: no probe request (on a
+        token registry, the token service says which actions it grants)."""
+        headers = await self.registry_headers()
+        try:
+            granted = await granted_actions(self.client, repository)
+        except E.RegistryError:
+            granted = None  # the deletion itself will tell
         return infer_capabilities(
-            await self.registry_headers(),
+            headers,
             self.client.endpoint.kind,
             self.knowledge.get(self.client.registry),
             gitlab_tag_api=gitlab_tag_api,
+            granted=granted,
         )
 
     async def resolve_tag(self, repository: str, tag: str) -> str | None:
@@ -145,7 +153,7 @@ async def gather_facts(
     client = port.client
     tags = await load_tags(client, repository, on_batch=on_batch, known=known, tags=names)
     caps = await port.capabilities(
-        gitlab_tag_api=port.gitlab is not None and gitlab_project_id is not None
+        repository, gitlab_tag_api=port.gitlab is not None and gitlab_project_id is not None
     )
     facts = RepositoryFacts(
         registry=client.registry,

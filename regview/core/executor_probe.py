@@ -50,8 +50,10 @@ def infer_capabilities(
     *,
     gitlab_tag_api: bool = False,
     can_push: bool = True,
+    granted: set[str] | None = None,
 ) -> Capabilities:
-    """Capabilities from the `/v2/` headers, the registry's kind and what was learnt before."""
+    """Capabilities from the `/v2/` headers, the registry's kind, what was learnt before and
+    `granted`: the actions the token service grants these credentials (None: not known)."""
     is_regview = bool(_header(headers, REGVIEW_VERSION))
     is_gitlab = kind == RegistryKind.GITLAB or bool(_header(headers, GITLAB_VERSION))
     if learnt.tag_delete is not None:
@@ -60,8 +62,13 @@ def infer_capabilities(
         tag_delete = (is_gitlab and "tag_delete" in gitlab_features(headers)) or is_regview
     support = DeleteSupport.UNKNOWN
     detail = ""
+    if granted is not None and "*" not in granted:
+        can_push = can_push and "push" in granted
     if learnt.deletion_disabled:
         support, detail = DeleteSupport.DISABLED, learnt.learnt_from
+    elif granted is not None and not granted & {"delete", "*"} and not gitlab_tag_api:
+        given = ", ".join(sorted(granted)) or "nothing"
+        support, detail = DeleteSupport.DENIED, f"the token service grants them: {given}"
     elif is_gitlab or is_regview:
         # Both always allow deleting (whether *these credentials* may is for the first
         # deletion to tell; it is not remembered, credentials change).

@@ -285,7 +285,7 @@ class DeleteFlow(QObject):
             repository=repository,
             tags=tuple(rows),
             capabilities=await conn.port.capabilities(
-                gitlab_tag_api=gl is not None and gl.project_id is not None
+                repository, gitlab_tag_api=gl is not None and gl.project_id is not None
             ),
             gitlab_project_id=gl.project_id if gl else None,
             gitlab_repository_id=gl.repository_id if gl else None,
@@ -349,7 +349,9 @@ class DeleteFlow(QObject):
         port = pending.conn.port
         port.knowledge.forget(port.client.registry)
         gl = pending.conn.gitlab
-        caps = await port.capabilities(gitlab_tag_api=gl is not None and gl.project_id is not None)
+        caps = await port.capabilities(
+            pending.repository, gitlab_tag_api=gl is not None and gl.project_id is not None
+        )
         pending.facts = replace(pending.facts, capabilities=caps)
         plan = await run_blocking(make_plan, pending.facts, pending.selection, pending.plan.options)
         pending.plan = plan

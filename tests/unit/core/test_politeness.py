@@ -240,3 +240,13 @@ def test_insufficient_scope_says_what_the_credential_may_not_do() -> None:
         method="DELETE",
     )
     assert isinstance(denied, E.AccessDenied) and "may not delete" in denied.message
+
+
+def test_what_the_token_service_grants_decides_without_a_delete() -> None:
+    pull_only = infer_capabilities(
+        {"Regview-Registry-Version": "1"}, "generic", NOTHING, granted={"pull"}
+    )
+    assert pull_only.manifest_delete is DeleteSupport.DENIED and "pull" in pull_only.detail
+    assert not pull_only.can_push
+    full = infer_capabilities({}, "generic", NOTHING, granted={"pull", "push", "delete"})
+    assert full.manifest_delete is DeleteSupport.UNKNOWN and full.can_push
