@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
-from fault_servers import forward
+from fault_servers import forward, proxy_app
 
 _KINDS = (
     (re.compile(r"^/v2/?$"), "/v2/"),
@@ -59,24 +59,13 @@ class CountingProxy:
 
     def app(self) -> web.Application:
         proxy = self
-        sessions: list[ClientSession] = []
 
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             with proxy._lock:
                 proxy.log.append((request.method, request.path_qs))
-            answer = await forward(sessions[0], proxy.upstream, request, keep_host=True)
+            answer = await forward(session, proxy.upstream, request, keep_host=True)
             with proxy._lock:
                 proxy.answers.append((request.method, request.path_qs, answer.status))
             return answer
 
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+        return proxy_app(handle)

@@ -283,20 +283,18 @@ class Sidebar(QTreeWidget):
         """A path added by hand while the API tree is shown: under its project, or "Added by
         hand"."""
         manual = self._manual.get(name)
-        if manual is None or path in manual:
-            return
-        manual.append(path)
-        owner = self._owner(name, path)
-        if owner:
-            self._set_state(name, owner, self._states[name].get(owner))
-        else:
-            self._render_hand(name)
+        if manual is not None and path not in manual:
+            manual.append(path)
+            self._render_manual(name, path)
 
     def remove_manual_path(self, name: str, path: str) -> None:
         manual = self._manual.get(name)
-        if manual is None or path not in manual:
-            return
-        manual.remove(path)
+        if manual is not None and path in manual:
+            manual.remove(path)
+            self._render_manual(name, path)
+
+    def _render_manual(self, name: str, path: str) -> None:
+        """Draw again where a hand-added path shows: its project, or "Added by hand"."""
         owner = self._owner(name, path)
         if owner:
             self._set_state(name, owner, self._states[name].get(owner))

@@ -20,13 +20,11 @@ from fault_servers import serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from window_support import local_window, run_in_local_mode, until
+from window_support import local_token, local_window, run_in_local_mode, until
 
 from regview.core.model import CredentialKind, RegistryKind
-from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import TokenKind
 from regview.settings.profiles import Profile
-from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.main_window import PAGE_TAGS
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -56,15 +54,9 @@ def test_hand_added_path_validated_named_error_renamed_removed(
     proxies: list[CountingProxy] = []
 
     async def scenario() -> None:
-        local_profile = await window.local_mode.start()
-        store = GitLabStore(window.local_mode.paths.local_registry_dir)
-        try:
-            token, secret = store.add_token(
-                TokenKind.DEPLOY, scopes={"read_registry"}, project="acme/webshop"
-            )
-        finally:
-            store.close()
-        await window.accounts.remove(LOCAL_PROFILE)
+        local_profile, token, secret = await local_token(
+            window, TokenKind.DEPLOY, scopes={"read_registry"}, project="acme/webshop"
+        )
         proxy = CountingProxy(local_profile.url)
         proxies.append(proxy)
         with serve(proxy.app) as url:

@@ -26,17 +26,15 @@ from fault_servers import serve
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags
-from window_support import local_window, run_in_local_mode
+from window_support import local_token, local_window, run_in_local_mode
 
 from regview.core.client import RegistryClient
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
-from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import TokenKind
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.delete_progress import DeleteProgressDialog
-from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -148,18 +146,13 @@ def test_gitlab_budgets_use_known_project_ids_and_skip_the_catalog(
     window = local_window(qtbot, tmp_path)
 
     async def scenario() -> None:
-        local_profile = await window.local_mode.start()
-        store = GitLabStore(window.local_mode.paths.local_registry_dir)
-        try:
-            token, secret = store.add_token(
-                TokenKind.PROJECT,
-                username="project_bot_budget",
-                scopes={"api", "read_registry", "write_registry"},
-                project="acme/webshop",
-            )
-        finally:
-            store.close()
-        await window.accounts.remove(LOCAL_PROFILE)
+        local_profile, token, secret = await local_token(
+            window,
+            TokenKind.PROJECT,
+            username="project_bot_budget",
+            scopes={"api", "read_registry", "write_registry"},
+            project="acme/webshop",
+        )
         proxy = CountingProxy(local_profile.url)
         with serve(proxy.app) as url:
             profile = Profile(
