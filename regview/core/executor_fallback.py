@@ -11,8 +11,6 @@ remembered for the registry (`ClientPort.learn`):
   project; else, after an ambiguous 405/UNSUPPORTED (it may mean deletion is off altogether), a
   delete by digest where nothing else uses the manifest (a refusal changes nothing); else the
   throw-away manifest;
-- a 401/403: these credentials may not delete; the item fails saying so and the rest of the run
-  is not attempted (not remembered: credentials change);
 - the throw-away placeholder's delete refused (405/UNSUPPORTED): deletion is switched off. The
   tag is put back on its manifest (the original bytes, pushed again: nothing was deleted), the
   item fails saying so, and every later item of the run fails without a request.
@@ -47,7 +45,6 @@ class RunLearning:
     tag_delete_refused: str = ""  # the refusing answer, in short
     tag_delete_ambiguous: bool = False  # 405/UNSUPPORTED rather than 400 DIGEST_INVALID
     deletion_disabled: str = ""
-    denied: str = ""  # a 401/403 on a deletion: these credentials may not (not remembered)
 
 
 ENABLE_HINT = "its administrator can enable deletion (CNCF registry: storage.delete.enabled: true)"
@@ -73,31 +70,12 @@ def _learn(run: PlanRun, **facts: object) -> None:
 
 
 async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Method, str]:
-    """Remove the tag `a` by its planned method or, after a refusal, the next safest one. A
-    401/403 means these credentials may not delete: the rest of the run is not attempted."""
-    learnt = run.learning
-    refused = learnt.deletion_disabled or learnt.denied
-    if refused:
+    """Remove the tag `a` by its planned method or, after a refusal, the next safest one."""
+    if run.learning.deletion_disabled:
         raise DeletionRefused(
             f"not attempted: {run.plan.registry} refused deleting earlier in this run "
-            f"({refused}); nothing was deleted"
+            f"({run.learning.deletion_disabled}); nothing was deleted"
         )
-    try:
-        return await _untag(run, a, saved)
-    except DeletionRefused:
-        raise
-    except Exception as exc:
-        if getattr(exc, "status", 0) not in (401, 403):
-            raise
-        learnt.denied = _answer(exc)
-        raise DeletionRefused(
-            f"these credentials may not delete on {run.plan.registry} ({learnt.denied}); "
-            "nothing was deleted. Use credentials with delete rights (GitLab: write_registry "
-            "and at least the Developer role)"
-        ) from exc
-
-
-async def _untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Method, str]:
     learnt = run.learning
     method = a.method
     if method is Method.TAG_DELETE and not learnt.tag_delete_refused:
@@ -169,30 +147,23 @@ async def _throwaway(run: PlanRun, a: TagAction, saved: FetchedManifest) -> str:
         try:
             return await run.delete_ref(placeholder)
         except Exception as exc:
-            denied = getattr(exc, "status", 0) in (401, 403)
-            if not deletion_refused(exc) and not denied:
+            if not deletion_refused(exc):
                 raise DeletionRefused(
                     f"the tag now points at a placeholder {placeholder} that could not be "
                     f"deleted ({error_message(exc)}); run the deletion again to finish"
                 ) from exc
-            if denied:
-                run.learning.denied = _answer(exc)
-                why = f"these credentials may not delete on {run.plan.registry}"
-                hint = "use credentials with delete rights"
-            else:
-                _disabled(run, exc)
-                why, hint = f"{run.plan.registry} does not allow deleting", ENABLE_HINT
+            _disabled(run, exc)
             try:  # nothing was deleted: put the tag back on its manifest
                 await run.attempt(
                     lambda: run.port.push_manifest(run.repo, a.tag, saved.data, saved.media_type)
                 )
             except Exception as again:
                 raise DeletionRefused(
-                    f"{why} ({_answer(exc)}), and the tag could not be put back "
-                    f"({error_message(again)}): it points at the placeholder {placeholder}; "
-                    "restore it from the recycle bin"
+                    f"{run.plan.registry} does not allow deleting ({_answer(exc)}), and the tag "
+                    f"could not be put back ({error_message(again)}): it points at the "
+                    f"placeholder {placeholder}; restore it from the recycle bin"
                 ) from exc
             raise DeletionRefused(
-                f"{why} ({_answer(exc)}); the tag was put back on {a.digest}, nothing was "
-                f"deleted; {hint}"
+                f"{run.plan.registry} does not allow deleting ({_answer(exc)}); the tag was put "
+                f"back on {a.digest}, nothing was deleted; {ENABLE_HINT}"
             ) from exc

@@ -234,26 +234,3 @@ def test_throwaway_manifests_are_unique() -> None:
 def test_concurrency_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Executor(many(1), concurrency=0)
-
-
-async def test_a_refused_deletion_is_not_repeated_for_every_item() -> None:
-    """403 on the first deletion: these credentials may not delete. The item fails saying so,
-    and the rest of the run sends nothing (a thousand refused DELETEs help nobody)."""
-    r = many(4)
-    attempts: list[str] = []
-
-    def fault(op: str, ref: str) -> Exception | None:
-        if op == "delete":
-            attempts.append(ref)
-            return PortError("requested access to the resource is denied", status=403)
-        return None
-
-    r.fault = fault
-    plan = make_plan(
-        r.facts(Capabilities(DeleteSupport.ALLOWED, tag_delete=True)),
-        Selection.of_tags(["t0000", "t0001", "t0002"]),
-    )
-    report = await Executor(r, concurrency=1).run(plan)
-    assert len(attempts) == 1 and len(r.tags) == 4
-    reasons = sorted(x.reason for x in report.results)
-    assert "may not delete" in reasons[-1] and all("not attempted" in x for x in reasons[:2])
