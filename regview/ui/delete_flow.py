@@ -61,8 +61,8 @@ from regview.ui.tasks import Tasks
 
 log = get_logger("ui.delete")
 
-#: Referrers cost one request per manifest; a whole repository above this many tags is planned
-#: without them.
+#: Referrers cost one request per manifest (where the registry has the API); a selection of more
+#: tags than this is planned without them.
 REFERRER_LOOKUP_LIMIT = 1000
 DEFAULT_OPTIONS = PlanOptions()
 
@@ -306,9 +306,10 @@ class DeleteFlow(QObject):
         verb = "Checking" if known else "Reading"
         self.status.emit(f"{verb} {len(names):,} tags of {repository} to plan the deletion…")
         gl = conn.gitlab
-        touched = selection is not None and (
-            not selection.whole_repository or len(names) <= REFERRER_LOOKUP_LIMIT
-        )
+        chosen = 0 if selection is None else len(selection.tags) + len(selection.untagged)
+        if selection is not None and selection.whole_repository:
+            chosen = len(names)
+        touched = selection is not None and chosen <= REFERRER_LOOKUP_LIMIT
         return await gather_facts(
             conn.port,
             repository,
