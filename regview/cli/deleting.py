@@ -83,6 +83,12 @@ def add_delete_options(p: argparse.ArgumentParser, *, manifests: bool = True) ->
     p.add_argument(
         "--api", metavar="URL", help="GitLab API base to use (else the saved one, or CI_API_V4_URL)"
     )
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="forget what earlier deletions taught about this registry (a refused tag delete, "
+        "deletion switched off) and decide again from what it says",
+    )
     if manifests:
         p.add_argument(
             "--delete-manifests",
@@ -156,6 +162,8 @@ async def open_session(
     conn = await asyncio.to_thread(C.connect, args, registry, repository)
     async with conn.client() as client:
         session = Session(conn, client)
+        if getattr(args, "recheck", False):
+            session.port.knowledge.forget(client.registry)
         try:
             if use_gitlab or need_api:
                 await _attach_gitlab(session, repository, need_api=need_api)

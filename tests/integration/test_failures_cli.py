@@ -224,6 +224,10 @@ def test_delete_disabled_learnt_from_the_first_deletion_and_leaves_nothing(
         assert out["deleted"] == [] and [f["tag"] for f in out["failed"]] == ["v1"]
         assert "does not allow deleting" in out["failed"][0]["error"]
         assert list_tags(reg.url, REPO) == before  # no throw-away tag, nothing gone
+        # --recheck forgets what was learnt: the plan is made from what the registry says again
+        r = cli("rm", f"{reg.host}/{REPO}:v1", "--recheck", "--dry-run")
+        check(r, cli, code=0, words=("first deletion will tell",))
+        assert "does not allow deleting" not in r.err
 
 
 # -- 5. a dropped connection mid-batch --------------------------------------------------------
