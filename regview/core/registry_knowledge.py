@@ -4,6 +4,7 @@
     facts = store.get(registry)           # RegistryKnowledge (all None: nothing learnt yet)
     store.learn(registry, tag_delete=False, learnt_from="DELETE …/manifests/v1 answered 405")
     store.forget(registry)                # "re-check": drop what was learnt, ask again
+    store.flush()                         # wait for the file (written off the caller's thread)
 
 Nothing here sends a request. Knowledge comes from answers to requests regview made anyway: the
 `/v2/` check's headers, the first real deletion the user confirmed, the first referrers lookup.
@@ -18,6 +19,7 @@ import json
 import os
 import tempfile
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ class KnowledgeStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # one writer thread: writes in the order they were made, never on the caller's thread
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regview-knowledge")
+        self._pending: Future[None] | None = None
         self._facts: dict[str, RegistryKnowledge] | None = None
 
     def _load(self) -> dict[str, RegistryKnowledge]:
@@ -92,12 +97,23 @@ class KnowledgeStore:
                 self._save(known)
 
     def _save(self, known: dict[str, RegistryKnowledge]) -> None:
+        """Written by the writer thread: `learn` is called on the UI's event loop, which must
+        not wait for a disk; the process still waits for the write before it exits."""
         if self.path is None:
             return
         obj = {
             "version": VERSION,
             "registries": {r: asdict(k) for r, k in known.items() if not k.empty},
         }
+        self._pending = self._writer.submit(self._write, obj)
+
+    def flush(self) -> None:
+        """Wait for the last write (tests; the process waits by itself before it exits)."""
+        if self._pending is not None:
+            self._pending.result()
+
+    def _write(self, obj: dict[str, object]) -> None:
+        assert self.path is not None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")

@@ -91,12 +91,14 @@ def test_knowledge_is_remembered_per_registry_and_forgotten_on_recheck(tmp_path:
     store = KnowledgeStore(path)
     store.learn("a.example", tag_delete=False, learnt_from="DELETE …/v1 answered 400")
     store.learn("b.example", referrers_api=True)
+    store.flush()
     again = KnowledgeStore(path)  # another process (the CLI after the GUI)
     assert again.get("a.example") == RegistryKnowledge(
         tag_delete=False, learnt_from="DELETE …/v1 answered 400"
     )
     assert again.get("b.example").referrers_api is True
     again.forget("a.example")
+    again.flush()
     assert KnowledgeStore(path).get("a.example") == NOTHING
     path.write_text("not json")  # a broken file is ignored, never fatal
     assert KnowledgeStore(path).get("b.example") == NOTHING
