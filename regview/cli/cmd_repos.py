@@ -14,6 +14,7 @@ from typing import Any
 from regview.cli import common as C
 from regview.cli.help import with_examples
 from regview.core import errors as E
+from regview.core.access import catalog_known_refused
 from regview.core.model import RepositoryInfo
 
 EXAMPLES = """\
@@ -94,6 +95,9 @@ async def list_repositories(conn: C.Connection, namespace: str) -> list[Reposito
     if endpoint.api_url and namespace and (creds is None or creds.can_call_gitlab_api):
         return await _gitlab_repositories(conn, namespace)
     try:
+        why = catalog_known_refused(endpoint.kind, creds)
+        if why:  # GitLab refuses it to this credential anyway: not asked (issue 18)
+            raise E.CatalogRefused(f"{conn.host}: {why}", registry=conn.host)
         names: list[str] = []
         async with conn.client(concurrency=2) as client:
             async for page in client.iter_repositories(namespace):

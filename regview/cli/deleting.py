@@ -4,7 +4,7 @@ it can be used, gathering facts, printing a plan, running it.
     async with open_session(args, registry, repository) as s:
         s.port            ClientPort (with the GitLab API when usable)
         s.gitlab          GitLabAPI | None;  s.target: GitLabTarget | None (project, repo ids)
-        facts = await gather(s, repository, with_referrers=...)
+        facts = await gather(s, repository, with_referrers=..., selection=...)
 
 The GitLab API is used when the profile (or `--api`, or `CI_API_V4_URL` in a CI job) names
 one and the credential may call it. A deploy token may not: the reason is said once and the
@@ -31,7 +31,13 @@ from regview.core.gitlab import GitLabAPI
 from regview.core.gitlab_cleanup import GitLabTarget, locate
 from regview.core.journal import Journal, JournalError
 from regview.core.model import TagInfo
-from regview.core.plan import DeletePlan, DeleteSupport, PlanOptions, RepositoryFacts
+from regview.core.plan import (
+    DeletePlan,
+    DeleteSupport,
+    PlanOptions,
+    RepositoryFacts,
+    Selection,
+)
 from regview.core.policy import PolicyError
 from regview.spec.reference import Reference
 
@@ -76,6 +82,12 @@ def add_delete_options(p: argparse.ArgumentParser, *, manifests: bool = True) ->
     C.add_network_options(p)
     p.add_argument(
         "--api", metavar="URL", help="GitLab API base to use (else the saved one, or CI_API_V4_URL)"
+    )
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="forget what earlier deletions taught about this registry (a refused tag delete, "
+        "deletion switched off) and decide again from what it says",
     )
     if manifests:
         p.add_argument(
@@ -150,6 +162,8 @@ async def open_session(
     conn = await asyncio.to_thread(C.connect, args, registry, repository)
     async with conn.client() as client:
         session = Session(conn, client)
+        if getattr(args, "recheck", False):
+            session.port.knowledge.forget(client.registry)
         try:
             if use_gitlab or need_api:
                 await _attach_gitlab(session, repository, need_api=need_api)
@@ -200,12 +214,21 @@ async def _attach_gitlab(session: Session, repository: str, *, need_api: bool) -
     session.gitlab, session.target = api, target
 
 
-async def gather(session: Session, repository: str, *, with_referrers: bool) -> RepositoryFacts:
+async def gather(
+    session: Session,
+    repository: str,
+    *,
+    with_referrers: bool,
+    selection: Selection | None = None,
+) -> RepositoryFacts:
+    """Facts to plan with: the tag listing is revalidated against the listing cache (one
+    conditional GET per tag); referrers of what `selection` touches (default: every manifest)
+    only `with_referrers`."""
     t = session.target
     return await gather_facts(
         session.port,
         repository,
-        with_referrers=with_referrers,
+        referrers_for=(selection or Selection.repository()) if with_referrers else None,
         gitlab_project_id=t.project_id if t is not None else None,
         gitlab_repository_id=t.repository_id if t is not None else None,
     )

@@ -1,6 +1,8 @@
 """What a credential may do on a repository, for the Add-registry dialog's "Test" button.
 
     await check_access(client, repository) -> Access     (also `RegistryClient.check_access`)
+    catalog_known_refused(kind, credentials) -> str      why not to ask for the catalog at all
+    await granted_actions(client, repository) -> set | None   what the token service grants
 
 Reads the tag list, then asks the token service for pull, push, delete and the catalog at once:
 with a JWT the granted actions are read from its `access` claim (a registry silently leaves out
@@ -15,12 +17,34 @@ from typing import TYPE_CHECKING
 
 from regview.core import errors as E
 from regview.core.auth import jwt_claims
-from regview.core.model import CredentialKind
+from regview.core.model import CredentialKind, Credentials, RegistryKind
 
 if TYPE_CHECKING:
     from regview.core.client import RegistryClient
 
 _JSON = {"Accept": "application/json"}
+
+
+def catalog_known_refused(kind: str, credentials: Credentials | None) -> str:
+    """Why the catalog would be refused anyway (so it is not asked), or "" to ask once.
+
+    GitLab lists the whole registry to administrators only; deploy tokens, CI job tokens,
+    project and group access tokens and anonymous access are never that."""
+    if kind != RegistryKind.GITLAB:
+        return ""
+    never_admin = (
+        CredentialKind.DEPLOY,
+        CredentialKind.JOB,
+        CredentialKind.PROJECT,
+        CredentialKind.GROUP,
+        CredentialKind.ANONYMOUS,
+    )
+    if credentials is None or credentials.kind in never_admin:
+        return (
+            "GitLab lists the whole registry to administrators only; add the repository "
+            "paths by hand, or connect through the GitLab API"
+        )
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +111,26 @@ async def check_access(client: RegistryClient, repository: str) -> Access:
         )
     )
     return Access(pull, push, delete, catalog, api, f"{client.registry}/{repository} — {words}")
+
+
+async def granted_actions(client: RegistryClient, repository: str) -> set[str] | None:
+    """The actions (pull, push, delete, "*") the token service grants these credentials on
+    `repository`, read from the JWT's `access` claim — a token request, nothing sent to the
+    registry; None when there is no such token to read (no auth, Basic, an opaque token)."""
+    ch = client.auth.challenge
+    if ch is None or ch.scheme != "bearer":
+        return None
+    token = await client.auth.token(
+        {("repository", repository): frozenset({"pull", "push", "delete"})}
+    )
+    access = jwt_claims(token.value).get("access")
+    if not isinstance(access, list):
+        return None
+    granted: set[str] = set()
+    for a in access:
+        if isinstance(a, dict) and a.get("type") == "repository" and a.get("name") == repository:
+            granted.update(map(str, a.get("actions") or []))
+    return granted
 
 
 async def _check_api(client: RegistryClient) -> bool | None:

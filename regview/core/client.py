@@ -17,7 +17,7 @@
         await c.blob_exists(repo, digest) -> bool
         await c.upload_blob(repo, data) -> digest               POST + PUT, small blobs
         await c.referrers(repo, digest) -> list[ReferrerInfo]  OCI API, else sha256-<hex> tag
-        await c.supports_tag_delete(repo) -> bool               OPTIONS Allow
+        await c.referrers_from_api(repo, digest) -> list[ReferrerInfo]   the API only
         await c.check_access(repo) -> Access                    what the credential can do
 
 Every failure is a `regview.core.errors.RegistryError`. Temporary failures (429, 5xx,

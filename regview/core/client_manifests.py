@@ -162,30 +162,39 @@ class ManifestReads(RegistryHttp):
         )
 
     async def referrers(self, repository: str, digest: str) -> list[ReferrerInfo]:
-        what = f"the referrers of {repository}@{digest[:19]}"
         try:
-            _, body = await self.send(
-                "GET",
-                f"v2/{repository}/referrers/{digest}",
-                what=what,
-                headers={"Accept": mt.OCI_INDEX},
-            )
-            manifest: Manifest | None = self.decode_manifest("", body, mt.OCI_INDEX).manifest
+            return await self.referrers_from_api(repository, digest)
         except (E.NotFound, E.Unsupported):
             fallback = digest.replace(":", "-", 1)
             try:
                 manifest = (await self.get_manifest(repository, fallback)).manifest
             except E.NotFound:
                 return []
-        if not isinstance(manifest, ImageIndex):
-            return []
-        return [
-            ReferrerInfo(
-                digest=str(d.digest),
-                artifact_type=d.artifact_type,
-                media_type=d.media_type,
-                size=d.size,
-                annotations=dict(d.annotations),
-            )
-            for d in manifest.manifests
-        ]
+        return referrer_infos(manifest)
+
+    async def referrers_from_api(self, repository: str, digest: str) -> list[ReferrerInfo]:
+        """The OCI referrers API only; NotFound or Unsupported: the registry has no such API
+        (a registry that has it never answers 404)."""
+        _, body = await self.send(
+            "GET",
+            f"v2/{repository}/referrers/{digest}",
+            what=f"the referrers of {repository}@{digest[:19]}",
+            headers={"Accept": mt.OCI_INDEX},
+        )
+        return referrer_infos(self.decode_manifest("", body, mt.OCI_INDEX).manifest)
+
+
+def referrer_infos(manifest: Manifest | None) -> list[ReferrerInfo]:
+    """The referrers an index (API answer or `sha256-<hex>` fallback tag) lists."""
+    if not isinstance(manifest, ImageIndex):
+        return []
+    return [
+        ReferrerInfo(
+            digest=str(d.digest),
+            artifact_type=d.artifact_type,
+            media_type=d.media_type,
+            size=d.size,
+            annotations=dict(d.annotations),
+        )
+        for d in manifest.manifests
+    ]

@@ -1,15 +1,12 @@
-"""The client's mutations: push a manifest, upload a small blob, delete a manifest or a tag,
-and the harmless probe of whether deleting a tag is supported.
+"""The client's mutations: push a manifest, upload a small blob, delete a manifest or a tag.
+No probes: nothing here is sent unless a user chose the item it changes.
 
     await c.put_manifest(repo, ref, data, media_type) -> digest
     await c.upload_blob(repo, data) -> digest               POST + PUT, small blobs
     await c.delete_manifest(repo, ref)
-    await c.supports_tag_delete(repo) -> bool               OPTIONS Allow, then a probe delete
 """
 
 from __future__ import annotations
-
-import uuid
 
 from regview.core import errors as E
 from regview.core.client_http import RegistryHttp
@@ -49,35 +46,6 @@ class RegistryWrites(RegistryHttp):
             ok=(200, 202, 204),
             cap=E.MAX_ERROR_BODY,
         )
-
-    async def supports_tag_delete(self, repository: str) -> bool:
-        """Whether `DELETE /manifests/<tag>` removes just a tag (OCI 1.1, GitLab ≥ 16.4).
-
-        OPTIONS must list DELETE; distribution 2.8 lists it yet refuses tag deletes, so a tag
-        that cannot exist is deleted too: 404 means the route works, 400 DIGEST_INVALID or
-        405 mean it does not. Nothing real is touched.
-        """
-        probe = f"regview-probe-{uuid.uuid4().hex[:16]}"
-        try:
-            response, _ = await self.send(
-                "OPTIONS",
-                f"v2/{repository}/manifests/{probe}",
-                what="asking which methods are allowed",
-                ok=(200, 204),
-                cap=E.MAX_ERROR_BODY,
-            )
-        except E.ResponseError:
-            return False
-        allow = {m.strip().upper() for m in response.headers.get("Allow", "").split(",")}
-        if "DELETE" not in allow:
-            return False
-        try:
-            await self.delete_manifest(repository, probe)
-        except E.NotFound:
-            return True
-        except E.ResponseError:
-            return False
-        return True
 
     async def upload_blob(self, repository: str, data: bytes) -> str:
         """Upload a blob in one piece (POST, then PUT with `digest=` appended to the Location,

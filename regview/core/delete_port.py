@@ -1,27 +1,79 @@
 """The real client behind the executor's `DeletePort`, and gathering a repository's facts.
 
+    port = ClientPort(client, gitlab=None, knowledge=None)   knowledge: default_store()
+    facts = await gather_facts(port, repository, known=rows, referrers_for=selection, ...)
+    facts = await add_referrers(port, facts, selection)      for facts gathered elsewhere
+
 Errors from the client pass through unchanged: they already carry `temporary`, `status` and
 `retry_after`, which is all the executor looks at.
+
+Politeness: gathering facts sends no request that changes anything and no probe: capabilities
+come from the `/v2/` headers (asked once per client), the registry's kind and what earlier
+answers taught (`executor_probe`, `registry_knowledge`); rows the caller already holds are
+revalidated with one conditional GET per tag; referrers are looked up only for the manifests a
+selection touches (`referrers`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from regview.core import errors as E
+from regview.core.access import granted_actions
 from regview.core.client import RegistryClient
-from regview.core.executor import FetchedManifest, probe_capabilities
+from regview.core.executor import FetchedManifest
+from regview.core.executor_probe import infer_capabilities
 from regview.core.gitlab import GitLabAPI
 from regview.core.inventory import load_tags
-from regview.core.model import ReferrerInfo, TagInfo
-from regview.core.plan import RepositoryFacts
+from regview.core.model import TagInfo
+from regview.core.plan import Capabilities, RepositoryFacts, Selection
+from regview.core.referrers import find_referrers
+from regview.core.registry_knowledge import KnowledgeStore, default_store
+
+#: the `/v2/` answer's headers per client: asked once per connection
+_HEADERS: weakref.WeakKeyDictionary[Any, Mapping[str, str]] = weakref.WeakKeyDictionary()
 
 
 class ClientPort:
-    def __init__(self, client: RegistryClient, gitlab: GitLabAPI | None = None) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        gitlab: GitLabAPI | None = None,
+        knowledge: KnowledgeStore | None = None,
+    ) -> None:
         self.client = client
         self.gitlab = gitlab
+        self.knowledge = knowledge if knowledge is not None else default_store()
+
+    def learn(self, **facts: Any) -> None:
+        """Remember what a deletion's answer said about this registry (executor fallback)."""
+        self.knowledge.learn(self.client.registry, **facts)
+
+    async def registry_headers(self) -> Mapping[str, str]:
+        """The `/v2/` check's headers (features, versions), once per client."""
+        known = _HEADERS.get(self.client)
+        if known is None:
+            known = _HEADERS[self.client] = dict(await self.client.ping())
+        return known
+
+    async def capabilities(self, repository: str, *, gitlab_tag_api: bool) -> Capabilities:
+        """What this registry lets these credentials do, inferred: no probe request (on a
+        token registry, the token service says which actions it grants)."""
+        headers = await self.registry_headers()
+        try:
+            granted = await granted_actions(self.client, repository)
+        except E.RegistryError:
+            granted = None  # the deletion itself will tell
+        return infer_capabilities(
+            headers,
+            self.client.endpoint.kind,
+            self.knowledge.get(self.client.registry),
+            gitlab_tag_api=gitlab_tag_api,
+            granted=granted,
+        )
 
     async def resolve_tag(self, repository: str, tag: str) -> str | None:
         try:
@@ -62,49 +114,55 @@ class ClientPort:
             )
         await self.gitlab.delete_tag(project_id, repository_id, tag)
 
-    async def supports_tag_delete(self, repository: str) -> bool:
-        return await self.client.supports_tag_delete(repository)
+
+def selection_digests(tags: Sequence[TagInfo], selection: Selection) -> set[str]:
+    """The manifests a selection touches: its tags' manifests, their index children and the
+    untagged manifests it picked — the only ones whose referrers can change the plan."""
+    chosen = tags if selection.whole_repository else [t for t in tags if t.tag in selection.tags]
+    return {d for t in chosen for d in (t.digest, *t.child_digests) if d} | set(selection.untagged)
+
+
+async def add_referrers(
+    port: ClientPort, facts: RepositoryFacts, selection: Selection
+) -> RepositoryFacts:
+    """`facts` with the referrers of what `selection` touches (those not looked up yet)."""
+    wanted = selection_digests(facts.tags, selection) - set(facts.referrers)
+    if not wanted:
+        return facts
+    tag_digests = {t.tag: t.digest for t in facts.tags if t.digest}
+    found = await find_referrers(port.client, facts.repository, wanted, tag_digests, port.knowledge)
+    if not found:
+        return facts
+    return replace(facts, referrers={**facts.referrers, **found})
 
 
 async def gather_facts(
     port: ClientPort,
     repository: str,
     *,
-    with_referrers: bool = False,
+    known: Sequence[TagInfo] = (),
+    referrers_for: Selection | None = None,
     gitlab_project_id: int | None = None,
     gitlab_repository_id: int | None = None,
     on_batch: Callable[[list[TagInfo]], None] | None = None,
+    names: list[str] | None = None,
 ) -> RepositoryFacts:
-    """Every tag of the repository (the blast radius needs all of them), probed capabilities,
-    and optionally the referrers of every tagged manifest."""
+    """Every tag of the repository (the blast radius needs all of them; `known` rows are
+    revalidated, one conditional GET each), capabilities inferred without a request beyond the
+    `/v2/` check, and the referrers of what `referrers_for` touches."""
     client = port.client
-    tags = await load_tags(client, repository, on_batch=on_batch)
-    caps = await probe_capabilities(
-        port,
-        repository,
-        gitlab_tag_api=port.gitlab is not None and gitlab_project_id is not None,
+    tags = await load_tags(client, repository, on_batch=on_batch, known=known, tags=names)
+    caps = await port.capabilities(
+        repository, gitlab_tag_api=port.gitlab is not None and gitlab_project_id is not None
     )
-    referrers: dict[str, tuple[ReferrerInfo, ...]] = {}
-    if with_referrers:
-        sem = asyncio.Semaphore(8)
-        digests = sorted({d for t in tags for d in (t.digest, *t.child_digests) if d})
-
-        async def one(d: str) -> None:
-            async with sem:
-                try:
-                    found = await client.referrers(repository, d)
-                except E.RegistryError:
-                    return
-                if found:
-                    referrers[d] = tuple(found)
-
-        await asyncio.gather(*(one(d) for d in digests))
-    return RepositoryFacts(
+    facts = RepositoryFacts(
         registry=client.registry,
         repository=repository,
         tags=tuple(tags),
         capabilities=caps,
-        referrers=referrers,
         gitlab_project_id=gitlab_project_id,
         gitlab_repository_id=gitlab_repository_id,
     )
+    if referrers_for is not None:
+        facts = await add_referrers(port, facts, referrers_for)
+    return facts

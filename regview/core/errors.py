@@ -28,6 +28,7 @@ to do; none ever contains a secret.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from regview.spec.errors import ErrorCode, parse_error_code
@@ -203,6 +204,28 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+NEEDED_RIGHTS = (
+    "on GitLab, a token with the read_registry scope and at least the Reporter role in the "
+    "project to read; write_registry and the Developer role to push or delete; a deploy token "
+    "or CI job token reaches only its own project"
+)
+
+
+def may_not(registry: str, what: str, method: str, www_authenticate: str, said_part: str) -> str:
+    """ "this credential may not read X", with the scope the registry asked for and the rights
+    that grant it."""
+    verb = {"GET": "read", "HEAD": "read", "DELETE": "delete", "OPTIONS": "query"}.get(
+        method, "push"
+    )
+    scope = re.search(r'scope="([^"]*)"', www_authenticate)
+    asked = f" (the registry wants {scope.group(1)})" if scope else ""
+    if verb == "read":
+        text = f"this credential may not read {what}"
+    else:
+        text = f"{what}: this credential may not {verb} here"
+    return f"{registry}: {text}{asked}{said_part}. Needed: {NEEDED_RIGHTS}."
+
+
 def error_for_status(
     status: int,
     body: bytes,
@@ -227,6 +250,10 @@ def error_for_status(
         return NotARegistry(
             f"{registry}: {what} failed with HTTP {status}: {HTML_HINT}", registry=registry
         )
+    if "insufficient_scope" in www_authenticate or (status == 403 or ErrorCode.DENIED in codes):
+        # Signed in, but this credential lacks the right: never "check the password" (GitLab
+        # answers 401 insufficient_scope for a project the token cannot read).
+        return mk(AccessDenied, may_not(registry, what, method, www_authenticate, said_part))
     if status == 401 or ErrorCode.UNAUTHORIZED in codes:
         expired = "invalid_token" in www_authenticate or "expired" in said.lower()
         hint = (
@@ -237,12 +264,6 @@ def error_for_status(
         return mk(
             AuthenticationFailed, f"{registry}: {what} needs authentication{said_part}: {hint}"
         )
-    if status == 403 or ErrorCode.DENIED in codes:
-        hint = (
-            "the credential lacks a right it needs (for GitLab: a token with the read_registry "
-            "scope to read, write_registry to delete, and at least the Reporter role)"
-        )
-        return mk(AccessDenied, f"{registry}: {what} was denied{said_part}: {hint}")
     if status == 404:
         return mk(NotFound, f"{registry}: {what}: not found{said_part}")
     if status == 405 or ErrorCode.UNSUPPORTED in codes:

@@ -15,8 +15,8 @@ Rules the executor keeps, whatever the network does:
 
 The registry is reached through `DeletePort`, a small protocol; `ClientPort` in
 `regview.core.delete_port` adapts the real client to it. This module starts and ends a run; the
-per-item operations are in `executor_items`, the types in `executor_types`, the capability probe
-in `executor_probe`.
+per-item operations are in `executor_items`, the types in `executor_types`, capabilities
+(inferred, no probe requests) in `executor_probe`, a refusal's fallback in `executor_fallback`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 
 from regview.core.executor_items import PlanRun, is_throwaway, throwaway_manifest
-from regview.core.executor_probe import ProbePort, probe_capabilities
+from regview.core.executor_probe import infer_capabilities
 from regview.core.executor_types import (
     THROWAWAY_ANNOTATION,
     DeletePort,
@@ -48,11 +48,10 @@ __all__ = [
     "ItemResult",
     "Outcome",
     "PortError",
-    "ProbePort",
     "ResultCallback",
     "Sleep",
+    "infer_capabilities",
     "is_throwaway",
-    "probe_capabilities",
     "throwaway_manifest",
 ]
 

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from regview.core.executor_fallback import RunLearning, untag
 from regview.core.executor_types import (
     THROWAWAY_ANNOTATION,
     ExecutionReport,
@@ -78,6 +79,7 @@ class PlanRun:
         self.fetches: dict[str, asyncio.Future[FetchedManifest]] = {}
         self.tag_outcome: dict[str, Outcome] = {}
         self.manifest_outcome: dict[str, Outcome] = {}
+        self.learning = RunLearning()
 
     def emit(self, result: ItemResult) -> None:
         self.report.results.append(result)
@@ -223,36 +225,15 @@ class PlanRun:
             )
         await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
         self.writer.started(f"tag:{a.tag}")
-        note = ""
-        if a.method is Method.TAG_DELETE:
-            note = await self.delete_ref(a.tag)
-        elif a.method is Method.GITLAB_API:
-            pid, rid = self.plan.gitlab_project_id, self.plan.gitlab_repository_id
-            if pid is None or rid is None:
-                return res(Outcome.FAILED, "GitLab project of this repository is unknown")
-            note = await self.delete_once(
-                lambda: self.port.gitlab_delete_tag(pid, rid, a.tag), gone_at_first=False
-            )
-        elif a.method is Method.THROWAWAY:
-            # One push+delete pair at a time: the CNCF registry 2.8 walks every tag's link on a
-            # delete by digest, and a tag link being written concurrently makes that walk fail
-            # after the manifest is already gone, leaving a dangling tag behind.
-            async with self.throwaway_lock:
-                data = throwaway_manifest()
-                placeholder = await self.attempt(
-                    lambda: self.port.push_manifest(self.repo, a.tag, data, mt.OCI_INDEX)
-                )
-                try:
-                    note = await self.delete_ref(placeholder)
-                except Exception as exc:
-                    return res(
-                        Outcome.FAILED,
-                        f"the tag now points at a placeholder {placeholder} that could not be "
-                        f"deleted ({error_message(exc)}); run the deletion again to finish",
-                    )
-        else:  # pragma: no cover - DIGEST goes through digest_group
-            raise AssertionError(a.method)
-        return res(Outcome.DELETED, with_note(a.method.description, note))
+        method, note = await untag(self, a, saved)
+        return ItemResult(
+            "tag",
+            a.tag,
+            a.digest,
+            Outcome.DELETED,
+            with_note(method.description, note),
+            str(method),
+        )
 
     async def delete_ref(self, reference: str) -> str:
         """Delete by tag or digest; "" when the registry confirmed it, else a note saying why

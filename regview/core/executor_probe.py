@@ -1,67 +1,94 @@
-"""The capability probe: ask a registry what it lets these credentials delete, without
-changing anything."""
+"""What a registry lets the planner do, decided without sending a single request.
+
+    infer_capabilities(headers, kind, learnt, *, gitlab_tag_api=False, can_push=True) -> Capabilities
+    deletion_refused(exc) -> bool      an answer that means "this way of deleting is not offered"
+
+regview used to *probe* by deleting a made-up digest and a made-up tag (plus an OPTIONS): 404s
+on a test registry, but DELETE entries in a production registry's audit log for things nobody
+chose. Now the evidence is only what the registry says anyway:
+
+- the `/v2/` check's headers: GitLab's `Gitlab-Container-Registry-Features` lists `tag_delete`
+  (GitLab ≥ 16.4, what GitLab itself looks at); regview's own registry (`Regview-Registry-Version`)
+  deletes single tags;
+- what was learnt from earlier answers (`registry_knowledge`): a tag delete answered 405/400,
+  deletion switched off (405 UNSUPPORTED on a delete by digest);
+- documented behaviour per kind: anything else is not assumed to delete single tags (some
+  registries resolve `DELETE …/<tag>` to the manifest, taking sibling tags along), so it gets the
+  throw-away manifest (push + delete by digest, touching only the chosen tag) or a delete by
+  digest where nothing else shares the manifest.
+
+The first real deletion corrects a wrong guess (see `executor_items`): its answer falls back to
+the next safest method for that item and the rest of the run, and is remembered.
+"""
 
 from __future__ import annotations
 
-import secrets
-from typing import Protocol
+from collections.abc import Mapping
 
-from regview.core.executor_types import error_message, is_not_found
+from regview.core.model import RegistryKind
 from regview.core.plan import Capabilities, DeleteSupport
+from regview.core.registry_knowledge import RegistryKnowledge
+
+GITLAB_FEATURES = "Gitlab-Container-Registry-Features"
+GITLAB_VERSION = "Gitlab-Container-Registry-Version"
+REGVIEW_VERSION = "Regview-Registry-Version"
 
 
-def _probe_detail(exc: BaseException) -> str:
-    """What the registry answered the capability probe, in short: without the made-up digest
-    the probe asked to delete, which would only puzzle the user."""
-    status = getattr(exc, "status", 0)
-    said = "; ".join(
-        str(m).rstrip(".") for e in getattr(exc, "errors", ()) if (m := getattr(e, "message", ""))
-    )
-    short = ": ".join(p for p in (f"HTTP {status}" if status else "", said) if p)
-    return short or error_message(exc)
+def _header(headers: Mapping[str, str], name: str) -> str:
+    want = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == want), "")
 
 
-class ProbePort(Protocol):
-    async def supports_tag_delete(self, repository: str) -> bool: ...
-
-    async def delete_manifest(self, repository: str, reference: str) -> None: ...
+def gitlab_features(headers: Mapping[str, str]) -> set[str]:
+    return {f.strip().lower() for f in _header(headers, GITLAB_FEATURES).split(",") if f.strip()}
 
 
-async def probe_capabilities(
-    port: ProbePort, repository: str, *, gitlab_tag_api: bool = False, can_push: bool = True
+def infer_capabilities(
+    headers: Mapping[str, str],
+    kind: str,
+    learnt: RegistryKnowledge,
+    *,
+    gitlab_tag_api: bool = False,
+    can_push: bool = True,
+    granted: set[str] | None = None,
 ) -> Capabilities:
-    """Ask the registry what it allows, without changing anything.
-
-    Deleting a digest that cannot exist tells us: 404 → deletion works, 405/400 UNSUPPORTED →
-    disabled, 401/403 → these credentials may not delete.
-    """
-    nothing = "sha256:" + secrets.token_hex(32)
-    support, detail = DeleteSupport.UNKNOWN, ""
-    try:
-        await port.delete_manifest(repository, nothing)
-        support = DeleteSupport.ALLOWED  # accepted?! the digest did not exist anyway
-    except Exception as exc:
-        status = getattr(exc, "status", 0)
-        name = type(exc).__name__
-        detail = _probe_detail(exc)
-        if is_not_found(exc):
-            support = DeleteSupport.ALLOWED
-        elif status == 405 or name == "Unsupported":
-            support = DeleteSupport.DISABLED
-        elif status in (401, 403) or name in ("AccessDenied", "AuthenticationFailed"):
-            support = DeleteSupport.DENIED
-        elif status == 400:
-            support = DeleteSupport.DISABLED
-    tag_delete = False
-    if support is DeleteSupport.ALLOWED:
-        try:
-            tag_delete = await port.supports_tag_delete(repository)
-        except Exception:
-            tag_delete = False
+    """Capabilities from the `/v2/` headers, the registry's kind, what was learnt before and
+    `granted`: the actions the token service grants these credentials (None: not known)."""
+    is_regview = bool(_header(headers, REGVIEW_VERSION))
+    is_gitlab = kind == RegistryKind.GITLAB or bool(_header(headers, GITLAB_VERSION))
+    if learnt.tag_delete is not None:
+        tag_delete = learnt.tag_delete
+    else:
+        tag_delete = (is_gitlab and "tag_delete" in gitlab_features(headers)) or is_regview
+    support = DeleteSupport.UNKNOWN
+    detail = ""
+    if granted is not None and "*" not in granted:
+        can_push = can_push and "push" in granted
+    if learnt.deletion_disabled:
+        support, detail = DeleteSupport.DISABLED, learnt.learnt_from
+    elif granted is not None and not granted & {"delete", "*"} and not gitlab_tag_api:
+        given = ", ".join(sorted(granted)) or "nothing"
+        support, detail = DeleteSupport.DENIED, f"the token service grants them: {given}"
+    elif is_gitlab or is_regview:
+        # Both always allow deleting (whether *these credentials* may is for the first
+        # deletion to tell; it is not remembered, credentials change).
+        support = DeleteSupport.ALLOWED
+    answered = learnt.tag_delete is not None or bool(learnt.deletion_disabled)
     return Capabilities(
         manifest_delete=support,
         tag_delete=tag_delete,
         gitlab_tag_api=gitlab_tag_api,
         can_push=can_push,
-        detail=detail if support is not DeleteSupport.ALLOWED else "",
+        detail=detail,
+        learnt=learnt.learnt_from if answered else "",
     )
+
+
+def deletion_refused(exc: BaseException) -> bool:
+    """405, UNSUPPORTED, or 400 DIGEST_INVALID (distribution 2.8's answer to a tag delete):
+    the registry does not offer this way of deleting. Nothing was changed by the request."""
+    status = getattr(exc, "status", 0)
+    codes = {str(c) for c in getattr(exc, "codes", ()) or ()}
+    if status == 405 or type(exc).__name__ == "Unsupported" or "UNSUPPORTED" in codes:
+        return True
+    return status == 400 and ("DIGEST_INVALID" in codes or not codes)

@@ -5,6 +5,7 @@
         await api.version() -> dict
         await api.project(path_or_id) -> dict
         await api.find_project(image_path) -> dict        image path, 0/1/2 trailing parts dropped
+        api.remembered(image_path) -> KnownImage | None    project + repository ids seen before
         await api.projects(membership=True) -> list[dict]  (paged) the token user's projects
         await api.project_repositories(project) -> list[RepositoryInfo]   (paged)
         await api.group_repositories(group) -> list[RepositoryInfo]       (paged)
@@ -19,6 +20,10 @@
         await api.set_cleanup_policy(project, **attributes) -> dict
         await api.registry_access_level(project) -> str
         await api.set_registry_access_level(project, level)   enabled | private | disabled
+
+Project and registry-repository ids that any listing or lookup returned are remembered per API
+(`remembered`), so a known image's project is used directly, not found again by trying
+`/projects/group%2Fproject%2Fapp` (a 404) and its parents.
 
 `api_url` is only ever one the user confirmed (see `probe.gitlab_api_candidate`). Deploy
 tokens cannot call the REST API: they are refused here, before anything is sent. Personal,
@@ -57,6 +62,34 @@ class GitLabTag:
     revision: str = ""  # config digest hex, no algorithm
     created_at: datetime | None = None
     total_size: int | None = None  # layers only (GitLab's legacy definition)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownImage:
+    """Where an image path lives on a GitLab instance, as an API answer said."""
+
+    project_id: int
+    project_path: str = ""
+    repository_id: int | None = None
+
+
+#: (API URL, image path) → ids, from every answer that carried them (ids never change)
+_KNOWN: dict[tuple[str, str], KnownImage] = {}
+
+
+def _remember(api_url: str, obj: dict[str, Any]) -> None:
+    path, name = str(obj.get("path") or ""), str(obj.get("name") or "")
+    pid, rid = obj.get("project_id"), obj.get("id")
+    if not path or not isinstance(pid, int) or not isinstance(rid, int):
+        return
+    # `name` is the path below the project ("" for the project's own image)
+    if not name:
+        project = path
+    elif path.endswith("/" + name):
+        project = path[: -len(name) - 1]
+    else:
+        project = ""  # unusual answer: let `find_project` say
+    _KNOWN[(api_url, path)] = KnownImage(pid, project, rid)
 
 
 def _pid(project: str | int) -> str:
@@ -154,6 +187,7 @@ class GitLabAPI(HttpOwner):
     def _error(self, response: httpx.Response, what: str) -> E.GitLabAPIError:
         body = response.content[: E.MAX_ERROR_BODY]
         said = ""
+        obj: Any = None
         try:
             obj = json.loads(body)
             if isinstance(obj, dict):
@@ -171,7 +205,14 @@ class GitLabAPI(HttpOwner):
             404: "not found, or not visible to this token",
         }
         hint = hints.get(status, "")
-        if status == 400 and "already been made" in said:
+        if "insufficient_scope" in said:
+            scope = obj.get("scope", "") if isinstance(obj, dict) else ""
+            needed = scope or "read_api to read, api to change things"
+            hint = (
+                f"this token may not call it: it lacks the scope ({needed}); add the scope "
+                "or use another token"
+            )
+        elif status == 400 and "already been made" in said:
             hint = "GitLab allows one bulk delete per repository per hour; try again later"
         message = f"{self.host}: {what} failed (HTTP {status}){said_part}"
         return E.GitLabAPIError(
@@ -222,6 +263,12 @@ class GitLabAPI(HttpOwner):
         )
         return [i for i in items if isinstance(i, dict)]
 
+    def remembered(self, image_path: str) -> KnownImage | None:
+        return _KNOWN.get((self.api_url, image_path.strip("/")))
+
+    def remember(self, image_path: str, known: KnownImage) -> None:
+        _KNOWN[(self.api_url, image_path.strip("/"))] = known
+
     async def find_project(self, image_path: str) -> dict[str, Any]:
         """The project an image path belongs to (the path with 0, 1 or 2 parts dropped)."""
         for candidate in gitlab_project_candidates(image_path.strip("/")):
@@ -242,7 +289,13 @@ class GitLabAPI(HttpOwner):
             what=f"the registry repositories of project {project}",
             params={"tags_count": "true"},
         )
-        return [_repo_info(i) for i in items if isinstance(i, dict)]
+        return self._repositories(items)
+
+    def _repositories(self, items: list[Any]) -> list[RepositoryInfo]:
+        found = [i for i in items if isinstance(i, dict)]
+        for i in found:
+            _remember(self.api_url, i)
+        return [_repo_info(i) for i in found]
 
     async def group_repositories(self, group: str | int) -> list[RepositoryInfo]:
         items = await self._pages(
@@ -250,7 +303,7 @@ class GitLabAPI(HttpOwner):
             what=f"the registry repositories of group {group}",
             params={},
         )
-        return [_repo_info(i) for i in items if isinstance(i, dict)]
+        return self._repositories(items)
 
     async def repository(self, repo_id: int, *, size: bool = False) -> RepositoryInfo:
         params = {"tags_count": "true", **({"size": "true"} if size else {})}

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from regview.core import errors as E
-from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab import GitLabAPI, KnownImage
 from regview.core.policy import GITLAB_KEEP_N, GITLAB_OLDER_THAN, Policy, PolicyError
 from regview.spec.manifest import parse_time
 
@@ -51,7 +51,10 @@ class SavedPolicy:
 
 async def locate(api: GitLabAPI, repository: str) -> GitLabTarget:
     """The project holding `repository` and the repository's id (None when it has no tags yet,
-    so GitLab does not list it)."""
+    so GitLab does not list it). An image whose ids an earlier answer gave costs no request."""
+    known = api.remembered(repository)
+    if known is not None and known.project_path:
+        return GitLabTarget(known.project_id, known.project_path, known.repository_id, repository)
     project = await api.find_project(repository)
     try:
         pid = int(project["id"])
@@ -64,7 +67,9 @@ async def locate(api: GitLabAPI, repository: str) -> GitLabTarget:
     for r in await api.project_repositories(pid):
         if r.path == repository:
             repo_id = r.gitlab_id
-    return GitLabTarget(pid, str(project.get("path_with_namespace") or ""), repo_id, repository)
+    path = str(project.get("path_with_namespace") or "")
+    api.remember(repository, KnownImage(pid, path, repo_id))
+    return GitLabTarget(pid, path, repo_id, repository)
 
 
 def require_repository(target: GitLabTarget, host: str) -> int:

@@ -7,7 +7,8 @@
   connections. Tags that share a digest are summarised once; manifests and configs are cached
   by digest (`ContentCache`), and each digest's summary is kept in the tag listing cache.
 - A second listing sends one request per tag: a conditional GET (If-None-Match: the digest
-  seen before). A 304 reuses the stored summary; nothing else is fetched.
+  seen before). A 304 reuses the stored summary; nothing else is fetched. `known` (rows the
+  caller already holds, e.g. the window's table) counts as seen before, like a stored listing.
 - Size: config + layers for an image; per platform for an index, and the de-duplicated union
   of the platform children's blobs as the tag's size. Attestation children are not platforms
   (their blobs still count in `blobs`, the bytes the tag keeps alive).
@@ -22,7 +23,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -183,6 +184,23 @@ def _created(s: Summary) -> datetime | None:
     return cached if isinstance(cached, datetime) else None
 
 
+def summary_of(t: TagInfo) -> Summary:
+    """The summary a row was built from (the inverse of `tag_info`), to revalidate it."""
+    return {
+        "media_type": t.media_type,
+        "kind": t.kind.value,
+        "size": t.size,
+        "created": t.created.isoformat() if t.created else None,
+        "config_digest": t.config_digest,
+        "platforms": [[p.os, p.architecture, p.variant, p.digest, p.size] for p in t.platforms],
+        "children": list(t.child_digests),
+        "blobs": [[d, n] for d, n in t.blobs],
+        "artifact_type": t.artifact_type,
+        "subject": t.subject,
+        "error": t.error,
+    }
+
+
 def tag_info(
     repository: str, tag: str, digest: str, s: Summary, created: datetime | None
 ) -> TagInfo:
@@ -213,6 +231,7 @@ async def load_tags(
     cancel: asyncio.Event | None = None,
     tags: list[str] | None = None,
     created_hints: dict[str, datetime] | None = None,
+    known: Sequence[TagInfo] = (),
 ) -> list[TagInfo]:
     names = tags if tags is not None else await client.list_tags(repository)
     listing = (
@@ -220,6 +239,10 @@ async def load_tags(
         if client.listings is not None
         else Listing()
     )
+    for row in known:
+        if row.digest and not row.error and row.repository == repository:
+            listing.tags[row.tag] = row.digest
+            listing.summaries.setdefault(row.digest, summary_of(row))
     run = _Run(client, repository, listing)
     hints = created_hints or {}
     results: list[TagInfo | None] = [None] * len(names)

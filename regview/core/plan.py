@@ -88,6 +88,7 @@ def make_plan(
         options=options,
         gitlab_project_id=facts.gitlab_project_id,
         gitlab_repository_id=facts.gitlab_repository_id,
+        learnt=caps.learnt,
     )
     refusal = refusal_for(caps, facts.registry)
     if refusal:

@@ -52,7 +52,8 @@ class Capabilities:
     tag_delete: bool = False  # OCI tag delete supported
     gitlab_tag_api: bool = False  # GitLab REST tag API usable with these credentials
     can_push: bool = True  # needed by THROWAWAY
-    detail: str = ""  # what the probe saw, for refusal messages
+    detail: str = ""  # what the registry answered, for refusal messages
+    learnt: str = ""  # the earlier answer these were learnt from ("" = headers and kind only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,7 @@ class DeletePlan:
     blast: BlastRadius | None = None
     warnings: tuple[str, ...] = ()
     refusal: str = ""  # non-empty: the registry cannot delete; nothing will be done
+    learnt: str = ""  # the method comes from an earlier answer (see `Capabilities.learnt`)
     gitlab_project_id: int | None = None
     gitlab_repository_id: int | None = None
 

@@ -20,11 +20,15 @@ disk cache stay off the UI thread, which only appends finished rows in paced bat
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from regview.core import errors as E
+from regview.core.access import catalog_known_refused
 from regview.core.model import RepositoryInfo, TagInfo
+from regview.core.referrers import find_referrers
+from regview.core.registry_knowledge import default_store
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
 from regview.ui.details import LayerRow, TagDetails
@@ -58,6 +62,10 @@ class BrowseController:
         self._generation = 0
         self.loader = BackgroundLoader()
         self._loader_keys: set[str] = set()
+        #: per session (connection): why its catalog is not asked again
+        self._catalog_refused: weakref.WeakKeyDictionary[RegistrySession, str] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def aclose(self) -> None:
         await self.loader.aclose()
@@ -109,10 +117,18 @@ class BrowseController:
         manual = list(session.profile.repositories)
         paths: list[str] = []
         listable = True
+        # The catalog at most once per connection, never where it is refused anyway (issue 18)
+        why = self._catalog_refused.get(session) or catalog_known_refused(
+            session.profile.kind, session.credentials
+        )
         try:
+            if why:
+                registry = session.client.registry
+                raise E.CatalogRefused(f"{registry}: {why}", registry=registry)
             async for page in session.client.iter_repositories():
                 paths.extend(page)
-        except E.CatalogRefused:
+        except E.CatalogRefused as exc:
+            self._catalog_refused[session] = why or exc.message.split(": ", 1)[-1]
             if not manual:
                 raise
             listable = False
@@ -211,8 +227,14 @@ class BrowseController:
                 config = await client.get_config(repo, manifest.config)
             except (E.NotFound, E.ProtocolError) as exc:
                 notes.append(f"Config not readable: {exc}")
+        # the sha256-<hex> fallback is known from the listing; the API asked once per registry
+        listed = {t.tag: t.digest for t in self._tags.get((profile, repo), ()) if t.digest}
         try:
-            referrers = tuple(await client.referrers(repo, top.digest))
+            if listed:
+                found = await find_referrers(client, repo, [top.digest], listed, default_store())
+                referrers = found.get(top.digest, ())
+            else:  # no listing to look the fallback tag up in: ask
+                referrers = tuple(await client.referrers(repo, top.digest))
         except (E.NotFound, E.Unsupported, E.ProtocolError):
             referrers = ()
         return TagDetails(

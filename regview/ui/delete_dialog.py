@@ -92,6 +92,7 @@ def stat_card(value: str, label: str, parent: QWidget | None = None) -> QFrame:
 
 class DeleteDialog(QDialog):
     optionsChanged = Signal(object)
+    recheckRequested = Signal()  # forget what earlier answers taught about the registry
 
     def __init__(
         self, plan: DeletePlan, *, whole_repository: bool = False, parent: QWidget | None = None
@@ -185,6 +186,10 @@ class DeleteDialog(QDialog):
         pal.setColor(self.journal_note.foregroundRole(), pal.color(pal.ColorRole.PlaceholderText))
         self.journal_note.setPalette(pal)
         buttons.addWidget(self.journal_note, 1)
+        self.recheck_button = QPushButton("Re-check the registry")
+        self.recheck_button.setAutoDefault(False)
+        self.recheck_button.clicked.connect(self.recheckRequested)
+        buttons.addWidget(self.recheck_button)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.delete_button = QPushButton("Delete")
@@ -219,6 +224,16 @@ class DeleteDialog(QDialog):
 
         problems = [plan.refusal] if plan.refusal else []
         problems += list(plan.warnings)
+        if plan.learnt and not plan.refusal:  # a refusal says what was answered already
+            problems.append(
+                f"Decided from what {plan.registry} answered before ({plan.learnt}); "
+                "“Re-check the registry” forgets that and decides again."
+            )
+        self.recheck_button.setVisible(bool(plan.learnt))
+        self.recheck_button.setToolTip(
+            f"regview remembers what {plan.registry} answered: {plan.learnt}. Forget it and "
+            "decide again from the registry's headers; the next deletion will tell."
+        )
         if problems:
             background, text = warning_colours(self.palette())
             pal = self.refusal_box.palette()

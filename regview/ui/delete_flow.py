@@ -8,6 +8,10 @@
         await open_port(profile) -> Connection      client port (+ GitLab API where usable)
         await connection_for_registry(host) -> Connection | None   (recycle bin restores)
         await gitlab_context(profile, repository) -> GitLabContext | None
+        await gather(conn, repository) -> RepositoryFacts   for a dialog: the window's rows as
+                                                    they are (no request per tag), else a load
+        known_tags: (profile, repository) -> rows | None    the window's loaded table (set by it)
+        (the confirmation's "Re-check the registry" forgets what earlier answers taught about it)
         release(api)                                close a GitLab client a dialog is done with
         await aclose()                              cancel and await tasks, close GitLab clients
         tasks: Tasks                                "delete-plan", "delete-run-<n>" slots
@@ -18,6 +22,11 @@
           confirmShown(DeleteDialog) ; progressShown(DeleteProgressDialog)
           finished(ExecutionReport) ; policyEditorShown(PolicyEditor)
 
+Requests (issue 18): a plan revalidates the rows the window already shows (one conditional GET
+per tag, 304s), infers what the registry can do from its `/v2/` headers and earlier answers (no
+probe DELETEs), and looks up referrers only for the manifests the selection touches. A known
+GitLab image's project is used directly.
+
 Nothing is deleted before the user pressed Delete in the confirmation dialog showing the plan;
 "Retry failed" goes through a fresh plan and a fresh confirmation. Facts are gathered and plans
 made in task slots (planning runs on a worker thread: it is pure, and 10,000 tags take longer
@@ -27,7 +36,8 @@ than a frame).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -37,8 +47,9 @@ from regview.core import errors as E
 from regview.core.delete_port import ClientPort, gather_facts
 from regview.core.executor import ExecutionReport, Executor, Outcome
 from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab_cleanup import locate
 from regview.core.journal import Journal, JournalError
-from regview.core.model import RegistryKind
+from regview.core.model import RegistryKind, TagInfo
 from regview.core.plan import DeletePlan, PlanOptions, RepositoryFacts, Selection, make_plan
 from regview.log import get_logger
 from regview.ui.async_utils import run_blocking
@@ -51,7 +62,8 @@ from regview.ui.tasks import Tasks
 
 log = get_logger("ui.delete")
 
-#: Referrers cost one request per manifest; above this many tags they are not looked up.
+#: Referrers cost one request per manifest (where the registry has the API); a selection of more
+#: tags than this is planned without them.
 REFERRER_LOOKUP_LIMIT = 1000
 DEFAULT_OPTIONS = PlanOptions()
 
@@ -147,6 +159,8 @@ class DeleteFlow(QObject):
         self.executor: Executor | None = None
         #: GitLab API clients handed out and not yet closed (closed by `aclose` at the latest)
         self._apis: set[GitLabAPI] = set()
+        #: the rows a view already loaded for (profile, repository); the window sets it
+        self.known_tags: Callable[[str, str], Sequence[TagInfo] | None] | None = None
 
     # --- connections ---------------------------------------------------------------------
     async def open_port(self, profile: str, repository: str = "") -> Connection:
@@ -169,17 +183,12 @@ class DeleteFlow(QObject):
         api = GitLabAPI(p.api_url, creds, insecure=p.insecure, ca_file=p.ca_file)
         self._apis.add(api)
         try:
-            project = await api.find_project(repository)
-            pid = int(project["id"])
-            repo_id = None
-            for r in await api.project_repositories(pid):
-                if r.path == repository:
-                    repo_id = r.gitlab_id
-            return GitLabContext(api, pid, repo_id, str(project.get("path_with_namespace", "")))
-        except (E.RegistryError, KeyError, ValueError, TypeError) as exc:
+            target = await locate(api, repository)
+        except E.RegistryError as exc:
             log.info("no GitLab project for %s: %s", repository, exc)
             await self._close_api(api)
             return None
+        return GitLabContext(api, target.project_id, target.repository_id, target.project_path)
 
     def release(self, api: GitLabAPI) -> None:
         """Close a GitLab API client a dialog no longer needs (now, or in `aclose`)."""
@@ -242,8 +251,7 @@ class DeleteFlow(QObject):
         try:
             conn = await self.open_port(profile, repository)
             pending = _Pending(profile, repository, selection, whole_repository, conn)
-            if facts is None:
-                facts = await self.gather(conn, repository)
+            facts = await self.plan_facts(conn, repository, selection, facts)
             pending.facts = facts
             self.status.emit("Planning the deletion…")
             plan = await run_blocking(make_plan, facts, selection, options)
@@ -263,15 +271,54 @@ class DeleteFlow(QObject):
         self._confirm(pending)
         return plan
 
+    def _rows_at_hand(self, profile: str, repository: str) -> Sequence[TagInfo]:
+        if self.known_tags is None:
+            return ()
+        return self.known_tags(profile, repository) or ()
+
     async def gather(self, conn: Connection, repository: str) -> RepositoryFacts:
+        """Facts for a dialog (the cleanup policy's preview): the rows the window shows as they
+        are — the plan made from them revalidates — else a full load."""
+        rows = self._rows_at_hand(conn.profile, repository)
+        if not rows:
+            return await self.plan_facts(conn, repository, None, None)
+        gl = conn.gitlab
+        return RepositoryFacts(
+            registry=conn.port.client.registry,
+            repository=repository,
+            tags=tuple(rows),
+            capabilities=await conn.port.capabilities(
+                repository, gitlab_tag_api=gl is not None and gl.project_id is not None
+            ),
+            gitlab_project_id=gl.project_id if gl else None,
+            gitlab_repository_id=gl.repository_id if gl else None,
+        )
+
+    async def plan_facts(
+        self,
+        conn: Connection,
+        repository: str,
+        selection: Selection | None,
+        given: RepositoryFacts | None,
+    ) -> RepositoryFacts:
+        """Facts to plan `selection` with: the rows at hand (or `given`) revalidated, one
+        conditional GET per tag; referrers only of what the selection touches."""
+        known = given.tags if given is not None else self._rows_at_hand(conn.profile, repository)
         client = conn.port.client
         names = await client.list_tags(repository)
-        self.status.emit(f"Reading {len(names):,} tags of {repository} to plan the deletion…")
+        verb = "Checking" if known else "Reading"
+        self.status.emit(f"{verb} {len(names):,} tags of {repository} to plan the deletion…")
         gl = conn.gitlab
+        chosen = 0 if selection is None else len(selection.tags) + len(selection.untagged)
+        if selection is not None and selection.whole_repository:
+            chosen = len(names)
+        touched = selection is not None and chosen <= REFERRER_LOOKUP_LIMIT
         return await gather_facts(
             conn.port,
             repository,
-            with_referrers=len(names) <= REFERRER_LOOKUP_LIMIT,
+            known=known,
+            names=names,
+            referrers_for=selection if touched else None,
             gitlab_project_id=gl.project_id if gl else None,
             gitlab_repository_id=gl.repository_id if gl else None,
         )
@@ -285,6 +332,9 @@ class DeleteFlow(QObject):
         dialog.optionsChanged.connect(
             lambda options: self.tasks.start("delete-plan", self._replan(pending, dialog, options))
         )
+        dialog.recheckRequested.connect(
+            lambda: self.tasks.start("delete-plan", self._recheck(pending, dialog))
+        )
         dialog.accepted.connect(lambda: self._execute(pending, dialog.plan))
         dialog.rejected.connect(lambda: self.tasks.start("delete-close", pending.conn.close()))
         dialog.open()
@@ -295,6 +345,21 @@ class DeleteFlow(QObject):
         plan = await run_blocking(make_plan, pending.facts, pending.selection, options)
         stored = (await self.sessions.accounts.load()).profiles.get(pending.profile)
         plan = with_credential_warning(plan, stored)
+        pending.plan = plan
+        dialog.set_plan(plan)
+
+    async def _recheck(self, pending: _Pending, dialog: DeleteDialog) -> None:
+        """Forget what earlier answers taught about this registry and plan again from its
+        headers and documented behaviour (the next deletion teaches again)."""
+        assert pending.facts is not None and pending.plan is not None
+        port = pending.conn.port
+        port.knowledge.forget(port.client.registry)
+        gl = pending.conn.gitlab
+        caps = await port.capabilities(
+            pending.repository, gitlab_tag_api=gl is not None and gl.project_id is not None
+        )
+        pending.facts = replace(pending.facts, capabilities=caps)
+        plan = await run_blocking(make_plan, pending.facts, pending.selection, pending.plan.options)
         pending.plan = plan
         dialog.set_plan(plan)
 

@@ -94,9 +94,9 @@ def describe(exc: BaseException) -> Problem | None:
         )
     if isinstance(exc, E.AccessDenied):
         return Problem(
-            "Access denied",
+            "This credential may not do that here",
             exc.message,
-            "The credential lacks a right here (for GitLab tokens: the read_registry scope).",
+            "Signing in worked; use a credential with that scope or role (Manage tokens).",
             "tokens",
         )
     if isinstance(exc, E.NotARegistry) or (

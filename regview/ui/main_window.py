@@ -48,6 +48,7 @@ from regview.ui.local_mode import LocalMode
 from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import PATH, RepositoriesModel
+from regview.ui.repository_paths import HandPaths
 from regview.ui.sidebar import Sidebar
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
@@ -110,6 +111,10 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.sidebar.projectSelected.connect(self.open_project)
         self.sidebar.projectExpanded.connect(self._project_expanded)
         self.sidebar.addPathRequested.connect(self.add_repository_path)
+        self.hand_paths = HandPaths(self)
+        self.sidebar.hand_paths = self._hand_added
+        self.sidebar.renamePathRequested.connect(self.hand_paths.rename)
+        self.sidebar.removePathRequested.connect(self.hand_paths.remove)
         self.sidebar.addRegistryRequested.connect(self.add_registry)
 
         self.banner = ErrorBanner()

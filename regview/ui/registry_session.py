@@ -173,6 +173,15 @@ class SessionManager:
 
 
 def default_client_factory(endpoint: Endpoint, credentials: Credentials | None) -> Any:
+    """The session's client shares the tag loader's disk caches (manifests and configs by
+    digest, tag listings): details, plans and restores re-read nothing the table already read."""
     from regview.core.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
 
-    return RegistryClient(endpoint, credentials)
+    cache_dir = None
+    try:
+        from regview.paths import default_paths
+
+        cache_dir = default_paths().cache
+    except Exception as exc:  # no cache is no reason not to connect
+        log.info("no cache for the session of %s: %s", endpoint.url, exc)
+    return RegistryClient(endpoint, credentials, cache_dir=cache_dir)

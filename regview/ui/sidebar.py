@@ -8,6 +8,9 @@
                                                       "Listing repositories…" child until read
         set_project_repositories(name, project, [(path, status)]) / set_project_problem(...)
         add_manual_path(name, path)                   a hand-added path into the API tree
+        remove_manual_path(name, path)                one taken out again (renamed or removed)
+        hand_paths: (name) -> paths                   the profile's hand-added paths (the window
+                                                      sets it): their menu offers Rename / Remove
         set_loading(name, text) / set_problem(name, text)
         select_repository(name, path)
         signals: registrySelected(str), repositorySelected(str, str), overviewSelected(str),
@@ -21,7 +24,7 @@ the API lists it there anyway), otherwise under an "Added by hand" node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFont
@@ -60,6 +63,8 @@ class Sidebar(QTreeWidget):
     projectSelected = Signal(str, str)
     projectExpanded = Signal(str, str)
     addPathRequested = Signal(str)
+    renamePathRequested = Signal(str, str)  # (registry, hand-added path)
+    removePathRequested = Signal(str, str)
     addRegistryRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -81,6 +86,7 @@ class Sidebar(QTreeWidget):
         self._states: dict[str, dict[str, ProjectState]] = {}
         self._manual: dict[str, list[str]] = {}
         self._disabled: dict[str, set[str]] = {}
+        self.hand_paths: Callable[[str], Sequence[str]] | None = None
 
     def set_registries(self, registries: Iterable[tuple[str, str, bool]]) -> None:
         wanted = list(registries)
@@ -277,9 +283,18 @@ class Sidebar(QTreeWidget):
         """A path added by hand while the API tree is shown: under its project, or "Added by
         hand"."""
         manual = self._manual.get(name)
-        if manual is None or path in manual:
-            return
-        manual.append(path)
+        if manual is not None and path not in manual:
+            manual.append(path)
+            self._render_manual(name, path)
+
+    def remove_manual_path(self, name: str, path: str) -> None:
+        manual = self._manual.get(name)
+        if manual is not None and path in manual:
+            manual.remove(path)
+            self._render_manual(name, path)
+
+    def _render_manual(self, name: str, path: str) -> None:
+        """Draw again where a hand-added path shows: its project, or "Added by hand"."""
         owner = self._owner(name, path)
         if owner:
             self._set_state(name, owner, self._states[name].get(owner))
@@ -448,14 +463,27 @@ class Sidebar(QTreeWidget):
             self.addPathRequested.emit(item.data(0, NAME_ROLE))
 
     def _menu(self, pos: QPoint) -> None:
-        item = self.itemAt(pos)
+        self.context_menu(self.itemAt(pos)).popup(self.viewport().mapToGlobal(pos))
+
+    def context_menu(self, item: QTreeWidgetItem | None) -> QMenu:
+        """The menu of `item` (or of the empty space): Add repository path…, Add registry…, and
+        Rename path… / Remove path on a path added by hand."""
         menu = QMenu(self)
         if item is not None:
             name = item.data(0, NAME_ROLE)
             add = QAction("Add repository path…", menu)
             add.triggered.connect(lambda: self.addPathRequested.emit(name))
             menu.addAction(add)
+            path = item.data(0, PATH_ROLE)
+            hand = self.hand_paths(name) if self.hand_paths is not None else ()
+            if item.data(0, KIND_ROLE) == REPOSITORY and path in hand:
+                rename = QAction("Rename path…", menu)
+                rename.triggered.connect(lambda: self.renamePathRequested.emit(name, path))
+                remove = QAction("Remove path", menu)
+                remove.triggered.connect(lambda: self.removePathRequested.emit(name, path))
+                menu.addAction(rename)
+                menu.addAction(remove)
         new = QAction("Add registry…", menu)
         new.triggered.connect(self.addRegistryRequested)
         menu.addAction(new)
-        menu.popup(self.viewport().mapToGlobal(pos))
+        return menu

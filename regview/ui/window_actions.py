@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QToolBar
+from PySide6.QtWidgets import QFileDialog, QToolBar
 
 from regview.ui.window_base import WindowBase
 
@@ -81,15 +81,8 @@ class WindowActions(WindowBase):
             self.open_profile(select)
 
     def add_repository_path(self, name: str) -> None:
-        path, ok = QInputDialog.getText(
-            self,
-            "Add repository path",
-            "Repository path (e.g. group/project/image). Use this where the registry does not "
-            "list its repositories, e.g. with a deploy token:",
-        )
-        path = path.strip().strip("/")
-        if ok and path:
-            self.tasks.start("profiles", self._add_path(name, path))
+        """Ask for a path (checked with GitLab's image-name rules before it is saved)."""
+        self.hand_paths.add(name)
 
     async def _add_path(self, name: str, path: str) -> None:
         profile = getattr(self, "_profiles", {}).get(name)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from regview.ui.overview import OverviewPanel
     from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
     from regview.ui.repos_model import RepositoriesModel
+    from regview.ui.repository_paths import HandPaths
     from regview.ui.sidebar import Sidebar
     from regview.ui.tags_view import TagsView
     from regview.ui.tasks import Tasks
@@ -74,6 +75,7 @@ class WindowBase(QMainWindow):
     _ui_state: dict[str, Any]
     # set by MainWindow._build and WindowActions._make_toolbar
     sidebar: Sidebar
+    hand_paths: HandPaths
     banner: ErrorBanner
     pages: QStackedWidget
     welcome: WelcomeView

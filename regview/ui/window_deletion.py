@@ -29,6 +29,7 @@ class WindowDeletion(WindowBase):
         from regview.ui.delete_flow import DeleteFlow
 
         self.delete_flow: DeleteFlow = DeleteFlow(self.sessions, self)
+        self.delete_flow.known_tags = self.controller.cached_tags  # plans revalidate these rows
         self.delete_flow.mutated.connect(self._apply_mutation)
         self.delete_flow.problem.connect(self.banner.show_problem)
         self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))

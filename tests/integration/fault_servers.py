@@ -30,7 +30,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -313,6 +313,29 @@ async def forward(
     return web.Response(status=resp.status, body=data, headers=out)
 
 
+def proxy_app(
+    handle: Callable[[ClientSession, web.Request], Awaitable[web.StreamResponse]],
+) -> web.Application:
+    """An app answering every request with `handle(session, request)`, `session` being one
+    upstream ClientSession for the app's lifetime (no decompression: bytes pass unchanged)."""
+    sessions: list[ClientSession] = []
+
+    async def startup(app: web.Application) -> None:
+        sessions.append(ClientSession(auto_decompress=False))
+
+    async def cleanup(app: web.Application) -> None:
+        await sessions[0].close()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handle(sessions[0], request)
+
+    app = web.Application()
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    app.router.add_route("*", "/{tail:.*}", route)
+    return app
+
+
 @dataclass
 class DropProxy:
     """Forwards to `upstream`; after `after` requests, aborts every connection (no answer)
@@ -332,15 +355,8 @@ class DropProxy:
 
     def app(self) -> web.Application:
         proxy = self
-        sessions: list[ClientSession] = []
 
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             with proxy._lock:
                 proxy.count += 1
                 drop = proxy.count > proxy.after and not proxy.healed
@@ -352,16 +368,12 @@ class DropProxy:
                 return web.Response()
             if proxy.delay:
                 await asyncio.sleep(proxy.delay)
-            answer = await forward(sessions[0], proxy.upstream, request)
+            answer = await forward(session, proxy.upstream, request)
             if request.method in ("DELETE", "PUT") and answer.status < 300:
                 proxy.mutations.append((request.method, request.path))
             return answer
 
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+        return proxy_app(handle)
 
 
 # -- TLS with a private CA --------------------------------------------------------------------

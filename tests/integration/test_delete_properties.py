@@ -274,8 +274,12 @@ async def check(url: str, state: State, data: st.DataObject, options: PlanOption
 
         selected = data.draw(st.sets(st.sampled_from(sorted(before))), label="selected")
         port = ClientPort(client)
-        facts = await gather_facts(port, repo, with_referrers=True)
-        assert facts.capabilities.manifest_delete is DeleteSupport.ALLOWED
+        facts = await gather_facts(port, repo, referrers_for=Selection.repository())
+        # no probe: regview's registry says who it is on /v2/, distribution does not
+        embedded = "Regview-Registry-Version" in await client.ping()
+        assert facts.capabilities.manifest_delete is (
+            DeleteSupport.ALLOWED if embedded else DeleteSupport.UNKNOWN
+        )
         plan = make_plan(facts, Selection.of_tags(selected), options)
         assert not plan.refusal, plan.refusal
         expected_method = Method.THROWAWAY if state.fallback else Method.TAG_DELETE

@@ -15,12 +15,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_support import Cli, Result
 from distribution import PASSWORD as DIST_PASSWORD
 from distribution import USER as DIST_USER
 from distribution import run_distribution
 from fault_servers import (
+    OCI_MANIFEST,
     DropProxy,
     FakeRegistry,
     HeaderRecorder,
@@ -200,14 +202,21 @@ def _push_with_token(url: str, token: str, tags: list[str]) -> None:
 
 
 @pytest.mark.needs_tool("docker-registry")
-def test_delete_disabled_refuses_up_front_and_leaves_nothing(cli: Cli, tmp_path: Path) -> None:
+def test_delete_disabled_learnt_from_the_first_deletion_and_leaves_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """No probe DELETE tells in advance: the first confirmed deletion's answer (405 on the
+    placeholder) does. The tag is put back on its manifest, and the next run refuses up front."""
     with run_distribution_no_delete(tmp_path / "nodelete") as reg:
-        push_image(reg.url, REPO, ["v1", "v1-alias", "v2"])
+        digest = push_image(reg.url, REPO, ["v1", "v1-alias", "v2"])
         before = list_tags(reg.url, REPO)
         r = cli("rm", f"{reg.host}/{REPO}:v1", "--yes")
         err = check(r, cli, code=r.code, words=(reg.host, "does not allow deleting", "nothing"))
         assert r.code not in (0, 2), err
-        assert "storage.delete.enabled" in err
+        assert "storage.delete.enabled" in err and "put back" in err
+        assert list_tags(reg.url, REPO) == before
+        head = httpx.head(f"{reg.url}/v2/{REPO}/manifests/v1", headers={"Accept": OCI_MANIFEST})
+        assert head.headers["Docker-Content-Digest"] == digest  # back on its own manifest
         r = cli("rm", f"{reg.host}/{REPO}:v1", "--yes", "--json")
         check(r, cli, code=r.code)
         assert r.code not in (0, 2), r.out
@@ -215,6 +224,10 @@ def test_delete_disabled_refuses_up_front_and_leaves_nothing(cli: Cli, tmp_path:
         assert out["deleted"] == [] and [f["tag"] for f in out["failed"]] == ["v1"]
         assert "does not allow deleting" in out["failed"][0]["error"]
         assert list_tags(reg.url, REPO) == before  # no throw-away tag, nothing gone
+        # --recheck forgets what was learnt: the plan is made from what the registry says again
+        r = cli("rm", f"{reg.host}/{REPO}:v1", "--recheck", "--dry-run")
+        check(r, cli, code=0, words=("first deletion will tell",))
+        assert "does not allow deleting" not in r.err
 
 
 # -- 5. a dropped connection mid-batch --------------------------------------------------------

@@ -13,10 +13,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from connect_support import MemoryKeyring, make_accounts, run
 from delete_support import shot, until
 from fault_servers import (
+    OCI_MANIFEST,
     DropProxy,
     FakeRegistry,
     HeaderRecorder,
@@ -270,27 +272,53 @@ def test_token_expiring_while_browsing(
 
 
 @pytest.mark.needs_tool("docker-registry")
-def test_delete_disabled_refuses_up_front(
+def test_delete_disabled_learnt_from_the_first_deletion(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, logs: Any
 ) -> None:
+    """No probe DELETE tells in advance whether deletion is enabled: the first confirmed
+    deletion does (405 on the throw-away placeholder). The tag is put back on its manifest, the
+    results say so; the next plan on this registry refuses up front."""
     with run_distribution_no_delete(tmp_path / "nodelete") as reg:
-        push_image(reg.url, REPO, ["v1", "v1-alias", "v2"])
+        digest = push_image(reg.url, REPO, ["v1", "v1-alias", "v2"])
         before = list_tags(reg.url, REPO)
         window = open_window(qtbot, qloop, tmp_path, reg.url)
         open_repo(qloop, window)
         shown: list[DeleteDialog] = []
+        progress: list[DeleteProgressDialog] = []
         window.delete_flow.confirmShown.connect(shown.append)
+        window.delete_flow.progressShown.connect(progress.append)
         window.delete_flow.delete_tags("reg", REPO, ["v1"])
         run(qloop, until(lambda: bool(shown)), 60)
-        d = shown[0]
+        first = shown[0]
+        # not known yet: the dialog says the first deletion will tell, and lets it
+        assert "first deletion will tell" in " ".join(first.refusal_box.text().split())
+        assert first.delete_button.isVisible() and first.delete_button.isEnabled()
+        qtbot.mouseClick(first.delete_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(progress) and progress[0].report is not None), 60)
+        (entry,) = progress[0].log_entries()
+        assert entry["outcome"] == "failed"
+        assert "does not allow deleting" in entry["reason"] and "put back" in entry["reason"]
+        assert list_tags(reg.url, REPO) == before  # no throw-away tag left behind
+        head = httpx.head(f"{reg.url}/v2/{REPO}/manifests/v1", headers={"Accept": OCI_MANIFEST})
+        assert head.headers["Docker-Content-Digest"] == digest
+        progress[0].accept()
+
+        window.delete_flow.delete_tags("reg", REPO, ["v2"])
+        run(qloop, until(lambda: len(shown) == 2), 60)
+        d = shown[1]
         text = " ".join(d.refusal_box.text().split())
         assert d.refusal_box.isVisible() and not d.delete_button.isVisible()
         assert reg.host in text and "does not allow deleting" in text
         assert "Nothing was deleted" in text and "storage.delete.enabled" in text
+        assert d.recheck_button.isVisible()  # learnt, not seen: it can be asked again
         d.resize(820, 480)
         shot(qloop, d, tmp_path, "failure-delete-disabled", "light")
+        qtbot.mouseClick(d.recheck_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: not d.plan.refusal), 30)
+        assert d.delete_button.isVisible() and not d.recheck_button.isVisible()
+        assert "first deletion will tell" in " ".join(d.refusal_box.text().split())
         d.reject()
-        assert list_tags(reg.url, REPO) == before  # no throw-away tag left behind
+        assert list_tags(reg.url, REPO) == before
         close(qloop, window)
 
 

@@ -11,11 +11,10 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from window_support import child_texts, local_window, run_in_local_mode, until
+from window_support import child_texts, local_token, local_window, run_in_local_mode, until
 
 from regview.core.model import CredentialKind, RegistryKind
 from regview.server.gitlab_app import GitLabInstance
-from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_perms import TokenKind
 from regview.settings.profiles import Profile
 from regview.ui import repos_model as rm
@@ -136,15 +135,9 @@ def test_deploy_token_falls_back_to_hand_added_paths(
     window = local_window(qtbot, tmp_path)
 
     async def scenario() -> None:
-        local_profile = await window.local_mode.start()
-        store = GitLabStore(window.local_mode.paths.local_registry_dir)
-        try:
-            token, secret = store.add_token(
-                TokenKind.DEPLOY, scopes={"read_registry"}, project="acme/webshop"
-            )
-        finally:
-            store.close()
-        await window.accounts.remove(LOCAL_PROFILE)
+        local_profile, token, secret = await local_token(
+            window, TokenKind.DEPLOY, scopes={"read_registry"}, project="acme/webshop"
+        )
         profile = Profile(
             name="deploy",
             url=local_profile.url,

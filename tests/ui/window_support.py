@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from connect_support import MemoryKeyring, make_accounts
@@ -15,11 +16,22 @@ from delete_support import until
 from pytestqt.qtbot import QtBot
 
 from regview.paths import default_paths
-from regview.ui.local_mode import LocalMode
+from regview.server.gitlab_model import GitLabStore
+from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab_records import Token
+from regview.settings.profiles import Profile
+from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
 from regview.ui.main_window import MainWindow
 from regview.ui.registry_session import SessionManager
 
-__all__ = ["child_texts", "local_window", "put_oci_manifest", "run_in_local_mode", "until"]
+__all__ = [
+    "child_texts",
+    "local_token",
+    "local_window",
+    "put_oci_manifest",
+    "run_in_local_mode",
+    "until",
+]
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -33,6 +45,22 @@ def local_window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     window.resize(1300, 800)
     window.show()
     return window
+
+
+async def local_token(
+    window: MainWindow, kind: TokenKind, **token: Any
+) -> tuple[Profile, Token, str]:
+    """Start local mode, make a token of `kind` in its GitLab (`token`: add_token's keywords) and
+    drop the local profile: (the local profile as it was, the token, its secret), for a test
+    that saves a profile of its own."""
+    local_profile = await window.local_mode.start()
+    store = GitLabStore(window.local_mode.paths.local_registry_dir)
+    try:
+        made, secret = store.add_token(kind, **token)
+    finally:
+        store.close()
+    await window.accounts.remove(LOCAL_PROFILE)
+    return local_profile, made, secret
 
 
 def run_in_local_mode(

@@ -36,6 +36,7 @@ class FakeRegistry:
     log: list[tuple[str, str]] = field(default_factory=list)
     fault: Fault | None = None
     calls: int = 0
+    learnt: list[dict[str, object]] = field(default_factory=list)
 
     # -- building ----------------------------------------------------------------------
     def blob(self, name: str, size: int = 100) -> str:
@@ -216,5 +217,6 @@ class FakeRegistry:
         del self.tags[tag]
         self.log.append(("gitlab-delete", tag))
 
-    async def supports_tag_delete(self, repository: str) -> bool:
-        return self.tag_delete
+    def learn(self, **facts: object) -> None:
+        """What the executor learnt from an answer (`ClientPort.learn` remembers it)."""
+        self.learnt.append(facts)

@@ -14,13 +14,13 @@ from regview.core.executor import (
     Outcome,
     PortError,
     is_throwaway,
-    probe_capabilities,
     throwaway_manifest,
 )
 from regview.core.journal import ItemState, Journal
 from regview.core.plan import (
     Capabilities,
     DeleteSupport,
+    Method,
     PlanOptions,
     Selection,
     make_plan,
@@ -161,20 +161,50 @@ async def test_journal_is_written_before_each_delete_and_manifests_saved() -> No
 async def test_refused_plan_does_nothing() -> None:
     r = many(2)
     r.delete_enabled = False
-    caps = await probe_capabilities(r, r.repository)
-    assert caps.manifest_delete is DeleteSupport.DISABLED
+    caps = Capabilities(DeleteSupport.DISABLED, detail="learnt: 405 UNSUPPORTED")
     plan = make_plan(r.facts(caps), Selection.of_tags(["t0000"]))
     report = await Executor(r).run(plan)
     assert report.refusal and report.results == [] and r.log == []
     assert Journal().ids() == []
 
 
-async def test_probe() -> None:
-    r = many(1)
-    caps = await probe_capabilities(r, r.repository)
-    assert caps == Capabilities(DeleteSupport.ALLOWED, tag_delete=True)
-    r.fault = lambda op, ref: PortError("no", status=403) if op == "delete" else None
-    assert (await probe_capabilities(r, r.repository)).manifest_delete is DeleteSupport.DENIED
+async def test_refused_tag_delete_falls_back_to_throwaway_for_the_rest_of_the_run() -> None:
+    """Capabilities are guessed without probes, so the first real deletion corrects a wrong
+    guess: distribution 2.8 answers a tag delete with 400 DIGEST_INVALID. That tag and every
+    later one go by the throw-away manifest; the tag delete is asked once, and remembered."""
+    r = FakeRegistry(tag_delete=False)
+    d = r.image("l1")
+    for t in ("a", "b", "c", "keep"):
+        r.tag(t, d)
+    caps = Capabilities(DeleteSupport.ALLOWED, tag_delete=True)  # the (wrong) guess
+    plan = make_plan(r.facts(caps), Selection.of_tags(["a", "b", "c"]))
+    assert {a.method for a in plan.tag_actions} == {Method.TAG_DELETE}
+    report = await Executor(r, concurrency=1).run(plan)
+    assert report.ok, [x.reason for x in report.results]
+    assert sorted(r.tags) == ["keep"] and r.tags["keep"] == d  # the sibling stayed
+    assert {x.method for x in report.results} == {"throwaway"}
+    tag_deletes = [ref for op, ref in r.log if op == "delete" and not ref.startswith("sha256:")]
+    assert tag_deletes == []  # the refused one is not in the log: it changed nothing
+    assert r.learnt and r.learnt[0]["tag_delete"] is False
+
+
+async def test_deletion_disabled_puts_the_tag_back_and_stops() -> None:
+    """The throw-away placeholder's delete answered 405 UNSUPPORTED: deletion is off. The tag is
+    pushed back onto its manifest (nothing was deleted) and no other item is attempted."""
+    r = FakeRegistry(tag_delete=False, delete_enabled=False)
+    d = r.image("l1")
+    for t in ("a", "b", "keep"):
+        r.tag(t, d)
+    plan = make_plan(r.facts(Capabilities(can_push=True)), Selection.of_tags(["a", "b"]))
+    assert {a.method for a in plan.tag_actions} == {Method.THROWAWAY}
+    report = await Executor(r, concurrency=1).run(plan)
+    assert not report.ok
+    assert r.tags == {"a": d, "b": d, "keep": d}  # every tag where it was
+    first, second = sorted(report.results, key=lambda x: x.name)
+    assert "put back" in first.reason and "does not allow deleting" in first.reason
+    assert "not attempted" in second.reason
+    assert [op for op, ref in r.log if ref == "b"] == []  # b: no request changed anything
+    assert r.learnt[-1]["deletion_disabled"] is True
 
 
 async def test_manifests_wait_for_their_tags_and_parents(tmp_path: Path) -> None:

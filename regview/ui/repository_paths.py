@@ -1,0 +1,188 @@
+"""Repository paths added by hand (where the registry will not list them): add, rename, remove.
+
+    check_path(text) -> str                  "" when `text` is a valid image path, else what is
+                                             wrong, naming the bad part (GitLab's image-name rules)
+    PathDialog(title, initial="", parent)    a line edit with that complaint shown as you type;
+                                             OK only for a valid path; `path()`
+    HandPaths(window)                        the window's add / rename / remove, saving the profile
+        add(name) ; rename(name, path) ; remove(name, path)
+
+A path is checked before it is saved: `group/project-` is refused with "component 'project-' ends
+with a trailing hyphen" (GitLab refuses such names; `docker push` to them fails with a confusing
+connection error). Saving goes through `Accounts.save`, like every profile change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regview.spec.errors import InvalidReference
+from regview.spec.reference import validate_repository
+from regview.ui.theme import is_dark
+
+if TYPE_CHECKING:
+    from regview.ui.main_window import MainWindow
+
+HELP = (
+    "Repository path (e.g. group/project/image). Use this where the registry does not list its "
+    "repositories, e.g. with a deploy token:"
+)
+
+
+RULE = (
+    "Each part is lowercase letters and digits, joined by '.', '_', '__' or '-', and starts and "
+    "ends with a letter or digit (GitLab's image-name rules)."
+)
+
+
+def check_path(text: str) -> str:
+    path = text.strip().strip("/")
+    if not path:
+        return "Type a repository path."
+    try:
+        validate_repository(path)
+    except InvalidReference as exc:
+        what = str(exc).split("; each path component", 1)[0]
+        return f"Not a valid image path: {what}. {RULE}"
+    return ""
+
+
+class PathDialog(QDialog):
+    def __init__(self, title: str, initial: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(480)
+        layout = QVBoxLayout(self)
+        label = QLabel(HELP)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        self.edit = QLineEdit(initial)
+        self.edit.setPlaceholderText("group/project/image")
+        layout.addWidget(self.edit)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        colour = "#ff7b72" if is_dark(self.palette()) else "#c62828"
+        self.error.setStyleSheet(f"color: {colour};")
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.edit.textChanged.connect(self._check)
+        self._check(initial)
+
+    @property
+    def ok_button(self) -> QWidget:
+        button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        assert button is not None
+        return button
+
+    def _check(self, text: str) -> None:
+        problem = check_path(text) if text.strip() else ""
+        self.error.setText(problem)
+        self.error.setVisible(bool(problem))
+        self.adjustSize()  # the complaint wraps over a few lines: make room for all of it
+        self.ok_button.setEnabled(bool(text.strip()) and not problem)
+
+    def accept(self) -> None:
+        if check_path(self.edit.text()):  # Enter in the line edit with an invalid path
+            return
+        super().accept()
+
+    def path(self) -> str:
+        return self.edit.text().strip().strip("/")
+
+
+class HandPaths:
+    """The window's hand-added paths (composed into the main window, not mixed into it)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.dialog: PathDialog | None = None  # the one open (tests drive it)
+        self.confirm: QMessageBox | None = None
+
+    def _open(self, title: str, initial: str, done: object) -> PathDialog:
+        dialog = PathDialog(title, initial, self.window)
+        dialog.accepted.connect(done)  # type: ignore[arg-type]
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add(self, name: str) -> None:
+        w = self.window
+
+        def done() -> None:
+            assert self.dialog is not None
+            w.tasks.start("profiles", w._add_path(name, self.dialog.path()))
+
+        self._open("Add repository path", "", done)
+
+    def rename(self, name: str, old: str) -> None:
+        def done() -> None:
+            assert self.dialog is not None
+            new = self.dialog.path()
+            if new != old:
+                self.window.tasks.start("profiles", self._save(name, old, new))
+
+        self._open("Rename repository path", old, done)
+
+    def remove(self, name: str, path: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove repository path",
+            f"Remove {path} from the paths you added to {name}? Nothing is deleted from the "
+            "registry.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        assert yes is not None
+        yes.setText("Remove")
+        yes.clicked.connect(lambda: self.window.tasks.start("profiles", self._save(name, path, "")))
+        self.confirm = box
+        box.open()
+
+    async def _save(self, name: str, old: str, new: str) -> None:
+        """Replace `old` by `new` ("" removes it) in the profile, then in the tree."""
+        w = self.window
+        profile = w._profiles.get(name)
+        if profile is None:
+            return
+        paths = [p for p in profile.repositories if p != old]
+        if new and new not in paths:
+            at = list(profile.repositories).index(old) if old in profile.repositories else 0
+            paths.insert(at, new)
+        w._profiles[name] = await w.accounts.save(replace(profile, repositories=tuple(paths)))
+        reader = w._readers.get(name)
+        if reader is not None:  # the API tree: move the leaf, no reload of every project
+            if old in reader.manual:
+                reader.manual.remove(old)
+            w.sidebar.remove_manual_path(name, old)
+            if new:
+                reader.add_manual(new)
+                w.sidebar.add_manual_path(name, new)
+            w._all_repos[name] = reader.repositories()
+        else:  # the catalog's session lists hand-added paths: a fresh one
+            await w.sessions.discard(name)
+            w.open_profile(name)
+        if w.repository == old and w.profile == name:
+            if new:
+                w.open_repository(name, new)
+            else:
+                w.open_profile(name)

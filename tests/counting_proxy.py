@@ -1,0 +1,71 @@
+"""A forwarding proxy that records every request (method and path) before passing it on: the
+request budgets of issue 18 are asserted on its log.
+
+    proxy = CountingProxy(upstream_url)
+    with serve(proxy.app) as url:             # fault_servers.serve: its own thread and loop
+        mark = proxy.mark()
+        ...                                   # one user action against `url`
+        proxy.since(mark)  -> [(method, path), …]
+        proxy.count(mark)  -> Counter of (method, path-kind)
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aiohttp import ClientSession, web
+from fault_servers import forward, proxy_app
+
+_KINDS = (
+    (re.compile(r"^/v2/?$"), "/v2/"),
+    (re.compile(r"^/v2/_catalog"), "catalog"),
+    (re.compile(r"/tags/list"), "tags/list"),
+    (re.compile(r"/manifests/"), "manifest"),
+    (re.compile(r"/blobs/uploads"), "upload"),
+    (re.compile(r"/blobs/"), "blob"),
+    (re.compile(r"/referrers/"), "referrers"),
+    (re.compile(r"^/api/v4/"), "gitlab-api"),
+)
+
+
+def kind_of(path: str) -> str:
+    return next((name for pattern, name in _KINDS if pattern.search(path)), path)
+
+
+@dataclass
+class CountingProxy:
+    upstream: str
+    log: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, int]] = field(default_factory=list)  # + status, as answered
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.log)
+
+    def since(self, mark: int = 0) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.log[mark:])
+
+    def count(self, mark: int = 0) -> Counter[tuple[str, str]]:
+        return Counter((method, kind_of(path)) for method, path in self.since(mark))
+
+    def table(self, mark: int = 0) -> str:
+        """The requests since `mark`, one line per (method, kind): for assertion messages."""
+        return ", ".join(f"{m} {k} ×{n}" for (m, k), n in sorted(self.count(mark).items()))
+
+    def app(self) -> web.Application:
+        proxy = self
+
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
+            with proxy._lock:
+                proxy.log.append((request.method, request.path_qs))
+            answer = await forward(session, proxy.upstream, request, keep_host=True)
+            with proxy._lock:
+                proxy.answers.append((request.method, request.path_qs, answer.status))
+            return answer
+
+        return proxy_app(handle)
