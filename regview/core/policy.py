@@ -29,6 +29,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
+from regview.core.frees import TagSpace
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.core.plan import ManifestFacts, Selection
 
@@ -324,13 +325,9 @@ def preview(
             reason += f", older than {_age_text(age)} (created {t.created:%Y-%m-%d})"
         deleted.append(Decision(t.tag, True, reason, t.digest, t.created, t.size))
 
-    keep_digests = {d.digest for d in keep if d.digest}
-    kept_blobs = {b for t in all_tags if t.digest in keep_digests for b, _ in t.blobs}
-    freed: dict[str, int] = {}
     deleted_names = {d.tag for d in deleted}
-    for t in all_tags:
-        if t.tag in deleted_names and t.digest not in keep_digests:
-            freed.update((b, s) for b, s in t.blobs if b not in kept_blobs)
+    # The figure the tags table's "Frees" and the delete plan give for the same tags.
+    freed = TagSpace.of(all_tags).freed_bytes(deleted_names)
 
     untagged: list[tuple[str, str]] = []
     if policy.delete_untagged and manifests is not None:
@@ -338,9 +335,7 @@ def preview(
     order = {t.tag: i for i, t in enumerate(all_tags)}
     keep.sort(key=lambda d: order[d.tag])
     deleted.sort(key=lambda d: order[d.tag])
-    return PolicyPreview(
-        tuple(deleted), tuple(keep), tuple(untagged), sum(freed.values()), tuple(warnings)
-    )
+    return PolicyPreview(tuple(deleted), tuple(keep), tuple(untagged), freed, tuple(warnings))
 
 
 def _untagged(

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 from regview.core.model import TagInfo
 from regview.ui import tags_model as tm
 from regview.ui.filtering import FilterError, FilterSpec
+from regview.ui.frees_column import FreesUpdater
 from regview.ui.tags_model import TagsModel, human_size
 
 DEFAULT_WIDTHS = {
@@ -66,6 +67,7 @@ DEFAULT_WIDTHS = {
     tm.PLATFORMS: 150,
     tm.KIND: 62,
     tm.SHARED: 58,
+    tm.FREES: 78,
 }
 HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
@@ -202,6 +204,7 @@ class TagsView(QWidget):
         self._hidden_selected: set[int] = set()
         self._restoring = False
         self.model = TagsModel(self)
+        self.frees = FreesUpdater(self.model, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -236,6 +239,8 @@ class TagsView(QWidget):
         self._clock.start()
         self.filter_bar.specChanged.connect(self._spec_changed)
         self.model.visibleChanged.connect(self._summary_timer.start)
+        self.model.visibleChanged.connect(self.frees.schedule)
+        self.frees.computed.connect(self._frees_computed)
         sel = self.table.selectionModel()
         sel.selectionChanged.connect(self._summary_timer.start)
         sel.selectionChanged.connect(self._selection_changed)
@@ -271,6 +276,7 @@ class TagsView(QWidget):
             t.setColumnWidth(col, width)
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
+        hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
         hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
@@ -326,6 +332,13 @@ class TagsView(QWidget):
         self._preserving(self.model.resort)
         self.filter_bar.set_platforms(self._platform_labels())
         self.finish_progress()
+        self.frees.schedule(immediately=True)
+
+    def _frees_computed(self) -> None:
+        """New Frees figures: re-sort when the table is sorted on them; new selection total."""
+        if self.model.sort_column == tm.FREES:
+            self._preserving(self.model.resort)
+        self._summary_timer.start()
 
     def _platform_labels(self) -> set[str]:
         labels: set[str] = set()
@@ -512,9 +525,18 @@ class TagsView(QWidget):
         if shown != total:
             parts.append(f"{shown:,} shown")
         if rows:
-            size = sum(t.size or 0 for t in (self.model.row_at(r) for r in rows))
-            parts.append(f"{len(rows):,} selected ({human_size(size)})")
+            parts.append(f"{len(rows):,} selected" + self._selection_frees(rows))
         return " · ".join(parts)
+
+    def _selection_frees(self, rows: list[int]) -> str:
+        """What deleting the selection frees, each blob once: the delete plan's figure."""
+        model = self.model
+        freed = model.selection_frees([model.row_at(r).tag for r in rows])
+        if freed is None:
+            return " — frees … (working it out)"
+        space = model.space
+        bound = "" if space is None or space.complete else "at most "
+        return f" — frees {bound}{human_size(freed)} after GC"
 
     def _emit_summary(self) -> None:
         self.selectionSummaryChanged.emit(self.summary())

@@ -1,0 +1,161 @@
+"""What a tag frees, on hand-built manifest trees: shared layers, shared digests, index children
+that single-platform tags also point at, attestation children; and the same figure from the
+planner and the policy preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from delete_fakes import FakeRegistry
+from frees_trees import image, index
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from regview.core.frees import BlobLedger, TagSpace, untagged_bytes
+from regview.core.inventory import tag_info
+from regview.core.model import ArtifactKind, TagInfo
+from regview.core.plan import Capabilities, DeleteSupport, Selection, make_plan
+from regview.core.policy import Policy, preview
+
+MiB = 1 << 20
+
+
+def stored(tags: list[TagInfo]) -> int:
+    """Independent of the ledger: the union of the blobs, each once."""
+    return sum(dict(b for t in tags for b in t.blobs).values())
+
+
+def brute_freed(tags: list[TagInfo], names: set[str]) -> int:
+    """What deleting `names` frees by definition: stored before minus stored after."""
+    return stored(tags) - stored([t for t in tags if t.tag not in names])
+
+
+BASE = ("sha256:base", 50 * MiB)
+CFG_A, CFG_B = ("sha256:cfg-a", 1000), ("sha256:cfg-b", 2000)
+TOP_A, TOP_B = ("sha256:top-a", 3 * MiB), ("sha256:top-b", 7 * MiB)
+
+
+def test_shared_base_layer_is_freed_by_no_single_tag() -> None:
+    tags = [image("a", "sha256:A", BASE, CFG_A, TOP_A), image("b", "sha256:B", BASE, CFG_B, TOP_B)]
+    space = TagSpace.of(tags)
+    assert space.frees_all(tags) == [1000 + 3 * MiB, 2000 + 7 * MiB]
+    assert space.freed_bytes({"a", "b"}) == stored(tags) == 50 * MiB + 3000 + 10 * MiB
+    assert space.stored == stored(tags) and space.complete
+
+
+def test_two_tags_on_one_digest_free_nothing_alone_and_everything_together() -> None:
+    tags = [
+        image("v1", "sha256:A", BASE, CFG_A, TOP_A),
+        image("stable", "sha256:A", BASE, CFG_A, TOP_A),
+        image("b", "sha256:B", BASE, CFG_B),
+    ]
+    space = TagSpace.of(tags)
+    assert space.frees_all(tags) == [0, 0, 2000]
+    # The selection is de-duplicated: both tags together free the tree once, not twice.
+    assert (
+        space.freed_bytes({"v1", "stable"}) == 1000 + 3 * MiB == brute_freed(tags, {"v1", "stable"})
+    )
+    assert space.freed_bytes({"v1"}) == 0
+
+
+def test_index_children_shared_with_single_platform_tags() -> None:
+    amd = image("amd64", "sha256:amd", BASE, CFG_A, TOP_A)
+    arm = image("arm64-only-in-index", "sha256:arm", ("sha256:base-arm", 40 * MiB), CFG_B, TOP_B)
+    multi = index("v2", "sha256:I", [amd, arm])
+    tags = [amd, multi]
+    space = TagSpace.of(tags)
+    # The index keeps amd64's blobs: deleting the amd64 tag frees nothing; deleting the index
+    # frees only the arm64 child's tree.
+    assert space.frees("amd64") == 0
+    assert space.frees("v2") == 40 * MiB + 2000 + 7 * MiB
+    assert space.freed_bytes({"amd64", "v2"}) == stored(tags)
+    for names in ({"amd64"}, {"v2"}, {"amd64", "v2"}):
+        assert space.freed_bytes(names) == brute_freed(tags, names), names
+
+
+def test_attestation_children_count_in_the_index_tree() -> None:
+    amd = image("x", "sha256:amd", BASE, CFG_A, TOP_A)
+    attestation = ("sha256:in-toto", 12_345)
+    multi = index("v3", "sha256:I3", [amd], attestation, ("sha256:empty-config", 2))
+    other = index("v3-rebuilt", "sha256:I4", [amd], ("sha256:empty-config", 2))
+    space = TagSpace.of([multi, other])
+    # The attestation's layer is v3's alone; the 2-byte empty config both indexes' attestations
+    # share, like the image itself.
+    assert space.frees("v3") == 12_345
+    assert space.frees("v3-rebuilt") == 0
+    assert multi.size == stored([amd])  # the table's Size leaves attestations out; Frees does not
+
+
+def test_a_layer_twice_in_one_image_counts_once() -> None:
+    # The ledger counts holders per listed blob: the inventory lists each blob of a tree once,
+    # also for a manifest that names a layer twice (and for summaries cached before that).
+    summary = {"kind": "image", "size": 1, "blobs": [list(BASE), list(BASE), list(CFG_A)]}
+    tag = tag_info("app", "dup", "sha256:D", summary, None)
+    assert tag.blobs == (BASE, CFG_A)
+    assert TagSpace.of([tag]).frees("dup") == 50 * MiB + 1000
+
+
+def test_unreadable_tags_have_no_figure_and_make_the_space_incomplete() -> None:
+    good = image("a", "sha256:A", BASE, CFG_A)
+    broken = TagInfo("app", "gone", "", "", ArtifactKind.UNKNOWN, error="manifest unknown")
+    space = TagSpace.of([good, broken])
+    assert space.frees_all([good, broken]) == [50 * MiB + 1000, None]
+    assert not space.complete
+
+
+def test_a_row_with_a_new_digest_is_not_given_the_old_figure() -> None:
+    old = image("a", "sha256:A", CFG_A)
+    space = TagSpace.of([old])
+    assert space.frees_all([image("a", "sha256:NEW", CFG_B)]) == [None]
+    assert space.frees("unknown-tag") is None
+
+
+def test_ledger_rule_and_untagged_bytes() -> None:
+    ledger = BlobLedger({"r1": (("x", 1), ("y", 2)), "r2": (("y", 2), ("z", 4))})
+    assert ledger.freed(["r1"]) == {"x": 1}
+    assert ledger.freed(["r1", "r2"]) == {"x": 1, "y": 2, "z": 4}
+    assert ledger.freed(["unknown"]) == {}
+    assert ledger.alone() == {"r1": 1, "r2": 4}
+    space = TagSpace.of([image("a", "sha256:A", ("x", 1))])
+    # An untagged manifest's blobs count when no tag holds them; a tagged digest is no extra.
+    assert untagged_bytes(space, {"sha256:U": (("x", 1), ("w", 8)), "sha256:A": (("x", 1),)}) == 8
+
+
+# --- one computation: the planner and the policy preview give the same number -------------
+
+
+@st.composite
+def repositories(draw: st.DrawFn) -> FakeRegistry:
+    r = FakeRegistry()
+    layers = [f"layer{i}" for i in range(draw(st.integers(1, 6)))]
+    images: list[str] = []
+    for i in range(draw(st.integers(1, 6))):
+        chosen = draw(st.lists(st.sampled_from(layers), min_size=1, max_size=4, unique=True))
+        images.append(r.image(*chosen, f"img{i}"))
+    digests = list(images)
+    for i in range(draw(st.integers(0, 3))):
+        kids = draw(st.lists(st.sampled_from(images), min_size=1, max_size=3, unique=True))
+        digests.append(r.index(*kids, salt=str(i)))
+    for i in range(draw(st.integers(1, 10))):
+        r.tag(f"t{i}", draw(st.sampled_from(digests)))
+    return r
+
+
+@settings(max_examples=200, deadline=None)
+@given(repositories(), st.data())
+def test_table_selection_plan_and_policy_agree(r: FakeRegistry, data: st.DataObject) -> None:
+    facts = r.facts(Capabilities(DeleteSupport.ALLOWED, tag_delete=True))
+    tags = list(facts.tags)
+    names = sorted(t.tag for t in tags)
+    picked = set(data.draw(st.lists(st.sampled_from(names), unique=True)))
+    space = TagSpace.of(tags)
+    expected = brute_freed(tags, picked)
+    assert space.freed_bytes(picked) == expected
+    plan = make_plan(facts, Selection.of_tags(picked))
+    assert plan.blast is not None and plan.blast.reclaimable_bytes == expected
+    regex = "|".join(sorted(picked)) if picked else "never-matches"
+    policy_view = preview(Policy(name_regex_delete=f"({regex})"), tags, datetime.now(UTC))
+    if {d.tag for d in policy_view.delete} == picked:  # `latest` etc. would be kept anyway
+        assert policy_view.reclaimable_bytes == expected
+    for t, figure in zip(tags, space.frees_all(tags), strict=True):
+        assert figure == brute_freed(tags, {t.tag}), t.tag
