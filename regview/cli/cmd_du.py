@@ -1,0 +1,146 @@
+"""`regview du REGISTRY[/NAMESPACE]`: where the space goes, one line per repository.
+
+Each repository's tags are read (as `regview tags` reads them: manifests and configs, no
+layer downloads), and its `stored` bytes are the union of the blobs its tags use, each blob
+once (`regview.core.frees`). Largest first. Progress goes to stderr, so stdout stays clean.
+
+`--json` prints a list of objects with exactly the keys `repository`, `tags` (count), `stored`
+(bytes, de-duplicated within the repository), `untagged` (bytes only untagged manifests hold;
+null: no registry API used here lists untagged manifests, so it is not known) and `complete`
+(false when some tags could not be read: then `stored` is a lower bound). A repository that
+could not be read at all keeps its line with null figures and a warning on stderr.
+
+A layer shared by several repositories (cross-repository mounts, a common base image) counts
+in each of them: the sum of the lines can exceed what the registry holds on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from regview.cli import common as C
+from regview.cli.cmd_repos import _connect, list_repositories, split_target
+from regview.cli.help import with_examples
+from regview.core import errors as E
+
+#: the keys of each `--json` object, a documented contract
+DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete"})
+
+EXAMPLES = """\
+  regview du registry.example.com
+  regview du registry.example.com/team --json | jq -r '.[0].repository'
+  regview du gitlab.example.com:5050/group --api https://gitlab.example.com/api/v4
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "du",
+        help="bytes stored per repository (shared layers counted once), largest first",
+        description="Show how many bytes each repository of a registry (or of a namespace) "
+        "stores, each blob counted once within a repository, largest first.",
+        **with_examples(EXAMPLES),
+    )
+    p.add_argument("target", metavar="REGISTRY[/NAMESPACE]")
+    p.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+    )
+    p.add_argument("--api", metavar="URL", help="GitLab API base to use (else the saved one)")
+    C.add_network_options(p)
+    C.add_json_option(p)
+    p.set_defaults(func=lambda args: C.run(lambda: _du(args)))
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    repository: str
+    tags: int | None
+    stored: int | None
+    untagged: int | None = None
+    complete: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "tags": self.tags,
+            "stored": self.stored,
+            "untagged": self.untagged,
+            "complete": self.complete,
+        }
+
+
+def largest_first(rows: list[Usage]) -> list[Usage]:
+    """Largest `stored` first; unreadable repositories last; ties by name."""
+    return sorted(rows, key=lambda u: (u.stored is None, -(u.stored or 0), u.repository))
+
+
+class _Progress:
+    """One line per repository on stderr, and a running count on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+
+    def reading(self, i: int, path: str) -> None:
+        C.note(f"[{i}/{self.total}] reading {path}…")
+
+    def done(self, usage: Usage) -> None:
+        if usage.stored is None:
+            return
+        C.note(
+            f"      {usage.tags:,} tags, {C.human_size(usage.stored)} stored"
+            + ("" if usage.complete else " (at least: some tags could not be read)")
+        )
+
+
+async def _du(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from regview.core.frees import TagSpace
+    from regview.core.inventory import load_tags
+
+    if args.concurrency < 1:
+        raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
+    registry, namespace = split_target(args.target)
+    conn = await _connect(args, registry, namespace)
+    repos = await list_repositories(conn, namespace)
+    progress = _Progress(len(repos))
+    rows: list[Usage] = []
+    async with conn.client(concurrency=args.concurrency) as client:
+        for i, repo in enumerate(repos, 1):
+            progress.reading(i, repo.path)
+            try:
+                tags = await load_tags(client, repo.path)
+            except (E.NotFound, E.AccessDenied, E.ProtocolError) as exc:
+                C.error(f"warning: {client.registry}/{repo.path}: {exc.message}")
+                rows.append(Usage(repo.path, None, None))
+                continue
+            space = await asyncio.to_thread(TagSpace.of, tags)
+            usage = Usage(repo.path, len(tags), space.stored, None, space.complete)
+            progress.done(usage)
+            rows.append(usage)
+    ordered = largest_first(rows)
+    if args.json:
+        C.print_json([u.to_json() for u in ordered])
+        return C.EXIT_OK
+    table = [
+        [
+            u.repository,
+            "-" if u.tags is None else f"{u.tags:,}",
+            "-" if u.stored is None else ("" if u.complete else "≥ ") + C.human_size(u.stored),
+            "-" if u.untagged is None else C.human_size(u.untagged),
+        ]
+        for u in ordered
+    ]
+    C.table(table, ["REPOSITORY", "TAGS", "STORED", "UNTAGGED"])
+    if not ordered:
+        C.note(f"no repositories found in {args.target}")
+    elif len(ordered) > 1:
+        C.note(
+            "a layer shared by several repositories is counted in each: the total of the "
+            "lines can exceed what the registry holds"
+        )
+    return C.EXIT_OK
