@@ -10,6 +10,7 @@
         .freed(names) -> {blob: size}   what deleting these tags frees after GC, de-duplicated
         .stored, .complete
     untagged_bytes(space, manifests) -> int   what listed untagged manifests hold alone
+    rank_space(tags, top) -> SpaceRanking      per repository stored/unique bytes, top tags
 
 The rule, written once and used by the tags table, the selection total, the delete planner and
 the policy preview: *a blob is freed when every root holding it goes*. A root is a manifest a
@@ -31,8 +32,10 @@ Python-level loops are one per distinct blob and one per root.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import accumulate, chain
 from operator import attrgetter, itemgetter, mul, sub
 from typing import TypeVar
@@ -203,3 +206,55 @@ _DIGEST = attrgetter("digest")
 _BLOBS = attrgetter("blobs")
 _TAG = attrgetter("tag")
 _SIZE = attrgetter("size")
+
+
+# --- across repositories: the Storage overview's ranking ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepositorySpace:
+    repository: str
+    tags: int
+    stored: int  # its blobs, each once (a layer other repositories also use counts here too)
+    alone: int  # of those, the bytes no other repository read uses
+    complete: bool  # False: some tags unread, `stored` is a lower bound
+
+
+@dataclass(frozen=True, slots=True)
+class TagFrees:
+    repository: str
+    tag: str
+    frees: int
+    complete: bool  # False: its repository has unread tags, `frees` is an upper bound
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRanking:
+    repositories: tuple[RepositorySpace, ...]  # most stored first
+    tags: tuple[TagFrees, ...]  # the tags that free the most, most first
+
+
+def rank_space(tags: Iterable[TagInfo], top: int = 12) -> SpaceRanking:
+    """Per repository (grouped by `TagInfo.repository`): stored and unique bytes; and the
+    `top` tags that free the most across all of them. Pure; for a worker thread."""
+    groups: dict[str, list[TagInfo]] = {}
+    for t in tags:
+        groups.setdefault(t.repository, []).append(t)
+    spaces = {repo: TagSpace.of(rows) for repo, rows in groups.items()}
+    across = BlobLedger({repo: tuple(s.ledger.sizes.items()) for repo, s in spaces.items()})
+    alone = across.alone()
+    repos = sorted(
+        (
+            RepositorySpace(repo, len(groups[repo]), s.stored, alone[repo], s.complete)
+            for repo, s in spaces.items()
+        ),
+        key=lambda r: (-r.stored, r.repository),
+    )
+    candidates = (
+        TagFrees(repo, t.tag, f, spaces[repo].complete)
+        for repo, rows in groups.items()
+        for t, f in zip(rows, spaces[repo].frees_all(rows), strict=True)
+        if f
+    )
+    best = heapq.nlargest(top, candidates, key=lambda x: (x.frees, x.repository, x.tag))
+    return SpaceRanking(tuple(repos), tuple(best))

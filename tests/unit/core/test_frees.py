@@ -11,7 +11,7 @@ from frees_trees import image, index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regview.core.frees import BlobLedger, TagSpace, untagged_bytes
+from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
 from regview.core.inventory import tag_info
 from regview.core.model import ArtifactKind, TagInfo
 from regview.core.plan import Capabilities, DeleteSupport, Selection, make_plan
@@ -159,3 +159,29 @@ def test_table_selection_plan_and_policy_agree(r: FakeRegistry, data: st.DataObj
         assert policy_view.reclaimable_bytes == expected
     for t, figure in zip(tags, space.frees_all(tags), strict=True):
         assert figure == brute_freed(tags, {t.tag}), t.tag
+
+
+def test_ranking_across_repositories() -> None:
+    shared_base = ("sha256:debian", 30 * MiB)
+    tags = [
+        image("1", "sha256:A1", shared_base, ("sha256:a1", 5 * MiB), repository="team/a"),
+        image("2", "sha256:A2", shared_base, ("sha256:a2", 1 * MiB), repository="team/a"),
+        image("x", "sha256:B1", shared_base, ("sha256:b1", 2 * MiB), repository="team/b"),
+        TagInfo("team/b", "broken", "", "", ArtifactKind.UNKNOWN, error="unreadable"),
+    ]
+    ranking = rank_space(tags, top=2)
+    a, b = ranking.repositories
+    assert (a.repository, a.tags, a.stored, a.alone, a.complete) == (
+        "team/a",
+        2,
+        36 * MiB,
+        6 * MiB,  # the base layer is team/b's too
+        True,
+    )
+    assert (b.repository, b.stored, b.alone, b.complete) == ("team/b", 32 * MiB, 2 * MiB, False)
+    # Within team/b, "x" is the only tag read: it frees the base too (at most: "broken" may
+    # use it).
+    assert [(t.repository, t.tag, t.frees, t.complete) for t in ranking.tags] == [
+        ("team/b", "x", 32 * MiB, False),
+        ("team/a", "1", 5 * MiB, True),
+    ]
