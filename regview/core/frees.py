@@ -230,13 +230,14 @@ class TagFrees:
 
 @dataclass(frozen=True, slots=True)
 class SpaceRanking:
-    repositories: tuple[RepositorySpace, ...]  # most stored first
+    repositories: tuple[RepositorySpace, ...]  # most bytes only they hold first
     tags: tuple[TagFrees, ...]  # the tags that free the most, most first
 
 
 def rank_space(tags: Iterable[TagInfo], top: int = 12) -> SpaceRanking:
-    """Per repository (grouped by `TagInfo.repository`): stored and unique bytes; and the
-    `top` tags that free the most across all of them. Pure; for a worker thread."""
+    """Per repository (grouped by `TagInfo.repository`): stored bytes and the bytes no other
+    repository uses (ranked by those); and the `top` tags that free the most across all of
+    them. Pure; for a worker thread."""
     groups: dict[str, list[TagInfo]] = {}
     for t in tags:
         groups.setdefault(t.repository, []).append(t)
@@ -248,7 +249,7 @@ def rank_space(tags: Iterable[TagInfo], top: int = 12) -> SpaceRanking:
             RepositorySpace(repo, len(groups[repo]), s.stored, alone[repo], s.complete)
             for repo, s in spaces.items()
         ),
-        key=lambda r: (-r.stored, r.repository),
+        key=lambda r: (-r.alone, -r.stored, r.repository),
     )
     candidates = (
         TagFrees(repo, t.tag, f, spaces[repo].complete)

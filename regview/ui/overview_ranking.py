@@ -7,8 +7,8 @@
         signals: repositoryActivated(str), tagActivated(str, str)   a bar was clicked
         computed()                      a new ranking is shown
 
-Left: the repositories storing the most, each blob once per repository, with what only that
-repository holds among those read. Right: the tags whose deletion frees the most. "≥" marks a
+Left: the repositories holding the most bytes no other repository read uses (what deleting the
+whole repository would give back), with what each stores (every blob once) in the tooltip. Right: the tags whose deletion frees the most. "≥" marks a
 lower bound (tags of that repository could not be read), "≤" an upper one.
 """
 
@@ -29,11 +29,12 @@ from regview.ui.tags_model import human_size
 from regview.ui.theme import muted
 
 NOTE = (
-    "Stored: the repository's layers and configs, each once. A layer several repositories use "
-    "counts in each of them, so the bars add up to more than the registry holds; “only here” "
-    "leaves such layers out. ≥: some tags of that repository could not be read, it stores at "
-    "least this much. Frees: what deleting only that tag returns after garbage collection (≤: "
-    "at most, unread tags may share its layers)."
+    "Only here: layers and configs no other repository read so far uses — what deleting the "
+    "whole repository gives back. “Size per repository” counts a layer several repositories "
+    "use in each of them, so those bars add up to more than the registry holds. ≥: some tags of "
+    "that repository could not be read, so it holds at least this much. Frees: what deleting "
+    "only that tag gives back after garbage collection (≤: at most, unread tags may share its "
+    "layers)."
 )
 
 
@@ -75,13 +76,13 @@ def repository_rows(ranking: SpaceRanking) -> list[tuple[str, int, Any, str, str
     for r in ranking.repositories:
         bound = "" if r.complete else "≥ "
         tip = (
-            f"{r.repository}: {r.tags:,} tags store {bound}{human_size(r.stored)} "
-            f"({r.stored:,} bytes), each layer once.\n"
-            f"Only this repository, among those read: {human_size(r.alone)}."
+            f"{r.repository}: {bound}{human_size(r.alone)} ({r.alone:,} bytes) no other "
+            "repository read so far uses.\n"
+            f"Its {r.tags:,} tags store {bound}{human_size(r.stored)}, each layer once."
             + ("" if r.complete else "\nSome of its tags could not be read: at least this much.")
             + "\nClick to open it."
         )
-        rows.append((r.repository, r.stored, r.repository, bound + human_size(r.stored), tip))
+        rows.append((r.repository, r.alone, r.repository, bound + human_size(r.alone), tip))
     return rows
 
 
@@ -119,7 +120,7 @@ class RankingSection(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(16)
-        self.repo_title = _title("Repositories storing the most")
+        self.repo_title = _title("Repositories: bytes only they hold")
         self.tag_title = _title("Tags that free the most")
         self.repo_bars = RankedBars(limit=8)
         self.repo_bars.empty_text = "Working out what each repository stores…"

@@ -286,7 +286,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
             if self.space is None:
                 return "…" if tag.digest else ""
             freed = self.index_.keys[FREES][row]
-            return "" if freed < 0 else human_size(freed)
+            return "" if freed < 0 else "0 B" if freed == 0 else human_size(freed)
         return ""
 
     def tooltip_text(self, row: int, column: int) -> str | None:

@@ -535,6 +535,8 @@ class TagsView(QWidget):
         if freed is None:
             return " — frees … (working it out)"
         space = model.space
+        if freed == 0:
+            return " — frees nothing after GC (other tags use all of it)"
         bound = "" if space is None or space.complete else "at most "
         return f" — frees {bound}{human_size(freed)} after GC"
 

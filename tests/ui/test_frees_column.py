@@ -65,10 +65,10 @@ def test_column_shows_what_each_tag_alone_frees(
 ) -> None:
     load(view, qtbot, repository())
     assert column(view) == {
-        "amd64": "0 Bytes",  # the index v2 keeps every blob of its amd64 child
+        "amd64": "0 B",  # the index v2 keeps every blob of its amd64 child
         "v2": "47.0 MiB",  # the arm64 child's tree: 40 MiB + 7 MiB + 2,000 bytes
-        "v1": "0 Bytes",  # the same manifest is also tagged "stable"
-        "stable": "0 Bytes",
+        "v1": "0 B",  # the same manifest is also tagged "stable"
+        "stable": "0 B",
     }
     tip = view.model.index(0, tm.FREES).data(Qt.ItemDataRole.ToolTipRole)
     assert "no other tag" in view.model.headerData(
@@ -125,7 +125,7 @@ def test_deleting_and_restoring_recompute_the_column(view: TagsView, qtbot: QtBo
     with qtbot.waitSignal(view.frees.computed, timeout=10_000):
         view.append_tags([t for t in tags if t.tag == "v2"])
         view.finish_loading()
-    assert column(view)["amd64"] == "0 Bytes"
+    assert column(view)["amd64"] == "0 B"
 
 
 def test_the_computation_runs_off_the_ui_thread(

@@ -48,8 +48,9 @@ def _click(qtbot: QtBot, widget: object, row: int) -> None:
 def test_repositories_and_tags_ranked_with_bounds(panel: OverviewPanel) -> None:
     repos = panel.ranking.repo_bars
     assert [label for label, _ in repos.items] == ["team/c", "team/a", "team/b"]
-    assert repos.texts == ["80.0 MiB", "36.0 MiB", "≥ 32.0 MiB"]  # team/b has an unread tag
-    assert "Only this repository, among those read: 6.0 MiB" in repos.tips[1]
+    # The Debian base is in team/a and team/b: neither holds it alone. team/b has an unread tag.
+    assert repos.texts == ["80.0 MiB", "6.0 MiB", "≥ 2.0 MiB"]
+    assert "Its 2 tags store 36.0 MiB, each layer once" in repos.tips[1]
     assert "at least" in repos.tips[2]
     tag_bars = panel.ranking.tag_bars
     assert [label for label, _ in tag_bars.items] == [
@@ -59,7 +60,7 @@ def test_repositories_and_tags_ranked_with_bounds(panel: OverviewPanel) -> None:
         "team/a:2",
     ]
     assert tag_bars.texts[1] == "≤ 32.0 MiB"
-    assert "layer several repositories use" in panel.ranking.note.text()
+    assert "counts a layer several repositories use in each" in panel.ranking.note.text()
 
 
 def test_clicking_a_bar_opens_the_repository_or_the_tag(panel: OverviewPanel, qtbot: QtBot) -> None:
