@@ -33,10 +33,11 @@ Python-level loops are one per distinct blob and one per root.
 from __future__ import annotations
 
 import heapq
+import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress, repeat
 from operator import attrgetter, itemgetter, mul, sub
 from typing import TypeVar
 
@@ -50,13 +51,17 @@ _size_of = itemgetter(1)
 _one_over = (1).__floordiv__  # 1 // holders: 1 for a blob held once, else 0
 
 #: Items per C-level call. A call over a whole list holds the GIL throughout (~60 ms for
-#: 600,000 blobs on a busy machine); in chunks the UI thread gets its turn in between.
-CHUNK = 1 << 15
+#: 600,000 blobs on a busy machine); between chunks the thread offers the GIL to the others
+#: (`sleep(0)`), so a UI thread waiting for it runs at once instead of after the switch
+#: interval — or much later, when the machine is loaded and preempts the holder.
+CHUNK = 1 << 14
 T = TypeVar("T")
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), CHUNK):
+        if i:
+            time.sleep(0)
         yield items[i : i + CHUNK]
 
 
@@ -101,7 +106,7 @@ class BlobLedger:
         if len(gone_trees) == len(trees):
             return dict(self.sizes)
         counts: Counter[str] = Counter(map(_digest_of, chain.from_iterable(gone_trees)))
-        holders, sizes = self.holders, self.sizes
+        holders, sizes = self.holders, dict(chain.from_iterable(gone_trees))
         return {b: sizes[b] for b, n in counts.items() if n == holders[b]}
 
     def alone(self) -> dict[str, int]:
@@ -127,20 +132,17 @@ class BlobLedger:
 class TagSpace:
     """The ledger of one repository's tags: roots are the digests tags point at."""
 
-    __slots__ = ("_alone", "complete", "digest_of", "ledger", "tag_count")
+    __slots__ = ("_alone", "_digest_of", "_rows", "complete", "ledger", "tag_count")
 
     def __init__(
-        self,
-        ledger: BlobLedger,
-        digest_of: dict[str, str],
-        tag_count: Counter[str],
-        complete: bool,
+        self, ledger: BlobLedger, rows: list[TagInfo], tag_count: Counter[str], complete: bool
     ) -> None:
         self.ledger = ledger
-        self.digest_of = digest_of  # tag → digest ("" when unread)
         self.tag_count = tag_count  # digest → how many tags point at it
         self.complete = complete
+        self._rows = rows
         self._alone: dict[str, int] | None = None
+        self._digest_of: dict[str, str] | None = None
 
     @classmethod
     def of(cls, tags: Iterable[TagInfo]) -> TagSpace:
@@ -149,12 +151,28 @@ class TagSpace:
         blobs = list(map(_BLOBS, rows))
         tag_count = Counter(digests)
         tag_count.pop("", None)
-        known = {d: b for d, b in zip(digests, blobs, strict=True) if b and d}
+        known = dict(zip(digests, blobs, strict=True))  # C speed; the rare unread ones go next
+        known.pop("", None)
+        every_tree = all(blobs)
+        if not every_tree:
+            known = {d: b for d, b in known.items() if b}
         # Unread tags, and indexes with unreadable children (size None), hide blobs from us.
-        complete = "" not in digests and all(blobs) and None not in map(_SIZE, rows)
-        return cls(
-            BlobLedger(known), dict(zip(map(_TAG, rows), digests, strict=True)), tag_count, complete
-        )
+        complete = every_tree and "" not in digests and None not in map(_SIZE, rows)
+        return cls(BlobLedger(known), rows, tag_count, complete)
+
+    @property
+    def digest_of(self) -> dict[str, str]:
+        """tag → digest ("" when unread); built on first use (selections, single tags)."""
+        if self._digest_of is None:
+            self._digest_of = dict(
+                zip(map(_TAG, self._rows), map(_DIGEST, self._rows), strict=True)
+            )
+        return self._digest_of
+
+    def prepare_selections(self) -> None:
+        """Build what selection totals need (for a worker thread, after the column)."""
+        self.digest_of  # noqa: B018
+        self.ledger.sizes  # noqa: B018
 
     @property
     def stored(self) -> int:
@@ -164,9 +182,9 @@ class TagSpace:
         """digest → what deleting its tag frees; 0 for a digest several tags share."""
         if self._alone is None:
             figures = self.ledger.alone()
-            for digest, n in self.tag_count.items():
-                if n > 1 and digest in figures:
-                    figures[digest] = 0  # another tag keeps the manifest
+            count = self.tag_count
+            shared = compress(count.keys(), map((1).__lt__, count.values()))  # n > 1
+            figures.update(dict.fromkeys(filter(figures.__contains__, shared), 0))
             self._alone = figures
         return self._alone
 
@@ -176,6 +194,10 @@ class TagSpace:
     def frees_all(self, tags: Sequence[TagInfo]) -> list[int | None]:
         """The figure of each row, by the digest the row shows (None: tree unknown)."""
         return list(map(self.by_digest().get, map(_DIGEST, tags)))
+
+    def frees_keys(self, tags: Sequence[TagInfo], unknown: int) -> list[int]:
+        """`frees_all` with `unknown` for None: a table column's sort keys, at C speed."""
+        return list(map(self.by_digest().get, map(_DIGEST, tags), repeat(unknown)))
 
     def gone_roots(self, names: Collection[str]) -> set[str]:
         """Digests every tag of which is in `names`: those manifests end up untagged."""

@@ -39,10 +39,7 @@ _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regview-frees")
 def frees_keys(rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
     """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the ledger."""
     space = TagSpace.of(rows)
-    figures = space.frees_all(rows)
-    keys = [UNKNOWN_FREES if f is None else f for f in figures]
-    space.ledger.sizes  # noqa: B018 - built here, not on the UI thread at the first selection
-    return keys, space
+    return space.frees_keys(rows, UNKNOWN_FREES), space
 
 
 class _Relay(QObject):
@@ -170,6 +167,7 @@ class FreesUpdater(QObject):
         keys, space = result
         if self.model.set_frees(generation, keys, space):
             self.computed.emit(generation)
+            _WORKER.submit(space.prepare_selections)  # the selection total's lookups
         else:
             self.schedule()
 

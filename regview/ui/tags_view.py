@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from regview.core.model import TagInfo
 from regview.ui import tags_model as tm
 from regview.ui.filtering import FilterError, FilterSpec
-from regview.ui.frees_column import FreesUpdater
+from regview.ui.frees_column import FreesUpdater, OffThread
 from regview.ui.tags_model import TagsModel, human_size
 
 DEFAULT_WIDTHS = {
@@ -71,6 +71,8 @@ DEFAULT_WIDTHS = {
 }
 HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
+#: a selection of more rows gets its "frees" figure from the worker thread
+SYNC_SELECTION = 2_000
 
 
 def contiguous(rows: list[int]) -> list[tuple[int, int]]:
@@ -205,6 +207,11 @@ class TagsView(QWidget):
         self._restoring = False
         self.model = TagsModel(self)
         self.frees = FreesUpdater(self.model, self)
+        self._selection_worker = OffThread(self)
+        self._selection_worker.done.connect(self._selection_computed)
+        self._selection_asked: tuple[int, tuple[str, ...]] | None = None
+        self._selection_token = 0
+        self._selection_done: tuple[tuple[int, tuple[str, ...]], int] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -529,16 +536,40 @@ class TagsView(QWidget):
         return " · ".join(parts)
 
     def _selection_frees(self, rows: list[int]) -> str:
-        """What deleting the selection frees, each blob once: the delete plan's figure."""
+        """What deleting the selection frees, each blob once: the delete plan's figure.
+
+        Up to SYNC_SELECTION rows it is computed here (a few ms); a larger selection goes to
+        the frees worker and the status bar says so until the figure arrives."""
         model = self.model
-        freed = model.selection_frees([model.row_at(r).tag for r in rows])
-        if freed is None:
-            return " — frees … (working it out)"
         space = model.space
+        if space is None:
+            return " — frees … (working it out)"
+        names = [model.row_at(r).tag for r in rows]
+        if len(rows) <= SYNC_SELECTION:
+            freed = space.freed_bytes(names)
+        else:
+            key = (model.generation, tuple(names))
+            done = self._selection_done
+            if done is not None and done[0] == key:
+                freed = done[1]
+            else:
+                if self._selection_asked != key:
+                    self._selection_asked = key
+                    self._selection_token = self._selection_worker.run(space.freed_bytes, names)
+                return " — frees … (working it out)"
         if freed == 0:
             return " — frees nothing after GC (other tags use all of it)"
         bound = "" if space is None or space.complete else "at most "
         return f" — frees {bound}{human_size(freed)} after GC"
+
+    def _selection_computed(self, token: int, freed: int | None) -> None:
+        if (
+            token == self._selection_token
+            and self._selection_asked is not None
+            and freed is not None
+        ):
+            self._selection_done = (self._selection_asked, freed)
+            self._summary_timer.start()
 
     def _emit_summary(self) -> None:
         self.selectionSummaryChanged.emit(self.summary())

@@ -7,9 +7,10 @@ import threading
 from typing import Any
 
 import pytest
-from frees_trees import image, index
+from frees_trees import image, index, with_blobs
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from tagdata import make_tags
 
 from regview.core.frees import TagSpace
 from regview.core.model import TagInfo
@@ -17,7 +18,7 @@ from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Sele
 from regview.ui import frees_column
 from regview.ui import tags_model as tm
 from regview.ui.table_model import RAW_ROLE
-from regview.ui.tags_view import TagsView
+from regview.ui.tags_view import SYNC_SELECTION, TagsView
 
 pytestmark = pytest.mark.ui
 
@@ -155,3 +156,19 @@ def test_until_computed_the_cell_says_so_and_a_stale_result_is_dropped(
     assert not view.model.set_frees(old, keys, space)  # rows changed meanwhile
     assert view.model.selection_frees(["v1"]) is None
     assert "frees … (working it out)" in (view.select_tags(["v1"]) or view.summary())
+
+
+def test_a_large_selection_total_comes_from_the_worker(view: TagsView, qtbot: QtBot) -> None:
+    rows = with_blobs(make_tags(5_000))
+    load(view, qtbot, rows)
+    first = view.model.rowCount() - SYNC_SELECTION - 500
+    names = [view.model.row_at(r).tag for r in range(first, view.model.rowCount())]
+    expected = TagSpace.of(rows).freed_bytes(names)
+    with qtbot.waitSignal(
+        view.selectionSummaryChanged,
+        check_params_cb=lambda text: "frees …" not in text,
+        timeout=10_000,
+    ) as summary:
+        view.select_tags(names)
+        assert "frees … (working it out)" in view.summary()
+    assert f"{len(names):,} selected — frees {tm.human_size(expected)} after GC" in summary.args[0]
