@@ -6,8 +6,10 @@ once (`regview.core.frees`). Largest first. Progress goes to stderr, so stdout s
 
 `--json` prints a list of objects with exactly the keys `repository`, `tags` (count), `stored`
 (bytes, de-duplicated within the repository), `untagged` (bytes only untagged manifests hold;
-null: no registry API used here lists untagged manifests, so it is not known) and `complete`
-(false when some tags could not be read: then `stored` is a lower bound). A repository that
+null: no registry API used here lists untagged manifests, so it is not known), `complete`
+(false when some tags could not be read: then `stored` is a lower bound) and `gitlab_size`
+(GitLab's own figure for the repository, when the repositories came from its API and it gives
+one — gitlab.com does, self-managed instances mostly do not; else null). A repository that
 could not be read at all keeps its line with null figures and a warning on stderr.
 
 A layer shared by several repositories (cross-repository mounts, a common base image) counts
@@ -25,9 +27,10 @@ from regview.cli import common as C
 from regview.cli.cmd_repos import _connect, list_repositories, split_target
 from regview.cli.help import with_examples
 from regview.core import errors as E
+from regview.core.model import RepositoryInfo
 
 #: the keys of each `--json` object, a documented contract
-DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete"})
+DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete", "gitlab_size"})
 
 EXAMPLES = """\
   regview du registry.example.com
@@ -61,6 +64,7 @@ class Usage:
     stored: int | None
     untagged: int | None = None
     complete: bool = False
+    gitlab_size: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class Usage:
             "stored": self.stored,
             "untagged": self.untagged,
             "complete": self.complete,
+            "gitlab_size": self.gitlab_size,
         }
 
 
@@ -109,6 +114,7 @@ async def _du(args: argparse.Namespace) -> int:
     repos = await list_repositories(conn, namespace)
     progress = _Progress(len(repos))
     rows: list[Usage] = []
+    gitlab = await _gitlab_sizes(conn, repos)  # before the tags: one request per repository
     async with conn.client(concurrency=args.concurrency) as client:
         for i, repo in enumerate(repos, 1):
             progress.reading(i, repo.path)
@@ -116,10 +122,12 @@ async def _du(args: argparse.Namespace) -> int:
                 tags = await load_tags(client, repo.path)
             except (E.NotFound, E.AccessDenied, E.ProtocolError) as exc:
                 C.error(f"warning: {client.registry}/{repo.path}: {exc.message}")
-                rows.append(Usage(repo.path, None, None))
+                rows.append(Usage(repo.path, None, None, gitlab_size=gitlab.get(repo.path)))
                 continue
             space = await asyncio.to_thread(TagSpace.of, tags)
-            usage = Usage(repo.path, len(tags), space.stored, None, space.complete)
+            usage = Usage(
+                repo.path, len(tags), space.stored, None, space.complete, gitlab.get(repo.path)
+            )
             progress.done(usage)
             rows.append(usage)
     ordered = largest_first(rows)
@@ -135,7 +143,12 @@ async def _du(args: argparse.Namespace) -> int:
         ]
         for u in ordered
     ]
-    C.table(table, ["REPOSITORY", "TAGS", "STORED", "UNTAGGED"])
+    headers = ["REPOSITORY", "TAGS", "STORED", "UNTAGGED"]
+    if any(u.gitlab_size is not None for u in ordered):
+        headers.append("GITLAB SAYS")
+        for line, u in zip(table, ordered, strict=True):
+            line.append("-" if u.gitlab_size is None else C.human_size(u.gitlab_size))
+    C.table(table, headers)
     if not ordered:
         C.note(f"no repositories found in {args.target}")
     elif len(ordered) > 1:
@@ -144,3 +157,28 @@ async def _du(args: argparse.Namespace) -> int:
             "lines can exceed what the registry holds"
         )
     return C.EXIT_OK
+
+
+async def _gitlab_sizes(conn: C.Connection, repos: list[RepositoryInfo]) -> dict[str, int]:
+    """GitLab's own size of each repository listed through its API, where it gives one."""
+    ids = {r.path: r.gitlab_id for r in repos if r.gitlab_id is not None}
+    if not ids or not conn.endpoint.api_url:
+        return {}
+    from regview.core.gitlab import GitLabAPI
+
+    sizes: dict[str, int] = {}
+    async with GitLabAPI(
+        conn.endpoint.api_url,
+        conn.credentials,
+        insecure=conn.endpoint.insecure,
+        ca_file=conn.endpoint.ca_file,
+    ) as api:
+        for path, repo_id in ids.items():
+            try:
+                info = await api.repository(repo_id, size=True)
+            except E.GitLabAPIError as exc:
+                C.error(f"warning: GitLab's size of {path}: {exc.message}")
+                continue
+            if info.size is not None:
+                sizes[path] = info.size
+    return sizes

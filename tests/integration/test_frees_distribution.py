@@ -126,6 +126,7 @@ def test_frees_and_du_match_an_independent_computation(
             "stored": expected.stored(),
             "untagged": None,
             "complete": True,
+            "gitlab_size": None,
         },
         {
             "repository": "acme/tools",
@@ -133,6 +134,7 @@ def test_frees_and_du_match_an_independent_computation(
             "stored": tools.stored(),
             "untagged": None,
             "complete": True,
+            "gitlab_size": None,
         },
     ]
     assert "[1/2] reading acme/app" in r.err and "[2/2] reading acme/tools" in r.err
