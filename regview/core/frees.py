@@ -16,12 +16,16 @@ The rule, written once and used by the tags table, the selection total, the dele
 the policy preview: *a blob is freed when every root holding it goes*. A root is a manifest a
 tag points at; its tree is its config and layers, and for an index those of every child
 (attestation children included: `TagInfo.blobs` lists them). Several tags on one digest are one
-root: deleting one of them frees nothing, since the manifest stays tagged.
+root: deleting one of them frees nothing, since the manifest stays tagged. A tagged referrer (a
+signature, an SBOM) stays while its subject does, so the roots keeping the subject hold its
+blobs too — the delete planner's rule (`plan_graph.reachable` with referrers).
 
 What is *not* here, on purpose: layers shared with other repositories (registries keep a blob
 while any repository links it; we only see one repository at a time, so a per-repository figure
 can overstate what GC returns, and a sum over repositories counts such a layer in each), and
-the manifests' own bytes (a few KiB each). A tag whose details could not be read (`blobs`
+the manifests' own bytes (a few KiB each); untagged manifests, which the tag listing does not
+show (a tagged signature whose subject is an untagged signature is treated as held by nothing
+else — the delete planner, which looks referrers up, knows better). A tag whose details could not be read (`blobs`
 empty) has no known tree: `frees()` is None for it, and `complete` is False — then `stored` is a
 lower bound and every `frees` an upper one (an unread tag may share the layers counted).
 
@@ -156,6 +160,8 @@ class TagSpace:
         every_tree = all(blobs)
         if not every_tree:
             known = {d: b for d, b in known.items() if b}
+        if any(map(_SUBJECT, rows)):
+            known = _hold_referrers(rows, known)
         # Unread tags, and indexes with unreadable children (size None), hide blobs from us.
         complete = every_tree and "" not in digests and None not in map(_SIZE, rows)
         return cls(BlobLedger(known), rows, tag_count, complete)
@@ -213,6 +219,30 @@ class TagSpace:
         return sum(self.freed(names).values())
 
 
+def _hold_referrers(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
+    """A tagged referrer (a signature, an SBOM) stays while its subject does, tagged or not:
+    the roots that keep the subject (it, or an index listing it as a child) hold the
+    referrer's blobs too. Chains (a signature of a signature) resolve in a few rounds."""
+    holders: dict[str, list[str]] = {}
+    for t in rows:
+        if t.digest in trees:
+            holders.setdefault(t.digest, []).append(t.digest)
+            for child in t.child_digests:
+                holders.setdefault(child, []).append(t.digest)
+    referrers = {t.digest: t.subject for t in rows if t.subject and t.digest in trees}
+    out = {d: dict(tree) for d, tree in trees.items()}
+    for _round in range(len(referrers)):
+        changed = False
+        for ref, subject in referrers.items():
+            for root in holders.get(subject, ()):
+                if root != ref and not out[ref].keys() <= out[root].keys():
+                    out[root].update(out[ref])
+                    changed = True
+        if not changed:
+            break
+    return {d: tuple(tree.items()) for d, tree in out.items()}
+
+
 def untagged_bytes(space: TagSpace, manifests: Mapping[str, Tree]) -> int:
     """Bytes that untagged manifests the registry listed hold and no tag does."""
     held = space.ledger.holders
@@ -228,6 +258,7 @@ _DIGEST = attrgetter("digest")
 _BLOBS = attrgetter("blobs")
 _TAG = attrgetter("tag")
 _SIZE = attrgetter("size")
+_SUBJECT = attrgetter("subject")
 
 
 # --- across repositories: the Storage overview's ranking ---------------------------------
