@@ -43,10 +43,8 @@ if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import (  # noqa: E402
-    QAbstractTableModel,
     QItemSelection,
     QItemSelectionModel,
-    QModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -57,7 +55,7 @@ from regview.ui import pyside_fixes  # noqa: E402
 
 pyside_fixes.apply()
 
-from bench_ui import machine, timed  # noqa: E402
+from bench_ui import PlainModel, machine, timed  # noqa: E402
 
 
 def load_average() -> str:
@@ -210,7 +208,7 @@ def bench_view(app: QApplication, rows: list[Any], runs: int) -> dict[str, Any]:
     # 4. the selection total
     out["selection"] = {}
     model, last = view.model, view.model.columnCount() - 1
-    for n in (1_000, 10_000, len(rows)):
+    for n in sorted({n for n in (1_000, 10_000, len(rows)) if n <= len(rows)}):
         # the first n rows shown (sorted by Frees): a drag or Shift+click selection
         view.table.selectionModel().select(
             QItemSelection(model.index(0, 0), model.index(n - 1, last)),
@@ -224,31 +222,17 @@ def bench_view(app: QApplication, rows: list[Any], runs: int) -> dict[str, Any]:
     return out
 
 
-class PlainModel(QAbstractTableModel):
-    def __init__(self, values: list[int]) -> None:
-        super().__init__()
-        self.values = values
-
-    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.values)
-
-    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 1
-
-    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return self.values[index.row()] if role == Qt.ItemDataRole.DisplayRole else None
-
-
-def bench_baseline_sort(app: QApplication, values: list[int]) -> list[float]:
+def bench_baseline_sort(app: QApplication, rows: list[Any]) -> list[float]:
+    """bench_ui's baseline model; its column 2 holds an int per row, as Frees does."""
     proxy = QSortFilterProxyModel()
-    proxy.setSourceModel(PlainModel(values))
+    proxy.setSourceModel(PlainModel(rows))
     view = QTableView()
     view.setModel(proxy)
     view.resize(1300, 900)
     view.show()
     app.processEvents()
     ms = [
-        timed(lambda o=o: proxy.sort(0, o), app, view)
+        timed(lambda o=o: proxy.sort(2, o), app, view)
         for o in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
     ]
     view.close()
@@ -274,7 +258,7 @@ def main() -> int:
     before = load_average()
     compute = bench_compute(rows, args.runs)
     view = bench_view(app, rows, args.runs)
-    base_sort = bench_baseline_sort(app, [r.size or 0 for r in rows[: args.baseline_rows]])
+    base_sort = bench_baseline_sort(app, rows[: args.baseline_rows])
     after = load_average()
 
     def med(xs: list[float]) -> str:
