@@ -29,7 +29,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-from regview.core.frees import TagSpace
+from regview.core.frees import TagSpace, untagged_bytes
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.core.plan import ManifestFacts, Selection
 
@@ -327,11 +327,14 @@ def preview(
 
     deleted_names = {d.tag for d in deleted}
     # The figure the tags table's "Frees" and the delete plan give for the same tags.
-    freed = TagSpace.of(all_tags).freed_bytes(deleted_names)
+    space = TagSpace.of(all_tags)
+    freed = space.freed_bytes(deleted_names)
 
     untagged: list[tuple[str, str]] = []
     if policy.delete_untagged and manifests is not None:
         untagged = _untagged(all_tags, deleted_names, manifests, referrers or {}, keep_list)
+        # ... plus what only the untagged manifests it deletes hold (as the planner counts it)
+        freed += untagged_bytes(space, {d: manifests[d].blobs for d, _ in untagged})
     order = {t.tag: i for i, t in enumerate(all_tags)}
     keep.sort(key=lambda d: order[d.tag])
     deleted.sort(key=lambda d: order[d.tag])

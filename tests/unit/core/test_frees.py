@@ -15,7 +15,7 @@ from repo_states import states
 from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
 from regview.core.inventory import tag_info
 from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, Selection, make_plan
+from regview.core.plan import Capabilities, DeleteSupport, PlanOptions, Selection, make_plan
 from regview.core.policy import Policy, preview
 
 MiB = 1 << 20
@@ -218,3 +218,17 @@ def test_ranking_across_repositories() -> None:
         ("team/b", "x", 32 * MiB, False),
         ("team/a", "1", 5 * MiB, True),
     ]
+
+
+def test_policy_counts_the_untagged_manifests_it_deletes_as_the_plan_does() -> None:
+    r = FakeRegistry()
+    kept = r.image("base", "app")
+    old = r.image("base", "old-layer")  # untagged: only the old layer and its config are its own
+    r.tag("v2", kept)
+    facts = r.facts(Capabilities(DeleteSupport.ALLOWED, tag_delete=True))
+    policy = Policy(name_regex_delete="nothing-matches", delete_untagged=True)
+    view = preview(policy, facts.tags, datetime.now(UTC), manifests=facts.manifests)
+    assert [d for d, _ in view.untagged] == [old]
+    plan = make_plan(facts, view.selection(), PlanOptions(delete_manifests=True))
+    assert plan.blast is not None
+    assert view.reclaimable_bytes == plan.blast.reclaimable_bytes == 100 + 10
