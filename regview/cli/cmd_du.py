@@ -139,15 +139,19 @@ async def _du(args: argparse.Namespace) -> int:
             u.repository,
             "-" if u.tags is None else f"{u.tags:,}",
             "-" if u.stored is None else ("" if u.complete else "≥ ") + C.human_size(u.stored),
-            "-" if u.untagged is None else C.human_size(u.untagged),
         ]
         for u in ordered
     ]
-    headers = ["REPOSITORY", "TAGS", "STORED", "UNTAGGED"]
-    if any(u.gitlab_size is not None for u in ordered):
-        headers.append("GITLAB SAYS")
-        for line, u in zip(table, ordered, strict=True):
-            line.append("-" if u.gitlab_size is None else C.human_size(u.gitlab_size))
+    headers = ["REPOSITORY", "TAGS", "STORED"]
+    # Columns only where some figure is known: untagged manifests, GitLab's own size.
+    for header, values in (
+        ("UNTAGGED", [u.untagged for u in ordered]),
+        ("GITLAB SAYS", [u.gitlab_size for u in ordered]),
+    ):
+        if any(v is not None for v in values):
+            headers.append(header)
+            for line, v in zip(table, values, strict=True):
+                line.append("-" if v is None else C.human_size(v))
     C.table(table, headers)
     if not ordered:
         C.note(f"no repositories found in {args.target}")
