@@ -63,7 +63,8 @@ def with_blobs(tags: list[TagInfo], seed: int = 1) -> list[TagInfo]:
             for p in range(max(1, len(t.platforms))):
                 build = f"{t.digest[7:19]}-{p}"
                 blobs.update(bases[rng.randrange(25)])
-                blobs[f"sha256:deps-{n // 10}-{p}"] = rng.randint(1_000_000, 90_000_000)
+                deps = f"sha256:deps-{n // 10}-{p}"  # one digest, one size, in every tree
+                blobs[deps] = random.Random(deps).randint(1_000_000, 90_000_000)
                 blobs[f"sha256:app-{build}"] = rng.randint(10_000, 9_000_000)
                 blobs[f"sha256:cfg-{build}"] = rng.randint(1_000, 9_000)
             tree = trees[t.digest] = tuple(blobs.items())
