@@ -9,19 +9,17 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from connect_support import MemoryKeyring, local_registry, make_accounts, run
+from connect_support import local_registry, run
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
-from window_support import until
+from window_support import local_window, until
 
 from regview.core.frees import TagSpace
 from regview.core.model import Endpoint
 from regview.settings.profiles import Profile
 from regview.ui import tags_model as tm
 from regview.ui.delete_flow import DeleteMutation
-from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import PAGE_TAGS, MainWindow
-from regview.ui.registry_session import SessionManager
+from regview.ui.main_window import PAGE_TAGS
 from regview.ui.tags_model import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -31,11 +29,8 @@ def test_overview_ranking_to_tag_to_deletion(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     with local_registry(tmp_path / "reg", demo=True) as url:
-        accounts = make_accounts(tmp_path, MemoryKeyring())
-        window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-        qtbot.addWidget(window)
-        window.resize(1300, 900)
-        window.show()
+        window = local_window(qtbot, tmp_path)
+        accounts = window.accounts
 
         async def scenario() -> None:
             await accounts.save(Profile.for_endpoint(Endpoint(url=url), name="demo"))
