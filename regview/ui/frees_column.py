@@ -135,6 +135,7 @@ class FreesUpdater(QObject):
         super().__init__(parent)
         self.model = model
         self._requested = -1  # generation last handed to the worker
+        self.paused = False
         self._jobs: dict[int, int] = {}  # worker token → generation
         self._worker = OffThread(self)
         self._worker.done.connect(self._install)
@@ -143,8 +144,15 @@ class FreesUpdater(QObject):
         self._timer.setInterval(THROTTLE_MS)
         self._timer.timeout.connect(self._start)
 
+    def pause(self, paused: bool) -> None:
+        """While a listing loads, rows arrive in batches: computing after each would compete
+        with the loader for the CPU (and the GIL). The view pauses here until the load ends."""
+        self.paused = paused
+        if not paused:
+            self.schedule(immediately=True)
+
     def schedule(self, immediately: bool = False) -> None:
-        if self.model.generation == self._requested:
+        if self.paused or self.model.generation == self._requested:
             return
         if immediately:
             self._timer.stop()
@@ -154,7 +162,7 @@ class FreesUpdater(QObject):
 
     def _start(self) -> None:
         generation = self.model.generation
-        if generation == self._requested:
+        if self.paused or generation == self._requested:
             return
         self._requested = generation
         token = self._worker.run(frees_keys, list(self.model.rows))
@@ -171,4 +179,6 @@ class FreesUpdater(QObject):
         else:
             self.schedule()
 
-    wait = OffThread.wait
+    def wait(self, timeout: float = 10.0) -> None:
+        """Block until the worker has run what was queued (results still need the event loop)."""
+        OffThread.wait(timeout)

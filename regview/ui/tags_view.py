@@ -339,7 +339,6 @@ class TagsView(QWidget):
         self._preserving(self.model.resort)
         self.filter_bar.set_platforms(self._platform_labels())
         self.finish_progress()
-        self.frees.schedule(immediately=True)
 
     def _frees_computed(self) -> None:
         """New Frees figures: re-sort when the table is sorted on them; new selection total."""
@@ -394,6 +393,7 @@ class TagsView(QWidget):
         # QProgressBar.setValue repaints synchronously (~8 ms, ~27 ms behind a busy loader
         # thread): at most 4 updates a second, and with updates disabled around the changes so
         # that the bar is only scheduled for the next paint (setUpdatesEnabled(True) → update()).
+        self.frees.paused = True  # what each tag frees waits for the whole listing
         now = time.monotonic()
         if 0 < done < total and now - self._progress_at < 0.25:
             return
@@ -414,6 +414,7 @@ class TagsView(QWidget):
 
     def finish_progress(self) -> None:
         self.progress_row.hide()
+        self.frees.pause(False)
 
     def focus_filter_box(self) -> None:
         self.filter_bar.text.setFocus()

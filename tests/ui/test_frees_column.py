@@ -172,3 +172,27 @@ def test_a_large_selection_total_comes_from_the_worker(view: TagsView, qtbot: Qt
         view.select_tags(names)
         assert "frees … (working it out)" in view.summary()
     assert f"{len(names):,} selected — frees {tm.human_size(expected)} after GC" in summary.args[0]
+
+
+def test_nothing_is_computed_while_a_listing_loads(
+    view: TagsView, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = frees_column.frees_keys
+
+    def counting(rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
+        calls.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(frees_column, "frees_keys", counting)
+    tags = repository()
+    view.set_tags("app", [])
+    view.show_progress(0, len(tags))
+    for t in tags:  # batches arrive over more than the throttle interval
+        view.append_tags([t])
+        qtbot.wait(frees_column.THROTTLE_MS // 2)
+    view.frees.wait()
+    assert calls == []
+    with qtbot.waitSignal(view.frees.computed, timeout=10_000):
+        view.finish_loading()
+    assert calls == [len(tags)]
