@@ -120,8 +120,8 @@ def _show_preview(result: PolicyPreview, *, json_out: bool, stream: Any = None) 
     for d in result.keep:
         print(f"keep   {d.tag}: {d.reason}", file=out)
     C.note(
-        f"{len(result.delete)} to delete, {len(result.keep)} kept, about "
-        f"{C.human_size(result.reclaimable_bytes)} reclaimable after garbage collection"
+        f"{len(result.delete)} to delete, {len(result.keep)} kept; "
+        f"frees {C.human_size(result.reclaimable_bytes)} after garbage collection"
     )
 
 

@@ -2,8 +2,12 @@
 
 `--json` prints a list of objects with exactly the keys `tag`, `digest`, `media_type`,
 `config_digest`, `size`, `created` (RFC 3339 or null), `platforms` (each `os`, `architecture`,
-`variant`, `digest`, `size`) and `shares_digest_with` (the other listed tags with the same
-digest; `--filter` narrows the requests too, so it covers the tags that matched). Tags that could not be read keep their name with null details, and a warning
+`variant`, `digest`, `size`), `shares_digest_with` (the other listed tags with the same
+digest; `--filter` narrows the requests too, so it covers the tags that matched) and `frees`
+(bytes deleting only this tag gives back after garbage collection: its config and layers that
+no other tag of the repository uses; 0 when another tag has the same digest; null when the tag
+could not be read, or when `--filter` or `IMAGE:TAG` limited what was read — the figure depends
+on every tag). Tags that could not be read keep their name with null details, and a warning
 goes to stderr.
 """
 
@@ -16,6 +20,7 @@ from typing import Any
 
 from regview.cli import common as C
 from regview.cli.help import with_examples
+from regview.core.frees import TagSpace
 from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
 
@@ -23,7 +28,7 @@ SORT_KEYS = ("name", "created", "size")
 #: the keys of each `--json` object, a documented contract
 TAG_KEYS_DOC = frozenset(
     {"tag", "digest", "media_type", "config_digest", "size", "created", "platforms"}
-    | {"shares_digest_with"}
+    | {"shares_digest_with", "frees"}
 )
 
 
@@ -58,7 +63,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=lambda args: C.run(lambda: _tags(args)))
 
 
-def tag_json(t: TagInfo, shared: dict[str, list[str]]) -> dict[str, Any]:
+def tag_json(t: TagInfo, shared: dict[str, list[str]], frees: int | None = None) -> dict[str, Any]:
     return {
         "tag": t.tag,
         "digest": t.digest or None,
@@ -68,6 +73,7 @@ def tag_json(t: TagInfo, shared: dict[str, list[str]]) -> dict[str, Any]:
         "created": C.rfc3339(t.created),
         "platforms": [p.to_json() for p in t.platforms],
         "shares_digest_with": [n for n in shared.get(t.digest, []) if n != t.tag],
+        "frees": frees,
     }
 
 
@@ -108,24 +114,29 @@ async def _tags(args: argparse.Namespace) -> int:
         infos = await load_tags(client, ref.repository, tags=names)
     shared = shares_digest(infos)
     ordered = sort_tags(infos, args.sort)
+    # What a tag frees depends on every other tag: only known when all of them were read.
+    every_tag = not ref.tag and pattern is None
+    space = TagSpace.of(infos) if every_tag else None
+    frees = space.frees_all(ordered) if space is not None else [None] * len(ordered)
     for t in ordered:
         if t.error:
             C.error(f"warning: {ref.registry}/{ref.repository}:{t.tag}: {t.error}")
     if args.json:
-        C.print_json([tag_json(t, shared) for t in ordered])
+        C.print_json([tag_json(t, shared, f) for t, f in zip(ordered, frees, strict=True)])
         return C.EXIT_OK
     rows = [
         [
             t.tag,
             t.digest[:19] if t.digest else "?",
             C.human_size(t.size),
+            "-" if f is None else C.human_size(f),
             C.rfc3339(t.created) or "-",
             t.platform_labels or "-",
             ", ".join(n for n in shared.get(t.digest, []) if n != t.tag),
         ]
-        for t in ordered
+        for t, f in zip(ordered, frees, strict=True)
     ]
-    C.table(rows, ["TAG", "DIGEST", "SIZE", "CREATED", "PLATFORMS", "SAME AS"])
+    C.table(rows, ["TAG", "DIGEST", "SIZE", "FREES", "CREATED", "PLATFORMS", "SAME AS"])
     if not ordered:
         C.note(f"no tags in {ref.registry}/{ref.repository}" + (" match" if pattern else ""))
     return C.EXIT_OK

@@ -288,8 +288,8 @@ def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
                 f"  note: {len(blast.orphaned_children)} index child(ren) left untagged", file=out
             )
         print(
-            f"  about {C.human_size(blast.reclaimable_bytes)} in {blast.reclaimable_blobs} "
-            f"blob(s) become reclaimable. {blast.gc_note}",
+            f"  frees {C.human_size(blast.reclaimable_bytes)} ({blast.reclaimable_blobs} "
+            f"blob(s) no kept tag uses) after garbage collection. {blast.gc_note}",
             file=out,
         )
     for w in plan.warnings:

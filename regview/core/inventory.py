@@ -201,6 +201,15 @@ def summary_of(t: TagInfo) -> Summary:
     }
 
 
+def _blobs(s: Summary) -> tuple[tuple[str, int], ...]:
+    # Each blob once (a manifest may name a layer twice; what it frees counts holders per
+    # blob), built once per summary and shared by every tag on that digest.
+    cached = s.get("_blobs")
+    if cached is None:
+        cached = s["_blobs"] = tuple({b[0]: b[1] for b in s.get("blobs", [])}.items())
+    return cached  # type: ignore[no-any-return]
+
+
 def tag_info(
     repository: str, tag: str, digest: str, s: Summary, created: datetime | None
 ) -> TagInfo:
@@ -216,7 +225,7 @@ def tag_info(
         config_digest=s.get("config_digest", ""),
         platforms=tuple(PlatformInfo(*p) for p in s.get("platforms", [])),
         child_digests=tuple(s.get("children", [])),
-        blobs=tuple((b[0], b[1]) for b in s.get("blobs", [])),
+        blobs=_blobs(s),
         artifact_type=s.get("artifact_type", ""),
         subject=s.get("subject", ""),
         error=s.get("error", ""),

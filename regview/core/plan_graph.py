@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from regview.core.frees import BlobLedger
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.core.plan_types import PlanOptions, RepositoryFacts
 
@@ -97,17 +98,11 @@ def closure_within(
 
 
 def reclaimable(graph: ManifestGraph, gone: set[str], protected: set[str]) -> dict[str, int]:
-    kept_blobs: set[str] = set()
-    for d in protected:
-        kept_blobs.update(b for b, _ in graph.blobs.get(d, ()))
-    freed: dict[str, int] = {}
-    for d in reachable(graph, gone, follow_referrers=False):
-        if d in protected:
-            continue
-        for b, size in graph.blobs.get(d, ()):
-            if b not in kept_blobs:
-                freed[b] = size
-    return freed
+    """Blobs of what goes (with its children) that no protected manifest holds: the frees
+    ledger's rule (`regview.core.frees`), the same one the tags table and policy preview use."""
+    going = reachable(graph, gone, follow_referrers=False) - protected
+    trees = {d: graph.blobs.get(d, ()) for d in going | protected}
+    return BlobLedger(trees).freed(going)
 
 
 def short_digest(digest: str) -> str:

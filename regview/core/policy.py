@@ -29,6 +29,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
+from regview.core.frees import TagSpace, untagged_bytes
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.core.plan import ManifestFacts, Selection
 
@@ -324,23 +325,20 @@ def preview(
             reason += f", older than {_age_text(age)} (created {t.created:%Y-%m-%d})"
         deleted.append(Decision(t.tag, True, reason, t.digest, t.created, t.size))
 
-    keep_digests = {d.digest for d in keep if d.digest}
-    kept_blobs = {b for t in all_tags if t.digest in keep_digests for b, _ in t.blobs}
-    freed: dict[str, int] = {}
     deleted_names = {d.tag for d in deleted}
-    for t in all_tags:
-        if t.tag in deleted_names and t.digest not in keep_digests:
-            freed.update((b, s) for b, s in t.blobs if b not in kept_blobs)
+    # The figure the tags table's "Frees" and the delete plan give for the same tags.
+    space = TagSpace.of(all_tags)
+    freed = space.freed_bytes(deleted_names)
 
     untagged: list[tuple[str, str]] = []
     if policy.delete_untagged and manifests is not None:
         untagged = _untagged(all_tags, deleted_names, manifests, referrers or {}, keep_list)
+        # ... plus what only the untagged manifests it deletes hold (as the planner counts it)
+        freed += untagged_bytes(space, {d: manifests[d].blobs for d, _ in untagged})
     order = {t.tag: i for i, t in enumerate(all_tags)}
     keep.sort(key=lambda d: order[d.tag])
     deleted.sort(key=lambda d: order[d.tag])
-    return PolicyPreview(
-        tuple(deleted), tuple(keep), tuple(untagged), sum(freed.values()), tuple(warnings)
-    )
+    return PolicyPreview(tuple(deleted), tuple(keep), tuple(untagged), freed, tuple(warnings))
 
 
 def _untagged(

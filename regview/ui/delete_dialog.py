@@ -296,7 +296,7 @@ class DeleteDialog(QDialog):
             (f"{len(plan.tag_actions):,}", "tags deleted"),
             (f"{len(siblings):,}", "sibling tags stay"),
             (f"{len(plan.manifest_actions):,}", "manifests by digest"),
-            (human_size(blast.reclaimable_bytes) if blast else "—", "reclaimable after GC"),
+            (human_size(blast.reclaimable_bytes) if blast else "—", "frees after GC"),
         ]
         if plan.refused:
             entries.append((f"{len(plan.refused):,}", "refused"))
@@ -405,8 +405,8 @@ class DeleteDialog(QDialog):
             lines.append(f"{_plural(n, 'signature/SBOM referrer')} point at what goes.")
         if blast is not None and not plan.refusal:
             lines.append(
-                f"About <b>{human_size(blast.reclaimable_bytes)}</b> in "
-                f"{_plural(blast.reclaimable_blobs, 'blob')} no kept tag uses become reclaimable."
+                f"Frees <b>{human_size(blast.reclaimable_bytes)}</b> after garbage collection: "
+                f"{_plural(blast.reclaimable_blobs, 'blob')} no kept tag uses."
             )
         self.blast_label.setText("<br>".join(lines))
         self.blast_label.setVisible(bool(lines))

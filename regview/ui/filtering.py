@@ -143,6 +143,13 @@ class RowIndex:
         self.platforms.extend(columns[n + 4])
         self._order.clear()
 
+    def set_column(self, col: int, keys: list[Any]) -> None:
+        """Replace a whole column's keys at once (computed elsewhere, one per row)."""
+        if len(keys) != len(self.hay):
+            raise ValueError(f"{len(keys)} keys for {len(self.hay)} rows")
+        self.keys[col] = keys
+        self._order.pop(col, None)
+
     def update_key(self, row: int, col: int, key: Any) -> None:
         self.keys[col][row] = key
         self._order.pop(col, None)

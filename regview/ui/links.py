@@ -22,7 +22,17 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 SCHEME = "regview"
-SORT_COLUMNS = ("tag", "created", "size", "digest", "config", "platforms", "type", "shared")
+SORT_COLUMNS = (
+    "tag",
+    "created",
+    "size",
+    "digest",
+    "config",
+    "platforms",
+    "type",
+    "shared",
+    "frees",
+)
 VIEWS = ("tags", "repositories", "overview")
 
 

@@ -170,6 +170,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
 
         self.overview = OverviewPanel()
         self.overview.repositoryActivated.connect(lambda p: self.open_repository(self.profile, p))
+        self.overview.tagActivated.connect(self._open_ranked_tag)
         self.pages.addWidget(self.overview)
 
         right = QWidget()
@@ -225,6 +226,13 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             self.open_profile(profiles[0].name)
         if (warning := expiry_warning(profiles)) is not None:  # after opening hid the banner
             self.banner.show_problem(warning)
+
+    def _open_ranked_tag(self, path: str, tag: str) -> None:
+        """A tag of the Storage overview's ranking: its table, sorted by Frees, tag selected."""
+        self._pending_link = ViewLink(
+            registry="", repository=path, tag=tag, sort="frees", descending=True
+        )
+        self.open_repository(self.profile, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()

@@ -8,6 +8,9 @@ stored_bytes(tags) -> int            bytes these tags keep stored, each blob cou
 "Stored" and "Older than 90 days" are both `stored_bytes` figures: a layer shared by several
 tags counts once (a tag without blob details counts its manifest digest's size once).
     repositoryActivated(str)         a bar was clicked
+    tagActivated(str, str)           a tag of the ranking was clicked (repository, tag)
+
+The ranking section (`overview_ranking`) ranks repositories and tags by the bytes they hold.
 """
 
 from __future__ import annotations
@@ -113,7 +116,7 @@ class BarChart(QWidget):
             return
         fm = QFontMetrics(self.font())
         label_w = min(self.width() * 0.38, max(fm.horizontalAdvance(n) for n, _ in self.items) + 12)
-        value_w = fm.horizontalAdvance("1023.9 GiB") + 12
+        value_w = fm.horizontalAdvance("≥ 1023.9 GiB") + 12
         bar_w = max(10.0, self.width() - label_w - value_w - 8)
         top = max(v for _, v in self.items) or 1
         rh = self._row_height()
@@ -137,8 +140,14 @@ class BarChart(QWidget):
             p.drawText(
                 QRectF(label_w + w + 6, y, value_w, rh),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                human_size(value),
+                self.value_text(i),
             )
+
+    def value_text(self, row: int) -> str:
+        return human_size(self.items[row][1])
+
+    def tip_text(self, row: int) -> str:
+        return f"{self.items[row][0]}: {human_size(self.items[row][1])} — click to open"
 
     def _row_at(self, y: float) -> int:
         i = int((y - 4) // self._row_height())
@@ -148,11 +157,7 @@ class BarChart(QWidget):
         row = self._row_at(event.position().y())
         if row != self._hover:
             self._hover = row
-            self.setToolTip(
-                f"{self.items[row][0]}: {human_size(self.items[row][1])} — click to open"
-                if row >= 0
-                else ""
-            )
+            self.setToolTip(self.tip_text(row) if row >= 0 else "")
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -240,6 +245,7 @@ _CAPTION_TIPS = {
 
 class OverviewPanel(QWidget):
     repositoryActivated = Signal(str)
+    tagActivated = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +286,12 @@ class OverviewPanel(QWidget):
         self.bars = BarChart()
         self.bars.activated.connect(self.repositoryActivated)
         layout.addWidget(self.bars, 3)
+        from regview.ui.overview_ranking import RankingSection  # it builds on BarChart above
+
+        self.ranking = RankingSection()
+        self.ranking.repositoryActivated.connect(self.repositoryActivated)
+        self.ranking.tagActivated.connect(self.tagActivated)
+        layout.addWidget(self.ranking, 3)
         self.hist_title = self._title("Tag ages")
         layout.addWidget(self.hist_title)
         self.histogram = AgeHistogram()
@@ -314,3 +326,4 @@ class OverviewPanel(QWidget):
             f"{self.stale_count:,} tags ({human_size(self.stale_stored) or '0 B'})"
         )
         self.hist_title.setText(f"Tag ages — {scope}" if scope else "Tag ages")
+        self.ranking.set_tags(tags)

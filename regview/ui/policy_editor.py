@@ -466,7 +466,7 @@ class PolicyEditor(QDialog):
         self.tabs.setTabText(1, f"Keep ({len(result.keep):,})")
         self.headline.setText(
             f"{len(result.delete):,} of {len(self.facts.tags):,} tags would be deleted, "
-            f"{len(result.keep):,} kept — about {size} reclaimable after garbage collection."
+            f"{len(result.keep):,} kept — frees {size} after garbage collection."
         )
         if result.warnings:
             self.warnings.setText("⚠ " + "<br>⚠ ".join(result.warnings))

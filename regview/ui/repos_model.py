@@ -16,7 +16,8 @@ HEADERS = ("Repository", "Tags", "Size", "Created", "Status")
 HEADER_TIPS = (
     "Repository path inside the registry",
     "Number of tags (blank until counted)",
-    "Stored size where the registry reports it (GitLab) or once its tags were read",
+    "Stored size, each layer and config counted once however many tags use it: where the "
+    "registry reports it (GitLab) or once its tags were read",
     "When the repository was created, where the registry says",
     "Registry-side state, e.g. scheduled for deletion",
 )

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import humanize
 
+from regview.core.frees import TagSpace
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
 from regview.ui.table_model import IndexedTableModel, PreparedRows
 
-TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED = range(8)
+TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES = range(9)
 
-HEADERS = ("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared")
+HEADERS = ("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared", "Frees")
+FREES_TIP = (
+    "What deleting only this tag gives back after the registry's garbage collection: the "
+    "config and layers (through index children) that no other tag of this repository uses. "
+    "0 when another tag points at the same manifest — deleting this one leaves it stored. "
+    "Layers shared with other repositories stay stored too, so this is at most what returns."
+)
 HEADER_TIPS = (
     "Tag name",
     "When the image was built or published (hover a cell for the exact time)",
@@ -25,7 +32,10 @@ HEADER_TIPS = (
     "Operating system / architecture of each image in the tag",
     "image, multi-platform index, or another artifact (signature, SBOM, …)",
     "How many tags point at the same manifest: deleting by digest removes all of them",
+    FREES_TIP,
 )
+#: the Frees sort key of a tag whose figure is not known (yet): sorts below 0 bytes
+UNKNOWN_FREES = -1
 
 
 def short_digest(digest: str, hex_chars: int = 12) -> str:
@@ -87,6 +97,7 @@ def tag_facts(row: TagInfo) -> tuple[Any, ...]:
         labels.lower(),
         row.kind.value,
         0,  # SHARED: counted by the model, which knows the other rows
+        UNKNOWN_FREES,  # FREES: computed over all rows off the UI thread (`set_frees`)
         f"{row.tag}\n{labels}\n{row.kind.value}".lower(),
         f"{row.digest}\n{row.config_digest}".lower(),
         row.tag,
@@ -103,19 +114,49 @@ def prepare_tags(rows: Sequence[TagInfo]) -> PreparedRows[TagInfo]:
 class TagsModel(IndexedTableModel[TagInfo]):
     HEADERS = HEADERS
     HEADER_TIPS = HEADER_TIPS
-    RIGHT_ALIGNED = frozenset({SIZE, SHARED})
+    RIGHT_ALIGNED = frozenset({SIZE, SHARED, FREES})
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.repository = ""
         self._by_digest: dict[str, list[int]] = {}
         self._now = time.time()
+        #: bumped whenever rows change; a Frees result for an older generation is dropped
+        self.generation = 0
+        #: the ledger the Frees column came from, while it matches the rows (else None)
+        self.space: TagSpace | None = None
 
     def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
         self.repository = repository
         self._by_digest = {}
         self._now = time.time()
         self.set_rows(tags)
+
+    def set_rows(self, rows: Iterable[TagInfo]) -> None:
+        self._rows_changed()
+        super().set_rows(rows)
+
+    def set_frees(self, generation: int, keys: list[int], space: TagSpace) -> bool:
+        """Install a Frees column computed off the UI thread for `generation`'s rows: one list
+        assignment. False (nothing changed) when rows changed since."""
+        if generation != self.generation or len(keys) != len(self.rows):
+            return False
+        self.space = space
+        self.index_.set_column(FREES, keys)
+        self._cache[FREES].clear()
+        if self.visible:
+            self.dataChanged.emit(self.index(0, FREES), self.index(len(self.visible) - 1, FREES))
+        return True
+
+    def selection_frees(self, tags: Collection[str]) -> int | None:
+        """What deleting these tags frees after GC, de-duplicated (None: not computed yet)."""
+        return None if self.space is None else self.space.freed_bytes(tags)
+
+    def _rows_changed(self) -> None:
+        self.generation += 1
+        if self.space is not None:
+            self.space = None
+            self._cache[FREES].clear()
 
     def tags(self) -> list[TagInfo]:
         return list(self.rows)
@@ -145,6 +186,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
             row.platform_labels.lower(),
             row.kind.value,
             0,
+            UNKNOWN_FREES,
         )
 
     def row_haystack(self, row: TagInfo) -> str:
@@ -166,6 +208,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return tag_facts(row)
 
     def _add(self, rows: Iterable[TagInfo]) -> None:
+        self._rows_changed()
         start = len(self.rows)
         super()._add(rows)
         touched: set[int] = set()
@@ -239,6 +282,11 @@ class TagsModel(IndexedTableModel[TagInfo]):
         if column == SHARED:
             n = self.index_.keys[SHARED][row]
             return f"×{n}" if n else ""
+        if column == FREES:
+            if self.space is None:
+                return "…" if tag.digest else ""
+            freed = self.index_.keys[FREES][row]
+            return "" if freed < 0 else "0 B" if freed == 0 else human_size(freed)
         return ""
 
     def tooltip_text(self, row: int, column: int) -> str | None:
@@ -265,4 +313,25 @@ class TagsModel(IndexedTableModel[TagInfo]):
                 return "No other tag points at this manifest"
             shown = ", ".join(others[:20]) + (" …" if len(others) > 20 else "")
             return f"Same manifest as {len(others)} other tag(s): {shown}"
+        if column == FREES:
+            return self._frees_tooltip(row)
         return None
+
+    def _frees_tooltip(self, row: int) -> str:
+        if self.space is None:
+            return "Working out what this tag frees…\n\n" + FREES_TIP
+        freed = self.index_.keys[FREES][row]
+        if freed < 0:
+            return "Unknown: this tag's layers could not be read.\n\n" + FREES_TIP
+        others = self.shared_with(row)
+        if others:
+            shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+            head = f"0 bytes: the manifest stays tagged {shown}."
+        else:
+            head = f"{freed:,} bytes only this tag uses."
+        if not self.space.complete:
+            head += (
+                " At most: some tags of this repository could not be read, and they may "
+                "use the same layers."
+            )
+        return head + "\n\n" + FREES_TIP

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 from regview.core.model import TagInfo
 from regview.ui import tags_model as tm
 from regview.ui.filtering import FilterError, FilterSpec
+from regview.ui.frees_column import FreesUpdater, OffThread
 from regview.ui.tags_model import TagsModel, human_size
 
 DEFAULT_WIDTHS = {
@@ -66,9 +67,12 @@ DEFAULT_WIDTHS = {
     tm.PLATFORMS: 150,
     tm.KIND: 62,
     tm.SHARED: 58,
+    tm.FREES: 78,
 }
 HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
+#: a selection of more rows gets its "frees" figure from the worker thread
+SYNC_SELECTION = 2_000
 
 
 def contiguous(rows: list[int]) -> list[tuple[int, int]]:
@@ -202,6 +206,12 @@ class TagsView(QWidget):
         self._hidden_selected: set[int] = set()
         self._restoring = False
         self.model = TagsModel(self)
+        self.frees = FreesUpdater(self.model, self)
+        self._selection_worker = OffThread(self)
+        self._selection_worker.done.connect(self._selection_computed)
+        self._selection_asked: tuple[int, tuple[str, ...]] | None = None
+        self._selection_token = 0
+        self._selection_done: tuple[tuple[int, tuple[str, ...]], int] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -236,6 +246,8 @@ class TagsView(QWidget):
         self._clock.start()
         self.filter_bar.specChanged.connect(self._spec_changed)
         self.model.visibleChanged.connect(self._summary_timer.start)
+        self.model.visibleChanged.connect(self.frees.schedule)
+        self.frees.computed.connect(self._frees_computed)
         sel = self.table.selectionModel()
         sel.selectionChanged.connect(self._summary_timer.start)
         sel.selectionChanged.connect(self._selection_changed)
@@ -271,6 +283,7 @@ class TagsView(QWidget):
             t.setColumnWidth(col, width)
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
+        hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
         hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
@@ -327,6 +340,12 @@ class TagsView(QWidget):
         self.filter_bar.set_platforms(self._platform_labels())
         self.finish_progress()
 
+    def _frees_computed(self) -> None:
+        """New Frees figures: re-sort when the table is sorted on them; new selection total."""
+        if self.model.sort_column == tm.FREES:
+            self._preserving(self.model.resort)
+        self._summary_timer.start()
+
     def _platform_labels(self) -> set[str]:
         labels: set[str] = set()
         for plats in self.model.index_.platforms:
@@ -374,6 +393,7 @@ class TagsView(QWidget):
         # QProgressBar.setValue repaints synchronously (~8 ms, ~27 ms behind a busy loader
         # thread): at most 4 updates a second, and with updates disabled around the changes so
         # that the bar is only scheduled for the next paint (setUpdatesEnabled(True) → update()).
+        self.frees.paused = True  # what each tag frees waits for the whole listing
         now = time.monotonic()
         if 0 < done < total and now - self._progress_at < 0.25:
             return
@@ -394,6 +414,7 @@ class TagsView(QWidget):
 
     def finish_progress(self) -> None:
         self.progress_row.hide()
+        self.frees.pause(False)
 
     def focus_filter_box(self) -> None:
         self.filter_bar.text.setFocus()
@@ -512,9 +533,44 @@ class TagsView(QWidget):
         if shown != total:
             parts.append(f"{shown:,} shown")
         if rows:
-            size = sum(t.size or 0 for t in (self.model.row_at(r) for r in rows))
-            parts.append(f"{len(rows):,} selected ({human_size(size)})")
+            parts.append(f"{len(rows):,} selected" + self._selection_frees(rows))
         return " · ".join(parts)
+
+    def _selection_frees(self, rows: list[int]) -> str:
+        """What deleting the selection frees, each blob once: the delete plan's figure.
+
+        Up to SYNC_SELECTION rows it is computed here (a few ms); a larger selection goes to
+        the frees worker and the status bar says so until the figure arrives."""
+        model = self.model
+        space = model.space
+        if space is None:
+            return " — frees … (working it out)"
+        names = [model.row_at(r).tag for r in rows]
+        if len(rows) <= SYNC_SELECTION:
+            freed = space.freed_bytes(names)
+        else:
+            key = (model.generation, tuple(names))
+            done = self._selection_done
+            if done is not None and done[0] == key:
+                freed = done[1]
+            else:
+                if self._selection_asked != key:
+                    self._selection_asked = key
+                    self._selection_token = self._selection_worker.run(space.freed_bytes, names)
+                return " — frees … (working it out)"
+        if freed == 0:
+            return " — frees nothing after GC (other tags use all of it)"
+        bound = "" if space is None or space.complete else "at most "
+        return f" — frees {bound}{human_size(freed)} after GC"
+
+    def _selection_computed(self, token: int, freed: int | None) -> None:
+        if (
+            token == self._selection_token
+            and self._selection_asked is not None
+            and freed is not None
+        ):
+            self._selection_done = (self._selection_asked, freed)
+            self._summary_timer.start()
 
     def _emit_summary(self) -> None:
         self.selectionSummaryChanged.emit(self.summary())

@@ -32,6 +32,7 @@ TAG_KEYS = {
     "created",
     "platforms",
     "shares_digest_with",
+    "frees",
 }
 PLATFORM_KEYS = {"os", "architecture", "variant", "digest", "size"}
 

@@ -11,32 +11,12 @@ from pathlib import Path
 from delete_fakes import FakeRegistry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repo_states import states
 
 from regview.core.executor import Executor
 from regview.core.journal import Journal
 from regview.core.plan import Capabilities, DeleteSupport, PlanOptions, Selection, make_plan
 from regview.paths import default_paths
-
-
-@st.composite
-def states(draw: st.DrawFn) -> FakeRegistry:
-    r = FakeRegistry()
-    layers = [f"layer{i}" for i in range(draw(st.integers(1, 5)))]
-    digests: list[str] = []
-    for i in range(draw(st.integers(1, 6))):
-        chosen = draw(st.lists(st.sampled_from(layers), min_size=1, max_size=3, unique=True))
-        digests.append(r.image(*chosen, f"img{i}"))
-    images = list(digests)
-    for i in range(draw(st.integers(0, 3))):
-        kids = draw(st.lists(st.sampled_from(images), min_size=1, max_size=3, unique=True))
-        digests.append(r.index(*kids, salt=str(i)))
-    for i in range(draw(st.integers(0, 3))):
-        subject = draw(st.sampled_from(digests))
-        digests.append(r.image(f"sig{i}", subject=subject, artifact_type="sig"))
-    for i in range(draw(st.integers(1, 10))):
-        r.tag(f"t{i}", draw(st.sampled_from(digests)))
-    return r
-
 
 CAPS = st.sampled_from(
     [

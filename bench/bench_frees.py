@@ -1,0 +1,305 @@
+"""Frees benchmark: what each of 100,000 tags frees, computed off the UI thread; sorting the
+column; the selection total.
+
+    .venv/bin/python bench/bench_frees.py [--rows 100000] [--baseline-rows 20000]
+                                          [--runs 5] [--out bench/results-frees.md]
+
+Measured in one process run (offscreen Qt unless DISPLAY is set), on 100,000 synthetic rows with
+CI-like manifest trees (tests/frees_trees.with_blobs: ~7 blobs per image, 20 % multi-platform
+indexes, 2 % of the tags on a digest another tag has; ~0.9 million blob references):
+
+  1. `frees_keys(rows)` — the whole worker-thread job: the repository's ledger, every tag's
+     figure, the column's sort keys, the blob sizes for the selection total — on a worker
+     thread, median / max of --runs, wall and CPU (thread time);
+     baseline: the obvious Python implementation (a set of holders per blob, a loop per tag);
+  2. the same through a real TagsView: `finish_loading()` → figures installed, with a 5 ms
+     heartbeat QTimer on the UI thread (largest gap = the longest the UI waited meanwhile) and
+     the UI-thread cost of installing the column;
+  3. sorting the Frees column, ascending / descending (header → model → repaint), the first
+     sort separately (it builds the column's order); baseline: QSortFilterProxyModel over a
+     plain Python model, capped at --baseline-rows;
+  4. the status bar's selection total for 1,000 / 10,000 / 100,000 selected rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import (  # noqa: E402
+    QItemSelection,
+    QItemSelectionModel,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+
+from regview.ui import pyside_fixes  # noqa: E402
+
+pyside_fixes.apply()
+
+from bench_ui import PlainModel, machine, timed  # noqa: E402
+
+
+def load_average() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def naive_frees(rows: list[Any]) -> list[int | None]:
+    """The first thing one writes: holders per blob as sets, then a loop per tag."""
+    holders: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    tags_on: dict[str, int] = {}
+    for t in rows:
+        if not t.digest:
+            continue
+        tags_on[t.digest] = tags_on.get(t.digest, 0) + 1
+        for blob, size in t.blobs:
+            holders.setdefault(blob, set()).add(t.digest)
+            sizes[blob] = size
+    out: list[int | None] = []
+    for t in rows:
+        if not t.digest or not t.blobs:
+            out.append(None)
+        elif tags_on[t.digest] > 1:
+            out.append(0)
+        else:
+            out.append(sum(sizes[b] for b, _ in t.blobs if len(holders[b]) == 1))
+    return out
+
+
+def on_thread(fn: Any, *args: Any) -> tuple[float, float, Any]:
+    """(wall ms, thread CPU ms, result) of fn(*args) on a worker thread."""
+
+    def job() -> tuple[float, float, Any]:
+        w, c = time.perf_counter(), time.thread_time()
+        result = fn(*args)
+        return (time.perf_counter() - w) * 1000, (time.thread_time() - c) * 1000, result
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(job).result()
+
+
+def bench_compute(rows: list[Any], runs: int) -> dict[str, Any]:
+    from regview.ui.frees_column import frees_keys
+
+    ours = [on_thread(frees_keys, rows) for _ in range(runs)]
+    base = [on_thread(naive_frees, rows) for _ in range(runs)]
+    keys = ours[-1][2][0]
+    expected = [-1 if f is None else f for f in base[-1][2]]
+    assert keys == expected, "the ledger and the naive loop disagree"
+    refs = sum(len(t.blobs) for t in {t.digest: t for t in rows}.values())
+    return {
+        "refs": refs,
+        "ours_wall": [o[0] for o in ours],
+        "ours_cpu": [o[1] for o in ours],
+        "base_wall": [b[0] for b in base],
+        "base_cpu": [b[1] for b in base],
+    }
+
+
+class Heartbeat:
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self.beat)
+        self.last = 0.0
+        self.gaps: list[float] = []
+
+    def beat(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            self.gaps.append((now - self.last) * 1000)
+        self.last = now
+
+    def start(self) -> None:
+        self.last = 0.0
+        self.gaps = []
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps, default=0.0)
+
+
+def cpu_timed(fn: Any, app: QApplication, view: QTableView) -> tuple[float, float]:
+    """(wall ms, UI-thread CPU ms) of `timed`."""
+    c = time.thread_time()
+    wall = timed(fn, app, view)
+    return wall, (time.thread_time() - c) * 1000
+
+
+def idle_gap(app: QApplication, seconds: float) -> float:
+    """The heartbeat's largest gap with nothing computing: what the machine's load alone does."""
+    beat = Heartbeat()
+    beat.start()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    return beat.stop()
+
+
+def bench_view(app: QApplication, rows: list[Any], runs: int) -> dict[str, Any]:
+    from regview.ui import tags_model as tm
+    from regview.ui.tags_view import TagsView
+
+    view = TagsView()
+    view.resize(1300, 900)
+    view.show()
+    view.set_tags("group/app", rows)
+    app.processEvents()
+    out: dict[str, Any] = {"until_shown": [], "max_gap": [], "install": []}
+    beat = Heartbeat()
+    real_set = view.model.set_frees
+
+    def timed_set(*args: Any) -> bool:
+        t0 = time.perf_counter()
+        ok = real_set(*args)
+        out["install"].append((time.perf_counter() - t0) * 1000)
+        return ok
+
+    view.model.set_frees = timed_set  # type: ignore[method-assign]
+    for _ in range(runs):
+        view.model._rows_changed()  # as a load or deletion does: the figures are stale
+        done = threading.Event()
+        view.frees.computed.connect(done.set)
+        beat.start()
+        t0 = time.perf_counter()
+        view.finish_loading()
+        while not done.is_set():
+            app.processEvents()
+            time.sleep(0.001)
+        out["until_shown"].append((time.perf_counter() - t0) * 1000)
+        out["max_gap"].append(beat.stop())
+        view.frees.computed.disconnect(done.set)
+        out.setdefault("idle_gap", []).append(idle_gap(app, out["until_shown"][-1] / 1000))
+    # 3. sorting the column
+    hh = view.table.horizontalHeader()
+    asc, desc = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
+    out["first_sort"] = cpu_timed(lambda: hh.setSortIndicator(tm.FREES, desc), app, view.table)
+    sorts = []
+    for _ in range(runs):
+        sorts.append(cpu_timed(lambda: hh.setSortIndicator(tm.FREES, asc), app, view.table))
+        sorts.append(cpu_timed(lambda: hh.setSortIndicator(tm.FREES, desc), app, view.table))
+    out["sorts"] = [w for w, _ in sorts]
+    out["sorts_cpu"] = [c for _, c in sorts]
+    ordered = [
+        view.model.index(r, tm.FREES).data(int(Qt.ItemDataRole.UserRole) + 2) for r in range(200)
+    ]
+    assert ordered == sorted(ordered, reverse=True)
+    # 4. the selection total
+    out["selection"] = {}
+    model, last = view.model, view.model.columnCount() - 1
+    for n in sorted({n for n in (1_000, 10_000, len(rows)) if n <= len(rows)}):
+        # the first n rows shown (sorted by Frees): a drag or Shift+click selection
+        view.table.selectionModel().select(
+            QItemSelection(model.index(0, 0), model.index(n - 1, last)),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect,
+        )
+        t0, c0 = time.perf_counter(), time.thread_time()
+        text = view.summary()
+        wall, cpu = (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
+        out["selection"][n] = (wall, cpu, text)
+    view.close()
+    return out
+
+
+def bench_baseline_sort(app: QApplication, rows: list[Any]) -> list[float]:
+    """bench_ui's baseline model; its column 2 holds an int per row, as Frees does."""
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(PlainModel(rows))
+    view = QTableView()
+    view.setModel(proxy)
+    view.resize(1300, 900)
+    view.show()
+    app.processEvents()
+    ms = [
+        timed(lambda o=o: proxy.sort(2, o), app, view)
+        for o in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+    ]
+    view.close()
+    return ms
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--baseline-rows", type=int, default=20_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default="")
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication([])
+    from frees_trees import with_blobs
+    from tagdata import make_tags
+
+    from regview.ui import gc_guard
+
+    gc_guard.install()  # as the app: cyclic collection on the UI thread only
+    rows = with_blobs(make_tags(args.rows))
+    gc_guard.settle()
+    before = load_average()
+    compute = bench_compute(rows, args.runs)
+    view = bench_view(app, rows, args.runs)
+    base_sort = bench_baseline_sort(app, rows[: args.baseline_rows])
+    after = load_average()
+
+    def med(xs: list[float]) -> str:
+        return f"{statistics.median(xs):.0f}"
+
+    lines = [
+        f"machine: {machine()}",
+        f"load before: {before}",
+        f"load after:  {after}",
+        f"rows: {len(rows):,}, blob references (distinct digests): {compute['refs']:,}",
+        "",
+        "| what | median | max | CPU median |",
+        "|---|---|---|---|",
+        f"| frees_keys on a worker thread (ours) | {med(compute['ours_wall'])} ms "
+        f"| {max(compute['ours_wall']):.0f} ms | {med(compute['ours_cpu'])} ms |",
+        f"| naive Python loop (baseline, same thread, same rows) | {med(compute['base_wall'])} ms "
+        f"| {max(compute['base_wall']):.0f} ms | {med(compute['base_cpu'])} ms |",
+        f"| TagsView: finish_loading → column shown | {med(view['until_shown'])} ms "
+        f"| {max(view['until_shown']):.0f} ms | |",
+        f"| UI thread: largest heartbeat gap meanwhile | {med(view['max_gap'])} ms "
+        f"| {max(view['max_gap']):.0f} ms | |",
+        f"| same, nothing computing (the machine's load alone) | {med(view['idle_gap'])} ms "
+        f"| {max(view['idle_gap']):.0f} ms | |",
+        f"| UI thread: installing the column | {statistics.median(view['install']):.1f} ms "
+        f"| {max(view['install']):.1f} ms | |",
+        f"| sort Frees, first (builds the order) | {view['first_sort'][0]:.0f} ms | "
+        f"| {view['first_sort'][1]:.0f} ms |",
+        f"| sort Frees, asc/desc | {med(view['sorts'])} ms | {max(view['sorts']):.0f} ms "
+        f"| {med(view['sorts_cpu'])} ms |",
+        f"| baseline sort: QSortFilterProxyModel, {args.baseline_rows:,} rows "
+        f"| {med(base_sort)} ms | {max(base_sort):.0f} ms | |",
+    ]
+    for n, (ms, cpu, _text) in view["selection"].items():
+        lines.append(f"| selection total, {n:,} rows selected | {ms:.1f} ms | | {cpu:.1f} ms |")
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        with open(args.out, "a") as fh:
+            fh.write("\n```\n" + report + "\n```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""`regview du REGISTRY[/NAMESPACE]`: where the space goes, one line per repository.
+
+Each repository's tags are read (as `regview tags` reads them: manifests and configs, no
+layer downloads), and its `stored` bytes are the union of the blobs its tags use, each blob
+once (`regview.core.frees`). Largest first. Progress goes to stderr, so stdout stays clean.
+
+`--json` prints a list of objects with exactly the keys `repository`, `tags` (count), `stored`
+(bytes, de-duplicated within the repository), `untagged` (bytes only untagged manifests hold;
+null: no registry API used here lists untagged manifests, so it is not known), `complete`
+(false when some tags could not be read: then `stored` is a lower bound) and `gitlab_size`
+(GitLab's own figure for the repository, when the repositories came from its API and it gives
+one — gitlab.com does, self-managed instances mostly do not; else null). A repository that
+could not be read at all keeps its line with null figures and a warning on stderr.
+
+A layer shared by several repositories (cross-repository mounts, a common base image) counts
+in each of them: the sum of the lines can exceed what the registry holds on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from regview.cli import common as C
+from regview.cli.cmd_repos import _connect, list_repositories, split_target
+from regview.cli.help import with_examples
+from regview.core import errors as E
+from regview.core.model import RepositoryInfo
+
+#: the keys of each `--json` object, a documented contract
+DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete", "gitlab_size"})
+
+EXAMPLES = """\
+  regview du registry.example.com
+  regview du registry.example.com/team --json | jq -r '.[0].repository'
+  regview du gitlab.example.com:5050/group --api https://gitlab.example.com/api/v4
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "du",
+        help="bytes stored per repository (shared layers counted once), largest first",
+        description="Show how many bytes each repository of a registry (or of a namespace) "
+        "stores, each blob counted once within a repository, largest first.",
+        **with_examples(EXAMPLES),
+    )
+    p.add_argument("target", metavar="REGISTRY[/NAMESPACE]")
+    p.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+    )
+    p.add_argument("--api", metavar="URL", help="GitLab API base to use (else the saved one)")
+    C.add_network_options(p)
+    C.add_json_option(p)
+    p.set_defaults(func=lambda args: C.run(lambda: _du(args)))
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    repository: str
+    tags: int | None
+    stored: int | None
+    untagged: int | None = None
+    complete: bool = False
+    gitlab_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "tags": self.tags,
+            "stored": self.stored,
+            "untagged": self.untagged,
+            "complete": self.complete,
+            "gitlab_size": self.gitlab_size,
+        }
+
+
+def largest_first(rows: list[Usage]) -> list[Usage]:
+    """Largest `stored` first; unreadable repositories last; ties by name."""
+    return sorted(rows, key=lambda u: (u.stored is None, -(u.stored or 0), u.repository))
+
+
+class _Progress:
+    """One line per repository on stderr, and a running count on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+
+    def reading(self, i: int, path: str) -> None:
+        C.note(f"[{i}/{self.total}] reading {path}…")
+
+    def done(self, usage: Usage) -> None:
+        if usage.stored is None:
+            return
+        C.note(
+            f"      {usage.tags:,} tags, {C.human_size(usage.stored)} stored"
+            + ("" if usage.complete else " (at least: some tags could not be read)")
+        )
+
+
+async def _du(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from regview.core.frees import TagSpace
+    from regview.core.inventory import load_tags
+
+    if args.concurrency < 1:
+        raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
+    registry, namespace = split_target(args.target)
+    conn = await _connect(args, registry, namespace)
+    repos = await list_repositories(conn, namespace)
+    progress = _Progress(len(repos))
+    rows: list[Usage] = []
+    gitlab = await _gitlab_sizes(conn, repos)  # before the tags: one request per repository
+    async with conn.client(concurrency=args.concurrency) as client:
+        for i, repo in enumerate(repos, 1):
+            progress.reading(i, repo.path)
+            try:
+                tags = await load_tags(client, repo.path)
+            except (E.NotFound, E.AccessDenied, E.ProtocolError) as exc:
+                C.error(f"warning: {client.registry}/{repo.path}: {exc.message}")
+                rows.append(Usage(repo.path, None, None, gitlab_size=gitlab.get(repo.path)))
+                continue
+            space = await asyncio.to_thread(TagSpace.of, tags)
+            usage = Usage(
+                repo.path, len(tags), space.stored, None, space.complete, gitlab.get(repo.path)
+            )
+            progress.done(usage)
+            rows.append(usage)
+    ordered = largest_first(rows)
+    if args.json:
+        C.print_json([u.to_json() for u in ordered])
+        return C.EXIT_OK
+    table = [
+        [
+            u.repository,
+            "-" if u.tags is None else f"{u.tags:,}",
+            "-" if u.stored is None else ("" if u.complete else "≥ ") + C.human_size(u.stored),
+        ]
+        for u in ordered
+    ]
+    headers = ["REPOSITORY", "TAGS", "STORED"]
+    # Columns only where some figure is known: untagged manifests, GitLab's own size.
+    for header, values in (
+        ("UNTAGGED", [u.untagged for u in ordered]),
+        ("GITLAB SAYS", [u.gitlab_size for u in ordered]),
+    ):
+        if any(v is not None for v in values):
+            headers.append(header)
+            for line, v in zip(table, values, strict=True):
+                line.append("-" if v is None else C.human_size(v))
+    C.table(table, headers)
+    if not ordered:
+        C.note(f"no repositories found in {args.target}")
+    elif len(ordered) > 1:
+        C.note(
+            "a layer shared by several repositories is counted in each: the total of the "
+            "lines can exceed what the registry holds"
+        )
+    return C.EXIT_OK
+
+
+async def _gitlab_sizes(conn: C.Connection, repos: list[RepositoryInfo]) -> dict[str, int]:
+    """GitLab's own size of each repository listed through its API, where it gives one."""
+    ids = {r.path: r.gitlab_id for r in repos if r.gitlab_id is not None}
+    if not ids or not conn.endpoint.api_url:
+        return {}
+    from regview.core.gitlab import GitLabAPI
+
+    sizes: dict[str, int] = {}
+    async with GitLabAPI(
+        conn.endpoint.api_url,
+        conn.credentials,
+        insecure=conn.endpoint.insecure,
+        ca_file=conn.endpoint.ca_file,
+    ) as api:
+        for path, repo_id in ids.items():
+            try:
+                info = await api.repository(repo_id, size=True)
+            except E.GitLabAPIError as exc:
+                C.error(f"warning: GitLab's size of {path}: {exc.message}")
+                continue
+            if info.size is not None:
+                sizes[path] = info.size
+    return sizes

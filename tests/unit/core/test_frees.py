@@ -1,0 +1,234 @@
+"""What a tag frees, on hand-built manifest trees: shared layers, shared digests, index children
+that single-platform tags also point at, attestation children; and the same figure from the
+planner and the policy preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from delete_fakes import FakeRegistry
+from frees_trees import image, index
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from repo_states import states
+
+from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
+from regview.core.inventory import tag_info
+from regview.core.model import ArtifactKind, TagInfo
+from regview.core.plan import Capabilities, DeleteSupport, PlanOptions, Selection, make_plan
+from regview.core.policy import Policy, preview
+
+MiB = 1 << 20
+
+
+def stored(tags: list[TagInfo]) -> int:
+    """Independent of the ledger: the union of the blobs, each once."""
+    return sum(dict(b for t in tags for b in t.blobs).values())
+
+
+def brute_freed(tags: list[TagInfo], names: set[str]) -> int:
+    """What deleting `names` frees by definition: stored before minus stored after."""
+    return stored(tags) - stored([t for t in tags if t.tag not in names])
+
+
+BASE = ("sha256:base", 50 * MiB)
+CFG_A, CFG_B = ("sha256:cfg-a", 1000), ("sha256:cfg-b", 2000)
+TOP_A, TOP_B = ("sha256:top-a", 3 * MiB), ("sha256:top-b", 7 * MiB)
+
+
+def test_shared_base_layer_is_freed_by_no_single_tag() -> None:
+    tags = [image("a", "sha256:A", BASE, CFG_A, TOP_A), image("b", "sha256:B", BASE, CFG_B, TOP_B)]
+    space = TagSpace.of(tags)
+    assert space.frees_all(tags) == [1000 + 3 * MiB, 2000 + 7 * MiB]
+    assert space.freed_bytes({"a", "b"}) == stored(tags) == 50 * MiB + 3000 + 10 * MiB
+    assert space.stored == stored(tags) and space.complete
+
+
+def test_two_tags_on_one_digest_free_nothing_alone_and_everything_together() -> None:
+    tags = [
+        image("v1", "sha256:A", BASE, CFG_A, TOP_A),
+        image("stable", "sha256:A", BASE, CFG_A, TOP_A),
+        image("b", "sha256:B", BASE, CFG_B),
+    ]
+    space = TagSpace.of(tags)
+    assert space.frees_all(tags) == [0, 0, 2000]
+    # The selection is de-duplicated: both tags together free the tree once, not twice.
+    assert (
+        space.freed_bytes({"v1", "stable"}) == 1000 + 3 * MiB == brute_freed(tags, {"v1", "stable"})
+    )
+    assert space.freed_bytes({"v1"}) == 0
+
+
+def test_index_children_shared_with_single_platform_tags() -> None:
+    amd = image("amd64", "sha256:amd", BASE, CFG_A, TOP_A)
+    arm = image("arm64-only-in-index", "sha256:arm", ("sha256:base-arm", 40 * MiB), CFG_B, TOP_B)
+    multi = index("v2", "sha256:I", [amd, arm])
+    tags = [amd, multi]
+    space = TagSpace.of(tags)
+    # The index keeps amd64's blobs: deleting the amd64 tag frees nothing; deleting the index
+    # frees only the arm64 child's tree.
+    assert space.frees("amd64") == 0
+    assert space.frees("v2") == 40 * MiB + 2000 + 7 * MiB
+    assert space.freed_bytes({"amd64", "v2"}) == stored(tags)
+    for names in ({"amd64"}, {"v2"}, {"amd64", "v2"}):
+        assert space.freed_bytes(names) == brute_freed(tags, names), names
+
+
+def test_attestation_children_count_in_the_index_tree() -> None:
+    amd = image("x", "sha256:amd", BASE, CFG_A, TOP_A)
+    attestation = ("sha256:in-toto", 12_345)
+    multi = index("v3", "sha256:I3", [amd], attestation, ("sha256:empty-config", 2))
+    other = index("v3-rebuilt", "sha256:I4", [amd], ("sha256:empty-config", 2))
+    space = TagSpace.of([multi, other])
+    # The attestation's layer is v3's alone; the 2-byte empty config both indexes' attestations
+    # share, like the image itself.
+    assert space.frees("v3") == 12_345
+    assert space.frees("v3-rebuilt") == 0
+    assert multi.size == stored([amd])  # the table's Size leaves attestations out; Frees does not
+
+
+def test_a_layer_twice_in_one_image_counts_once() -> None:
+    # The ledger counts holders per listed blob: the inventory lists each blob of a tree once,
+    # also for a manifest that names a layer twice (and for summaries cached before that).
+    summary = {"kind": "image", "size": 1, "blobs": [list(BASE), list(BASE), list(CFG_A)]}
+    tag = tag_info("app", "dup", "sha256:D", summary, None)
+    assert tag.blobs == (BASE, CFG_A)
+    assert TagSpace.of([tag]).frees("dup") == 50 * MiB + 1000
+
+
+def test_unreadable_tags_have_no_figure_and_make_the_space_incomplete() -> None:
+    good = image("a", "sha256:A", BASE, CFG_A)
+    broken = TagInfo("app", "gone", "", "", ArtifactKind.UNKNOWN, error="manifest unknown")
+    space = TagSpace.of([good, broken])
+    assert space.frees_all([good, broken]) == [50 * MiB + 1000, None]
+    assert not space.complete
+
+
+def test_a_row_with_a_new_digest_is_not_given_the_old_figure() -> None:
+    old = image("a", "sha256:A", CFG_A)
+    space = TagSpace.of([old])
+    assert space.frees_all([image("a", "sha256:NEW", CFG_B)]) == [None]
+    assert space.frees("unknown-tag") is None
+
+
+def test_ledger_rule_and_untagged_bytes() -> None:
+    ledger = BlobLedger({"r1": (("x", 1), ("y", 2)), "r2": (("y", 2), ("z", 4))})
+    assert ledger.freed(["r1"]) == {"x": 1}
+    assert ledger.freed(["r1", "r2"]) == {"x": 1, "y": 2, "z": 4}
+    assert ledger.freed(["unknown"]) == {}
+    assert ledger.alone() == {"r1": 1, "r2": 4}
+    space = TagSpace.of([image("a", "sha256:A", ("x", 1))])
+    # An untagged manifest's blobs count when no tag holds them; a tagged digest is no extra.
+    assert untagged_bytes(space, {"sha256:U": (("x", 1), ("w", 8)), "sha256:A": (("x", 1),)}) == 8
+
+
+# --- one computation: the planner and the policy preview give the same number -------------
+
+
+def gc_freed(r: FakeRegistry, picked: set[str]) -> int:
+    """From the raw manifests: what untagging `picked` lets garbage collection remove. Kept tags
+    keep their manifests, index children and referrers (signatures stay with their subject);
+    what goes is the picked tags' manifests and children that nothing kept reaches."""
+    referrers: dict[str, list[str]] = {}
+    for d in r.manifests:
+        if subject := r.subject(d):
+            referrers.setdefault(subject, []).append(d)
+
+    def closure(roots: set[str], with_referrers: bool) -> set[str]:
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            d = stack.pop()
+            if d not in seen:
+                seen.add(d)
+                stack.extend(r.children(d))
+                stack.extend(referrers.get(d, ()) if with_referrers else ())
+        return seen
+
+    kept = closure({d for t, d in r.tags.items() if t not in picked}, with_referrers=True)
+    gone = closure({d for t, d in r.tags.items() if t in picked}, with_referrers=False) - kept
+    kept_blobs = {b for d in kept for b, _ in r.own_blobs(d)}
+    return sum(dict(b for d in gone for b in r.own_blobs(d) if b[0] not in kept_blobs).values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(states(), st.data())
+def test_table_selection_plan_and_policy_agree(r: FakeRegistry, data: st.DataObject) -> None:
+    """Shared layers, shared digests, index children also tagged, tagged signatures.
+
+    Left out: a tagged signature whose subject is itself an untagged signature. The tag
+    listing does not show untagged manifests, so the table cannot know that such a subject
+    stays; the planner, which looks referrers up, does (see core.frees)."""
+    tagged = set(r.tags.values())
+    assume(
+        not any(
+            r.subject(d) and r.subject(d) not in tagged and r.subject(r.subject(d)) for d in tagged
+        )
+    )
+    facts = r.facts(Capabilities(DeleteSupport.ALLOWED, tag_delete=True))
+    tags = list(facts.tags)
+    names = sorted(t.tag for t in tags)
+    picked = set(data.draw(st.lists(st.sampled_from(names), unique=True)))
+    space = TagSpace.of(tags)
+    expected = gc_freed(r, picked)
+    assert space.freed_bytes(picked) == expected
+    plan = make_plan(facts, Selection.of_tags(picked))
+    assert plan.blast is not None and plan.blast.reclaimable_bytes == expected
+    regex = "|".join(sorted(picked)) if picked else "never-matches"
+    policy_view = preview(Policy(name_regex_delete=f"({regex})"), tags, datetime.now(UTC))
+    if {d.tag for d in policy_view.delete} == picked:  # `latest` etc. would be kept anyway
+        assert policy_view.reclaimable_bytes == expected
+    for t, figure in zip(tags, space.frees_all(tags), strict=True):
+        assert figure == gc_freed(r, {t.tag}), t.tag
+
+
+def test_a_tagged_signature_frees_nothing_while_its_subject_stays() -> None:
+    r = FakeRegistry()
+    img = r.image("base", "app")
+    sig = r.image("sig-layer", subject=img, artifact_type="sig")
+    r.tag("v1", img)
+    r.tag("v1.sig", sig)
+    space = TagSpace.of(r.facts().tags)
+    assert space.frees("v1.sig") == 0  # the signature stays attached to v1
+    assert space.frees("v1") == 210  # v1's layers and config; its signature stays tagged
+    assert space.freed_bytes({"v1", "v1.sig"}) == 210 + 110
+
+
+def test_ranking_across_repositories() -> None:
+    shared_base = ("sha256:debian", 30 * MiB)
+    tags = [
+        image("1", "sha256:A1", shared_base, ("sha256:a1", 5 * MiB), repository="team/a"),
+        image("2", "sha256:A2", shared_base, ("sha256:a2", 1 * MiB), repository="team/a"),
+        image("x", "sha256:B1", shared_base, ("sha256:b1", 2 * MiB), repository="team/b"),
+        TagInfo("team/b", "broken", "", "", ArtifactKind.UNKNOWN, error="unreadable"),
+    ]
+    ranking = rank_space(tags, top=2)
+    a, b = ranking.repositories
+    assert (a.repository, a.tags, a.stored, a.alone, a.complete) == (
+        "team/a",
+        2,
+        36 * MiB,
+        6 * MiB,  # the base layer is team/b's too
+        True,
+    )
+    assert (b.repository, b.stored, b.alone, b.complete) == ("team/b", 32 * MiB, 2 * MiB, False)
+    # Within team/b, "x" is the only tag read: it frees the base too (at most: "broken" may
+    # use it).
+    assert [(t.repository, t.tag, t.frees, t.complete) for t in ranking.tags] == [
+        ("team/b", "x", 32 * MiB, False),
+        ("team/a", "1", 5 * MiB, True),
+    ]
+
+
+def test_policy_counts_the_untagged_manifests_it_deletes_as_the_plan_does() -> None:
+    r = FakeRegistry()
+    kept = r.image("base", "app")
+    old = r.image("base", "old-layer")  # untagged: only the old layer and its config are its own
+    r.tag("v2", kept)
+    facts = r.facts(Capabilities(DeleteSupport.ALLOWED, tag_delete=True))
+    policy = Policy(name_regex_delete="nothing-matches", delete_untagged=True)
+    view = preview(policy, facts.tags, datetime.now(UTC), manifests=facts.manifests)
+    assert [d for d, _ in view.untagged] == [old]
+    plan = make_plan(facts, view.selection(), PlanOptions(delete_manifests=True))
+    assert plan.blast is not None
+    assert view.reclaimable_bytes == plan.blast.reclaimable_bytes == 100 + 10
