@@ -102,6 +102,14 @@ class Journal:
         atomic_write(self.journal_dir / f"{entry_id}.json", json.dumps(head).encode())
         return JournalWriter(self, entry)
 
+    def reopen(self, entry_id: str) -> JournalWriter:
+        """Append to an existing entry: a resume records its steps where the run it finishes
+        recorded its own, so the entry (and the recycle bin's manifests) stay one."""
+        entry = self.load(entry_id)
+        writer = JournalWriter(self, entry)
+        writer.resumed()
+        return writer
+
     # -- reading ---------------------------------------------------------------------------
     def ids(self) -> list[str]:
         if not self.journal_dir.is_dir():
@@ -131,6 +139,8 @@ class Journal:
                 state=d.get("state", ItemState.PLANNED),
                 reason=d.get("reason", ""),
                 saved=bool(d.get("saved")),
+                status=str(d.get("status", "")),
+                evidence=str(d.get("evidence", "")),
             )
             for d in head["items"]
         }
@@ -148,12 +158,22 @@ class Journal:
                 entry.status = str(event["end"])
                 entry.finished = datetime.fromisoformat(event["t"])
                 continue
+            if "resume" in event:  # a resume reopened the entry; its own "end" follows
+                entry.status, entry.finished = "running", None
+                continue
             item = items.get(str(event.get("k")))
             if item is None:
                 continue
             item.state = str(event.get("s", item.state))
+            if item.state == ItemState.STARTED:
+                item.sent = True
+                item.status, item.evidence = "", ""
             if "r" in event:
                 item.reason = str(event["r"])
+            if "st" in event:
+                item.status, item.evidence = str(event["st"]), str(event.get("e", ""))
+            elif "s" in event and item.state != ItemState.STARTED:
+                item.status, item.evidence = "", ""
             if event.get("saved"):
                 item.saved = True
         if entry.status == "running":

@@ -117,12 +117,24 @@ class JournalWriter:
     def started(self, key: str) -> None:
         item = self.entry.items[key]
         item.state, item.saved = ItemState.STARTED, self.has_manifest(item.digest)
+        item.sent = True
         self._event(k=key, s=ItemState.STARTED, saved=item.saved)
 
-    def outcome(self, key: str, state: str, reason: str = "") -> None:
+    def outcome(
+        self, key: str, state: str, reason: str = "", status: str = "", evidence: str = ""
+    ) -> None:
         item = self.entry.items[key]
         item.state, item.reason = state, reason
-        self._event(k=key, s=state, r=reason)
+        item.status, item.evidence = status, evidence
+        fields: dict[str, Any] = {"k": key, "s": state, "r": reason}
+        if status:
+            fields["st"], fields["e"] = status, evidence
+        self._event(**fields)
+
+    def resumed(self) -> None:
+        """Mark the entry running again (a resume appends to the same entry)."""
+        self._event(resume=datetime.now(UTC).isoformat())
+        self.entry.status, self.entry.finished = "running", None
 
     def close(self, status: str) -> None:
         if self._fd is None:
