@@ -47,13 +47,12 @@ VERIFY_ATTEMPTS = 5
 
 
 def is_temporary(exc: BaseException) -> bool:
-    """Worth another try: the error says so, or (GitLab's API errors carry only a status) it
-    is a 429 or a 5xx."""
-    temporary = getattr(exc, "temporary", None)
-    if temporary is not None:
-        return bool(temporary)
+    """Worth another try: the error says so, or it is a 429 or a 5xx (GitLab's API errors
+    carry only the status)."""
+    if getattr(exc, "temporary", False):
+        return True
     status = getattr(exc, "status", 0)
-    return isinstance(status, int) and (status == 429 or status >= 500)
+    return isinstance(status, int) and (status == 429 or (status >= 500 and status != 501))
 
 
 def with_note(reason: str, note: str) -> str:
@@ -151,10 +150,11 @@ class PlanRun:
                 name,
                 digest,
                 Outcome.SKIPPED,
-                "restored from the recycle bin since: not deleted again",
+                "restored from the recycle bin since: left alone",
                 method,
-                Status.NOT_DELETED,
+                Status.CHANGED,
                 "journal: restored",
+                earlier=True,
             )
         outcome = Outcome.DELETED if item.state == ItemState.DELETED else Outcome.SKIPPED
         return ItemResult(
@@ -167,6 +167,7 @@ class PlanRun:
             status,
             f"journal {self.writer.id}: {item.state}"
             + (f"; {item.evidence}" if item.evidence else ""),
+            earlier=True,
         )
 
     def sent_earlier(self, key: str) -> bool:
@@ -449,7 +450,7 @@ class PlanRun:
         reading: Reading = await read_tag(
             self.port, self.repo, a.tag, a.digest, self.verify_attempt
         )
-        evidence = f"{happened}; read back: {reading.evidence}"
+        evidence = f"read back: {reading.evidence} — after: {happened}"
 
         def res(outcome: Outcome, reason: str, status: Status) -> ItemResult:
             return ItemResult("tag", a.tag, a.digest, outcome, reason, method, status, evidence)
@@ -476,7 +477,7 @@ class PlanRun:
         if reading.seen is Seen.PLANNED:
             return res(
                 Outcome.FAILED,
-                f"not deleted: {happened}; the tag is unchanged",
+                f"not deleted, the tag is unchanged — {happened}",
                 Status.NOT_DELETED,
             )
         if reading.seen is Seen.OTHER:
@@ -690,7 +691,7 @@ class PlanRun:
                 evidence="the registry answered the delete with success",
             )
         reading = await read_manifest(self.port, self.repo, a.digest, self.verify_attempt)
-        evidence = f"{note}; read back: {reading.evidence}"
+        evidence = f"read back: {reading.evidence} — after: {note}"
         if reading.seen is Seen.GONE:
             return ItemResult(
                 "manifest",

@@ -125,6 +125,7 @@ class ItemResult:
     method: str = ""
     status: Status | None = None  # None: what the outcome implies (see `_DEFAULT_STATUS`)
     evidence: str = ""  # what was sent and read back to know the status
+    earlier: bool = False  # settled by the run a resume finishes (no request in this one)
 
     @property
     def verdict(self) -> Status:
@@ -142,6 +143,7 @@ class ItemResult:
             "reason": self.reason,
             "evidence": self.evidence,
             "method": self.method,
+            "earlier": self.earlier,
         }
 
 

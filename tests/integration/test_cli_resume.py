@@ -9,20 +9,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 from cli_support import Cli
-from fault_servers import forward, serve
+from fault_servers import refusing_proxy, serve
+from kill_support import kill_after
 from tiny_images import seed_tiny_tags, snapshot
 
 from regview.core.client import RegistryClient
@@ -39,28 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def registry(tmp_path: Path) -> Iterator[LocalRegistry]:
     with LocalRegistry(tmp_path / "reg") as reg:
         yield reg
-
-
-def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
-    """Forwards everything except DELETEs of the `refused` tags (answered 503 while refused)."""
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def startup(app: web.Application) -> None:
-        sessions.append(aiohttp.ClientSession(auto_decompress=False))
-
-    async def cleanup(app: web.Application) -> None:
-        await sessions[0].close()
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
-            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
-        return await forward(sessions[0], upstream, request)
-
-    app = web.Application()
-    app.on_startup.append(startup)
-    app.on_cleanup.append(cleanup)
-    app.router.add_route("*", "/{tail:.*}", handle)
-    return app
 
 
 async def test_rm_json_tells_the_truth_then_resume_finishes(
@@ -109,45 +80,10 @@ async def test_rm_json_tells_the_truth_then_resume_finishes(
     assert r.code == 0 and "nothing is left" in r.err, r.err
 
 
-VICTIM = """
-import asyncio, sys
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.model import Endpoint
-from regview.core.plan import Selection, make_plan
-
-async def main():
-    async with RegistryClient(Endpoint(sys.argv[1])) as client:
-        port = ClientPort(client)
-        plan = make_plan(await gather_facts(port, "team/app"), Selection.repository())
-        def said(result):
-            print(result.name, flush=True)
-        await Executor(port, concurrency=1, on_result=said).run(plan)
-
-asyncio.run(main())
-"""
-
-
-def run_and_kill(script: Path, url: str, after: int) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, env=env)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    for _ in range(after):
-        if not proc.stdout.readline() or time.monotonic() > deadline:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc.stdout.close()
-
-
 async def test_trash_resume_finishes_a_killed_run(registry: LocalRegistry, tmp_path: Path) -> None:
     async with RegistryClient(Endpoint(registry.url)) as client:
         await seed_tiny_tags(client, REPO, 40)
-    script = tmp_path / "victim.py"
-    script.write_text(textwrap.dedent(VICTIM))
-    await asyncio.to_thread(run_and_kill, script, registry.url, 7)
+    await asyncio.to_thread(kill_after, registry.url, REPO, None, 7)
     (entry,) = Journal().pending()
     cli = Cli(tmp_path)
     r = await asyncio.to_thread(cli, "trash", "list")
