@@ -25,7 +25,6 @@ from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration]
 REPO = "team/app"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ without acting. Each test names the bug it pins; all of them fail on the code be
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -206,3 +207,38 @@ async def test_resume_acts_only_on_what_is_left_and_skips_changed(tmp_path: Path
     assert entry.status == "finished" and not entry.unfinished()
     assert why_not(entry).startswith("nothing is left")
     assert entry.items["tag:b"].state == ItemState.DELETED
+
+
+async def test_cancelled_run_resumes_and_a_resume_killed_midway_is_pending_again(
+    tmp_path: Path,
+) -> None:
+    r = Scripted()
+    for i in range(6):
+        r.tag(f"c{i}", r.image(f"l-c{i}"))
+    journal = Journal()
+    plan = make_plan(r.facts(), Selection.of_tags([f"c{i}" for i in range(6)]))
+    ex = Executor(r, journal, sleep=no_sleep, concurrency=1)
+    ex_results: list[object] = []
+
+    def stop_after_two(result: object) -> None:
+        ex_results.append(result)
+        if len(ex_results) == 2:
+            ex.cancel()
+
+    ex._on_result = stop_after_two
+    report = await ex.run(plan)
+    assert report.cancelled and len(report.not_started) == 4
+    entry = journal.load(report.journal_id)
+    assert entry.status == "cancelled" and len(entry.unfinished()) == 4
+    # a resume that dies before its end: the entry is pending (unfinished) again
+    writer = journal.reopen(entry.id)
+    writer.started("tag:c2")
+    assert writer._fd is not None
+    os.close(writer._fd)  # killed: no outcome, no end (the process's descriptor just goes)
+    writer._fd = None
+    entry = journal.load(entry.id)
+    assert entry.is_pending and entry in journal.pending()
+    assert entry.items["tag:c2"].sent and not entry.items["tag:c2"].is_done
+    again = await resume(Executor(r, journal, sleep=no_sleep), journal, entry.id)
+    assert again.all_gone and not r.tags
+    assert journal.load(entry.id).status == "finished"
