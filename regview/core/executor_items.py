@@ -183,6 +183,13 @@ class PlanRun:
         return Status.NOT_DELETED
 
     # -- tags -----------------------------------------------------------------------------
+    @staticmethod
+    def tag_result(
+        a: TagAction, outcome: Outcome, reason: str, status: Status, evidence: str
+    ) -> ItemResult:
+        method = "digest" if a.method is Method.DIGEST else str(a.method)
+        return ItemResult("tag", a.tag, a.digest, outcome, reason, method, status, evidence)
+
     async def tags(self) -> None:
         digest_groups: dict[str, list[TagAction]] = {}
         singles: list[TagAction] = []
@@ -317,11 +324,6 @@ class PlanRun:
         )
 
     async def one_tag(self, a: TagAction) -> ItemResult:
-        def res(outcome: Outcome, reason: str, status: Status, evidence: str) -> ItemResult:
-            return ItemResult(
-                "tag", a.tag, a.digest, outcome, reason, str(a.method), status, evidence
-            )
-
         key = f"tag:{a.tag}"
         current, skip = await self.check(a)
         if current is None:
@@ -333,7 +335,8 @@ class PlanRun:
                 a, current.digest, "finished an interrupted throw-away deletion"
             )
         if skip is not None:
-            return res(Outcome.SKIPPED, skip, Status.CHANGED, f"GET {a.tag} → {current.digest}")
+            evidence = f"GET {a.tag} → {current.digest}"
+            return self.tag_result(a, Outcome.SKIPPED, skip, Status.CHANGED, evidence)
         if a.method is Method.THROWAWAY and is_throwaway(current.data):
             # A placeholder left by an earlier run: unique to this tag, nothing to keep.
             self.writer.started(key)
@@ -350,7 +353,8 @@ class PlanRun:
         if a.method is Method.GITLAB_API:
             pid, rid = self.plan.gitlab_project_id, self.plan.gitlab_repository_id
             if pid is None or rid is None:
-                return res(
+                return self.tag_result(
+                    a,
                     Outcome.FAILED,
                     "GitLab project of this repository is unknown",
                     Status.NOT_DELETED,
@@ -395,13 +399,10 @@ class PlanRun:
             return await self.settle_tag(a, what, f"the delete failed ({error_message(exc)})")
         if note:
             return await self.settle_tag(a, what, note)
-        return ItemResult(
-            "tag",
-            a.tag,
-            a.digest,
+        return self.tag_result(
+            a,
             Outcome.DELETED,
             what,
-            str(a.method),
             Status.DELETED,
             "the registry answered the delete with success",
         )
@@ -419,13 +420,10 @@ class PlanRun:
             )
         if note:
             return await self.settle_tag(a, what, f"placeholder {placeholder}: {note}")
-        return ItemResult(
-            "tag",
-            a.tag,
-            a.digest,
+        return self.tag_result(
+            a,
             Outcome.DELETED,
             what,
-            str(a.method),
             Status.DELETED,
             f"the tag was moved to the placeholder {placeholder}; the registry answered its "
             "delete with success",
@@ -446,14 +444,13 @@ class PlanRun:
         first answer seen was a 404: a lower layer (a proxy, the HTTP client) may have retried
         a request whose reply was lost, so "someone else did it" cannot be told apart; the
         evidence says what was seen."""
-        method = "digest" if a.method is Method.DIGEST else str(a.method)
         reading: Reading = await read_tag(
             self.port, self.repo, a.tag, a.digest, self.verify_attempt
         )
         evidence = f"read back: {reading.evidence} — after: {happened}"
 
         def res(outcome: Outcome, reason: str, status: Status) -> ItemResult:
-            return ItemResult("tag", a.tag, a.digest, outcome, reason, method, status, evidence)
+            return self.tag_result(a, outcome, reason, status, evidence)
 
         if reading.seen is Seen.GONE:
             return res(Outcome.DELETED, with_note(what, happened), Status.DELETED_VERIFIED)
@@ -558,13 +555,10 @@ class PlanRun:
                 if note:
                     results[a.tag] = await self.settle_tag(a, what, note)
                 else:
-                    results[a.tag] = ItemResult(
-                        "tag",
-                        a.tag,
-                        digest,
+                    results[a.tag] = self.tag_result(
+                        a,
                         Outcome.DELETED,
                         what,
-                        "digest",
                         Status.DELETED,
                         f"the registry answered the delete of {digest} with success",
                     )

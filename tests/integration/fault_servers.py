@@ -32,7 +32,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -334,15 +334,8 @@ class DropProxy:
 
     def app(self) -> web.Application:
         proxy = self
-        sessions: list[ClientSession] = []
 
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             with proxy._lock:
                 proxy.count += 1
                 drop = proxy.count > proxy.after and not proxy.healed
@@ -354,21 +347,31 @@ class DropProxy:
                 return web.Response()
             if proxy.delay:
                 await asyncio.sleep(proxy.delay)
-            answer = await forward(sessions[0], proxy.upstream, request)
+            answer = await forward(session, proxy.upstream, request)
             if request.method in ("DELETE", "PUT") and answer.status < 300:
                 proxy.mutations.append((request.method, request.path))
             return answer
 
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+        return proxy_app(handle)
 
 
 def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
     """Forwards everything except DELETEs of the `refused` tags, answered 503 without reaching
     the registry while they are in the set (clear it to heal)."""
+
+    async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
+        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
+            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
+        return await forward(session, upstream, request)
+
+    return proxy_app(handle)
+
+
+def proxy_app(
+    handle: Callable[[ClientSession, web.Request], Awaitable[web.StreamResponse]],
+) -> web.Application:
+    """An app answering every request with `handle(session, request)`; the client session
+    (for `forward`) opens with the app and closes with it."""
     sessions: list[ClientSession] = []
 
     async def startup(app: web.Application) -> None:
@@ -377,15 +380,13 @@ def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
     async def cleanup(app: web.Application) -> None:
         await sessions[0].close()
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
-            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
-        return await forward(sessions[0], upstream, request)
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handle(sessions[0], request)
 
     app = web.Application()
     app.on_startup.append(startup)
     app.on_cleanup.append(cleanup)
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", "/{tail:.*}", route)
     return app
 
 
