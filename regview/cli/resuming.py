@@ -35,6 +35,11 @@ async def resume(args: argparse.Namespace, text: str) -> int:
     except JournalError as exc:
         code = C.EXIT_NOT_FOUND if "matches" in str(exc) else C.EXIT_ERROR
         raise C.CliError(f"{exc} (see `regview trash list`)", code) from exc
+    if journal.busy(entry.id):
+        raise C.CliError(
+            f"deletion {entry.id} is running right now (in this or another regview process); "
+            "let it finish, or stop it, first"
+        )
     why = why_not(entry)
     if why:
         C.note(why)

@@ -23,6 +23,7 @@ This module holds `Journal` (start an entry, read, list, expire); the records ar
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
@@ -34,11 +35,12 @@ from regview.core.journal_types import (
     DEFAULT_RETENTION,
     FORMAT_VERSION,
     ItemState,
+    JournalBusy,
     JournalEntry,
     JournalError,
     JournalItem,
 )
-from regview.core.journal_writer import JournalWriter, atomic_write, trash_name
+from regview.core.journal_writer import JournalWriter, atomic_write, hold, trash_name
 from regview.paths import Paths, default_paths
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ItemState",
     "Journal",
+    "JournalBusy",
     "JournalEntry",
     "JournalError",
     "JournalItem",
@@ -206,8 +209,21 @@ class Journal:
         return out
 
     def pending(self) -> list[JournalEntry]:
-        """Runs that never finished (the process was killed or crashed)."""
-        return [e for e in self.entries() if e.is_pending]
+        """Runs that never finished (the process was killed or crashed); a run going on right
+        now is not one of them."""
+        return [e for e in self.entries() if e.is_pending and not self.busy(e.id)]
+
+    def busy(self, entry_id: str) -> bool:
+        """The entry's run is going on right now (its writer holds the event log's lock)."""
+        path = self.journal_dir / f"{entry_id}.events"
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            return not hold(fd)
+        finally:
+            os.close(fd)  # closing drops the lock taken to probe
 
     def manifest(self, entry_id: str, digest: str) -> tuple[bytes, str] | None:
         path = self.trash_dir / entry_id / trash_name(digest)

@@ -15,6 +15,10 @@ class JournalError(Exception):
     """The journal or recycle bin cannot be read or written (disk full, permissions, damage)."""
 
 
+class JournalBusy(JournalError):
+    """The entry's run is going on right now (this or another regview process holds it)."""
+
+
 class ItemState:
     PLANNED = "planned"
     STARTED = "started"  # bytes saved, deletion sent: outcome unknown if the run stops here

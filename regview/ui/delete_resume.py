@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from regview.core.executor import ExecutionReport, Executor, Outcome
 from regview.core.executor_resume import needs_gitlab, plan_of, why_not
-from regview.core.journal import JournalEntry
+from regview.core.journal import JournalBusy, JournalEntry
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_progress import DeleteProgressDialog
 from regview.ui.errors import Problem
@@ -68,6 +68,8 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
         if conn is not None:
             await conn.close()
         problem = describe_delete(exc)
+        if isinstance(exc, JournalBusy):
+            problem = Problem("This deletion is still running", str(exc), "")
         if problem is None:
             raise
         flow.problem.emit(problem)
@@ -83,6 +85,8 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
         report = await executor.run(plan, resume=entry)
     except Exception as exc:
         problem = describe_delete(exc)
+        if isinstance(exc, JournalBusy):
+            problem = Problem("This deletion is still running", str(exc), "")
         if problem is None:
             raise
         progress.fail(problem.text())

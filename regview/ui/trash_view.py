@@ -77,6 +77,7 @@ class TrashView(QDialog):
         self._entries: list[JournalEntry] = []
         self._want: str = ""
         self._results: dict[str, dict[str, RestoreResult]] = {}
+        self._busy: set[str] = set()  # entries whose run is going on right now
         self.setWindowTitle("Recycle bin")
         self.resize(940, 600)
         self._build()
@@ -154,11 +155,12 @@ class TrashView(QDialog):
         self.tasks.start("load", self._load())
 
     async def _load(self) -> None:
-        def read() -> list[JournalEntry]:
+        def read() -> tuple[list[JournalEntry], set[str]]:
             self.journal.expire()
-            return self.journal.entries()
+            entries = self.journal.entries()
+            return entries, {e.id for e in entries if e.is_pending and self.journal.busy(e.id)}
 
-        entries = await run_blocking(read)
+        entries, self._busy = await run_blocking(read)
         entries.sort(key=lambda e: e.created, reverse=True)
         self._entries = entries
         keep = self._want or self.current_entry_id()
@@ -166,7 +168,7 @@ class TrashView(QDialog):
         for e in entries:
             deleted = e.deleted_tags()
             kept_until = e.created + self.journal.retention
-            status = _STATUS_TEXT.get(e.status, e.status)
+            status = "running" if e.id in self._busy else _STATUS_TEXT.get(e.status, e.status)
             restored = sum(1 for i in e.items.values() if i.state == ItemState.RESTORED)
             if restored and not deleted:
                 status = "restored"
@@ -190,7 +192,7 @@ class TrashView(QDialog):
                 )
             )
         self.entries_model.set_records(records)
-        pending = [e for e in entries if e.is_pending]
+        pending = [e for e in entries if e.is_pending and e.id not in self._busy]
         if pending:
             background, text = warning_colours(self.palette())
             pal = self.pending_banner.palette()
@@ -287,7 +289,7 @@ class TrashView(QDialog):
             i.state in (ItemState.DELETED, ItemState.STARTED) for i in entry.items.values()
         )
         self.restore_button.setEnabled(restorable and not self.tasks.running("restore"))
-        left = len(entry.unfinished()) if not why_not(entry) else 0
+        left = len(entry.unfinished()) if not why_not(entry) and entry.id not in self._busy else 0
         self.resume_button.setText(f"Resume ({left:,} left)" if left else "Resume")
         self.resume_button.setEnabled(left > 0)
 

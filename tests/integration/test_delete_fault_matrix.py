@@ -12,7 +12,8 @@ and delete by digest) and the embedded GitLab through its tag API. For every run
 - a resume (the run's own plan, from its journal entry) finishes the job.
 
 Then SIGKILL: a subprocess runs the deletion through the faults and is killed after a random
-number of settled items (seeded); a resume — with the faults still on, repeated while items are
+number of settled items (seeded) — in every second run, a resume in a subprocess is killed
+midway too; a resume — with the faults still on, repeated while items are
 left, at most 6 times — finishes every run. The counts are printed (`-s`) and recorded in
 tests/integration/README-delete-faults.md.
 """
@@ -339,6 +340,20 @@ async def kill_and_resume(t: Target, proxy: RateProxy, url: str) -> list[str]:
             kill_after, url, repo, sorted(asked), after, creds=t.creds, gitlab=t.gitlab
         )
         (entry_id,) = set(journal.ids()) - known  # the killed run left its entry
+        killed_resume = ""
+        if k % 2:  # and a resume killed midway too: the entry must still finish
+            again = rng.randrange(1, len(asked))
+            got = await asyncio.to_thread(
+                kill_after,
+                url,
+                repo,
+                None,
+                again,
+                creds=t.creds,
+                gitlab=t.gitlab,
+                resume=entry_id,
+            )
+            killed_resume = f", a resume SIGKILLed after {got} lines"
         resumes = 0
         report = None
         while resumes < MAX_RESUMES:
@@ -356,7 +371,7 @@ async def kill_and_resume(t: Target, proxy: RateProxy, url: str) -> list[str]:
         check_report(report, asked, before, now)
         assert not asked & set(now)
         rows.append(
-            f"| {t.name} | SIGKILL after {done} of {len(asked)} items, then resume with "
-            f"10% / 10% / 10% | all {len(asked)} gone after {resumes} resume(s) |"
+            f"| {t.name} | SIGKILL after {done} of {len(asked)} items{killed_resume}, then "
+            f"resume with 10% / 10% / 10% | all {len(asked)} gone after {resumes} resume(s) |"
         )
     return rows
