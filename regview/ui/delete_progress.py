@@ -6,7 +6,8 @@
         fail(text)                       the run could not go on (journal, connection): in words
         log_entries() -> list[dict]      kind, name, digest, outcome, status, reason, evidence,
                                          method per item
-        export_log(path, fmt)            "csv" or "json" (the JSON adds the totals)
+        export_log(path, fmt)            "csv" or "json"; both end with the totals (CSV: rows of
+                                         kind "total", name = status, outcome = count)
         outcome_of(key) -> str           "waiting", "deleted", "failed", "skipped", "not-started"
         status_of(key) -> str            the registry's state (`executor.Status`), "" while waiting
         unfinished() -> int              items a resume would still act on
@@ -461,6 +462,8 @@ class DeleteProgressDialog(QDialog):
                 writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
                 writer.writeheader()
                 writer.writerows(entries)
+                for name, count in self.totals().items():
+                    writer.writerow({"kind": "total", "name": name, "outcome": str(count)})
         return target
 
     def _export_clicked(self) -> None:

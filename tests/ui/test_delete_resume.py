@@ -11,6 +11,8 @@ $REGVIEW_SCREENSHOT_DIR).
 from __future__ import annotations
 
 import asyncio
+import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +78,16 @@ def test_results_dialog_tells_the_truth_then_finishes_the_run(
             assert first.resume_button.isVisible()
             assert first.resume_button.text() == f"Finish the run ({len(refused)} left)"
             first.export_log(tmp_path / "log.json", "json")
-            assert '"not_deleted": 2' in (tmp_path / "log.json").read_text()
+            logged = json.loads((tmp_path / "log.json").read_text())
+            assert logged["totals"]["not_deleted"] == 2 and logged["totals"]["asked"] == 6
+            assert logged["verified"] is False
+            assert all(i["evidence"] for i in logged["items"] if i["kind"] == "tag")
+            first.export_log(tmp_path / "log.csv", "csv")
+            text = (tmp_path / "log.csv").read_text(encoding="utf-8")
+            rows = list(csv.DictReader(text.splitlines()))
+            totals = {r["name"]: r["outcome"] for r in rows if r["kind"] == "total"}
+            assert totals["not_deleted"] == "2" and totals["deleted"] == "4"
+            assert {r["status"] for r in rows if r["name"] in refused} == {"not-deleted"}
             first.resize(1100, 520)
             shot(qloop, first, tmp_path, "results-with-failures", scheme)
 
