@@ -1,6 +1,7 @@
 """Small misbehaving servers on 127.0.0.1 for the failure tests (CLI and GUI).
 
     with serve(app) as url                          any aiohttp app in its own thread + loop
+    async with serve_here(handle) as url            a handler on the test's own loop
     html_site()                                     a web UI / login page answering HTML everywhere
     FakeRegistry(repo, secret=...)                  a hand-made registry: good and malformed tags,
                                                     an HTML manifest, blob redirects to another host
@@ -32,7 +33,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,6 +105,24 @@ def serve(
     finally:
         loop.call_soon_threadsafe(stop[0].set)
         thread.join(10)
+
+
+@contextlib.asynccontextmanager
+async def serve_here(
+    handle: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """Serve `handle` for every path on a free loopback port, on the running loop (for tests
+    whose client runs in the same loop); yields the URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 # -- an address that is a web site, not a registry ---------------------------------------------

@@ -34,9 +34,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from distribution import run_distribution
-from fault_servers import forward
+from fault_servers import forward, serve_here
 from kill_support import kill_after
-from testkit import free_port
 from tiny_images import tiny_manifest
 
 from regview.core.client import RegistryClient
@@ -123,16 +122,10 @@ class RateProxy:
 async def proxy_for(upstream: str) -> AsyncIterator[tuple[RateProxy, str]]:
     rp = RateProxy(upstream, seed=0)
     rp.session = aiohttp.ClientSession(auto_decompress=False)
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", rp.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield rp, f"http://127.0.0.1:{port}"
+        async with serve_here(rp.handle) as url:
+            yield rp, url
     finally:
-        await runner.cleanup()
         await rp.session.close()
 
 

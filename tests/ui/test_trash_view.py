@@ -24,6 +24,18 @@ D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
 
 
+def open_view(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, journal: Journal
+) -> TrashView:
+    """The recycle bin over `journal`, once it shows its one entry."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = TrashView(DeleteFlow(SessionManager(accounts), None, journal))
+    qtbot.addWidget(view)
+    view.show()
+    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    return view
+
+
 def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
@@ -42,12 +54,7 @@ def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
     os.close(writer._fd)  # (a dead process's descriptor, and the run's lock, go with it)
     del writer
 
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    flow = DeleteFlow(SessionManager(accounts), None, journal)
-    view = TrashView(flow)
-    qtbot.addWidget(view)
-    view.show()
-    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    view = open_view(qtbot, qloop, tmp_path, journal)
     assert view.pending_banner.isVisible()
     assert "did not finish" in view.pending_banner.text()
     assert view.entries_model.record_at(0).cells[3] == "interrupted"
@@ -74,12 +81,7 @@ def test_a_run_going_on_now_is_running_not_interrupted_and_cannot_be_resumed(
     items = [JournalItem("tag:v1", "tag", "v1", D1, "application/vnd.oci.image.manifest.v1+json")]
     writer = journal.begin("reg.example:5000", "team/app", items, {"tags": []})
     writer.started("tag:v1")  # the run is going on (its writer, and lock, are held)
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    flow = DeleteFlow(SessionManager(accounts), None, journal)
-    view = TrashView(flow)
-    qtbot.addWidget(view)
-    view.show()
-    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    view = open_view(qtbot, qloop, tmp_path, journal)
     assert view.entries_model.record_at(0).cells[3] == "running"
     assert not view.pending_banner.isVisible()
     assert not view.resume_button.isEnabled()
