@@ -168,9 +168,9 @@ class Journal:
             if item is None:
                 continue
             item.state = str(event.get("s", item.state))
-            if item.state == ItemState.STARTED:
+            if item.state == ItemState.STARTED:  # a new attempt: what an earlier one said is moot
                 item.sent = True
-                item.status, item.evidence = "", ""
+                item.reason, item.status, item.evidence = "", "", ""
             if "r" in event:
                 item.reason = str(event["r"])
             if "st" in event:

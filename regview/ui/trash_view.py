@@ -35,6 +35,7 @@ from regview.core.executor_resume import why_not
 from regview.core.journal import ItemState, JournalEntry, RestoreResult, restore
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_models import ROW_ROLE, Record, RecordsModel, records_table, short_digest
+from regview.ui.errors import Problem
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
 
@@ -305,11 +306,18 @@ class TrashView(QDialog):
         self.resume_button.setEnabled(False)
         self._want = entry.id
         self.summary.setText(f"Finishing {entry.id}…")
+        # the resume ends with a report, or with a problem said in the window's banner
         self.flow.finished.connect(self._resumed)
+        self.flow.problem.connect(self._resumed)
         start_resume(self.flow, entry.id)
 
-    def _resumed(self, _report: object) -> None:
+    def _resumed(self, what: object) -> None:
         self.flow.finished.disconnect(self._resumed)
+        self.flow.problem.disconnect(self._resumed)
+        if isinstance(what, Problem):
+            self.summary.setText(f"Resume failed: {what.title}. {what.text()}")
+            self._show_items()
+            return
         self.reload()
 
     # --- restore -------------------------------------------------------------------------

@@ -87,3 +87,21 @@ def test_a_run_going_on_now_is_running_not_interrupted_and_cannot_be_resumed(
     assert not view.resume_button.isEnabled()
     writer.close("finished")
     view.accept()
+
+
+def test_resume_without_a_profile_for_the_registry_says_so(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    journal = Journal(default_paths())
+    items = [JournalItem("tag:v1", "tag", "v1", D1, "application/vnd.oci.image.manifest.v1+json")]
+    plan = {"tags": [{"tag": "v1", "digest": D1, "method": "tag-delete"}], "manifests": []}
+    writer = journal.begin("gone.example:5000", "team/app", items, plan)
+    writer.outcome("tag:v1", ItemState.FAILED, "HTTP 503", "not-deleted", "read back: …")
+    writer.close("finished")
+    view = open_view(qtbot, qloop, tmp_path, journal)
+    assert view.resume_button.isEnabled() and view.resume_button.text() == "Resume (1 left)"
+    view.resume_selected()
+    run(qloop, until(lambda: "Resume failed" in view.summary.text()))
+    assert "No registry profile" in view.summary.text()
+    assert "gone.example:5000" in view.summary.text()
+    view.accept()
