@@ -1,7 +1,6 @@
 """Small misbehaving servers on 127.0.0.1 for the failure tests (CLI and GUI).
 
     with serve(app) as url                          any aiohttp app in its own thread + loop
-    async with serve_here(handle) as url            a handler on the test's own loop
     html_site()                                     a web UI / login page answering HTML everywhere
     FakeRegistry(repo, secret=...)                  a hand-made registry: good and malformed tags,
                                                     an HTML manifest, blob redirects to another host
@@ -33,7 +32,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,24 +104,6 @@ def serve(
     finally:
         loop.call_soon_threadsafe(stop[0].set)
         thread.join(10)
-
-
-@contextlib.asynccontextmanager
-async def serve_here(
-    handle: Callable[[web.Request], Awaitable[web.StreamResponse]],
-) -> AsyncIterator[str]:
-    """Serve `handle` for every path on a free loopback port, on the running loop (for tests
-    whose client runs in the same loop); yields the URL."""
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 # -- an address that is a web site, not a registry ---------------------------------------------
@@ -334,6 +315,29 @@ async def forward(
     return web.Response(status=resp.status, body=data, headers=out)
 
 
+def proxy_app(
+    handle: Callable[[ClientSession, web.Request], Awaitable[web.StreamResponse]],
+) -> web.Application:
+    """An app answering every request with `handle(session, request)`, `session` being one
+    upstream ClientSession for the app's lifetime (no decompression: bytes pass unchanged)."""
+    sessions: list[ClientSession] = []
+
+    async def startup(app: web.Application) -> None:
+        sessions.append(ClientSession(auto_decompress=False))
+
+    async def cleanup(app: web.Application) -> None:
+        await sessions[0].close()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handle(sessions[0], request)
+
+    app = web.Application()
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    app.router.add_route("*", "/{tail:.*}", route)
+    return app
+
+
 @dataclass
 class DropProxy:
     """Forwards to `upstream`; after `after` requests, aborts every connection (no answer)
@@ -372,41 +376,6 @@ class DropProxy:
             return answer
 
         return proxy_app(handle)
-
-
-def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
-    """Forwards everything except DELETEs of the `refused` tags, answered 503 without reaching
-    the registry while they are in the set (clear it to heal)."""
-
-    async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
-        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
-            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
-        return await forward(session, upstream, request)
-
-    return proxy_app(handle)
-
-
-def proxy_app(
-    handle: Callable[[ClientSession, web.Request], Awaitable[web.StreamResponse]],
-) -> web.Application:
-    """An app answering every request with `handle(session, request)`; the client session
-    (for `forward`) opens with the app and closes with it."""
-    sessions: list[ClientSession] = []
-
-    async def startup(app: web.Application) -> None:
-        sessions.append(ClientSession(auto_decompress=False))
-
-    async def cleanup(app: web.Application) -> None:
-        await sessions[0].close()
-
-    async def route(request: web.Request) -> web.StreamResponse:
-        return await handle(sessions[0], request)
-
-    app = web.Application()
-    app.on_startup.append(startup)
-    app.on_cleanup.append(cleanup)
-    app.router.add_route("*", "/{tail:.*}", route)
-    return app
 
 
 # -- TLS with a private CA --------------------------------------------------------------------
@@ -604,3 +573,15 @@ def silent_server() -> Iterator[str]:
         for c in held:
             c.close()
         listener.close()
+
+
+def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
+    """Forwards everything except DELETEs of the `refused` tags, answered 503 without reaching
+    the registry while they are in the set (clear it to heal)."""
+
+    async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
+        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
+            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
+        return await forward(session, upstream, request)
+
+    return proxy_app(handle)

@@ -34,8 +34,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 from distribution import run_distribution
-from fault_servers import forward, serve_here
+from fault_servers import forward
 from kill_support import kill_after
+from loop_server import serve_here
 from tiny_images import tiny_manifest
 
 from regview.core.client import RegistryClient

@@ -19,7 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from fault_servers import forward, serve_here
+from fault_servers import forward
+from loop_server import serve_here
 from tiny_images import seed_tiny_tags, snapshot
 
 from regview.core.client import RegistryClient
