@@ -16,6 +16,7 @@ from typing import Any
 from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
+from regview.cli.resuming import resume
 from regview.core import errors as E
 from regview.core.gitlab_cleanup import delete_repository
 from regview.core.journal import ItemState, Journal, JournalItem
@@ -27,6 +28,11 @@ EXAMPLES = """\
   regview rm "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" --yes --json
   regview rm --repository registry.example.com/team/old-app          (asks you to type the path)
   regview rm --repository "$CI_REGISTRY_IMAGE/review" --yes
+  regview rm --resume 20250114-093012-a1b2c3 --yes --json   (finish a stopped or failed run)
+
+With --json the exit code is 0 only when every tag asked for is verifiably gone; each tag's
+"status" says what the registry holds (deleted, deleted-verified after a lost reply, not-deleted,
+placeholder, unknown, ...) and "evidence" how that is known.
 
 Every deleted manifest is kept in the recycle bin first: `regview trash list`, then
 `regview trash restore ID` while the registry still holds the blobs.
@@ -50,6 +56,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="delete this whole repository (every tag); a typed confirmation or --yes",
     )
     p.add_argument(
+        "--resume",
+        metavar="JOURNAL",
+        help="finish a stopped or partly failed run: its recycle-bin id (or journal file); "
+        "only the items not done yet, each re-checked against the run's plan",
+    )
+    p.add_argument(
         "--wait",
         type=float,
         default=60.0,
@@ -61,6 +73,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _rm(args: argparse.Namespace) -> int:
+    if args.resume:
+        if args.images or args.repository or args.dry_run:
+            raise C.CliError("--resume takes no tags, --repository or --dry-run", C.EXIT_USAGE)
+        return await resume(args, args.resume)
     if args.repository and args.images:
         raise C.CliError("name tags, or --repository IMAGE, not both", C.EXIT_USAGE)
     if args.repository:
@@ -111,16 +127,30 @@ async def _rm(args: argparse.Namespace) -> int:
             if not await _confirm(args, question):
                 return C.EXIT_REFUSED
             report = await D.execute(s, plan, quiet=args.json)
-            D.merge(out, report.to_json(), repository)
-            if not report.ok:
+            part = report.to_json()
+            D.merge(out, part, repository)
+            _add_report(out, part, repository)
+            if not report.ok or not report.all_gone or plan.refused:
                 code = max(code, C.EXIT_ERROR)
             if not args.json:
                 D.journal_note(report)
     if args.dry_run:
         out = {"plans": plans, **out}
+    elif "totals" in out:
+        out["verified"] = code == C.EXIT_OK
     if args.json:
         C.print_json(out)
     return code
+
+
+def _add_report(out: dict[str, Any], part: dict[str, Any], repository: str) -> None:
+    """The run report's per-tag statuses with their evidence, and the totals summed over
+    repositories."""
+    out.setdefault("tags", []).extend({**t, "repository": repository} for t in part["tags"])
+    totals = out.setdefault("totals", {})
+    for k, v in part["totals"].items():
+        totals[k] = totals.get(k, 0) + v
+    out.setdefault("journals", []).append(part["journal"])
 
 
 async def _confirm(args: argparse.Namespace, question: str) -> bool:
@@ -241,7 +271,7 @@ async def _rm_repository(args: argparse.Namespace) -> int:
             C.print_json(report.to_json())
         else:
             D.journal_note(report)
-        return C.EXIT_OK if report.ok else C.EXIT_ERROR
+        return C.EXIT_OK if report.ok and report.all_gone else C.EXIT_ERROR
 
 
 async def _delete_on_gitlab(s: D.Session, facts: RepositoryFacts, wait: float) -> tuple[str, bool]:

@@ -7,6 +7,7 @@ import argparse
 from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
+from regview.cli.resuming import resume
 from regview.core.journal import Journal, JournalError, restore
 
 EXAMPLES = """\
@@ -14,6 +15,7 @@ EXAMPLES = """\
   regview trash list --json
   regview trash restore 20250114-093012-a1b2c3            (an id prefix is enough)
   regview trash restore 20250114-093012 --tag v1.2 --tag v1.3
+  regview trash resume 20250114-093012 --yes     (finish a stopped or partly failed deletion)
 
 A deleted manifest can come back while the registry still holds its blobs (until its garbage
 collection runs); restore says which tags can no longer be restored, and why.
@@ -47,6 +49,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     C.add_json_option(rp)
     C.add_network_options(rp)
     rp.set_defaults(func=lambda args: D.run(args, _restore))
+    sp = tsub.add_parser(
+        "resume",
+        help="finish a deletion that stopped or left items failed (only what is not done)",
+        description="Finish the run recorded in a recycle-bin entry: only its items not done "
+        "yet, each re-checked against the run's plan (a tag that changed since is skipped). "
+        "Exit code 0 only when every tag of the run is verifiably gone.",
+        **with_examples(EXAMPLES),
+    )
+    sp.add_argument("id", metavar="ID")
+    sp.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask (needed without a terminal)"
+    )
+    sp.add_argument("--api", metavar="URL", help="GitLab API base to use (else the saved one)")
+    C.add_json_option(sp)
+    C.add_network_options(sp)
+    sp.set_defaults(func=lambda args: D.run(args, lambda a: resume(a, a.id)))
 
 
 async def _list(args: argparse.Namespace) -> int:
@@ -62,6 +80,9 @@ async def _list(args: argparse.Namespace) -> int:
         tags = [i.name for i in e.deleted_tags()]
         shown = ", ".join(tags[:5]) + (" …" if len(tags) > 5 else "")
         status = "" if e.status == "finished" else f" [{e.status}]"
+        left = len(e.unfinished())
+        if left and not e.plan.get("whole_repository"):
+            status += f" [{left} not done: regview trash resume {e.id}]"
         print(
             f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.registry}/{e.repository}  "
             f"{len(tags)} tag(s): {shown}{status}"

@@ -26,7 +26,7 @@ from regview.cli import common as C
 from regview.core import errors as E
 from regview.core.client import RegistryClient
 from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor, ItemResult
+from regview.core.executor import ExecutionReport, Executor, ItemResult, Status
 from regview.core.gitlab import GitLabAPI
 from regview.core.gitlab_cleanup import GitLabTarget, locate
 from regview.core.journal import Journal, JournalError
@@ -298,7 +298,9 @@ def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
 
 def progress(result: ItemResult) -> None:
     label = result.name if result.kind == "tag" else f"manifest {result.name[:19]}"
-    print(f"  {result.outcome}: {label} — {result.reason}", file=sys.stderr)
+    print(f"  {result.verdict.label}: {label} — {result.reason}", file=sys.stderr)
+    if result.evidence and result.verdict is not Status.DELETED and not result.earlier:
+        print(f"      evidence: {result.evidence}", file=sys.stderr)
 
 
 async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> ExecutionReport:

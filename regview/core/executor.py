@@ -11,7 +11,12 @@ Rules the executor keeps, whatever the network does:
   item after the client's own retries; anything else fails the item with the registry's reason;
 - `cancel()` lets in-flight items finish and reports the rest as not started;
 - manifests go only after every tag action settled, and only if what referenced them really
-  went (an index's children wait for the index, a subject waits for its referrers).
+  went (an index's children wait for the index, a subject waits for its referrers);
+- an item whose deleting request got no clean answer is read back before it is reported, and
+  its result says what the registry holds (`Status`) and how that is known (`evidence`);
+- `run(plan, resume=entry)` finishes an earlier run recorded in the journal: items it already
+  settled are reported from the journal, every other one is re-checked against the plan
+  (`executor_resume` rebuilds the plan from the entry).
 
 The registry is reached through `DeletePort`, a small protocol; `ClientPort` in
 `regview.core.delete_port` adapts the real client to it. This module starts and ends a run; the
@@ -35,8 +40,9 @@ from regview.core.executor_types import (
     PortError,
     ResultCallback,
     Sleep,
+    Status,
 )
-from regview.core.journal import Journal, JournalItem
+from regview.core.journal import Journal, JournalEntry, JournalItem
 from regview.core.plan import DeletePlan
 
 __all__ = [
@@ -50,6 +56,7 @@ __all__ = [
     "PortError",
     "ResultCallback",
     "Sleep",
+    "Status",
     "infer_capabilities",
     "is_throwaway",
     "throwaway_manifest",
@@ -89,21 +96,27 @@ class Executor:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    async def run(self, plan: DeletePlan) -> ExecutionReport:
+    async def run(self, plan: DeletePlan, *, resume: JournalEntry | None = None) -> ExecutionReport:
         report = ExecutionReport(plan)
         if plan.refusal:
             report.refusal = plan.refusal
             return report
-        items = [
-            JournalItem(f"tag:{a.tag}", "tag", a.tag, a.digest, a.media_type, method=str(a.method))
-            for a in plan.tag_actions
-        ] + [
-            JournalItem(f"manifest:{a.digest}", "manifest", a.digest, a.digest, a.media_type)
-            for a in plan.manifest_actions
-        ]
-        writer = self._journal.begin(plan.registry, plan.repository, items, plan.to_json())
+        if resume is None:
+            items = [
+                JournalItem(
+                    f"tag:{a.tag}", "tag", a.tag, a.digest, a.media_type, method=str(a.method)
+                )
+                for a in plan.tag_actions
+            ] + [
+                JournalItem(f"manifest:{a.digest}", "manifest", a.digest, a.digest, a.media_type)
+                for a in plan.manifest_actions
+            ]
+            writer = self._journal.begin(plan.registry, plan.repository, items, plan_record(plan))
+        else:
+            writer = self._journal.reopen(resume.id)
+            report.resumed = resume.id
         report.journal_id = writer.id
-        run = PlanRun(self, plan, writer, report)
+        run = PlanRun(self, plan, writer, report, resume.items if resume is not None else None)
         try:
             await run.tags()
             await run.manifests()
@@ -111,3 +124,16 @@ class Executor:
             writer.close("cancelled" if self.cancelled else "finished")
         report.cancelled = self.cancelled
         return report
+
+
+def plan_record(plan: DeletePlan) -> dict[str, object]:
+    """What the journal keeps of a plan: enough for `executor_resume` to rebuild it."""
+    return {
+        **plan.to_json(),
+        "gitlab_project_id": plan.gitlab_project_id,
+        "gitlab_repository_id": plan.gitlab_repository_id,
+        "options": {
+            "delete_manifests": plan.options.delete_manifests,
+            "delete_referrers": plan.options.delete_referrers,
+        },
+    }

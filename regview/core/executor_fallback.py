@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from regview.core.executor_probe import deletion_refused
-from regview.core.executor_types import FetchedManifest, error_message
+from regview.core.executor_types import FetchedManifest, error_message, throwaway_manifest
 from regview.core.plan import Method, TagAction
 from regview.spec import mediatypes as mt
 
@@ -137,8 +137,6 @@ async def _throwaway(run: PlanRun, a: TagAction, saved: FetchedManifest) -> str:
     # One push+delete pair at a time: the CNCF registry 2.8 walks every tag's link on a
     # delete by digest, and a tag link being written concurrently makes that walk fail
     # after the manifest is already gone, leaving a dangling tag behind.
-    from regview.core.executor_items import throwaway_manifest
-
     async with run.throwaway_lock:
         data = throwaway_manifest()
         placeholder = await run.attempt(
@@ -148,10 +146,7 @@ async def _throwaway(run: PlanRun, a: TagAction, saved: FetchedManifest) -> str:
             return await run.delete_ref(placeholder)
         except Exception as exc:
             if not deletion_refused(exc):
-                raise DeletionRefused(
-                    f"the tag now points at a placeholder {placeholder} that could not be "
-                    f"deleted ({error_message(exc)}); run the deletion again to finish"
-                ) from exc
+                raise  # the executor reads the tag back and reports what is true
             _disabled(run, exc)
             try:  # nothing was deleted: put the tag back on its manifest
                 await run.attempt(

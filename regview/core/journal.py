@@ -23,6 +23,7 @@ This module holds `Journal` (start an entry, read, list, expire); the records ar
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
@@ -34,11 +35,12 @@ from regview.core.journal_types import (
     DEFAULT_RETENTION,
     FORMAT_VERSION,
     ItemState,
+    JournalBusy,
     JournalEntry,
     JournalError,
     JournalItem,
 )
-from regview.core.journal_writer import JournalWriter, atomic_write, trash_name
+from regview.core.journal_writer import JournalWriter, atomic_write, hold, trash_name
 from regview.paths import Paths, default_paths
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ItemState",
     "Journal",
+    "JournalBusy",
     "JournalEntry",
     "JournalError",
     "JournalItem",
@@ -102,6 +105,14 @@ class Journal:
         atomic_write(self.journal_dir / f"{entry_id}.json", json.dumps(head).encode())
         return JournalWriter(self, entry)
 
+    def reopen(self, entry_id: str) -> JournalWriter:
+        """Append to an existing entry: a resume records its steps where the run it finishes
+        recorded its own, so the entry (and the recycle bin's manifests) stay one."""
+        entry = self.load(entry_id)
+        writer = JournalWriter(self, entry)
+        writer.resumed()
+        return writer
+
     # -- reading ---------------------------------------------------------------------------
     def ids(self) -> list[str]:
         if not self.journal_dir.is_dir():
@@ -131,6 +142,8 @@ class Journal:
                 state=d.get("state", ItemState.PLANNED),
                 reason=d.get("reason", ""),
                 saved=bool(d.get("saved")),
+                status=str(d.get("status", "")),
+                evidence=str(d.get("evidence", "")),
             )
             for d in head["items"]
         }
@@ -148,12 +161,22 @@ class Journal:
                 entry.status = str(event["end"])
                 entry.finished = datetime.fromisoformat(event["t"])
                 continue
+            if "resume" in event:  # a resume reopened the entry; its own "end" follows
+                entry.status, entry.finished = "running", None
+                continue
             item = items.get(str(event.get("k")))
             if item is None:
                 continue
             item.state = str(event.get("s", item.state))
+            if item.state == ItemState.STARTED:  # a new attempt: what an earlier one said is moot
+                item.sent = True
+                item.reason, item.status, item.evidence = "", "", ""
             if "r" in event:
                 item.reason = str(event["r"])
+            if "st" in event:
+                item.status, item.evidence = str(event["st"]), str(event.get("e", ""))
+            elif "s" in event and item.state != ItemState.STARTED:
+                item.status, item.evidence = "", ""
             if event.get("saved"):
                 item.saved = True
         if entry.status == "running":
@@ -186,8 +209,21 @@ class Journal:
         return out
 
     def pending(self) -> list[JournalEntry]:
-        """Runs that never finished (the process was killed or crashed)."""
-        return [e for e in self.entries() if e.is_pending]
+        """Runs that never finished (the process was killed or crashed); a run going on right
+        now is not one of them."""
+        return [e for e in self.entries() if e.is_pending and not self.busy(e.id)]
+
+    def busy(self, entry_id: str) -> bool:
+        """The entry's run is going on right now (its writer holds the event log's lock)."""
+        path = self.journal_dir / f"{entry_id}.events"
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            return not hold(fd)
+        finally:
+            os.close(fd)  # closing drops the lock taken to probe
 
     def manifest(self, entry_id: str, digest: str) -> tuple[bytes, str] | None:
         path = self.trash_dir / entry_id / trash_name(digest)

@@ -15,6 +15,10 @@ class JournalError(Exception):
     """The journal or recycle bin cannot be read or written (disk full, permissions, damage)."""
 
 
+class JournalBusy(JournalError):
+    """The entry's run is going on right now (this or another regview process holds it)."""
+
+
 class ItemState:
     PLANNED = "planned"
     STARTED = "started"  # bytes saved, deletion sent: outcome unknown if the run stops here
@@ -36,6 +40,21 @@ class JournalItem:
     state: str = ItemState.PLANNED
     reason: str = ""
     saved: bool = False
+    #: the executor's verdict (`executor_types.Status`) and how it was known; "" before one
+    status: str = ""
+    evidence: str = ""
+    #: a deleting request was sent for it at some point (a `started` event was written)
+    sent: bool = False
+
+    @property
+    def is_done(self) -> bool:
+        """Nothing left to do for it: deleted (however verified), gone, left alone because it
+        changed, or restored since (a resume must not delete that again)."""
+        if self.state in (ItemState.DELETED, ItemState.RESTORED):
+            return True
+        if self.status:
+            return self.status in DONE_STATUSES
+        return self.state == ItemState.SKIPPED and self.kind == "tag"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,7 +67,14 @@ class JournalItem:
             "state": self.state,
             "reason": self.reason,
             "saved": self.saved,
+            "status": self.status,
+            "evidence": self.evidence,
         }
+
+
+#: `executor_types.Status` values after which an item needs nothing more (spelled out here:
+#: the journal sits below the executor)
+DONE_STATUSES = frozenset({"deleted", "deleted-verified", "already-gone", "changed"})
 
 
 @dataclass(slots=True)
@@ -65,6 +91,10 @@ class JournalEntry:
     @property
     def is_pending(self) -> bool:
         return self.status == "running"
+
+    def unfinished(self) -> list[JournalItem]:
+        """Items a resume would still act on."""
+        return [i for i in self.items.values() if not i.is_done]
 
     def deleted_tags(self) -> list[JournalItem]:
         return [
@@ -88,5 +118,6 @@ class JournalEntry:
             "finished": self.finished.isoformat() if self.finished else None,
             "status": self.status,
             "counts": self.counts(),
+            "unfinished": len(self.unfinished()),
             "items": [i.to_json() for i in self.items.values()],
         }

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regview.core.journal_types import ItemState, JournalEntry, JournalError
+from regview.core.journal_types import ItemState, JournalBusy, JournalEntry, JournalError
 
 if TYPE_CHECKING:
     from regview.core.journal import Journal
@@ -30,6 +30,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):  # e.g. the folder itself is gone or not a folder
             tmp.unlink(missing_ok=True)
         raise JournalError(f"could not write {path}: {exc.strerror or exc}") from exc
+
+
+def hold(fd: int) -> bool:
+    """Take the run's lock on its open event log (non-blocking); False when another open file
+    holds it. A killed process's lock goes with it, so a crashed run can be resumed. Without
+    POSIX locks (Windows), always True."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def trash_name(digest: str) -> str:
@@ -63,6 +78,13 @@ class JournalWriter:
             raise JournalError(
                 f"could not open the journal in {journal.journal_dir}: {exc}"
             ) from exc
+        if not hold(self._fd):
+            os.close(self._fd)
+            self._fd = None
+            raise JournalBusy(
+                f"deletion {entry.id} is running right now (in this or another regview "
+                "process); let it finish, or stop it, first"
+            )
 
     def _event(self, **fields: Any) -> None:
         if self._fd is None:
@@ -117,12 +139,24 @@ class JournalWriter:
     def started(self, key: str) -> None:
         item = self.entry.items[key]
         item.state, item.saved = ItemState.STARTED, self.has_manifest(item.digest)
+        item.sent = True
         self._event(k=key, s=ItemState.STARTED, saved=item.saved)
 
-    def outcome(self, key: str, state: str, reason: str = "") -> None:
+    def outcome(
+        self, key: str, state: str, reason: str = "", status: str = "", evidence: str = ""
+    ) -> None:
         item = self.entry.items[key]
         item.state, item.reason = state, reason
-        self._event(k=key, s=state, r=reason)
+        item.status, item.evidence = status, evidence
+        fields: dict[str, Any] = {"k": key, "s": state, "r": reason}
+        if status:
+            fields["st"], fields["e"] = status, evidence
+        self._event(**fields)
+
+    def resumed(self) -> None:
+        """Mark the entry running again (a resume appends to the same entry)."""
+        self._event(resume=datetime.now(UTC).isoformat())
+        self.entry.status, self.entry.finished = "running", None
 
     def close(self, status: str) -> None:
         if self._fd is None:

@@ -56,6 +56,7 @@ from regview.ui.async_utils import run_blocking
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.delete_doubt import with_credential_warning
 from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.delete_resume import start_resume
 from regview.ui.errors import Problem, describe
 from regview.ui.registry_session import SessionManager
 from regview.ui.tasks import Tasks
@@ -370,6 +371,7 @@ class DeleteFlow(QObject):
         progress.cancelRequested.connect(executor.cancel)
         progress.retryRequested.connect(lambda tags: self._retry(pending, progress, list(tags)))
         progress.trashRequested.connect(lambda: self.open_trash(focus=progress.report))
+        progress.resumeRequested.connect(lambda journal_id: start_resume(self, journal_id))
         progress.open()
         self.progressShown.emit(progress)
         self.tasks.start(

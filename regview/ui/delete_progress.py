@@ -1,16 +1,24 @@
 """Progress of a deletion, then its results: every item of the plan accounted for.
 
-    DeleteProgressDialog(plan, parent=None)
+    DeleteProgressDialog(plan, parent=None, resuming="")
         add_result(ItemResult)           one item settled (the executor's on_result)
         finish(report)                   switch to the results view
         fail(text)                       the run could not go on (journal, connection): in words
-        log_entries() -> list[dict]      kind, name, digest, outcome, reason, method per item
-        export_log(path, fmt)            "csv" or "json"
+        log_entries() -> list[dict]      kind, name, digest, outcome, status, reason, evidence,
+                                         method per item
+        export_log(path, fmt)            "csv" or "json"; both end with the totals (CSV: rows of
+                                         kind "total", name = status, outcome = count)
         outcome_of(key) -> str           "waiting", "deleted", "failed", "skipped", "not-started"
-        signals: cancelRequested(), retryRequested(list[str]), trashRequested()
+        status_of(key) -> str            the registry's state (`executor.Status`), "" while waiting
+        unfinished() -> int              items a resume would still act on
+        signals: cancelRequested(), retryRequested(list[str]), trashRequested(),
+                 resumeRequested(str journal id)
 
 Items the planner refused (and names that did not exist) are listed from the start as skipped
-with the planner's reason, so the log names every selected tag.
+with the planner's reason, so the log names every selected tag. Each settled item shows what
+the registry holds (deleted; deleted after a lost reply, verified; not deleted; left on a
+placeholder; unknown) with the evidence in its row. "Finish the run" resumes the run's own plan
+for the items not done (`resuming`: this dialog shows such a resume).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from regview.core.executor import ExecutionReport, ItemResult, Outcome
+from regview.core.executor import ExecutionReport, ItemResult, Outcome, Status
 from regview.core.plan import DeletePlan
 from regview.ui.delete_dialog import stat_card
 from regview.ui.delete_models import (
@@ -47,37 +55,60 @@ from regview.ui.delete_models import (
 from regview.ui.theme import warning_colours
 
 WAITING = "waiting"
+#: tone and label per status (what the registry holds), "" while waiting; a status the
+#: planner gave (refused, no such tag) shows as skipped
 _TONE = {
     WAITING: "muted",
-    str(Outcome.DELETED): "ok",
-    str(Outcome.FAILED): "fail",
-    str(Outcome.SKIPPED): "skip",
-    str(Outcome.NOT_STARTED): "warn",
+    str(Status.DELETED): "ok",
+    str(Status.DELETED_VERIFIED): "ok",
+    str(Status.ALREADY_GONE): "skip",
+    str(Status.NOT_DELETED): "fail",
+    str(Status.PLACEHOLDER): "warn",
+    str(Status.UNKNOWN): "warn",
+    str(Status.CHANGED): "skip",
+    str(Status.NOT_STARTED): "warn",
 }
-_LABEL = {
-    WAITING: "waiting",
-    str(Outcome.DELETED): "✓ deleted",
-    str(Outcome.FAILED): "✗ failed",
-    str(Outcome.SKIPPED): "– skipped",
-    str(Outcome.NOT_STARTED): "○ not started",
+_MARK = {
+    str(Status.DELETED): "✓",
+    str(Status.DELETED_VERIFIED): "✓",
+    str(Status.ALREADY_GONE): "–",
+    str(Status.NOT_DELETED): "✗",
+    str(Status.PLACEHOLDER): "⚠",
+    str(Status.UNKNOWN): "?",
+    str(Status.CHANGED): "–",
+    str(Status.NOT_STARTED): "○",
 }
-LOG_FIELDS = ("kind", "name", "digest", "outcome", "reason", "method")
+LOG_FIELDS = ("kind", "name", "digest", "outcome", "status", "reason", "evidence", "method")
 FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
+
+
+def status_label(status: str) -> str:
+    if status == WAITING:
+        return "waiting"
+    try:
+        label = Status(status).label
+    except ValueError:
+        return status
+    return f"{_MARK[status]} {label}"
 
 
 class DeleteProgressDialog(QDialog):
     cancelRequested = Signal()
     retryRequested = Signal(list)
     trashRequested = Signal()
+    resumeRequested = Signal(str)
 
-    def __init__(self, plan: DeletePlan, parent: QWidget | None = None) -> None:
+    def __init__(self, plan: DeletePlan, parent: QWidget | None = None, resuming: str = "") -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.plan = plan
+        self.resuming = resuming
         self.report: ExecutionReport | None = None
         self.running = True
         self._log: dict[str, dict[str, str]] = {}
-        self.setWindowTitle(f"Deleting from {plan.repository}")
+        self.setWindowTitle(
+            f"Finishing deletion {resuming}" if resuming else f"Deleting from {plan.repository}"
+        )
         self.resize(820, 560)
         self._build()
         self._seed()
@@ -118,8 +149,8 @@ class DeleteProgressDialog(QDialog):
         self.journal_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         frow.addWidget(self.journal_label)
         root.addLayout(frow)
-        self.model = RecordsModel(("Status", "Item", "Digest", "Detail"), tone_column=0)
-        self.view = records_table(self.model, (110, 220, 110))
+        self.model = RecordsModel(("Status", "Item", "Digest", "Detail", "Evidence"), tone_column=0)
+        self.view = records_table(self.model, (200, 150, 110, 260))
         root.addWidget(self.view, 1)
 
         buttons = QHBoxLayout()
@@ -131,12 +162,21 @@ class DeleteProgressDialog(QDialog):
         self.trash_button.clicked.connect(self.trashRequested)
         self.trash_button.hide()
         self.retry_button = QPushButton("Retry failed")
+        self.retry_button.setToolTip("Plan the failed tags again (a fresh plan to confirm)")
         self.retry_button.clicked.connect(self._retry)
         self.retry_button.hide()
+        self.resume_button = QPushButton("Finish the run")
+        self.resume_button.setToolTip(
+            "Carry out the rest of this run's plan: only the items not done, each checked "
+            "again first (a tag changed since is left alone)"
+        )
+        self.resume_button.clicked.connect(self._resume)
+        self.resume_button.hide()
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.trash_button)
         buttons.addStretch(1)
         buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.resume_button)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the items in flight; the rest is not started")
         self.cancel_button.clicked.connect(self._cancel)
@@ -159,11 +199,27 @@ class DeleteProgressDialog(QDialog):
             records.append(self._record(key))
         for r in self.plan.refused:
             key = f"tag:{r.tag}"
-            self._log[key] = _entry("tag", r.tag, "", str(Outcome.SKIPPED), f"refused: {r.reason}")
+            self._log[key] = _entry(
+                "tag",
+                r.tag,
+                "",
+                str(Outcome.SKIPPED),
+                f"refused: {r.reason}",
+                status=str(Status.NOT_DELETED),
+                evidence="refused by the plan: nothing was sent",
+            )
             records.append(self._record(key))
         for t in self.plan.unknown_tags:
             key = f"tag:{t}"
-            self._log[key] = _entry("tag", t, "", str(Outcome.SKIPPED), "no such tag")
+            self._log[key] = _entry(
+                "tag",
+                t,
+                "",
+                str(Outcome.SKIPPED),
+                "no such tag",
+                status=str(Status.ALREADY_GONE),
+                evidence="not in the tag list the plan was made from",
+            )
             records.append(self._record(key))
         self.model.set_records(records)
         self.total = self.plan.item_count
@@ -175,10 +231,11 @@ class DeleteProgressDialog(QDialog):
     def _record(self, key: str) -> Record:
         e = self._log[key]
         name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
-        tip = "\n".join(v for v in (e["name"], e["digest"], e["reason"]) if v)
+        tip = "\n".join(v for v in (e["name"], e["digest"], e["reason"], e["evidence"]) if v)
+        status = e["status"] or WAITING
         return Record(
-            (_LABEL.get(e["outcome"], e["outcome"]), name, short_digest(e["digest"]), e["reason"]),
-            tone=_TONE.get(e["outcome"], ""),
+            (status_label(status), name, short_digest(e["digest"]), e["reason"], e["evidence"]),
+            tone=_TONE.get(status, ""),
             key=key,
             tooltip=tip,
         )
@@ -194,6 +251,8 @@ class DeleteProgressDialog(QDialog):
             str(result.outcome),
             result.reason,
             result.method,
+            str(result.verdict),
+            result.evidence,
         )
         self.model.update(key, self._record(key))
         if previous == WAITING:
@@ -208,6 +267,36 @@ class DeleteProgressDialog(QDialog):
 
     def outcome_of(self, key: str) -> str:
         return self._log.get(key, {}).get("outcome", "")
+
+    def status_of(self, key: str) -> str:
+        return self._log.get(key, {}).get("status", "")
+
+    def unfinished(self) -> int:
+        """Items of the plan a resume would still act on (not gone, not left alone)."""
+        n = 0
+        for key, e in self._log.items():
+            if key.startswith("tag:") and e["digest"] == "":
+                continue  # refused or unknown to the planner: not part of the run
+            try:
+                status = Status(e["status"])
+            except ValueError:
+                n += 1
+                continue
+            n += not status.done
+        return n
+
+    def totals(self) -> dict[str, int]:
+        """Tags per status, `asked` and `gone`: the shape of `rm --json`'s totals."""
+        out = {str(st).replace("-", "_"): 0 for st in Status}
+        out["waiting"] = out["asked"] = out["gone"] = 0
+        for key, e in self._log.items():
+            if e["kind"] != "tag" or (key.startswith("tag:") and not e["digest"]):
+                continue  # refused by the planner or unknown: not in the run
+            status = e["status"] or WAITING
+            out[status.replace("-", "_")] = out.get(status.replace("-", "_"), 0) + 1
+            out["asked"] += 1
+            out["gone"] += status in {str(s) for s in Status if s.gone}
+        return out
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -226,20 +315,25 @@ class DeleteProgressDialog(QDialog):
         for key, e in self._log.items():
             if e["outcome"] == WAITING:  # never happens with the executor; be explicit anyway
                 e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "not reached"
+                e["status"] = str(Status.NOT_STARTED)
                 self.model.update(key, self._record(key))
         c = self.counts()
         deleted = c.get(str(Outcome.DELETED), 0)
         failed = c.get(str(Outcome.FAILED), 0)
         skipped = c.get(str(Outcome.SKIPPED), 0) + c.get(str(Outcome.NOT_STARTED), 0)
+        left = self.unfinished()
         if report.cancelled:
             self.title.setText("Cancelled — what was in flight finished, the rest was not started")
         elif failed:
             self.title.setText("Finished with failures")
+        elif left:
+            self.title.setText("Finished — some items are not done")
         else:
             self.title.setText("Done")
+        verified = sum(1 for e in self._log.values() if e["status"] == str(Status.DELETED_VERIFIED))
         self.bar.setValue(self.bar.maximum())
         self.bar.setFormat(f"{deleted:,} deleted · {failed:,} failed · {skipped:,} skipped")
-        self._show_cards(deleted, failed, skipped)
+        self._show_cards(deleted, failed, skipped, verified)
         self.filter.setEnabled(True)
         if failed or skipped:
             self.filter.setCurrentIndex(1 if failed else 2)
@@ -256,6 +350,8 @@ class DeleteProgressDialog(QDialog):
         ]
         self.retry_button.setText(f"Retry {len(retry):,} failed")
         self.retry_button.setVisible(bool(retry))
+        self.resume_button.setText(f"Finish the run ({left:,} left)")
+        self.resume_button.setVisible(bool(report.journal_id) and left > 0)
         self.cancel_button.hide()
         self.close_button.show()
         self.close_button.setDefault(True)
@@ -274,19 +370,23 @@ class DeleteProgressDialog(QDialog):
             for key, e in self._log.items():
                 if e["outcome"] == WAITING:
                     e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "stopped: " + text
+                    e["status"] = str(Status.NOT_STARTED)
                     self.model.update(key, self._record(key))
             self.export_button.setEnabled(True)
             self.filter.setEnabled(True)
             self.cancel_button.hide()
             self.close_button.show()
 
-    def _show_cards(self, deleted: int, failed: int, skipped: int) -> None:
-        for value, label in (
-            (deleted, "deleted"),
+    def _show_cards(self, deleted: int, failed: int, skipped: int, verified: int) -> None:
+        cards = [(deleted, "deleted")]
+        if verified:
+            cards.append((verified, "of them verified after a lost reply"))
+        cards += [
             (failed, "failed"),
             (skipped, "skipped / not started"),
             (len(self._log), "items in the plan"),
-        ):
+        ]
+        for value, label in cards:
             self.cards.addWidget(stat_card(f"{value:,}", label))
         self.cards.addStretch(1)
         self.cards_host.show()
@@ -323,6 +423,12 @@ class DeleteProgressDialog(QDialog):
             return
         super().closeEvent(event)
 
+    def _resume(self) -> None:
+        if self.report is not None and self.report.journal_id:
+            self.resume_button.setEnabled(False)
+            self.resumeRequested.emit(self.report.journal_id)
+            self.accept()
+
     def _retry(self) -> None:
         tags = [
             e["name"]
@@ -345,6 +451,9 @@ class DeleteProgressDialog(QDialog):
                 "repository": self.plan.repository,
                 "journal": self.report.journal_id if self.report else "",
                 "cancelled": bool(self.report and self.report.cancelled),
+                "resumed": self.resuming,
+                "totals": self.totals(),
+                "verified": self.report is not None and self.report.all_gone,
                 "items": entries,
             }
             target.write_text(json.dumps(body, indent=2), encoding="utf-8")
@@ -353,6 +462,8 @@ class DeleteProgressDialog(QDialog):
                 writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
                 writer.writeheader()
                 writer.writerows(entries)
+                for name, count in self.totals().items():
+                    writer.writerow({"kind": "total", "name": name, "outcome": str(count)})
         return target
 
     def _export_clicked(self) -> None:
@@ -370,13 +481,22 @@ class DeleteProgressDialog(QDialog):
 
 
 def _entry(
-    kind: str, name: str, digest: str, outcome: str, reason: str, method: str = ""
+    kind: str,
+    name: str,
+    digest: str,
+    outcome: str,
+    reason: str,
+    method: str = "",
+    status: str = "",
+    evidence: str = "",
 ) -> dict[str, str]:
     return {
         "kind": kind,
         "name": name,
         "digest": digest,
         "outcome": outcome,
+        "status": status,
         "reason": reason,
+        "evidence": evidence,
         "method": method,
     }

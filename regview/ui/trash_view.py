@@ -4,6 +4,8 @@
         reload()                            expire old entries, read the rest (task "load")
         select_entry(entry_id)
         restore_selected()                  the selected entry (or its selected tags) (task "restore")
+        resume_selected()                   finish the selected entry's run: only what is not
+                                            done, re-checked against its plan (`delete_resume`)
         entries_model, items_model          RecordsModel of entries / of the chosen entry's items
         pending_banner                      shown when a run never finished (killed app)
         signals: loadedEntries(), restoreFinished(list[RestoreResult])
@@ -29,9 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from regview.core.executor_resume import why_not
 from regview.core.journal import ItemState, JournalEntry, RestoreResult, restore
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_models import ROW_ROLE, Record, RecordsModel, records_table, short_digest
+from regview.ui.errors import Problem
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
 
@@ -42,6 +46,8 @@ _STATE_TEXT = {
     ItemState.DELETED: ("deleted", "fail", "can be restored while its blobs exist"),
     ItemState.STARTED: ("unknown", "warn", "interrupted: may or may not have been deleted"),
     ItemState.FAILED: ("not deleted", "muted", "the deletion failed: nothing to restore"),
+    "placeholder": ("on a placeholder", "warn", "the tag points at regview's placeholder"),
+    "unknown": ("unknown", "warn", "could not be read back: resume checks and finishes it"),
     ItemState.SKIPPED: ("not deleted", "muted", "skipped: nothing to restore"),
     ItemState.NOT_STARTED: ("not deleted", "muted", "never started: nothing to restore"),
     ItemState.PLANNED: ("not deleted", "muted", "never started: nothing to restore"),
@@ -72,6 +78,7 @@ class TrashView(QDialog):
         self._entries: list[JournalEntry] = []
         self._want: str = ""
         self._results: dict[str, dict[str, RestoreResult]] = {}
+        self._busy: set[str] = set()  # entries whose run is going on right now
         self.setWindowTitle("Recycle bin")
         self.resize(940, 600)
         self._build()
@@ -127,11 +134,19 @@ class TrashView(QDialog):
         )
         self.restore_button.clicked.connect(self.restore_selected)
         self.restore_button.setEnabled(False)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip(
+            "Finish this deletion: only its items not done yet, each checked again against "
+            "its plan first (a tag changed since is left alone)"
+        )
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.resume_button.setEnabled(False)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         self.refresh_button.setAutoDefault(False)
         self.restore_button.setDefault(True)
         row.addWidget(self.refresh_button)
+        row.addWidget(self.resume_button)
         row.addWidget(self.restore_button)
         row.addWidget(close)
         root.addLayout(row)
@@ -141,11 +156,12 @@ class TrashView(QDialog):
         self.tasks.start("load", self._load())
 
     async def _load(self) -> None:
-        def read() -> list[JournalEntry]:
+        def read() -> tuple[list[JournalEntry], set[str]]:
             self.journal.expire()
-            return self.journal.entries()
+            entries = self.journal.entries()
+            return entries, {e.id for e in entries if e.is_pending and self.journal.busy(e.id)}
 
-        entries = await run_blocking(read)
+        entries, self._busy = await run_blocking(read)
         entries.sort(key=lambda e: e.created, reverse=True)
         self._entries = entries
         keep = self._want or self.current_entry_id()
@@ -153,7 +169,7 @@ class TrashView(QDialog):
         for e in entries:
             deleted = e.deleted_tags()
             kept_until = e.created + self.journal.retention
-            status = _STATUS_TEXT.get(e.status, e.status)
+            status = "running" if e.id in self._busy else _STATUS_TEXT.get(e.status, e.status)
             restored = sum(1 for i in e.items.values() if i.state == ItemState.RESTORED)
             if restored and not deleted:
                 status = "restored"
@@ -177,7 +193,7 @@ class TrashView(QDialog):
                 )
             )
         self.entries_model.set_records(records)
-        pending = [e for e in entries if e.is_pending]
+        pending = [e for e in entries if e.is_pending and e.id not in self._busy]
         if pending:
             background, text = warning_colours(self.palette())
             pal = self.pending_banner.palette()
@@ -190,8 +206,8 @@ class TrashView(QDialog):
                 lines.append(
                     f"<b>A deletion in {e.registry}/{e.repository} ({_when(e.created)}) did not "
                     f"finish</b> — regview was closed or stopped. {unknown} item(s) may or may "
-                    "not have been deleted; the rest is listed with its state. Restore puts "
-                    "back what was deleted; delete again to finish the job."
+                    "not have been deleted; the rest is listed with its state. Resume finishes "
+                    "the job (each item is checked first); Restore puts back what was deleted."
                 )
             self.pending_banner.setText("<br>".join(lines))
         self.pending_banner.setVisible(bool(pending))
@@ -241,16 +257,20 @@ class TrashView(QDialog):
         if entry is None:
             self.items_model.set_records([])
             self.restore_button.setEnabled(False)
+            self.resume_button.setEnabled(False)
             return
         results = self._results.get(entry.id, {})
         records = []
         for item in sorted(entry.items.values(), key=lambda i: (i.kind != "tag", i.name)):
-            text, tone, note = _STATE_TEXT.get(item.state, (item.state, "", item.reason))
+            shown = item.status if item.status in _STATE_TEXT else item.state
+            text, tone, note = _STATE_TEXT.get(shown, (item.state, "", item.reason))
             if item.state in (ItemState.DELETED, ItemState.STARTED) and not item.saved:
                 note = "its manifest was not saved: it cannot be restored"
                 tone = "warn"
             elif item.reason and item.state not in (ItemState.DELETED, ItemState.RESTORED):
                 note = f"{note} ({item.reason})"
+            if item.evidence:
+                note = f"{note} — {item.evidence}"
             res = results.get(item.name)
             if res is not None:
                 text, tone = ("restored", "ok") if res.restored else ("cannot restore", "fail")
@@ -270,6 +290,35 @@ class TrashView(QDialog):
             i.state in (ItemState.DELETED, ItemState.STARTED) for i in entry.items.values()
         )
         self.restore_button.setEnabled(restorable and not self.tasks.running("restore"))
+        left = len(entry.unfinished()) if not why_not(entry) and entry.id not in self._busy else 0
+        self.resume_button.setText(f"Resume ({left:,} left)" if left else "Resume")
+        self.resume_button.setEnabled(left > 0)
+
+    # --- resume --------------------------------------------------------------------------
+    def resume_selected(self) -> None:
+        """Finish the selected entry's run in a progress dialog of its own; the list reloads
+        when it is done."""
+        from regview.ui.delete_resume import start_resume
+
+        entry = self.current_entry()
+        if entry is None:
+            return
+        self.resume_button.setEnabled(False)
+        self._want = entry.id
+        self.summary.setText(f"Finishing {entry.id}…")
+        # the resume ends with a report, or with a problem said in the window's banner
+        self.flow.finished.connect(self._resumed)
+        self.flow.problem.connect(self._resumed)
+        start_resume(self.flow, entry.id)
+
+    def _resumed(self, what: object) -> None:
+        self.flow.finished.disconnect(self._resumed)
+        self.flow.problem.disconnect(self._resumed)
+        if isinstance(what, Problem):
+            self.summary.setText(f"Resume failed: {what.title}. {what.text()}")
+            self._show_items()
+            return
+        self.reload()
 
     # --- restore -------------------------------------------------------------------------
     def selected_tags(self) -> list[str]:

@@ -93,7 +93,7 @@ class WindowDeletion(WindowBase):
                     "A deletion did not finish",
                     f"{len(pending)} deletion run(s) stopped before the end (regview was closed "
                     "or crashed); some items may or may not have been deleted.",
-                    "Open the recycle bin to see their state and restore what was deleted.",
+                    "Open the recycle bin to finish them (Resume) or restore what was deleted.",
                     "trash",
                 )
             )

@@ -8,6 +8,8 @@
                                                     records every request's headers
     DropProxy(upstream, after=N, delay=0)           forwards, then closes sockets after N requests
                                                     until `heal()`; records what reached upstream
+    refusing_proxy(upstream, refused)               forwards, but answers 503 to the DELETEs of
+                                                    the tags in the (mutable) set `refused`
     silent_server()                                 accepts connections, never answers (timeouts)
     make_tls(dir) -> TlsFiles                       a private CA and a server cert for 127.0.0.1
     run_distribution_no_delete(root)                Debian's docker-registry with delete disabled
@@ -571,3 +573,15 @@ def silent_server() -> Iterator[str]:
         for c in held:
             c.close()
         listener.close()
+
+
+def refusing_proxy(upstream: str, refused: set[str]) -> web.Application:
+    """Forwards everything except DELETEs of the `refused` tags, answered 503 without reaching
+    the registry while they are in the set (clear it to heal)."""
+
+    async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
+        if request.method == "DELETE" and request.path.rsplit("/", 1)[-1] in refused:
+            return web.Response(status=503, text='{"errors":[{"code":"UNAVAILABLE"}]}')
+        return await forward(session, upstream, request)
+
+    return proxy_app(handle)

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from fault_servers import forward
-from testkit import free_port
+from loop_server import serve_here
 from tiny_images import seed_tiny_tags, snapshot
 
 from regview.core.client import RegistryClient
@@ -86,16 +86,10 @@ class FaultProxy:
 async def proxy(upstream: str) -> AsyncIterator[tuple[FaultProxy, str]]:
     fp = FaultProxy(upstream, rate=0.0)
     fp.session = aiohttp.ClientSession(auto_decompress=False)
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fp.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield fp, f"http://127.0.0.1:{port}"
+        async with serve_here(fp.handle) as url:
+            yield fp, url
     finally:
-        await runner.cleanup()
         await fp.session.close()
 
 

@@ -93,7 +93,9 @@ def test_drag_select_delete_results_restore(
         results.export_log(tmp_path / "log.csv", "csv")
         logged = json.loads((tmp_path / "log.json").read_text())
         assert len(logged["items"]) == len(entries)
-        assert (tmp_path / "log.csv").read_text().count("\n") == len(entries) + 1
+        # header, one row per item, then the totals rows
+        csv_lines = len(entries) + 1 + len(results.totals())
+        assert (tmp_path / "log.csv").read_text().count("\n") == csv_lines
         results.resize(860, 520)
         shot(qloop, results, tmp_path, "delete-results", scheme)
 

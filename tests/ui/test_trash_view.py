@@ -5,6 +5,7 @@ restore for a registry with no profile says so in words."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,18 @@ D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
 
 
+def open_view(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, journal: Journal
+) -> TrashView:
+    """The recycle bin over `journal`, once it shows its one entry."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    view = TrashView(DeleteFlow(SessionManager(accounts), None, journal))
+    qtbot.addWidget(view)
+    view.show()
+    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    return view
+
+
 def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
@@ -37,14 +50,11 @@ def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
     writer.started("tag:v1")
     writer.outcome("tag:v1", ItemState.DELETED)
     writer.started("tag:v2")  # ... and the process died here: no outcome, never closed
+    assert writer._fd is not None
+    os.close(writer._fd)  # (a dead process's descriptor, and the run's lock, go with it)
     del writer
 
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    flow = DeleteFlow(SessionManager(accounts), None, journal)
-    view = TrashView(flow)
-    qtbot.addWidget(view)
-    view.show()
-    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    view = open_view(qtbot, qloop, tmp_path, journal)
     assert view.pending_banner.isVisible()
     assert "did not finish" in view.pending_banner.text()
     assert view.entries_model.record_at(0).cells[3] == "interrupted"
@@ -61,4 +71,37 @@ def test_interrupted_run_is_reported_and_unrestorable_items_say_why(
     view.restore_selected()
     run(qloop, until(lambda: not view.tasks.running("restore")))
     assert "No registry profile for gone.example:5000" in view.summary.text()
+    view.accept()
+
+
+def test_a_run_going_on_now_is_running_not_interrupted_and_cannot_be_resumed(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    journal = Journal(default_paths())
+    items = [JournalItem("tag:v1", "tag", "v1", D1, "application/vnd.oci.image.manifest.v1+json")]
+    writer = journal.begin("reg.example:5000", "team/app", items, {"tags": []})
+    writer.started("tag:v1")  # the run is going on (its writer, and lock, are held)
+    view = open_view(qtbot, qloop, tmp_path, journal)
+    assert view.entries_model.record_at(0).cells[3] == "running"
+    assert not view.pending_banner.isVisible()
+    assert not view.resume_button.isEnabled()
+    writer.close("finished")
+    view.accept()
+
+
+def test_resume_without_a_profile_for_the_registry_says_so(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    journal = Journal(default_paths())
+    items = [JournalItem("tag:v1", "tag", "v1", D1, "application/vnd.oci.image.manifest.v1+json")]
+    plan = {"tags": [{"tag": "v1", "digest": D1, "method": "tag-delete"}], "manifests": []}
+    writer = journal.begin("gone.example:5000", "team/app", items, plan)
+    writer.outcome("tag:v1", ItemState.FAILED, "HTTP 503", "not-deleted", "read back: …")
+    writer.close("finished")
+    view = open_view(qtbot, qloop, tmp_path, journal)
+    assert view.resume_button.isEnabled() and view.resume_button.text() == "Resume (1 left)"
+    view.resume_selected()
+    run(qloop, until(lambda: "Resume failed" in view.summary.text()))
+    assert "No registry profile" in view.summary.text()
+    assert "gone.example:5000" in view.summary.text()
     view.accept()

@@ -3,12 +3,14 @@ exist and says why when it cannot."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from delete_fakes import FakeRegistry
 
 from regview.core.executor import Executor
-from regview.core.journal import ItemState, Journal, JournalItem, restore
+from regview.core.journal import ItemState, Journal, JournalBusy, JournalItem, restore
 from regview.core.plan import PlanOptions, Selection, make_plan
 
 
@@ -88,7 +90,10 @@ def test_killed_run_is_pending_with_accurate_state() -> None:
     w.started("tag:t0")
     w.outcome("tag:t0", ItemState.DELETED)
     w.started("tag:t1")
-    # the process dies here: no close(); a torn half line is on disk
+    # the process dies here: no close() (its descriptor, and the run's lock, go with it); a
+    # torn half line is on disk
+    assert w._fd is not None
+    os.close(w._fd)
     events = journal.journal_dir / f"{w.id}.events"
     with events.open("a") as f:
         f.write('{"k":"tag:t2","s":"del')
@@ -110,3 +115,21 @@ def test_expiry_keeps_recent_and_running_entries() -> None:
     assert journal.expire(now) == [old.id]
     assert sorted(journal.ids()) == sorted([running.id, recent.id])
     assert not (journal.trash_dir / old.id).exists()
+
+
+def test_a_running_entry_is_held_not_pending_and_not_resumable() -> None:
+    """A run going on now (its writer open, in this or another process) is not reported as
+    interrupted, and a resume cannot reopen it; once the writer is gone, both can."""
+    journal = Journal()
+    w = journal.begin("reg", "app", [])
+    assert journal.busy(w.id) and journal.pending() == []
+    with pytest.raises(JournalBusy, match="running right now"):
+        journal.reopen(w.id)
+    assert w._fd is not None
+    os.close(w._fd)  # the process is killed
+    w._fd = None
+    assert not journal.busy(w.id) and [e.id for e in journal.pending()] == [w.id]
+    again = journal.reopen(w.id)
+    assert journal.busy(w.id)
+    again.close("finished")
+    assert journal.load(w.id).status == "finished" and not journal.busy(w.id)
