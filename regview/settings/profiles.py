@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.paths import default_paths
@@ -86,6 +87,12 @@ def registry_url(text: str) -> str:
         raise ValueError(f"registry URL {text!r} must use http:// or https://")
     if not host:
         raise ValueError(f"registry URL {text!r} has no host")
+    try:
+        urlsplit(f"//{host}").port  # noqa: B018 - parsing checks the port: 0-65535 digits
+    except ValueError:
+        raise ValueError(
+            f"registry address {host!r} has no valid port: a port is a number from 1 to 65535"
+        ) from None
     if registry_host(host) == DOCKER_HUB:
         return DOCKER_HUB_URL
     if not scheme:

@@ -6,7 +6,6 @@ re-serialised JSON. Schema1 is recognised only to report it clearly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from regview.spec import mediatypes as mt
 from regview.spec.digest import Digest
 from regview.spec.errors import InvalidDigest, InvalidManifest, UnsupportedSchema1
+from regview.spec.jsondoc import JSONDocumentError, parse_json
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
@@ -177,14 +177,17 @@ def parse_time(value: object) -> datetime | None:
 def _load_json(data: bytes, what: str) -> dict[str, Any]:
     if len(data) > MAX_MANIFEST_BYTES:
         raise InvalidManifest(f"{what} is {len(data)} bytes; at most {MAX_MANIFEST_BYTES} allowed")
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        snippet = data[:60].decode("utf-8", "replace").strip()
-        hint = (
-            " (the server sent HTML — is this a registry URL?)" if snippet.startswith("<") else ""
+    snippet = data[:60].decode("utf-8", "replace").strip()
+    if snippet.startswith("<"):
+        raise InvalidManifest(
+            f"{what} is not valid JSON (the server sent HTML — is this a registry URL?)"
         )
-        raise InvalidManifest(f"{what} is not valid JSON{hint}: {exc}") from exc
+    try:
+        # depth-capped: a document nested 1000 deep is refused here, in words, not by a
+        # RecursionError in whichever walk meets it first
+        obj = parse_json(data, what=what)
+    except JSONDocumentError as exc:
+        raise InvalidManifest(str(exc)) from exc
     if not isinstance(obj, dict):
         raise InvalidManifest(f"{what} is JSON but not an object")
     return obj
