@@ -325,7 +325,8 @@ def endpoint_for(
         if saved_api:
             kind = RegistryKind.GITLAB
     if ca_file and not Path(ca_file).is_file():
-        raise CliError(f"the CA file {ca_file} does not exist", EXIT_USAGE)
+        problem = "is not a file" if Path(ca_file).exists() else "does not exist"
+        raise CliError(f"the CA file {ca_file} {problem}", EXIT_USAGE)
     if ca_file and "://" not in registry and profile is None and url.startswith("http://"):
         # a CA file only means something for TLS: `127.0.0.1:8443 --ca-file ca.pem` is https
         url = "https://" + url[len("http://") :]

@@ -89,10 +89,13 @@ def registry_url(text: str) -> str:
         raise ValueError(f"registry URL {text!r} has no host")
     try:
         urlsplit(f"//{host}").port  # noqa: B018 - parsing checks the port: 0-65535 digits
-    except ValueError:
-        raise ValueError(
-            f"registry address {host!r} has no valid port: a port is a number from 1 to 65535"
-        ) from None
+    except ValueError as exc:
+        problem = (
+            "has no valid port: a port is a number from 1 to 65535"
+            if "port" in str(exc).lower()
+            else "is not a valid host[:port]"
+        )
+        raise ValueError(f"registry address {host!r} {problem}") from None
     if registry_host(host) == DOCKER_HUB:
         return DOCKER_HUB_URL
     if not scheme:

@@ -100,6 +100,8 @@ def test_port_out_of_range_is_a_usage_error(cli: Cli) -> None:
     for args in (("tags", "127.0.0.1:99999/foo"), ("repos", "127.0.0.1:99999")):
         r = cli(*args)
         one_line(r, 2, "127.0.0.1:99999", "port", "65535")
+    r = cli("repos", "http://[::1")
+    one_line(r, 2, "[::1", "not a valid host")
 
 
 def test_older_than_beyond_the_calendar(cli: Cli) -> None:
@@ -152,6 +154,8 @@ def test_ca_file_that_is_not_pem(cli: Cli, tmp_path: Path) -> None:
         for bad in (not_pem, text):
             r = cli("tags", f"{host(url)}/{REPO}", "--ca-file", str(bad))
             one_line(r, 2, str(bad), "PEM")
+        r = cli("tags", f"{host(url)}/{REPO}", "--ca-file", str(tmp_path))
+        one_line(r, 2, str(tmp_path), "is not a file")
     assert not reg.seen  # refused before a request was sent
 
 
