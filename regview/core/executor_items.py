@@ -22,6 +22,8 @@ from regview.core.executor_types import (
 from regview.core.journal import ItemState, JournalWriter
 from regview.core.plan import DeletePlan, ManifestAction, ManifestRole, Method, TagAction
 from regview.spec import mediatypes as mt
+from regview.spec.errors import SpecError
+from regview.spec.jsondoc import parse_json
 
 if TYPE_CHECKING:
     from regview.core.executor import Executor
@@ -50,8 +52,8 @@ def throwaway_manifest() -> bytes:
 
 def is_throwaway(data: bytes) -> bool:
     try:
-        body = json.loads(data)
-    except ValueError:
+        body = parse_json(data, what="manifest")
+    except SpecError:  # not JSON, or nested absurdly deep: not one of ours
         return False
     return (
         isinstance(body, dict)
