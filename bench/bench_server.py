@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/bench_server.py [--size-mib 200] [--tags 10000] [--seconds 10]
                                            [--rounds 3] [--pulls 5] [--transfer-only]
+                                           [--pull-to DIR]
 
 Measures skopeo push and pull of one image of --size-mib, manifest PUTs per second (a minimal
 asyncio HTTP/1.1 client creating --tags tags), and manifest GET and HEAD requests per second over
 those tags with wrk (a Lua script walking the tag list). Each round starts both servers afresh and
 keeps both running: one push to each, then --pulls pulls from each, interleaved (d r r d d r …) so
 that both see the same moments of a shared machine's load; a round's pull figure is the median
-of its pulls. The table shows the median over the rounds and every round's figure, with the load
+of its pulls. skopeo writes the pulled image under --pull-to, a tmpfs by default: on this
+shared machine the client's disk writeback otherwise moves single pulls by tens of percent (see
+results-server.md). The table shows the median over the rounds and every round's figure, with the load
 average seen during the run; every single pull goes to stderr. Prints a Markdown table.
 """
 
@@ -217,10 +220,10 @@ def push(url: str, layout_ref: str, size: int, pid: int) -> dict[str, float]:
     return {"push MiB/s": size / 2**20 / seconds, "push: server CPU s": cpu_seconds(pid) - c0}
 
 
-def pull(url: str, size: int, pid: int, work: Path) -> tuple[float, float]:
-    """One skopeo pull to a fresh `dir:`: (MiB/s, the server's CPU seconds)."""
+def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
+    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds)."""
     host = url.split("://")[1]
-    pulled = Path(tempfile.mkdtemp(prefix="pull-", dir=work))
+    pulled = Path(tempfile.mkdtemp(prefix="regview-bench-pull-", dir=into))
     c0 = cpu_seconds(pid)
     seconds = skopeo_time(
         ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}/img"]
@@ -231,7 +234,7 @@ def pull(url: str, size: int, pid: int, work: Path) -> tuple[float, float]:
 
 
 def interleaved_pulls(
-    servers: dict[str, tuple[str, int]], size: int, pulls: int, work: Path, first: int
+    servers: dict[str, tuple[str, int]], size: int, pulls: int, into: Path, first: int
 ) -> dict[str, dict[str, float]]:
     """`pulls` pulls from each server, alternating which goes first (ABBA…): the round's
     median MiB/s and median server CPU per pull, for each server."""
@@ -242,7 +245,7 @@ def interleaved_pulls(
         order = names if (i + first) % 2 == 0 else names[::-1]
         for name in order:
             url, pid = servers[name]
-            speed, cpu = pull(url, size, pid, work)
+            speed, cpu = pull(url, size, pid, into)
             speeds[name].append(speed)
             cpus[name].append(cpu)
     for name in names:
@@ -298,6 +301,14 @@ def main() -> int:
         action="store_true",
         help="measure only the skopeo push and pulls (skip the manifest request rates)",
     )
+    p.add_argument(
+        "--pull-to",
+        type=Path,
+        default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None,
+        help="where skopeo writes the pulled image (default /dev/shm, a tmpfs: the pull then "
+        "measures the registry, not the client's disk writeback; give a disk folder to include "
+        "it)",
+    )
     args = p.parse_args()
     tools = ("skopeo", "docker-registry") + (() if args.transfer_only else ("wrk",))
     for tool in tools:
@@ -330,7 +341,7 @@ def main() -> int:
                     url, pid = pids[name]
                     got[name].update(push(url, layout.oci_ref, size, pid))
                 for name, figures in interleaved_pulls(
-                    pids, size, args.pulls, work, first=rnd
+                    pids, size, args.pulls, args.pull_to or work, first=rnd
                 ).items():
                     got[name].update(figures)
                 if not args.transfer_only:
@@ -361,7 +372,8 @@ def main() -> int:
             f"Machine: {os.cpu_count()} cores, {model}; Python {platform.python_version()}; "
             f"image {size / 2**20:.0f} MiB in 4 layers; {args.tags} tags; wrk -t2 -c16 "
             f"-d{args.seconds}s; {args.rounds} rounds of {args.pulls} interleaved pulls per "
-            "server (a round's pull figure is their median); 1-minute load average during the run "
+            f"server into {args.pull_to or work} (a round's pull figure is their median); "
+            "1-minute load average during the run "
             f"{min(loads):.1f} to {max(loads):.1f}\n"
         )
         print("| metric | docker-registry (median) | regview (median) | ratio | rounds (d / r) |")
