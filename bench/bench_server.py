@@ -1,13 +1,18 @@
 """Benchmark: `regview serve` next to Debian's `docker-registry`, in the same run.
 
     .venv/bin/python bench/bench_server.py [--size-mib 200] [--tags 10000] [--seconds 10]
-                                           [--rounds 3]
+                                           [--rounds 3] [--pulls 5] [--transfer-only]
+                                           [--pull-to DIR]
 
 Measures skopeo push and pull of one image of --size-mib, manifest PUTs per second (a minimal
 asyncio HTTP/1.1 client creating --tags tags), and manifest GET and HEAD requests per second over
-those tags with wrk (a Lua script walking the tag list). Each round starts both servers afresh,
-one after the other; the table shows the median over the rounds (and every round's figure), with
-the load average seen during the run. Prints a Markdown table.
+those tags with wrk (a Lua script walking the tag list). Each round starts both servers afresh and
+keeps both running: one push to each, then --pulls pulls from each, interleaved (d r r d d r …) so
+that both see the same moments of a shared machine's load; a round's pull figure is the median
+of its pulls. skopeo writes the pulled image under --pull-to, a tmpfs by default: on this
+shared machine the client's disk writeback otherwise moves single pulls by tens of percent (see
+results-server.md). The table shows the median over the rounds and every round's figure, with the load
+average seen during the run; every single pull goes to stderr. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -205,33 +210,58 @@ def wrk_rps(url: str, repo: str, count: int, method: str, seconds: int, workdir:
     return float(m.group(1))
 
 
-def measure(
-    name: str,
-    url: str,
-    port: int,
-    layout_ref: str,
-    size: int,
-    tags: int,
-    seconds: int,
-    work: Path,
-    pid: int,
-) -> dict[str, float]:
+def push(url: str, layout_ref: str, size: int, pid: int) -> dict[str, float]:
     host = url.split("://")[1]
-    res: dict[str, float] = {}
-    mib = size / 2**20
     c0 = cpu_seconds(pid)
-    res["push MiB/s"] = mib / skopeo_time(
+    seconds = skopeo_time(
         ["copy", "--dest-tls-verify=false", layout_ref, f"docker://{host}/bench/big:v1"]
     )
-    c1 = cpu_seconds(pid)
-    pulled = work / f"pull-{name}"
-    res["pull MiB/s"] = mib / skopeo_time(
-        ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}"]
-    )
-    c2 = cpu_seconds(pid)
     # server CPU seconds (lower is better): less disturbed by a busy machine than MiB/s
-    res["push: server CPU s"], res["pull: server CPU s"] = c1 - c0, c2 - c1
+    return {"push MiB/s": size / 2**20 / seconds, "push: server CPU s": cpu_seconds(pid) - c0}
+
+
+def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
+    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds)."""
+    host = url.split("://")[1]
+    pulled = Path(tempfile.mkdtemp(prefix="regview-bench-pull-", dir=into))
+    c0 = cpu_seconds(pid)
+    seconds = skopeo_time(
+        ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}/img"]
+    )
+    cpu = cpu_seconds(pid) - c0
     shutil.rmtree(pulled)
+    return size / 2**20 / seconds, cpu
+
+
+def interleaved_pulls(
+    servers: dict[str, tuple[str, int]], size: int, pulls: int, into: Path, first: int
+) -> dict[str, dict[str, float]]:
+    """`pulls` pulls from each server, alternating which goes first (ABBA…): the round's
+    median MiB/s and median server CPU per pull, for each server."""
+    names = list(servers)
+    speeds: dict[str, list[float]] = {n: [] for n in names}
+    cpus: dict[str, list[float]] = {n: [] for n in names}
+    for i in range(pulls):
+        order = names if (i + first) % 2 == 0 else names[::-1]
+        for name in order:
+            url, pid = servers[name]
+            speed, cpu = pull(url, size, pid, into)
+            speeds[name].append(speed)
+            cpus[name].append(cpu)
+    for name in names:
+        each = ", ".join(f"{v:.0f}" for v in speeds[name])
+        print(f"  {name} pulls MiB/s: {each}", file=sys.stderr, flush=True)
+    return {
+        n: {
+            "pull MiB/s": statistics.median(speeds[n]),
+            "pull: server CPU s": statistics.median(cpus[n]),
+        }
+        for n in names
+    }
+
+
+def request_rates(url: str, port: int, tags: int, seconds: int, work: Path) -> dict[str, float]:
+    res: dict[str, float] = {}
     config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
     layer = os.urandom(512)
     cd, ld = push_blob(url, "bench/small", config), push_blob(url, "bench/small", layer)
@@ -265,8 +295,23 @@ def main() -> int:
     p.add_argument("--tags", type=int, default=10000)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--pulls", type=int, default=5, help="pulls from each server per round")
+    p.add_argument(
+        "--transfer-only",
+        action="store_true",
+        help="measure only the skopeo push and pulls (skip the manifest request rates)",
+    )
+    p.add_argument(
+        "--pull-to",
+        type=Path,
+        default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None,
+        help="where skopeo writes the pulled image (default /dev/shm, a tmpfs: the pull then "
+        "measures the registry, not the client's disk writeback; give a disk folder to include "
+        "it)",
+    )
     args = p.parse_args()
-    for tool in ("skopeo", "wrk", "docker-registry"):
+    tools = ("skopeo", "docker-registry") + (() if args.transfer_only else ("wrk",))
+    for tool in tools:
         if shutil.which(tool) is None:
             print(f"{tool} is needed", file=sys.stderr)
             return 1
@@ -277,36 +322,41 @@ def main() -> int:
         size = layout.blob_bytes()
         results: dict[str, dict[str, list[float]]] = {}
         loads: list[float] = [os.getloadavg()[0]]
+        starters = {"docker-registry": start_distribution, "regview": start_regview}
         for rnd in range(args.rounds):
-            for name, starter in (
-                ("docker-registry", start_distribution),
-                ("regview", start_regview),
-            ):
-                port = free_port()
-                data = work / f"data-{name}-{rnd}"
-                data.mkdir()
-                proc = starter(data, port)
-                try:
-                    url = f"http://127.0.0.1:{port}"
+            procs: dict[str, subprocess.Popen[bytes]] = {}
+            servers: dict[str, tuple[str, int]] = {}
+            got: dict[str, dict[str, float]] = {name: {} for name in starters}
+            try:
+                for name, starter in starters.items():
+                    port = free_port()
+                    data = work / f"data-{name}-{rnd}"
+                    data.mkdir()
+                    procs[name] = starter(data, port)
+                    servers[name] = (f"http://127.0.0.1:{port}", port)
+                for url, _ in servers.values():
                     wait_up(url)
-                    got = measure(
-                        name,
-                        url,
-                        port,
-                        layout.oci_ref,
-                        size,
-                        args.tags,
-                        args.seconds,
-                        work,
-                        proc.pid,
-                    )
-                finally:
+                pids = {name: (servers[name][0], procs[name].pid) for name in servers}
+                for name in sorted(pids, reverse=rnd % 2 == 1):
+                    url, pid = pids[name]
+                    got[name].update(push(url, layout.oci_ref, size, pid))
+                for name, figures in interleaved_pulls(
+                    pids, size, args.pulls, args.pull_to or work, first=rnd
+                ).items():
+                    got[name].update(figures)
+                if not args.transfer_only:
+                    for name, (url, port) in servers.items():
+                        got[name].update(request_rates(url, port, args.tags, args.seconds, work))
+            finally:
+                for proc in procs.values():
                     proc.terminate()
                     proc.wait(10)
-                    shutil.rmtree(data, ignore_errors=True)
-                for metric, value in got.items():
+                for name in starters:
+                    shutil.rmtree(work / f"data-{name}-{rnd}", ignore_errors=True)
+            for name, figures in got.items():
+                for metric, value in figures.items():
                     results.setdefault(name, {}).setdefault(metric, []).append(value)
-                loads.append(os.getloadavg()[0])
+            loads.append(os.getloadavg()[0])
             print(f"round {rnd + 1}: {results}", file=sys.stderr, flush=True)
         model = next(
             (
@@ -321,7 +371,9 @@ def main() -> int:
         print(
             f"Machine: {os.cpu_count()} cores, {model}; Python {platform.python_version()}; "
             f"image {size / 2**20:.0f} MiB in 4 layers; {args.tags} tags; wrk -t2 -c16 "
-            f"-d{args.seconds}s; {args.rounds} rounds; 1-minute load average during the run "
+            f"-d{args.seconds}s; {args.rounds} rounds of {args.pulls} interleaved pulls per "
+            f"server into {args.pull_to or work} (a round's pull figure is their median); "
+            "1-minute load average during the run "
             f"{min(loads):.1f} to {max(loads):.1f}\n"
         )
         print("| metric | docker-registry (median) | regview (median) | ratio | rounds (d / r) |")

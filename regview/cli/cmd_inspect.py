@@ -11,6 +11,8 @@ from regview.cli import common as C
 from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.client import RegistryClient
+from regview.spec.errors import SpecError
+from regview.spec.jsondoc import parse_json
 from regview.spec.manifest import ImageIndex, ImageManifest, parse_config
 from regview.spec.reference import Reference
 
@@ -48,8 +50,8 @@ async def _config(client: RegistryClient, repo: str, m: ImageManifest) -> Any:
         return None
     data = await client.get_blob_bytes(repo, str(m.config.digest))
     try:
-        return json.loads(data)
-    except ValueError:
+        return parse_json(data, what="image config")
+    except SpecError:
         return None
 
 
@@ -159,8 +161,12 @@ async def _inspect(args: argparse.Namespace) -> int:
         info = await describe(client, ref, referrers=not args.no_referrers)
     if args.json:
         C.print_json(info)
-        return C.EXIT_OK
-    _print_text(info)
+    else:
+        _print_text(info)
+    if info["kind"] == "unknown" and info["problem"]:
+        # what could be read is shown above; the manifest itself could not be: an error
+        C.error(f"{ref}: the manifest cannot be read: {info['problem']}")
+        return C.EXIT_ERROR
     return C.EXIT_OK
 
 

@@ -92,10 +92,25 @@ def _policy(args: argparse.Namespace, repository: str) -> Policy:
     keep_list = KeepList()
     if args.keep_file:
         try:
-            text = sys.stdin.read() if args.keep_file == "-" else Path(args.keep_file).read_text()
+            # bytes, decoded strictly: stdin's own decoding would smuggle a binary file through
+            # as escaped garbage, and an unreadable keep list must never mean "keep nothing"
+            raw = (
+                sys.stdin.buffer.read()
+                if args.keep_file == "-"
+                else Path(args.keep_file).read_bytes()
+            )
+            text = raw.decode("utf-8-sig")
+            if "\x00" in text:  # valid UTF-8 yet binary (zeros, UTF-16): not a list of lines
+                raise UnicodeDecodeError("utf-8", raw, raw.index(0), raw.index(0) + 1, "NUL")
         except OSError as exc:
             raise PolicyError(
                 f"cannot read the keep file {args.keep_file}: {exc.strerror}"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            source = "on standard input" if args.keep_file == "-" else args.keep_file
+            raise PolicyError(
+                f"the keep file {source} is not text (byte {exc.start} is not UTF-8): "
+                "give a text file with one image reference per line"
             ) from exc
         keep_list = parse_keep_list(text, repository)
     policy = Policy(

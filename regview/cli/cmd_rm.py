@@ -121,6 +121,12 @@ async def _rm(args: argparse.Namespace) -> int:
                 {"tag": t, "repository": repository, "reason": "no such tag"}
                 for t in plan.unknown_tags
             )
+            if plan.unknown_tags:  # a named tag that is not there: "not found", as documented
+                C.error(
+                    f"no such tag in {registry}/{repository}: {', '.join(plan.unknown_tags)} "
+                    "(check the spelling: `regview tags` lists them)"
+                )
+                code = max(code, C.EXIT_NOT_FOUND)
             if args.dry_run or plan.is_empty:
                 continue
             question = f"Delete {len(plan.tag_actions)} tag(s) from {registry}/{repository}?"

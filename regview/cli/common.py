@@ -42,6 +42,7 @@ from typing import Any, TextIO
 from regview.core import errors as E
 from regview.core.client import RegistryClient
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
+from regview.core.transport import build_ssl_context
 from regview.paths import default_paths
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host, registry_url
@@ -326,14 +327,24 @@ def endpoint_for(
         if saved_api:
             kind = RegistryKind.GITLAB
     if ca_file and not Path(ca_file).is_file():
-        raise CliError(f"the CA file {ca_file} does not exist", EXIT_USAGE)
-    return Endpoint(
+        problem = "is not a file" if Path(ca_file).exists() else "does not exist"
+        raise CliError(f"the CA file {ca_file} {problem}", EXIT_USAGE)
+    if ca_file and "://" not in registry and profile is None and url.startswith("http://"):
+        # a CA file only means something for TLS: `127.0.0.1:8443 --ca-file ca.pem` is https
+        url = "https://" + url[len("http://") :]
+    endpoint = Endpoint(
         url=url,
         insecure=insecure,
         ca_file=ca_file or "",
         api_url=api_url or saved_api,
         kind=RegistryKind.GITLAB if api_url else kind,
     )
+    if ca_file:
+        try:
+            build_ssl_context(endpoint)  # a file that is not a PEM certificate: say so now
+        except E.RegistryError as exc:
+            raise CliError(exc.message, EXIT_USAGE) from exc
+    return endpoint
 
 
 @dataclass(frozen=True, slots=True)

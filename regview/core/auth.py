@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
@@ -41,6 +40,8 @@ from regview.core.errors import (
 from regview.core.model import CredentialKind, Credentials, Endpoint
 from regview.core.transport import is_loopback
 from regview.log import get_logger
+from regview.spec.errors import SpecError
+from regview.spec.jsondoc import parse_json
 
 log = get_logger("core.auth")
 
@@ -159,8 +160,8 @@ def jwt_claims(token: str) -> dict[str, object]:
         return {}
     try:
         payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        obj = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, UnicodeDecodeError):
+        obj = parse_json(base64.urlsafe_b64decode(payload), what="token")
+    except (ValueError, SpecError):  # not base64, not JSON, absurdly nested
         return {}
     return obj if isinstance(obj, dict) else {}
 
@@ -384,8 +385,8 @@ class RegistryAuth(httpx.Auth):
                 what="the token request",
             )
         try:
-            obj = json.loads(body)
-        except ValueError as exc:
+            obj = parse_json(body, what="token answer")
+        except SpecError as exc:
             raise ProtocolError(
                 f"{self.registry}: the token service answered something that is not JSON",
                 registry=self.registry,

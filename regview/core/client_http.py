@@ -14,7 +14,6 @@ The base of `RegistryClient`; the registry operations live in the `client_*` mod
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 import ssl
@@ -28,7 +27,9 @@ from regview.core import errors as E
 from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
 from regview.core.model import Credentials, Endpoint
+from regview.core.tls_probe import GO_TLS_REFUSAL, PLAIN_AT_TLS_FAILURES, tls_port_error
 from regview.core.transport import HttpOwner, build_ssl_context, make_http_client, proxy_for
+from regview.spec.jsondoc import JSONDocumentError, parse_json
 from regview.spec.manifest import MAX_MANIFEST_BYTES
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
@@ -217,6 +218,8 @@ class RegistryHttp(HttpOwner):
                 if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
                     await self._sleep(self._backoff(attempt, None))
                     continue
+                if isinstance(exc, PLAIN_AT_TLS_FAILURES):
+                    err = await tls_port_error(self.registry, target, what) or err
                 raise err from exc
             status = response.status_code
             try:
@@ -243,6 +246,8 @@ class RegistryHttp(HttpOwner):
                 retry_after = error.retry_after if isinstance(error, E.TooManyRequests) else None
                 await self._sleep(self._backoff(attempt, retry_after))
                 continue
+            if status == 400 and GO_TLS_REFUSAL in body:
+                raise await tls_port_error(self.registry, target, what) or error
             raise error
 
     async def _direct(
@@ -320,9 +325,9 @@ class RegistryHttp(HttpOwner):
 
     def _json(self, body: bytes, what: str) -> Any:
         try:
-            return json.loads(body)
-        except ValueError as exc:
-            hint = E.HTML_HINT if E.looks_like_html(body, "") else "the answer is not JSON"
+            return parse_json(body, what="answer")
+        except JSONDocumentError as exc:
+            hint = E.HTML_HINT if E.looks_like_html(body, "") else str(exc)
             raise E.ProtocolError(
                 f"{self.registry}: {what}: {hint}", registry=self.registry
             ) from exc

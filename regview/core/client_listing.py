@@ -46,9 +46,8 @@ class ListingCalls(RegistryHttp):
                     url = url.copy_remove_param("n")  # the registry caps n lower: its default
                     continue
                 raise
-            obj = self._json(body, "the repository catalog")
-            repos = obj.get("repositories") if isinstance(obj, dict) else None
-            names = [r for r in repos or [] if isinstance(r, str) and r.startswith(prefix)]
+            repos = self._names(body, "the repository catalog", "repositories")
+            names = [r for r in repos if r.startswith(prefix)]
             if names:
                 yield names
             url = next_link(response)
@@ -78,8 +77,46 @@ class ListingCalls(RegistryHttp):
         while url is not None:
             guard.check(url)
             response, body = await self.send("GET", url, what=what, headers=_JSON, cap=64 << 20)
-            obj = self._json(body, what)
-            page = obj.get("tags") if isinstance(obj, dict) else None
-            tags.extend(t for t in page or [] if isinstance(t, str))
+            tags.extend(self._names(body, what, "tags"))
             url = next_link(response)
         return tags
+
+    def _names(self, body: bytes, what: str, key: str) -> list[str]:
+        """The list of names under `key` of a listing page: `{"tags": ["v1", …]}`.
+
+        A missing key or `null` is an empty page (registries answer `"tags": null` for a
+        repository without tags). Anything else that is not a list of strings is a registry
+        answering nonsense: an error in words, never a guess (iterating `"nope"` would list
+        `n`, `o`, `p`, `e`)."""
+        obj = self._json(body, what)
+        if not isinstance(obj, dict):
+            raise self._bad_listing(what, f"the answer is a JSON {_kind(obj)}, not an object")
+        names = obj.get(key)
+        if names is None:
+            return []
+        if not isinstance(names, list):
+            raise self._bad_listing(what, f'its "{key}" is a JSON {_kind(names)}, not a list')
+        for name in names:
+            if not isinstance(name, str):
+                raise self._bad_listing(what, f'its "{key}" holds a JSON {_kind(name)}, not a name')
+        return names
+
+    def _bad_listing(self, what: str, problem: str) -> E.ProtocolError:
+        return E.ProtocolError(
+            f"{self.registry}: {what}: {problem}; this is not a registry listing (check the "
+            "address; if it is right, the registry is misbehaving: tell its operators)",
+            registry=self.registry,
+        )
+
+
+def _kind(value: object) -> str:
+    """The JSON type name of a decoded value, for messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "null"

@@ -27,11 +27,11 @@ to do; none ever contains a secret.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
-from regview.spec.errors import ErrorCode, parse_error_code
+from regview.spec.errors import ErrorCode, SpecError, parse_error_code
+from regview.spec.jsondoc import parse_json
 
 MAX_ERROR_BODY = 64 * 1024
 
@@ -157,8 +157,8 @@ class DeployTokenNoAPI(GitLabAPIError):
 def parse_error_body(body: bytes) -> tuple[ErrorDetail, ...]:
     """Parse a registry error body; anything unparseable yields no details."""
     try:
-        obj = json.loads(body[:MAX_ERROR_BODY])
-    except (ValueError, UnicodeDecodeError):
+        obj = parse_json(body[:MAX_ERROR_BODY], what="error body")
+    except SpecError:  # not JSON, or nested absurdly deep
         return ()
     if not isinstance(obj, dict) or not isinstance(obj.get("errors"), list):
         return ()

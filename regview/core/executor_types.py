@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from regview.core.plan import DeletePlan
 from regview.spec import mediatypes as mt
+from regview.spec.errors import SpecError
+from regview.spec.jsondoc import parse_json
 
 THROWAWAY_ANNOTATION = "io.github.regview.throwaway"
 
@@ -241,8 +243,8 @@ def throwaway_manifest() -> bytes:
 
 def is_throwaway(data: bytes) -> bool:
     try:
-        body = json.loads(data)
-    except ValueError:
+        body = parse_json(data, what="manifest")
+    except SpecError:  # not JSON, or nested absurdly deep: not one of ours
         return False
     return (
         isinstance(body, dict)

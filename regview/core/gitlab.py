@@ -33,7 +33,6 @@ project and group tokens go in `PRIVATE-TOKEN`, CI job tokens in `JOB-TOKEN`.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +45,8 @@ from regview.core.client_http import connection_error
 from regview.core.model import CredentialKind, Credentials, Endpoint, RepositoryInfo
 from regview.core.pagination import PageGuard, next_link
 from regview.core.transport import HttpOwner, make_http_client
+from regview.spec.errors import SpecError
+from regview.spec.jsondoc import parse_json
 from regview.spec.manifest import parse_time
 from regview.spec.reference import gitlab_project_candidates
 
@@ -184,15 +185,32 @@ class GitLabAPI(HttpOwner):
             raise self._error(response, what)
         raise AssertionError("unreachable")
 
+    def _json(self, response: httpx.Response, what: str) -> Any:
+        """The answer's JSON, depth-capped; an answer that is not JSON (a login page, a proxy's
+        error page) is a GitLabAPIError in words, not a JSONDecodeError."""
+        try:
+            return parse_json(response.content, what="answer")
+        except SpecError as exc:
+            hint = E.HTML_HINT if E.looks_like_html(response.content, "") else str(exc)
+            raise E.GitLabAPIError(f"{self.host}: {what}: {hint}", registry=self.host) from exc
+
+    def _object(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        obj = self._json(response, what)
+        if not isinstance(obj, dict):
+            raise E.GitLabAPIError(
+                f"{self.host}: {what}: the answer is not a JSON object", registry=self.host
+            )
+        return obj
+
     def _error(self, response: httpx.Response, what: str) -> E.GitLabAPIError:
         body = response.content[: E.MAX_ERROR_BODY]
         said = ""
         obj: Any = None
         try:
-            obj = json.loads(body)
+            obj = parse_json(body, what="error body")
             if isinstance(obj, dict):
                 said = str(obj.get("message") or obj.get("error") or "")
-        except ValueError:
+        except SpecError:
             if E.looks_like_html(body, response.headers.get("Content-Type", "")):
                 said = E.HTML_HINT
         status = response.status_code
@@ -228,7 +246,7 @@ class GitLabAPI(HttpOwner):
         while url is not None:
             guard.check(url)
             response = await self._call("GET", url, what=what)
-            page = response.json()
+            page = self._json(response, what)
             if not isinstance(page, list):
                 raise E.GitLabAPIError(f"{self.host}: {what}: expected a list", registry=self.host)
             out.extend(page)
@@ -241,7 +259,8 @@ class GitLabAPI(HttpOwner):
     # -- endpoints -------------------------------------------------------------------------------
 
     async def version(self) -> dict[str, Any]:
-        obj = (await self._call("GET", "version", what="the GitLab version check")).json()
+        what = "the GitLab version check"
+        obj = self._json(await self._call("GET", "version", what=what), what)
         if not isinstance(obj, dict) or "version" not in obj:
             raise E.GitLabAPIError(
                 f"{self.host}: {self.api_url} does not look like a GitLab API", registry=self.host
@@ -249,9 +268,8 @@ class GitLabAPI(HttpOwner):
         return obj
 
     async def project(self, project: str | int) -> dict[str, Any]:
-        obj = (
-            await self._call("GET", f"projects/{_pid(project)}", what=f"project {project}")
-        ).json()
+        what = f"project {project}"
+        obj = self._json(await self._call("GET", f"projects/{_pid(project)}", what=what), what)
         return obj if isinstance(obj, dict) else {}
 
     async def projects(self, *, membership: bool = True) -> list[dict[str, Any]]:
@@ -310,7 +328,7 @@ class GitLabAPI(HttpOwner):
         r = await self._call(
             "GET", f"registry/repositories/{repo_id}", what=f"repository {repo_id}", params=params
         )
-        return _repo_info(r.json())
+        return _repo_info(self._object(r, f"repository {repo_id}"))
 
     async def tags(self, project: str | int, repo_id: int) -> list[GitLabTag]:
         items = await self._pages(
@@ -326,7 +344,7 @@ class GitLabAPI(HttpOwner):
             f"projects/{_pid(project)}/registry/repositories/{repo_id}/tags/{quote(tag, safe='')}",
             what=f"the details of tag {tag}",
         )
-        return _tag(r.json())
+        return _tag(self._object(r, f"the details of tag {tag}"))
 
     async def delete_tag(self, project: str | int, repo_id: int, tag: str) -> None:
         await self._call(
@@ -380,7 +398,7 @@ class GitLabAPI(HttpOwner):
             what="saving the cleanup policy",
             body={"container_expiration_policy_attributes": attributes},
         )
-        policy = r.json().get("container_expiration_policy")
+        policy = self._object(r, "saving the cleanup policy").get("container_expiration_policy")
         return policy if isinstance(policy, dict) else {}
 
     async def registry_access_level(self, project: str | int) -> str:

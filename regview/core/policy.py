@@ -57,6 +57,8 @@ _UNITS: dict[str, timedelta] = {
     "y": timedelta(days=365),
     "year": timedelta(days=365),
 }
+#: the longest --older-than accepted: beyond it `now - age` leaves the calendar (year 1)
+MAX_AGE = timedelta(days=365_250)
 _AGE = re.compile(r"^\s*(\d+)\s*([a-z]+?)s?\s*$")
 
 
@@ -72,7 +74,16 @@ def parse_age(text: str) -> timedelta:
             f"older-than {text!r} is not an age: use a number and a unit, like 1h, 7d, 14d, "
             "30d, 90d or 1month"
         )
-    return int(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        age = int(m.group(1)) * _UNITS[m.group(2)]
+    except OverflowError:
+        age = MAX_AGE + _UNITS["s"]
+    if age > MAX_AGE:
+        # "now minus the age" must still be a date; nothing real is that old anyway
+        raise PolicyError(
+            f"older-than {text!r} is longer than 1000 years: use a real age, like 30d or 1y"
+        )
+    return age
 
 
 def _top_level_alternation(pattern: str) -> bool:

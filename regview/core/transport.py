@@ -35,7 +35,7 @@ from typing import Self
 import httpx
 import truststore
 
-from regview.core.errors import InsecureRefused
+from regview.core.errors import InsecureRefused, RegistryError
 from regview.core.model import Endpoint
 
 USER_AGENT = "regview/0.1 (+https://github.com/regview)"
@@ -78,7 +78,17 @@ def build_ssl_context(endpoint: Endpoint) -> ssl.SSLContext:
         return ctx
     ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if endpoint.ca_file:
-        ctx.load_verify_locations(cafile=endpoint.ca_file)
+        try:
+            ctx.load_verify_locations(cafile=endpoint.ca_file)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            # a wrong file picked (a key, a DER file, a binary): words, not an SSLError
+            reason = "no PEM certificate in it"
+            if not isinstance(exc, ssl.SSLError) and isinstance(exc, OSError) and exc.strerror:
+                reason = exc.strerror.lower()
+            raise RegistryError(
+                f"the CA file {endpoint.ca_file} cannot be used ({reason}): choose the CA's "
+                "certificate in PEM format (a text file with -----BEGIN CERTIFICATE-----)"
+            ) from exc
     return ctx
 
 
