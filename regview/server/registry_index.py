@@ -90,6 +90,14 @@ class RegistryIndex:
         with self._activity_lock:
             self.push_activity[name] = time.time()
 
+    def note_blob_check(self, name: str) -> None:
+        """A client asked whether a blob is in `name` (HEAD). A pusher does that to skip
+        uploading what is there and names the blob only in its manifest PUT; when every blob of
+        the image is there, no upload marks the repository busy, so the check itself must, or
+        online GC could take a long-unreferenced layer between the HEAD and the PUT. A puller's
+        HEAD only postpones collection in that repository by `push_grace`."""
+        self._note_push(name)
+
     def busy_repositories(self, since: float) -> set[str]:
         """Repositories a push touched after `since`; older entries are forgotten."""
         with self._activity_lock:

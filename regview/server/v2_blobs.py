@@ -62,6 +62,7 @@ async def blob(ctx: Ctx) -> Response:
     length = max(end - start + 1, 0)
     headers["Content-Length"] = str(length)
     if method == "HEAD":
+        ctx.registry.note_blob_check(ctx.name)
         return Response(b"", status, headers)
     path = ctx.registry.store.path(digest)
     return _FileResponse(path, start, length, status, headers)

@@ -511,3 +511,32 @@ async def test_online_gc_spares_a_layer_a_push_found_already_there(registry: Reg
         first = gc.collect(registry, delay=3600, push_grace=60, now=later)
         second = gc.collect(registry, delay=3600, push_grace=60, now=later + 3600)
         assert set(first.deleted_blobs + second.deleted_blobs) == {base, sha(config)}
+
+
+async def test_online_gc_spares_layers_a_push_only_checked(registry: Registry) -> None:
+    """Every blob of the image is already in the repository, unreferenced for hours: the push
+    is HEADs and a manifest PUT, no upload. GC running between them must not take the blobs."""
+    _, client = plain_app(registry)
+    async with client:
+        config = b'{"architecture": "arm64", "os": "linux"}'
+        base = await push_blob(client, "a/c", b"old layer" * 100)
+        cfg = await push_blob(client, "a/c", config)
+        with registry.meta.write() as conn:
+            conn.execute("UPDATE blobs SET unreferenced_since = ?", (time.time() - 7200,))
+        registry.push_activity.clear()
+        for digest in (base, cfg):
+            assert (await client.head(f"/v2/a/c/blobs/{digest}")).status_code == 200
+        report = gc.collect(registry, delay=3600, push_grace=60)
+        assert report.deleted_blobs == []
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": cfg, "size": len(config)},
+                "layers": [{"mediaType": LAYER, "digest": base, "size": 900}],
+            }
+        ).encode()
+        r = await client.put(
+            "/v2/a/c/manifests/v1", content=body, headers={"Content-Type": OCI_MANIFEST}
+        )
+        assert r.status_code == 201, r.text
