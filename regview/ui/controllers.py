@@ -77,6 +77,12 @@ class BrowseController:
     def cached_tags(self, profile: str, repository: str) -> list[TagInfo] | None:
         return self._tags.get((profile, repository))
 
+    def forget_profile(self, profile: str) -> None:
+        """Everything read from `profile` goes (it was removed, or its address or credential
+        changed): nothing it listed may be shown under a new session."""
+        for key in [k for k in self._tags if k[0] == profile]:
+            del self._tags[key]
+
     def forget_tags(
         self, profile: str, repository: str, names: Sequence[str]
     ) -> list[TagInfo] | None:
@@ -170,6 +176,10 @@ class BrowseController:
         finally:
             if generation == self._generation:
                 view.finish_progress()
+        if not cancel.is_set():
+            self._tags[key] = tags
+        if generation != self._generation or view.model.repository != repository:
+            return tags  # a newer load owns the view: this one's rows are not shown
         current = set(names)
         if cached is not None and any(t.tag not in current for t in view.model.rows):
             # Tags deleted since the cached listing: drop them, keep the selection by name.
@@ -177,8 +187,6 @@ class BrowseController:
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
         view.finish_loading()
-        if not cancel.is_set():
-            self._tags[key] = tags
         return tags
 
     async def load_details(self, profile: str, tag: TagInfo) -> TagDetails:

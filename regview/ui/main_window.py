@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,7 @@ from regview.ui.tasks import Tasks
 from regview.ui.welcome import WelcomeView
 from regview.ui.window_actions import WindowActions
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME
+from regview.ui.window_binding import Bindings
 from regview.ui.window_browse import WindowBrowsing
 from regview.ui.window_deletion import WindowDeletion
 from regview.ui.window_links import WindowLinks
@@ -94,6 +95,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.profile = ""  # the registry (profile name) shown
         self.repository = ""
         self._pending_link: ViewLink | None = None
+        self.bindings = Bindings()
         self._ui_state = dict(ui_state or {})
         self.setWindowTitle("regview")
         self.resize(1360, 820)
@@ -138,11 +140,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         # Qt's own default is the first column descending (Z → A); people expect paths A → Z
         self.repos_table.sortByColumn(PATH, Qt.SortOrder.AscendingOrder)
         self.repos_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.repos_table.doubleClicked.connect(
-            lambda index: self.open_repository(
-                self.profile, self.repos_model.row_at(index.row()).path
-            )
-        )
+        self.repos_table.doubleClicked.connect(self._repository_activated)
         rl.addWidget(self.repo_filter)
         rl.addWidget(self.repos_table, 1)
         self.pages.addWidget(repos_page)
@@ -163,7 +161,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.tags_view.copyLinkRequested.connect(self.copy_link)
 
         self.overview = OverviewPanel()
-        self.overview.repositoryActivated.connect(lambda p: self.open_repository(self.profile, p))
+        self.overview.repositoryActivated.connect(self._overview_activated)
         self.pages.addWidget(self.overview)
 
         right = QWidget()
@@ -217,6 +215,16 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             self.open_link(link)
         else:
             self.open_profile(profiles[0].name)
+
+    def _repository_activated(self, index: QModelIndex) -> None:
+        binding = self.bindings.of(PAGE_REPOS)  # the registry whose rows the table shows
+        if binding is not None and self._holds(binding) and index.isValid():
+            self.open_repository(binding.profile, self.repos_model.row_at(index.row()).path)
+
+    def _overview_activated(self, path: str) -> None:
+        binding = self.bindings.of(PAGE_OVERVIEW)
+        if binding is not None and self._holds(binding):
+            self.open_repository(binding.profile, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from regview.ui.tags_view import TagsView
     from regview.ui.tasks import Tasks
     from regview.ui.welcome import WelcomeView
+    from regview.ui.window_binding import Binding, Bindings
 
 log = get_logger("ui.window")
 
@@ -70,6 +71,7 @@ class WindowBase(QMainWindow):
     profile: str
     repository: str
     _pending_link: ViewLink | None
+    bindings: Bindings  # what each page shows (window_binding)
     _ui_state: dict[str, Any]
     # set by MainWindow._build and WindowActions._make_toolbar
     sidebar: Sidebar
@@ -113,6 +115,33 @@ class WindowBase(QMainWindow):
         def copy_link(self) -> None: ...
         def _apply_link_view(self, link: ViewLink) -> None: ...
         def open_trash(self) -> Any: ...
+
+    def _bind(self, page: int, profile: str, repository: str = "", scope: str = "") -> Binding:
+        return self.bindings.bind(
+            page, profile, self.sessions.generation(profile), repository, scope
+        )
+
+    def _holds(self, binding: Binding) -> bool:
+        """Is `binding` still what its page shows, with the session it was read through?"""
+        return self.bindings.holds(binding) and binding.generation == self.sessions.generation(
+            binding.profile
+        )
+
+    def _lists(self, name: str) -> bool:
+        """Does the repositories page show registry `name` (with its current session)?"""
+        binding = self.bindings.of(PAGE_REPOS)
+        return binding is not None and binding.profile == name and self._holds(binding)
+
+    def view_binding(self) -> Binding | None:
+        """What the page on screen shows (None: the welcome page, or nothing bound)."""
+        return self.bindings.of(self.pages.currentIndex())
+
+    def _report(self, binding: Binding, problem: Problem) -> None:
+        """Show `problem` in the banner only while the page on screen shows `binding`'s registry:
+        one registry's failure never appears under another's name."""
+        shown = self.view_binding()
+        if self._holds(binding) and shown is not None and shown.profile == binding.profile:
+            self.banner.show_problem(problem)
 
     def _page(self, page: int, heading: str) -> None:
         self.pages.setCurrentIndex(page)

@@ -15,6 +15,7 @@ from typing import Any
 from regview.core.model import RegistryKind, TagInfo
 from regview.ui.errors import Problem, describe
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowBase
+from regview.ui.window_binding import Binding
 
 
 class WindowBrowsing(WindowBase):
@@ -32,11 +33,15 @@ class WindowBrowsing(WindowBase):
         self.repository = ""
         self._scope = scope
         self.banner.hide()
+        binding = self._bind(PAGE_REPOS, name, scope=scope)
         self._page(PAGE_REPOS, f"{name}  ›  {scope}" if scope else name)
+        # this registry's own last listing while it is read again, never another registry's rows
+        self._show_scope(name)
         self.sidebar.set_loading(name)
-        self.tasks.start("repos", self._load_repositories(name))
+        self.tasks.start("repos", self._load_repositories(binding))
 
-    async def _load_repositories(self, name: str) -> list[str]:
+    async def _load_repositories(self, binding: Binding) -> list[str]:
+        name = binding.profile
         try:
             if await self.gitlab.uses_api(name):
                 return await self._load_gitlab_tree(name)
@@ -44,20 +49,27 @@ class WindowBrowsing(WindowBase):
             self._gitlab_projects.pop(name, None)
             repos, listable = await self.controller.list_repositories(name)
         except Exception as exc:
-            if describe(exc) is None:
+            problem = describe(exc)
+            if problem is None:
                 raise
             self.sidebar.set_problem(name, "Repositories cannot be listed")
-            self._show_problem(exc)
+            self._all_repos.pop(name, None)  # what it listed before is no longer known true
+            if self._holds(binding):
+                self.repos_model.set_repositories([])
+                self._set_counts("")
+            self._report(binding, problem)
             return []
         self.sidebar.set_repositories(name, [r.path for r in repos], listable)
         self._all_repos[name] = repos
-        if self.profile == name:
+        if self._holds(binding):
             self._show_scope(name)
-            self.overview.set_repositories(repos)
             if self._scope:
                 self.sidebar.select_scope(name, self._scope)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
+        overview = self.bindings.of(PAGE_OVERVIEW)
+        if overview is not None and overview.profile == name and self._holds(overview):
+            self.overview.set_repositories(repos)
         return [r.path for r in repos]
 
     def open_repository(self, name: str, path: str) -> None:
@@ -65,16 +77,25 @@ class WindowBrowsing(WindowBase):
             return
         self.profile, self.repository = name, path
         self.banner.hide()
+        shown = self.bindings.of(PAGE_TAGS)
+        binding = self._bind(PAGE_TAGS, name, repository=path)
         self._page(PAGE_TAGS, f"{name}  ›  {path}")
         self.sidebar.select_repository(name, path)
         self.details.clear()
         self.tasks.cancel("details")
-        self.tasks.start("tags", self._load_tags(name, path))
+        if shown is None or (shown.profile, shown.repository) != (name, path):
+            # another registry (or repository) was on show: its rows go before anything loads
+            self.tags_view.set_tags(path, self.controller.cached_tags(name, path) or [])
+        self.tasks.start("tags", self._load_tags(binding))
 
-    async def _load_tags(self, name: str, path: str) -> None:
+    async def _load_tags(self, binding: Binding) -> None:
+        name, path = binding.profile, binding.repository
         outcome = await self._attempt(self.controller.load_tags(name, path, self.tags_view))
+        if not self._holds(binding):
+            return
         if isinstance(outcome, Problem):
-            self.banner.show_problem(outcome)
+            self.tags_view.finish_progress()
+            self._report(binding, outcome)
             return
         link, self._pending_link = self._pending_link, None
         if link is not None and link.repository == path:
@@ -85,21 +106,27 @@ class WindowBrowsing(WindowBase):
         self.loaded.emit(path)
 
     def _current_tag(self, tag: TagInfo | None) -> None:
-        if tag is None:
+        binding = self.bindings.of(PAGE_TAGS)
+        if tag is None or binding is None:
+            self.tasks.cancel("details")
             self.details.clear()
             return
         others = self.tags_view.model.shared_with(self.tags_view.model.backing_row(tag.tag) or 0)
         self.details.show_tag(tag, self.tags_view.reference(tag), others)
         if tag.error:
+            self.tasks.cancel("details")
             return
         self.details.show_loading()
-        self.tasks.start("details", self._load_details(self.profile, tag))
+        self.tasks.start("details", self._load_details(binding, tag))
 
-    async def _load_details(self, name: str, tag: TagInfo) -> None:
+    async def _load_details(self, binding: Binding, tag: TagInfo) -> None:
         await asyncio.sleep(
             0.08
         )  # moving through rows with the keyboard: fetch only where it stops
-        details = await self._attempt(self.controller.load_details(name, tag))
+        details = await self._attempt(self.controller.load_details(binding.profile, tag))
+        current = self.tags_view.current_tag()
+        if not self._holds(binding) or current is None or current.tag != tag.tag:
+            return
         if isinstance(details, Problem):
             self.details.show_error(details.text())
             return
@@ -109,36 +136,57 @@ class WindowBrowsing(WindowBase):
     def show_overview(self, name: str) -> None:
         if not name:
             return
-        if name != self.profile:
+        if name != self.profile or self.bindings.of(PAGE_REPOS) is None:
             self.open_profile(name)
+        binding = self._bind(PAGE_OVERVIEW, name)
         self._page(PAGE_OVERVIEW, f"{name}  ›  Storage overview")
-        self.tasks.start("measure", self._measure(name))
+        # this registry's own figures so far, never the last registry's bars
+        self.overview.set_repositories(self._all_repos.get(name, []))
+        self.overview.set_tags(
+            self.controller.all_cached_tags(name), "all repositories read so far"
+        )
+        self.tasks.start("measure", self._measure(binding))
 
-    async def _measure(self, name: str) -> None:
+    async def _measure(self, binding: Binding) -> None:
+        name = binding.profile
         repos_task = self.tasks.task("repos")
         if repos_task is not None and not repos_task.done():
             await asyncio.wait([repos_task])
-        paths = [r.path for r in self.repos_model.repositories()]
+        if not self._holds(binding):
+            return
+        paths = [r.path for r in self._all_repos.get(name, [])]
+        self.overview.set_repositories(self._all_repos.get(name, []))
         self.overview.set_tags(
             self.controller.all_cached_tags(name), "all repositories read so far"
         )
 
         def on_repo(repo: Any, _tags: list[TagInfo]) -> None:
-            self.repos_model.update_repository(repo)
-            self.overview.set_repositories(self.repos_model.repositories())
+            if not self._holds(binding):
+                return
+            listed = self.bindings.of(PAGE_REPOS)
+            if listed is not None and listed.profile == name:
+                self.repos_model.update_repository(repo)
+            known = {r.path: r for r in self._all_repos.get(name, [])}
+            known[repo.path] = repo
+            self._all_repos[name] = list(known.values())
+            self.overview.set_repositories(self._all_repos[name])
             self.overview.set_tags(self.controller.all_cached_tags(name), "all repositories")
 
         outcome = await self._attempt(self.controller.measure(name, paths, on_repo))
         if isinstance(outcome, Problem):
-            self.banner.show_problem(outcome)
+            self._report(binding, outcome)
         self.loaded.emit("overview")
 
     def refresh(self) -> None:
-        if self.pages.currentIndex() == PAGE_TAGS and self.repository:
-            self.open_repository(self.profile, self.repository)
-        elif self.pages.currentIndex() == PAGE_OVERVIEW:
-            self.show_overview(self.profile)
-        elif self._scope in self._gitlab_projects.get(self.profile, {}):
-            self.open_project(self.profile, self._scope)
+        binding = self.view_binding()
+        if binding is None:
+            return
+        page = self.pages.currentIndex()
+        if page == PAGE_TAGS:
+            self.open_repository(binding.profile, binding.repository)
+        elif page == PAGE_OVERVIEW:
+            self.show_overview(binding.profile)
+        elif binding.scope in self._gitlab_projects.get(binding.profile, {}):
+            self.open_project(binding.profile, binding.scope)
         else:  # the whole registry, or a group of it: read again, the group stays in view
-            self.open_profile(self.profile, scope=self._scope)
+            self.open_profile(binding.profile, scope=binding.scope)
