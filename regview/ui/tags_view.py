@@ -298,9 +298,12 @@ class TagsView(QWidget):
         self.copy_link = action("Copy link to this view", None, self.copyLinkRequested.emit)
         self.select_all_tags = action("Select all shown", None, self.table.selectAll)
         self.focus_filter = action("Filter", QKeySequence.StandardKey.Find, self.focus_filter_box)
-        self.refresh = action(
-            "Refresh", QKeySequence.StandardKey.Refresh, self.refreshRequested.emit
+        # F5 belongs to the window's Refresh (two owners make Qt drop it as ambiguous); the
+        # menu still names the key
+        f5 = QKeySequence(QKeySequence.StandardKey.Refresh).toString(
+            QKeySequence.SequenceFormat.NativeText
         )
+        self.refresh = action(f"Refresh\t{f5}", None, self.refreshRequested.emit)
         self.delete = action("Delete…", QKeySequence.StandardKey.Delete, self._request_delete)
         self.delete.setEnabled(False)
         self.delete.setToolTip("Delete the selected tags (plans first, asks before acting)")
