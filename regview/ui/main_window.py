@@ -156,6 +156,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.pages.addWidget(self.tags_split)
         self.tags_view.currentTagChanged.connect(self._current_tag)
         self.tags_view.selectionSummaryChanged.connect(self._set_counts)
+        # after the selection or the rows shown changed (filter, reload): the pane follows
+        self.tags_view.selectionSummaryChanged.connect(lambda _text: self._sync_details())
         self.tags_view.refreshRequested.connect(self.refresh)
         self.tags_view.cancelRequested.connect(self.controller.cancel_load)
         self.tags_view.copyLinkRequested.connect(self.copy_link)

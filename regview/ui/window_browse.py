@@ -81,11 +81,12 @@ class WindowBrowsing(WindowBase):
         binding = self._bind(PAGE_TAGS, name, repository=path)
         self._page(PAGE_TAGS, f"{name}  ›  {path}")
         self.sidebar.select_repository(name, path)
-        self.details.clear()
-        self.tasks.cancel("details")
         if shown is None or (shown.profile, shown.repository) != (name, path):
             # another registry (or repository) was on show: its rows go before anything loads
+            self.tasks.cancel("details")
+            self.details.clear()
             self.tags_view.set_tags(path, self.controller.cached_tags(name, path) or [])
+        # read again (Refresh): the selection and the details pane stay; they are re-read below
         self.tasks.start("tags", self._load_tags(binding))
 
     async def _load_tags(self, binding: Binding) -> None:
@@ -103,7 +104,25 @@ class WindowBrowsing(WindowBase):
         elif self.tags_view.current_tag() is None and self.tags_view.model.rowCount():
             first = self.tags_view.model.row_at(0).tag
             self.tags_view.select_tags([first], current=first)
+        self._sync_details(reread=True)
         self.loaded.emit(path)
+
+    def _sync_details(self, reread: bool = False) -> None:
+        """Keep the details pane on the tag the table has current and selected (after a filter,
+        a reload, a deletion or restore), or empty when none is; `reread` loads it again."""
+        view = self.tags_view
+        tag = view.current_tag()
+        rows = view.selected_rows()
+        index = view.table.selectionModel().currentIndex()
+        if tag is None or index.row() not in rows:  # e.g. a filter hid the current row
+            tag = view.model.row_at(rows[0]) if rows else None
+        shown = self.details.current
+        if tag is None:
+            if shown is not None:
+                self.tasks.cancel("details")
+                self.details.clear()
+        elif reread or shown is None or (shown.tag, shown.digest) != (tag.tag, tag.digest):
+            self._current_tag(tag)
 
     def _current_tag(self, tag: TagInfo | None) -> None:
         binding = self.bindings.of(PAGE_TAGS)
@@ -124,8 +143,16 @@ class WindowBrowsing(WindowBase):
             0.08
         )  # moving through rows with the keyboard: fetch only where it stops
         details = await self._attempt(self.controller.load_details(binding.profile, tag))
-        current = self.tags_view.current_tag()
-        if not self._holds(binding) or current is None or current.tag != tag.tag:
+        shown = self.details.current  # the pane moved on to another tag: this answer is old
+        if (
+            not self._holds(binding)
+            or shown is None
+            or (shown.tag, shown.digest)
+            != (
+                tag.tag,
+                tag.digest,
+            )
+        ):
             return
         if isinstance(details, Problem):
             self.details.show_error(details.text())

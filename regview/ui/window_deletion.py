@@ -121,7 +121,7 @@ class WindowDeletion(WindowBase):
                 rows = [t for t in self.tags_view.model.rows if t.tag not in gone]
                 self.tags_view.set_tags(m.repository, rows)
                 self.tags_view.select_tags(keep)
-                self.details.clear()
+                self._sync_details()
                 tags = rows if tags is None else tags
             if tags is not None and self._lists(m.profile):
                 self.repos_model.update_repository(
@@ -139,6 +139,7 @@ class WindowDeletion(WindowBase):
         if self._tags_show(m.profile, m.repository):
             self.tags_view.append_tags(tags)
             self.tags_view.finish_loading()
+            self._sync_details()
         if all_tags is not None and self._lists(m.profile):
             self.repos_model.update_repository(
                 RepositoryInfo(
