@@ -55,6 +55,11 @@ _STATUS_TEXT = {
 }
 
 
+def _worth_listing(entry: JournalEntry) -> bool:
+    changed = (ItemState.DELETED, ItemState.STARTED, ItemState.RESTORED)
+    return entry.is_pending or any(i.state in changed for i in entry.items.values())
+
+
 def _when(t: datetime) -> str:
     return t.astimezone().strftime("%Y-%m-%d %H:%M")
 
@@ -145,7 +150,9 @@ class TrashView(QDialog):
             self.journal.expire()
             return self.journal.entries()
 
-        entries = await run_blocking(read)
+        # a run that changed nothing (every item skipped or refused) has nothing to show or
+        # restore: listing it only hides the entries that matter
+        entries = [e for e in await run_blocking(read) if _worth_listing(e)]
         entries.sort(key=lambda e: e.created, reverse=True)
         self._entries = entries
         keep = self._want or self.current_entry_id()
