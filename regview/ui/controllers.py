@@ -20,13 +20,14 @@ disk cache stay off the UI thread, which only appends finished rows in paced bat
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from regview.core import errors as E
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
+from regview.ui.async_utils import run_blocking
 from regview.ui.details import LayerRow, TagDetails
 from regview.ui.loader import BackgroundLoader, LoadCancel
 from regview.ui.registry_session import RegistrySession, SessionManager
@@ -238,10 +239,16 @@ class BrowseController:
         profile: str,
         repositories: Sequence[str],
         on_repo: Callable[[RepositoryInfo, list[TagInfo]], None],
+        wait: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`wait()` is awaited before each repository that has to be read (a background
+        measurement gives way to what the user opened)."""
         session = await self.sessions.open(profile)
         for path in repositories:
             tags = self._tags.get((profile, path))
+            if tags is None and wait is not None:
+                await wait()
+                tags = self._tags.get((profile, path))  # read meanwhile by the tags table
             if tags is None:
                 try:
                     _names, tags = await self.loader.load(
@@ -255,7 +262,8 @@ class BrowseController:
                     log.info("cannot measure %s: %s", path, exc)
                     continue
                 self._tags[(profile, path)] = tags
-            on_repo(_measured(path, tags), tags)
+            # sizes are a union of blobs over every tag: not on the UI thread for 10k tags
+            on_repo(await run_blocking(_measured, path, tags), tags)
 
 
 def _measured(path: str, tags: Sequence[TagInfo]) -> RepositoryInfo:

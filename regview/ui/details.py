@@ -226,6 +226,15 @@ class DetailsPane(QWidget):
         self.subtitle.setText("Select a tag to see its digests, platforms, layers and config.")
         self.status.hide()
         self.tabs.setEnabled(False)
+        # greyed values of the tag shown before would still read as facts about "no tag"
+        for copy_field in (self.reference, self.pull, self.digest, self.config_digest):
+            copy_field.set_value("")
+        for label in (self.size_label, self.created, self.kind, self.shared):
+            label.setText("")
+        for tree in (self.platforms, self.layers, self.referrers):
+            tree.clear()
+        self.config.setPlainText("")
+        self.manifest.setPlainText("")
 
     def show_tag(
         self, tag: TagInfo | None, reference: str = "", shared_with: list[str] | None = None

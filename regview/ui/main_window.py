@@ -40,6 +40,7 @@ from regview.core.model import RepositoryInfo
 from regview.ui.controllers import BrowseController
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner
+from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterSpec
 from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import ViewLink
@@ -89,6 +90,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._gitlab_projects: dict[str, dict[str, GitLabProject]] = {}
         self._readers: dict[str, ProjectReader] = {}  # the GitLab tree load per registry
         self._all_repos: dict[str, list[RepositoryInfo]] = {}
+        self._measured: dict[str, dict[str, RepositoryInfo]] = {}
+        self._sizes_for = ""
         self._scope = ""  # the group or project the repositories table shows ("" = all)
         self.tasks = Tasks(self)
         self.tasks.failed.connect(self._task_failed)
@@ -135,6 +138,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.repos_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.repos_table.setAlternatingRowColors(True)
         self.repos_table.setShowGrid(False)
+        self.repos_table.setTabKeyNavigation(False)  # Tab: next pane, not next cell
+        escape_clears(self.repo_filter, self.repos_table.setFocus)
         self.repos_table.verticalHeader().hide()
         self.repos_table.setSortingEnabled(True)
         # Qt's own default is the first column descending (Z → A); people expect paths A → Z
@@ -155,7 +160,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.tags_split.setSizes([780, 380])
         self.pages.addWidget(self.tags_split)
         self.tags_view.currentTagChanged.connect(self._current_tag)
-        self.tags_view.selectionSummaryChanged.connect(self._set_counts)
+        self.tags_view.selectionSummaryChanged.connect(self._tags_summary)
         # after the selection or the rows shown changed (filter, reload): the pane follows
         self.tags_view.selectionSummaryChanged.connect(lambda _text: self._sync_details())
         self.tags_view.refreshRequested.connect(self.refresh)
@@ -217,6 +222,10 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             self.open_link(link)
         else:
             self.open_profile(profiles[0].name)
+
+    def _tags_summary(self, text: str) -> None:
+        if self.pages.currentIndex() == PAGE_TAGS:  # not over the overview's or the list's
+            self._set_counts(text)
 
     def _repository_activated(self, index: QModelIndex) -> None:
         binding = self.bindings.of(PAGE_REPOS)  # the registry whose rows the table shows

@@ -12,6 +12,7 @@ import humanize
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
 from regview.ui.table_model import IndexedTableModel, PreparedRows
+from regview.ui.words import plural
 
 TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED = range(8)
 
@@ -264,5 +265,5 @@ class TagsModel(IndexedTableModel[TagInfo]):
             if not others:
                 return "No other tag points at this manifest"
             shown = ", ".join(others[:20]) + (" …" if len(others) > 20 else "")
-            return f"Same manifest as {len(others)} other tag(s): {shown}"
+            return f"Same manifest as {plural(len(others), 'other tag')}: {shown}"
         return None

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QProgressBar,
@@ -54,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import TagInfo
 from regview.ui import tags_model as tm
+from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterError, FilterSpec
 from regview.ui.tags_model import TagsModel, human_size
 
@@ -91,9 +93,17 @@ class FilterBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(3)
+        row = QHBoxLayout()
         row.setSpacing(6)
+        outer.addLayout(row)
+        self.error = QLabel()  # why the filter cannot be used, in words (not only a red border)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d1242f;")
+        self.error.hide()
+        outer.addWidget(self.error)
         self.text = QLineEdit()
         self.text.setPlaceholderText("Filter tags, digests, platforms…   (Ctrl+F)")
         self.text.setClearButtonEnabled(True)
@@ -183,6 +193,8 @@ class FilterBar(QWidget):
     def show_error(self, message: str) -> None:
         self.text.setStyleSheet("QLineEdit { border: 1px solid #d1242f; }" if message else "")
         self.text.setToolTip(message or self.regex.toolTip())
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
 
 
 class TagsView(QWidget):
@@ -211,6 +223,7 @@ class TagsView(QWidget):
         self.table.setModel(self.model)
         self._setup_table()
         layout.addWidget(self.table, 1)
+        escape_clears(self.filter_bar.text, self.table.setFocus)
         self.progress_row = QWidget()
         prow = QHBoxLayout(self.progress_row)
         prow.setContentsMargins(0, 0, 0, 0)
@@ -251,6 +264,7 @@ class TagsView(QWidget):
         t.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         t.setAlternatingRowColors(True)
         t.setShowGrid(False)
+        t.setTabKeyNavigation(False)  # Tab goes to the next pane, arrows move between cells
         t.setWordWrap(False)
         t.setTextElideMode(Qt.TextElideMode.ElideRight)
         t.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

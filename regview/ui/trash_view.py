@@ -34,6 +34,7 @@ from regview.ui.async_utils import run_blocking
 from regview.ui.delete_models import ROW_ROLE, Record, RecordsModel, records_table, short_digest
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
+from regview.ui.words import plural
 
 if TYPE_CHECKING:
     from regview.ui.delete_flow import DeleteFlow
@@ -196,7 +197,7 @@ class TrashView(QDialog):
                 unknown = sum(1 for i in e.items.values() if i.state == ItemState.STARTED)
                 lines.append(
                     f"<b>A deletion in {e.registry}/{e.repository} ({_when(e.created)}) did not "
-                    f"finish</b> — regview was closed or stopped. {unknown} item(s) may or may "
+                    f"finish</b> — regview was closed or stopped. {plural(unknown, 'item')} may or may "
                     "not have been deleted; the rest is listed with its state. Restore puts "
                     "back what was deleted; delete again to finish the job."
                 )
@@ -323,7 +324,7 @@ class TrashView(QDialog):
         self._results[entry.id] = {r.name: r for r in results}
         back = [r.name for r in results if r.restored and not r.name.startswith("sha256:")]
         failed = [r for r in results if not r.restored]
-        text = f"Restored {len(back):,} tag(s) to {entry.registry}/{entry.repository}."
+        text = f"Restored {plural(len(back), 'tag')} to {entry.registry}/{entry.repository}."
         if failed:
             text += f" {len(failed):,} could not be restored (see why below)."
         self.flow.notify_restored(conn.profile, entry.repository, back)

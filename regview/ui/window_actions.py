@@ -107,11 +107,12 @@ class WindowActions(WindowBase):
         """Drop what the window holds of registry `name` and reset the pages bound to it."""
         self.controller.forget_profile(name)
         self._all_repos.pop(name, None)
+        self._measured.pop(name, None)
         self._readers.pop(name, None)
         self._gitlab_projects.pop(name, None)
         pages = self.bindings.unbind(name)
         if pages:
-            for slot in ("repos", "tags", "details", "measure", "project"):
+            for slot in ("repos", "tags", "details", "measure", "project", "sizes"):
                 self.tasks.cancel(slot)
             self.banner.hide()
         if PAGE_REPOS in pages:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from regview.core.model import RegistryKind, TagInfo
+from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
+from regview.log import get_logger
 from regview.ui.errors import Problem, describe
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowBase
 from regview.ui.window_binding import Binding
+
+log = get_logger("ui.window")
 
 
 class WindowBrowsing(WindowBase):
@@ -44,7 +47,10 @@ class WindowBrowsing(WindowBase):
         name = binding.profile
         try:
             if await self.gitlab.uses_api(name):
-                return await self._load_gitlab_tree(name)
+                paths = await self._load_gitlab_tree(name)
+                if self._holds(binding):
+                    self._measure_sizes(name)
+                return paths
             self._readers.pop(name, None)
             self._gitlab_projects.pop(name, None)
             repos, listable = await self.controller.list_repositories(name)
@@ -62,14 +68,13 @@ class WindowBrowsing(WindowBase):
         self.sidebar.set_repositories(name, [r.path for r in repos], listable)
         self._all_repos[name] = repos
         if self._holds(binding):
+            self._measure_sizes(name)  # the Size column fills without the overview
+        if self._holds(binding):
             self._show_scope(name)
             if self._scope:
                 self.sidebar.select_scope(name, self._scope)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
-        overview = self.bindings.of(PAGE_OVERVIEW)
-        if overview is not None and overview.profile == name and self._holds(overview):
-            self.overview.set_repositories(repos)
         return [r.path for r in repos]
 
     def open_repository(self, name: str, path: str) -> None:
@@ -80,6 +85,7 @@ class WindowBrowsing(WindowBase):
         shown = self.bindings.of(PAGE_TAGS)
         binding = self._bind(PAGE_TAGS, name, repository=path)
         self._page(PAGE_TAGS, f"{name}  ›  {path}")
+        self._set_counts(self.tags_view.summary())
         self.sidebar.select_repository(name, path)
         if shown is None or (shown.profile, shown.repository) != (name, path):
             # another registry (or repository) was on show: its rows go before anything loads
@@ -168,11 +174,61 @@ class WindowBrowsing(WindowBase):
         binding = self._bind(PAGE_OVERVIEW, name)
         self._page(PAGE_OVERVIEW, f"{name}  ›  Storage overview")
         # this registry's own figures so far, never the last registry's bars
-        self.overview.set_repositories(self._all_repos.get(name, []))
-        self.overview.set_tags(
-            self.controller.all_cached_tags(name), "all repositories read so far"
-        )
+        self._show_overview_figures(name, done=False)
         self.tasks.start("measure", self._measure(binding))
+
+    def _repositories_of(self, name: str) -> list[RepositoryInfo]:
+        """The registry's listing with every tag count and size measured so far."""
+        measured = self._measured.get(name, {})
+        return [measured.get(r.path, r) for r in self._all_repos.get(name, [])]
+
+    def _show_overview_figures(self, name: str, done: bool) -> None:
+        repos = self._repositories_of(name)
+        tags = self.controller.all_cached_tags(name)
+        self.overview.set_repositories(repos)
+        self.overview.set_tags(tags, "all repositories" if done else "all repositories read so far")
+        read = sum(1 for r in repos if r.tag_count is not None)
+        self._set_counts(
+            f"{len(repos):,} repositories · {len(tags):,} tags"
+            + ("" if done or read == len(repos) else f" · {read:,} of {len(repos):,} read")
+        )
+
+    def _measure_sizes(self, name: str) -> asyncio.Task[None]:
+        """Tag count and size of every repository of `name`, read in the background (the
+        loader's worker thread; its disk cache makes a second time cheap) for the Size column
+        and the overview; one registry at a time (a new listing replaces the task)."""
+        task = self.tasks.task("sizes")
+        if task is not None and not task.done() and self._sizes_for == name:
+            return task
+        self._sizes_for = name
+        return self.tasks.start("sizes", self._read_sizes(name, self.sessions.generation(name)))
+
+    async def _read_sizes(self, name: str, generation: int) -> None:
+        paths = [r.path for r in self._all_repos.get(name, [])]
+
+        def on_repo(repo: RepositoryInfo, _tags: list[TagInfo]) -> None:
+            if self.sessions.generation(name) != generation:
+                return  # measured through a session since replaced
+            self._measured.setdefault(name, {})[repo.path] = repo
+            if self._lists(name):
+                self.repos_model.update_repository(repo)
+            shown = self.view_binding()
+            if shown is not None and shown.page == PAGE_OVERVIEW and shown.profile == name:
+                self._show_overview_figures(name, done=False)
+
+        async def tags_first() -> None:
+            # one load at a time: the tags table the user opened goes first (a long queue of
+            # requests behind a background read would only make it slower)
+            tags = self.tasks.task("tags")
+            if tags is not None and not tags.done():
+                await asyncio.wait([tags])
+
+        outcome = await self._attempt(self.controller.measure(name, paths, on_repo, tags_first))
+        if isinstance(outcome, Problem):
+            log.info("sizes of %s not read: %s", name, outcome.text())
+            overview = self.bindings.of(PAGE_OVERVIEW)
+            if overview is not None and overview.profile == name:
+                self._report(overview, outcome)
 
     async def _measure(self, binding: Binding) -> None:
         name = binding.profile
@@ -181,27 +237,10 @@ class WindowBrowsing(WindowBase):
             await asyncio.wait([repos_task])
         if not self._holds(binding):
             return
-        paths = [r.path for r in self._all_repos.get(name, [])]
-        self.overview.set_repositories(self._all_repos.get(name, []))
-        self.overview.set_tags(
-            self.controller.all_cached_tags(name), "all repositories read so far"
-        )
-
-        def on_repo(repo: Any, _tags: list[TagInfo]) -> None:
-            if not self._holds(binding):
-                return
-            listed = self.bindings.of(PAGE_REPOS)
-            if listed is not None and listed.profile == name:
-                self.repos_model.update_repository(repo)
-            known = {r.path: r for r in self._all_repos.get(name, [])}
-            known[repo.path] = repo
-            self._all_repos[name] = list(known.values())
-            self.overview.set_repositories(self._all_repos[name])
-            self.overview.set_tags(self.controller.all_cached_tags(name), "all repositories")
-
-        outcome = await self._attempt(self.controller.measure(name, paths, on_repo))
-        if isinstance(outcome, Problem):
-            self._report(binding, outcome)
+        self._show_overview_figures(name, done=False)
+        await asyncio.wait([self._measure_sizes(name)])
+        if self._holds(binding) and self.pages.currentIndex() == PAGE_OVERVIEW:
+            self._show_overview_figures(name, done=True)
         self.loaded.emit("overview")
 
     def refresh(self) -> None:

@@ -19,6 +19,7 @@ from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.ui.controllers import repository_size
 from regview.ui.errors import Problem
 from regview.ui.window_base import PAGE_REPOS, PAGE_TAGS, WindowBase
+from regview.ui.words import plural
 
 if TYPE_CHECKING:  # imported when first used: start-up shows the window without them
     from regview.ui.delete_flow import DeleteFlow, DeleteMutation
@@ -104,8 +105,8 @@ class WindowDeletion(WindowBase):
             self.banner.show_problem(
                 Problem(
                     "A deletion did not finish",
-                    f"{len(pending)} deletion run(s) stopped before the end (regview was closed "
-                    "or crashed); some items may or may not have been deleted.",
+                    f"{plural(len(pending), 'deletion run')} stopped before the end (regview "
+                    "was closed or crashed); some items may or may not have been deleted.",
                     "Open the recycle bin to see their state and restore what was deleted.",
                     "trash",
                 )
@@ -123,9 +124,10 @@ class WindowDeletion(WindowBase):
                 self.tags_view.select_tags(keep)
                 self._sync_details()
                 tags = rows if tags is None else tags
-            if tags is not None and self._lists(m.profile):
-                self.repos_model.update_repository(
-                    RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags))
+            if tags is not None:
+                self._remeasured(
+                    m.profile,
+                    RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags)),
                 )
         if m.restored:
             self.tasks.start("restored", self._load_restored(m))
@@ -140,12 +142,19 @@ class WindowDeletion(WindowBase):
             self.tags_view.append_tags(tags)
             self.tags_view.finish_loading()
             self._sync_details()
-        if all_tags is not None and self._lists(m.profile):
-            self.repos_model.update_repository(
+        if all_tags is not None:
+            self._remeasured(
+                m.profile,
                 RepositoryInfo(
                     m.repository, tag_count=len(all_tags), size=repository_size(all_tags)
-                )
+                ),
             )
+
+    def _remeasured(self, name: str, info: RepositoryInfo) -> None:
+        if name in self._measured:
+            self._measured[name][info.path] = info
+        if self._lists(name):
+            self.repos_model.update_repository(info)
 
     def _tags_show(self, name: str, repository: str) -> bool:
         binding = self.bindings.of(PAGE_TAGS)

@@ -55,7 +55,6 @@ class WindowGitLabTree(WindowBase):
             self.repos_model.resort()  # batches were appended at the end of the view
             if self.pages.currentIndex() == PAGE_REPOS:
                 self._set_counts(f"{len(self.repos_model.rows):,} repositories")
-            self.overview.set_repositories(repos)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
         return [r.path for r in repos]
@@ -114,7 +113,7 @@ class WindowGitLabTree(WindowBase):
 
     def _show_scope(self, name: str, counts: bool = True) -> None:
         scope = self._scope
-        repos = [r for r in self._all_repos.get(name, []) if _in_scope(r.path, scope)]
+        repos = [r for r in self._repositories_of(name) if _in_scope(r.path, scope)]
         self.repos_model.set_repositories(repos)
         if counts:
             self._set_counts(f"{len(repos):,} repositories")

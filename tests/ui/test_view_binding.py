@@ -135,7 +135,9 @@ def select(window: MainWindow, item: QTreeWidgetItem) -> None:
 
 
 def idle(window: MainWindow) -> bool:
-    return not any(window.tasks.running(s) for s in ("repos", "tags", "measure", "details"))
+    return not any(
+        window.tasks.running(s) for s in ("repos", "tags", "measure", "details", "sizes")
+    )
 
 
 def heading(window: MainWindow) -> str:
@@ -183,8 +185,8 @@ def test_unreachable_registry_shows_its_own_error_and_nothing_of_another(
             await until(lambda: idle(window))
 
         # the dead registry: its own error, an empty table, no bars of alpha
-        select(window, registry_item(window, "alpha"))
-        run(qloop, until(lambda: idle(window) and window.repos_model.rowCount() > 0))
+        run(qloop, pick(registry_item(window, "alpha")))
+        assert window.repos_model.rowCount() > 0
         run(qloop, pick(registry_item(window, "dead")))
         assert heading(window) == "dead"
         assert window.pages.currentIndex() == PAGE_REPOS
@@ -199,9 +201,11 @@ def test_unreachable_registry_shows_its_own_error_and_nothing_of_another(
         shot(qloop, window, tmp_path, "dead-overview", scheme)
 
         # a link or a hand-added path into the dead registry, same path as alpha's repository
-        run(qloop, until(lambda: idle(window)))
-        window.open_repository("dead", REPO)
-        run(qloop, until(lambda: idle(window)))
+        async def open_dead_repository() -> None:
+            window.open_repository("dead", REPO)
+            await until(lambda: idle(window))
+
+        run(qloop, open_dead_repository())
         assert heading(window) == f"dead  ›  {REPO}"
         assert tag_names(window) == set(), "alpha's tags under dead's name"
         assert window.banner.isVisible()
@@ -210,15 +214,19 @@ def test_unreachable_registry_shows_its_own_error_and_nothing_of_another(
         # a registry that worked and stops answering: its own error, not alpha's rows
         run(qloop, pick(registry_item(window, "beta")))
         assert [r.path for r in window.repos_model.rows] == [REPO]
-        window.open_repository("alpha", REPO)
-        run(qloop, until(lambda: idle(window) and tag_names(window) == shown_alpha))
+
+        async def open_repository(name: str) -> None:
+            window.open_repository(name, REPO)
+            await until(lambda: idle(window))
+
+        run(qloop, open_repository("alpha"))
+        assert tag_names(window) == shown_alpha
         regs.beta.dead = True
         run(qloop, pick(registry_item(window, "beta")))
         assert heading(window) == "beta"
         assert window.repos_model.rowCount() == 0, "alpha's repositories under beta's name"
         assert window.banner.isVisible()
-        window.open_repository("beta", REPO)
-        run(qloop, until(lambda: idle(window)))
+        run(qloop, open_repository("beta"))
         assert not (tag_names(window) & shown_alpha), "alpha's tags under beta's name"
         close(qloop, window)
 
@@ -285,24 +293,33 @@ def test_removing_a_profile_in_tokens_resets_the_views_bound_to_it(
     with registries(tmp_path, qloop) as regs:
         window = open_window(qtbot, qloop, tmp_path, {"alpha": regs.urls["alpha"]})
         alpha_tags(window, qloop)
-        window.tags_view.select_tags([next(iter(tag_names(window)))])
-        window.manage_tokens()
-        (dialog,) = window.findChildren(TokensDialog)
-        run(qloop, dialog.refresh())
-        dialog.select("alpha")
-        run(qloop, dialog.remove())
-        run(qloop, until(lambda: not window.tasks.running("profiles")))
-        dialog.close()
+
+        async def remove_alpha() -> None:
+            window.tags_view.select_tags([next(iter(tag_names(window)))])
+            window.manage_tokens()
+            (dialog,) = window.findChildren(TokensDialog)
+            await dialog.refresh()
+            dialog.select("alpha")
+            await dialog.remove()
+            await until(lambda: not window.tasks.running("profiles"))
+            dialog.close()
+            await until(lambda: idle(window))
+
+        run(qloop, remove_alpha())
         assert "alpha" not in heading(window)
         assert window.pages.currentIndex() == PAGE_WELCOME
         assert tag_names(window) == set()
         assert window.bindings.of(PAGE_TAGS) is None
         shown: list[DeleteDialog] = []
         window.delete_flow.confirmShown.connect(shown.append)
-        window.tags_view.table.setFocus()
-        qtbot.keyClick(window.tags_view.table, Qt.Key.Key_Delete)
-        window._delete_tags(list(window.tags_view.model.rows))  # even if rows were left
-        run(qloop, asyncio.sleep(0.3))
+
+        async def press_del() -> None:
+            window.tags_view.table.setFocus()
+            qtbot.keyClick(window.tags_view.table, Qt.Key.Key_Delete)
+            window._delete_tags(list(window.tags_view.model.rows))  # even if rows were left
+            await asyncio.sleep(0.3)
+
+        run(qloop, press_del())
         assert shown == []
         assert window.view_link() is None
         close(qloop, window)
