@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
 from connect_support import MemoryKeyring, local_registry, make_accounts, run
 from delete_support import SCHEMES, shot, theme, until
-from fault_servers import forward, serve
+from fault_servers import DropProxy, serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
@@ -39,53 +37,20 @@ REPO = "acme/infra/ci-runner"  # in the demo data; beta holds the same path with
 DEAD = "http://127.0.0.1:1"
 
 
-@dataclass
-class Recorder:
-    """Forwards to `upstream`, recording every request; `delay` slows each one, `dead` makes
-    it stop answering (the connection is dropped)."""
+def count(proxy: DropProxy, method: str = "") -> int:
+    """Requests that reached the proxy (of one method, or all)."""
+    with proxy._lock:
+        return sum(1 for m, _ in proxy.seen if not method or m == method)
 
-    upstream: str
-    delay: float = 0.0
-    dead: bool = False
-    seen: list[tuple[str, str]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def count(self, method: str = "") -> int:
-        with self._lock:
-            return sum(1 for m, _ in self.seen if not method or m == method)
-
-    def app(self) -> web.Application:
-        rec = self
-        sessions: list[ClientSession] = []
-
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
-            with rec._lock:
-                rec.seen.append((request.method, request.path))
-            if rec.dead:
-                assert request.transport is not None
-                request.transport.abort()
-                return web.Response()
-            if rec.delay:
-                await asyncio.sleep(rec.delay)
-            return await forward(sessions[0], rec.upstream, request)
-
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+def stop_answering(proxy: DropProxy) -> None:
+    proxy.after = proxy.count  # from now on every connection is dropped
 
 
 @dataclass
 class Registries:
-    alpha: Recorder  # the demo data
-    beta: Recorder  # REPO with tags b-0 … b-5
+    alpha: DropProxy  # the demo data
+    beta: DropProxy  # REPO with tags b-0 … b-5
     urls: dict[str, str]
 
 
@@ -101,7 +66,7 @@ def registries(tmp_path: Path, qloop: asyncio.AbstractEventLoop) -> Iterator[Reg
                 await seed_tiny_tags(client, REPO, 6, tag=lambda i: f"b-{i}")
 
         run(qloop, seed())
-        alpha, beta = Recorder(alpha_url), Recorder(beta_url)
+        alpha, beta = DropProxy(alpha_url), DropProxy(beta_url)
         with serve(alpha.app) as a, serve(beta.app) as b:
             yield Registries(alpha, beta, {"alpha": a, "beta": b, "dead": DEAD})
 
@@ -221,7 +186,7 @@ def test_unreachable_registry_shows_its_own_error_and_nothing_of_another(
 
         run(qloop, open_repository("alpha"))
         assert tag_names(window) == shown_alpha
-        regs.beta.dead = True
+        stop_answering(regs.beta)
         run(qloop, pick(registry_item(window, "beta")))
         assert heading(window) == "beta"
         assert window.repos_model.rowCount() == 0, "alpha's repositories under beta's name"
@@ -243,7 +208,7 @@ def test_a_deletion_reaches_only_the_registry_in_the_views_title(
 
         # beta answers slowly: its view is on screen before its tags arrive
         regs.beta.delay = 0.4
-        alpha_before = regs.alpha.count()
+        alpha_before = count(regs.alpha)
 
         async def delete_too_early() -> None:
             window.open_repository("beta", REPO)
@@ -275,10 +240,10 @@ def test_a_deletion_reaches_only_the_registry_in_the_views_title(
             await until(lambda: idle(window))
 
         run(qloop, delete_two(), 90)
-        assert regs.beta.count("DELETE") >= 1
-        assert regs.alpha.count("DELETE") == 0
+        assert count(regs.beta, "DELETE") >= 1
+        assert count(regs.alpha, "DELETE") == 0
         # nothing at all went to alpha once beta's view was opened
-        assert regs.alpha.count() == alpha_before
+        assert count(regs.alpha) == alpha_before
         for dialog_widget in QApplication.topLevelWidgets():
             if dialog_widget.isWindow() and dialog_widget is not window:
                 dialog_widget.close()
