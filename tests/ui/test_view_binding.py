@@ -288,3 +288,37 @@ def test_removing_a_profile_in_tokens_resets_the_views_bound_to_it(
         assert shown == []
         assert window.view_link() is None
         close(qloop, window)
+
+
+def test_replacing_a_profile_reloads_what_is_bound_to_it(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The same profile name now points elsewhere (what replacing an address or credential in
+    Tokens does): the old session and everything read through it go, the view reads again."""
+    from dataclasses import replace
+
+    from regview.ui.tokens_dialog import TokensDialog
+
+    with registries(tmp_path, qloop) as regs:
+        window = open_window(qtbot, qloop, tmp_path, {"alpha": regs.urls["alpha"]})
+        shown_alpha = alpha_tags(window, qloop)
+        generation = window.sessions.generation("alpha")
+
+        async def replace_alpha() -> None:
+            profile = (await window.accounts.load()).profiles["alpha"]
+            await window.accounts.save(replace(profile, url=regs.urls["beta"]))
+            window.manage_tokens()
+            (dialog,) = window.findChildren(TokensDialog)
+            dialog.accountsChanged.emit()  # what the dialog says after Replace
+            await until(lambda: not window.tasks.running("profiles"))
+            dialog.close()
+            await until(lambda: idle(window))
+
+        before = count(regs.beta)
+        run(qloop, replace_alpha(), 60)
+        assert window.sessions.generation("alpha") > generation
+        assert not (tag_names(window) & shown_alpha), "the old address's tags are still shown"
+        assert heading(window) == "alpha"
+        assert [r.path for r in window.repos_model.rows] == [REPO]  # read from the new address
+        assert count(regs.beta) > before
+        close(qloop, window)
