@@ -87,6 +87,7 @@ class _State:
     handlers: ClassVar[list[logging.Handler]] = []
     logfile: ClassVar[Path | None] = None
     previous_hook: ClassVar[Any] = None
+    previous_levels: ClassVar[tuple[int, int] | None] = None  # root's and regview's
 
 
 def logfile() -> Path | None:
@@ -109,6 +110,8 @@ def configure(*, debug: bool = False, log_dir: Path | None = None) -> Path | Non
         root.removeHandler(old)
         old.close()
     _State.handlers, _State.logfile = [], None
+    if _State.previous_levels is None:
+        _State.previous_levels = (root.level, logging.getLogger("regview").level)
     root.setLevel(logging.INFO if debug else logging.WARNING)
     logging.getLogger("regview").setLevel(logging.DEBUG if debug else logging.INFO)
     console = _Stderr()
@@ -150,6 +153,10 @@ def unconfigure() -> None:
     if _State.previous_hook is not None:
         sys.excepthook = _State.previous_hook
         _State.previous_hook = None
+    if _State.previous_levels is not None:
+        root.setLevel(_State.previous_levels[0])
+        logging.getLogger("regview").setLevel(_State.previous_levels[1])
+        _State.previous_levels = None
 
 
 def _install_excepthook() -> None:

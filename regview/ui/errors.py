@@ -220,9 +220,11 @@ def install_excepthook(parent: Callable[[], QWidget | None]) -> None:
         if showing or QGuiApplication.instance() is None:
             return
         showing = True
+        dialog = CrashDialog((kind, value, tb), parent())
         try:
-            CrashDialog((kind, value, tb), parent()).exec()
+            dialog.exec()
         finally:
             showing = False
+            dialog.deleteLater()  # a parentless dialog would stay a top-level widget for good
 
     sys.excepthook = hook

@@ -10,6 +10,7 @@ catalog. Failures appear in the banner (or the details pane), in words.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
@@ -180,7 +181,17 @@ class WindowBrowsing(WindowBase):
     def _repositories_of(self, name: str) -> list[RepositoryInfo]:
         """The registry's listing with every tag count and size measured so far."""
         measured = self._measured.get(name, {})
-        return [measured.get(r.path, r) for r in self._all_repos.get(name, [])]
+        return [_with_measure(r, measured.get(r.path)) for r in self._all_repos.get(name, [])]
+
+    def _show_measured(self, name: str, measure: RepositoryInfo) -> None:
+        """A repository's new tag count and size, in the table if it lists that repository (its
+        GitLab ids and status kept; a row outside the group on show is not added)."""
+        self._measured.setdefault(name, {})[measure.path] = measure
+        if not self._lists(name):
+            return
+        row = next((r for r in self.repos_model.rows if r.path == measure.path), None)
+        if row is not None:
+            self.repos_model.update_repository(_with_measure(row, measure))
 
     def _show_overview_figures(self, name: str, done: bool) -> None:
         repos = self._repositories_of(name)
@@ -209,9 +220,7 @@ class WindowBrowsing(WindowBase):
         def on_repo(repo: RepositoryInfo, _tags: list[TagInfo]) -> None:
             if self.sessions.generation(name) != generation:
                 return  # measured through a session since replaced
-            self._measured.setdefault(name, {})[repo.path] = repo
-            if self._lists(name):
-                self.repos_model.update_repository(repo)
+            self._show_measured(name, repo)
             shown = self.view_binding()
             if shown is not None and shown.page == PAGE_OVERVIEW and shown.profile == name:
                 self._show_overview_figures(name, done=False)
@@ -256,3 +265,11 @@ class WindowBrowsing(WindowBase):
             self.open_project(binding.profile, binding.scope)
         else:  # the whole registry, or a group of it: read again, the group stays in view
             self.open_profile(binding.profile, scope=binding.scope)
+
+
+def _with_measure(row: RepositoryInfo, measure: RepositoryInfo | None) -> RepositoryInfo:
+    if measure is None:
+        return row
+    return replace(
+        row, tag_count=measure.tag_count, size=measure.size, created=measure.created or row.created
+    )

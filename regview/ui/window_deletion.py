@@ -125,7 +125,7 @@ class WindowDeletion(WindowBase):
                 self._sync_details()
                 tags = rows if tags is None else tags
             if tags is not None:
-                self._remeasured(
+                self._show_measured(
                     m.profile,
                     RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags)),
                 )
@@ -143,18 +143,12 @@ class WindowDeletion(WindowBase):
             self.tags_view.finish_loading()
             self._sync_details()
         if all_tags is not None:
-            self._remeasured(
+            self._show_measured(
                 m.profile,
                 RepositoryInfo(
                     m.repository, tag_count=len(all_tags), size=repository_size(all_tags)
                 ),
             )
-
-    def _remeasured(self, name: str, info: RepositoryInfo) -> None:
-        if name in self._measured:
-            self._measured[name][info.path] = info
-        if self._lists(name):
-            self.repos_model.update_repository(info)
 
     def _tags_show(self, name: str, repository: str) -> bool:
         binding = self.bindings.of(PAGE_TAGS)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -41,6 +42,9 @@ def test_crash_goes_to_the_log_and_the_dialog_says_where(qapp: Any, tmp_path: Pa
     finally:
         log.unconfigure()
         sys.excepthook = previous
+        for widget in QApplication.topLevelWidgets():  # not left for the next test to find
+            if isinstance(widget, CrashDialog):
+                shiboken6.delete(widget)
     written = path.read_text(encoding="utf-8")
     assert "uncaught exception" in written and "Traceback" in written
     assert "RuntimeError: a bug while reading private-token: ***" in written
