@@ -155,7 +155,8 @@ class SessionManager:
         settings = await self.accounts.load()
         profile = settings.profiles.get(name)
         if profile is None:
-            raise KeyError(f"there is no registry called {name!r}")
+            # removed while a load for it was on its way: stale work, like a retired session's
+            raise asyncio.CancelledError(f"there is no registry called {name!r} any more")
         session = RegistrySession(profile, self.accounts, self._factory)
         self._sessions[name] = session
         return await session.open()
