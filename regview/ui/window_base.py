@@ -1,7 +1,9 @@
 """What every part of the main window shares: its page numbers, signals, state and widgets.
 
     WindowBase(QMainWindow)      declares the attributes `MainWindow.__init__`/`_build` set
-        _page(page, heading) ; _set_counts(text) ; _show_problem(exc) ; _task_failed(name, exc)
+        _page(page, heading) ; _set_counts(text) ; _task_failed(name, exc)
+        _bind(page, profile, …) -> Binding ; _holds(binding) ; view_binding() ; _lists(name)
+        _report(binding, problem)        the banner, only under the registry it is about
         await _attempt(aw) -> result | Problem    an environment failure as words; a bug raises
 
 `MainWindow` (main_window.py) is composed of parts that each subclass this base, the way
@@ -152,11 +154,6 @@ class WindowBase(QMainWindow):
         self.pages.setCurrentIndex(page)
         self.heading.setText(heading)
         self.heading.setVisible(page != PAGE_WELCOME)
-
-    def _show_problem(self, exc: BaseException) -> None:
-        problem = describe(exc)
-        if problem is not None:
-            self.banner.show_problem(problem)
 
     async def _attempt(self, aw: Awaitable[T]) -> T | Problem:
         """The result of `aw`, or the words for the environment failure it ran into (network,

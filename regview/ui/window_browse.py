@@ -4,7 +4,10 @@
         open_profile(name) ; open_repository(name, path) ; show_overview(name) ; refresh()
 
 A registry whose profile has a GitLab API address is listed through window_tree instead of the
-catalog. Failures appear in the banner (or the details pane), in words.
+catalog. Failures appear in the banner (or the details pane), in words — only while the page on
+screen is bound to that registry (window_binding). After a listing, the "sizes" task measures
+every repository in the background for the Size column and the overview; the details pane
+follows the table's current, selected tag (`_sync_details`).
 """
 
 from __future__ import annotations
