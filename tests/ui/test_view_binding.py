@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import MemoryKeyring, local_registry, make_accounts, run
-from delete_support import SCHEMES, shot, theme, until
+from connect_support import local_registry, run
+from delete_support import SCHEMES, open_window, shot, theme, until
 from fault_servers import DropProxy, serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem
@@ -24,12 +24,9 @@ from tiny_images import seed_tiny_tags
 
 from regview.core.client import RegistryClient
 from regview.core.model import Endpoint
-from regview.settings.profiles import Profile
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.errors import CrashDialog
-from regview.ui.local_mode import LocalMode
 from regview.ui.main_window import PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, MainWindow
-from regview.ui.registry_session import SessionManager
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -69,25 +66,6 @@ def registries(tmp_path: Path, qloop: asyncio.AbstractEventLoop) -> Iterator[Reg
         alpha, beta = DropProxy(alpha_url), DropProxy(beta_url)
         with serve(alpha.app) as a, serve(beta.app) as b:
             yield Registries(alpha, beta, {"alpha": a, "beta": b, "dead": DEAD})
-
-
-def open_window(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, urls: dict[str, str]
-) -> MainWindow:
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-    qtbot.addWidget(window)
-    window.resize(1300, 800)
-    window.show()
-
-    async def start() -> None:
-        for name, url in urls.items():
-            await accounts.save(Profile.for_endpoint(Endpoint(url=url), name=name))
-        await window.start()
-        await until(lambda: not window.tasks.running("repos"))
-
-    run(qloop, start())
-    return window
 
 
 def registry_item(window: MainWindow, name: str) -> QTreeWidgetItem:
