@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -41,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--basedir", help="keep all settings, data and caches under this folder (portable mode)"
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log in detail (to stderr and the log file; secrets are masked either way)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
         module = importlib.import_module(f"regview.cli.{name}")
@@ -60,11 +67,25 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.basedir:
-        import os
-
         os.environ["REGVIEW_BASEDIR"] = args.basedir
+    _configure_logging(bool(args.debug))
+    logging.getLogger("regview.cli").info(
+        "regview %s: %s", __version__, args.command or "(no command)"
+    )
     func = getattr(args, "func", None)
+    if func is None and args.command is None and argv:  # `regview --debug`: the GUI too
+        args = parser.parse_args([*argv, "gui"])
+        func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return 2
     return cast(Callable[[argparse.Namespace], int], func)(args)
+
+
+def _configure_logging(debug: bool) -> None:
+    """Logging first, for every command and the GUI: the platform's log folder (or --basedir's),
+    the redacting filter on every handler."""
+    from regview.log import configure
+    from regview.paths import default_paths
+
+    configure(debug=debug or os.environ.get("REGVIEW_DEBUG") == "1", log_dir=default_paths().log)

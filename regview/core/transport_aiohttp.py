@@ -53,8 +53,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # a late request (a task that outlived its client): opening a new pool here would
+            # leave a connector nobody closes ("unclosed TCPConnector" at garbage collection)
+            raise httpx.TransportError("the connection pool was closed")
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._limit, limit_per_host=0, ssl=self._ssl, keepalive_timeout=30
@@ -121,6 +126,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from regview.core import errors as E
@@ -31,6 +31,7 @@ from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import default_store
 from regview.log import get_logger
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
+from regview.ui.async_utils import run_blocking
 from regview.ui.details import LayerRow, TagDetails
 from regview.ui.loader import BackgroundLoader, LoadCancel
 from regview.ui.registry_session import RegistrySession, SessionManager
@@ -84,6 +85,12 @@ class BrowseController:
 
     def cached_tags(self, profile: str, repository: str) -> list[TagInfo] | None:
         return self._tags.get((profile, repository))
+
+    def forget_profile(self, profile: str) -> None:
+        """Everything read from `profile` goes (it was removed, or its address or credential
+        changed): nothing it listed may be shown under a new session."""
+        for key in [k for k in self._tags if k[0] == profile]:
+            del self._tags[key]
 
     def forget_tags(
         self, profile: str, repository: str, names: Sequence[str]
@@ -186,6 +193,10 @@ class BrowseController:
         finally:
             if generation == self._generation:
                 view.finish_progress()
+        if not cancel.is_set():
+            self._tags[key] = tags
+        if generation != self._generation or view.model.repository != repository:
+            return tags  # a newer load owns the view: this one's rows are not shown
         current = set(names)
         if cached is not None and any(t.tag not in current for t in view.model.rows):
             # Tags deleted since the cached listing: drop them, keep the selection by name.
@@ -193,8 +204,6 @@ class BrowseController:
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
         view.finish_loading()
-        if not cancel.is_set():
-            self._tags[key] = tags
         return tags
 
     async def load_details(self, profile: str, tag: TagInfo) -> TagDetails:
@@ -252,10 +261,16 @@ class BrowseController:
         profile: str,
         repositories: Sequence[str],
         on_repo: Callable[[RepositoryInfo, list[TagInfo]], None],
+        wait: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`wait()` is awaited before each repository that has to be read (a background
+        measurement gives way to what the user opened)."""
         session = await self.sessions.open(profile)
         for path in repositories:
             tags = self._tags.get((profile, path))
+            if tags is None and wait is not None:
+                await wait()
+                tags = self._tags.get((profile, path))  # read meanwhile by the tags table
             if tags is None:
                 try:
                     _names, tags = await self.loader.load(
@@ -269,7 +284,8 @@ class BrowseController:
                     log.info("cannot measure %s: %s", path, exc)
                     continue
                 self._tags[(profile, path)] = tags
-            on_repo(_measured(path, tags), tags)
+            # sizes are a union of blobs over every tag: not on the UI thread for 10k tags
+            on_repo(await run_blocking(_measured, path, tags), tags)
 
 
 def _measured(path: str, tags: Sequence[TagInfo]) -> RepositoryInfo:

@@ -44,6 +44,7 @@ from regview.ui.delete_models import (
 )
 from regview.ui.tags_model import human_size
 from regview.ui.theme import is_dark, warning_colours
+from regview.ui.words import plural as _plural
 
 TYPED_CONFIRMATION_AT = 20
 
@@ -59,10 +60,6 @@ DANGER_STYLE = {
 
 def danger_style(widget: QWidget) -> str:
     return DANGER_STYLE[is_dark(widget.palette())]
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def stat_card(value: str, label: str, parent: QWidget | None = None) -> QFrame:
@@ -395,7 +392,8 @@ class DeleteDialog(QDialog):
             shown = ", ".join(html.escape(s) for s in siblings[:8])
             more = f" and {len(siblings) - 8:,} more" if len(siblings) > 8 else ""
             lines.append(
-                f"<b>{_plural(len(siblings), 'other tag')}</b> share a manifest with the "
+                f"<b>{_plural(len(siblings), 'other tag')}</b> "
+                f"{'shares' if len(siblings) == 1 else 'share'} a manifest with the "
                 f"selection and <b>stay</b>: {shown}{more}."
             )
         elif blast is not None and not plan.refusal:

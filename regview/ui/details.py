@@ -217,6 +217,7 @@ class DetailsPane(QWidget):
         self.referrers = _tree(["Referrer", "Type", "Size"])
         self.tabs.addTab(self.referrers, "Referrers")
         self.current: TagInfo | None = None
+        self._shared_note = ""
         self.clear()
 
     def clear(self) -> None:
@@ -225,6 +226,15 @@ class DetailsPane(QWidget):
         self.subtitle.setText("Select a tag to see its digests, platforms, layers and config.")
         self.status.hide()
         self.tabs.setEnabled(False)
+        # greyed values of the tag shown before would still read as facts about "no tag"
+        for copy_field in (self.reference, self.pull, self.digest, self.config_digest):
+            copy_field.set_value("")
+        for label in (self.size_label, self.created, self.kind, self.shared):
+            label.setText("")
+        for tree in (self.platforms, self.layers, self.referrers):
+            tree.clear()
+        self.config.setPlainText("")
+        self.manifest.setPlainText("")
 
     def show_tag(
         self, tag: TagInfo | None, reference: str = "", shared_with: list[str] | None = None
@@ -262,8 +272,12 @@ class DetailsPane(QWidget):
             self.show_error(f"Could not read this tag: {tag.error}")
         else:
             self.status.hide()
-        if shared_with:
-            self.status.setText("Same manifest as: " + ", ".join(shared_with[:12]))
+        # kept when the details arrive (they replace the "Reading…" line, not this one)
+        self._shared_note = (
+            "Same manifest as: " + ", ".join(shared_with[:12]) if shared_with else ""
+        )
+        if self._shared_note and not tag.error:
+            self.status.setText(self._shared_note)
             self.status.show()
 
     def show_loading(self) -> None:
@@ -277,8 +291,9 @@ class DetailsPane(QWidget):
     def show_details(self, details: TagDetails) -> None:
         if self.current is None or details.tag != self.current.tag:
             return  # an answer for a tag that is no longer shown
-        self.status.setVisible(bool(details.notes))
-        self.status.setText(" ".join(details.notes))
+        lines = [*details.notes, self._shared_note] if self._shared_note else details.notes
+        self.status.setVisible(bool(lines))
+        self.status.setText(" ".join(lines))
         self.layers.clear()
         for layer in details.layers:
             item = QTreeWidgetItem(
@@ -306,6 +321,11 @@ class DetailsPane(QWidget):
             )
             item.setToolTip(0, ref.digest)
             self.referrers.addTopLevelItem(item)
+        if not details.referrers:  # an empty list looked like "still loading" or broken
+            none = QTreeWidgetItem(["No referrers (signatures, SBOMs, attestations)"])
+            none.setFlags(Qt.ItemFlag.NoItemFlags)
+            none.setFirstColumnSpanned(True)
+            self.referrers.addTopLevelItem(none)
         self.tabs.setTabText(
             4, f"Referrers ({len(details.referrers)})" if details.referrers else "Referrers"
         )

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core import errors as E
-from regview.log import get_logger, redact
+from regview.log import get_logger, logfile, redact
 from regview.settings.errors import SettingsError
 from regview.ui.filtering import FilterError
 from regview.ui.links import LinkError
@@ -189,6 +189,16 @@ class CrashDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        written = logfile()
+        self.where = QLabel(
+            f"The details were also written to the log: {written}"
+            if written is not None
+            else "No log file is configured: copy the details before closing."
+        )
+        self.where.setWordWrap(True)
+        self.where.setTextFormat(Qt.TextFormat.PlainText)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.where)
         self.details = QPlainTextEdit(redact("".join(traceback.format_exception(*exc_info))))
         self.details.setReadOnly(True)
         layout.addWidget(self.details, 1)
@@ -211,9 +221,11 @@ def install_excepthook(parent: Callable[[], QWidget | None]) -> None:
         if showing or QGuiApplication.instance() is None:
             return
         showing = True
+        dialog = CrashDialog((kind, value, tb), parent())
         try:
-            CrashDialog((kind, value, tb), parent()).exec()
+            dialog.exec()
         finally:
             showing = False
+            dialog.deleteLater()  # a parentless dialog would stay a top-level widget for good
 
     sys.excepthook = hook

@@ -32,6 +32,16 @@ class FilterError(ValueError):
     """The filter the user typed cannot be used (e.g. an invalid regular expression)."""
 
 
+def _bad_regex(exc: Exception) -> str:
+    detail = exc.args[0] if exc.args else exc
+    if isinstance(detail, bytes):  # re2's messages are bytes
+        detail = detail.decode("utf-8", "replace")
+    return (
+        f"Not a usable regular expression — {detail}. Fix it, or switch off .* to search for "
+        "plain words; the table keeps the last filter that worked."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FilterSpec:
     text: str = ""
@@ -75,11 +85,11 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
     try:
         re2.compile(pattern, _RE2_OPTIONS)
     except Exception as exc:  # re2 raises its own error type (re2.error)
-        raise FilterError(f"Not a usable regular expression: {exc}") from exc
+        raise FilterError(_bad_regex(exc)) from exc
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise FilterError(f"Not a usable regular expression: {exc}") from exc
+        raise FilterError(_bad_regex(exc)) from exc
 
 
 class RowIndex:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from regview.ui.controllers import BrowseController
 from regview.ui.details import DetailsPane
 from regview.ui.errors import ErrorBanner
 from regview.ui.expiry import expiry_warning
+from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterSpec
 from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import ViewLink
@@ -55,6 +56,7 @@ from regview.ui.tasks import Tasks
 from regview.ui.welcome import WelcomeView
 from regview.ui.window_actions import WindowActions
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME
+from regview.ui.window_binding import Bindings
 from regview.ui.window_browse import WindowBrowsing
 from regview.ui.window_deletion import WindowDeletion
 from regview.ui.window_links import WindowLinks
@@ -90,12 +92,15 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._gitlab_projects: dict[str, dict[str, GitLabProject]] = {}
         self._readers: dict[str, ProjectReader] = {}  # the GitLab tree load per registry
         self._all_repos: dict[str, list[RepositoryInfo]] = {}
+        self._measured: dict[str, dict[str, RepositoryInfo]] = {}
+        self._sizes_for = ""
         self._scope = ""  # the group or project the repositories table shows ("" = all)
         self.tasks = Tasks(self)
         self.tasks.failed.connect(self._task_failed)
         self.profile = ""  # the registry (profile name) shown
         self.repository = ""
         self._pending_link: ViewLink | None = None
+        self.bindings = Bindings()
         self._ui_state = dict(ui_state or {})
         self.setWindowTitle("regview")
         self.resize(1360, 820)
@@ -139,16 +144,14 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.repos_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.repos_table.setAlternatingRowColors(True)
         self.repos_table.setShowGrid(False)
+        self.repos_table.setTabKeyNavigation(False)  # Tab: next pane, not next cell
+        escape_clears(self.repo_filter, self.repos_table.setFocus)
         self.repos_table.verticalHeader().hide()
         self.repos_table.setSortingEnabled(True)
         # Qt's own default is the first column descending (Z → A); people expect paths A → Z
         self.repos_table.sortByColumn(PATH, Qt.SortOrder.AscendingOrder)
         self.repos_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.repos_table.doubleClicked.connect(
-            lambda index: self.open_repository(
-                self.profile, self.repos_model.row_at(index.row()).path
-            )
-        )
+        self.repos_table.doubleClicked.connect(self._repository_activated)
         rl.addWidget(self.repo_filter)
         rl.addWidget(self.repos_table, 1)
         self.pages.addWidget(repos_page)
@@ -163,13 +166,15 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.tags_split.setSizes([780, 380])
         self.pages.addWidget(self.tags_split)
         self.tags_view.currentTagChanged.connect(self._current_tag)
-        self.tags_view.selectionSummaryChanged.connect(self._set_counts)
+        self.tags_view.selectionSummaryChanged.connect(self._tags_summary)
+        # after the selection or the rows shown changed (filter, reload): the pane follows
+        self.tags_view.selectionSummaryChanged.connect(lambda _text: self._sync_details())
         self.tags_view.refreshRequested.connect(self.refresh)
         self.tags_view.cancelRequested.connect(self.controller.cancel_load)
         self.tags_view.copyLinkRequested.connect(self.copy_link)
 
         self.overview = OverviewPanel()
-        self.overview.repositoryActivated.connect(lambda p: self.open_repository(self.profile, p))
+        self.overview.repositoryActivated.connect(self._overview_activated)
         self.overview.tagActivated.connect(self._open_ranked_tag)
         self.pages.addWidget(self.overview)
 
@@ -229,10 +234,27 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
 
     def _open_ranked_tag(self, path: str, tag: str) -> None:
         """A tag of the Storage overview's ranking: its table, sorted by Frees, tag selected."""
+        binding = self.bindings.of(PAGE_OVERVIEW)  # the registry whose ranking was clicked
+        if binding is None or not self._holds(binding):
+            return
         self._pending_link = ViewLink(
             registry="", repository=path, tag=tag, sort="frees", descending=True
         )
-        self.open_repository(self.profile, path)
+        self.open_repository(binding.profile, path)
+
+    def _tags_summary(self, text: str) -> None:
+        if self.pages.currentIndex() == PAGE_TAGS:  # not over the overview's or the list's
+            self._set_counts(text)
+
+    def _repository_activated(self, index: QModelIndex) -> None:
+        binding = self.bindings.of(PAGE_REPOS)  # the registry whose rows the table shows
+        if binding is not None and self._holds(binding) and index.isValid():
+            self.open_repository(binding.profile, self.repos_model.row_at(index.row()).path)
+
+    def _overview_activated(self, path: str) -> None:
+        binding = self.bindings.of(PAGE_OVERVIEW)
+        if binding is not None and self._holds(binding):
+            self.open_repository(binding.profile, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.cancel_all()

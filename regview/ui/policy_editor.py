@@ -21,6 +21,10 @@ untagged manifests. The preview is computed on a worker thread (pure; 10,000 tag
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +78,7 @@ from regview.ui.tasks import Tasks
 from regview.ui.theme import is_dark
 
 if TYPE_CHECKING:
-    from regview.ui.delete_flow import DeleteFlow, GitLabContext
+    from regview.ui.delete_flow import DeleteFlow, DeleteMutation, GitLabContext
 
 CADENCES = (("1d", "every day"), ("7d", "every week"), ("14d", "every two weeks"),
             ("1month", "every month"), ("3month", "every three months"))  # fmt: skip
@@ -85,6 +89,38 @@ ANY_AGE = "any age"
 def _error_style(widget: QWidget) -> str:
     colour = "#ff7b72" if is_dark(widget.palette()) else "#c62828"
     return f"color: {colour};"
+
+
+class PolicyDraft:
+    """The rules typed in a policy editor, kept per (registry, repository) for as long as the
+    deletion flow (the window's session) lives: closing the dialog loses nothing typed."""
+
+    FIELDS = ("delete_regex", "keep_regex", "protected")
+    COMBOS = ("keep_n", "older_than")
+
+    def __init__(self, editor: PolicyEditor) -> None:
+        self.texts = {f: getattr(editor, f).text() for f in self.FIELDS}
+        self.combos = {f: getattr(editor, f).currentText() for f in self.COMBOS}
+        self.keep_list = editor.keep_list.toPlainText()
+        self.untagged = editor.untagged.isChecked()
+        self.enabled = editor.enabled.isChecked()
+        self.cadence = editor.cadence.currentIndex()
+
+    def apply(self, editor: PolicyEditor) -> None:
+        for f, text in self.texts.items():
+            getattr(editor, f).setText(text)
+        for f, text in self.combos.items():
+            getattr(editor, f).setCurrentText(text)
+        editor.keep_list.setPlainText(self.keep_list)
+        editor.untagged.setChecked(self.untagged)
+        editor.enabled.setChecked(self.enabled)
+        editor.cadence.setCurrentIndex(self.cadence)
+
+
+# drafts per deletion flow (one per window), then per (profile, repository)
+_DRAFTS: weakref.WeakKeyDictionary[DeleteFlow, dict[tuple[str, str], PolicyDraft]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def open_policy_editor(flow: DeleteFlow, profile: str, repository: str, parent: QWidget) -> None:
@@ -111,7 +147,16 @@ def open_policy_editor(flow: DeleteFlow, profile: str, repository: str, parent: 
             flow.problem.emit(problem)
             return
         flow.status.emit("")
-        editor = PolicyEditor(flow, profile, repository, facts, conn.gitlab, saved, parent)
+        editor = PolicyEditor(
+            flow,
+            profile,
+            repository,
+            facts,
+            conn.gitlab,
+            saved,
+            parent,
+            reload=functools.partial(flow.gather, conn, repository),
+        )
         editor.finished.connect(lambda _r: flow.tasks.start("policy-close", conn.close()))
         editor.open()
         flow.policyEditorShown.emit(editor)
@@ -132,8 +177,10 @@ class PolicyEditor(QDialog):
         saved: dict[str, Any] | None = None,
         parent: QWidget | None = None,
         now: datetime | None = None,
+        reload: Callable[[], Awaitable[RepositoryFacts]] | None = None,
     ) -> None:
         super().__init__(parent)
+        self._reload = reload  # reads the repository's facts again (after a run)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.flow, self.profile, self.repository = flow, profile, repository
         self.facts = facts
@@ -150,6 +197,12 @@ class PolicyEditor(QDialog):
         self._build()
         if saved:
             self._load_saved(saved)
+        draft = _DRAFTS.get(flow, {}).get((profile, repository))
+        if draft is not None:  # typed in this session after what was saved: it wins
+            draft.apply(self)
+        # after a run (Run now, or Del in the window) the preview is computed again on what is
+        # left: a second run must not plan tags that are already gone
+        flow.mutated.connect(self._repository_changed)
         self._changed()
 
     # --- building ------------------------------------------------------------------------
@@ -168,10 +221,8 @@ class PolicyEditor(QDialog):
             if self.gitlab
             else self.facts.registry
         )
-        sub = QLabel(
-            f"{where} · {len(self.facts.tags):,} tags. GitLab's rules: keep rules win, "
-            "regexes are RE2 and must match the whole tag name, 'latest' is always kept."
-        )
+        self._where = where
+        self.sub = sub = QLabel(self._subtitle())
         sub.setWordWrap(True)
         root.addWidget(sub)
 
@@ -431,7 +482,11 @@ class PolicyEditor(QDialog):
 
     def _show_preview(self, result: PolicyPreview | None) -> None:
         self.preview = result
-        self.run_button.setEnabled(result is not None and bool(result.delete or result.untagged))
+        self.run_button.setEnabled(
+            result is not None
+            and bool(result.delete or result.untagged)
+            and not self.tasks.running("facts")
+        )
         self.save_button.setEnabled(result is not None)
         self.bulk_button.setEnabled(result is not None)
         if result is None:
@@ -523,8 +578,45 @@ class PolicyEditor(QDialog):
             return
         self.keep_list.setPlainText(text)
 
+    def _subtitle(self) -> str:
+        return (
+            f"{self._where} · {len(self.facts.tags):,} tags. GitLab's rules: keep rules win, "
+            "regexes are RE2 and must match the whole tag name, 'latest' is always kept."
+        )
+
+    def _repository_changed(self, m: DeleteMutation) -> None:
+        if (m.profile, m.repository) != (self.profile, self.repository):
+            return
+        gone = set(m.removed)
+        if gone:  # at once: what was deleted leaves the preview before the facts are read again
+            self.facts = replace(
+                self.facts, tags=tuple(t for t in self.facts.tags if t.tag not in gone)
+            )
+            self.sub.setText(self._subtitle())
+            self._recompute()
+        if self._reload is not None:
+            self.run_button.setEnabled(False)
+            self.tasks.start("facts", self._refetch(self._reload))
+
+    async def _refetch(self, reload: Callable[[], Awaitable[RepositoryFacts]]) -> None:
+        from regview.ui.delete_flow import describe_delete
+
+        try:
+            facts = await reload()
+        except Exception as exc:
+            problem = describe_delete(exc)
+            if problem is None:
+                raise
+            self._say(f"Could not read the repository again: {problem.text()}", error=True)
+            return
+        finally:
+            self.flow.status.emit("")
+        self.facts = facts
+        self.sub.setText(self._subtitle())
+        self._recompute()
+
     def run_now(self) -> None:
-        if self.preview is None:
+        if self.preview is None or self.tasks.running("facts"):
             return
         self.flow.run_selection(
             self.profile, self.repository, self.preview.selection(), facts=self.facts
@@ -616,5 +708,6 @@ class PolicyEditor(QDialog):
         )
 
     def done(self, result: int) -> None:
+        _DRAFTS.setdefault(self.flow, {})[(self.profile, self.repository)] = PolicyDraft(self)
         self.tasks.cancel_all()
         super().done(result)

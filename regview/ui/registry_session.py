@@ -137,6 +137,12 @@ class SessionManager:
         self.accounts = accounts
         self._factory = factory if factory is not None else default_client_factory
         self._sessions: dict[str, RegistrySession] = {}
+        # bumped whenever a profile's session is retired: a view bound to an older generation
+        # shows what an old credential or address read (see ui.window_binding)
+        self._generations: dict[str, int] = {}
+
+    def generation(self, name: str) -> int:
+        return self._generations.get(name, 0)
 
     def get(self, name: str) -> RegistrySession | None:
         return self._sessions.get(name)
@@ -148,7 +154,8 @@ class SessionManager:
         settings = await self.accounts.load()
         profile = settings.profiles.get(name)
         if profile is None:
-            raise KeyError(f"there is no registry called {name!r}")
+            # removed while a load for it was on its way: stale work, like a retired session's
+            raise asyncio.CancelledError(f"there is no registry called {name!r} any more")
         session = RegistrySession(profile, self.accounts, self._factory)
         self._sessions[name] = session
         return await session.open()
@@ -159,6 +166,7 @@ class SessionManager:
         return await self.open(name)
 
     async def discard(self, name: str) -> None:
+        self._generations[name] = self.generation(name) + 1
         session = self._sessions.pop(name, None)
         if session is not None:
             await session.close()

@@ -13,6 +13,7 @@ from regview.core.frees import TagSpace
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
 from regview.ui.table_model import IndexedTableModel, PreparedRows
+from regview.ui.words import plural
 
 TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES = range(9)
 
@@ -312,7 +313,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
             if not others:
                 return "No other tag points at this manifest"
             shown = ", ".join(others[:20]) + (" …" if len(others) > 20 else "")
-            return f"Same manifest as {len(others)} other tag(s): {shown}"
+            return f"Same manifest as {plural(len(others), 'other tag')}: {shown}"
         if column == FREES:
             return self._frees_tooltip(row)
         return None

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QProgressBar,
@@ -54,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import TagInfo
 from regview.ui import tags_model as tm
+from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterError, FilterSpec
 from regview.ui.frees_column import FreesUpdater, OffThread
 from regview.ui.tags_model import TagsModel, human_size
@@ -95,9 +97,17 @@ class FilterBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(3)
+        row = QHBoxLayout()
         row.setSpacing(6)
+        outer.addLayout(row)
+        self.error = QLabel()  # why the filter cannot be used, in words (not only a red border)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d1242f;")
+        self.error.hide()
+        outer.addWidget(self.error)
         self.text = QLineEdit()
         self.text.setPlaceholderText("Filter tags, digests, platforms…   (Ctrl+F)")
         self.text.setClearButtonEnabled(True)
@@ -187,6 +197,8 @@ class FilterBar(QWidget):
     def show_error(self, message: str) -> None:
         self.text.setStyleSheet("QLineEdit { border: 1px solid #d1242f; }" if message else "")
         self.text.setToolTip(message or self.regex.toolTip())
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
 
 
 class TagsView(QWidget):
@@ -221,6 +233,7 @@ class TagsView(QWidget):
         self.table.setModel(self.model)
         self._setup_table()
         layout.addWidget(self.table, 1)
+        escape_clears(self.filter_bar.text, self.table.setFocus)
         self.progress_row = QWidget()
         prow = QHBoxLayout(self.progress_row)
         prow.setContentsMargins(0, 0, 0, 0)
@@ -263,6 +276,7 @@ class TagsView(QWidget):
         t.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         t.setAlternatingRowColors(True)
         t.setShowGrid(False)
+        t.setTabKeyNavigation(False)  # Tab goes to the next pane, arrows move between cells
         t.setWordWrap(False)
         t.setTextElideMode(Qt.TextElideMode.ElideRight)
         t.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -311,9 +325,12 @@ class TagsView(QWidget):
         self.copy_link = action("Copy link to this view", None, self.copyLinkRequested.emit)
         self.select_all_tags = action("Select all shown", None, self.table.selectAll)
         self.focus_filter = action("Filter", QKeySequence.StandardKey.Find, self.focus_filter_box)
-        self.refresh = action(
-            "Refresh", QKeySequence.StandardKey.Refresh, self.refreshRequested.emit
+        # F5 belongs to the window's Refresh (two owners make Qt drop it as ambiguous); the
+        # menu still names the key
+        f5 = QKeySequence(QKeySequence.StandardKey.Refresh).toString(
+            QKeySequence.SequenceFormat.NativeText
         )
+        self.refresh = action(f"Refresh\t{f5}", None, self.refreshRequested.emit)
         self.delete = action("Delete…", QKeySequence.StandardKey.Delete, self._request_delete)
         self.delete.setEnabled(False)
         self.delete.setToolTip("Delete the selected tags (plans first, asks before acting)")

@@ -38,6 +38,7 @@ from regview.ui.delete_models import ROW_ROLE, Record, RecordsModel, records_tab
 from regview.ui.errors import Problem
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
+from regview.ui.words import plural
 
 if TYPE_CHECKING:
     from regview.ui.delete_flow import DeleteFlow
@@ -59,6 +60,11 @@ _STATUS_TEXT = {
     "running": "interrupted",
     "refused": "refused",
 }
+
+
+def _worth_listing(entry: JournalEntry) -> bool:
+    changed = (ItemState.DELETED, ItemState.STARTED, ItemState.RESTORED)
+    return entry.is_pending or any(i.state in changed for i in entry.items.values())
 
 
 def _when(t: datetime) -> str:
@@ -162,6 +168,9 @@ class TrashView(QDialog):
             return entries, {e.id for e in entries if e.is_pending and self.journal.busy(e.id)}
 
         entries, self._busy = await run_blocking(read)
+        # a run that changed nothing (every item skipped or refused) has nothing to show or
+        # restore: listing it only hides the entries that matter
+        entries = [e for e in entries if _worth_listing(e)]
         entries.sort(key=lambda e: e.created, reverse=True)
         self._entries = entries
         keep = self._want or self.current_entry_id()
@@ -205,7 +214,7 @@ class TrashView(QDialog):
                 unknown = sum(1 for i in e.items.values() if i.state == ItemState.STARTED)
                 lines.append(
                     f"<b>A deletion in {e.registry}/{e.repository} ({_when(e.created)}) did not "
-                    f"finish</b> — regview was closed or stopped. {unknown} item(s) may or may "
+                    f"finish</b> — regview was closed or stopped. {plural(unknown, 'item')} may or may "
                     "not have been deleted; the rest is listed with its state. Resume finishes "
                     "the job (each item is checked first); Restore puts back what was deleted."
                 )
@@ -365,7 +374,7 @@ class TrashView(QDialog):
         self._results[entry.id] = {r.name: r for r in results}
         back = [r.name for r in results if r.restored and not r.name.startswith("sha256:")]
         failed = [r for r in results if not r.restored]
-        text = f"Restored {len(back):,} tag(s) to {entry.registry}/{entry.repository}."
+        text = f"Restored {plural(len(back), 'tag')} to {entry.registry}/{entry.repository}."
         if failed:
             text += f" {len(failed):,} could not be restored (see why below)."
         self.flow.notify_restored(conn.profile, entry.repository, back)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
-from regview.ui.window_base import WindowBase
+from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, WindowBase
 
 
 class WindowActions(WindowBase):
@@ -50,9 +50,14 @@ class WindowActions(WindowBase):
         )
         self.overview_action = add(
             "Storage overview",
-            lambda: self.show_overview(self.profile),
+            self._overview_of_view,
             "Size per repository and tag ages",
         )
+
+    def _overview_of_view(self) -> None:
+        binding = self.view_binding()
+        if binding is not None:
+            self.show_overview(binding.profile)
 
     def add_registry(self) -> None:
         from regview.ui.connect_dialog import AddRegistryDialog
@@ -74,11 +79,53 @@ class WindowActions(WindowBase):
         self.tasks.start("profiles", self._reload_profiles(select=name))
 
     async def _reload_profiles(self, select: str = "") -> None:
+        before = dict(getattr(self, "_profiles", {}))
         profiles = await self.accounts.profiles()
         self._set_registries(profiles)
+        after = {p.name: p for p in profiles}
+        # a profile removed or changed (address, user, credential verified again): its session
+        # and everything read through it go; views bound to it are reset, never left showing it
+        changed = [n for n, p in before.items() if after.get(n) != p and n != select]
+        shown = self.view_binding()
+        for name in changed:
+            await self.sessions.discard(name)
+            self._forget_profile(name)
         if select:
             await self.sessions.discard(select)
+            self._forget_profile(select)
             self.open_profile(select)
+        elif shown is not None and shown.profile in changed:
+            if shown.profile in after:
+                self.open_profile(shown.profile)
+            elif profiles:
+                self.open_profile(profiles[0].name)
+            else:
+                self.profile = self.repository = ""
+                self._page(PAGE_WELCOME, "Welcome to regview")
+
+    def _forget_profile(self, name: str) -> None:
+        """Drop what the window holds of registry `name` and reset the pages bound to it."""
+        self.controller.forget_profile(name)
+        self._all_repos.pop(name, None)
+        self._measured.pop(name, None)
+        self._readers.pop(name, None)
+        self._gitlab_projects.pop(name, None)
+        pages = self.bindings.unbind(name)
+        if pages:
+            for slot in ("repos", "tags", "details", "measure", "project", "sizes"):
+                self.tasks.cancel(slot)
+            self.banner.hide()
+        if PAGE_REPOS in pages:
+            self.repos_model.set_repositories([])
+            self._set_counts("")
+        if PAGE_TAGS in pages:
+            self.tags_view.set_tags("", [])
+            self.details.clear()
+        if PAGE_OVERVIEW in pages:
+            self.overview.set_repositories([])
+            self.overview.set_tags([], "")
+        if self.profile == name:
+            self.profile = self.repository = ""
 
     def add_repository_path(self, name: str) -> None:
         """Ask for a path (checked with GitLab's image-name rules before it is saved)."""
@@ -108,8 +155,9 @@ class WindowActions(WindowBase):
         path, _ = QFileDialog.getOpenFileName(
             self, "Trust a CA certificate", "", "Certificates (*.pem *.crt *.cer);;All files (*)"
         )
-        if path and self.profile:
-            self.tasks.start("profiles", self._set_ca(self.profile, path))
+        binding = self.view_binding()
+        if path and binding is not None:
+            self.tasks.start("profiles", self._set_ca(binding.profile, path))
 
     async def _set_ca(self, name: str, path: str) -> None:
         profile = self._profiles.get(name)
@@ -123,10 +171,11 @@ class WindowActions(WindowBase):
             self.trust_ca_file()
         elif action == "tokens":
             self.manage_tokens()
-        elif action == "replace":  # an expired token: straight to entering a new one
-            self.manage_tokens(replace=self.profile)
-        elif action == "add-path":
-            self.add_repository_path(self.profile)
+        elif action == "replace" and (binding := self.view_binding()) is not None:
+            # an expired token: straight to entering a new one
+            self.manage_tokens(replace=binding.profile)
+        elif action == "add-path" and (binding := self.view_binding()) is not None:
+            self.add_repository_path(binding.profile)
         elif action == "retry":
             self.refresh()
         elif action == "trash":

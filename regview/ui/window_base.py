@@ -1,7 +1,9 @@
 """What every part of the main window shares: its page numbers, signals, state and widgets.
 
     WindowBase(QMainWindow)      declares the attributes `MainWindow.__init__`/`_build` set
-        _page(page, heading) ; _set_counts(text) ; _show_problem(exc) ; _task_failed(name, exc)
+        _page(page, heading) ; _set_counts(text) ; _task_failed(name, exc)
+        _bind(page, profile, …) -> Binding ; _holds(binding) ; view_binding() ; _lists(name)
+        _report(binding, problem)        the banner, only under the registry it is about
         await _attempt(aw) -> result | Problem    an environment failure as words; a bug raises
 
 `MainWindow` (main_window.py) is composed of parts that each subclass this base, the way
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from regview.ui.tags_view import TagsView
     from regview.ui.tasks import Tasks
     from regview.ui.welcome import WelcomeView
+    from regview.ui.window_binding import Binding, Bindings
 
 log = get_logger("ui.window")
 
@@ -67,11 +70,14 @@ class WindowBase(QMainWindow):
     _gitlab_projects: dict[str, dict[str, GitLabProject]]
     _readers: dict[str, ProjectReader]
     _all_repos: dict[str, list[RepositoryInfo]]
+    _measured: dict[str, dict[str, RepositoryInfo]]  # profile → path → tag count and size
+    _sizes_for: str  # the registry the "sizes" task measures
     _scope: str
     tasks: Tasks
     profile: str
     repository: str
     _pending_link: ViewLink | None
+    bindings: Bindings  # what each page shows (window_binding)
     _ui_state: dict[str, Any]
     # set by MainWindow._build and WindowActions._make_toolbar
     sidebar: Sidebar
@@ -111,23 +117,46 @@ class WindowBase(QMainWindow):
         def open_repository(self, name: str, path: str) -> None: ...
         def show_overview(self, name: str) -> None: ...
         def refresh(self) -> None: ...
+        def _sync_details(self, reread: bool = False) -> None: ...
+        def _repositories_of(self, name: str) -> list[RepositoryInfo]: ...
+        def _show_measured(self, name: str, measure: RepositoryInfo) -> None: ...
         async def _load_gitlab_tree(self, name: str) -> list[str]: ...
         def open_project(self, name: str, project: str) -> None: ...
         def copy_link(self) -> None: ...
         def _apply_link_view(self, link: ViewLink) -> None: ...
         def open_trash(self) -> Any: ...
 
+    def _bind(self, page: int, profile: str, repository: str = "", scope: str = "") -> Binding:
+        return self.bindings.bind(
+            page, profile, self.sessions.generation(profile), repository, scope
+        )
+
+    def _holds(self, binding: Binding) -> bool:
+        """Is `binding` still what its page shows, with the session it was read through?"""
+        return self.bindings.holds(binding) and binding.generation == self.sessions.generation(
+            binding.profile
+        )
+
+    def _lists(self, name: str) -> bool:
+        """Does the repositories page show registry `name` (with its current session)?"""
+        binding = self.bindings.of(PAGE_REPOS)
+        return binding is not None and binding.profile == name and self._holds(binding)
+
+    def view_binding(self) -> Binding | None:
+        """What the page on screen shows (None: the welcome page, or nothing bound)."""
+        return self.bindings.of(self.pages.currentIndex())
+
+    def _report(self, binding: Binding, problem: Problem) -> None:
+        """Show `problem` in the banner only while the page on screen shows `binding`'s registry:
+        one registry's failure never appears under another's name."""
+        shown = self.view_binding()
+        if self._holds(binding) and shown is not None and shown.profile == binding.profile:
+            self.banner.show_problem(problem)
+
     def _page(self, page: int, heading: str) -> None:
         self.pages.setCurrentIndex(page)
         self.heading.setText(heading)
         self.heading.setVisible(page != PAGE_WELCOME)
-
-    def _show_problem(self, exc: BaseException) -> None:
-        problem = explain_refusal(
-            describe(exc), exc, getattr(self, "_profiles", {}).get(self.profile)
-        )
-        if problem is not None:
-            self.banner.show_problem(problem)
 
     async def _attempt(self, aw: Awaitable[T]) -> T | Problem:
         """The result of `aw`, or the words for the environment failure it ran into (network,

@@ -4,17 +4,25 @@
         open_profile(name) ; open_repository(name, path) ; show_overview(name) ; refresh()
 
 A registry whose profile has a GitLab API address is listed through window_tree instead of the
-catalog. Failures appear in the banner (or the details pane), in words.
+catalog. Failures appear in the banner (or the details pane), in words — only while the page on
+screen is bound to that registry (window_binding). After a listing, the "sizes" task measures
+every repository in the background for the Size column and the overview; the details pane
+follows the table's current, selected tag (`_sync_details`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
-from regview.core.model import RegistryKind, TagInfo
+from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
+from regview.log import get_logger
 from regview.ui.errors import Problem, describe
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowBase
+from regview.ui.window_binding import Binding
+
+log = get_logger("ui.window")
 
 
 class WindowBrowsing(WindowBase):
@@ -32,28 +40,41 @@ class WindowBrowsing(WindowBase):
         self.repository = ""
         self._scope = scope
         self.banner.hide()
+        binding = self._bind(PAGE_REPOS, name, scope=scope)
         self._page(PAGE_REPOS, f"{name}  ›  {scope}" if scope else name)
+        # this registry's own last listing while it is read again, never another registry's rows
+        self._show_scope(name)
         self.sidebar.set_loading(name)
-        self.tasks.start("repos", self._load_repositories(name))
+        self.tasks.start("repos", self._load_repositories(binding))
 
-    async def _load_repositories(self, name: str) -> list[str]:
+    async def _load_repositories(self, binding: Binding) -> list[str]:
+        name = binding.profile
         try:
             if await self.gitlab.uses_api(name):
-                return await self._load_gitlab_tree(name)
+                paths = await self._load_gitlab_tree(name)
+                if self._holds(binding):
+                    self._measure_sizes(name)
+                return paths
             self._readers.pop(name, None)
             self._gitlab_projects.pop(name, None)
             repos, listable = await self.controller.list_repositories(name)
         except Exception as exc:
-            if describe(exc) is None:
+            problem = describe(exc)
+            if problem is None:
                 raise
             self.sidebar.set_problem(name, "Repositories cannot be listed")
-            self._show_problem(exc)
+            self._all_repos.pop(name, None)  # what it listed before is no longer known true
+            if self._holds(binding):
+                self.repos_model.set_repositories([])
+                self._set_counts("")
+            self._report(binding, problem)
             return []
         self.sidebar.set_repositories(name, [r.path for r in repos], listable)
         self._all_repos[name] = repos
-        if self.profile == name:
+        if self._holds(binding):
+            self._measure_sizes(name)  # the Size column fills without the overview
+        if self._holds(binding):
             self._show_scope(name)
-            self.overview.set_repositories(repos)
             if self._scope:
                 self.sidebar.select_scope(name, self._scope)
             if self.repository:
@@ -65,16 +86,27 @@ class WindowBrowsing(WindowBase):
             return
         self.profile, self.repository = name, path
         self.banner.hide()
+        shown = self.bindings.of(PAGE_TAGS)
+        binding = self._bind(PAGE_TAGS, name, repository=path)
         self._page(PAGE_TAGS, f"{name}  ›  {path}")
+        self._set_counts(self.tags_view.summary())
         self.sidebar.select_repository(name, path)
-        self.details.clear()
-        self.tasks.cancel("details")
-        self.tasks.start("tags", self._load_tags(name, path))
+        if shown is None or (shown.profile, shown.repository) != (name, path):
+            # another registry (or repository) was on show: its rows go before anything loads
+            self.tasks.cancel("details")
+            self.details.clear()
+            self.tags_view.set_tags(path, self.controller.cached_tags(name, path) or [])
+        # read again (Refresh): the selection and the details pane stay; they are re-read below
+        self.tasks.start("tags", self._load_tags(binding))
 
-    async def _load_tags(self, name: str, path: str) -> None:
+    async def _load_tags(self, binding: Binding) -> None:
+        name, path = binding.profile, binding.repository
         outcome = await self._attempt(self.controller.load_tags(name, path, self.tags_view))
+        if not self._holds(binding):
+            return
         if isinstance(outcome, Problem):
-            self.banner.show_problem(outcome)
+            self.tags_view.finish_progress()
+            self._report(binding, outcome)
             return
         link, self._pending_link = self._pending_link, None
         if link is not None and link.repository == path:
@@ -82,24 +114,56 @@ class WindowBrowsing(WindowBase):
         elif self.tags_view.current_tag() is None and self.tags_view.model.rowCount():
             first = self.tags_view.model.row_at(0).tag
             self.tags_view.select_tags([first], current=first)
+        self._sync_details(reread=True)
         self.loaded.emit(path)
 
-    def _current_tag(self, tag: TagInfo | None) -> None:
+    def _sync_details(self, reread: bool = False) -> None:
+        """Keep the details pane on the tag the table has current and selected (after a filter,
+        a reload, a deletion or restore), or empty when none is; `reread` loads it again."""
+        view = self.tags_view
+        tag = view.current_tag()
+        rows = view.selected_rows()
+        index = view.table.selectionModel().currentIndex()
+        if tag is None or index.row() not in rows:  # e.g. a filter hid the current row
+            tag = view.model.row_at(rows[0]) if rows else None
+        shown = self.details.current
         if tag is None:
+            if shown is not None:
+                self.tasks.cancel("details")
+                self.details.clear()
+        elif reread or shown is None or (shown.tag, shown.digest) != (tag.tag, tag.digest):
+            self._current_tag(tag)
+
+    def _current_tag(self, tag: TagInfo | None) -> None:
+        binding = self.bindings.of(PAGE_TAGS)
+        if tag is None or binding is None:
+            self.tasks.cancel("details")
             self.details.clear()
             return
         others = self.tags_view.model.shared_with(self.tags_view.model.backing_row(tag.tag) or 0)
         self.details.show_tag(tag, self.tags_view.reference(tag), others)
         if tag.error:
+            self.tasks.cancel("details")
             return
         self.details.show_loading()
-        self.tasks.start("details", self._load_details(self.profile, tag))
+        self.tasks.start("details", self._load_details(binding, tag))
 
-    async def _load_details(self, name: str, tag: TagInfo) -> None:
+    async def _load_details(self, binding: Binding, tag: TagInfo) -> None:
         await asyncio.sleep(
             0.08
         )  # moving through rows with the keyboard: fetch only where it stops
-        details = await self._attempt(self.controller.load_details(name, tag))
+        details = await self._attempt(self.controller.load_details(binding.profile, tag))
+        shown = self.details.current  # the pane moved on to another tag: this answer is old
+        if (
+            not self._holds(binding)
+            or shown is None
+            or (shown.tag, shown.digest)
+            != (
+                tag.tag,
+                tag.digest,
+            )
+        ):
+            return
         if isinstance(details, Problem):
             self.details.show_error(details.text())
             return
@@ -109,36 +173,106 @@ class WindowBrowsing(WindowBase):
     def show_overview(self, name: str) -> None:
         if not name:
             return
-        if name != self.profile:
+        if name != self.profile or self.bindings.of(PAGE_REPOS) is None:
             self.open_profile(name)
+        binding = self._bind(PAGE_OVERVIEW, name)
         self._page(PAGE_OVERVIEW, f"{name}  ›  Storage overview")
-        self.tasks.start("measure", self._measure(name))
+        # this registry's own figures so far, never the last registry's bars
+        self._show_overview_figures(name, done=False)
+        self.tasks.start("measure", self._measure(binding))
 
-    async def _measure(self, name: str) -> None:
+    def _repositories_of(self, name: str) -> list[RepositoryInfo]:
+        """The registry's listing with every tag count and size measured so far."""
+        measured = self._measured.get(name, {})
+        return [_with_measure(r, measured.get(r.path)) for r in self._all_repos.get(name, [])]
+
+    def _show_measured(self, name: str, measure: RepositoryInfo) -> None:
+        """A repository's new tag count and size, in the table if it lists that repository (its
+        GitLab ids and status kept; a row outside the group on show is not added)."""
+        self._measured.setdefault(name, {})[measure.path] = measure
+        if not self._lists(name):
+            return
+        row = next((r for r in self.repos_model.rows if r.path == measure.path), None)
+        if row is not None:
+            self.repos_model.update_repository(_with_measure(row, measure))
+
+    def _show_overview_figures(self, name: str, done: bool) -> None:
+        repos = self._repositories_of(name)
+        tags = self.controller.all_cached_tags(name)
+        self.overview.set_repositories(repos)
+        self.overview.set_tags(tags, "all repositories" if done else "all repositories read so far")
+        read = sum(1 for r in repos if r.tag_count is not None)
+        self._set_counts(
+            f"{len(repos):,} repositories · {len(tags):,} tags"
+            + ("" if done or read == len(repos) else f" · {read:,} of {len(repos):,} read")
+        )
+
+    def _measure_sizes(self, name: str) -> asyncio.Task[None]:
+        """Tag count and size of every repository of `name`, read in the background (the
+        loader's worker thread; its disk cache makes a second time cheap) for the Size column
+        and the overview; one registry at a time (a new listing replaces the task)."""
+        task = self.tasks.task("sizes")
+        if task is not None and not task.done() and self._sizes_for == name:
+            return task
+        self._sizes_for = name
+        return self.tasks.start("sizes", self._read_sizes(name, self.sessions.generation(name)))
+
+    async def _read_sizes(self, name: str, generation: int) -> None:
+        paths = [r.path for r in self._all_repos.get(name, [])]
+
+        def on_repo(repo: RepositoryInfo, _tags: list[TagInfo]) -> None:
+            if self.sessions.generation(name) != generation:
+                return  # measured through a session since replaced
+            self._show_measured(name, repo)
+            shown = self.view_binding()
+            if shown is not None and shown.page == PAGE_OVERVIEW and shown.profile == name:
+                self._show_overview_figures(name, done=False)
+
+        async def tags_first() -> None:
+            # one load at a time: the tags table the user opened goes first (a long queue of
+            # requests behind a background read would only make it slower)
+            tags = self.tasks.task("tags")
+            if tags is not None and not tags.done():
+                await asyncio.wait([tags])
+
+        outcome = await self._attempt(self.controller.measure(name, paths, on_repo, tags_first))
+        if isinstance(outcome, Problem):
+            log.info("sizes of %s not read: %s", name, outcome.text())
+            overview = self.bindings.of(PAGE_OVERVIEW)
+            if overview is not None and overview.profile == name:
+                self._report(overview, outcome)
+
+    async def _measure(self, binding: Binding) -> None:
+        name = binding.profile
         repos_task = self.tasks.task("repos")
         if repos_task is not None and not repos_task.done():
             await asyncio.wait([repos_task])
-        paths = [r.path for r in self.repos_model.repositories()]
-        self.overview.set_tags(
-            self.controller.all_cached_tags(name), "all repositories read so far"
-        )
-
-        def on_repo(repo: Any, _tags: list[TagInfo]) -> None:
-            self.repos_model.update_repository(repo)
-            self.overview.set_repositories(self.repos_model.repositories())
-            self.overview.set_tags(self.controller.all_cached_tags(name), "all repositories")
-
-        outcome = await self._attempt(self.controller.measure(name, paths, on_repo))
-        if isinstance(outcome, Problem):
-            self.banner.show_problem(outcome)
+        if not self._holds(binding):
+            return
+        self._show_overview_figures(name, done=False)
+        await asyncio.wait([self._measure_sizes(name)])
+        if self._holds(binding) and self.pages.currentIndex() == PAGE_OVERVIEW:
+            self._show_overview_figures(name, done=True)
         self.loaded.emit("overview")
 
     def refresh(self) -> None:
-        if self.pages.currentIndex() == PAGE_TAGS and self.repository:
-            self.open_repository(self.profile, self.repository)
-        elif self.pages.currentIndex() == PAGE_OVERVIEW:
-            self.show_overview(self.profile)
-        elif self._scope in self._gitlab_projects.get(self.profile, {}):
-            self.open_project(self.profile, self._scope)
+        binding = self.view_binding()
+        if binding is None:
+            return
+        page = self.pages.currentIndex()
+        if page == PAGE_TAGS:
+            self.open_repository(binding.profile, binding.repository)
+        elif page == PAGE_OVERVIEW:
+            self.show_overview(binding.profile)
+        elif binding.scope in self._gitlab_projects.get(binding.profile, {}):
+            self.open_project(binding.profile, binding.scope)
         else:  # the whole registry, or a group of it: read again, the group stays in view
-            self.open_profile(self.profile, scope=self._scope)
+            self.open_profile(binding.profile, scope=binding.scope)
+
+
+def _with_measure(row: RepositoryInfo, measure: RepositoryInfo | None) -> RepositoryInfo:
+    if measure is None:
+        return row
+    return replace(
+        row, tag_count=measure.tag_count, size=measure.size, created=measure.created or row.created
+    )

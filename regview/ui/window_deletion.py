@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QToolBar
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.ui.controllers import repository_size
 from regview.ui.errors import Problem
-from regview.ui.window_base import WindowBase
+from regview.ui.window_base import PAGE_REPOS, PAGE_TAGS, WindowBase
+from regview.ui.words import plural
 
 if TYPE_CHECKING:  # imported when first used: start-up shows the window without them
     from regview.ui.delete_flow import DeleteFlow, DeleteMutation
@@ -46,39 +47,53 @@ class WindowDeletion(WindowBase):
         self.tasks.start("pending-deletions", self._report_pending_deletions())
 
     def _delete_tags(self, tags: list[TagInfo]) -> None:
-        if self.profile and self.repository and tags:
-            self.delete_flow.delete_tags(self.profile, self.repository, [t.tag for t in tags])
+        # the registry and repository the tags table is bound to, nothing window-wide: the rows
+        # selected are that binding's rows (a reset clears both)
+        binding = self.bindings.of(PAGE_TAGS)
+        if binding is None or not self._holds(binding) or not tags:
+            return
+        if self.tags_view.model.repository != binding.repository:
+            return
+        self.delete_flow.delete_tags(binding.profile, binding.repository, [t.tag for t in tags])
 
     def _repos_menu(self, pos: Any) -> None:
         from PySide6.QtWidgets import QMenu
 
         index = self.repos_table.indexAt(pos)
-        if not index.isValid():
+        binding = self.bindings.of(PAGE_REPOS)
+        if not index.isValid() or binding is None or not self._holds(binding):
             return
-        path = self.repos_model.row_at(index.row()).path
+        name, path = binding.profile, self.repos_model.row_at(index.row()).path
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_repository(self.profile, path))
-        menu.addAction("Cleanup policy…", lambda: self.open_policy_editor(path))
-        profile = getattr(self, "_profiles", {}).get(self.profile)
+        menu.addAction("Open", lambda: self.open_repository(name, path))
+        menu.addAction("Cleanup policy…", lambda: self._policy_editor(name, path))
+        profile = getattr(self, "_profiles", {}).get(name)
         if profile is not None and profile.kind == RegistryKind.GITLAB and profile.api_url:
             menu.addAction("Registry visibility…", lambda: self.open_visibility(path))
         menu.addSeparator()
-        menu.addAction(
-            "Delete repository…", lambda: self.delete_flow.delete_repository(self.profile, path)
-        )
+        menu.addAction("Delete repository…", lambda: self.delete_flow.delete_repository(name, path))
         menu.popup(self.repos_table.viewport().mapToGlobal(pos))
 
     def open_policy_editor(self, path: str = "") -> None:
+        """The cleanup policy of the repository on show (or `path` of the registry on show)."""
+        binding = self.view_binding()
+        if binding is None or not self._holds(binding):
+            return
+        repo = path or binding.repository
+        if repo:
+            self._policy_editor(binding.profile, repo)
+
+    def _policy_editor(self, name: str, repository: str) -> None:
         from regview.ui.policy_editor import open_policy_editor
 
-        repo = path or self.repository
-        if self.profile and repo:
-            open_policy_editor(self.delete_flow, self.profile, repo, self)
+        open_policy_editor(self.delete_flow, name, repository, self)
 
     def open_visibility(self, path: str) -> None:
         from regview.ui.visibility import VisibilityDialog
 
-        VisibilityDialog(self.delete_flow, self.profile, path, self).open()
+        binding = self.bindings.of(PAGE_REPOS)
+        if binding is not None and self._holds(binding):
+            VisibilityDialog(self.delete_flow, binding.profile, path, self).open()
 
     def open_trash(self) -> Any:
         return self.delete_flow.open_trash()
@@ -91,8 +106,8 @@ class WindowDeletion(WindowBase):
             self.banner.show_problem(
                 Problem(
                     "A deletion did not finish",
-                    f"{len(pending)} deletion run(s) stopped before the end (regview was closed "
-                    "or crashed); some items may or may not have been deleted.",
+                    f"{plural(len(pending), 'deletion run')} stopped before the end (regview "
+                    "was closed or crashed); some items may or may not have been deleted.",
                     "Open the recycle bin to finish them (Resume) or restore what was deleted.",
                     "trash",
                 )
@@ -102,17 +117,18 @@ class WindowDeletion(WindowBase):
         """Refresh only what a deletion or restore changed (habit 6)."""
         if m.removed:
             tags = self.controller.forget_tags(m.profile, m.repository, m.removed)
-            if m.profile == self.profile and self.tags_view.model.repository == m.repository:
+            if self._tags_show(m.profile, m.repository):
                 gone = set(m.removed)
                 keep = [t.tag for t in self.tags_view.selected_tags() if t.tag not in gone]
                 rows = [t for t in self.tags_view.model.rows if t.tag not in gone]
                 self.tags_view.set_tags(m.repository, rows)
                 self.tags_view.select_tags(keep)
-                self.details.clear()
+                self._sync_details()
                 tags = rows if tags is None else tags
-            if tags is not None and m.profile == self.profile:
-                self.repos_model.update_repository(
-                    RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags))
+            if tags is not None:
+                self._show_measured(
+                    m.profile,
+                    RepositoryInfo(m.repository, tag_count=len(tags), size=repository_size(tags)),
                 )
         if m.restored:
             self.tasks.start("restored", self._load_restored(m))
@@ -123,12 +139,23 @@ class WindowDeletion(WindowBase):
         client = await self.controller.client(m.profile)
         tags = await load_tags(client, m.repository, tags=list(m.restored))
         all_tags = self.controller.add_tags(m.profile, m.repository, tags)
-        if m.profile == self.profile and self.tags_view.model.repository == m.repository:
+        if self._tags_show(m.profile, m.repository):
             self.tags_view.append_tags(tags)
             self.tags_view.finish_loading()
-        if all_tags is not None and m.profile == self.profile:
-            self.repos_model.update_repository(
+            self._sync_details()
+        if all_tags is not None:
+            self._show_measured(
+                m.profile,
                 RepositoryInfo(
                     m.repository, tag_count=len(all_tags), size=repository_size(all_tags)
-                )
+                ),
             )
+
+    def _tags_show(self, name: str, repository: str) -> bool:
+        binding = self.bindings.of(PAGE_TAGS)
+        return (
+            binding is not None
+            and self._holds(binding)
+            and (binding.profile, binding.repository) == (name, repository)
+            and self.tags_view.model.repository == repository
+        )

@@ -63,8 +63,9 @@ class WindowLinks(WindowBase):
         }
 
     def view_link(self) -> ViewLink | None:
-        profile = getattr(self, "_profiles", {}).get(self.profile)
-        if profile is None:
+        binding = self.view_binding()
+        profile = getattr(self, "_profiles", {}).get(binding.profile) if binding else None
+        if binding is None or profile is None:
             return None
         spec = self.tags_view.spec()
         model = self.tags_view.model
@@ -72,7 +73,7 @@ class WindowLinks(WindowBase):
         current = self.tags_view.current_tag() if on_tags else None
         return ViewLink(
             registry=registry_host(profile.url),
-            repository=self.repository if on_tags else "",
+            repository=binding.repository if on_tags else "",
             tag=current.tag if current else "",
             filter=spec.text if on_tags else "",
             regex=spec.regex and on_tags,

@@ -41,7 +41,7 @@ class WindowGitLabTree(WindowBase):
         )
         self._readers[name] = reader
         self._all_repos[name] = reader.repositories()
-        if self.profile == name:
+        if self._lists(name):
             self._show_scope(name, counts=self.pages.currentIndex() == PAGE_REPOS)
             if self._scope and self.pages.currentIndex() == PAGE_REPOS:
                 self.sidebar.select_scope(name, self._scope)  # refreshed on a group
@@ -51,11 +51,10 @@ class WindowGitLabTree(WindowBase):
         finally:
             self._flush_tree()
         repos = self._all_repos[name] = reader.repositories()
-        if self.profile == name:
+        if self._lists(name):
             self.repos_model.resort()  # batches were appended at the end of the view
             if self.pages.currentIndex() == PAGE_REPOS:
                 self._set_counts(f"{len(self.repos_model.rows):,} repositories")
-            self.overview.set_repositories(repos)
             if self.repository:
                 self.sidebar.select_repository(name, self.repository)
         return [r.path for r in repos]
@@ -83,7 +82,7 @@ class WindowGitLabTree(WindowBase):
             if not new:
                 continue
             self._all_repos[name] = reader.repositories()
-            if name == self.profile:
+            if self._lists(name):
                 scope = self._scope
                 self.repos_model.append_rows(r for r in new if _in_scope(r.path, scope))
         self._tree_progress()
@@ -114,7 +113,7 @@ class WindowGitLabTree(WindowBase):
 
     def _show_scope(self, name: str, counts: bool = True) -> None:
         scope = self._scope
-        repos = [r for r in self._all_repos.get(name, []) if _in_scope(r.path, scope)]
+        repos = [r for r in self._repositories_of(name) if _in_scope(r.path, scope)]
         self.repos_model.set_repositories(repos)
         if counts:
             self._set_counts(f"{len(repos):,} repositories")
@@ -128,6 +127,7 @@ class WindowGitLabTree(WindowBase):
             return
         self.profile, self.repository, self._scope = name, "", project
         self.banner.hide()
+        self._bind(PAGE_REPOS, name, scope=project)
         self._page(PAGE_REPOS, f"{name}  ›  {project}")
         self._show_scope(name)
         self.tasks.start("project", self._load_project(name, info))
@@ -144,7 +144,7 @@ class WindowGitLabTree(WindowBase):
                 reader.update(info.path, repos)
         if reader is not None:
             self._all_repos[name] = reader.repositories()
-        if self.profile == name and self._scope == info.path:
+        if self._lists(name) and self._scope == info.path:
             self._show_scope(name)
 
     def show_group(self, name: str, group: str) -> None:
@@ -154,6 +154,7 @@ class WindowGitLabTree(WindowBase):
             return
         self.repository, self._scope = "", group
         self.banner.hide()
+        self._bind(PAGE_REPOS, name, scope=group)
         self._page(PAGE_REPOS, f"{name}  ›  {group}")
         self._show_scope(name)
 

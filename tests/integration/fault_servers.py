@@ -350,6 +350,7 @@ class DropProxy:
     dropped: int = 0
     healed: bool = False
     mutations: list[tuple[str, str]] = field(default_factory=list)
+    seen: list[tuple[str, str]] = field(default_factory=list)  # every request: method, path
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def heal(self) -> None:
@@ -360,6 +361,7 @@ class DropProxy:
 
         async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             with proxy._lock:
+                proxy.seen.append((request.method, request.path))
                 proxy.count += 1
                 drop = proxy.count > proxy.after and not proxy.healed
                 if drop:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +34,30 @@ async def until(predicate: Callable[[], object], limit: float = 30.0) -> None:
 
 
 def open_window(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, url: str
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, url: str | Mapping[str, str]
 ) -> MainWindow:
+    """A shown, started main window with one registry called "demo" at `url`, or the
+    registries `url` maps by name (the first one opened)."""
     accounts = make_accounts(tmp_path, MemoryKeyring())
     window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
     qtbot.addWidget(window)
     window.resize(1300, 800)
     window.show()
-    run(qloop, accounts.save(Profile.for_endpoint(Endpoint(url=url), name="demo")))
+
+    async def save() -> None:
+        for name, address in ({"demo": url} if isinstance(url, str) else url).items():
+            await accounts.save(Profile.for_endpoint(Endpoint(url=address), name=name))
+
+    run(qloop, save())
 
     async def start() -> None:
         # One run of the loop for both: a task step left queued when run_until_complete
         # returns may be run by qasync with no running loop (the fast transport then fails).
         await window.start()
         await until(lambda: not window.tasks.running("repos"))
+        # the Size column's background read too: a test that then works outside the loop
+        # would otherwise leave that task to step with no running loop
+        await until(lambda: not window.tasks.running("sizes"), 60)
 
     run(qloop, start())
     return window

@@ -92,3 +92,20 @@ def test_a_shown_placeholder_is_not_what_copy_copies(qtbot: Any) -> None:
     QGuiApplication.clipboard().setText("before")
     pane.config_digest.label.copy()
     assert QGuiApplication.clipboard().text() == "before"
+
+
+def test_empty_referrers_say_so_and_the_shared_manifest_note_stays(qtbot: Any) -> None:
+    from regview.ui.details import TagDetails
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    tag = _tag()
+    pane.show_tag(tag, REFERENCE, ["latest"])
+    pane.show_loading()
+    pane.show_details(TagDetails(tag=tag.tag, manifest_json=b"{}", layers=(), config=None))
+    texts = [
+        pane.referrers.topLevelItem(i).text(0) for i in range(pane.referrers.topLevelItemCount())
+    ]
+    assert texts and texts[0].startswith("No referrers")
+    assert pane.status.text() == "Same manifest as: latest"  # not "Reading manifest…", not gone
+    assert not pane.status.isHidden()

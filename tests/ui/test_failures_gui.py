@@ -98,6 +98,9 @@ def open_window(
     async def start() -> None:
         await window.start()
         await until(lambda: not window.tasks.running("repos"))
+        # the Size column's background read too: a test that then works outside the loop
+        # would otherwise leave that task to step with no running loop
+        await until(lambda: not window.tasks.running("sizes"), 60)
 
     run(qloop, start())
     return window

@@ -1,0 +1,109 @@
+"""Every keyboard shortcut of the main window has one owner (issue 10 item 3): two actions or
+QShortcuts that claim the same key where both are active make Qt drop the key as "Ambiguous
+shortcut overload" — F5 did nothing while the tags table had focus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from connect_support import local_registry, run
+from delete_support import open_repo, open_window, until
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from regview.ui.main_window import MainWindow
+
+pytestmark = [pytest.mark.ui]
+
+WINDOW_WIDE = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
+
+
+def _owners(obj: QObject) -> list[QWidget]:
+    """The widgets a shortcut is active in (for a widget-context one: that widget and, with
+    children, everything under it)."""
+    if isinstance(obj, QShortcut):
+        parent = obj.parentWidget()
+        return [parent] if parent is not None else []
+    assert isinstance(obj, QAction)
+    return [w for w in obj.associatedObjects() if isinstance(w, QWidget)]
+
+
+def _covers(outer: QWidget, context: Qt.ShortcutContext, inner: QWidget) -> bool:
+    if context in WINDOW_WIDE:
+        return True
+    if context == Qt.ShortcutContext.WidgetShortcut:
+        return outer is inner
+    return outer is inner or outer.isAncestorOf(inner)
+
+
+def ambiguous_shortcuts(window: QWidget) -> list[str]:
+    """Pairs of shortcuts of `window` with the same key that are active in one place."""
+    by_key: dict[str, list[tuple[QObject, Qt.ShortcutContext, list[QWidget]]]] = defaultdict(list)
+    objects: list[QObject] = [*window.findChildren(QAction), *window.findChildren(QShortcut)]
+    for obj in objects:
+        assert isinstance(obj, QAction | QShortcut)
+        keys: list[QKeySequence] = list(obj.shortcuts()) if isinstance(obj, QAction) else []
+        if isinstance(obj, QShortcut):
+            keys = list(obj.keys())
+        for key in keys:
+            if key.isEmpty():
+                continue
+            context = obj.shortcutContext() if isinstance(obj, QAction) else obj.context()
+            by_key[key.toString()].append((obj, context, _owners(obj)))
+    clashes = []
+    for key, claims in by_key.items():
+        for i, (a, ca, wa) in enumerate(claims):
+            for b, cb, wb in claims[i + 1 :]:
+                if any(_covers(x, ca, y) or _covers(y, cb, x) for x in wa for y in wb):
+                    clashes.append(f"{key}: {_name(a)} and {_name(b)}")
+    return clashes
+
+
+def _name(obj: QObject) -> str:
+    text = obj.text() if isinstance(obj, QAction) else obj.objectName()
+    return f"{type(obj).__name__} {text!r}"
+
+
+def test_no_key_has_two_owners_in_one_context(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)  # started: deletion actions wired
+        try:
+            assert window.findChildren(QAction), "no actions found: the walk found nothing"
+            assert ambiguous_shortcuts(window) == []
+        finally:
+            _close(qloop, window)
+
+
+def test_f5_refreshes_while_the_tags_table_has_focus(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        try:
+            open_repo(qloop, window, "acme/webshop")
+            refreshed: list[bool] = []
+            window.refresh_action.triggered.connect(lambda: refreshed.append(True))
+
+            async def press() -> None:
+                window.activateWindow()
+                window.tags_view.table.setFocus()
+                await until(window.tags_view.table.hasFocus, 5)
+                qtbot.keyClick(window.tags_view.table, Qt.Key.Key_F5)
+                await until(lambda: not window.tasks.running("tags"))
+
+            run(qloop, press())
+            assert refreshed == [True]
+        finally:
+            _close(qloop, window)
+
+
+def _close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    window.close()
+    run(qloop, window.aclose())
