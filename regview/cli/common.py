@@ -310,8 +310,8 @@ def endpoint_for(
     e = os.environ if env is None else env
     try:
         url = registry_url(registry)
-    except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from exc
+    except ValueError as exc:  # the words are the dialog's; a CI log also needs the address
+        raise CliError(f"registry address {registry}: {exc}", EXIT_USAGE) from exc
     profile = settings.find(registry_host(registry)) if settings is not None else None
     kind = RegistryKind.GENERIC
     saved_api = ""

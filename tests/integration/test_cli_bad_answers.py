@@ -101,7 +101,7 @@ def test_port_out_of_range_is_a_usage_error(cli: Cli) -> None:
         r = cli(*args)
         one_line(r, 2, "127.0.0.1:99999", "port", "65535")
     r = cli("repos", "http://[::1")
-    one_line(r, 2, "[::1", "not a valid host")
+    one_line(r, 2, "[::1", "closing bracket")
 
 
 def test_older_than_beyond_the_calendar(cli: Cli) -> None:

@@ -121,7 +121,8 @@ async def test_cli_rm_prune_trash(
     assert "refusing" in capsys.readouterr().err
     assert "v3" in await client.list_tags(REPO)
 
-    assert await cli(["rm", f"{host}/{REPO}:v3", f"{host}/{REPO}:nope", "--yes", "--json"]) == 0
+    # a named tag that does not exist is "not found" (exit 4, as documented); v3 still goes
+    assert await cli(["rm", f"{host}/{REPO}:v3", f"{host}/{REPO}:nope", "--yes", "--json"]) == 4
     out = json.loads(capsys.readouterr().out)
     assert out["deleted"] == ["v3"] and out["failed"] == []
     assert [s["tag"] for s in out["skipped"]] == ["nope"]
