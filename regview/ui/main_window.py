@@ -44,6 +44,7 @@ from regview.ui.filtering import FilterSpec
 from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import ViewLink
 from regview.ui.local_mode import LocalMode
+from regview.ui.menus import WindowMenus
 from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import PATH, RepositoriesModel
@@ -196,6 +197,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._tree_timer.setInterval(TREE_BATCH_MS)
         self._tree_timer.timeout.connect(self._flush_tree)
         self._make_toolbar()
+        self.menus = WindowMenus(self)  # the menu bar, over the toolbar's actions
 
     async def start(self) -> None:
         if not hasattr(self, "delete_flow"):

@@ -8,13 +8,16 @@ WindowActions (a part of MainWindow, see window_base)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QToolBar
 
 from regview.ui.window_base import WindowBase
+
+if TYPE_CHECKING:
+    from regview.ui.tokens_dialog import TokensDialog
 
 
 class WindowActions(WindowBase):
@@ -61,7 +64,7 @@ class WindowActions(WindowBase):
         dialog.registryAdded.connect(self._profile_added)
         dialog.open()
 
-    def manage_tokens(self) -> None:
+    def manage_tokens(self) -> TokensDialog:
         from regview.ui.tokens_dialog import TokensDialog
 
         dialog = TokensDialog(self.accounts, self.backend, self)
@@ -69,6 +72,7 @@ class WindowActions(WindowBase):
             lambda: self.tasks.start("profiles", self._reload_profiles())
         )
         dialog.open()
+        return dialog
 
     def _profile_added(self, name: str) -> None:
         self.tasks.start("profiles", self._reload_profiles(select=name))

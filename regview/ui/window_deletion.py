@@ -42,6 +42,7 @@ class WindowDeletion(WindowBase):
             self.policy_action.setToolTip("Preview and run a cleanup policy on this repository")
             self.trash_action = bar.addAction("Recycle bin…", self.open_trash)
             self.trash_action.setToolTip("What regview deleted; restore it")
+            self.menus.deletion_ready()
         self.tasks.start("pending-deletions", self._report_pending_deletions())
 
     def _delete_tags(self, tags: list[TagInfo]) -> None:
