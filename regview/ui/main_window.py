@@ -103,6 +103,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
 
     def _build(self) -> None:
         self.sidebar = Sidebar()
+        self.sidebar.setAccessibleName("Registries and repositories")
         self.sidebar.registrySelected.connect(self.open_profile)
         self.sidebar.repositorySelected.connect(self.open_repository)
         self.sidebar.overviewSelected.connect(self.show_overview)
@@ -123,6 +124,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         rl = QVBoxLayout(repos_page)
         rl.setContentsMargins(0, 0, 0, 0)
         self.repo_filter = QLineEdit()
+        self.repo_filter.setAccessibleName("Filter repositories")
         self.repo_filter.setPlaceholderText("Filter repositories…")
         self.repo_filter.setClearButtonEnabled(True)
         self.repos_model = RepositoriesModel(self)
@@ -130,6 +132,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             lambda text: self.repos_model.apply(FilterSpec(text=text))
         )
         self.repos_table = QTableView()
+        self.repos_table.setAccessibleName("Repositories")
         self.repos_table.setModel(self.repos_model)
         self.repos_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.repos_table.setAlternatingRowColors(True)

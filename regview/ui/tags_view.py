@@ -95,6 +95,7 @@ class FilterBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         self.text = QLineEdit()
+        self.text.setAccessibleName("Filter tags")
         self.text.setPlaceholderText("Filter tags, digests, platforms…   (Ctrl+F)")
         self.text.setClearButtonEnabled(True)
         self.text.setToolTip(
@@ -109,6 +110,7 @@ class FilterBar(QWidget):
         self.age.addItems(["Any age", "Older than", "Newer than"])
         self.age.setToolTip("Show only tags created before or within a number of days")
         self.days = QSpinBox()
+        self.days.setAccessibleName("Age in days")
         self.days.setRange(0, 36500)
         self.days.setValue(90)
         self.days.setSuffix(" days")
@@ -208,6 +210,7 @@ class TagsView(QWidget):
         self.filter_bar = FilterBar()
         layout.addWidget(self.filter_bar)
         self.table = QTableView()
+        self.table.setAccessibleName("Tags")
         self.table.setModel(self.model)
         self._setup_table()
         layout.addWidget(self.table, 1)
