@@ -49,6 +49,7 @@ from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import PATH, RepositoriesModel
 from regview.ui.sidebar import Sidebar
+from regview.ui.sort_words import install_sort_words
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
 from regview.ui.welcome import WelcomeView
@@ -201,6 +202,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._tree_timer.timeout.connect(self._flush_tree)
         self._make_toolbar()
         self.menus = WindowMenus(self)  # the menu bar, over the toolbar's actions
+        self.sort_words = install_sort_words(self)  # header tooltips: "newest first"
 
     async def start(self) -> None:
         if not hasattr(self, "delete_flow"):

@@ -108,6 +108,9 @@ def test_menu_bar_reuses_the_toolbar_actions_and_claims_each_key_once(
             assert not action.icon().isNull(), action.text()
             assert not action.icon().pixmap(16, 16).isNull()
         assert menus.local_start_action.isEnabled() and not menus.local_stop_action.isEnabled()
+        # the repositories table says its sort in words too
+        description = window.repos_table.horizontalHeader().accessibleDescription()
+        assert description == "Sorted by Repository, A → Z"
     finally:
         _close(qloop, window)
 
