@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QToolBar
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.ui.controllers import repository_size
 from regview.ui.errors import Problem
+from regview.ui.notify import JobNotifier
 from regview.ui.window_base import WindowBase
 
 if TYPE_CHECKING:  # imported when first used: start-up shows the window without them
@@ -32,6 +33,7 @@ class WindowDeletion(WindowBase):
         self.delete_flow.mutated.connect(self._apply_mutation)
         self.delete_flow.problem.connect(self.banner.show_problem)
         self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        JobNotifier(self).watch_deletions(self.delete_flow)  # a run ending in the background
         self.tags_view.attach_delete_handler(self._delete_tags)
         self.repos_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.repos_table.customContextMenuRequested.connect(self._repos_menu)
