@@ -57,8 +57,8 @@ class ShortcutsDialog(QDialog):
         self.resize(560, 520)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Tab and Shift+Tab move between the panes; the arrow keys move inside a table. "
-            "Commands without a key are listed too: they are in the menus."
+            "Every command of the window and its key. Commands without a key are listed too: "
+            "they are in the menus and the tables' context menus."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
+from regview.ui.action_icons import action_icon
 from regview.ui.controllers import repository_size
 from regview.ui.errors import Problem
 from regview.ui.notify import JobNotifier
@@ -59,14 +60,20 @@ class WindowDeletion(WindowBase):
             return
         path = self.repos_model.row_at(index.row()).path
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_repository(self.profile, path))
-        menu.addAction("Cleanup policy…", lambda: self.open_policy_editor(path))
+        menu.addAction(
+            action_icon("document-open"), "Open", lambda: self.open_repository(self.profile, path)
+        )
+        menu.addAction(
+            action_icon("edit-clear"), "Cleanup policy…", lambda: self.open_policy_editor(path)
+        )
         profile = getattr(self, "_profiles", {}).get(self.profile)
         if profile is not None and profile.kind == RegistryKind.GITLAB and profile.api_url:
             menu.addAction("Registry visibility…", lambda: self.open_visibility(path))
         menu.addSeparator()
         menu.addAction(
-            "Delete repository…", lambda: self.delete_flow.delete_repository(self.profile, path)
+            action_icon("edit-delete"),
+            "Delete repository…",
+            lambda: self.delete_flow.delete_repository(self.profile, path),
         )
         menu.popup(self.repos_table.viewport().mapToGlobal(pos))
 
