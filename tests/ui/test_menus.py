@@ -12,7 +12,7 @@ from PySide6.QtCore import QSize, qVersion
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QToolBar
 from pytestqt.qtbot import QtBot
-from window_support import local_window, run_in_local_mode
+from window_support import local_window, run_in_local_mode, until
 
 from regview.ui.action_icons import bundled_icon
 from regview.ui.main_window import MainWindow
@@ -184,3 +184,28 @@ def _ink(icon: QIcon) -> QColor:
                 best = c
     assert best.alpha() > 200
     return best
+
+
+def test_tools_menu_starts_and_stops_the_local_test_registry(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    window = _started(qtbot, tmp_path, qloop)
+    menus = window.menus
+
+    async def scenario() -> None:
+        menus.tools_menu.aboutToShow.emit()
+        assert menus.local_start_action.isEnabled() and not menus.local_stop_action.isEnabled()
+        menus.local_start_action.trigger()
+        assert not menus.local_start_action.isEnabled()  # at once: no second registry
+        await until(lambda: window.profile == "Local test registry", 120)
+        assert window.local_mode.running and menus.local_stop_action.isEnabled()
+        url = window.local_mode.url
+        assert url in window.statusBar().currentMessage()
+        await until(lambda: not window.tasks.running("local"))
+        menus.local_stop_action.trigger()
+        await until(lambda: not window.tasks.running("local"), 60)
+        assert not window.local_mode.running
+        assert menus.local_start_action.isEnabled() and not menus.local_stop_action.isEnabled()
+        assert window.statusBar().currentMessage() == "The local test registry stopped"
+
+    run_in_local_mode(qloop, window, scenario)
