@@ -60,18 +60,24 @@ def shortcut_text(action: QAction) -> str:
 
 
 def tooltip_with_shortcut(action: QAction) -> None:
-    """End the action's tooltip with its shortcut ("Read again (F5)"), once, kept up to date."""
-    base = action.property("regviewBaseTip")
-    if base is None:
-        base = action.toolTip() or action.text().replace("&", "").rstrip("…").rstrip(".")
+    """End the action's tooltip with its shortcut ("Read again (F5)"), once, and keep it so when
+    the shortcut or the tooltip changes later."""
+    tip = action.toolTip()
+    if tip != action.property("regviewTip"):  # new, or changed by its owner: the base text
+        base = tip or action.text().replace("&", "")
         keys = shortcut_text(action)
         if keys and base.endswith(f" ({keys})"):
             base = base[: -len(keys) - 3]
         action.setProperty("regviewBaseTip", base)
+    base = action.property("regviewBaseTip")
     keys = shortcut_text(action)
-    tip = f"{base} ({keys})" if keys else base
-    if action.toolTip() != tip:
-        action.setToolTip(tip)
+    wanted = f"{base} ({keys})" if keys else base
+    action.setProperty("regviewTip", wanted)
+    if tip != wanted:
+        action.setToolTip(wanted)  # emits changed: the check above then finds nothing to do
+    if not action.property("regviewTipWatched"):
+        action.setProperty("regviewTipWatched", True)
+        action.changed.connect(lambda: tooltip_with_shortcut(action))
 
 
 class WindowMenus(QObject):

@@ -104,6 +104,11 @@ def test_menu_bar_reuses_the_toolbar_actions_and_claims_each_key_once(
                 assert action.toolTip().endswith(f"({text})"), action.toolTip()
         assert "(F5)" in window.refresh_action.toolTip()
         assert window.refresh_action.toolTip().count("F5") == 1
+        window.refresh_action.setShortcut(QKeySequence("Ctrl+R"))  # a later change shows too
+        assert window.refresh_action.toolTip() == "Read again (Ctrl+R)"
+        window.refresh_action.setToolTip("Read the registry again")
+        assert window.refresh_action.toolTip() == "Read the registry again (Ctrl+R)"
+        window.refresh_action.setShortcut(QKeySequence("F5"))
         for action in toolbar_actions:
             assert not action.icon().isNull(), action.text()
             assert not action.icon().pixmap(16, 16).isNull()
