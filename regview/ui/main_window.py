@@ -201,7 +201,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._tree_timer.setInterval(TREE_BATCH_MS)
         self._tree_timer.timeout.connect(self._flush_tree)
         self._make_toolbar()
-        self.menus = WindowMenus(self)  # the menu bar, over the toolbar's actions
+        # the menu bar, over the toolbar's actions; View › Theme as last chosen
+        self.menus = WindowMenus(self, str(self._ui_state.get("theme", "")))
         self.sort_words = install_sort_words(self)  # header tooltips: "newest first"
 
     async def start(self) -> None:

@@ -1,6 +1,10 @@
 """The main window's menu bar, built from the window's own actions.
 
-    WindowMenus(window)              adds File, Edit, View, Tools, Help to `window.menuBar()`
+    WindowMenus(window, theme="")    adds File, Edit, View, Tools, Help to `window.menuBar()`;
+                                     theme: the View › Theme choice saved last time ("light",
+                                     "dark"; anything else follows the system), applied unless
+                                     REGVIEW_THEME forces one (screenshots)
+        theme_choice() -> str        "light", "dark" or "system", for settings.json `ui.theme`
         deletion_ready()             puts Cleanup policy… and Recycle bin (created once the
                                      deletion stack is wired) into Tools and View
         actions() -> list[(menu, QAction)]   every command of the menu bar, in menu order
@@ -17,6 +21,7 @@ action gets NoRole so Qt's text heuristics move nothing else there.
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from pathlib import Path
@@ -81,8 +86,10 @@ def tooltip_with_shortcut(action: QAction) -> None:
 
 
 class WindowMenus(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, theme: str = "") -> None:
         super().__init__(window)
+        if theme in ("light", "dark") and not os.environ.get("REGVIEW_THEME"):
+            self.set_theme(theme, check=False)
         self.window = window
         bar = window.menuBar()
         tags = window.tags_view
@@ -240,12 +247,17 @@ class WindowMenus(QObject):
         dialog = self.window.manage_tokens()
         dialog.import_logins()
 
-    def set_theme(self, scheme: str) -> None:
+    def set_theme(self, scheme: str, check: bool = True) -> None:
         from regview.ui.theme import apply_theme
 
         app = QApplication.instance()
-        apply_theme(app, None if scheme == "system" else scheme)  # type: ignore[arg-type]
-        self.theme_actions[scheme].setChecked(True)
+        if isinstance(app, QApplication):
+            apply_theme(app, None if scheme == "system" else scheme)
+        if check:
+            self.theme_actions[scheme].setChecked(True)
+
+    def theme_choice(self) -> str:
+        return next((s for s, a in self.theme_actions.items() if a.isChecked()), "system")
 
     def _sync_local(self) -> None:
         running = bool(getattr(self.window.local_mode, "running", False))

@@ -7,6 +7,8 @@ import asyncio
 import platform
 from pathlib import Path
 
+import pytest
+from connect_support import MemoryKeyring, make_accounts
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QSize, qVersion
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPalette
@@ -14,9 +16,12 @@ from PySide6.QtWidgets import QApplication, QToolBar
 from pytestqt.qtbot import QtBot
 from window_support import local_window, run_in_local_mode, until
 
+from regview.paths import default_paths
 from regview.ui.action_icons import bundled_icon
+from regview.ui.local_mode import LocalMode
 from regview.ui.main_window import MainWindow
 from regview.ui.menus import shortcut_text
+from regview.ui.registry_session import SessionManager
 from regview.ui.shortcuts_dialog import ShortcutsDialog
 from regview.ui.theme import apply_theme
 
@@ -214,3 +219,32 @@ def test_tools_menu_starts_and_stops_the_local_test_registry(
         assert window.statusBar().currentMessage() == "The local test registry stopped"
 
     run_in_local_mode(qloop, window, scenario)
+
+
+def test_the_chosen_theme_is_saved_and_comes_back(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REGVIEW_THEME", raising=False)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "light")
+    first = _started(qtbot, tmp_path / "one", qloop)
+    try:
+        assert first.ui_state()["theme"] == "light"
+        first.menus.theme_actions["dark"].trigger()
+        saved = first.ui_state()
+        assert saved["theme"] == "dark"
+    finally:
+        _close(qloop, first)
+    apply_theme(app, "light")
+    accounts = make_accounts(tmp_path / "two", MemoryKeyring())
+    local = LocalMode(accounts, default_paths(tmp_path / "two" / "base"))
+    second = MainWindow(accounts, SessionManager(accounts), local, ui_state={"theme": "dark"})
+    qtbot.addWidget(second)
+    try:
+        assert app.property("regviewScheme") == "dark"
+        assert second.menus.theme_actions["dark"].isChecked()
+        assert second.menus.theme_choice() == "dark"
+    finally:
+        apply_theme(app, "light")
+        _close(qloop, second)
