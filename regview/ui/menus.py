@@ -158,6 +158,9 @@ class WindowMenus(QObject):
             self.edit_menu.addAction(a)
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(tags.focus_filter)
+        # the tags view's commands act on the tags page only (not on a hidden table)
+        window.pages.currentChanged.connect(self._sync_edit)
+        self._sync_edit()
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(window.refresh_action)
@@ -258,6 +261,14 @@ class WindowMenus(QObject):
 
     def theme_choice(self) -> str:
         return next((s for s, a in self.theme_actions.items() if a.isChecked()), "system")
+
+    def _sync_edit(self, *_args: Any) -> None:
+        from regview.ui.window_base import PAGE_TAGS
+
+        tags = self.window.tags_view
+        on_tags = self.window.pages.currentIndex() == PAGE_TAGS
+        for action in (tags.copy_reference, tags.select_all_tags, tags.focus_filter):
+            action.setEnabled(on_tags)
 
     def _sync_local(self) -> None:
         running = bool(getattr(self.window.local_mode, "running", False))

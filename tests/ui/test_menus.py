@@ -19,7 +19,7 @@ from window_support import local_window, run_in_local_mode, until
 from regview.paths import default_paths
 from regview.ui.action_icons import bundled_icon
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
+from regview.ui.main_window import PAGE_TAGS, MainWindow
 from regview.ui.menus import shortcut_text
 from regview.ui.registry_session import SessionManager
 from regview.ui.shortcuts_dialog import ShortcutsDialog
@@ -118,6 +118,12 @@ def test_menu_bar_reuses_the_toolbar_actions_and_claims_each_key_once(
             assert not action.icon().isNull(), action.text()
             assert not action.icon().pixmap(16, 16).isNull()
         assert menus.local_start_action.isEnabled() and not menus.local_stop_action.isEnabled()
+        # the welcome page shows: the tags view's Edit commands have nothing to act on
+        assert not window.tags_view.copy_reference.isEnabled()
+        assert not window.tags_view.focus_filter.isEnabled()
+        window.pages.setCurrentIndex(PAGE_TAGS)
+        assert window.tags_view.copy_reference.isEnabled()
+        assert window.tags_view.select_all_tags.isEnabled()
         # the repositories table says its sort in words too
         description = window.repos_table.horizontalHeader().accessibleDescription()
         assert description == "Sorted by Repository, A → Z"
