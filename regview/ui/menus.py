@@ -301,15 +301,23 @@ class WindowMenus(QObject):
     def log_folder(self) -> Path:
         return Path(self.window.local_mode.paths.log)
 
-    def open_log_folder(self) -> None:
+    def open_log_folder(self) -> QMessageBox | None:
+        """Show the folder in the file manager; where none opens it, say where it is (a box
+        opened, not exec'd: no nested event loop under the asyncio loop)."""
         folder = self.log_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            QMessageBox.information(
-                self.window,
-                "Log folder",
-                f"No file manager opened it. regview's log files are in\n{folder}",
-            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        except OSError as exc:
+            log.warning("log folder %s: %s", folder, exc)
+            opened = False
+        if opened:
+            return None
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Log folder")
+        box.setText(f"No file manager opened it. regview's log files are in\n{folder}")
+        box.open()
+        return box
 
     def show_shortcuts(self) -> Any:
         from regview.ui.shortcuts_dialog import ShortcutsDialog

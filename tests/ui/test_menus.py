@@ -254,3 +254,20 @@ def test_the_chosen_theme_is_saved_and_comes_back(
     finally:
         apply_theme(app, "light")
         _close(qloop, second)
+
+
+def test_open_log_folder_creates_it_and_says_where_when_no_file_manager_opens(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    window = _started(qtbot, tmp_path, qloop)
+    try:
+        folder = window.menus.log_folder()
+        assert folder == tmp_path / "base" / "log" and not folder.exists()
+        box = window.menus.open_log_folder()
+        assert folder.is_dir()
+        if box is not None:  # the offscreen platform opens no file manager
+            qtbot.addWidget(box)
+            assert str(folder) in box.text() and box.isVisible()
+            box.close()
+    finally:
+        _close(qloop, window)
