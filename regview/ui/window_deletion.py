@@ -34,7 +34,8 @@ class WindowDeletion(WindowBase):
         self.delete_flow.mutated.connect(self._apply_mutation)
         self.delete_flow.problem.connect(self.banner.show_problem)
         self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
-        JobNotifier(self).watch_deletions(self.delete_flow)  # a run ending in the background
+        self.notifier = JobNotifier(self)  # a deletion run ending while in the background
+        self.notifier.watch_deletions(self.delete_flow)
         self.tags_view.attach_delete_handler(self._delete_tags)
         self.repos_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.repos_table.customContextMenuRequested.connect(self._repos_menu)

@@ -4,8 +4,12 @@ when the window is active."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtWidgets import QMainWindow, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
+from window_support import local_window, run_in_local_mode
 
 from regview.core.executor import ExecutionReport, ItemResult, Outcome
 from regview.core.model import ArtifactKind, TagInfo
@@ -62,3 +66,27 @@ def test_background_run_notifies_and_an_active_window_is_left_alone(qtbot: QtBot
     window.statusBar().clearMessage()
     assert notifier.notify("Deletion finished: x", "1 deleted") == ""
     assert window.statusBar().currentMessage() == ""
+
+
+def test_the_main_windows_deletion_runs_are_watched(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    window = local_window(qtbot, tmp_path)
+    qloop.run_until_complete(window.start())
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow)
+    notified: list[str] = []
+    original = window.notifier.notify
+    window.notifier.notify = lambda title, text: notified.append(original(title, text)) or ""  # type: ignore[method-assign]
+    try:
+        window.delete_flow.finished.emit(_report())
+        assert notified and notified[0] in ("tray", "alert")
+    finally:
+
+        async def nothing() -> None:
+            return None
+
+        run_in_local_mode(qloop, window, nothing)
