@@ -81,7 +81,8 @@ def test_menu_bar_reuses_the_toolbar_actions_and_claims_each_key_once(
         assert _keys(window.tags_view.focus_filter) == ["Ctrl+F"]
         assert _keys(window.refresh_action) == ["F5"]
         assert _keys(window.tags_view.select_all_tags) == ["Ctrl+A"]
-        assert _keys(menus.shortcuts_action) == ["F1"]
+        help_key = QKeySequence(QKeySequence.StandardKey.HelpContents).toString()
+        assert _keys(menus.shortcuts_action) == [help_key]  # F1 (Linux, Windows), Ctrl+? (macOS)
 
         # no key twice in the menu bar
         keys = [k for _w, a in listed for k in _keys(a)]
@@ -143,7 +144,8 @@ def test_shortcuts_dialog_lists_every_command_with_its_key(
         shown = {(cmd, keys) for _where, cmd, keys in rows}
         for _where, action in window.menus.actions():
             assert (action.text().replace("&", ""), shortcut_text(action)) in shown
-        assert ("Quit", "Ctrl+Q") in shown and ("Refresh", "F5") in shown
+        assert ("Quit", shortcut_text(window.menus.quit_action)) in shown
+        assert ("Refresh", shortcut_text(window.refresh_action)) in shown
         # actions outside the menus are listed too: the tags table's Delete key
         assert ("Tags table", "Delete…", "Del") in rows
         # generated, not hand-kept: a new action with a key appears
