@@ -10,7 +10,7 @@ import pytest
 from accessibility_support import accessible_name, unnamed_controls
 from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
-from window_support import local_window, run_in_local_mode
+from window_support import close_window, local_window
 
 from regview.core.model import ArtifactKind, TagInfo
 from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection, make_plan
@@ -74,8 +74,4 @@ def test_main_window_and_every_dialog_name_their_controls(
         unnamed = {k: v for k, v in problems.items() if v}
         assert unnamed == {}, "\n".join(f"{k}: {x}" for k, v in unnamed.items() for x in v)
     finally:
-
-        async def nothing() -> None:
-            return None
-
-        run_in_local_mode(qloop, window, nothing)
+        close_window(qloop, window)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSize, qVersion
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QToolBar
 from pytestqt.qtbot import QtBot
-from window_support import local_window, run_in_local_mode, until
+from window_support import close_window, local_window, run_in_local_mode, until
 
 from regview.paths import default_paths
 from regview.ui.action_icons import bundled_icon
@@ -32,13 +32,6 @@ def _started(qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop) -> 
     window = local_window(qtbot, tmp_path)
     qloop.run_until_complete(window.start())  # no registry yet: the welcome page, deletion wired
     return window
-
-
-def _close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
-    async def nothing() -> None:
-        return None
-
-    run_in_local_mode(qloop, window, nothing)
 
 
 def _keys(action: QAction) -> list[str]:
@@ -129,7 +122,7 @@ def test_menu_bar_reuses_the_toolbar_actions_and_claims_each_key_once(
         description = window.repos_table.horizontalHeader().accessibleDescription()
         assert description == "Sorted by Repository, A → Z"
     finally:
-        _close(qloop, window)
+        close_window(qloop, window)
 
 
 def test_shortcuts_dialog_lists_every_command_with_its_key(
@@ -157,7 +150,7 @@ def test_shortcuts_dialog_lists_every_command_with_its_key(
         assert ("Window", "Frobnicate", "Ctrl+Shift+F12") in again.rows()
         dialog.close()
     finally:
-        _close(qloop, window)
+        close_window(qloop, window)
 
 
 def test_about_names_the_versions_and_theme_menu_switches_the_palette_and_icons(
@@ -188,7 +181,7 @@ def test_about_names_the_versions_and_theme_menu_switches_the_palette_and_icons(
         assert app.property("regviewChoice") == "system"
     finally:
         apply_theme(app, "light")
-        _close(qloop, window)
+        close_window(qloop, window)
 
 
 def _ink(icon: QIcon) -> QColor:
@@ -243,7 +236,7 @@ def test_the_chosen_theme_is_saved_and_comes_back(
         saved = first.ui_state()
         assert saved["theme"] == "dark"
     finally:
-        _close(qloop, first)
+        close_window(qloop, first)
     apply_theme(app, "light")
     accounts = make_accounts(tmp_path / "two", MemoryKeyring())
     local = LocalMode(accounts, default_paths(tmp_path / "two" / "base"))
@@ -255,7 +248,7 @@ def test_the_chosen_theme_is_saved_and_comes_back(
         assert second.menus.theme_choice() == "dark"
     finally:
         apply_theme(app, "light")
-        _close(qloop, second)
+        close_window(qloop, second)
 
 
 def test_open_log_folder_creates_it_and_says_where_when_no_file_manager_opens(
@@ -272,4 +265,4 @@ def test_open_log_folder_creates_it_and_says_where_when_no_file_manager_opens(
             assert str(folder) in box.text() and box.isVisible()
             box.close()
     finally:
-        _close(qloop, window)
+        close_window(qloop, window)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMainWindow, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
-from window_support import local_window, run_in_local_mode
+from window_support import close_window, local_window
 
 from regview.core.executor import ExecutionReport, ItemResult, Outcome
 from regview.core.model import ArtifactKind, TagInfo
@@ -85,8 +85,4 @@ def test_the_main_windows_deletion_runs_are_watched(
         window.delete_flow.finished.emit(_report())
         assert notified and notified[0] in ("tray", "alert")
     finally:
-
-        async def nothing() -> None:
-            return None
-
-        run_in_local_mode(qloop, window, nothing)
+        close_window(qloop, window)
