@@ -114,7 +114,9 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
             print(f"regview: {exc}", file=sys.stderr)
             return 2
     if screenshot:
-        window.resize(1400, 860)
+        from regview.ui.screenshot import window_size
+
+        window.resize(*window_size(getattr(args, "screenshot_size", None)))
     window.show()
     if _on_shown is not None:
         _on_shown(window)

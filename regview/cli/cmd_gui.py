@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="open, load the first repository with tags, save a PNG of the window and exit",
     )
+    p.add_argument(
+        "--screenshot-size",
+        metavar="WxH",
+        help="the window size for --screenshot (default 1400x860), e.g. 1024x700",
+    )
     p.add_argument("url", nargs="?", help="a regview:// link to open (from 'Copy link')")
     p.set_defaults(func=_run)
 

@@ -267,6 +267,7 @@ class RegistryForm(TaskDialog):
         adv.addRow("", self.insecure)
         ca_row = QHBoxLayout()
         self.ca_file = QLineEdit()
+        self.ca_file.setAccessibleName("CA file")
         self.ca_file.setPlaceholderText("PEM file of a private certificate authority")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_ca)

@@ -46,11 +46,13 @@ from regview.ui.filtering import FilterSpec
 from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.links import ViewLink
 from regview.ui.local_mode import LocalMode
+from regview.ui.menus import WindowMenus
 from regview.ui.overview import OverviewPanel
 from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
 from regview.ui.repos_model import PATH, RepositoriesModel
 from regview.ui.repository_paths import HandPaths
 from regview.ui.sidebar import Sidebar
+from regview.ui.sort_words import install_sort_words
 from regview.ui.tags_view import TagsView
 from regview.ui.tasks import Tasks
 from regview.ui.welcome import WelcomeView
@@ -109,6 +111,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
 
     def _build(self) -> None:
         self.sidebar = Sidebar()
+        self.sidebar.setAccessibleName("Registries and repositories")
         self.sidebar.registrySelected.connect(self.open_profile)
         self.sidebar.repositorySelected.connect(self.open_repository)
         self.sidebar.overviewSelected.connect(self.show_overview)
@@ -133,6 +136,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         rl = QVBoxLayout(repos_page)
         rl.setContentsMargins(0, 0, 0, 0)
         self.repo_filter = QLineEdit()
+        self.repo_filter.setAccessibleName("Filter repositories")
         self.repo_filter.setPlaceholderText("Filter repositories…")
         self.repo_filter.setClearButtonEnabled(True)
         self.repos_model = RepositoriesModel(self)
@@ -140,6 +144,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
             lambda text: self.repos_model.apply(FilterSpec(text=text))
         )
         self.repos_table = QTableView()
+        self.repos_table.setAccessibleName("Repositories")
         self.repos_table.setModel(self.repos_model)
         self.repos_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.repos_table.setAlternatingRowColors(True)
@@ -208,6 +213,9 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._tree_timer.setInterval(TREE_BATCH_MS)
         self._tree_timer.timeout.connect(self._flush_tree)
         self._make_toolbar()
+        # the menu bar, over the toolbar's actions; View › Theme as last chosen
+        self.menus = WindowMenus(self, str(self._ui_state.get("theme", "")))
+        self.sort_words = install_sort_words(self)  # header tooltips: "newest first"
 
     async def start(self) -> None:
         if not hasattr(self, "delete_flow"):

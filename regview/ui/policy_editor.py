@@ -329,6 +329,8 @@ class PolicyEditor(QDialog):
         self.keep_model = RecordsModel(headers, tone_column=0)
         self.delete_view = records_table(self.delete_model, (150, 90, 76))
         self.keep_view = records_table(self.keep_model, (150, 90, 76))
+        self.delete_view.setAccessibleName("Tags the policy deletes")
+        self.keep_view.setAccessibleName("Tags the policy keeps")
         self.tabs.addTab(self.delete_view, "Delete")
         self.tabs.addTab(self.keep_view, "Keep")
         rv.addWidget(self.tabs, 1)

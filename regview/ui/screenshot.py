@@ -7,6 +7,7 @@ await capture(window, path, link=None) -> Path
     has no repository with tags, a load failed) with the reason in one line, and TimeoutError
     only when a load neither finishes nor fails in time.
 wait_for(predicate, limit, what, failed=None), settle(widget), save(widget, path)
+window_size(text) -> (width, height)   "1024x700"; None or "" gives the default 1400×860
 """
 
 from __future__ import annotations
@@ -23,6 +24,25 @@ from PySide6.QtWidgets import QApplication, QWidget
 from regview.log import get_logger
 
 log = get_logger("ui.screenshot")
+
+
+DEFAULT_SIZE = (1400, 860)
+
+
+def window_size(text: str | None) -> tuple[int, int]:
+    if not text:
+        return DEFAULT_SIZE
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height)) if sep else None
+    except ValueError:
+        size = None
+    if size is None or min(size) < 200 or max(size) > 10000:
+        raise SystemExit(
+            f"regview: --screenshot-size {text!r} is not a size like 1024x700 (200 to 10000 "
+            "pixels each way)"
+        )
+    return size
 
 
 class ScreenshotFailed(Exception):

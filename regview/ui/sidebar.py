@@ -30,6 +30,7 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
+from regview.ui.action_icons import action_icon
 from regview.ui.theme import muted
 
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -471,7 +472,7 @@ class Sidebar(QTreeWidget):
         menu = QMenu(self)
         if item is not None:
             name = item.data(0, NAME_ROLE)
-            add = QAction("Add repository path…", menu)
+            add = QAction(action_icon("list-add"), "Add repository path…", menu)
             add.triggered.connect(lambda: self.addPathRequested.emit(name))
             menu.addAction(add)
             path = item.data(0, PATH_ROLE)
@@ -483,7 +484,7 @@ class Sidebar(QTreeWidget):
                 remove.triggered.connect(lambda: self.removePathRequested.emit(name, path))
                 menu.addAction(rename)
                 menu.addAction(remove)
-        new = QAction("Add registry…", menu)
+        new = QAction(action_icon("list-add"), "Add registry…", menu)
         new.triggered.connect(self.addRegistryRequested)
         menu.addAction(new)
         return menu

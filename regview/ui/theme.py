@@ -2,7 +2,7 @@
 
 apply_theme(app, scheme=None)   "light", "dark" or None (follow the system; REGVIEW_THEME
                                 overrides, which screenshots use); re-applied when the
-                                system switches
+                                system switches, unless a scheme was chosen (View › Theme)
 is_dark(palette) -> bool
 accent(palette) -> QColor       the highlight colour charts and marks use
 muted(palette) -> QColor        secondary text
@@ -87,10 +87,17 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     app.setStyle("Fusion")
     app.setPalette(make_palette(chosen))
     app.setProperty("regviewScheme", chosen)
+    app.setProperty("regviewChoice", scheme or "system")
     if scheme is None and not getattr(app, "_regview_follows_system", False):
         app._regview_follows_system = True  # type: ignore[attr-defined]
-        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: apply_theme(app))
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: _follow_system(app))
     return chosen
+
+
+def _follow_system(app: QApplication) -> None:
+    # a scheme chosen in View › Theme stays until the user picks "Follow the system" again
+    if app.property("regviewChoice") == "system":
+        apply_theme(app)
 
 
 def is_dark(palette: QPalette) -> bool:

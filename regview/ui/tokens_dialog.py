@@ -139,6 +139,7 @@ class TokensDialog(TaskDialog):
         body = QHBoxLayout()
         body.setSpacing(12)
         self.tree = QTreeWidget()
+        self.tree.setAccessibleName("Stored credentials")
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)

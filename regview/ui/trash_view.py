@@ -120,10 +120,12 @@ class TrashView(QDialog):
             ("When", "From", "Tags", "Status", "Kept until"), tone_column=3
         )
         self.entries_view = records_table(self.entries_model, (130, 360, 60, 100))
+        self.entries_view.setAccessibleName("Deletion runs")
         self.entries_view.setSelectionMode(self.entries_view.SelectionMode.SingleSelection)
         self.entries_view.selectionModel().currentRowChanged.connect(self._entry_changed)
         self.items_model = RecordsModel(("Item", "Digest", "State", "Note"), tone_column=2)
         self.items_view = records_table(self.items_model, (220, 110, 100))
+        self.items_view.setAccessibleName("Items of the selected run")
         split.addWidget(self.entries_view)
         split.addWidget(self.items_view)
         split.setSizes([220, 300])

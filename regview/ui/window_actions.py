@@ -8,13 +8,16 @@ WindowActions (a part of MainWindow, see window_base)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, WindowBase
+
+if TYPE_CHECKING:
+    from regview.ui.tokens_dialog import TokensDialog
 
 
 class WindowActions(WindowBase):
@@ -66,7 +69,7 @@ class WindowActions(WindowBase):
         dialog.registryAdded.connect(self._profile_added)
         dialog.open()
 
-    def manage_tokens(self, replace: str = "") -> None:
+    def manage_tokens(self, replace: str = "") -> TokensDialog:
         from regview.ui.tokens_dialog import TokensDialog
 
         dialog = TokensDialog(self.accounts, self.backend, self, replace=replace)
@@ -74,6 +77,7 @@ class WindowActions(WindowBase):
             lambda: self.tasks.start("profiles", self._reload_profiles())
         )
         dialog.open()
+        return dialog
 
     def _profile_added(self, name: str) -> None:
         self.tasks.start("profiles", self._reload_profiles(select=name))

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
     from regview.ui.links import ViewLink
     from regview.ui.local_mode import LocalMode
+    from regview.ui.menus import WindowMenus
     from regview.ui.overview import OverviewPanel
     from regview.ui.registry_session import Accounts, ConnectBackend, SessionManager
     from regview.ui.repos_model import RepositoriesModel
@@ -102,6 +103,7 @@ class WindowBase(QMainWindow):
     refresh_action: QAction
     link_action: QAction
     overview_action: QAction
+    menus: WindowMenus
     # set later: the registries once read (WindowBrowsing._set_registries), the deletion stack
     # once wired (WindowDeletion._wire_deletion); until then `getattr`/`hasattr` find nothing
     _profiles: dict[str, Profile]

@@ -16,8 +16,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
+from regview.ui.action_icons import action_icon
 from regview.ui.controllers import repository_size
 from regview.ui.errors import Problem
+from regview.ui.notify import JobNotifier
 from regview.ui.window_base import PAGE_REPOS, PAGE_TAGS, WindowBase
 from regview.ui.words import plural
 
@@ -34,6 +36,8 @@ class WindowDeletion(WindowBase):
         self.delete_flow.mutated.connect(self._apply_mutation)
         self.delete_flow.problem.connect(self.banner.show_problem)
         self.delete_flow.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.notifier = JobNotifier(self)  # a deletion run ending while in the background
+        self.notifier.watch_deletions(self.delete_flow)
         self.tags_view.attach_delete_handler(self._delete_tags)
         self.repos_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.repos_table.customContextMenuRequested.connect(self._repos_menu)
@@ -44,6 +48,7 @@ class WindowDeletion(WindowBase):
             self.policy_action.setToolTip("Preview and run a cleanup policy on this repository")
             self.trash_action = bar.addAction("Recycle bin…", self.open_trash)
             self.trash_action.setToolTip("What regview deleted; restore it")
+            self.menus.deletion_ready()
         self.tasks.start("pending-deletions", self._report_pending_deletions())
 
     def _delete_tags(self, tags: list[TagInfo]) -> None:
@@ -65,13 +70,21 @@ class WindowDeletion(WindowBase):
             return
         name, path = binding.profile, self.repos_model.row_at(index.row()).path
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_repository(name, path))
-        menu.addAction("Cleanup policy…", lambda: self._policy_editor(name, path))
+        menu.addAction(
+            action_icon("document-open"), "Open", lambda: self.open_repository(name, path)
+        )
+        menu.addAction(
+            action_icon("edit-clear"), "Cleanup policy…", lambda: self._policy_editor(name, path)
+        )
         profile = getattr(self, "_profiles", {}).get(name)
         if profile is not None and profile.kind == RegistryKind.GITLAB and profile.api_url:
             menu.addAction("Registry visibility…", lambda: self.open_visibility(path))
         menu.addSeparator()
-        menu.addAction("Delete repository…", lambda: self.delete_flow.delete_repository(name, path))
+        menu.addAction(
+            action_icon("edit-delete"),
+            "Delete repository…",
+            lambda: self.delete_flow.delete_repository(name, path),
+        )
         menu.popup(self.repos_table.viewport().mapToGlobal(pos))
 
     def open_policy_editor(self, path: str = "") -> None:

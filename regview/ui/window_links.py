@@ -60,6 +60,7 @@ class WindowLinks(WindowBase):
             "split": _b64(self.split.saveState()),
             "tags_split": _b64(self.tags_split.saveState()),
             "last_view": link.to_url() if link is not None else "",
+            "theme": self.menus.theme_choice(),
         }
 
     def view_link(self) -> ViewLink | None:

@@ -117,6 +117,17 @@ def test_gui_local_screenshot_shows_real_content(
     assert len(colours) > 16, f"the screenshot is nearly one colour ({len(colours)} colours)"
 
 
+def test_action_icons_are_bundled(bundle: Path) -> None:
+    """The toolbar and menu icons' SVG fallbacks and Qt's SVG renderer are in the bundle (there
+    is no icon theme on Windows and macOS, nor in most bundles' environment)."""
+    shipped = {p.name for p in (ROOT / "resources" / "icons" / "actions").glob("*.svg")}
+    bundled = bundle / "_internal" / "regview" / "resources" / "icons" / "actions"
+    assert shipped and {p.name for p in bundled.glob("*.svg")} == shipped
+    internal = bundle / "_internal"
+    assert list(internal.rglob("libQt6Svg.so*")), "Qt's SVG library is missing"
+    assert list(internal.rglob("QtSvg*.so")), "PySide6.QtSvg is missing"
+
+
 def test_size_within_target(bundle: Path) -> None:
     total = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
     assert total <= SIZE_LIMIT_BYTES, f"bundle is {total / 1e6:.1f} MB, over 150 MB"

@@ -26,6 +26,7 @@ from regview.ui.registry_session import SessionManager
 
 __all__ = [
     "child_texts",
+    "close_window",
     "local_token",
     "local_window",
     "put_oci_manifest",
@@ -80,6 +81,15 @@ def run_in_local_mode(
             await window.local_mode.stop()
 
     qloop.run_until_complete(asyncio.wait_for(run_then_close(), limit))
+
+
+def close_window(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    """Close `window` (awaiting its tasks) and stop its local mode."""
+
+    async def nothing() -> None:
+        return None
+
+    run_in_local_mode(qloop, window, nothing)
 
 
 def child_texts(item: object) -> list[str]:
