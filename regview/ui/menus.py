@@ -224,8 +224,10 @@ class WindowMenus(QObject):
             if action.menuRole() in (_ROLE.TextHeuristicRole,):
                 action.setMenuRole(_ROLE.NoRole)
             tooltip_with_shortcut(action)
-        for action in w.tags_view.actions():
-            tooltip_with_shortcut(action)
+        # every other action with a key (the tags table's, the filter boxes' Escape, …)
+        for action in w.findChildren(QAction):
+            if not action.isSeparator():
+                tooltip_with_shortcut(action)
 
     def actions(self) -> list[tuple[str, QAction]]:
         """(menu path, action) for every command in the menu bar, in menu order."""
