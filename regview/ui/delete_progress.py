@@ -24,7 +24,10 @@ for the items not done (`resuming`: this dialog shows such a resume).
 from __future__ import annotations
 
 import csv
+import html
 import json
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ from regview.ui.delete_models import (
     short_digest,
 )
 from regview.ui.theme import warning_colours
+from regview.ui.words import plural
 
 WAITING = "waiting"
 #: tone and label per status (what the registry holds), "" while waiting; a status the
@@ -80,6 +84,21 @@ _MARK = {
 }
 LOG_FIELDS = ("kind", "name", "digest", "outcome", "status", "reason", "evidence", "method")
 FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
+
+
+def failure_summary(entries: Iterable[dict[str, str]]) -> str:
+    """The commonest reason tags failed (a 403 names what the credential lacks), or ""."""
+    # grouped with the tag's own name taken out: "deleting team/app:v1: denied" is one cause
+    reasons = Counter(
+        e["reason"].replace(f":{e['name']}:", ":…:")
+        for e in entries
+        if e["kind"] == "tag" and e["outcome"] == str(Outcome.FAILED)
+    )
+    if not reasons:
+        return ""
+    (reason, n), *others = reasons.most_common()
+    more = f" ({plural(len(others), 'other reason')}: see the rows below)" if others else ""
+    return f"{plural(n, 'tag')} not deleted: {reason}{more}"
 
 
 def status_label(status: str) -> str:
@@ -231,7 +250,10 @@ class DeleteProgressDialog(QDialog):
     def _record(self, key: str) -> Record:
         e = self._log[key]
         name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
-        tip = "\n".join(v for v in (e["name"], e["digest"], e["reason"], e["evidence"]) if v)
+        # rich text: Qt wraps it, where a plain-text tooltip runs off the screen in one line
+        tip = "<qt>" + "<br>".join(
+            html.escape(v) for v in (e["name"], e["digest"], e["reason"], e["evidence"]) if v
+        )
         status = e["status"] or WAITING
         return Record(
             (status_label(status), name, short_digest(e["digest"]), e["reason"], e["evidence"]),
@@ -312,6 +334,8 @@ class DeleteProgressDialog(QDialog):
                 self.add_result(r)
         if report.refusal:
             self.fail(report.refusal)
+        elif summary := failure_summary(self._log.values()):
+            self.fail(summary)  # why, in words that wrap, not only in each row's tooltip
         for key, e in self._log.items():
             if e["outcome"] == WAITING:  # never happens with the executor; be explicit anyway
                 e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "not reached"

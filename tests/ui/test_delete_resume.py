@@ -146,3 +146,56 @@ def test_recycle_bin_resumes_a_killed_run(
         trash.accept()
         window.close()
         run(qloop, window.sessions.close_all())
+
+
+def _denying_proxy(upstream: str) -> Any:
+    """Forwards reads; answers every DELETE as a registry does for a read-only credential."""
+    from aiohttp import web
+    from fault_servers import forward, proxy_app
+
+    async def handle(session: Any, request: web.Request) -> web.StreamResponse:
+        if request.method == "DELETE":
+            body = '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+            return web.Response(status=403, text=body, content_type="application/json")
+        return await forward(session, upstream, request)
+
+    return proxy_app(handle)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_refused_deletion_says_why_in_words_that_wrap(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
+) -> None:
+    """Issue 11, observation 9: a 403's explanation was only a one-line tooltip running off the
+    screen. The results dialog says it in a wrapped line of its own, and the rows' tooltips wrap."""
+    chosen = ["t0000", "t0001", "t0002"]
+    with theme(qapp, scheme), LocalRegistry(tmp_path / "reg") as reg:
+        before = run(qloop, _seed(reg.url, 4))
+        with serve(lambda: _denying_proxy(reg.url)) as url:
+            window = open_window(qtbot, qloop, tmp_path, url)
+            flow = window.delete_flow
+            shown: list[DeleteDialog] = []
+            progress: list[DeleteProgressDialog] = []
+            flow.confirmShown.connect(shown.append)
+            flow.progressShown.connect(progress.append)
+            flow.delete_tags("demo", REPO, chosen)
+            run(qloop, until(lambda: bool(shown)))
+            qtbot.mouseClick(shown[0].delete_button, Qt.MouseButton.LeftButton)
+            run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+            dialog = progress[0]
+            dialog.resize(1024, 520)
+            shot(qloop, dialog, tmp_path, "results-denied", scheme)
+            for t in chosen:
+                assert head_digest(reg.url, REPO, t) == before[t]  # nothing deleted
+            assert dialog.problem.isVisible() and dialog.problem.wordWrap()
+            said = dialog.problem.text()
+            assert said.startswith("3 tags not deleted:"), said
+            assert "403" in said or "denied" in said.lower() or "may not" in said, said
+            assert dialog.problem.width() <= dialog.width()
+            row = dialog.model.row_of("tag:t0000")
+            assert row is not None
+            tip = dialog.model.record_at(row).tooltip
+            assert tip.startswith("<qt>") and "\n" not in tip, tip
+            dialog.accept()
+            window.close()
+            run(qloop, window.sessions.close_all())
