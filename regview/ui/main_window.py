@@ -96,6 +96,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self._all_repos: dict[str, list[RepositoryInfo]] = {}
         self._measured: dict[str, dict[str, RepositoryInfo]] = {}
         self._sizes_for = ""
+        self._sizes_whole = False
         self._scope = ""  # the group or project the repositories table shows ("" = all)
         self.tasks = Tasks(self)
         self.tasks.failed.connect(self._task_failed)

@@ -73,6 +73,7 @@ class WindowBase(QMainWindow):
     _all_repos: dict[str, list[RepositoryInfo]]
     _measured: dict[str, dict[str, RepositoryInfo]]  # profile → path → tag count and size
     _sizes_for: str  # the registry the "sizes" task measures
+    _sizes_whole: bool  # … and whether it reads every repository of it
     _scope: str
     tasks: Tasks
     profile: str

@@ -6,7 +6,8 @@
 A registry whose profile has a GitLab API address is listed through window_tree instead of the
 catalog. Failures appear in the banner (or the details pane), in words — only while the page on
 screen is bound to that registry (window_binding). After a listing, the "sizes" task measures
-every repository in the background for the Size column and the overview; the details pane
+the repositories in the background for the Size column (all of them for a small registry, see
+AUTO_MEASURE; the overview reads every one); the details pane
 follows the table's current, selected tag (`_sync_details`).
 """
 
@@ -23,6 +24,9 @@ from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowB
 from regview.ui.window_binding import Binding
 
 log = get_logger("ui.window")
+
+#: Registries with at most this many repositories get their Size column filled unasked.
+AUTO_MEASURE = 30
 
 
 class WindowBrowsing(WindowBase):
@@ -207,18 +211,34 @@ class WindowBrowsing(WindowBase):
             + ("" if done or read == len(repos) else f" · {read:,} of {len(repos):,} read")
         )
 
-    def _measure_sizes(self, name: str) -> asyncio.Task[None]:
-        """Tag count and size of every repository of `name`, read in the background (the
+    def _measure_sizes(self, name: str, everything: bool = False) -> asyncio.Task[None]:
+        """Tag count and size of the repositories of `name`, read in the background (the
         loader's worker thread; its disk cache makes a second time cheap) for the Size column
-        and the overview; one registry at a time (a new listing replaces the task)."""
-        task = self.tasks.task("sizes")
-        if task is not None and not task.done() and self._sizes_for == name:
-            return task
-        self._sizes_for = name
-        return self.tasks.start("sizes", self._read_sizes(name, self.sessions.generation(name)))
+        and the overview; one registry at a time (a new listing replaces the task).
 
-    async def _read_sizes(self, name: str, generation: int) -> None:
-        paths = [r.path for r in self._all_repos.get(name, [])]
+        Unasked (after a listing) only a registry of at most AUTO_MEASURE repositories is read
+        whole — every tag of every repository is a request each, and a registry we do not own
+        should not see thousands of them because someone glanced at its list; beyond that the
+        column shows what is already read, and the Storage overview (`everything`) reads it all.
+        """
+        task = self.tasks.task("sizes")
+        running = task is not None and not task.done() and self._sizes_for == name
+        if running and (self._sizes_whole or not everything):
+            assert task is not None
+            return task
+        repos = self._all_repos.get(name, [])
+        self._sizes_whole = everything or len(repos) <= AUTO_MEASURE
+        paths = [
+            r.path
+            for r in repos
+            if self._sizes_whole or self.controller.cached_tags(name, r.path) is not None
+        ]
+        self._sizes_for = name
+        return self.tasks.start(
+            "sizes", self._read_sizes(name, paths, self.sessions.generation(name))
+        )
+
+    async def _read_sizes(self, name: str, paths: list[str], generation: int) -> None:
 
         def on_repo(repo: RepositoryInfo, _tags: list[TagInfo]) -> None:
             if self.sessions.generation(name) != generation:
@@ -250,7 +270,7 @@ class WindowBrowsing(WindowBase):
         if not self._holds(binding):
             return
         self._show_overview_figures(name, done=False)
-        await asyncio.wait([self._measure_sizes(name)])
+        await asyncio.wait([self._measure_sizes(name, everything=True)])
         if self._holds(binding) and self.pages.currentIndex() == PAGE_OVERVIEW:
             self._show_overview_figures(name, done=True)
         self.loaded.emit("overview")

@@ -62,3 +62,41 @@ def test_size_column_fills_without_the_overview_and_the_status_bar_follows_the_p
         finally:
             window.close()
             run(qloop, window.aclose())
+
+
+def test_a_large_registry_is_not_read_whole_unasked(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past AUTO_MEASURE repositories, a listing reads no repository nobody opened (each of its
+    tags would be a request to a registry we may not own); Storage overview, asked for, reads
+    them all."""
+    from regview.ui import window_browse
+
+    monkeypatch.setattr(window_browse, "AUTO_MEASURE", 2)
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        try:
+            model = window.repos_model
+            run(qloop, until(lambda: model.rowCount() > 2))
+            run(qloop, until(lambda: not window.tasks.running("sizes"), 60))
+            paths = [r.path for r in model.rows]
+            assert all(window.controller.cached_tags("demo", p) is None for p in paths)
+            assert all(r.size is None for r in model.rows)
+
+            open_repo(qloop, window, "acme/webshop")  # opened: read, and measured
+            run(qloop, until(lambda: not window.tasks.running("sizes"), 60))
+            read = [p for p in paths if window.controller.cached_tags("demo", p) is not None]
+            assert read == ["acme/webshop"], read
+
+            async def overview() -> None:
+                window.show_overview("demo")
+                await until(lambda: not window.tasks.running("measure"), 60)
+
+            run(qloop, overview())
+            assert all(window.controller.cached_tags("demo", p) is not None for p in paths)
+        finally:
+            window.close()
+            run(qloop, window.aclose())
