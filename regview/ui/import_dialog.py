@@ -42,6 +42,7 @@ from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.connect_form import GITLAB_KINDS
 from regview.ui.import_plan import Candidate, adopt, find_candidates, recognise
 from regview.ui.task_dialog import TaskDialog
+from regview.ui.words import plural
 
 COLUMNS = ("Registry", "Username", "Sign in with", "GitLab API", "Status", "Found in")
 
@@ -115,7 +116,7 @@ class ImportDialog(TaskDialog):
         self._fill()
         new = sum(c.importable for c in self.candidates)
         self.status.show_text(
-            f"{len(self.candidates)} login(s) found, {new} not in regview yet.", "neutral"
+            f"{plural(len(self.candidates), 'login')} found, {new:,} not in regview yet.", "neutral"
         )
 
     def _fill(self) -> None:
