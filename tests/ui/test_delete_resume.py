@@ -44,6 +44,23 @@ async def _seed(url: str, n: int) -> dict[str, str]:
         return await snapshot(client, REPO)
 
 
+def _confirmed_deletion(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: Any, chosen: list[str]
+) -> list[DeleteProgressDialog]:
+    """Delete `chosen` through the window as a user does (confirm with a click); the progress
+    dialogs shown so far (a resume adds one), once the first has its report."""
+    flow = window.delete_flow
+    shown: list[DeleteDialog] = []
+    progress: list[DeleteProgressDialog] = []
+    flow.confirmShown.connect(shown.append)
+    flow.progressShown.connect(progress.append)
+    flow.delete_tags("demo", REPO, chosen)
+    run(qloop, until(lambda: bool(shown)))
+    qtbot.mouseClick(shown[0].delete_button, Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+    return progress
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_results_dialog_tells_the_truth_then_finishes_the_run(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
@@ -54,15 +71,7 @@ def test_results_dialog_tells_the_truth_then_finishes_the_run(
         before = run(qloop, _seed(reg.url, 8))
         with serve(lambda: refusing_proxy(reg.url, refused)) as url:
             window = open_window(qtbot, qloop, tmp_path, url)
-            flow = window.delete_flow
-            shown: list[DeleteDialog] = []
-            progress: list[DeleteProgressDialog] = []
-            flow.confirmShown.connect(shown.append)
-            flow.progressShown.connect(progress.append)
-            flow.delete_tags("demo", REPO, chosen)
-            run(qloop, until(lambda: bool(shown)))
-            qtbot.mouseClick(shown[0].delete_button, Qt.MouseButton.LeftButton)
-            run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+            progress = _confirmed_deletion(qtbot, qloop, window, chosen)
             first = progress[0]
             for t in refused:
                 assert first.status_of(f"tag:{t}") == str(Status.NOT_DELETED)
@@ -173,15 +182,7 @@ def test_refused_deletion_says_why_in_words_that_wrap(
         before = run(qloop, _seed(reg.url, 4))
         with serve(lambda: _denying_proxy(reg.url)) as url:
             window = open_window(qtbot, qloop, tmp_path, url)
-            flow = window.delete_flow
-            shown: list[DeleteDialog] = []
-            progress: list[DeleteProgressDialog] = []
-            flow.confirmShown.connect(shown.append)
-            flow.progressShown.connect(progress.append)
-            flow.delete_tags("demo", REPO, chosen)
-            run(qloop, until(lambda: bool(shown)))
-            qtbot.mouseClick(shown[0].delete_button, Qt.MouseButton.LeftButton)
-            run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+            progress = _confirmed_deletion(qtbot, qloop, window, chosen)
             dialog = progress[0]
             dialog.resize(1024, 520)
             shot(qloop, dialog, tmp_path, "results-denied", scheme)
