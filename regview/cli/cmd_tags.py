@@ -51,7 +51,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="name (A→Z, default), created (newest first) or size (largest first)",
     )
     p.add_argument(
-        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+        "--concurrency",
+        type=int,
+        default=None,
+        help="requests in flight at once, fixed (default: adapts to the link, 16 to start)",
     )
     C.add_network_options(p)
     C.add_json_option(p)
@@ -96,7 +99,7 @@ async def _tags(args: argparse.Namespace) -> int:
 
     ref = Reference.parse(args.image)
     pattern = compile_filter(args.filter)
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
     conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
     async with conn.client(concurrency=args.concurrency) as client:
@@ -106,6 +109,7 @@ async def _tags(args: argparse.Namespace) -> int:
         if pattern is not None:
             names = [n for n in names if pattern.search(n)]
         infos = await load_tags(client, ref.repository, tags=names)
+        C.note_throttling(client)
     shared = shares_digest(infos)
     ordered = sort_tags(infos, args.sort)
     for t in ordered:

@@ -83,6 +83,18 @@ def note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def note_throttling(client: RegistryClient) -> None:
+    """Say on stderr when the registry slowed the command down (429/503) or counts pulls."""
+    limiter = client.limiter
+    if limiter.throttled:
+        note(
+            f"note: {client.registry} throttled {limiter.throttled} request(s) (HTTP 429/503); "
+            f"regview slowed down and retried them"
+        )
+    if limiter.allowance is not None:
+        note(f"note: {client.registry}: {limiter.allowance.describe()}")
+
+
 def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -345,13 +357,16 @@ class Connection:
     def host(self) -> str:
         return registry_host(self.endpoint.url)
 
-    def client(self, *, concurrency: int = 16) -> RegistryClient:
-        """A RegistryClient using the shared content cache (use it with `async with`)."""
+    def client(self, *, concurrency: int | None = None) -> RegistryClient:
+        """A RegistryClient using the shared content cache (use it with `async with`).
+
+        `concurrency`: requests in flight, fixed; None adapts to the link (core/limiter)."""
         return RegistryClient(
             self.endpoint,
             self.credentials,
             cache_dir=default_paths().cache,
-            concurrency=concurrency,
+            concurrency=concurrency or 16,
+            max_concurrency=concurrency,
         )
 
 

@@ -1,14 +1,21 @@
 """The client's one request path: retries with backoff, bounded reads, the auth flow over the
 lean transport, and transport failures translated into `RegistryError`.
 
-    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=16, transport=None,
-                 prefer_oauth=False, sleep=asyncio.sleep, timeout=None)
+    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=16, max_concurrency=None,
+                 transport=None, prefer_oauth=False, sleep=asyncio.sleep, timeout=None)
+        .limiter                                      requests in flight, adapted (core/limiter)
         .send(method, url, *, what, ok=(200,), headers=None, content=None, cap=...,
               follow_redirects=False) -> (response, body)
         .url(path) -> httpx.URL                       relative to the registry's base
     connection_error(registry, exc, what) -> RegistryError
 
 The base of `RegistryClient`; the registry operations live in the `client_*` modules.
+
+Every attempt holds a slot of `limiter` (`AdaptiveLimiter`): `concurrency` is where it starts,
+`max_concurrency` (else the endpoint's `max_concurrency`, else 64) its ceiling. A 429 is retried
+up to `MAX_THROTTLED_ATTEMPTS` times — the limiter slows the whole client down meanwhile — except
+when the registry says its allowance is used up (`RateLimit-Remaining: 0`): waiting hours is
+not a retry.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ import httpx
 from regview.core import errors as E
 from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.model import Credentials, Endpoint
+from regview.core.limiter import DEFAULT_CEILING, AdaptiveLimiter, Outcome
+from regview.core.model import Credentials, Endpoint, RegistryKind
 from regview.core.transport import HttpOwner, build_ssl_context, make_http_client, proxy_for
 from regview.spec.manifest import MAX_MANIFEST_BYTES
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 MAX_ATTEMPTS = 4
+MAX_THROTTLED_ATTEMPTS = 12  # 429s: the server is alive and asks for patience
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 
@@ -123,6 +132,7 @@ class RegistryHttp(HttpOwner):
         *,
         cache_dir: Path | None = None,
         concurrency: int = 16,
+        max_concurrency: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         prefer_oauth: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -131,6 +141,8 @@ class RegistryHttp(HttpOwner):
         self.endpoint = endpoint
         self.credentials = credentials
         self.concurrency = concurrency
+        ceiling = max_concurrency or endpoint.max_concurrency or DEFAULT_CEILING
+        self.limiter = AdaptiveLimiter(start=concurrency, ceiling=ceiling)
         self.base = httpx.URL(endpoint.url.rstrip("/") + "/")
         self.registry = self.base.netloc.decode("ascii")
         self._base_str = str(self.base)
@@ -140,7 +152,7 @@ class RegistryHttp(HttpOwner):
             endpoint,
             auth=self.auth,
             transport=transport,
-            concurrency=concurrency,
+            concurrency=self.limiter.ceiling,
             timeout=timeout,
         )
         # token requests share the transport (owned by `http`) but carry no registry auth
@@ -150,7 +162,7 @@ class RegistryHttp(HttpOwner):
         self.auth.send = self._token_http.send
         # the hot path: bounded requests over the lean transport unless one was given (tests)
         self._transport: httpx.AsyncBaseTransport = (
-            transport or _fast_transport(endpoint, concurrency) or self.http._transport
+            transport or _fast_transport(endpoint, self.limiter.ceiling) or self.http._transport
         )
         self._timeout = self.http.timeout.as_dict()
         self._default_headers = {"User-Agent": self.http.headers["User-Agent"]}
@@ -171,6 +183,11 @@ class RegistryHttp(HttpOwner):
         await self.http.aclose()  # closes the shared transport
         if self._transport is not self.http._transport:
             await self._transport.aclose()
+
+    @property
+    def counts_pulls(self) -> bool:
+        """True where manifest GETs count against a pull allowance (HEADs do not)."""
+        return self.endpoint.kind is RegistryKind.DOCKER_HUB or self.limiter.allowance is not None
 
     # -- the one request path ----------------------------------------------------------------
 
@@ -194,54 +211,84 @@ class RegistryHttp(HttpOwner):
     ) -> tuple[httpx.Response, bytes]:
         """Send with retries; return (response, body) for a status in `ok`, else raise."""
         target = url if isinstance(url, httpx.URL) else self.url(url)
-        attempt = 0
+        limiter = self.limiter
+        attempt = throttled = 0
         while True:
             attempt += 1
             self.requests += 1
+            started = await limiter.acquire()
+            outcome = Outcome.RESET
             try:
-                response = await self._direct(method, target, headers, content)
-                hops = 0
-                while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
-                    hops += 1
-                    if hops > MAX_REDIRECTS:
-                        raise E.ProtocolError(
-                            f"{self.registry}: {what}: more than {MAX_REDIRECTS} redirects",
-                            registry=self.registry,
+                try:
+                    response = await self._direct(method, target, headers, content)
+                    hops = 0
+                    while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
+                        hops += 1
+                        if hops > MAX_REDIRECTS:
+                            raise E.ProtocolError(
+                                f"{self.registry}: {what}: more than {MAX_REDIRECTS} redirects",
+                                registry=self.registry,
+                            )
+                        # Authorization only ever goes to the registry's own origin (auth flow)
+                        location = response.request.url.join(response.headers["Location"])
+                        await response.aclose()
+                        response = await self._direct(method, location, headers, None)
+                except httpx.HTTPError as exc:
+                    err = self._connection_error(exc, what)
+                    if not err.temporary:
+                        outcome = Outcome.OK  # a certificate or address problem: not the link
+                    if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
+                        retry: float | None = self._backoff(attempt, None)
+                    else:
+                        raise err from exc
+                else:
+                    retry = None
+                    status = response.status_code
+                    rh = response.headers
+                    if "ratelimit-remaining" in rh or "x-ratelimit-remaining" in rh:
+                        limiter.note_headers(rh)
+                    outcome = Outcome.THROTTLED if status in (429, 503) else Outcome.OK
+                    try:
+                        body = await self._read(
+                            response, cap if status in ok else E.MAX_ERROR_BODY, what
                         )
-                    # Authorization only ever goes to the registry's own origin (auth flow)
-                    location = response.request.url.join(response.headers["Location"])
-                    await response.aclose()
-                    response = await self._direct(method, location, headers, None)
-            except httpx.HTTPError as exc:
-                err = self._connection_error(exc, what)
-                if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
-                    await self._sleep(self._backoff(attempt, None))
-                    continue
-                raise err from exc
-            status = response.status_code
-            try:
-                body = await self._read(response, cap if status in ok else E.MAX_ERROR_BODY, what)
+                    finally:
+                        await response.aclose()
             finally:
-                await response.aclose()
+                limiter.release(started, outcome)
+            if retry is not None:
+                await self._sleep(retry)
+                continue
             if status in ok:
                 return response, body
             error = E.error_for_status(
                 status,
                 body,
-                response.headers.get("Content-Type", ""),
+                rh.get("Content-Type", ""),
                 registry=self.registry,
                 what=what,
                 method=method,
-                retry_after=response.headers.get("Retry-After"),
-                www_authenticate=response.headers.get("WWW-Authenticate", ""),
+                retry_after=rh.get("Retry-After"),
+                www_authenticate=rh.get("WWW-Authenticate", ""),
             )
-            if (
-                error.temporary
-                and attempt < MAX_ATTEMPTS
-                and (method in IDEMPOTENT or status == 429)
-            ):
-                retry_after = error.retry_after if isinstance(error, E.TooManyRequests) else None
-                await self._sleep(self._backoff(attempt, retry_after))
+            if isinstance(error, E.TooManyRequests):
+                throttled += 1
+                allowance = limiter.allowance
+                error.allowance = allowance
+                if allowance is not None and allowance.remaining == 0:
+                    error.message = E.allowance_used_up(self.registry, allowance.describe())
+                    raise error  # hours until it resets: no point retrying now
+                if error.retry_after is not None:
+                    limiter.pause(min(error.retry_after, MAX_RETRY_AFTER))
+                if throttled < MAX_THROTTLED_ATTEMPTS:
+                    attempt -= 1  # a 429 is not a failure of the request itself
+                    await self._sleep(self._backoff(throttled, error.retry_after))
+                    continue
+                if allowance is not None:
+                    error.message += f" ({allowance.describe()})"
+                raise error
+            if error.temporary and attempt < MAX_ATTEMPTS and method in IDEMPOTENT:
+                await self._sleep(self._backoff(attempt, None))
                 continue
             raise error
 

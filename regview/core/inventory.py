@@ -3,11 +3,13 @@
     await load_tags(client, repository, *, on_batch=None, cancel=None, tags=None,
                     created_hints=None) -> list[TagInfo]
 
-- Requests run concurrently (`client.concurrency` workers) over the client's reused
-  connections. Tags that share a digest are summarised once; manifests and configs are cached
+- Requests run concurrently over the client's reused connections, as many at once as the
+  client's adaptive limiter allows (`client.limiter`). Tags that share a digest are summarised once; manifests and configs are cached
   by digest (`ContentCache`), and each digest's summary is kept in the tag listing cache.
 - A second listing sends one request per tag: a conditional GET (If-None-Match: the digest
-  seen before). A 304 reuses the stored summary; nothing else is fetched.
+  seen before). A 304 reuses the stored summary; nothing else is fetched. Where a GET counts
+  against a pull allowance (`client.counts_pulls`: Docker Hub) that request is a HEAD, and a
+  GET follows only for a digest neither the listing nor the content cache knows.
 - Size: config + layers for an image; per platform for an index, and the de-duplicated union
   of the platform children's blobs as the tag's size. Attestation children are not platforms
   (their blobs still count in `blobs`, the bytes the tag keeps alive).
@@ -48,6 +50,16 @@ class _Run:
         self.configs: dict[str, asyncio.Future[ImageConfig | None]] = {}
 
     async def tag(self, tag: str) -> tuple[str, Summary]:
+        if self.client.counts_pulls:
+            # a GET (conditional or not) costs a pull there, a HEAD does not: ask for the
+            # digest first and GET only a manifest neither this run nor the cache knows
+            head = await self.client.head_manifest(self.repository, tag)
+            if head.digest:
+                known = self.summaries.get(head.digest)
+                if known is not None:
+                    return head.digest, known
+                by_digest = await self.client.get_manifest(self.repository, head.digest)
+                return by_digest.digest, await self.summary(by_digest)
         prev = self.previous.get(tag)
         if prev and prev in self.summaries:
             resp = await self.client.get_manifest_if_changed(self.repository, tag, prev)
@@ -246,9 +258,10 @@ async def load_tags(
                     batch, pending = pending, []
                     on_batch(batch)
 
-    workers = [
-        asyncio.create_task(worker()) for _ in range(max(1, min(client.concurrency, len(names))))
-    ]
+    # as many workers as the limiter may ever let through: it, not the worker count, decides
+    # how many requests are in flight (it adapts to the link; see core/limiter.py)
+    count = max(1, min(client.limiter.ceiling, len(names)))
+    workers = [asyncio.create_task(worker()) for _ in range(count)]
     try:
         await asyncio.gather(*workers)
     except BaseException:
