@@ -46,11 +46,12 @@ class _Run:
         self.repository = repository
         self.summaries = listing.summaries
         self.previous = listing.tags
+        self.counts_pulls = listing.counts_pulls  # seen on an earlier listing
         self.inflight: dict[str, asyncio.Future[Summary]] = {}
         self.configs: dict[str, asyncio.Future[ImageConfig | None]] = {}
 
     async def tag(self, tag: str) -> tuple[str, Summary]:
-        if self.client.counts_pulls:
+        if self.counts_pulls or self.client.counts_pulls:
             # a GET (conditional or not) costs a pull there, a HEAD does not: ask for the
             # digest first and GET only a manifest neither this run nor the cache knows
             head = await self.client.head_manifest(self.repository, tag)
@@ -273,6 +274,7 @@ async def load_tags(
         on_batch(pending)
     if client.listings is not None and not (cancel is not None and cancel.is_set()):
         listing.tags = seen
+        listing.counts_pulls = run.counts_pulls or client.counts_pulls
         await asyncio.to_thread(client.listings.save, client.registry, repository, listing)
     if client.content is not None:
         await client.content.flush()
