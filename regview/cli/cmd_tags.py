@@ -116,7 +116,7 @@ async def _tags(args: argparse.Namespace) -> int:
         if t.error:
             C.error(f"warning: {ref.registry}/{ref.repository}:{t.tag}: {t.error}")
     if args.json:
-        C.print_json([tag_json(t, shared) for t in ordered])
+        C.print_json_rows([tag_json(t, shared) for t in ordered])
         return C.EXIT_OK
     rows = [
         [

@@ -88,7 +88,9 @@ def _fast_transport(endpoint: Endpoint, concurrency: int) -> httpx.AsyncBaseTran
         from regview.core.fasthttp import FastTransport
     except ImportError:  # pragma: no cover - packaging problem, the aiohttp path still works
         return None
-    return FastTransport(build_ssl_context(endpoint), limit=concurrency)
+    # the TLS context is made when a https request needs it: making one reads the system's
+    # CA store (~0.1 s), wasted on a plain-http (loopback) registry
+    return FastTransport(limit=concurrency, ssl_factory=lambda: build_ssl_context(endpoint))
 
 
 # Paths made only of these characters need no quoting: repository names, tags and digests.

@@ -11,11 +11,12 @@
 Why: over a 50–150 ms round trip a fixed 16 requests in flight is the bottleneck, not the CPU,
 while on loopback more requests only queue at the server. So the limit climbs a hill: each
 measuring window (about two rounds of the current limit) it compares the throughput with the
-window before; a step up (×1.5) that raised the throughput by ≥ 12 % is kept and followed by
-another, one that did not is undone and the limit holds for a while before probing again.
+window before; a step up (×2 until a step first fails, then ×1.5) that raised the throughput by
+≥ 12 % is kept and followed at once by another; one that did not is undone and the limit holds
+for a while before probing again.
 It shrinks on what a loaded server says: 429/503 and connection resets halve it (once per
 window: answers to requests sent before the cut do not cut again), and a doubled round-trip
-time that bought no throughput takes a quarter off. Retry-After pauses every new request.
+time that bought no throughput, two windows running, takes a quarter off (not below the start). Retry-After pauses every new request.
 
 Docker Hub counts pulls and says so: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining:
 76;w=21600` (the IETF draft's `RateLimit-Remaining` / `RateLimit-Reset` spell it the same way,
@@ -154,6 +155,8 @@ class AdaptiveLimiter:
         self._prev: tuple[int, float] | None = None  # (limit, throughput) of the last window
         self._stepped_from: tuple[int, float] | None = None  # before a probe step up
         self._hold = 0
+        self._slow_start = True
+        self._slow_windows = 0
         self._best_latency = math.inf
         self._cut_at = -math.inf  # when the limit was last cut (one cut per signal burst)
 
@@ -239,6 +242,7 @@ class AdaptiveLimiter:
 
     def _cut(self, now: float) -> None:
         self._cut_at = now
+        self._slow_start = False
         self._set_limit(self.limit // 2)
         self._stepped_from = None
         self._hold = HOLD_WINDOWS
@@ -265,19 +269,36 @@ class AdaptiveLimiter:
                 # the step bought nothing: back down, and wait before trying again
                 self._set_limit(before_limit)
                 self._hold = HOLD_WINDOWS
-        elif (
-            latency > SLOWER * self._best_latency
-            and self._prev is not None
-            and throughput <= self._prev[1] * GAIN
-            and limit > self._latency_floor
-        ):
-            # the server takes longer per request and we got nothing for it: it is queueing
+                self._slow_start = False
+            elif limit < self.ceiling:
+                # it paid: the next step at once (a long link wants many more in flight)
+                self._step_up(limit, throughput)
+        elif self._slower(latency, throughput) and limit > self._latency_floor:
+            # the server has taken longer per request for two windows and we got nothing for
+            # it: it is queueing (one slow window is a hiccup of a busy machine, not a trend)
             self._set_limit(max(self._latency_floor, math.ceil(limit * 0.75)))
             self._hold = HOLD_WINDOWS
+            self._slow_windows = 0
         elif self._hold > 0:
             self._hold -= 1
         elif busy and limit < self.ceiling:
-            self._stepped_from = (limit, throughput)
-            self._set_limit(math.ceil(limit * GROW))
+            self._step_up(limit, throughput)
         self._prev = (limit, throughput)
         self._restart_window(now)
+
+    def _slower(self, latency: float, throughput: float) -> bool:
+        if (
+            latency > SLOWER * self._best_latency
+            and self._prev is not None
+            and throughput <= self._prev[1] * GAIN
+        ):
+            self._slow_windows += 1
+        else:
+            self._slow_windows = 0
+        return self._slow_windows >= 2
+
+    def _step_up(self, limit: int, throughput: float) -> None:
+        self._stepped_from = (limit, throughput)
+        # doubling until a step first buys nothing or the server pushes back (TCP's slow
+        # start), then ×1.5
+        self._set_limit(math.ceil(limit * (2 if self._slow_start else GROW)))

@@ -58,7 +58,7 @@ async def test_a_saturated_server_keeps_the_limit_near_the_start() -> None:
     clock = Clock()
     limiter = AdaptiveLimiter(start=16, ceiling=64, clock=clock)
     seen = await simulate(limiter, clock, lambda n: max(0.001, n / 1000), 5000)
-    assert max(seen) <= 24  # probed one step, found nothing, went back
+    assert max(seen) <= 32  # probed one step (doubling, at first), found nothing, went back
     assert limiter.limit == 16
 
 
