@@ -85,14 +85,9 @@ def note(message: str) -> None:
 
 def note_throttling(client: RegistryClient) -> None:
     """Say on stderr when the registry slowed the command down (429/503) or counts pulls."""
-    limiter = client.limiter
-    if limiter.throttled:
-        note(
-            f"note: {client.registry} throttled {limiter.throttled} request(s) (HTTP 429/503); "
-            f"regview slowed down and retried them"
-        )
-    if limiter.allowance is not None:
-        note(f"note: {client.registry}: {limiter.allowance.describe()}")
+    words = client.limiter.status_words(client.registry)
+    if words:
+        note(f"note: {words}")
 
 
 def rfc3339(value: datetime | None) -> str | None:

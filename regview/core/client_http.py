@@ -2,7 +2,8 @@
 lean transport, and transport failures translated into `RegistryError`.
 
     RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=16, max_concurrency=None,
-                 transport=None, prefer_oauth=False, sleep=asyncio.sleep, timeout=None)
+                 transport=None, prefer_oauth=False, sleep=asyncio.sleep, timeout=None,
+                 http2=None)                      HTTP/2 over TLS (None: REGVIEW_HTTP2=1)
         .limiter                                      requests in flight, adapted (core/limiter)
         .send(method, url, *, what, ok=(200,), headers=None, content=None, cap=...,
               follow_redirects=False) -> (response, body)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import ssl
@@ -76,14 +78,21 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
     )
 
 
-def _fast_transport(endpoint: Endpoint, concurrency: int) -> httpx.AsyncBaseTransport | None:
-    """The lean transport when httptools is installed (it is a dependency; be lenient).
+def _fast_transport(
+    endpoint: Endpoint, concurrency: int, http2: bool = False
+) -> httpx.AsyncBaseTransport | None:
+    """The lean transport when httptools is installed (it is a dependency; be lenient); the
+    HTTP/2 one for a https registry when `http2` is asked for.
 
     None when the environment routes this registry through a proxy: only the aiohttp
     transport speaks to proxies.
     """
     if proxy_for(endpoint.url) is not None:
         return None
+    if http2 and endpoint.url.startswith("https"):
+        from regview.core.transport_h2 import h2_transport
+
+        return h2_transport(build_ssl_context(endpoint), limit=concurrency)
     try:
         from regview.core.fasthttp import FastTransport
     except ImportError:  # pragma: no cover - packaging problem, the aiohttp path still works
@@ -139,6 +148,7 @@ class RegistryHttp(HttpOwner):
         prefer_oauth: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         timeout: float | None = None,
+        http2: bool | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
@@ -164,7 +174,13 @@ class RegistryHttp(HttpOwner):
         self.auth.send = self._token_http.send
         # the hot path: bounded requests over the lean transport unless one was given (tests)
         self._transport: httpx.AsyncBaseTransport = (
-            transport or _fast_transport(endpoint, self.limiter.ceiling) or self.http._transport
+            transport
+            or _fast_transport(
+                endpoint,
+                self.limiter.ceiling,
+                os.environ.get("REGVIEW_HTTP2") == "1" if http2 is None else http2,
+            )
+            or self.http._transport
         )
         self._timeout = self.http.timeout.as_dict()
         self._default_headers = {"User-Agent": self.http.headers["User-Agent"]}

@@ -5,6 +5,7 @@
         .release(started, outcome)           OK / THROTTLED (429, 503) / RESET (connection)
         .pause(seconds)                      nothing new starts before then (Retry-After)
         .limit .throttled .allowance         current limit, 429/503 seen, the pull allowance
+        .status_words(registry) -> str       throttling and allowance in words ("" if neither)
     Allowance(remaining, limit, window, reset_at)        from RateLimit-* headers
     parse_allowance(headers, now) -> Allowance | None
 
@@ -208,6 +209,19 @@ class AdaptiveLimiter:
     def pause(self, seconds: float) -> None:
         """Retry-After: no new request starts for `seconds` (requests in flight go on)."""
         self.paused_until = max(self.paused_until, self._clock() + seconds)
+
+    def status_words(self, registry: str) -> str:
+        """What the user should know about the link, in words ("" when nothing): throttling
+        and the pull allowance — for the status bar and the CLI's notes."""
+        parts = []
+        if self.throttled:
+            parts.append(
+                f"throttled {self.throttled} request(s) (HTTP 429/503); regview slowed down and "
+                "retried them"
+            )
+        if self.allowance is not None:
+            parts.append(self.allowance.describe())
+        return f"{registry}: " + " · ".join(parts) if parts else ""
 
     def note_headers(self, headers: Mapping[str, str]) -> None:
         allowance = parse_allowance(headers, self._clock())

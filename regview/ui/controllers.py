@@ -57,6 +57,7 @@ class BrowseController:
         self._cancel = LoadCancel()
         self._generation = 0
         self.loader = BackgroundLoader()
+        self.link_note = ""  # after a tag load: throttling / pull allowance, for the status bar
         self._loader_keys: set[str] = set()
 
     async def aclose(self) -> None:
@@ -177,6 +178,7 @@ class BrowseController:
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
         view.finish_loading()
+        self.link_note = self.loader.link_note(self._loader_key(session))
         if not cancel.is_set():
             self._tags[key] = tags
         return tags

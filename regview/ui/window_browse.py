@@ -76,6 +76,8 @@ class WindowBrowsing(WindowBase):
         if isinstance(outcome, Problem):
             self.banner.show_problem(outcome)
             return
+        if self.controller.link_note:  # throttled, or the registry counts pulls
+            self.statusBar().showMessage(self.controller.link_note)
         link, self._pending_link = self._pending_link, None
         if link is not None and link.repository == path:
             self._apply_link_view(link)
