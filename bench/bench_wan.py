@@ -16,7 +16,8 @@ connection. Then, for each server × tag count × round trip, in one process run
               row feed) with a cold cache, in-process
 3. CLI      — `regview tags HOST/REPO --json` as a subprocess, as users run it, cold cache
 
-The CLI and window rows use the adaptive limiter (start 16, ceiling 64). `--throttle P` adds a
+The CLI and window rows use the adaptive limiter (start 16, ceiling 64). `--rounds N` repeats
+the three N times through the same proxy (each ratio against its own round's floor). `--throttle P` adds a
 run where the proxy answers a fraction P of requests with 429 (at `--throttle-rtt`): the CLI's
 output is compared tag by tag with an unthrottled listing, and its stderr must say it was
 throttled. A combination whose floor estimate exceeds `--budget` seconds is skipped (said so).
@@ -159,6 +160,7 @@ def main() -> None:
     ap.add_argument("--throttle", type=float, default=0.0)
     ap.add_argument("--throttle-rtt", type=float, default=50.0)
     ap.add_argument("--skip-window", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1, help="floor, window, CLI: this many times")
     args = ap.parse_args()
     print(
         f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -220,63 +222,68 @@ def main() -> None:
                         )
                         continue
                     with proxy(url, rtt, mbit=args.mbit) as via:
-                        t = time.perf_counter()
-                        reqs = asyncio.run(floor(via, repo, 16))
-                        base = time.perf_counter() - t
-                        print(
-                            row(
-                                name,
-                                n,
-                                rtt,
-                                "floor (c=16)",
-                                f"{base:.2f}",
-                                reqs,
-                                16,
-                                "1.00×",
-                                load_average(),
-                            ),
-                            flush=True,
-                        )
-                        if not args.skip_window:
-                            k += 1
+                        for _round in range(args.rounds):
                             t = time.perf_counter()
-                            reqs, got, peak, _ = asyncio.run(window_load(via, repo, tmp / f"w{k}"))
-                            wall = time.perf_counter() - t
-                            assert got == n, got
+                            reqs = asyncio.run(floor(via, repo, 16))
+                            base = time.perf_counter() - t
                             print(
                                 row(
                                     name,
                                     n,
                                     rtt,
-                                    "regview window load (adaptive)",
-                                    f"{wall:.2f}",
+                                    "floor (c=16)",
+                                    f"{base:.2f}",
                                     reqs,
-                                    peak,
+                                    16,
+                                    "1.00×",
+                                    load_average(),
+                                ),
+                                flush=True,
+                            )
+                            if not args.skip_window:
+                                k += 1
+                                t = time.perf_counter()
+                                reqs, got, peak, _ = asyncio.run(
+                                    window_load(via, repo, tmp / f"w{k}")
+                                )
+                                wall = time.perf_counter() - t
+                                assert got == n, got
+                                print(
+                                    row(
+                                        name,
+                                        n,
+                                        rtt,
+                                        "regview window load (adaptive)",
+                                        f"{wall:.2f}",
+                                        reqs,
+                                        peak,
+                                        f"{wall / base:.2f}×",
+                                        load_average(),
+                                    ),
+                                    flush=True,
+                                )
+                            k += 1
+                            wall, proc = cli_list(via, repo, tmp / f"c{k}")
+                            ok = (
+                                len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
+                            )
+                            label = "`regview tags --json` subprocess" + (
+                                "" if ok else f" FAILED {proc.stderr[-300:]!r}"
+                            )
+                            print(
+                                row(
+                                    name,
+                                    n,
+                                    rtt,
+                                    label,
+                                    f"{wall:.2f}",
+                                    "",
+                                    "",
                                     f"{wall / base:.2f}×",
                                     load_average(),
                                 ),
                                 flush=True,
                             )
-                        k += 1
-                        wall, proc = cli_list(via, repo, tmp / f"c{k}")
-                        ok = len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
-                        label = "`regview tags --json` subprocess" + (
-                            "" if ok else f" FAILED {proc.stderr[-300:]!r}"
-                        )
-                        print(
-                            row(
-                                name,
-                                n,
-                                rtt,
-                                label,
-                                f"{wall:.2f}",
-                                "",
-                                "",
-                                f"{wall / base:.2f}×",
-                                load_average(),
-                            ),
-                            flush=True,
-                        )
         if args.throttle:
             name, url = next(iter(servers.items()))
             n = counts[0]

@@ -11,13 +11,14 @@
 
 Why: over a 50–150 ms round trip a fixed 16 requests in flight is the bottleneck, not the CPU,
 while on loopback more requests only queue at the server. So the limit climbs a hill: each
-measuring window (about two rounds of the current limit) it compares the throughput with the
-window before; a step up (×2 until a step first fails, then ×1.5) that raised the throughput by
-≥ 12 % is kept and followed at once by another; one that did not is undone and the limit holds
-for a while before probing again.
+measuring window (two rounds of the current limit, and at least 0.25 s) it compares the
+throughput with the window before; a step up (×2 until a step
+first fails, then ×1.5) that raised the throughput by ≥ 40 % of the step is kept and followed at
+once by another; one that did not is undone and the limit holds for a while before probing again.
 It shrinks on what a loaded server says: 429/503 and connection resets halve it (once per
 window: answers to requests sent before the cut do not cut again), and a doubled round-trip
-time that bought no throughput, two windows running, takes a quarter off (not below the start). Retry-After pauses every new request.
+time that bought no throughput, two windows running, takes a quarter off (not below the
+start). Retry-After pauses every new request.
 
 Docker Hub counts pulls and says so: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining:
 76;w=21600` (the IETF draft's `RateLimit-Remaining` / `RateLimit-Reset` spell it the same way,
@@ -37,7 +38,12 @@ from enum import Enum
 
 DEFAULT_CEILING = 64  # requests in flight at most, unless the registry's settings say otherwise
 GROW = 1.5  # a probe step up
-GAIN = 1.12  # the throughput rise that keeps a step up
+GAIN = 1.12  # a throughput rise that counts as a rise (the latency rule)
+# A step up is kept when the throughput rose by at least this share of the step: doubling
+# must buy ≥ 40 %, ×1.5 ≥ 20 %. On a long link a step buys nearly all of it; on a saturated
+# server nothing, and a busy machine's noise easily fakes a 12 % rise from one window to the next.
+KEEP_SHARE = 0.4
+MIN_WINDOW_S = 0.25  # a window lasts at least this long: on loopback 32 answers are ~10 ms of noise
 HOLD_WINDOWS = 6  # windows to wait before probing again after a step that bought nothing
 SLOWER = 2.0  # round trip this many times the best seen: the server is queueing
 MIN_WINDOW = 16  # completions at least in one measuring window
@@ -203,7 +209,10 @@ class AdaptiveLimiter:
         elif outcome is Outcome.RESET:
             self.resets += 1
         self._free_slot()
-        if self._win_done >= max(MIN_WINDOW, 2 * self.limit):
+        if (
+            self._win_done >= max(MIN_WINDOW, 2 * self.limit)
+            and now - self._win_start >= MIN_WINDOW_S
+        ):
             self._evaluate(now)
 
     def pause(self, seconds: float) -> None:
@@ -279,7 +288,7 @@ class AdaptiveLimiter:
         if self._stepped_from is not None:
             before_limit, before = self._stepped_from
             self._stepped_from = None
-            if throughput < before * GAIN:
+            if throughput < before * (1 + KEEP_SHARE * (limit / before_limit - 1)):
                 # the step bought nothing: back down, and wait before trying again
                 self._set_limit(before_limit)
                 self._hold = HOLD_WINDOWS
