@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -147,7 +148,12 @@ def row(*cells: object) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM too: the registries and proxies are stopped on the way out
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupted)
     ap = argparse.ArgumentParser()
     ap.add_argument("--rtts", default="0,20,50,150")
     ap.add_argument("--tags", default="2000,10000")
