@@ -4,7 +4,9 @@
 `config_digest`, `size`, `created` (RFC 3339 or null), `platforms` (each `os`, `architecture`,
 `variant`, `digest`, `size`) and `shares_digest_with` (the other listed tags with the same
 digest; `--filter` narrows the requests too, so it covers the tags that matched). Tags that could not be read keep their name with null details, and a warning
-goes to stderr.
+goes to stderr. When the registry refuses with 429 for good (its pull allowance used up),
+`--json` prints `{"error": words, "pull_allowance": {"remaining", "limit", "window_seconds"}
+or null}` before exiting 1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from regview.cli import common as C
 from regview.cli.help import with_examples
+from regview.core import errors as E
 from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
 
@@ -103,12 +106,17 @@ async def _tags(args: argparse.Namespace) -> int:
         raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
     conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
     async with conn.client(concurrency=args.concurrency) as client:
-        names = await client.list_tags(ref.repository)
-        if ref.tag:
-            names = [n for n in names if n == ref.tag]
-        if pattern is not None:
-            names = [n for n in names if pattern.search(n)]
-        infos = await load_tags(client, ref.repository, tags=names)
+        try:
+            names = await client.list_tags(ref.repository)
+            if ref.tag:
+                names = [n for n in names if n == ref.tag]
+            if pattern is not None:
+                names = [n for n in names if pattern.search(n)]
+            infos = await load_tags(client, ref.repository, tags=names)
+        except E.TooManyRequests as exc:
+            if args.json:  # scripts see the allowance too, not only the words on stderr
+                C.print_json(C.throttled_json(exc))
+            raise
         C.note_throttling(client)
     shared = shares_digest(infos)
     ordered = sort_tags(infos, args.sort)

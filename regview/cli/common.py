@@ -90,6 +90,12 @@ def note_throttling(client: RegistryClient) -> None:
         note(f"note: {words}")
 
 
+def throttled_json(exc: E.TooManyRequests) -> dict[str, Any]:
+    """The `--json` error object of a 429 the command gave up on: words and pull allowance."""
+    allowance = exc.allowance.as_json() if exc.allowance is not None else None
+    return {"error": exc.message, "pull_allowance": allowance}
+
+
 def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None

@@ -12,9 +12,11 @@
 Why: over a 50–150 ms round trip a fixed 16 requests in flight is the bottleneck, not the CPU,
 while on loopback more requests only queue at the server. So the limit climbs a hill: each
 measuring window (two rounds of the current limit, and at least 0.25 s) it compares the
-throughput with the window before; a step up (×2 until a step
-first fails, then ×1.5) that raised the throughput by ≥ 40 % of the step is kept and followed at
-once by another; one that did not is undone and the limit holds for a while before probing again.
+throughput with the window before. It probes upwards only while answers take less than three
+times the quickest seen (more is queueing, which more in flight only lengthens); a step up
+(×2 until a step first fails, then ×1.5) that raised the throughput by ≥ 40 % of the step is
+kept and followed at once by another; one that did not is undone and the limit holds for a
+while before probing again.
 It shrinks on what a loaded server says: 429/503 and connection resets halve it (once per
 window: answers to requests sent before the cut do not cut again), and a doubled round-trip
 time that bought no throughput, two windows running, takes a quarter off (not below the
@@ -43,6 +45,10 @@ GAIN = 1.12  # a throughput rise that counts as a rise (the latency rule)
 # must buy ≥ 40 %, ×1.5 ≥ 20 %. On a long link a step buys nearly all of it; on a saturated
 # server nothing, and a busy machine's noise easily fakes a 12 % rise from one window to the next.
 KEEP_SHARE = 0.4
+# Probe upwards only while the average answer takes less than this many times the quickest one
+# seen: more time than that is queueing (in the server, or for the CPU on either side), which
+# more requests in flight would only lengthen. On a long link the round trip itself dominates.
+QUEUEING = 3.0
 MIN_WINDOW_S = 0.25  # a window lasts at least this long: on loopback 32 answers are ~10 ms of noise
 HOLD_WINDOWS = 6  # windows to wait before probing again after a step that bought nothing
 SLOWER = 2.0  # round trip this many times the best seen: the server is queueing
@@ -164,7 +170,8 @@ class AdaptiveLimiter:
         self._hold = 0
         self._slow_start = True
         self._slow_windows = 0
-        self._best_latency = math.inf
+        self._best_latency = math.inf  # the lowest window average
+        self._min_latency = math.inf  # the quickest single answer
         self._cut_at = -math.inf  # when the limit was last cut (one cut per signal burst)
 
     # -- slots ---------------------------------------------------------------------------------
@@ -200,7 +207,10 @@ class AdaptiveLimiter:
         now = self._clock()
         if outcome is Outcome.OK:
             self._win_done += 1
-            self._win_latency += now - started
+            took = now - started
+            self._win_latency += took
+            if took < self._min_latency:
+                self._min_latency = took
         elif started >= self._cut_at:
             # a request sent before the last cut reports the same congestion: cut once
             self._cut(now)
@@ -293,7 +303,7 @@ class AdaptiveLimiter:
                 self._set_limit(before_limit)
                 self._hold = HOLD_WINDOWS
                 self._slow_start = False
-            elif limit < self.ceiling:
+            elif limit < self.ceiling and latency < QUEUEING * self._min_latency:
                 # it paid: the next step at once (a long link wants many more in flight)
                 self._step_up(limit, throughput)
         elif self._slower(latency, throughput) and limit > self._latency_floor:
@@ -304,7 +314,7 @@ class AdaptiveLimiter:
             self._slow_windows = 0
         elif self._hold > 0:
             self._hold -= 1
-        elif busy and limit < self.ceiling:
+        elif busy and limit < self.ceiling and latency < QUEUEING * self._min_latency:
             self._step_up(limit, throughput)
         self._prev = (limit, throughput)
         self._restart_window(now)

@@ -112,3 +112,18 @@ def test_the_cli_says_it_was_throttled(registry: str, tmp_path: Path) -> None:
     assert sorted(t["tag"] for t in result.json()) == TAGS
     assert "throttled 2 request(s)" in result.err
     assert "pulls left (per 6 h)" in result.err
+
+
+def test_json_says_what_is_left_when_the_allowance_is_used_up(
+    registry: str, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path)
+    cli.env["REGVIEW_BASEDIR"] = str(tmp_path / "base")
+    front = Front(registry, remaining=0)
+    with serve(front.app) as url:
+        result = cli("tags", f"{url.split('://')[1]}/{REPO}", "--json")
+    assert result.code == 1
+    said = result.json()
+    assert said["pull_allowance"] == {"remaining": 0, "limit": 100, "window_seconds": 21600}
+    assert "pull allowance is used up (0 of 100 pulls left (per 6 h))" in said["error"]
+    assert "used up" in result.err and "Traceback" not in result.err

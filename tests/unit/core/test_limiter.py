@@ -40,6 +40,10 @@ async def simulate(
         clock.now = max(clock.now, when)
         limiter.release(started, outcome(i))
         seen.append(limiter.limit)
+    while done:  # what is still in flight finishes too
+        when, _, started = heapq.heappop(done)
+        clock.now = max(clock.now, when)
+        limiter.release(started)
     return seen
 
 
@@ -144,3 +148,17 @@ def test_docker_hub_rate_limit_headers() -> None:
     assert draft.describe(now=10.0) == "3 pulls left, resets in 2 min"
     assert parse_allowance({"ratelimit-remaining": "lots"}, now=0.0) is None
     assert parse_allowance({}, now=0.0) is None
+
+
+async def test_a_server_that_starts_queueing_brings_the_limit_back_down() -> None:
+    # a long link first (the limit climbs), then the server saturates at 100 requests/s:
+    # the round trip grows with what is in flight and more in flight buys nothing
+    clock = Clock()
+    limiter = AdaptiveLimiter(start=16, ceiling=64, clock=clock)
+    await simulate(limiter, clock, lambda n: 0.150, 1500)
+    assert limiter.limit == 64
+    seen = await simulate(limiter, clock, lambda n: max(0.150, n / 100), 3000)
+    # back down to where the round trip is within twice the best seen: 30 in flight at
+    # 100 requests/s is 0.3 s, twice 0.15 s
+    assert seen[-1] <= 30
+    assert min(seen) >= 16  # slower answers alone never go below where it started
