@@ -333,6 +333,7 @@ def endpoint_for(
     profile = settings.find(registry_host(registry)) if settings is not None else None
     kind = RegistryKind.GENERIC
     saved_api = ""
+    max_concurrency = profile.max_concurrency if profile is not None else 0
     if profile is not None:
         if "://" not in registry:
             url = profile.url
@@ -352,6 +353,7 @@ def endpoint_for(
         ca_file=ca_file or "",
         api_url=api_url or saved_api,
         kind=RegistryKind.GITLAB if api_url else kind,
+        max_concurrency=max_concurrency,
     )
 
 
@@ -374,8 +376,7 @@ class Connection:
             self.endpoint,
             self.credentials,
             cache_dir=default_paths().cache,
-            concurrency=concurrency or 16,
-            max_concurrency=concurrency,
+            concurrency=concurrency,
         )
 
 

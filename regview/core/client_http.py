@@ -1,7 +1,7 @@
 """The client's one request path: retries with backoff, bounded reads, the auth flow over the
 lean transport, and transport failures translated into `RegistryError`.
 
-    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=16, max_concurrency=None,
+    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=None, max_concurrency=None,
                  transport=None, prefer_oauth=False, sleep=asyncio.sleep, timeout=None,
                  http2=None)                      HTTP/2 over TLS (None: REGVIEW_HTTP2=1)
         .limiter                                      requests in flight, adapted (core/limiter)
@@ -12,8 +12,9 @@ lean transport, and transport failures translated into `RegistryError`.
 
 The base of `RegistryClient`; the registry operations live in the `client_*` modules.
 
-Every attempt holds a slot of `limiter` (`AdaptiveLimiter`): `concurrency` is where it starts,
-`max_concurrency` (else the endpoint's `max_concurrency`, else 64) its ceiling. A 429 is retried
+Every attempt holds a slot of `limiter` (`AdaptiveLimiter`). An explicit `concurrency` is a
+fixed limit, as it always was; without one the limit adapts to the link from 16 up to
+`max_concurrency` (else 64). The endpoint's `max_concurrency` (the registry's settings) caps both. A 429 is retried
 up to `MAX_THROTTLED_ATTEMPTS` times — the limiter slows the whole client down meanwhile — except
 when the registry says its allowance is used up (`RateLimit-Remaining: 0`): waiting hours is
 not a retry.
@@ -36,7 +37,7 @@ import httpx
 from regview.core import errors as E
 from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.limiter import DEFAULT_CEILING, AdaptiveLimiter, Outcome
+from regview.core.limiter import DEFAULT_CEILING, START_CONCURRENCY, AdaptiveLimiter, Outcome
 from regview.core.model import Credentials, Endpoint, RegistryKind
 from regview.core.transport import HttpOwner, build_ssl_context, make_http_client, proxy_for
 from regview.spec.manifest import MAX_MANIFEST_BYTES
@@ -142,7 +143,7 @@ class RegistryHttp(HttpOwner):
         credentials: Credentials | None = None,
         *,
         cache_dir: Path | None = None,
-        concurrency: int = 16,
+        concurrency: int | None = None,
         max_concurrency: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         prefer_oauth: bool = False,
@@ -152,9 +153,11 @@ class RegistryHttp(HttpOwner):
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
-        self.concurrency = concurrency
-        ceiling = max_concurrency or endpoint.max_concurrency or DEFAULT_CEILING
-        self.limiter = AdaptiveLimiter(start=concurrency, ceiling=ceiling)
+        ceiling = max_concurrency or concurrency or DEFAULT_CEILING
+        if endpoint.max_concurrency > 0:  # the user's cap for this registry
+            ceiling = min(ceiling, endpoint.max_concurrency)
+        self.limiter = AdaptiveLimiter(start=concurrency or START_CONCURRENCY, ceiling=ceiling)
+        self.concurrency = self.limiter.limit  # where it started
         self.base = httpx.URL(endpoint.url.rstrip("/") + "/")
         self.registry = self.base.netloc.decode("ascii")
         self._base_str = str(self.base)

@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+START_CONCURRENCY = 16  # where an adaptive limit starts (the fixed default it replaced)
 DEFAULT_CEILING = 64  # requests in flight at most, unless the registry's settings say otherwise
 GROW = 1.5  # a probe step up
 GAIN = 1.12  # a throughput rise that counts as a rise (the latency rule)
@@ -141,7 +142,7 @@ class AdaptiveLimiter:
     def __init__(
         self,
         *,
-        start: int = 16,
+        start: int = START_CONCURRENCY,
         ceiling: int = DEFAULT_CEILING,
         floor: int = 2,
         clock: Callable[[], float] = time.monotonic,

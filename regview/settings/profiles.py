@@ -106,6 +106,11 @@ def _dt_from_json(value: Any) -> datetime | None:
         return None
 
 
+def _count(value: Any) -> int:
+    """A non-negative int from settings.json; anything else is 0 (the default)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One registry the user works with: where it is, who they are there, what was verified.
@@ -128,6 +133,9 @@ class Profile:
     verified: str = ""
     verified_at: datetime | None = None
     expires_at: datetime | None = None
+    # requests in flight at most (0: regview's adaptive default, up to 64); for a registry that
+    # should see fewer, or a link that bears more
+    max_concurrency: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -142,6 +150,7 @@ class Profile:
             ca_file=self.ca_file,
             api_url=self.api_url,
             kind=self.kind,
+            max_concurrency=self.max_concurrency,
         )
 
     @classmethod
@@ -153,6 +162,7 @@ class Profile:
             insecure=endpoint.insecure,
             ca_file=endpoint.ca_file,
             api_url=endpoint.api_url,
+            max_concurrency=endpoint.max_concurrency,
             **fields,
         )
 
@@ -172,6 +182,7 @@ class Profile:
                 "verified": self.verified,
                 "verified_at": _dt_to_json(self.verified_at),
                 "expires_at": _dt_to_json(self.expires_at),
+                "max_concurrency": self.max_concurrency,
             }
         )
         return data
@@ -204,6 +215,7 @@ class Profile:
             verified=str(data.get("verified") or ""),
             verified_at=_dt_from_json(data.get("verified_at")),
             expires_at=_dt_from_json(data.get("expires_at")),
+            max_concurrency=_count(data.get("max_concurrency")),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

@@ -39,9 +39,7 @@ def _summary(infos: list) -> list[tuple[str, str, int | None]]:  # type: ignore[
 async def _listing(
     url: str, cache: Path | None = None, concurrency: int | None = None
 ) -> tuple[list, RegistryClient]:  # type: ignore[type-arg]
-    async with RegistryClient(
-        Endpoint(url), cache_dir=cache, concurrency=concurrency or 16, max_concurrency=concurrency
-    ) as client:
+    async with RegistryClient(Endpoint(url), cache_dir=cache, concurrency=concurrency) as client:
         infos = await load_tags(client, REPO)
     return infos, client
 
