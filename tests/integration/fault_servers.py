@@ -6,6 +6,7 @@
                                                     an HTML manifest, blob redirects to another host
     HeaderRecorder()                                a "storage" server on another port that
                                                     records every request's headers
+    forwarding_app(handle)                          every path → handle(session, request)
     DropProxy(upstream, after=N, delay=0)           forwards, then closes sockets after N requests
                                                     until `heal()`; records what reached upstream
     silent_server()                                 accepts connections, never answers (timeouts)
@@ -30,7 +31,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -313,6 +314,29 @@ async def forward(
     return web.Response(status=resp.status, body=data, headers=out)
 
 
+def forwarding_app(
+    handle: Callable[[ClientSession, web.Request], Awaitable[web.StreamResponse]],
+) -> web.Application:
+    """An app answering every path with `handle(session, request)`; `session`, one per app
+    and closed with it, is for `forward`ing upstream."""
+    sessions: list[ClientSession] = []
+
+    async def startup(app: web.Application) -> None:
+        sessions.append(ClientSession(auto_decompress=False))
+
+    async def cleanup(app: web.Application) -> None:
+        await sessions[0].close()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handle(sessions[0], request)
+
+    app = web.Application()
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    app.router.add_route("*", "/{tail:.*}", route)
+    return app
+
+
 @dataclass
 class DropProxy:
     """Forwards to `upstream`; after `after` requests, aborts every connection (no answer)
@@ -332,15 +356,8 @@ class DropProxy:
 
     def app(self) -> web.Application:
         proxy = self
-        sessions: list[ClientSession] = []
 
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             with proxy._lock:
                 proxy.count += 1
                 drop = proxy.count > proxy.after and not proxy.healed
@@ -352,16 +369,12 @@ class DropProxy:
                 return web.Response()
             if proxy.delay:
                 await asyncio.sleep(proxy.delay)
-            answer = await forward(sessions[0], proxy.upstream, request)
+            answer = await forward(session, proxy.upstream, request)
             if request.method in ("DELETE", "PUT") and answer.status < 300:
                 proxy.mutations.append((request.method, request.path))
             return answer
 
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+        return forwarding_app(handle)
 
 
 # -- TLS with a private CA --------------------------------------------------------------------

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
-from fault_servers import forward
+from fault_servers import forward, forwarding_app
 
 
 @dataclass
@@ -30,15 +30,8 @@ class Front:
 
     def app(self) -> web.Application:
         front = self
-        sessions: list[ClientSession] = []
 
-        async def startup(app: web.Application) -> None:
-            sessions.append(ClientSession(auto_decompress=False))
-
-        async def cleanup(app: web.Application) -> None:
-            await sessions[0].close()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(session: ClientSession, request: web.Request) -> web.StreamResponse:
             arrived = time.monotonic()
             path = request.path
             with front._lock:
@@ -67,15 +60,11 @@ class Front:
                     ),
                 )
             else:
-                answer = await forward(sessions[0], front.upstream, request)
+                answer = await forward(session, front.upstream, request)
                 answer.headers.update(limits)
                 status = answer.status
             with front._lock:
                 front.log.append((arrived, request.method, path, status))
             return answer
 
-        app = web.Application()
-        app.on_startup.append(startup)
-        app.on_cleanup.append(cleanup)
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+        return forwarding_app(handle)
