@@ -273,6 +273,13 @@ class RegistryHttp(HttpOwner):
                         body = await self._read(
                             response, cap if status in ok else E.MAX_ERROR_BODY, what
                         )
+                    except E.ConnectionFailed:
+                        # the body of a streamed answer broke off (an HTTP/2 server's GOAWAY
+                        # after its N-th stream, a reset): retried like a failed request
+                        outcome = Outcome.RESET
+                        if method not in IDEMPOTENT or attempt >= MAX_ATTEMPTS:
+                            raise
+                        retry = self._backoff(attempt, None)
                     finally:
                         await response.aclose()
             finally:
