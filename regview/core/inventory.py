@@ -258,13 +258,30 @@ async def load_tags(
                 if len(pending) >= BATCH:
                     batch, pending = pending, []
                     on_batch(batch)
+            top_up()
 
-    # as many workers as the limiter may ever let through: it, not the worker count, decides
-    # how many requests are in flight (it adapts to the link; see core/limiter.py)
-    count = max(1, min(client.limiter.ceiling, len(names)))
-    workers = [asyncio.create_task(worker()) for _ in range(count)]
+    # The limiter decides how many requests are in flight (it adapts to the link; see
+    # core/limiter.py); workers follow its limit as it grows, rather than 64 tasks queueing
+    # at it from the start (each wake-up is work for the loop, the UI's loop in the window).
+    workers: list[asyncio.Task[None]] = []
+
+    def top_up() -> None:
+        # a few more than the limit: some are always between requests (parsing, the cache),
+        # and the limiter only probes upwards while it is kept full
+        limit = client.limiter.limit
+        want = min(limit + max(2, limit // 4), len(names))
+        while len(workers) < want and next_index < len(names):
+            workers.append(asyncio.create_task(worker()))
+
+    top_up()
+    if not workers:
+        workers.append(asyncio.create_task(worker()))
     try:
-        await asyncio.gather(*workers)
+        awaited = 0
+        while awaited < len(workers):  # workers started meanwhile are awaited in the next turn
+            turn = workers[awaited:]
+            await asyncio.gather(*turn)
+            awaited += len(turn)
     except BaseException:
         for w in workers:
             w.cancel()
