@@ -238,7 +238,9 @@ class RegistryHttp(HttpOwner):
             attempt += 1
             self.requests += 1
             started = await limiter.acquire()
-            outcome = Outcome.RESET
+            # what the link said: only failed connections and 429/503 slow the client down
+            # (an auth or protocol error, a cancelled task say nothing about congestion)
+            outcome = Outcome.OK
             try:
                 try:
                     response = await self._direct(method, target, headers, content)
@@ -256,8 +258,8 @@ class RegistryHttp(HttpOwner):
                         response = await self._direct(method, location, headers, None)
                 except httpx.HTTPError as exc:
                     err = self._connection_error(exc, what)
-                    if not err.temporary:
-                        outcome = Outcome.OK  # a certificate or address problem: not the link
+                    if err.temporary:  # not a certificate or address problem: the link
+                        outcome = Outcome.RESET
                     if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
                         retry: float | None = self._backoff(attempt, None)
                     else:
