@@ -8,7 +8,9 @@ digest; `--filter` narrows the requests too, so it covers the tags that matched)
 no other tag of the repository uses; 0 when another tag has the same digest; null when the tag
 could not be read, or when `--filter` or `IMAGE:TAG` limited what was read — the figure depends
 on every tag). Tags that could not be read keep their name with null details, and a warning
-goes to stderr.
+goes to stderr. When the registry refuses with 429 for good (its pull allowance used up),
+`--json` prints `{"error": words, "pull_allowance": {"remaining", "limit", "window_seconds"}
+or null}` before exiting 1.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from regview.cli import common as C
 from regview.cli.help import with_examples
+from regview.core import errors as E
 from regview.core.frees import TagSpace
 from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
@@ -56,7 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="name (A→Z, default), created (newest first) or size (largest first)",
     )
     p.add_argument(
-        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+        "--concurrency",
+        type=int,
+        default=None,
+        help="requests in flight at once, fixed (default: adapts to the link, 16 to start)",
     )
     C.add_network_options(p)
     C.add_json_option(p)
@@ -102,16 +108,22 @@ async def _tags(args: argparse.Namespace) -> int:
 
     ref = Reference.parse(args.image)
     pattern = compile_filter(args.filter)
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
     conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
     async with conn.client(concurrency=args.concurrency) as client:
-        names = await client.list_tags(ref.repository)
-        if ref.tag:
-            names = [n for n in names if n == ref.tag]
-        if pattern is not None:
-            names = [n for n in names if pattern.search(n)]
-        infos = await load_tags(client, ref.repository, tags=names)
+        try:
+            names = await client.list_tags(ref.repository)
+            if ref.tag:
+                names = [n for n in names if n == ref.tag]
+            if pattern is not None:
+                names = [n for n in names if pattern.search(n)]
+            infos = await load_tags(client, ref.repository, tags=names)
+        except E.TooManyRequests as exc:
+            if args.json:  # scripts see the allowance too, not only the words on stderr
+                C.print_json(C.throttled_json(exc))
+            raise
+        C.note_throttling(client)
     shared = shares_digest(infos)
     ordered = sort_tags(infos, args.sort)
     # What a tag frees depends on every other tag: only known when all of them were read.
@@ -122,7 +134,7 @@ async def _tags(args: argparse.Namespace) -> int:
         if t.error:
             C.error(f"warning: {ref.registry}/{ref.repository}:{t.tag}: {t.error}")
     if args.json:
-        C.print_json([tag_json(t, shared, f) for t, f in zip(ordered, frees, strict=True)])
+        C.print_json_rows([tag_json(t, shared, f) for t, f in zip(ordered, frees, strict=True)])
         return C.EXIT_OK
     rows = [
         [

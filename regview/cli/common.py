@@ -84,6 +84,19 @@ def note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def note_throttling(client: RegistryClient) -> None:
+    """Say on stderr when the registry slowed the command down (429/503) or counts pulls."""
+    words = client.limiter.status_words(client.registry)
+    if words:
+        note(f"note: {words}")
+
+
+def throttled_json(exc: E.TooManyRequests) -> dict[str, Any]:
+    """The `--json` error object of a 429 the command gave up on: words and pull allowance."""
+    allowance = exc.allowance.as_json() if exc.allowance is not None else None
+    return {"error": exc.message, "pull_allowance": allowance}
+
+
 def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -97,6 +110,14 @@ def print_json(obj: Any, *, stream: TextIO | None = None) -> None:
     out = stream if stream is not None else sys.stdout
     json.dump(obj, out, indent=2, default=_json_default)
     out.write("\n")
+
+
+def print_json_rows(rows: list[Any], *, stream: TextIO | None = None) -> None:
+    """A JSON list with one compact object per line: what `jq` and `grep` like, and ~4× faster
+    than `print_json` for 10,000 tags (the C encoder only runs without `indent`)."""
+    out = stream if stream is not None else sys.stdout
+    encode = json.JSONEncoder(default=_json_default).encode
+    out.write("[\n" + ",\n".join(map(encode, rows)) + ("\n]\n" if rows else "]\n"))
 
 
 def _json_default(value: Any) -> Any:
@@ -315,6 +336,7 @@ def endpoint_for(
     profile = settings.find(registry_host(registry)) if settings is not None else None
     kind = RegistryKind.GENERIC
     saved_api = ""
+    max_concurrency = profile.max_concurrency if profile is not None else 0
     if profile is not None:
         if "://" not in registry:
             url = profile.url
@@ -338,6 +360,7 @@ def endpoint_for(
         ca_file=ca_file or "",
         api_url=api_url or saved_api,
         kind=RegistryKind.GITLAB if api_url else kind,
+        max_concurrency=max_concurrency,
     )
     if ca_file:
         try:
@@ -358,8 +381,10 @@ class Connection:
     def host(self) -> str:
         return registry_host(self.endpoint.url)
 
-    def client(self, *, concurrency: int = 16) -> RegistryClient:
-        """A RegistryClient using the shared content cache (use it with `async with`)."""
+    def client(self, *, concurrency: int | None = None) -> RegistryClient:
+        """A RegistryClient using the shared content cache (use it with `async with`).
+
+        `concurrency`: requests in flight, fixed; None adapts to the link (core/limiter)."""
         return RegistryClient(
             self.endpoint,
             self.credentials,

@@ -136,6 +136,8 @@ class ContentCache:
 class Listing:
     tags: dict[str, str] = field(default_factory=dict)  # tag → manifest digest
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # digest → summary
+    # the registry announced a pull allowance (manifest GETs count): revalidate with HEADs
+    counts_pulls: bool = False
 
 
 class ListingCache:
@@ -161,7 +163,7 @@ class ListingCache:
         tags, summaries = obj.get("tags"), obj.get("summaries")
         if not isinstance(tags, dict) or not isinstance(summaries, dict):
             return Listing()
-        return Listing(tags, summaries)
+        return Listing(tags, summaries, obj.get("counts_pulls") is True)
 
     def save(self, registry: str, repository: str, listing: Listing) -> None:
         used = set(listing.tags.values())
@@ -170,6 +172,7 @@ class ListingCache:
             "registry": registry,
             "repository": repository,
             "tags": listing.tags,
+            "counts_pulls": listing.counts_pulls,
             # keys starting with "_" are in-memory memos (parsed datetimes), not stored
             "summaries": {
                 d: {k: v for k, v in s.items() if not k.startswith("_")}

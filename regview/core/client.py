@@ -1,6 +1,7 @@
 """The registry client: one `RegistryClient` per registry, over httpx with a fast transport.
 
-    async with RegistryClient(endpoint, credentials, cache_dir=..., concurrency=16) as c:
+    async with RegistryClient(endpoint, credentials, cache_dir=..., concurrency=None) as c:
+        (concurrency=N: N requests in flight, fixed; None: adapts to the link, core/limiter.py)
         (timeout=seconds: connect/read timeout of every request; default 30 s, 15 s to connect)
         await c.ping() -> httpx.Headers                         GET /v2/
         async for page in c.iter_repositories("group"): ...     catalog pages (CatalogRefused)

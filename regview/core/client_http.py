@@ -1,19 +1,29 @@
 """The client's one request path: retries with backoff, bounded reads, the auth flow over the
 lean transport, and transport failures translated into `RegistryError`.
 
-    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=16, transport=None,
-                 prefer_oauth=False, sleep=asyncio.sleep, timeout=None)
+    RegistryHttp(endpoint, credentials, *, cache_dir=None, concurrency=None, max_concurrency=None,
+                 transport=None, prefer_oauth=False, sleep=asyncio.sleep, timeout=None,
+                 http2=None)                      HTTP/2 over TLS (None: REGVIEW_HTTP2=1)
+        .limiter                                      requests in flight, adapted (core/limiter)
         .send(method, url, *, what, ok=(200,), headers=None, content=None, cap=...,
               follow_redirects=False) -> (response, body)
         .url(path) -> httpx.URL                       relative to the registry's base
     connection_error(registry, exc, what) -> RegistryError
 
 The base of `RegistryClient`; the registry operations live in the `client_*` modules.
+
+Every attempt holds a slot of `limiter` (`AdaptiveLimiter`). An explicit `concurrency` is a
+fixed limit, as it always was; without one the limit adapts to the link from 16 up to
+`max_concurrency` (else 64). The endpoint's `max_concurrency` (the registry's settings) caps both. A 429 is retried
+up to `MAX_THROTTLED_ATTEMPTS` times — the limiter slows the whole client down meanwhile — except
+when the registry says its allowance is used up (`RateLimit-Remaining: 0`): waiting hours is
+not a retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import ssl
@@ -26,7 +36,8 @@ import httpx
 from regview.core import errors as E
 from regview.core.auth import RegistryAuth
 from regview.core.cache import ContentCache, ListingCache
-from regview.core.model import Credentials, Endpoint
+from regview.core.limiter import DEFAULT_CEILING, START_CONCURRENCY, AdaptiveLimiter, Outcome
+from regview.core.model import Credentials, Endpoint, RegistryKind
 from regview.core.tls_probe import GO_TLS_REFUSAL, PLAIN_AT_TLS_FAILURES, tls_port_error
 from regview.core.transport import HttpOwner, build_ssl_context, make_http_client, proxy_for
 from regview.spec.jsondoc import JSONDocumentError, parse_json
@@ -34,6 +45,7 @@ from regview.spec.manifest import MAX_MANIFEST_BYTES
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 MAX_ATTEMPTS = 4
+MAX_THROTTLED_ATTEMPTS = 12  # 429s: the server is alive and asks for patience
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 
@@ -68,19 +80,28 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
     )
 
 
-def _fast_transport(endpoint: Endpoint, concurrency: int) -> httpx.AsyncBaseTransport | None:
-    """The lean transport when httptools is installed (it is a dependency; be lenient).
+def _fast_transport(
+    endpoint: Endpoint, concurrency: int, http2: bool = False
+) -> httpx.AsyncBaseTransport | None:
+    """The lean transport when httptools is installed (it is a dependency; be lenient); the
+    HTTP/2 one for a https registry when `http2` is asked for.
 
     None when the environment routes this registry through a proxy: only the aiohttp
     transport speaks to proxies.
     """
     if proxy_for(endpoint.url) is not None:
         return None
+    if http2 and endpoint.url.startswith("https"):
+        from regview.core.transport_h2 import h2_transport
+
+        return h2_transport(build_ssl_context(endpoint), limit=concurrency)
     try:
         from regview.core.fasthttp import FastTransport
     except ImportError:  # pragma: no cover - packaging problem, the aiohttp path still works
         return None
-    return FastTransport(build_ssl_context(endpoint), limit=concurrency)
+    # the TLS context is made when a https request needs it: making one reads the system's
+    # CA store (~0.1 s), wasted on a plain-http (loopback) registry
+    return FastTransport(limit=concurrency, ssl_factory=lambda: build_ssl_context(endpoint))
 
 
 # Paths made only of these characters need no quoting: repository names, tags and digests.
@@ -123,15 +144,21 @@ class RegistryHttp(HttpOwner):
         credentials: Credentials | None = None,
         *,
         cache_dir: Path | None = None,
-        concurrency: int = 16,
+        concurrency: int | None = None,
+        max_concurrency: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         prefer_oauth: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         timeout: float | None = None,
+        http2: bool | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
-        self.concurrency = concurrency
+        ceiling = max_concurrency or concurrency or DEFAULT_CEILING
+        if endpoint.max_concurrency > 0:  # the user's cap for this registry
+            ceiling = min(ceiling, endpoint.max_concurrency)
+        self.limiter = AdaptiveLimiter(start=concurrency or START_CONCURRENCY, ceiling=ceiling)
+        self.concurrency = self.limiter.limit  # where it started
         self.base = httpx.URL(endpoint.url.rstrip("/") + "/")
         self.registry = self.base.netloc.decode("ascii")
         self._base_str = str(self.base)
@@ -141,7 +168,7 @@ class RegistryHttp(HttpOwner):
             endpoint,
             auth=self.auth,
             transport=transport,
-            concurrency=concurrency,
+            concurrency=self.limiter.ceiling,
             timeout=timeout,
         )
         # token requests share the transport (owned by `http`) but carry no registry auth
@@ -151,7 +178,13 @@ class RegistryHttp(HttpOwner):
         self.auth.send = self._token_http.send
         # the hot path: bounded requests over the lean transport unless one was given (tests)
         self._transport: httpx.AsyncBaseTransport = (
-            transport or _fast_transport(endpoint, concurrency) or self.http._transport
+            transport
+            or _fast_transport(
+                endpoint,
+                self.limiter.ceiling,
+                os.environ.get("REGVIEW_HTTP2") == "1" if http2 is None else http2,
+            )
+            or self.http._transport
         )
         self._timeout = self.http.timeout.as_dict()
         self._default_headers = {"User-Agent": self.http.headers["User-Agent"]}
@@ -172,6 +205,11 @@ class RegistryHttp(HttpOwner):
         await self.http.aclose()  # closes the shared transport
         if self._transport is not self.http._transport:
             await self._transport.aclose()
+
+    @property
+    def counts_pulls(self) -> bool:
+        """True where manifest GETs count against a pull allowance (HEADs do not)."""
+        return self.endpoint.kind is RegistryKind.DOCKER_HUB or self.limiter.allowance is not None
 
     # -- the one request path ----------------------------------------------------------------
 
@@ -195,56 +233,95 @@ class RegistryHttp(HttpOwner):
     ) -> tuple[httpx.Response, bytes]:
         """Send with retries; return (response, body) for a status in `ok`, else raise."""
         target = url if isinstance(url, httpx.URL) else self.url(url)
-        attempt = 0
+        limiter = self.limiter
+        attempt = throttled = 0
         while True:
             attempt += 1
             self.requests += 1
+            started = await limiter.acquire()
+            # what the link said: only failed connections and 429/503 slow the client down
+            # (an auth or protocol error, a cancelled task say nothing about congestion)
+            outcome = Outcome.OK
             try:
-                response = await self._direct(method, target, headers, content)
-                hops = 0
-                while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
-                    hops += 1
-                    if hops > MAX_REDIRECTS:
-                        raise E.ProtocolError(
-                            f"{self.registry}: {what}: more than {MAX_REDIRECTS} redirects",
-                            registry=self.registry,
+                try:
+                    response = await self._direct(method, target, headers, content)
+                    hops = 0
+                    while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
+                        hops += 1
+                        if hops > MAX_REDIRECTS:
+                            raise E.ProtocolError(
+                                f"{self.registry}: {what}: more than {MAX_REDIRECTS} redirects",
+                                registry=self.registry,
+                            )
+                        # Authorization only ever goes to the registry's own origin (auth flow)
+                        location = response.request.url.join(response.headers["Location"])
+                        await response.aclose()
+                        response = await self._direct(method, location, headers, None)
+                except httpx.HTTPError as exc:
+                    err = self._connection_error(exc, what)
+                    if err.temporary:  # not a certificate or address problem: the link
+                        outcome = Outcome.RESET
+                    if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
+                        retry: float | None = self._backoff(attempt, None)
+                    else:
+                        if isinstance(exc, PLAIN_AT_TLS_FAILURES):
+                            err = await tls_port_error(self.registry, target, what) or err
+                        raise err from exc
+                else:
+                    retry = None
+                    status = response.status_code
+                    rh = response.headers
+                    if "ratelimit-remaining" in rh or "x-ratelimit-remaining" in rh:
+                        limiter.note_headers(rh)
+                    outcome = Outcome.THROTTLED if status in (429, 503) else Outcome.OK
+                    try:
+                        body = await self._read(
+                            response, cap if status in ok else E.MAX_ERROR_BODY, what
                         )
-                    # Authorization only ever goes to the registry's own origin (auth flow)
-                    location = response.request.url.join(response.headers["Location"])
-                    await response.aclose()
-                    response = await self._direct(method, location, headers, None)
-            except httpx.HTTPError as exc:
-                err = self._connection_error(exc, what)
-                if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
-                    await self._sleep(self._backoff(attempt, None))
-                    continue
-                if isinstance(exc, PLAIN_AT_TLS_FAILURES):
-                    err = await tls_port_error(self.registry, target, what) or err
-                raise err from exc
-            status = response.status_code
-            try:
-                body = await self._read(response, cap if status in ok else E.MAX_ERROR_BODY, what)
+                    except E.ConnectionFailed:
+                        # the body of a streamed answer broke off (an HTTP/2 server's GOAWAY
+                        # after its N-th stream, a reset): retried like a failed request
+                        outcome = Outcome.RESET
+                        if method not in IDEMPOTENT or attempt >= MAX_ATTEMPTS:
+                            raise
+                        retry = self._backoff(attempt, None)
+                    finally:
+                        await response.aclose()
             finally:
-                await response.aclose()
+                limiter.release(started, outcome)
+            if retry is not None:
+                await self._sleep(retry)
+                continue
             if status in ok:
                 return response, body
             error = E.error_for_status(
                 status,
                 body,
-                response.headers.get("Content-Type", ""),
+                rh.get("Content-Type", ""),
                 registry=self.registry,
                 what=what,
                 method=method,
-                retry_after=response.headers.get("Retry-After"),
-                www_authenticate=response.headers.get("WWW-Authenticate", ""),
+                retry_after=rh.get("Retry-After"),
+                www_authenticate=rh.get("WWW-Authenticate", ""),
             )
-            if (
-                error.temporary
-                and attempt < MAX_ATTEMPTS
-                and (method in IDEMPOTENT or status == 429)
-            ):
-                retry_after = error.retry_after if isinstance(error, E.TooManyRequests) else None
-                await self._sleep(self._backoff(attempt, retry_after))
+            if isinstance(error, E.TooManyRequests):
+                throttled += 1
+                allowance = limiter.allowance
+                error.allowance = allowance
+                if allowance is not None and allowance.remaining == 0:
+                    error.message = E.allowance_used_up(self.registry, allowance.describe())
+                    raise error  # hours until it resets: no point retrying now
+                if error.retry_after is not None:
+                    limiter.pause(min(error.retry_after, MAX_RETRY_AFTER))
+                if throttled < MAX_THROTTLED_ATTEMPTS:
+                    attempt -= 1  # a 429 is not a failure of the request itself
+                    await self._sleep(self._backoff(throttled, error.retry_after))
+                    continue
+                if allowance is not None:
+                    error.message += f" ({allowance.describe()})"
+                raise error
+            if error.temporary and attempt < MAX_ATTEMPTS and method in IDEMPOTENT:
+                await self._sleep(self._backoff(attempt, None))
                 continue
             if status == 400 and GO_TLS_REFUSAL in body:
                 raise await tls_port_error(self.registry, target, what) or error

@@ -29,9 +29,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from regview.spec.errors import ErrorCode, SpecError, parse_error_code
 from regview.spec.jsondoc import parse_json
+
+if TYPE_CHECKING:
+    from regview.core.limiter import Allowance
 
 MAX_ERROR_BODY = 64 * 1024
 
@@ -138,6 +142,16 @@ class TooManyRequests(ResponseError):
     ) -> None:
         super().__init__(message, registry=registry, status=status, errors=errors)
         self.retry_after = retry_after
+        # what the registry said is left of its pull allowance (RateLimit-Remaining), if it did
+        self.allowance: Allowance | None = None
+
+
+def allowance_used_up(registry: str, allowance: str) -> str:
+    """The words for a 429 once the registry's pull allowance is at zero."""
+    return (
+        f"{registry}: the registry's pull allowance is used up ({allowance}); wait until it "
+        "resets, or log in — an account usually has a larger allowance than anonymous pulls"
+    )
 
 
 class ServerError(ResponseError):

@@ -1,6 +1,7 @@
 """A lean HTTP/1.1 keep-alive transport for the client's hot path (httptools' C parser).
 
-    FastTransport(ssl_context, *, limit=16, max_body=64 MiB)   an httpx.AsyncBaseTransport
+    FastTransport(ssl_context, *, limit=16, max_body=64 MiB, ssl_factory=None)
+        an httpx.AsyncBaseTransport; `ssl_factory` makes the TLS context on first https use
 
 Why: a tag listing is thousands of small GETs. Per request, httpx's own pool costs ~1–1.8 ms
 of CPU, aiohttp ~0.2–0.3 ms, this transport well under 0.1 ms (bench/results-tags.md) — CPU
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Callable
 
 import httptools
 import httpx
@@ -131,8 +133,10 @@ class FastTransport(httpx.AsyncBaseTransport):
         *,
         limit: int = 16,
         max_body: int = 64 * 1024 * 1024,
+        ssl_factory: Callable[[], ssl.SSLContext] | None = None,
     ) -> None:
         self.ssl_context = ssl_context
+        self._ssl_factory = ssl_factory  # makes `ssl_context` on the first https request
         self.limit = limit
         self.max_body = max_body
         self._pools: dict[tuple[str, str, int], _Pool] = {}
@@ -143,6 +147,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         tls: ssl.SSLContext | None = None
         if scheme == "https":
+            if self.ssl_context is None and self._ssl_factory is not None:
+                self.ssl_context = self._ssl_factory()
             tls = self.ssl_context or ssl.create_default_context()
         elif scheme != "http":
             raise httpx.UnsupportedProtocol(f"unsupported scheme {scheme!r}")

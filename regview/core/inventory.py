@@ -3,12 +3,14 @@
     await load_tags(client, repository, *, on_batch=None, cancel=None, tags=None,
                     created_hints=None) -> list[TagInfo]
 
-- Requests run concurrently (`client.concurrency` workers) over the client's reused
-  connections. Tags that share a digest are summarised once; manifests and configs are cached
-  by digest (`ContentCache`), and each digest's summary is kept in the tag listing cache.
+- Requests run concurrently over the client's reused connections, as many at once as the
+  client's adaptive limiter allows (`client.limiter`). Tags that share a digest are summarised
+  once; manifests and configs are cached by digest (`ContentCache`), and each digest's summary is kept in the tag listing cache.
 - A second listing sends one request per tag: a conditional GET (If-None-Match: the digest
   seen before). A 304 reuses the stored summary; nothing else is fetched. `known` (rows the
   caller already holds, e.g. the window's table) counts as seen before, like a stored listing.
+  Where a GET counts against a pull allowance (`client.counts_pulls`: Docker Hub) that request is a HEAD, and a
+  GET follows only for a digest neither the listing nor the content cache knows.
 - Size: config + layers for an image; per platform for an index, and the de-duplicated union
   of the platform children's blobs as the tag's size. Attestation children are not platforms
   (their blobs still count in `blobs`, the bytes the tag keeps alive).
@@ -45,10 +47,21 @@ class _Run:
         self.repository = repository
         self.summaries = listing.summaries
         self.previous = listing.tags
+        self.counts_pulls = listing.counts_pulls  # seen on an earlier listing
         self.inflight: dict[str, asyncio.Future[Summary]] = {}
         self.configs: dict[str, asyncio.Future[ImageConfig | None]] = {}
 
     async def tag(self, tag: str) -> tuple[str, Summary]:
+        if self.counts_pulls or self.client.counts_pulls:
+            # a GET (conditional or not) costs a pull there, a HEAD does not: ask for the
+            # digest first and GET only a manifest neither this run nor the cache knows
+            head = await self.client.head_manifest(self.repository, tag)
+            if head.digest:
+                known = self.summaries.get(head.digest)
+                if known is not None:
+                    return head.digest, known
+                by_digest = await self.client.get_manifest(self.repository, head.digest)
+                return by_digest.digest, await self.summary(by_digest)
         prev = self.previous.get(tag)
         if prev and prev in self.summaries:
             resp = await self.client.get_manifest_if_changed(self.repository, tag, prev)
@@ -277,12 +290,30 @@ async def load_tags(
                 if len(pending) >= BATCH:
                     batch, pending = pending, []
                     on_batch(batch)
+            top_up()
 
-    workers = [
-        asyncio.create_task(worker()) for _ in range(max(1, min(client.concurrency, len(names))))
-    ]
+    # The limiter decides how many requests are in flight (it adapts to the link; see
+    # core/limiter.py); workers follow its limit as it grows, rather than 64 tasks queueing
+    # at it from the start (each wake-up is work for the loop, the UI's loop in the window).
+    workers: list[asyncio.Task[None]] = []
+
+    def top_up() -> None:
+        # a few more than the limit: some are always between requests (parsing, the cache),
+        # and the limiter only probes upwards while it is kept full
+        limit = client.limiter.limit
+        want = min(limit + max(2, limit // 4), len(names))
+        while len(workers) < want and next_index < len(names):
+            workers.append(asyncio.create_task(worker()))
+
+    top_up()
+    if not workers:
+        workers.append(asyncio.create_task(worker()))
     try:
-        await asyncio.gather(*workers)
+        awaited = 0
+        while awaited < len(workers):  # workers started meanwhile are awaited in the next turn
+            turn = workers[awaited:]
+            await asyncio.gather(*turn)
+            awaited += len(turn)
     except BaseException:
         for w in workers:
             w.cancel()
@@ -292,6 +323,7 @@ async def load_tags(
         on_batch(pending)
     if client.listings is not None and not (cancel is not None and cancel.is_set()):
         listing.tags = seen
+        listing.counts_pulls = run.counts_pulls or client.counts_pulls
         await asyncio.to_thread(client.listings.save, client.registry, repository, listing)
     if client.content is not None:
         await client.content.flush()

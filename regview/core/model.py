@@ -148,7 +148,8 @@ class Endpoint:
 
     `url` is the base URL (`https://registry.example.com` or `http://127.0.0.1:5000`); plain
     http is refused unless the host is loopback or `insecure` is set. `api_url` is a GitLab
-    `/api/v4` base the user confirmed, if any.
+    `/api/v4` base the user confirmed, if any. `max_concurrency` caps the requests in flight
+    (0: the adaptive limiter's default ceiling), for a registry that should see fewer.
     """
 
     url: str
@@ -156,3 +157,4 @@ class Endpoint:
     ca_file: str = ""
     api_url: str = ""
     kind: RegistryKind = RegistryKind.GENERIC
+    max_concurrency: int = 0

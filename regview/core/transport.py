@@ -4,7 +4,8 @@
   (`Endpoint.ca_file`). `Endpoint.insecure` allows plain http and skips TLS verification — the
   user asked for it in the registry's settings, as with containers' `insecure = true`.
 - Plain http is refused for anything but loopback unless the registry is marked insecure.
-- `AiohttpTransport` (`transport_aiohttp`, loaded on first use) is an `httpx.AsyncBaseTransport`
+- `AiohttpTransport` (`transport_aiohttp`, made on first use: `LazyTransport`) is an
+  `httpx.AsyncBaseTransport`
   over one `aiohttp.ClientSession`,
   behind `RegistryClient.http` (an `httpx.AsyncClient`): token requests and anything that
   streams. httpx's own pool costs ~1–1.8 ms of CPU per request (encode/httpx#3215).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import urllib.request
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -125,11 +127,14 @@ def make_http_client(
     the default (30 s, 15 s to connect)."""
     check_scheme_allowed(endpoint.url, endpoint)
     if transport is None:
-        # aiohttp is imported here, not at start-up: ~60 ms the window need not wait for
-        from regview.core.transport_aiohttp import AiohttpTransport
 
-        # a few spare connections for token requests made while every worker is busy
-        transport = AiohttpTransport(build_ssl_context(endpoint), limit=concurrency + 4)
+        def aiohttp_transport() -> httpx.AsyncBaseTransport:
+            from regview.core.transport_aiohttp import AiohttpTransport
+
+            # a few spare connections for token requests made while every worker is busy
+            return AiohttpTransport(build_ssl_context(endpoint), limit=concurrency + 4)
+
+        transport = LazyTransport(aiohttp_transport)
     return httpx.AsyncClient(
         transport=transport,
         auth=auth,
@@ -138,6 +143,25 @@ def make_http_client(
         headers={"User-Agent": USER_AGENT},
         trust_env=False,
     )
+
+
+class LazyTransport(httpx.AsyncBaseTransport):
+    """A transport made on its first request. aiohttp's import and a TLS context cost
+    0.3–0.6 s of a short command's start-up, and a plain-http listing over the lean transport
+    may never need them (they serve token requests, redirects and streams)."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._make = make
+        self._transport: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = self._make()
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
 
 
 class HttpOwner:

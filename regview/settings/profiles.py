@@ -171,6 +171,11 @@ def _dt_from_json(value: Any) -> datetime | None:
         return None
 
 
+def _count(value: Any) -> int:
+    """A non-negative int from settings.json; anything else is 0 (the default)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One registry the user works with: where it is, who they are there, what was verified.
@@ -206,6 +211,9 @@ class Profile:
     cannot_delete: str = ""
     delete_refused_in: str = ""
     never_expires: bool = False
+    # requests in flight at most (0: regview's adaptive default, up to 64); for a registry that
+    # should see fewer, or a link that bears more
+    max_concurrency: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -225,6 +233,7 @@ class Profile:
             ca_file=self.ca_file,
             api_url=self.api_url,
             kind=self.kind,
+            max_concurrency=self.max_concurrency,
         )
 
     @classmethod
@@ -236,6 +245,7 @@ class Profile:
             insecure=endpoint.insecure,
             ca_file=endpoint.ca_file,
             api_url=endpoint.api_url,
+            max_concurrency=endpoint.max_concurrency,
             **fields,
         )
 
@@ -260,6 +270,7 @@ class Profile:
                 "cannot_delete": self.cannot_delete,
                 "delete_refused_in": self.delete_refused_in,
                 "never_expires": self.never_expires,
+                "max_concurrency": self.max_concurrency,
             }
         )
         return data
@@ -297,6 +308,7 @@ class Profile:
             cannot_delete=str(data.get("cannot_delete") or ""),
             delete_refused_in=str(data.get("delete_refused_in") or ""),
             never_expires=bool(data.get("never_expires", False)),
+            max_concurrency=_count(data.get("max_concurrency")),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

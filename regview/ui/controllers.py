@@ -62,6 +62,7 @@ class BrowseController:
         self._cancel = LoadCancel()
         self._generation = 0
         self.loader = BackgroundLoader()
+        self.link_note = ""  # after a tag load: throttling / pull allowance, for the status bar
         self._loader_keys: set[str] = set()
         #: per session (connection): why its catalog is not asked again
         self._catalog_refused: weakref.WeakKeyDictionary[RegistrySession, str] = (
@@ -204,6 +205,7 @@ class BrowseController:
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
         view.finish_loading()
+        self.link_note = self.loader.link_note(self._loader_key(session))
         return tags
 
     async def load_details(self, profile: str, tag: TagInfo) -> TagDetails:

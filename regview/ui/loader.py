@@ -3,6 +3,7 @@
     loader = BackgroundLoader()                       # one per controller
     tags = await loader.load(key, endpoint, credentials, repository, on_rows, on_total=None,
                              tags=None, cancel=None)  # awaited on the UI loop
+    loader.link_note(key) -> str                      # throttling / pull allowance, in words
     await loader.aclose()                             # closes its worker-side clients
 
 While a repository of 10,000 tags loads, the work per tag — HTTP, JSON parsing of manifests and
@@ -340,6 +341,12 @@ class BackgroundLoader:
             await feed.finish()
         gc_guard.settle()  # the rows live as long as the table: no full collection re-reads them
         return result
+
+    def link_note(self, key: str) -> str:
+        """Throttling and pull allowance of `key`'s client, in words ("" when neither); read
+        from the UI thread (plain attribute reads of the worker's limiter)."""
+        known = self._clients.get(key)
+        return known[2].limiter.status_words(known[2].registry) if known is not None else ""
 
     async def aclose(self) -> None:
         """Close every worker-side client (on the worker loop) and wait for it."""

@@ -112,6 +112,8 @@ class WindowBrowsing(WindowBase):
             self.tags_view.finish_progress()
             self._report(binding, outcome)
             return
+        if self.controller.link_note:  # throttled, or the registry counts pulls
+            self.statusBar().showMessage(self.controller.link_note)
         link, self._pending_link = self._pending_link, None
         if link is not None and link.repository == path:
             self._apply_link_view(link)

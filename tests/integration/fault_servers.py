@@ -6,6 +6,7 @@
                                                     an HTML manifest, blob redirects to another host
     HeaderRecorder()                                a "storage" server on another port that
                                                     records every request's headers
+    proxy_app(handle)                               every path → handle(session, request)
     DropProxy(upstream, after=N, delay=0)           forwards, then closes sockets after N requests
                                                     until `heal()`; records what reached upstream
     refusing_proxy(upstream, refused)               forwards, but answers 503 to the DELETEs of

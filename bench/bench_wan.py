@@ -1,0 +1,322 @@
+"""Benchmark: tag listings over a long link — regview against the concurrency-16 floor.
+
+    .venv/bin/python bench/bench_wan.py [--rtts 0,20,50,150] [--tags 2000,10000]
+        [--servers distribution,embedded] [--variant B] [--mbit 0] [--budget 240]
+        [--throttle 0.1 --throttle-rtt 50]
+
+Starts Debian's docker-registry and the embedded registry (`regview serve`, its own process)
+on loopback ports, fills `bench/wan-<tags>` with `--tags` tags (bench_tags.fill: variant B,
+every image its own config, one tag in ten sharing a digest), and puts `bench/wanproxy.py` in
+front of each: every byte half a round trip late each way, plus a round trip per new
+connection. Then, for each server × tag count × round trip, in one process run, times:
+
+1. floor    — bench_tags' minimal asyncio HTTP/1.1 client, 16 keep-alive connections, only the
+              needed requests (the issue's baseline)
+2. window   — regview's `BackgroundLoader.load` (the tag load the window runs: worker thread,
+              row feed) with a cold cache, in-process
+3. CLI      — `regview tags HOST/REPO --json` as a subprocess, as users run it, cold cache
+
+The CLI and window rows use the adaptive limiter (start 16, ceiling 64). `--rounds N` repeats
+the three N times through the same proxy (each ratio against its own round's floor). `--throttle P` adds a
+run where the proxy answers a fraction P of requests with 429 (at `--throttle-rtt`): the CLI's
+output is compared tag by tag with an unthrottled listing, and its stderr must say it was
+throttled. A combination whose floor estimate exceeds `--budget` seconds is skipped (said so).
+Prints Markdown rows with `uptime`'s load average on each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "bench"),
+    str(ROOT / "tests" / "integration"),
+    str(ROOT / "tests"),
+]
+
+from bench_tags import fill, floor  # noqa: E402
+from distribution import run_distribution  # noqa: E402
+from testkit import free_port, v2_status  # noqa: E402
+
+from regview.core.model import Endpoint  # noqa: E402
+
+PY = sys.executable
+
+
+def load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+@contextlib.contextmanager
+def embedded(data: Path) -> Iterator[str]:
+    port = free_port()
+    log = (data.parent / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [PY, "-m", "regview", "serve", "--port", str(port), "--data", str(data)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while v2_status(url) != 200:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"regview serve did not start: {proc.returncode}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@contextlib.contextmanager
+def proxy(
+    upstream: str, rtt_ms: float, *, mbit: float = 0.0, throttle: float = 0.0
+) -> Iterator[str]:
+    """The URL of a wanproxy in front of `upstream` (http://host:port)."""
+    if rtt_ms == 0 and not mbit and not throttle:
+        yield upstream
+        return
+    cmd = [PY, str(ROOT / "bench" / "wanproxy.py"), "--upstream", upstream.split("://")[1]]
+    cmd += ["--rtt-ms", str(rtt_ms), "--mbit", str(mbit), "--throttle", str(throttle)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().split()
+    if not line or line[0] != "ready":
+        proc.kill()
+        raise RuntimeError(f"wanproxy did not start: {proc.stderr.read() if proc.stderr else ''}")
+    try:
+        yield f"http://127.0.0.1:{line[1]}"
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+        if err.strip():
+            print(f"    proxy: {err.strip()}", flush=True)
+
+
+async def window_load(url: str, repo: str, cache: Path) -> tuple[int, int, int, int]:
+    """The window's path: BackgroundLoader on its worker thread, rows through the feed."""
+    from regview.ui.loader import BackgroundLoader, WorkerLoop
+
+    loader = BackgroundLoader(WorkerLoop.shared(), cache_dir=cache)
+    rows = 0
+
+    def on_rows(batch: object) -> None:
+        nonlocal rows
+        rows += len(batch)  # type: ignore[arg-type]
+
+    try:
+        _, infos = await loader.load("bench", Endpoint(url), None, repo, on_rows)
+        assert all(not i.error for i in infos), [i.error for i in infos if i.error][:3]
+        client = loader._clients["bench"][2]
+        return client.requests, len(infos), client.limiter.peak, client.limiter.throttled
+    finally:
+        await loader.aclose()
+
+
+def cli_list(url: str, repo: str, base: Path) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    host = url.split("://")[1]
+    env = dict(os.environ, REGVIEW_BASEDIR=str(base))
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [PY, "-m", "regview", "tags", f"{host}/{repo}", "--json"],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    return time.perf_counter() - t, proc
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM too: the registries and proxies are stopped on the way out
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupted)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rtts", default="0,20,50,150")
+    ap.add_argument("--tags", default="2000,10000")
+    ap.add_argument("--servers", default="distribution,embedded")
+    ap.add_argument("--variant", default="B")
+    ap.add_argument("--mbit", type=float, default=0.0)
+    ap.add_argument(
+        "--budget", type=float, default=240.0, help="skip when the floor would take longer"
+    )
+    ap.add_argument("--throttle", type=float, default=0.0)
+    ap.add_argument("--throttle-rtt", type=float, default=50.0)
+    ap.add_argument("--skip-window", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1, help="floor, window, CLI: this many times")
+    args = ap.parse_args()
+    print(
+        f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        row(
+            "server",
+            "tags",
+            "RTT ms",
+            "client",
+            "wall s",
+            "requests",
+            "peak limit",
+            "vs floor",
+            "load",
+        )
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    counts = [int(n) for n in args.tags.split(",")]
+    rtts = [float(r) for r in args.rtts.split(",")]
+    with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as stack:
+        tmp = Path(d)
+        servers: dict[str, str] = {}
+        for name in args.servers.split(","):
+            if name == "distribution":
+                servers[name] = stack.enter_context(run_distribution(tmp / "distribution")).url
+            else:
+                (tmp / "embedded").mkdir()
+                servers[name] = stack.enter_context(embedded(tmp / "embedded" / "data"))
+        for name, url in servers.items():
+            for n in counts:
+                repo = f"bench/wan-{n}"
+                t0 = time.perf_counter()
+                asyncio.run(fill(url, repo, n, own_config=args.variant == "B"))
+                print(
+                    f"<!-- filled {name} {repo} in {time.perf_counter() - t0:.1f} s -->", flush=True
+                )
+        k = 0
+        for name, url in servers.items():
+            for n in counts:
+                repo = f"bench/wan-{n}"
+                requests_needed = n + (n - n // 10 if args.variant == "B" else 1)
+                for rtt in rtts:
+                    estimate = requests_needed / 16 * (rtt / 1000 + 0.002)
+                    if estimate > args.budget:
+                        print(
+                            row(
+                                name,
+                                n,
+                                rtt,
+                                f"skipped: the floor alone would take ~{estimate:.0f} s",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                            ),
+                            flush=True,
+                        )
+                        continue
+                    with proxy(url, rtt, mbit=args.mbit) as via:
+                        for _round in range(args.rounds):
+                            t = time.perf_counter()
+                            reqs = asyncio.run(floor(via, repo, 16))
+                            base = time.perf_counter() - t
+                            print(
+                                row(
+                                    name,
+                                    n,
+                                    rtt,
+                                    "floor (c=16)",
+                                    f"{base:.2f}",
+                                    reqs,
+                                    16,
+                                    "1.00×",
+                                    load_average(),
+                                ),
+                                flush=True,
+                            )
+                            if not args.skip_window:
+                                k += 1
+                                t = time.perf_counter()
+                                reqs, got, peak, _ = asyncio.run(
+                                    window_load(via, repo, tmp / f"w{k}")
+                                )
+                                wall = time.perf_counter() - t
+                                assert got == n, got
+                                print(
+                                    row(
+                                        name,
+                                        n,
+                                        rtt,
+                                        "regview window load (adaptive)",
+                                        f"{wall:.2f}",
+                                        reqs,
+                                        peak,
+                                        f"{wall / base:.2f}×",
+                                        load_average(),
+                                    ),
+                                    flush=True,
+                                )
+                            k += 1
+                            wall, proc = cli_list(via, repo, tmp / f"c{k}")
+                            ok = (
+                                len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
+                            )
+                            label = "`regview tags --json` subprocess" + (
+                                "" if ok else f" FAILED {proc.stderr[-300:]!r}"
+                            )
+                            print(
+                                row(
+                                    name,
+                                    n,
+                                    rtt,
+                                    label,
+                                    f"{wall:.2f}",
+                                    "",
+                                    "",
+                                    f"{wall / base:.2f}×",
+                                    load_average(),
+                                ),
+                                flush=True,
+                            )
+        if args.throttle:
+            name, url = next(iter(servers.items()))
+            n = counts[0]
+            repo = f"bench/wan-{n}"
+            k += 1
+            _, clean = cli_list(url, repo, tmp / f"c{k}")
+            with proxy(url, args.throttle_rtt, throttle=args.throttle) as via:
+                k += 1
+                wall, proc = cli_list(via, repo, tmp / f"c{k}")
+            same = proc.returncode == 0 and json.loads(proc.stdout) == json.loads(clean.stdout)
+            said = "throttled" in proc.stderr.decode()
+            note = proc.stderr.decode().strip().splitlines()[-1:] if proc.stderr else []
+            print(
+                row(
+                    name,
+                    n,
+                    args.throttle_rtt,
+                    f"CLI with {args.throttle:.0%} 429s: exit {proc.returncode}, identical output: {same}, says throttled: {said} ({note})",
+                    f"{wall:.2f}",
+                    "",
+                    "",
+                    "",
+                    load_average(),
+                ),
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
