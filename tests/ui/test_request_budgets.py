@@ -33,6 +33,7 @@ from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.server.gitlab_perms import TokenKind
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
+from regview.ui import window_browse
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.delete_progress import DeleteProgressDialog
 from regview.ui.main_window import MainWindow
@@ -73,6 +74,14 @@ def in_loop(
 def _close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
     window.close()
     run(qloop, window.sessions.close_all())
+
+
+@pytest.fixture(autouse=True)
+def _no_background_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing's background read of every repository (the Size column of a registry this
+    small) would warm the repository before it is opened: "cold" must mean cold. Its own cost
+    belongs to the listing, which has no budget here."""
+    monkeypatch.setattr(window_browse, "AUTO_MEASURE", 0)
 
 
 def test_request_budgets_per_action(
