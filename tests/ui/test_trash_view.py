@@ -105,3 +105,31 @@ def test_resume_without_a_profile_for_the_registry_says_so(
     assert "No registry profile" in view.summary.text()
     assert "gone.example:5000" in view.summary.text()
     view.accept()
+
+
+def test_a_run_that_changed_nothing_is_not_listed(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Issue 10 item 5: a finished run whose every item was skipped or refused has nothing to
+    show or restore; the bin lists only the run that deleted something."""
+    journal = Journal(default_paths())
+    manifest = "application/vnd.oci.image.manifest.v1+json"
+    empty = journal.begin(
+        "r.example:5000", "team/app", [JournalItem("tag:v9", "tag", "v9", D2, manifest)]
+    )
+    empty.outcome("tag:v9", ItemState.SKIPPED, "the tag no longer exists (already deleted?)")
+    empty.close("finished")
+    real = journal.begin(
+        "r.example:5000", "team/app", [JournalItem("tag:v1", "tag", "v1", D1, manifest)]
+    )
+    real.save_manifest(D1, manifest, b"{}")
+    real.started("tag:v1")
+    real.outcome("tag:v1", ItemState.DELETED)
+    real.close("finished")
+    assert {e.id for e in journal.entries()} == {empty.entry.id, real.entry.id}
+
+    view = open_view(qtbot, qloop, tmp_path, journal)
+    assert [view.entries_model.record_at(r).key for r in range(view.entries_model.rowCount())] == [
+        real.entry.id
+    ]
+    view.accept()
