@@ -63,8 +63,14 @@ _STATUS_TEXT = {
 
 
 def _worth_listing(entry: JournalEntry) -> bool:
+    """A run is listed when it changed something (to restore) or left something to finish (to
+    resume); one whose every item was skipped as already gone is clutter."""
     changed = (ItemState.DELETED, ItemState.STARTED, ItemState.RESTORED)
-    return entry.is_pending or any(i.state in changed for i in entry.items.values())
+    return (
+        entry.is_pending
+        or any(i.state in changed for i in entry.items.values())
+        or bool(entry.unfinished())
+    )
 
 
 def _when(t: datetime) -> str:

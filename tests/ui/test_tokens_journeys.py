@@ -368,6 +368,8 @@ def test_6_local_mode_keeps_its_port_and_its_identity_across_starts(
     # another program takes the port: the registry moves, and what named the old address
     # (a recycle-bin entry, a copied link, the last view) still finds the same profile
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        # the registry just stopped there: its connections may still be in TIME_WAIT
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", int(first.url.rsplit(":", 1)[1])))
         squatter.listen()
         moved = start_stop()
@@ -691,6 +693,8 @@ def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
                 await conn.close()
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        # the registry just stopped there: its connections may still be in TIME_WAIT
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", int(old_host.rsplit(":", 1)[1])))
         squatter.listen()
         moved, said, bin_found = session({"last_view": first["last_view"]}, bin_lookup)
