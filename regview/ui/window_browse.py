@@ -20,6 +20,7 @@ from typing import Any
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.log import get_logger
 from regview.ui.errors import Problem, describe
+from regview.ui.expiry import explain_refusal
 from regview.ui.window_base import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, WindowBase
 from regview.ui.window_binding import Binding
 
@@ -63,7 +64,8 @@ class WindowBrowsing(WindowBase):
             self._gitlab_projects.pop(name, None)
             repos, listable = await self.controller.list_repositories(name)
         except Exception as exc:
-            problem = describe(exc)
+            # an expired token is told as such (with its date and Replace), not as a bare 401
+            problem = explain_refusal(describe(exc), exc, getattr(self, "_profiles", {}).get(name))
             if problem is None:
                 raise
             self.sidebar.set_problem(name, "Repositories cannot be listed")
