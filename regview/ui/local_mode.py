@@ -100,11 +100,22 @@ class LocalMode:
         if self.registry is None:
             previous = (await self.accounts.load()).profiles.get(LOCAL_PROFILE)
             port = _port_of(previous.url) if previous is not None else 0
-            self.registry = await run_blocking(self._start_server, port)
+            from regview.server.datalock import DataDirBusy  # the server loads on first use
+
+            try:
+                self.registry = await run_blocking(self._start_server, port)
+            except DataDirBusy:
+                if previous is None:
+                    raise
+                # regview is open twice: the first one serves the local registry (its data
+                # directory is locked) and saved its address; this window uses that one
+                log.info("the local test registry is served by another regview at %s", previous.url)
+                return previous
         return await self._connect_profile()
 
     def _start_server(self, port: int = 0) -> Any:
         # The UI package may use the server in-process; the client still reaches it over HTTP.
+        from regview.server.datalock import DataDirBusy
         from regview.server.errors import StoreError
         from regview.server.runner import LocalRegistry
 
@@ -116,6 +127,8 @@ class LocalMode:
         registry = LocalRegistry(data_dir=data_dir, demo=self.demo, auth=self.auth, port=port)
         try:
             registry.start()
+        except DataDirBusy:
+            raise  # not the port: another process serves this data
         except StoreError:
             if not port:
                 raise

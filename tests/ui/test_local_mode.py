@@ -49,3 +49,26 @@ async def test_start_connect_browse_stop_and_restart(tmp_path: Path) -> None:
         assert repos2 == repos
     finally:
         await again.stop()
+
+
+async def test_a_second_regview_uses_the_local_registry_the_first_one_serves(
+    tmp_path: Path,
+) -> None:
+    """regview opened twice on local mode: the data directory is locked by the first one's
+    server, so the second used to crash ("regview hit a bug": DataDirBusy); it now connects to
+    the registry the first one serves, at the address that one saved."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    paths = default_paths(tmp_path / "base")
+    first = LocalMode(accounts, paths, auth="none")
+    second = LocalMode(accounts, paths, auth="none")
+    try:
+        served = await first.start()
+        used = await second.start()
+        assert not second.running  # it serves nothing itself
+        assert used.url == served.url == first.url
+        async with RegistryClient(used.endpoint) as client:
+            repos = [r async for page in client.iter_repositories() for r in page]
+        assert len(repos) >= 3
+    finally:
+        await second.stop()
+        await first.stop()
