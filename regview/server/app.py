@@ -24,7 +24,7 @@ from regview.server import gc
 from regview.server.auth import AllowAll, Authorizer
 from regview.server.bodies import BodyTimeout, timed_receive
 from regview.server.config import ServerConfig
-from regview.server.errors import RegistryError
+from regview.server.errors import RegistryError, StoreClosed
 from regview.server.registry import Registry
 from regview.server.v2_blobs import blob
 from regview.server.v2_common import (
@@ -203,5 +203,7 @@ async def _online_gc(registry: Registry, config: ServerConfig) -> None:
             )
             if report.bytes_freed or report.manifests_deleted:
                 log.info("online GC: %s", report.summary())
+        except StoreClosed:  # the server is stopping
+            return
         except Exception:  # a GC bug must not stop the server; it is logged with its traceback
             log.exception("online GC failed")

@@ -60,5 +60,9 @@ class StoreError(Exception):
     """The registry's data directory cannot be used."""
 
 
+class StoreClosed(StoreError):
+    """The registry was closed (the server is stopping) while a job still wanted it."""
+
+
 class SchemaTooNew(StoreError):
     """The metadata database comes from a newer regview; refuse rather than damage it."""

@@ -109,7 +109,30 @@ def collect(
 ) -> GcReport:
     """`push_grace` (online GC): nothing linked into a repository a push touched in the last
     `push_grace` seconds is deleted, however long it has been unreferenced (see
-    `Registry.push_activity`); offline GC holds the directory alone and passes 0."""
+    `Registry.push_activity`); offline GC holds the directory alone and passes 0.
+
+    Raises StoreClosed when the registry closes before or while it runs (each phase commits
+    on its own, so stopping between phases leaves a consistent store)."""
+    with registry.job():
+        return _collect(
+            registry,
+            delay=delay,
+            upload_expiry=upload_expiry,
+            dry_run=dry_run,
+            now=now,
+            push_grace=push_grace,
+        )
+
+
+def _collect(
+    registry: Registry,
+    *,
+    delay: float,
+    upload_expiry: float,
+    dry_run: bool,
+    now: float | None,
+    push_grace: float,
+) -> GcReport:
     now = time.time() if now is None else now
     cutoff = now - delay
     report = GcReport(dry_run=dry_run)
@@ -159,6 +182,7 @@ def collect(
         report.deleted_manifests.append(f"{repo}@{digest}")
     doomed_set = set(doomed)
 
+    registry.check_open()
     # 2. blobs: referenced by any remaining manifest, else stamped, then deleted
     referenced: set[str] = set()
     for mid, digest in meta.conn.execute(
@@ -224,6 +248,7 @@ def collect(
                 report.deleted_blobs.append(d)
 
     # 3. abandoned uploads
+    registry.check_open()
     upload_cutoff = now - upload_expiry
     stale = meta.conn.execute(
         "SELECT id FROM uploads WHERE updated <= ?", (upload_cutoff,)

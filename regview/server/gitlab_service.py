@@ -15,6 +15,7 @@ from typing import Any
 import anyio.to_thread
 
 from regview.log import get_logger
+from regview.server.errors import StoreClosed
 from regview.server.gitlab_model import GitLabStore
 from regview.server.gitlab_policy import (
     CleanupRules,
@@ -128,7 +129,9 @@ class GitLabService:
         async def job() -> None:
             await asyncio.sleep(self.async_delay)
             try:
-                await anyio.to_thread.run_sync(func)
+                await anyio.to_thread.run_sync(self._as_job, func)
+            except StoreClosed:  # the server stopped first; GitLab would retry, we drop it
+                log.info("GitLab background job %s dropped: the registry closed", name)
             except Exception:  # the job's failure is logged; the API already answered 202
                 log.exception("GitLab background job %s failed", name)
 
@@ -157,8 +160,19 @@ class GitLabService:
                 self.store.set_cleanup_started(view.repo.id, None)
         return deleted
 
+    def _as_job(self, func: Callable[[], object]) -> None:
+        with self.registry.job():  # close() waits for it instead of pulling the store away
+            func()
+
     def run_due_policies(self, now: datetime) -> int:
         """Run every enabled policy whose `next_run_at` has come; returns tags deleted."""
+        try:
+            with self.registry.job():
+                return self._run_due_policies(now)
+        except StoreClosed:  # the server is stopping
+            return 0
+
+    def _run_due_policies(self, now: datetime) -> int:
         deleted = 0
         for project in self.store.projects():
             policy = project.policy

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from regview.server.errors import StoreClosed
 from regview.server.metadata import Metadata
 from regview.server.registry_records import (
     Listener,
@@ -62,9 +64,38 @@ class RegistryIndex:
         self.push_activity: dict[str, float] = {}
         self._activity_lock = threading.Lock()
         self._lock = threading.Lock()
+        # Background jobs (online GC, cleanup policies, GitLab's deferred deletions) run in
+        # worker threads the server's shutdown cannot stop. Closing the database under one
+        # crashed the process (sqlite3 used after close: a segfault, seen in CI), so close()
+        # waits for the jobs in flight and refuses new ones.
+        self._jobs = threading.Condition()
+        self._running_jobs = 0
+        self.closed = False
+
+    @contextmanager
+    def job(self) -> Iterator[None]:
+        """Hold off close() while a background job uses the store; StoreClosed once closed."""
+        with self._jobs:
+            if self.closed:
+                raise StoreClosed(f"the registry in {self.data_dir} is closed")
+            self._running_jobs += 1
+        try:
+            yield
+        finally:
+            with self._jobs:
+                self._running_jobs -= 1
+                self._jobs.notify_all()
+
+    def check_open(self) -> None:
+        """A long job's checkpoint: stop early when close() is waiting for it."""
+        if self.closed:
+            raise StoreClosed(f"the registry in {self.data_dir} is closing")
 
     def close(self) -> None:
-        self.meta.close()
+        with self._jobs:
+            self.closed = True
+            self._jobs.wait_for(lambda: self._running_jobs == 0)
+            self.meta.close()
 
     # -- events ------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

@@ -4,12 +4,16 @@ kept manifests keep their referrers; the review delay holds content back."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 from server_helpers import OCI_INDEX, OCI_MANIFEST, push_blob, push_image
 
 from regview.server import gc
+from regview.server.errors import StoreClosed
 from regview.server.registry import Registry
 from regview.spec.digest import Digest
 
@@ -115,3 +119,43 @@ async def test_abandoned_uploads_are_purged(client: httpx.AsyncClient, registry:
     report = gc.collect(registry, now=time.time() + 86401)
     assert report.uploads_purged == 1 and report.upload_bytes_freed == 1000
     assert (await client.get(location)).status_code == 404
+
+
+def test_close_waits_for_a_running_gc_which_then_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Online GC runs in a worker thread the server's shutdown cannot stop; closing the database
+    under it crashed the whole process (a segfault in CI). close() now waits for it, and the GC
+    stops at its next checkpoint instead of running on a closed store."""
+    registry = Registry(tmp_path / "data")
+    inside, release = threading.Event(), threading.Event()
+    real = gc._kept_manifests
+
+    def held(reg: Registry) -> object:
+        inside.set()
+        assert release.wait(10)
+        return real(reg)
+
+    monkeypatch.setattr(gc, "_kept_manifests", held)
+    outcome: list[object] = []
+
+    def run_gc() -> None:
+        try:
+            outcome.append(gc.collect(registry))
+        except StoreClosed as exc:
+            outcome.append(exc)
+
+    collector = threading.Thread(target=run_gc)
+    collector.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=registry.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive(), "close() did not wait for the GC in flight"
+    release.set()
+    closer.join(10)
+    collector.join(10)
+    assert not closer.is_alive() and not collector.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], StoreClosed)  # stopped at a checkpoint
+    with pytest.raises(StoreClosed):
+        gc.collect(registry)
