@@ -7,6 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "regview"
 
@@ -52,15 +54,17 @@ def _files(sub: str) -> list[Path]:
     return sorted((PKG / sub).rglob("*.py"))
 
 
-def test_spec_uses_only_the_standard_library() -> None:
+@pytest.mark.parametrize("package", ["spec", "util"])
+def test_base_packages_use_only_the_standard_library(package: str) -> None:
+    """spec (OCI vocabulary) and util (atomic writes, loopback, sizes) sit under every layer."""
     stdlib = set(sys.stdlib_module_names)
     bad = [
         f"{f.relative_to(ROOT)} imports {name}"
-        for f in _files("spec")
+        for f in _files(package)
         for name in _imports(f)
-        if name.split(".")[0] not in stdlib and not name.startswith("regview.spec")
+        if name.split(".")[0] not in stdlib and not name.startswith(f"regview.{package}")
     ]
-    assert bad == []
+    assert _files(package) and bad == []
 
 
 def test_layers_import_only_downwards() -> None:

@@ -28,6 +28,7 @@ from regview.cli.cmd_repos import _connect, list_repositories, split_target
 from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.model import RepositoryInfo
+from regview.util.units import human_size
 
 #: the keys of each `--json` object, a documented contract
 DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete", "gitlab_size"})
@@ -96,7 +97,7 @@ class _Progress:
         if usage.stored is None:
             return
         C.note(
-            f"      {usage.tags:,} tags, {C.human_size(usage.stored)} stored"
+            f"      {usage.tags:,} tags, {human_size(usage.stored, unknown='-')} stored"
             + ("" if usage.complete else " (at least: some tags could not be read)")
         )
 
@@ -138,7 +139,7 @@ async def _du(args: argparse.Namespace) -> int:
         [
             u.repository,
             "-" if u.tags is None else f"{u.tags:,}",
-            "-" if u.stored is None else ("" if u.complete else "≥ ") + C.human_size(u.stored),
+            "-" if u.stored is None else ("" if u.complete else "≥ ") + human_size(u.stored),
         ]
         for u in ordered
     ]
@@ -151,7 +152,7 @@ async def _du(args: argparse.Namespace) -> int:
         if any(v is not None for v in values):
             headers.append(header)
             for line, v in zip(table, values, strict=True):
-                line.append("-" if v is None else C.human_size(v))
+                line.append(human_size(v, unknown="-"))
     C.table(table, headers)
     if not ordered:
         C.note(f"no repositories found in {args.target}")

@@ -15,6 +15,7 @@ from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
 from regview.spec.manifest import ImageIndex, ImageManifest, parse_config
 from regview.spec.reference import Reference
+from regview.util.units import human_size
 
 EXAMPLES = """\
   regview inspect registry.example.com/team/app:v1
@@ -178,7 +179,7 @@ def _print_text(info: dict[str, Any]) -> None:
         f"  kind        {info['kind']}"
         + (f" ({info['artifact_type']})" if info["artifact_type"] else "")
     )
-    print(f"  size        {C.human_size(info['size'])}")
+    print(f"  size        {human_size(info['size'], unknown='-')}")
     if info["created"]:
         print(f"  created     {info['created']}")
     if info["subject"]:
@@ -197,11 +198,13 @@ def _print_text(info: dict[str, Any]) -> None:
         print("platforms:")
         for p in info["platforms"]:
             label = "/".join(x for x in (p["os"], p["architecture"], p["variant"]) if x)
-            print(f"  {label:<16} {p['digest']}  {C.human_size(p['size'])}")
+            print(f"  {label:<16} {p['digest']}  {human_size(p['size'], unknown='-')}")
     if info["layers"]:
         print("layers:")
         for layer in info["layers"]:
-            print(f"  {layer['digest']}  {C.human_size(layer['size']):>10}  {layer['media_type']}")
+            print(
+                f"  {layer['digest']}  {human_size(layer['size'], unknown='-'):>10}  {layer['media_type']}"
+            )
     if info["referrers"]:
         print("referrers:")
         for r in info["referrers"]:

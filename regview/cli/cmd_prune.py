@@ -40,6 +40,7 @@ from regview.core.policy import (
     parse_keep_list,
     preview,
 )
+from regview.util.units import human_size
 
 EXAMPLES = f"""\
   regview prune registry.example.com/team/app --delete-regex '.*' --keep-n 10 --dry-run
@@ -136,7 +137,7 @@ def _show_preview(result: PolicyPreview, *, json_out: bool, stream: Any = None) 
         print(f"keep   {d.tag}: {d.reason}", file=out)
     C.note(
         f"{len(result.delete)} to delete, {len(result.keep)} kept; "
-        f"frees {C.human_size(result.reclaimable_bytes)} after garbage collection"
+        f"frees {human_size(result.reclaimable_bytes, unknown='-')} after garbage collection"
     )
 
 

@@ -26,6 +26,7 @@ from regview.core import errors as E
 from regview.core.frees import TagSpace
 from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
+from regview.util.units import human_size
 
 SORT_KEYS = ("name", "created", "size")
 #: the keys of each `--json` object, a documented contract
@@ -140,8 +141,8 @@ async def _tags(args: argparse.Namespace) -> int:
         [
             t.tag,
             t.digest[:19] if t.digest else "?",
-            C.human_size(t.size),
-            "-" if f is None else C.human_size(f),
+            human_size(t.size, unknown="-"),
+            human_size(f, unknown="-"),
             C.rfc3339(t.created) or "-",
             t.platform_labels or "-",
             ", ".join(n for n in shared.get(t.digest, []) if n != t.tag),

@@ -128,18 +128,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
-def human_size(size: int | None) -> str:
-    """1536 → '1.5 KiB' (humanize is the GUI's; the CLI keeps its own six lines)."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
-
-
 def table(rows: list[list[str]], headers: list[str], *, stream: TextIO | None = None) -> None:
     out = stream if stream is not None else sys.stdout
     widths = [len(h) for h in headers]

@@ -40,6 +40,7 @@ from regview.core.plan import (
 )
 from regview.core.policy import PolicyError
 from regview.spec.reference import Reference
+from regview.util.units import human_size
 
 CI_EXAMPLE = """\
 A GitLab CI job removing a branch's images (the `delete_image` job of GitLab's registry docs,
@@ -288,7 +289,7 @@ def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
                 f"  note: {len(blast.orphaned_children)} index child(ren) left untagged", file=out
             )
         print(
-            f"  frees {C.human_size(blast.reclaimable_bytes)} ({blast.reclaimable_blobs} "
+            f"  frees {human_size(blast.reclaimable_bytes, unknown='-')} ({blast.reclaimable_blobs} "
             f"blob(s) no kept tag uses) after garbage collection. {blast.gc_note}",
             file=out,
         )

@@ -38,10 +38,10 @@ from regview.core.errors import (
     error_for_status,
 )
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.transport import is_loopback
 from regview.log import get_logger
 from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
+from regview.util.netaddr import is_loopback
 
 log = get_logger("core.auth")
 

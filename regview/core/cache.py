@@ -18,30 +18,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from regview.log import get_logger
+from regview.util.atomic import write_atomic
 
 log = get_logger("core.cache")
 LISTING_VERSION = 1
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ContentCache:
@@ -181,8 +168,10 @@ class ListingCache:
             },
         }
         try:
-            _atomic_write(
-                self._path(registry, repository), json.dumps(obj, separators=(",", ":")).encode()
+            write_atomic(
+                self._path(registry, repository),
+                json.dumps(obj, separators=(",", ":")),
+                durable=False,  # a cache: a lost listing costs requests, never data
             )
         except OSError as exc:
             log.warning("cannot write the tag listing cache: %s", exc)

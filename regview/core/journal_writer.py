@@ -7,28 +7,22 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regview.core.journal_types import ItemState, JournalBusy, JournalEntry, JournalError
+from regview.util.atomic import write_atomic
 
 if TYPE_CHECKING:
     from regview.core.journal import Journal
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    """`write_atomic` in the journal's words: its failures are JournalErrors."""
     try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # e.g. the folder itself is gone or not a folder
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, data, parents=False)
+    except OSError as exc:  # e.g. the folder itself is gone or not a folder
         raise JournalError(f"could not write {path}: {exc.strerror or exc}") from exc
 
 

@@ -16,8 +16,6 @@ memory for the run. Best effort: an unreadable or unwritable file is ignored, ne
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from regview.log import get_logger
+from regview.util.atomic import write_atomic
 
 log = get_logger("core.knowledge")
 VERSION = 1
@@ -115,11 +114,7 @@ class KnowledgeStore:
     def _write(self, obj: dict[str, object]) -> None:
         assert self.path is not None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(obj, f, indent=1)
-            Path(tmp).replace(self.path)
+            write_atomic(self.path, json.dumps(obj, indent=1), durable=False)
         except OSError as exc:
             log.warning("cannot remember what was learnt about registries: %s", exc)
 

@@ -27,7 +27,6 @@ proxy support, so the client does not use it for a registry reached through a pr
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 import urllib.request
 from collections.abc import Callable
@@ -39,21 +38,12 @@ import truststore
 
 from regview.core.errors import InsecureRefused, RegistryError
 from regview.core.model import Endpoint
+from regview.util.netaddr import is_loopback
 
 USER_AGENT = "regview/0.1 (+https://github.com/regview)"
 # Bodies up to this size are read in one go inside the transport: no per-chunk iteration.
 _READ_WHOLE = 1024 * 1024
 _TIMEOUT = httpx.Timeout(30.0, connect=15.0)
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_scheme_allowed(url: httpx.URL | str, endpoint: Endpoint) -> None:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,6 +28,8 @@ from typing import Any
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.paths import default_paths
 from regview.settings.errors import NewerSettingsVersion, SettingsFileError
+from regview.util.atomic import write_atomic
+from regview.util.netaddr import is_loopback
 
 SETTINGS_VERSION = 1
 
@@ -37,21 +37,6 @@ _HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registr
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_URL = "https://registry-1.docker.io"
 _SECRETISH_KEY = re.compile(r"(?i)(password|passwd|secret|token|credential|auth)")
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (`host` may carry a port or brackets)."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name[1 : name.find("]")] if "]" in name else name[1:]
-    elif name.count(":") == 1:
-        name = name.split(":", 1)[0]
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def registry_host(text: str) -> str:
@@ -391,31 +376,6 @@ def _find_secretish_keys(value: Any, path: str = "ui") -> list[str]:
     return found
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.chmod(mode)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    # Make the rename itself durable (POSIX); not possible or needed everywhere.
-    with contextlib.suppress(OSError, AttributeError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class SettingsStore:
     """Reads and writes settings.json. Blocking file I/O: cheap, but keep it off hot loops."""
 
@@ -448,7 +408,7 @@ class SettingsStore:
             )
         text = json.dumps(settings.to_json(), indent=2, sort_keys=False) + "\n"
         try:
-            atomic_write_text(self.path, text)
+            write_atomic(self.path, text, mode=0o600)
         except OSError as exc:
             raise SettingsFileError(f"cannot write settings file {self.path}: {exc}") from exc
 

@@ -42,9 +42,9 @@ from regview.ui.delete_models import (
     records_table,
     short_digest,
 )
-from regview.ui.tags_model import human_size
 from regview.ui.theme import is_dark, warning_colours
 from regview.ui.words import plural as _plural
+from regview.util.units import human_size
 
 TYPED_CONFIRMATION_AT = 20
 

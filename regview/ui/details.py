@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.spec.manifest import ImageConfig
-from regview.ui.tags_model import exact_time, human_size, relative_time, short_digest
+from regview.ui.tags_model import exact_time, relative_time, short_digest
 from regview.ui.theme import muted
+from regview.util.units import human_size
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEve
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from regview.core.model import RepositoryInfo, TagInfo
-from regview.ui.tags_model import human_size
 from regview.ui.theme import accent, is_dark, muted
+from regview.util.units import human_size
 
 DAY = 86400.0
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (

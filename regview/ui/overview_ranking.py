@@ -25,8 +25,8 @@ from regview.core.frees import SpaceRanking, rank_space
 from regview.core.model import TagInfo
 from regview.ui.frees_column import OffThread
 from regview.ui.overview import BarChart
-from regview.ui.tags_model import human_size
 from regview.ui.theme import muted
+from regview.util.units import human_size
 
 NOTE = (
     "Only here: layers and configs no other repository read so far uses — what deleting the "

@@ -73,9 +73,9 @@ from regview.spec.manifest import parse_time
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_dialog import danger_style
 from regview.ui.delete_models import Record, RecordsModel, records_table
-from regview.ui.tags_model import human_size
 from regview.ui.tasks import Tasks
 from regview.ui.theme import is_dark
+from regview.util.units import human_size
 
 if TYPE_CHECKING:
     from regview.ui.delete_flow import DeleteFlow, DeleteMutation, GitLabContext

@@ -8,7 +8,8 @@ from typing import Any
 from regview.core.model import RepositoryInfo
 from regview.ui.filtering import UNKNOWN_TIME
 from regview.ui.table_model import IndexedTableModel
-from regview.ui.tags_model import exact_time, human_size, relative_time
+from regview.ui.tags_model import exact_time, relative_time
+from regview.util.units import human_size
 
 PATH, TAGS, SIZE, CREATED, STATUS = range(5)
 

@@ -14,6 +14,7 @@ from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
 from regview.ui.table_model import IndexedTableModel, PreparedRows
 from regview.ui.words import plural
+from regview.util.units import human_size
 
 TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES = range(9)
 
@@ -47,10 +48,6 @@ def short_digest(digest: str, hex_chars: int = 12) -> str:
 def short_hex(digest: str, hex_chars: int = 12) -> str:
     """The first hex characters, as registries' web pages show digests."""
     return digest.partition(":")[2][:hex_chars] if ":" in digest else digest[:hex_chars]
-
-
-def human_size(size: int | None) -> str:
-    return "" if size is None else str(humanize.naturalsize(size, binary=True, format="%.1f"))
 
 
 def relative_time(when: datetime | None, now: float | None = None) -> str:

@@ -58,7 +58,8 @@ from regview.ui import tags_model as tm
 from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterError, FilterSpec
 from regview.ui.frees_column import FreesUpdater, OffThread
-from regview.ui.tags_model import TagsModel, human_size
+from regview.ui.tags_model import TagsModel
+from regview.util.units import human_size
 
 DEFAULT_WIDTHS = {
     tm.TAG: 190,

@@ -19,6 +19,7 @@ from regview.ui import frees_column
 from regview.ui import tags_model as tm
 from regview.ui.table_model import RAW_ROLE
 from regview.ui.tags_view import SYNC_SELECTION, TagsView
+from regview.util.units import human_size
 
 pytestmark = pytest.mark.ui
 
@@ -109,7 +110,7 @@ def test_selection_total_counts_a_shared_manifest_once_like_the_plan(
     assert plan.blast is not None and plan.blast.reclaimable_bytes == freed
     assert view.model.selection_frees(["v1", "stable"]) == freed
     view.select_tags(["v1", "stable", "amd64", "v2"])
-    assert f"frees {tm.human_size(TagSpace.of(tags).stored)} after GC" in view.summary()
+    assert f"frees {human_size(TagSpace.of(tags).stored)} after GC" in view.summary()
 
 
 def test_deleting_and_restoring_recompute_the_column(view: TagsView, qtbot: QtBot) -> None:
@@ -171,7 +172,7 @@ def test_a_large_selection_total_comes_from_the_worker(view: TagsView, qtbot: Qt
     ) as summary:
         view.select_tags(names)
         assert "frees … (working it out)" in view.summary()
-    assert f"{len(names):,} selected — frees {tm.human_size(expected)} after GC" in summary.args[0]
+    assert f"{len(names):,} selected — frees {human_size(expected)} after GC" in summary.args[0]
 
 
 def test_nothing_is_computed_while_a_listing_loads(

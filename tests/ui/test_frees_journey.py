@@ -20,7 +20,7 @@ from regview.settings.profiles import Profile
 from regview.ui import tags_model as tm
 from regview.ui.delete_flow import DeleteMutation
 from regview.ui.main_window import PAGE_TAGS
-from regview.ui.tags_model import human_size
+from regview.util.units import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

@@ -13,7 +13,7 @@ import pytest
 from regview.core.model import ArtifactKind, TagInfo
 from regview.spec.mediatypes import OCI_MANIFEST
 from regview.ui.overview import OverviewPanel, age_histogram, stored_bytes
-from regview.ui.tags_model import human_size
+from regview.util.units import human_size
 
 MB = 1_000_000
 BASE = ("sha256:" + "b" * 64, 100 * MB)  # one base layer under every tag

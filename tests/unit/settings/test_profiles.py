@@ -14,7 +14,6 @@ from regview.settings.profiles import (
     Profile,
     Settings,
     SettingsStore,
-    is_loopback,
     registry_host,
     registry_url,
 )
@@ -53,11 +52,6 @@ def test_registry_url_defaults(text: str, url: str) -> None:
 def test_registry_url_rejects_other_schemes() -> None:
     with pytest.raises(ValueError, match="http:// or https://"):
         registry_url("ftp://example.com")
-
-
-def test_is_loopback() -> None:
-    assert is_loopback("127.0.0.2:80") and is_loopback("localhost") and is_loopback("[::1]:5")
-    assert not is_loopback("10.0.0.1:5000") and not is_loopback("example.com")
 
 
 def _profile() -> Profile:
