@@ -40,6 +40,7 @@ from starlette.routing import Route
 from regview.log import get_logger
 from regview.server import gitlab_perms as perms
 from regview.server.bodies import BodyTimeout, BodyTooLarge, read_capped
+from regview.server.gitlab_api_base import ApiContext
 from regview.server.gitlab_api_projects import ProjectHandlers
 from regview.server.gitlab_api_repositories import RepositoryHandlers
 from regview.server.gitlab_api_tags import TagHandlers
@@ -54,6 +55,7 @@ from regview.server.gitlab_api_views import (
 )
 from regview.server.gitlab_perms import ApiAccess, TokenKind
 from regview.server.gitlab_records import Identity
+from regview.server.gitlab_service import GitLabService
 from regview.spec.jsondoc import JSONDocumentError, parse_json
 
 __all__ = ["BULK_ONCE_AN_HOUR", "GITLAB_VERSION", "ApiError", "Call", "GitLabApi"]
@@ -64,7 +66,19 @@ log = get_logger("server.gitlab.api")
 MAX_BODY = 1024 * 1024
 
 
-class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
+class GitLabApi:
+    """`/api/v4`: authenticates, routes, reads bodies and turns errors into GitLab's JSON; the
+    handler groups (projects, repositories, tags) share one `ApiContext`."""
+
+    def __init__(self, service: GitLabService, *, public_url: str | None = None) -> None:
+        self.ctx = ApiContext(service, public_url=public_url)
+        self.service = service
+        self.store = service.store
+        self.public_url = public_url
+        self.projects = ProjectHandlers(self.ctx)
+        self.repositories = RepositoryHandlers(self.ctx)
+        self.tags = TagHandlers(self.ctx)
+
     def routes(self) -> list[Route]:
         methods = ["GET", "PUT", "POST", "DELETE"]
         return [
@@ -165,24 +179,24 @@ class GitLabApi(ProjectHandlers, RepositoryHandlers, TagHandlers):
         n = len(seg)
         table: dict[tuple[str, ...], Callable[[Call], Awaitable[Response]]] = {}
         if seg == ["version"]:
-            table = {("GET",): self.version}
+            table = {("GET",): self.projects.version}
         elif seg == ["projects"]:
-            table = {("GET",): self.list_projects}
+            table = {("GET",): self.projects.list_projects}
         elif n == 2 and seg[0] == "projects":
-            table = {("GET",): self.get_project, ("PUT",): self.put_project}
+            table = {("GET",): self.projects.get_project, ("PUT",): self.projects.put_project}
         elif n == 4 and seg[0] == "projects" and seg[2:] == ["registry", "repositories"]:
-            table = {("GET",): self.project_repositories}
+            table = {("GET",): self.repositories.project_repositories}
         elif n == 4 and seg[0] == "groups" and seg[2:] == ["registry", "repositories"]:
-            table = {("GET",): self.group_repositories}
+            table = {("GET",): self.repositories.group_repositories}
         elif n == 3 and seg[:2] == ["registry", "repositories"]:
-            table = {("GET",): self.single_repository}
+            table = {("GET",): self.repositories.single_repository}
         elif n == 5 and seg[0] == "projects" and seg[2:4] == ["registry", "repositories"]:
-            table = {("DELETE",): self.delete_repository}
+            table = {("DELETE",): self.repositories.delete_repository}
         elif n in (6, 7) and seg[0] == "projects" and seg[2:4] == ["registry", "repositories"]:
             if seg[5] == "tags" and n == 6:
-                table = {("GET",): self.list_tags, ("DELETE",): self.bulk_delete}
+                table = {("GET",): self.tags.list_tags, ("DELETE",): self.tags.bulk_delete}
             elif seg[5] == "tags":
-                table = {("GET",): self.tag_details, ("DELETE",): self.delete_tag}
+                table = {("GET",): self.tags.tag_details, ("DELETE",): self.tags.delete_tag}
         for methods, handler in table.items():
             if method in methods:
                 return handler

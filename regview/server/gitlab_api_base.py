@@ -1,5 +1,6 @@
 """What every GitLab API handler shares: the service and store, project and repository look-ups
-with their permission checks, and the JSON of a project and a repository."""
+with their permission checks, and the JSON of a project and a repository. One `ApiContext`
+is built by `GitLabApi` and handed to each handler group."""
 
 from __future__ import annotations
 
@@ -16,42 +17,42 @@ from regview.server.gitlab_service import GitLabService, RepoView
 from regview.server.registry_records import TagRecord
 
 
-class ApiBase:
-    """The state and look-ups the handler mixins (`gitlab_api_projects`, `_repositories`,
-    `_tags`) build on; `GitLabApi` combines them with the routing."""
+class ApiContext:
+    """The state and look-ups the handler groups (`gitlab_api_projects`, `_repositories`,
+    `_tags`) share; `GitLabApi` owns one and routes to the groups."""
 
     def __init__(self, service: GitLabService, *, public_url: str | None = None) -> None:
         self.service = service
         self.store = service.store
         self.public_url = public_url
 
-    async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, func: Callable[..., Any], *args: Any) -> Any:
         return await anyio.to_thread.run_sync(func, *args)
 
     # --- lookups --------------------------------------------------------------------------
 
-    def _project(self, call: Call, ref: str) -> Project:
+    def project(self, call: Call, ref: str) -> Project:
         try:
             project = self.store.project(ref)
         except NotFound:
             raise not_found("Project") from None
-        if not perms.can_see_project(call.caller, project.facts, self._role(call, project)):
+        if not perms.can_see_project(call.caller, project.facts, self.role(call, project)):
             raise not_found("Project")
         return project
 
-    def _role(self, call: Call, project: Project) -> perms.Role:
+    def role(self, call: Call, project: Project) -> perms.Role:
         return self.store.role(call.user_id, project)
 
-    def _require_registry_read(self, call: Call, project: Project) -> None:
-        if not perms.api_can_read_registry(call.caller, project.facts, self._role(call, project)):
+    def require_registry_read(self, call: Call, project: Project) -> None:
+        if not perms.api_can_read_registry(call.caller, project.facts, self.role(call, project)):
             raise FORBIDDEN
 
-    def _require_destroy(self, call: Call, project: Project) -> None:
-        self._require_registry_read(call, project)
-        if not perms.api_can_destroy_images(call.caller, project.facts, self._role(call, project)):
+    def require_destroy(self, call: Call, project: Project) -> None:
+        self.require_registry_read(call, project)
+        if not perms.api_can_destroy_images(call.caller, project.facts, self.role(call, project)):
             raise FORBIDDEN
 
-    def _repo_in_project(self, call: Call, project: Project, ref: str) -> RepoView:
+    def repo_in_project(self, call: Call, project: Project, ref: str) -> RepoView:
         if not ref.isdigit():
             raise not_found("Repository")
         view = self.service.repository(int(ref))
@@ -61,7 +62,7 @@ class ApiBase:
 
     # --- JSON -----------------------------------------------------------------------------
 
-    def _project_json(self, call: Call, project: Project) -> dict[str, Any]:
+    def project_json(self, call: Call, project: Project) -> dict[str, Any]:
         namespace = project.namespace_path
         try:
             group = self.store.group(namespace)
@@ -82,7 +83,7 @@ class ApiBase:
             }
         policy = dict(project.policy)
         policy["next_run_at"] = project.policy_next_run_at
-        role = self._role(call, project)
+        role = self.role(call, project)
         return {
             "id": project.id,
             "description": None,
@@ -105,7 +106,7 @@ class ApiBase:
             },
         }
 
-    def _repo_json(
+    def repo_json(
         self,
         call: Call,
         view: RepoView,

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from regview.server import gitlab_perms as perms
-from regview.server.gitlab_api_base import ApiBase
+from regview.server.gitlab_api_base import ApiContext
 from regview.server.gitlab_api_views import (
     FORBIDDEN,
     GITLAB_VERSION,
@@ -24,7 +24,10 @@ from regview.server.gitlab_perms import RegistryAccess, Visibility
 from regview.server.gitlab_policy import next_run_after, validate_policy
 
 
-class ProjectHandlers(ApiBase):
+class ProjectHandlers:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
     async def version(self, call: Call) -> Response:
         if not call.caller.authenticated:
             raise UNAUTHORIZED
@@ -41,8 +44,8 @@ class ProjectHandlers(ApiBase):
                 raise UNAUTHORIZED
             search = str(call.params.get("search") or "").lower()
             visible = []
-            for project in reversed(self.store.projects()):
-                role = self._role(call, project)
+            for project in reversed(self.ctx.store.projects()):
+                role = self.ctx.role(call, project)
                 if not perms.can_see_project(call.caller, project.facts, role):
                     continue
                 if membership and not role:
@@ -51,22 +54,22 @@ class ProjectHandlers(ApiBase):
                     continue
                 visible.append(project)
             chunk, headers = paginate(call, visible)
-            return [self._project_json(call, p) for p in chunk], headers
+            return [self.ctx.project_json(call, p) for p in chunk], headers
 
-        body, headers = await self._run(work)
+        body, headers = await self.ctx.run(work)
         return JSONResponse(body, headers=headers)
 
     async def get_project(self, call: Call) -> Response:
         def work() -> dict[str, Any]:
-            return self._project_json(call, self._project(call, call.segments[1]))
+            return self.ctx.project_json(call, self.ctx.project(call, call.segments[1]))
 
-        return JSONResponse(await self._run(work))
+        return JSONResponse(await self.ctx.run(work))
 
     async def put_project(self, call: Call) -> Response:
         def work() -> dict[str, Any]:
-            project = self._project(call, call.segments[1])
+            project = self.ctx.project(call, call.segments[1])
             if not perms.api_can_admin_project(
-                call.caller, project.facts, self._role(call, project)
+                call.caller, project.facts, self.ctx.role(call, project)
             ):
                 raise FORBIDDEN
             access = call.params.get("container_registry_access_level")
@@ -98,13 +101,13 @@ class ProjectHandlers(ApiBase):
                         next_run = iso(next_run_after(policy, datetime.now(UTC)))
                 else:
                     next_run = None
-            updated = self.store.update_project(
+            updated = self.ctx.store.update_project(
                 project.id,
                 visibility=Visibility(visibility) if visibility else None,
                 registry_access=RegistryAccess(access) if access else None,
                 policy=policy,
                 policy_next_run_at=next_run,
             )
-            return self._project_json(call, updated)
+            return self.ctx.project_json(call, updated)
 
-        return JSONResponse(await self._run(work))
+        return JSONResponse(await self.ctx.run(work))

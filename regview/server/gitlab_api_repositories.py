@@ -8,26 +8,29 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from regview.server import gitlab_perms as perms
-from regview.server.gitlab_api_base import ApiBase
+from regview.server.gitlab_api_base import ApiContext
 from regview.server.gitlab_api_views import Call, flag, not_found, paginate
 from regview.server.gitlab_perms import Visibility
 from regview.server.gitlab_records import NotFound
 from regview.server.gitlab_service import RepoView
 
 
-class RepositoryHandlers(ApiBase):
+class RepositoryHandlers:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
     async def project_repositories(self, call: Call) -> Response:
         def work() -> tuple[list[dict[str, Any]], dict[str, str]]:
-            project = self._project(call, call.segments[1])
-            self._require_registry_read(call, project)
-            views, headers = paginate(call, self.service.repositories([project]))
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_registry_read(call, project)
+            views, headers = paginate(call, self.ctx.service.repositories([project]))
             return [self._repo_list_json(call, v) for v in views], headers
 
-        body, headers = await self._run(work)
+        body, headers = await self.ctx.run(work)
         return JSONResponse(body, headers=headers)
 
     def _repo_list_json(self, call: Call, view: RepoView) -> dict[str, Any]:
-        return self._repo_json(
+        return self.ctx.repo_json(
             call,
             view,
             tags=flag(call.params.get("tags")),
@@ -37,13 +40,13 @@ class RepositoryHandlers(ApiBase):
     async def group_repositories(self, call: Call) -> Response:
         def work() -> tuple[list[dict[str, Any]], dict[str, str]]:
             try:
-                group = self.store.group(call.segments[1])
+                group = self.ctx.store.group(call.segments[1])
             except NotFound:
                 raise not_found("Group") from None
             readable = [
                 p
-                for p in self.store.projects_in_group(group.path)
-                if perms.api_can_read_registry(call.caller, p.facts, self._role(call, p))
+                for p in self.ctx.store.projects_in_group(group.path)
+                if perms.api_can_read_registry(call.caller, p.facts, self.ctx.role(call, p))
             ]
             if (
                 not readable
@@ -51,24 +54,24 @@ class RepositoryHandlers(ApiBase):
                 and group.visibility is not Visibility.PUBLIC
             ):
                 raise not_found("Group")
-            views, headers = paginate(call, self.service.repositories(readable))
+            views, headers = paginate(call, self.ctx.service.repositories(readable))
             return [self._repo_list_json(call, v) for v in views], headers
 
-        body, headers = await self._run(work)
+        body, headers = await self.ctx.run(work)
         return JSONResponse(body, headers=headers)
 
     async def single_repository(self, call: Call) -> Response:
         def work() -> dict[str, Any]:
             ref = call.segments[2]
-            view = self.service.repository(int(ref)) if ref.isdigit() else None
+            view = self.ctx.service.repository(int(ref)) if ref.isdigit() else None
             if view is None:
                 raise not_found("Repository")
             if not perms.can_see_project(
-                call.caller, view.project.facts, self._role(call, view.project)
+                call.caller, view.project.facts, self.ctx.role(call, view.project)
             ):
                 raise not_found("Repository")
-            self._require_registry_read(call, view.project)
-            return self._repo_json(
+            self.ctx.require_registry_read(call, view.project)
+            return self.ctx.repo_json(
                 call,
                 view,
                 tags=flag(call.params.get("tags")),
@@ -76,19 +79,19 @@ class RepositoryHandlers(ApiBase):
                 size=flag(call.params.get("size")),
             )
 
-        return JSONResponse(await self._run(work))
+        return JSONResponse(await self.ctx.run(work))
 
     async def delete_repository(self, call: Call) -> Response:
         def work() -> RepoView:
-            project = self._project(call, call.segments[1])
-            self._require_destroy(call, project)
-            view = self._repo_in_project(call, project, call.segments[4])
-            self.store.set_repository_status(view.repo.id, "delete_scheduled")
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_destroy(call, project)
+            view = self.ctx.repo_in_project(call, project, call.segments[4])
+            self.ctx.store.set_repository_status(view.repo.id, "delete_scheduled")
             return view
 
-        view = await self._run(work)
-        self.service.schedule(
+        view = await self.ctx.run(work)
+        self.ctx.service.schedule(
             f"delete-repository-{view.repo.id}",
-            lambda: self.service.delete_repository_now(view.repo),
+            lambda: self.ctx.service.delete_repository_now(view.repo),
         )
         return Response(status_code=202)

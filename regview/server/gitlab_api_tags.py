@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from regview.server.gitlab_api_base import ApiBase
+from regview.server.gitlab_api_base import ApiContext
 from regview.server.gitlab_api_views import (
     BULK_ONCE_AN_HOUR,
     Call,
@@ -24,50 +24,53 @@ from regview.server.gitlab_policy import CleanupRules, InvalidRule
 from regview.server.gitlab_service import RepoView
 
 
-class TagHandlers(ApiBase):
+class TagHandlers:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
     async def list_tags(self, call: Call) -> Response:
         def work() -> tuple[list[dict[str, Any]], dict[str, str]]:
-            project = self._project(call, call.segments[1])
-            self._require_registry_read(call, project)
-            view = self._repo_in_project(call, project, call.segments[4])
-            records = self.service.tags(view.repo.path)
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_registry_read(call, project)
+            view = self.ctx.repo_in_project(call, project, call.segments[4])
+            records = self.ctx.service.tags(view.repo.path)
             if call.params.get("pagination") == "keyset":
                 return keyset(call, view.repo.path, records)
             chunk, headers = paginate(call, records)
             return [tag_json(call, view.repo.path, t) for t in chunk], headers
 
-        body, headers = await self._run(work)
+        body, headers = await self.ctx.run(work)
         return JSONResponse(body, headers=headers)
 
     async def tag_details(self, call: Call) -> Response:
         def work() -> dict[str, Any]:
-            project = self._project(call, call.segments[1])
-            self._require_registry_read(call, project)
-            view = self._repo_in_project(call, project, call.segments[4])
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_registry_read(call, project)
+            view = self.ctx.repo_in_project(call, project, call.segments[4])
             name = call.segments[6]
-            for tag in self.service.tags(view.repo.path):
+            for tag in self.ctx.service.tags(view.repo.path):
                 if tag.name == name:
                     return tag_details_json(call, view.repo.path, tag)
             raise not_found("Tag")
 
-        return JSONResponse(await self._run(work))
+        return JSONResponse(await self.ctx.run(work))
 
     async def delete_tag(self, call: Call) -> Response:
         def work() -> None:
-            project = self._project(call, call.segments[1])
-            self._require_destroy(call, project)
-            view = self._repo_in_project(call, project, call.segments[4])
-            if not self.service.delete_tag(view.repo.path, call.segments[6]):
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_destroy(call, project)
+            view = self.ctx.repo_in_project(call, project, call.segments[4])
+            if not self.ctx.service.delete_tag(view.repo.path, call.segments[6]):
                 raise not_found("Tag")
 
-        await self._run(work)
+        await self.ctx.run(work)
         return Response(status_code=200)
 
     async def bulk_delete(self, call: Call) -> Response:
         def work() -> tuple[RepoView, CleanupRules]:
-            project = self._project(call, call.segments[1])
-            self._require_destroy(call, project)
-            view = self._repo_in_project(call, project, call.segments[4])
+            project = self.ctx.project(call, call.segments[1])
+            self.ctx.require_destroy(call, project)
+            view = self.ctx.repo_in_project(call, project, call.segments[4])
             p = call.params
             delete = p.get("name_regex_delete") or p.get("name_regex")
             if not delete:
@@ -86,13 +89,13 @@ class TagHandlers(ApiBase):
                 rules.check()
             except InvalidRule as exc:
                 raise param_error(str(exc)) from None
-            if not self.service.claim_bulk_delete(view.repo.id):
+            if not self.ctx.service.claim_bulk_delete(view.repo.id):
                 raise bad_request(BULK_ONCE_AN_HOUR)
             return view, rules
 
-        view, rules = await self._run(work)
+        view, rules = await self.ctx.run(work)
         path = view.repo.path
-        self.service.schedule(
-            f"cleanup-tags-{view.repo.id}", lambda: self.service.cleanup(path, rules)
+        self.ctx.service.schedule(
+            f"cleanup-tags-{view.repo.id}", lambda: self.ctx.service.cleanup(path, rules)
         )
         return Response(status_code=202)

@@ -44,7 +44,7 @@ def _created_ts(created: float | None, pushed: float) -> datetime:
 
 
 class RegistryIndex:
-    """The state of one data directory and every read; `Registry` adds the writes."""
+    """The state of one data directory and every read; `Registry` composes the writes with it."""
 
     def __init__(self, data_dir: Path, *, gc_delay: float = 86400) -> None:
         self.data_dir = data_dir
@@ -111,13 +111,13 @@ class RegistryIndex:
 
         return unsubscribe
 
-    def _emit(self, event: RegistryEvent) -> None:
+    def emit(self, event: RegistryEvent) -> None:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(event)
 
-    def _note_push(self, name: str) -> None:
+    def note_push(self, name: str) -> None:
         with self._activity_lock:
             self.push_activity[name] = time.time()
 
@@ -127,7 +127,7 @@ class RegistryIndex:
         the image is there, no upload marks the repository busy, so the check itself must, or
         online GC could take a long-unreferenced layer between the HEAD and the PUT. A puller's
         HEAD only postpones collection in that repository by `push_grace`."""
-        self._note_push(name)
+        self.note_push(name)
 
     def busy_repositories(self, since: float) -> set[str]:
         """Repositories a push touched after `since`; older entries are forgotten."""
@@ -245,7 +245,7 @@ class RegistryIndex:
         ).fetchone()
         return int(row[0])
 
-    def _ensure_repo(self, conn: Any, name: str, now: float) -> int:
+    def ensure_repo(self, conn: Any, name: str, now: float) -> int:
         conn.execute(
             "INSERT INTO repositories(name, created) VALUES(?, ?) ON CONFLICT(name) DO NOTHING",
             (name, now),

@@ -62,7 +62,12 @@ def _digest(text: str) -> Digest:
         raise RegistryError(ErrorCode.DIGEST_INVALID, str(exc)) from exc
 
 
-class RegistryManifests(RegistryIndex):
+class ManifestWrites:
+    """Storing and deleting manifests, tags and repositories, over the index's store and metadata."""
+
+    def __init__(self, index: RegistryIndex) -> None:
+        self._ix = index
+
     def _image_created(self, manifest: ImageManifest) -> float | None:
         created = parse_time(manifest.annotations.get(mt.ANNOTATION_CREATED))
         config = manifest.config
@@ -70,10 +75,10 @@ class RegistryManifests(RegistryIndex):
             created is None
             and config.media_type in mt.IMAGE_CONFIGS
             and config.size <= MAX_CONFIG_PARSE
-            and self.store.exists(config.digest)
+            and self._ix.store.exists(config.digest)
         ):
             try:
-                created = parse_config(self.store.path(config.digest).read_bytes()).created
+                created = parse_config(self._ix.store.path(config.digest).read_bytes()).created
             except (InvalidManifest, OSError):
                 created = None
         return _timestamp(created)
@@ -84,8 +89,8 @@ class RegistryManifests(RegistryIndex):
         """(references, config digest, total size, image creation time) of a manifest whose
         blobs or child manifests are all in repository `name`; MANIFEST_BLOB_UNKNOWN if one is
         not. Call inside the write transaction that stores the manifest."""
-        conn = self.meta.conn
-        repo = self.repo_id(name)
+        conn = self._ix.meta.conn
+        repo = self._ix.repo_id(name)
         refs: list[tuple[str, str]] = []
         created: float | None = None
         total = 0
@@ -93,7 +98,7 @@ class RegistryManifests(RegistryIndex):
             for desc in manifest.blobs:
                 if desc.urls:  # foreign layer, lives elsewhere
                     continue
-                if repo is None or self.blob_size(name, str(desc.digest)) is None:
+                if repo is None or self._ix.blob_size(name, str(desc.digest)) is None:
                     raise RegistryError(
                         ErrorCode.MANIFEST_BLOB_UNKNOWN,
                         f"blob {desc.digest} referenced by the manifest is not in {name}; "
@@ -178,10 +183,10 @@ class RegistryManifests(RegistryIndex):
         # The reference checks and the insert are one write transaction: a blob unlink, a
         # manifest or repository delete or GC commits either before it (and the check fails)
         # or after it (and sees the new references), never in between.
-        self._note_push(name)
-        with self.meta.write() as conn:
+        self._ix.note_push(name)
+        with self._ix.meta.write() as conn:
             refs, config_digest, total, created = self._check_references(name, manifest)
-            repo = self._ensure_repo(conn, name, now)
+            repo = self._ix.ensure_repo(conn, name, now)
             conn.execute(
                 "INSERT INTO manifests(repo_id, digest, media_type, artifact_type, annotations, "
                 "content, subject, config_digest, total_size, image_created, pushed) "
@@ -215,7 +220,7 @@ class RegistryManifests(RegistryIndex):
                     "updated=excluded.updated",
                     (repo, tag, manifest_id, now),
                 )
-        self._emit(RegistryEvent("push", name, str(digest), tag))
+        self._ix.emit(RegistryEvent("push", name, str(digest), tag))
         return ManifestRecord(str(digest), media_type, content, subject)
 
     def delete_tag(self, name: str, tag: str) -> bool:
@@ -240,22 +245,22 @@ class RegistryManifests(RegistryIndex):
     def _delete_one(self, sql: str, name: str, key: str, event: RegistryEvent) -> bool:
         """Run `sql` (a DELETE taking repository name and key) and announce `event` if it
         removed a row; whether it did."""
-        with self.meta.write() as conn:
+        with self._ix.meta.write() as conn:
             deleted = conn.execute(sql, (name, key)).rowcount > 0
         if deleted:
-            self._emit(event)
+            self._ix.emit(event)
         return deleted
 
     def delete_repository(self, name: str) -> int:
         """Remove a repository with all its tags and manifests; returns the tags removed.
         Blob bytes are freed by the next GC."""
-        with self.meta.write() as conn:
-            repo = self.repo_id(name)
+        with self._ix.meta.write() as conn:
+            repo = self._ix.repo_id(name)
             if repo is None:
                 return 0
             count = conn.execute("SELECT count(*) FROM tags WHERE repo_id=?", (repo,)).fetchone()[0]
             conn.execute("DELETE FROM repositories WHERE id=?", (repo,))
-        self._emit(RegistryEvent("delete_repository", name))
+        self._ix.emit(RegistryEvent("delete_repository", name))
         return int(count)
 
 
