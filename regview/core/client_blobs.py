@@ -17,15 +17,23 @@ from regview.spec.manifest import Descriptor, ImageConfig, parse_config
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 
 
-class BlobReads(RegistryHttp):
+class BlobReads:
+    """Bounded, verified blob reads and image configs, over one request path."""
+
+    def __init__(self, http: RegistryHttp) -> None:
+        self._http = http
+
     async def get_blob_bytes(
         self, repository: str, digest: str, *, max_bytes: int = MAX_CONFIG_BYTES
     ) -> bytes:
         """A small blob (config, signature…), bounded and verified; follows storage redirects
         without carrying Authorization to another host."""
-        if self.content is not None and (cached := self.content.get(digest)) is not None:
+        if (
+            self._http.content is not None
+            and (cached := self._http.content.get(digest)) is not None
+        ):
             return cached
-        _, data = await self.send(
+        _, data = await self._http.send(
             "GET",
             f"v2/{repository}/blobs/{digest}",
             what=f"the blob {digest[:19]} of {repository}",
@@ -35,14 +43,16 @@ class BlobReads(RegistryHttp):
         try:
             expected = Digest.parse(digest)
         except SpecError as exc:
-            raise E.ProtocolError(f"{self.registry}: {exc}", registry=self.registry) from exc
+            raise E.ProtocolError(
+                f"{self._http.registry}: {exc}", registry=self._http.registry
+            ) from exc
         if Digest.of(data, expected.algorithm) != expected:
             raise E.ProtocolError(
-                f"{self.registry}: the blob {digest} of {repository} does not match its digest",
-                registry=self.registry,
+                f"{self._http.registry}: the blob {digest} of {repository} does not match its digest",
+                registry=self._http.registry,
             )
-        if self.content is not None:
-            self.content.put(digest, data)
+        if self._http.content is not None:
+            self._http.content.put(digest, data)
         return data
 
     async def get_config(self, repository: str, descriptor: Descriptor) -> ImageConfig:
@@ -51,14 +61,14 @@ class BlobReads(RegistryHttp):
             return parse_config(data)
         except SpecError as exc:
             raise E.ProtocolError(
-                f"{self.registry}: the image config {descriptor.digest.short} of {repository} "
+                f"{self._http.registry}: the image config {descriptor.digest.short} of {repository} "
                 f"cannot be read: {exc}",
-                registry=self.registry,
+                registry=self._http.registry,
             ) from exc
 
     async def blob_exists(self, repository: str, digest: str) -> bool:
         try:
-            await self.send(
+            await self._http.send(
                 "HEAD",
                 f"v2/{repository}/blobs/{digest}",
                 what=f"the blob {digest[:19]} of {repository}",

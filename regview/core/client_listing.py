@@ -19,21 +19,28 @@ from regview.spec.errors import ErrorCode
 _JSON = {"Accept": "application/json"}
 
 
-class ListingCalls(RegistryHttp):
+class ListingCalls:
+    """Catalog and tag-list paging, over one request path."""
+
+    def __init__(self, http: RegistryHttp) -> None:
+        self._http = http
+
     async def ping(self) -> httpx.Headers:
-        response, body = await self.send("GET", "v2/", what="the registry check (/v2/)")
+        response, body = await self._http.send("GET", "v2/", what="the registry check (/v2/)")
         if E.looks_like_html(body, response.headers.get("Content-Type", "")):
-            raise E.NotARegistry(f"{self.registry}: {E.HTML_HINT}", registry=self.registry)
+            raise E.NotARegistry(
+                f"{self._http.registry}: {E.HTML_HINT}", registry=self._http.registry
+            )
         return response.headers
 
     async def iter_repositories(self, namespace: str = "") -> AsyncIterator[list[str]]:
         prefix = namespace.strip("/") + "/" if namespace.strip("/") else ""
-        url: httpx.URL | None = self.url("v2/_catalog").copy_merge_params({"n": 1000})
-        guard = PageGuard(self.registry, "repository catalog")
+        url: httpx.URL | None = self._http.url("v2/_catalog").copy_merge_params({"n": 1000})
+        guard = PageGuard(self._http.registry, "repository catalog")
         while url is not None:
             guard.check(url)
             try:
-                response, body = await self.send(
+                response, body = await self._http.send(
                     "GET", url, what="the repository catalog", headers=_JSON
                 )
             except (E.AccessDenied, E.AuthenticationFailed, E.NotFound) as exc:
@@ -53,7 +60,7 @@ class ListingCalls(RegistryHttp):
             url = next_link(response)
 
     def _catalog_refused(self, exc: E.ResponseError) -> E.CatalogRefused:
-        gitlab = self.endpoint.kind == "gitlab" or "gitlab" in self.registry
+        gitlab = self._http.endpoint.kind == "gitlab" or "gitlab" in self._http.registry
         hint = (
             "GitLab only lets administrators list the whole registry: add the GitLab API "
             "address in the registry's settings to list a project's or group's repositories, "
@@ -63,20 +70,22 @@ class ListingCalls(RegistryHttp):
             "repository paths in, or use an account allowed to read the catalog"
         )
         return E.CatalogRefused(
-            f"{self.registry}: the repository catalog was refused (HTTP {exc.status}): {hint}",
-            registry=self.registry,
+            f"{self._http.registry}: the repository catalog was refused (HTTP {exc.status}): {hint}",
+            registry=self._http.registry,
             status=exc.status,
             errors=exc.errors,
         )
 
     async def list_tags(self, repository: str) -> list[str]:
-        url: httpx.URL | None = self.url(f"v2/{repository}/tags/list")
-        guard = PageGuard(self.registry, f"tag list of {repository}")
+        url: httpx.URL | None = self._http.url(f"v2/{repository}/tags/list")
+        guard = PageGuard(self._http.registry, f"tag list of {repository}")
         tags: list[str] = []
         what = f"the tag list of {repository}"
         while url is not None:
             guard.check(url)
-            response, body = await self.send("GET", url, what=what, headers=_JSON, cap=64 << 20)
+            response, body = await self._http.send(
+                "GET", url, what=what, headers=_JSON, cap=64 << 20
+            )
             tags.extend(self._names(body, what, "tags"))
             url = next_link(response)
         return tags
@@ -88,7 +97,7 @@ class ListingCalls(RegistryHttp):
         repository without tags). Anything else that is not a list of strings is a registry
         answering nonsense: an error in words, never a guess (iterating `"nope"` would list
         `n`, `o`, `p`, `e`)."""
-        obj = self._json(body, what)
+        obj = self._http._json(body, what)
         if not isinstance(obj, dict):
             raise self._bad_listing(what, f"the answer is a JSON {_kind(obj)}, not an object")
         names = obj.get(key)
@@ -103,9 +112,9 @@ class ListingCalls(RegistryHttp):
 
     def _bad_listing(self, what: str, problem: str) -> E.ProtocolError:
         return E.ProtocolError(
-            f"{self.registry}: {what}: {problem}; this is not a registry listing (check the "
+            f"{self._http.registry}: {what}: {problem}; this is not a registry listing (check the "
             "address; if it is right, the registry is misbehaving: tell its operators)",
-            registry=self.registry,
+            registry=self._http.registry,
         )
 
 

@@ -49,7 +49,12 @@ class ManifestHead:
     size: int
 
 
-class ManifestReads(RegistryHttp):
+class ManifestReads:
+    """Manifest GET/HEAD (verified, cached by digest) and referrers, over one request path."""
+
+    def __init__(self, http: RegistryHttp) -> None:
+        self._http = http
+
     def _verify(
         self, repository: str, reference: str, response: httpx.Response, data: bytes
     ) -> str:
@@ -61,9 +66,9 @@ class ManifestReads(RegistryHttp):
         computed = str(Digest.of(data, parsed.algorithm if parsed else "sha256"))
         if expected and expected != computed:
             raise E.ProtocolError(
-                f"{self.registry}: the manifest {repository}@{reference} does not match its "
+                f"{self._http.registry}: the manifest {repository}@{reference} does not match its "
                 f"digest (announced {expected}, content hashes to {computed}); refusing it",
-                registry=self.registry,
+                registry=self._http.registry,
             )
         return computed
 
@@ -73,8 +78,8 @@ class ManifestReads(RegistryHttp):
         if E.looks_like_html(data, response.headers.get("Content-Type", "")):
             # a login page or web UI in front of the registry: never a manifest
             raise E.ProtocolError(
-                f"{self.registry}: the manifest {repository}:{reference}: {E.HTML_HINT}",
-                registry=self.registry,
+                f"{self._http.registry}: the manifest {repository}:{reference}: {E.HTML_HINT}",
+                registry=self._http.registry,
             )
         digest = self._verify(repository, reference, response, data)
         return self.decode_manifest(digest, data, response.headers.get("Content-Type", ""))
@@ -94,7 +99,7 @@ class ManifestReads(RegistryHttp):
         headers = dict(_MANIFEST_ACCEPT)
         if etag:
             headers["If-None-Match"] = f'"{etag}"'
-        return await self.send(
+        return await self._http.send(
             "GET",
             f"v2/{repository}/manifests/{reference}",
             what=f"the manifest {repository}:{reference}",
@@ -108,26 +113,26 @@ class ManifestReads(RegistryHttp):
         """GET with the full Accept list. With `etag` (a digest seen before) whose bytes are in
         the cache, the GET is conditional and a 304 answer returns those bytes without a body
         transfer; with nothing to revalidate against it is a plain GET."""
-        if self.content is not None and _digest(reference):
-            cached = self.content.get(reference)
+        if self._http.content is not None and _digest(reference):
+            cached = self._http.content.get(reference)
             if cached is not None:
                 return self.decode_manifest(reference, cached)
-        known = self.content.get(etag) if etag and self.content is not None else None
+        known = self._http.content.get(etag) if etag and self._http.content is not None else None
         response, data = await self._get_manifest_raw(
             repository, reference, etag if known is not None else ""
         )
         if response.status_code == 304:
             if known is None:
                 raise E.ProtocolError(
-                    f"{self.registry}: the manifest {repository}:{reference}: the registry "
+                    f"{self._http.registry}: the manifest {repository}:{reference}: the registry "
                     "answered 304 Not Modified to a request that was not conditional; "
                     "it is misbehaving (a caching proxy in front of it?)",
-                    registry=self.registry,
+                    registry=self._http.registry,
                 )
             return self.decode_manifest(etag, known)
         result = self._manifest_response(repository, reference, response, data)
-        if self.content is not None:
-            self.content.put(result.digest, data)
+        if self._http.content is not None:
+            self._http.content.put(result.digest, data)
         return result
 
     async def get_manifest_if_changed(
@@ -140,12 +145,12 @@ class ManifestReads(RegistryHttp):
         result = self._manifest_response(repository, reference, response, data)
         if result.digest == etag:
             return None
-        if self.content is not None:
-            self.content.put(result.digest, data)
+        if self._http.content is not None:
+            self._http.content.put(result.digest, data)
         return result
 
     async def head_manifest(self, repository: str, reference: str) -> ManifestHead:
-        response, _ = await self.send(
+        response, _ = await self._http.send(
             "HEAD",
             f"v2/{repository}/manifests/{reference}",
             what=f"the manifest {repository}:{reference}",
@@ -175,7 +180,7 @@ class ManifestReads(RegistryHttp):
     async def referrers_from_api(self, repository: str, digest: str) -> list[ReferrerInfo]:
         """The OCI referrers API only; NotFound or Unsupported: the registry has no such API
         (a registry that has it never answers 404)."""
-        _, body = await self.send(
+        _, body = await self._http.send(
             "GET",
             f"v2/{repository}/referrers/{digest}",
             what=f"the referrers of {repository}@{digest[:19]}",

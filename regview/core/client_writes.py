@@ -13,12 +13,17 @@ from regview.core.client_http import RegistryHttp
 from regview.spec.digest import Digest
 
 
-class RegistryWrites(RegistryHttp):
+class RegistryWrites:
+    """Manifest PUT/DELETE and small blob uploads, over one request path."""
+
+    def __init__(self, http: RegistryHttp) -> None:
+        self._http = http
+
     async def put_manifest(
         self, repository: str, reference: str, data: bytes, media_type: str
     ) -> str:
         computed = str(Digest.of(data))
-        response, _ = await self.send(
+        response, _ = await self._http.send(
             "PUT",
             f"v2/{repository}/manifests/{reference}",
             what=f"pushing the manifest {repository}:{reference}",
@@ -30,16 +35,16 @@ class RegistryWrites(RegistryHttp):
         announced = response.headers.get("Docker-Content-Digest", "")
         if announced.startswith("sha256:") and announced != computed:
             raise E.ProtocolError(
-                f"{self.registry}: the registry stored {repository}:{reference} under "
+                f"{self._http.registry}: the registry stored {repository}:{reference} under "
                 f"{announced}, not {computed}: it changed the bytes",
-                registry=self.registry,
+                registry=self._http.registry,
             )
-        if self.content is not None:
-            self.content.put(computed, data)
+        if self._http.content is not None:
+            self._http.content.put(computed, data)
         return computed
 
     async def delete_manifest(self, repository: str, reference: str) -> None:
-        await self.send(
+        await self._http.send(
             "DELETE",
             f"v2/{repository}/manifests/{reference}",
             what=f"deleting {repository}{'@' if ':' in reference else ':'}{reference}",
@@ -53,7 +58,7 @@ class RegistryWrites(RegistryHttp):
         For small blobs: configs, manifests of artifacts, things restored from the trash."""
         digest = str(Digest.of(data))
         what = f"uploading a blob to {repository}"
-        response, _ = await self.send(
+        response, _ = await self._http.send(
             "POST",
             f"v2/{repository}/blobs/uploads/",
             what=what,
@@ -65,11 +70,11 @@ class RegistryWrites(RegistryHttp):
         location = response.headers.get("Location", "")
         if not location:
             raise E.ProtocolError(
-                f"{self.registry}: {what}: the registry gave no upload location",
-                registry=self.registry,
+                f"{self._http.registry}: {what}: the registry gave no upload location",
+                registry=self._http.registry,
             )
         target = response.request.url.join(location).copy_add_param("digest", digest)
-        await self.send(
+        await self._http.send(
             "PUT",
             target,
             what=what,
