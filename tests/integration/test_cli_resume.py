@@ -97,3 +97,74 @@ async def test_trash_resume_finishes_a_killed_run(registry: LocalRegistry, tmp_p
         assert await client.list_tags(REPO) == []
     done = Journal().load(entry.id)
     assert done.status == "finished" and not done.unfinished()
+
+
+async def test_gitlab_rm_through_the_api_tells_the_truth_then_resume_finishes(
+    tmp_path: Path,
+) -> None:
+    """The same on GitLab, where tags are deleted through its REST API (issue 16's CLI path that
+    had no test): 503s on some tag DELETEs → exit 1, those tags unchanged; `rm --resume` after
+    the API heals finishes only them."""
+    from datetime import UTC, datetime, timedelta
+
+    from gitlab_delete_support import seed_tags
+
+    from regview.core.model import CredentialKind, Credentials
+
+    with LocalRegistry(tmp_path / "gitlab", demo=True, auth="token") as reg:
+        assert reg.demo_credentials is not None
+        user, token = reg.demo_credentials
+        creds = Credentials(user, token, CredentialKind.PERSONAL)
+        repo = "oss/tools/web"
+        day = datetime.now(UTC) - timedelta(days=1)
+        async with RegistryClient(Endpoint(reg.url), creds) as client:
+            digests = await seed_tags(
+                client, repo, {f"v{i}": day - timedelta(hours=i) for i in range(5)}
+            )
+        refused = {"v1", "v3"}
+        asked = ["v0", "v1", "v2", "v3"]
+        cli = Cli(tmp_path)
+        with serve(lambda: refusing_proxy(reg.url, refused)) as url:
+            host = url.split("://", 1)[1]
+            r = await asyncio.to_thread(
+                cli,
+                "login",
+                host,
+                "-u",
+                user,
+                "--password-stdin",
+                "--api",
+                f"{url}/api/v4",
+                stdin=token,
+            )
+            assert r.code == 0, r.err
+            r = await asyncio.to_thread(
+                cli, "rm", *(f"{host}/{repo}:{t}" for t in asked), "--yes", "--json"
+            )
+            assert r.code == 1, r.err
+            doc = r.json()
+            assert doc["verified"] is False, doc
+            by = {t["name"]: t for t in doc["tags"]}
+            # the proxy refuses DELETEs ending in a tag name: GitLab's API tag delete. A /v2
+            # delete (by digest) would have got through and these would read "deleted".
+            assert {t for t, x in by.items() if x["status"] == "not-deleted"} == refused
+            assert {t for t, x in by.items() if x["status"] == "deleted"} == {"v0", "v2"}
+            async with RegistryClient(Endpoint(reg.url), creds) as client:
+                left = set(await client.list_tags(repo))
+                assert left == {"v1", "v3", "v4"}
+                for t in refused:  # not deleted means unchanged
+                    assert (await client.head_manifest(repo, t)).digest == digests[t]
+            (journal_id,) = doc["journals"]
+            journal_file = Journal().journal_dir / f"{journal_id}.json"
+            refused.clear()  # the API answers again
+            r = await asyncio.to_thread(
+                cli, "rm", "--resume", str(journal_file), "--yes", "--json"
+            )
+        assert r.code == 0, r.err
+        doc = r.json()
+        assert doc["verified"] is True and doc["resumed"] == journal_id
+        by = {t["name"]: t for t in doc["tags"]}
+        earlier = {t for t, x in by.items() if x["reason"].startswith("done in the earlier run")}
+        assert earlier == {"v0", "v2"}
+        async with RegistryClient(Endpoint(reg.url), creds) as client:
+            assert set(await client.list_tags(repo)) == {"v4"}

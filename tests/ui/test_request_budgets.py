@@ -129,7 +129,9 @@ def test_request_budgets_per_action(
         mark = proxy.mark()
         in_loop(qloop, lambda: qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton))
         run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
-        assert progress[0].report is not None and progress[0].report.ok
+        report = progress[0].report
+        assert report is not None
+        assert report.ok, [(r.kind, r.name, r.outcome, r.reason) for r in report.results]
         counts["delete one tag (confirmed)"] = len(proxy.since(mark))
         in_loop(qloop, progress[0].accept)
 
@@ -220,7 +222,9 @@ def test_gitlab_budgets_use_known_project_ids_and_skip_the_catalog(
             window.delete_flow.progressShown.connect(progress.append)
             qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
             await until(lambda: bool(progress) and progress[0].report is not None)
-            assert progress[0].report is not None and progress[0].report.ok
+            report = progress[0].report
+        assert report is not None
+        assert report.ok, [(r.kind, r.name, r.outcome, r.reason) for r in report.results]
             progress[0].accept()
 
             log = proxy.since(0)
