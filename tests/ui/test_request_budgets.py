@@ -223,8 +223,8 @@ def test_gitlab_budgets_use_known_project_ids_and_skip_the_catalog(
             qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
             await until(lambda: bool(progress) and progress[0].report is not None)
             report = progress[0].report
-        assert report is not None
-        assert report.ok, [(r.kind, r.name, r.outcome, r.reason) for r in report.results]
+            assert report is not None
+            assert report.ok, [(r.kind, r.name, r.outcome, r.reason) for r in report.results]
             progress[0].accept()
 
             log = proxy.since(0)
