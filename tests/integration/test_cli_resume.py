@@ -157,9 +157,7 @@ async def test_gitlab_rm_through_the_api_tells_the_truth_then_resume_finishes(
             (journal_id,) = doc["journals"]
             journal_file = Journal().journal_dir / f"{journal_id}.json"
             refused.clear()  # the API answers again
-            r = await asyncio.to_thread(
-                cli, "rm", "--resume", str(journal_file), "--yes", "--json"
-            )
+            r = await asyncio.to_thread(cli, "rm", "--resume", str(journal_file), "--yes", "--json")
         assert r.code == 0, r.err
         doc = r.json()
         assert doc["verified"] is True and doc["resumed"] == journal_id
