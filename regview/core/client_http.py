@@ -198,13 +198,24 @@ class RegistryHttp(HttpOwner):
         if self._closed:
             return
         self._closed = True
-        if self.content is not None:
-            await self.content.flush()
-            self.content.close()
-        await self._token_http.aclose()  # borrows the transport: closing it leaves that open
-        await self.http.aclose()  # closes the shared transport
-        if self._transport is not self.http._transport:
-            await self._transport.aclose()
+        # Each step runs whatever the one before did: a task cancelled while the cache flushed
+        # used to leave the connection pool open for good (a second aclose() returns at once)
+        # — the "unclosed TCPConnector" some UI journeys reported after a dialog was closed.
+        try:
+            if self.content is not None:
+                try:
+                    await self.content.flush()
+                finally:
+                    self.content.close()
+        finally:
+            try:
+                await self._token_http.aclose()  # borrows the transport: leaves it open
+            finally:
+                try:
+                    await self.http.aclose()  # closes the shared transport
+                finally:
+                    if self._transport is not self.http._transport:
+                        await self._transport.aclose()
 
     @property
     def counts_pulls(self) -> bool:

@@ -143,13 +143,17 @@ class LazyTransport(httpx.AsyncBaseTransport):
     def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
         self._make = make
         self._transport: httpx.AsyncBaseTransport | None = None
+        self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._transport is None:
+            if self._closed:  # a late request must not make a pool nobody will close
+                raise httpx.TransportError("the connection pool was closed")
             self._transport = self._make()
         return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._transport is not None:
             await self._transport.aclose()
 

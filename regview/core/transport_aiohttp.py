@@ -9,6 +9,7 @@ while the window starts (`transport.make_http_client` imports it then).
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from functools import lru_cache
@@ -127,6 +128,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None
+        if session is not None:
+            # shielded: a cancelled caller must not leave the pool half closed
+            await asyncio.shield(session.close())
