@@ -10,12 +10,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpx
+
+from regview.core.errors import RegistryError
+from regview.core.journal_types import JournalError
 from regview.core.plan import DeletePlan
+from regview.log import get_logger
 from regview.spec import mediatypes as mt
 from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
 
 THROWAWAY_ANNOTATION = "io.github.regview.throwaway"
+
+
+log = get_logger("core.executor")
 
 
 class PortError(Exception):
@@ -258,8 +266,27 @@ def is_not_found(exc: BaseException) -> bool:
     return getattr(exc, "status", 0) == 404 or type(exc).__name__ == "NotFound"
 
 
+#: What the environment does to a deletion (registry answers, network, disk, the journal,
+#: malformed content): reported per item in words. Anything else is a bug in regview.
+EXPECTED_FAILURES: tuple[type[BaseException], ...] = (
+    RegistryError,
+    JournalError,
+    PortError,
+    SpecError,
+    OSError,
+    httpx.HTTPError,
+)
+
+
 def error_message(exc: BaseException) -> str:
-    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
+    """The words an item's failure is reported with. A bug (an exception none of
+    EXPECTED_FAILURES) still fails only its item, but says it is one and is logged with its
+    traceback: "no running event loop" alone told nobody what happened, or where to look."""
+    text = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+    if isinstance(exc, EXPECTED_FAILURES):
+        return text
+    log.error("deleting an item hit a bug", exc_info=exc)
+    return f"regview hit a bug ({type(exc).__name__}: {text}); the log file has the details"
 
 
 ResultCallback = Callable[[ItemResult], None]
