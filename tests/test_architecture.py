@@ -1,4 +1,5 @@
-"""The import direction of STYLE.md: spec ← core ← ui/cli; spec ← server; settings ← ui/cli."""
+"""The import direction of STYLE.md: spec ← core ← services ← ui/cli; spec ← server;
+settings ← services/ui/cli; util (stdlib only) under all of them."""
 
 from __future__ import annotations
 
@@ -23,16 +24,33 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "regview.ui",
         "regview.cli",
         "regview.settings",
+        "regview.services",
     ),
-    "settings": ("PySide6", "qasync", "regview.server", "regview.ui", "regview.cli"),
+    "settings": (
+        "PySide6",
+        "qasync",
+        "regview.server",
+        "regview.services",
+        "regview.ui",
+        "regview.cli",
+    ),
     "server": (
         "PySide6",
         "qasync",
         "regview.core",
         "regview.settings",
+        "regview.services",
         "regview.ui",
         "regview.cli",
         "httpx",
+    ),
+    "services": (
+        "PySide6",
+        "qasync",
+        "humanize",
+        "regview.server",
+        "regview.ui",
+        "regview.cli",
     ),
     "cli": ("PySide6", "regview.ui"),
 }
