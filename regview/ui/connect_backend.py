@@ -242,7 +242,12 @@ class AccessSummary:
             )
             if value
         ]
-        return ", ".join(parts) if parts else "nothing"
+        if parts:
+            return ", ".join(parts)
+        # "nothing" only when pull, push or delete was tried and refused; a Test that had no
+        # repository to try them on must not read as a token that may do nothing
+        tried = (self.pull, self.push, self.delete)
+        return "nothing" if any(v is False for v in tried) else "not checked"
 
 
 class ConnectBackend(Protocol):
@@ -305,10 +310,7 @@ class CoreBackend:
                     notes.append(f"Listing repositories through the REST API failed: {exc}")
             repository = repository or (listed[0] if listed else "")
             if not repository:
-                notes.append(
-                    "No repository could be listed: type one (deploy tokens cannot list) and "
-                    "test again to check pull, push and delete."
-                )
+                notes.append(_nothing_listed(credentials))
                 access = None
             else:
                 access = await client.check_access(repository)
@@ -395,3 +397,17 @@ async def _gitlab_repositories(endpoint: Endpoint, credentials: Credentials | No
     finally:
         await api.aclose()
     return out
+
+
+def _nothing_listed(credentials: Credentials | None) -> str:
+    """Why no repository could be tried, in the words of the credential's kind."""
+    kind = credentials.kind if credentials is not None else None
+    then = "and test again to check pull, push and delete."
+    if kind is CredentialKind.DEPLOY:
+        return f"No repository could be listed: deploy tokens cannot list repositories. Type one {then}"
+    if kind is CredentialKind.JOB:
+        return (
+            "No repository could be listed: a CI job token reaches only the registry of its "
+            f"job's project, and nothing lists it for the token. Type a repository of that project {then}"
+        )
+    return f"No repository could be listed with this credential. Type one {then}"

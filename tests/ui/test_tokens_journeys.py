@@ -746,7 +746,7 @@ def test_3_a_deploy_token_is_tested_on_a_typed_repository(
     click(qtbot, add.test_button)
     wait_task(qloop, add, "test")
     said = shown(add.test_card.label.text())
-    assert "type one (deploy tokens cannot list)" in said, said
+    assert "deploy tokens cannot list repositories. Type one" in said, said
     assert add.save_button.text() == "Add anyway"  # nothing was shown to work yet
     repo = "acme/webshop/frontend"
     add.repository.setText(repo)
@@ -758,3 +758,81 @@ def test_3_a_deploy_token_is_tested_on_a_typed_repository(
     assert f"Cannot push in {repo}" in said or "Push unknown" in said
     assert add.save_button.text() == "Add registry"
     run(qloop, add.tasks.aclose())
+
+
+# -- observation 3 for every GitLab token kind: project, group and CI job tokens ------------------
+
+
+@pytest.mark.parametrize("kind", ["project", "group", "job"])
+def test_3_test_tells_the_truth_for_project_group_and_ci_job_tokens(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+    kind: str,
+) -> None:
+    """Test on the embedded GitLab instance with a project access token (api, writes), a group
+    access token (read-only) and a CI job token (no REST identity, no listing): each says who
+    it is and what it may do, or — for the job token — why nothing could be tried, in its own
+    words (it used to be told it was a deploy token, and listed as able to do "nothing")."""
+    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab_perms import TokenKind
+
+    url, _ = gitlab
+    store = GitLabStore(tmp_path / "gitlab")
+    try:
+        if kind == "project":
+            _, secret = store.add_token(
+                TokenKind.PROJECT,
+                username="project_bot",
+                project="acme/webshop",
+                scopes={"api", "read_registry", "write_registry"},
+            )
+            user, credential = "project_bot", CredentialKind.PROJECT
+        elif kind == "group":
+            _, secret = store.add_token(
+                TokenKind.GROUP,
+                username="group_bot",
+                group="acme",
+                scopes={"read_api", "read_registry"},
+            )
+            user, credential = "group_bot", CredentialKind.GROUP
+        else:
+            _, secret = store.add_token(TokenKind.JOB, username="demo", project="acme/webshop")
+            user, credential = "gitlab-ci-token", CredentialKind.JOB
+    finally:
+        store.close()
+    accounts = accounts_on(tmp_path, keyring_backend)
+    profile = Profile.for_endpoint(
+        Endpoint(url=url, kind=RegistryKind.GITLAB, api_url=f"{url}/api/v4"),
+        name=LOCAL,
+        username=user,
+        credential_kind=credential,
+    )
+    run(qloop, accounts.save(profile, secret))
+    d = tokens_dialog(qtbot, qloop, accounts)
+    d.select(LOCAL)
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    text = shown(d.status.label.text())
+    row = d.tree.topLevelItem(0)
+    assert row is not None
+    if kind == "job":
+        assert "CI job token reaches only the registry of its job's project" in text, text
+        assert "deploy token" not in text
+        assert row.text(3).startswith("not checked"), row.text(3)
+    else:
+        assert f"Signed in as {user}, a bot user acting for a project or group token" in text
+        assert "The GitLab REST API answers this token" in text
+        repo = d.repo_box.text()
+        assert repo and f"Can pull (read) images in {repo}" in text, text
+        if kind == "project":
+            assert "scopes api, read_registry, write_registry" in text
+            assert f"Can push (write) images in {repo}" in text, text
+            assert row.text(3).startswith("pull, push"), row.text(3)
+        else:
+            assert "scopes read_api, read_registry" in text
+            assert f"Cannot push in {repo}: read-only" in text, text
+            assert "push" not in row.text(3), row.text(3)
+    run(qloop, d.tasks.aclose())
