@@ -361,6 +361,7 @@ def endpoint_for(
         api_url=api_url or saved_api,
         kind=RegistryKind.GITLAB if api_url else kind,
         max_concurrency=max_concurrency,
+        vendor_api=profile.vendor_api if profile is not None else "",
     )
     if ca_file:
         try:

@@ -91,6 +91,11 @@ async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Met
                 tag_delete=False,
                 learnt_from=f"deleting the tag {a.tag} was answered {learnt.tag_delete_refused}",
             )
+    if method is Method.VENDOR_API:
+        sole = a.manifest_untagged and a.manifest_deletable
+        return method, await run.delete_once(
+            lambda: _vendor_delete_tag(run, a, sole), gone_at_first=False
+        )
     if method is Method.TAG_DELETE:
         method = _next_safest(run, a)
     if method is Method.GITLAB_API:
@@ -114,6 +119,16 @@ async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Met
     if method is Method.THROWAWAY:
         return method, await _throwaway(run, a, saved)
     raise AssertionError(method)  # pragma: no cover - DIGEST groups go through digest_group
+
+
+async def _vendor_delete_tag(run: PlanRun, a: TagAction, sole: bool) -> None:
+    delete_tag = getattr(run.port, "vendor_delete_tag", None)
+    if delete_tag is None:
+        raise DeletionRefused(
+            f"not attempted: the plan uses {run.plan.registry}'s management API, which this "
+            "connection has not opened; nothing was deleted"
+        )
+    await delete_tag(run.repo, a.tag, a.digest, sole=sole)
 
 
 def _next_safest(run: PlanRun, a: TagAction) -> Method:

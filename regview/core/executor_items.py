@@ -329,7 +329,8 @@ class PlanRun:
         current, skip = await self.check(a)
         if current is None:
             return self.gone_before(a, str(a.method))
-        if skip is not None and a.method is Method.THROWAWAY and is_throwaway(current.data):
+        placeholders = (Method.THROWAWAY, Method.VENDOR_API)  # a vendor may use one too (GHCR)
+        if skip is not None and a.method in placeholders and is_throwaway(current.data):
             # A previous run stopped between the push and the delete: finish it.
             self.writer.started(key)
             return await self.remove_placeholder(
@@ -338,7 +339,7 @@ class PlanRun:
         if skip is not None:
             evidence = f"GET {a.tag} → {current.digest}"
             return self.tag_result(a, Outcome.SKIPPED, skip, Status.CHANGED, evidence)
-        if a.method is Method.THROWAWAY and is_throwaway(current.data):
+        if a.method in placeholders and is_throwaway(current.data):
             # A placeholder left by an earlier run: unique to this tag, nothing to keep.
             self.writer.started(key)
             return await self.remove_placeholder(

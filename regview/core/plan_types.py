@@ -23,6 +23,7 @@ class Method(enum.StrEnum):
     GITLAB_API = "gitlab-api"
     THROWAWAY = "throwaway"
     DIGEST = "digest"
+    VENDOR_API = "vendor-api"  # the registry's management API (`regview.core.vendors`)
 
     @property
     def description(self) -> str:
@@ -34,6 +35,7 @@ _METHOD_TEXT = {
     Method.GITLAB_API: "GitLab tag API (removes only this tag)",
     Method.THROWAWAY: "throw-away manifest pushed to the tag, then deleted (removes only this tag)",
     Method.DIGEST: "delete by digest (nothing else uses this manifest)",
+    Method.VENDOR_API: "the registry's management API (removes only this tag)",
 }
 
 
@@ -52,6 +54,9 @@ class Capabilities:
     tag_delete: bool = False  # OCI tag delete supported
     gitlab_tag_api: bool = False  # GitLab REST tag API usable with these credentials
     can_push: bool = True  # needed by THROWAWAY
+    #: the management API that deletes where `/v2` does not ("Docker Hub API"; "" = none);
+    #: `manifest_delete` then says whether these credentials may delete through it
+    vendor_api: str = ""
     detail: str = ""  # what the registry answered, for refusal messages
     learnt: str = ""  # the earlier answer these were learnt from ("" = headers and kind only)
 
