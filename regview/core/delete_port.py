@@ -157,6 +157,8 @@ async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilitie
     return Capabilities(
         manifest_delete=support,
         vendor_api=vendor.title,
+        locked_tags=access.locked,
+        vendor_notes=access.notes,
         can_push=False,
         detail=access.words,
     )

@@ -119,6 +119,10 @@ def make_plan(
             + ", ".join(unknown[:10])
             + (" …" if len(unknown) > 10 else "")
         )
+    warnings.extend(caps.vendor_notes)
+    locked = {t: why for t, why in caps.locked_tags if t in selected}
+    # A locked tag stays: refused before anything is sent, and it keeps its manifest alive.
+    selected -= set(locked)
     broken = sorted(t for t in selected if t not in graph.tag_digest)
     if broken:
         # Without a digest we cannot verify the tag before touching it: leave it alone.
@@ -199,6 +203,7 @@ def make_plan(
                 note="" if can_delete_manifest else note,
             )
         )
+    refused.extend(Refusal(t, why) for t, why in sorted(locked.items()))
     if broken:
         refused.extend(
             Refusal(t, "its digest is unknown (the tag could not be read); refresh and retry")

@@ -57,6 +57,12 @@ class Capabilities:
     #: the management API that deletes where `/v2` does not ("Docker Hub API"; "" = none);
     #: `manifest_delete` then says whether these credentials may delete through it
     vendor_api: str = ""
+    #: tags the registry itself forbids deleting (Harbor's immutability rules, Quay's immutable
+    #: tags): (tag, why) — never planned, refused with that reason, kept like any kept tag
+    locked_tags: tuple[tuple[str, str], ...] = ()
+    #: the registry's own rules worth reading before deleting (Harbor's retention policy,
+    #: Quay's time-machine window): shown with the plan
+    vendor_notes: tuple[str, ...] = ()
     detail: str = ""  # what the registry answered, for refusal messages
     learnt: str = ""  # the earlier answer these were learnt from ("" = headers and kind only)
 

@@ -295,6 +295,9 @@ class Harbor:
             return v2_error(refused.status_code, *_first_error(refused))
         return Response(status_code=202)
 
+    def visible(self, repo: Repo, digest: str) -> bool:
+        return digest in repo.manifests  # every artifact in Harbor's database
+
     def may_catalog(self, grant: Grant | None, name: str) -> bool:
         if grant is None:
             return False
@@ -471,7 +474,8 @@ class Harbor:
                 for a in chunk
             ]
         links = []
-        base = request.url.path
+        # Harbor builds the links from the request URL as sent (the name still encoded)
+        base = request.scope.get("raw_path", b"").decode() or request.url.path
         others = [(k, v) for k, v in q.multi_items() if k not in ("page", "page_size")]
 
         def at(n: int) -> str:
@@ -587,7 +591,12 @@ class Harbor:
         if refused:
             return refused
         name = request.path_params["project"]
-        refused = self._require(who, name, "repository:list")
+        # Harbor: RequireProjectAccess(project, read) — any member or robot of the project
+        # (a robot's implicit project read is what Harbor's UI relies on; not in the swagger)
+        if name in self.projects and who is not None and who.perms.get(name):
+            refused = None
+        else:
+            refused = self._require(who, name, "repository:list")
         if refused:
             return refused
         p = self.projects[name]

@@ -175,6 +175,14 @@ class Quay:
             repo.end_tag(row.name, now)
         return Response(status_code=202)
 
+    def visible(self, repo: Repo, digest: str) -> bool:
+        """Quay's lookup_manifest without allow_dead: a manifest a live tag points at, or a
+        child of one; a manifest only deleted tags point at is not found."""
+        live = {t.digest for t in repo.tags.values()}
+        if digest in live:
+            return True
+        return any(p.digest in live for p in repo.parents_of(digest))
+
     def may_catalog(self, grant: Grant | None, name: str) -> bool:
         return grant is not None and bool(grant.access.get(name))
 

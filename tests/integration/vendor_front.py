@@ -201,6 +201,10 @@ class VendorRules(Protocol):
 
     def may_catalog(self, grant: Grant | None, name: str) -> bool: ...
 
+    def visible(self, repo: Repo, digest: str) -> bool:
+        """May `GET /v2/<name>/manifests/<digest>` find this stored manifest?"""
+        ...
+
 
 # -- the /v2 routes ----------------------------------------------------------------------------
 
@@ -300,6 +304,8 @@ class V2Front:
             if repo is not None:
                 if reference.startswith("sha256:"):
                     found = repo.manifests.get(reference)
+                    if found is not None and not self.vendor.visible(repo, reference):
+                        found = None
                 elif reference in repo.tags:
                     row = repo.tags[reference]
                     found = repo.manifests.get(row.digest)

@@ -57,6 +57,10 @@ class VendorAccess:
     can_delete: bool | None
     scopes: tuple[str, ...] = ()  # what the vendor said the credential has, when it says
     words: str = ""  # what is missing and how to get it; "" when nothing is
+    #: tags the registry forbids deleting, with the reason in words (Harbor immutability)
+    locked: tuple[tuple[str, str], ...] = ()
+    #: the registry's own rules to show with a plan (Harbor retention, Quay's time machine)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,299 @@
+"""Deleting on Harbor through its API v2.0 (issue 17), against the Harbor imitation over real
+sockets in front of the embedded registry, every request counted by a proxy in between.
+
+Listing (artifacts with tags, sizes, push times, paged), single and bulk deletes that spare
+sibling tags, an immutable tag never offered, refusal without the permission (nothing sent),
+the retention policy shown, restore from the recycle bin, and the CLI's rm / prune / trash
+restore on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cli_support import Cli
+from counting_proxy import CountingProxy
+from fault_servers import serve
+from harbor_imitation import Harbor
+from vendor_front import serve_asgi
+from vendor_seed import LAYOUT, seed, tags_now
+
+from regview.core.client import RegistryClient
+from regview.core.delete_port import ClientPort, gather_facts
+from regview.core.executor import Executor
+from regview.core.journal import Journal, restore
+from regview.core.model import Credentials, Endpoint, RegistryKind
+from regview.core.plan import DeleteSupport, Method, Selection, make_plan
+from regview.core.vendors import context_for, open_vendor
+from regview.core.vendors import harbor as harbor_module
+from regview.server.runner import LocalRegistry
+
+pytestmark = pytest.mark.integration
+REPO = "team/app"
+MAINTAINER = ("maint", "maint-pw")
+CLEANER = ("robot$team+cleaner", "cleaner-secret")
+READER = ("robot$team+reader", "reader-secret")
+
+
+@dataclass
+class Site:
+    harbor: Harbor
+    url: str  # the proxy in front of the imitation
+    proxy: CountingProxy
+    pushed: dict[str, str]
+
+    def mutations(self, mark: int) -> list[tuple[str, str]]:
+        return [
+            (m, p) for m, p in self.proxy.since(mark) if m in ("DELETE", "PUT", "POST", "PATCH")
+        ]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with LocalRegistry(tmp_path / "storage") as storage:
+        harbor = Harbor(storage.url)
+        harbor.add_project("team")
+        harbor.add_user(MAINTAINER[0], MAINTAINER[1], {"team": "maintainer"})
+        harbor.add_robot(
+            CLEANER[0],
+            CLEANER[1],
+            {
+                "team": {
+                    "repository:pull",
+                    "repository:push",
+                    "artifact:list",
+                    "artifact:read",
+                    "tag:list",
+                    "tag:delete",
+                    "artifact:delete",
+                    "immutable-tag:list",
+                    "tag-retention:read",
+                }
+            },
+        )
+        harbor.add_robot(
+            READER[0], READER[1], {"team": {"repository:pull", "artifact:list", "tag:list"}}
+        )
+        harbor.add_immutable_rule("team", tags="v1.*", repos="**")
+        harbor.set_retention(
+            "team",
+            [
+                {
+                    "template": "latestPushedK",
+                    "params": {"latestPushedK": 10},
+                    "tag_selectors": [
+                        {"kind": "doublestar", "decoration": "matches", "pattern": "**"}
+                    ],
+                    "scope_selectors": {
+                        "repository": [
+                            {"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}
+                        ]
+                    },
+                }
+            ],
+        )
+        with serve_asgi(harbor.app()) as front:
+            proxy = CountingProxy(front)
+            with serve(proxy.app) as url:
+                pushed = seed(url, MAINTAINER, REPO, LAYOUT)
+                yield Site(harbor, url, proxy, pushed)
+
+
+def endpoint(site: Site) -> Endpoint:
+    return Endpoint(site.url, kind=RegistryKind.HARBOR)
+
+
+@pytest.fixture
+async def cleaner(site: Site) -> AsyncIterator[ClientPort]:
+    async with await _port(site, CLEANER) as port:
+        yield port
+
+
+class _Opened:
+    def __init__(self, port: ClientPort) -> None:
+        self.port = port
+
+    async def __aenter__(self) -> ClientPort:
+        return self.port
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.port.vendor is not None:
+            await self.port.vendor.aclose()
+        await self.port.client.aclose()
+
+
+async def _port(site: Site, creds: tuple[str, str]) -> _Opened:
+    credentials = Credentials(*creds)
+    client = RegistryClient(endpoint(site), credentials)
+    vendor = open_vendor(context_for(endpoint(site), credentials, client))
+    assert vendor is not None
+    return _Opened(ClientPort(client, vendor=vendor))
+
+
+async def test_listing_through_the_artifacts_api(
+    site: Site, cleaner: ClientPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harbor_module, "PAGE_SIZE", 2)  # several pages with seven artifacts' tags
+    mark = site.proxy.mark()
+    assert cleaner.vendor is not None
+    rows = await cleaner.vendor.list_tags(REPO)
+    assert rows is not None
+    assert {r.tag: r.digest for r in rows} == site.pushed
+    pages = [p for m, p in site.proxy.since(mark) if "/artifacts" in p]
+    # five listed artifacts (A, B, C, D and the index; its children are not listed) → 3 pages
+    assert len(pages) == 3, pages
+    assert all("with_immutable_status=true" in p for p in pages)
+    multi = next(r for r in rows if r.tag == "multi")
+    assert [p.architecture for p in multi.platforms] == ["amd64", "arm64"]
+    assert all(r.created is not None and r.size for r in rows)
+    assert all(r.blobs for r in rows), "the blobs the frees figures need come from /v2"
+    dev1 = next(r for r in rows if r.tag == "dev-1")
+    art = site.harbor.store.repos[REPO].manifests[dev1.digest]
+    assert dev1.created is not None and abs(dev1.created.timestamp() - art.pushed) < 1
+
+
+async def test_single_delete_spares_the_sibling_and_sends_one_delete(
+    site: Site, cleaner: ClientPort
+) -> None:
+    facts = await gather_facts(cleaner, REPO)
+    assert facts.capabilities.manifest_delete is DeleteSupport.ALLOWED
+    assert facts.capabilities.vendor_api == "Harbor API"
+    plan = make_plan(facts, Selection.of_tags(["old"]))
+    assert [(a.tag, a.method, a.shared_with) for a in plan.tag_actions] == [
+        ("old", Method.VENDOR_API, ("old-copy",))
+    ]
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    b = site.pushed["old"]
+    assert site.mutations(mark) == [
+        ("DELETE", f"/api/v2.0/projects/team/repositories/app/artifacts/{b}/tags/old")
+    ]
+    now = tags_now(site.url, MAINTAINER, REPO)
+    assert "old" not in now and now["old-copy"] == b
+    assert {t: d for t, d in now.items()} == {t: d for t, d in site.pushed.items() if t != "old"}
+
+
+async def test_bulk_delete_and_restore(site: Site, cleaner: ClientPort) -> None:
+    facts = await gather_facts(cleaner, REPO)
+    chosen = ["dev-1", "dev-2", "old-copy", "multi"]
+    plan = make_plan(facts, Selection.of_tags(chosen))
+    assert not plan.refused and plan.refusal == ""
+    assert plan.blast.reclaimable_bytes > 0
+    mark = site.proxy.mark()
+    journal = Journal()
+    report = await Executor(cleaner, journal).run(plan)
+    assert report.ok, report.results
+    deletes = [p for m, p in site.mutations(mark) if m == "DELETE"]
+    d1, d2, multi = (site.pushed[t] for t in ("dev-1", "dev-2", "multi"))
+    base = "/api/v2.0/projects/team/repositories/app/artifacts"
+    # a sole image tag takes its artifact with it (Harbor keeps untagged artifacts otherwise);
+    # an index and a tag with a kept sibling lose only the tag (Harbor would delete the index's
+    # children, which the plan did not choose); nothing else is deleted, nothing through /v2
+    assert sorted(deletes) == sorted(
+        [
+            f"{base}/{d1}",
+            f"{base}/{d2}",
+            f"{base}/{multi}/tags/multi",
+            f"{base}/{site.pushed['old']}/tags/old-copy",
+        ]
+    )
+    assert not [p for m, p in site.mutations(mark) if m == "PUT"]
+    now = tags_now(site.url, MAINTAINER, REPO)
+    assert now == {t: d for t, d in site.pushed.items() if t not in chosen}
+    stored = site.harbor.store.repos[REPO].manifests
+    assert d1 not in stored and d2 not in stored
+    assert multi in stored and all(c in stored for c, _ in stored[multi].children)
+
+    results = await restore(journal, report.journal_id, cleaner)
+    assert all(r.restored for r in results), results
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
+
+
+async def test_immutable_tag_is_never_offered(site: Site, cleaner: ClientPort) -> None:
+    facts = await gather_facts(cleaner, REPO)
+    assert ("v1.0", facts.capabilities.locked_tags[0][1]) == facts.capabilities.locked_tags[0]
+    plan = make_plan(facts, Selection.of_tags(["v1.0", "stable"]))
+    assert [r.tag for r in plan.refused] == ["v1.0"]
+    assert "immutable" in plan.refused[0].reason
+    # v1.0 stays, so stable is deleted alone, sparing it
+    assert [(a.tag, a.shared_with) for a in plan.tag_actions] == [("stable", ("v1.0",))]
+    assert "v1.0" in plan.kept_tags
+    assert any("immutable" in w and "v1.*" in w for w in plan.warnings), plan.warnings
+    assert any("retention" in w and "10 most recently pushed" in w for w in plan.warnings)
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    assert site.mutations(mark) == [
+        (
+            "DELETE",
+            f"/api/v2.0/projects/team/repositories/app/artifacts/{site.pushed['stable']}/tags/stable",
+        )
+    ]
+    assert tags_now(site.url, MAINTAINER, REPO)["v1.0"] == site.pushed["v1.0"]
+    # the whole repository: every tag but the immutable one
+    whole = make_plan(await gather_facts(cleaner, REPO), Selection.repository())
+    assert "v1.0" not in {a.tag for a in whole.tag_actions}
+    assert [r.tag for r in whole.refused] == ["v1.0"]
+
+
+async def test_refusal_without_the_permission_sends_nothing(site: Site) -> None:
+    async with await _port(site, READER) as reader:
+        mark = site.proxy.mark()
+        facts = await gather_facts(reader, REPO)
+        assert facts.capabilities.manifest_delete is DeleteSupport.DENIED
+        plan = make_plan(facts, Selection.of_tags(["dev-1"]))
+        assert "Tag: Delete" in plan.refusal and "Nothing was deleted" in plan.refusal
+        report = await Executor(reader, Journal()).run(plan)
+        assert not report.results
+        assert site.mutations(mark) == []
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
+
+
+async def test_v2_tag_delete_is_refused_as_harbor_does(site: Site) -> None:
+    """The imitation is faithful where regview would go wrong without the API: Harbor answers a
+    tag DELETE on /v2 with 400 UNSUPPORTED."""
+    from vendor_seed import token_client
+
+    with token_client(site.url, MAINTAINER, REPO, "pull,delete") as http:
+        answer = http.delete(f"/v2/{REPO}/manifests/old")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "UNSUPPORTED"
+
+
+def test_cli_rm_prune_trash_restore(site: Site, tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    host = site.url.split("://", 1)[1]
+    user, secret = CLEANER
+    login = cli("login", host, "-u", user, "--password-stdin", stdin=secret)
+    assert login.code == 0, login.err
+    assert secret not in cli.settings_file.read_text()
+    assert '"kind": "harbor"' in cli.settings_file.read_text()
+    mark = site.proxy.mark()
+    rm = cli("rm", f"{host}/{REPO}:old", "--yes")
+    assert rm.code == 0, rm.err
+    assert site.mutations(mark) == [
+        (
+            "DELETE",
+            f"/api/v2.0/projects/team/repositories/app/artifacts/{site.pushed['old']}/tags/old",
+        )
+    ]
+    # an immutable tag named to rm: refused in words, nothing sent
+    mark = site.proxy.mark()
+    refused = cli("rm", f"{host}/{REPO}:v1.0", "--yes")
+    assert refused.code == 5 and "immutable" in refused.out + refused.err  # 5: refused
+    assert site.mutations(mark) == []
+    # prune dev-*: both go, everything else stays
+    mark = site.proxy.mark()
+    prune = cli("prune", f"{host}/{REPO}", "--delete-regex", "dev-.*", "--yes")
+    assert prune.code == 0, prune.err
+    assert len([m for m, _ in site.mutations(mark) if m == "DELETE"]) == 2
+    now = tags_now(site.url, MAINTAINER, REPO)
+    assert set(now) == set(site.pushed) - {"old", "dev-1", "dev-2"}
+    listed = cli("trash", "list", "--json")
+    assert listed.code == 0, listed.err
+    for entry in listed.json():
+        restored = cli("trash", "restore", entry["id"])
+        assert restored.code == 0, restored.err
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
