@@ -137,6 +137,9 @@ async def restore(
             results.append(RestoreResult(item.name, False, problem))
             continue
         how = "restored by the registry's own restore" if item.digest in by_vendor else "restored"
+        if current is None and item.digest in by_vendor:
+            # the vendor's restore is per tag (Quay's time machine): it may have put this one back
+            current = await port.resolve_tag(entry.repository, item.name)
         if current is None:
             saved = journal.manifest(entry.id, item.digest)
             if saved is None:

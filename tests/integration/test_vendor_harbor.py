@@ -9,7 +9,6 @@ restore on it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,13 @@ from fault_servers import serve
 from harbor_imitation import Harbor
 from vendor_front import serve_asgi
 from vendor_seed import LAYOUT, seed, tags_now
+from vendor_sites import Site, open_port
 
-from regview.core.client import RegistryClient
 from regview.core.delete_port import ClientPort, gather_facts
 from regview.core.executor import Executor
 from regview.core.journal import Journal, restore
-from regview.core.model import Credentials, Endpoint, RegistryKind
+from regview.core.model import Credentials, RegistryKind
 from regview.core.plan import DeleteSupport, Method, Selection, make_plan
-from regview.core.vendors import context_for, open_vendor
 from regview.core.vendors import harbor as harbor_module
 from regview.server.runner import LocalRegistry
 
@@ -35,19 +33,6 @@ REPO = "team/app"
 MAINTAINER = ("maint", "maint-pw")
 CLEANER = ("robot$team+cleaner", "cleaner-secret")
 READER = ("robot$team+reader", "reader-secret")
-
-
-@dataclass
-class Site:
-    harbor: Harbor
-    url: str  # the proxy in front of the imitation
-    proxy: CountingProxy
-    pushed: dict[str, str]
-
-    def mutations(self, mark: int) -> list[tuple[str, str]]:
-        return [
-            (m, p) for m, p in self.proxy.since(mark) if m in ("DELETE", "PUT", "POST", "PATCH")
-        ]
 
 
 @pytest.fixture
@@ -101,35 +86,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
                 yield Site(harbor, url, proxy, pushed)
 
 
-def endpoint(site: Site) -> Endpoint:
-    return Endpoint(site.url, kind=RegistryKind.HARBOR)
-
-
 @pytest.fixture
 async def cleaner(site: Site) -> AsyncIterator[ClientPort]:
-    async with await _port(site, CLEANER) as port:
+    async with open_port(site, RegistryKind.HARBOR, Credentials(*CLEANER)) as port:
         yield port
-
-
-class _Opened:
-    def __init__(self, port: ClientPort) -> None:
-        self.port = port
-
-    async def __aenter__(self) -> ClientPort:
-        return self.port
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.port.vendor is not None:
-            await self.port.vendor.aclose()
-        await self.port.client.aclose()
-
-
-async def _port(site: Site, creds: tuple[str, str]) -> _Opened:
-    credentials = Credentials(*creds)
-    client = RegistryClient(endpoint(site), credentials)
-    vendor = open_vendor(context_for(endpoint(site), credentials, client))
-    assert vendor is not None
-    return _Opened(ClientPort(client, vendor=vendor))
 
 
 async def test_listing_through_the_artifacts_api(
@@ -150,7 +110,7 @@ async def test_listing_through_the_artifacts_api(
     assert all(r.created is not None and r.size for r in rows)
     assert all(r.blobs for r in rows), "the blobs the frees figures need come from /v2"
     dev1 = next(r for r in rows if r.tag == "dev-1")
-    art = site.harbor.store.repos[REPO].manifests[dev1.digest]
+    art = site.vendor.store.repos[REPO].manifests[dev1.digest]
     assert dev1.created is not None and abs(dev1.created.timestamp() - art.pushed) < 1
 
 
@@ -203,7 +163,7 @@ async def test_bulk_delete_and_restore(site: Site, cleaner: ClientPort) -> None:
     assert not [p for m, p in site.mutations(mark) if m == "PUT"]
     now = tags_now(site.url, MAINTAINER, REPO)
     assert now == {t: d for t, d in site.pushed.items() if t not in chosen}
-    stored = site.harbor.store.repos[REPO].manifests
+    stored = site.vendor.store.repos[REPO].manifests
     assert d1 not in stored and d2 not in stored
     assert multi in stored and all(c in stored for c, _ in stored[multi].children)
 
@@ -240,7 +200,7 @@ async def test_immutable_tag_is_never_offered(site: Site, cleaner: ClientPort) -
 
 
 async def test_refusal_without_the_permission_sends_nothing(site: Site) -> None:
-    async with await _port(site, READER) as reader:
+    async with open_port(site, RegistryKind.HARBOR, Credentials(*READER)) as reader:
         mark = site.proxy.mark()
         facts = await gather_facts(reader, REPO)
         assert facts.capabilities.manifest_delete is DeleteSupport.DENIED

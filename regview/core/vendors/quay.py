@@ -123,6 +123,8 @@ class QuayAPI(VendorAPI):
         )
 
     async def list_tags(self, repository: str) -> list[TagInfo] | None:
+        if not self.token:
+            return None  # no API token (a robot login): /v2 lists; `access` says what is missing
         listed: list[ApiTag] = []
         immutable: dict[str, bool] = {}
         for row in await self._history(repository, active=True):
