@@ -218,6 +218,7 @@ async def gather_facts(
         capabilities=caps,
         gitlab_project_id=gitlab_project_id,
         gitlab_repository_id=gitlab_repository_id,
+        protected=await port.vendor.protected_tags(repository) if port.vendor else {},
     )
     if referrers_for is not None:
         facts = await add_referrers(port, facts, referrers_for)

@@ -119,6 +119,9 @@ def make_plan(
             + ", ".join(unknown[:10])
             + (" …" if len(unknown) > 10 else "")
         )
+    guarded = sorted(t for t in selected if t in facts.protected)
+    # The registry would refuse them anyway; they stay, like any kept tag.
+    selected -= set(guarded)
     broken = sorted(t for t in selected if t not in graph.tag_digest)
     if broken:
         # Without a digest we cannot verify the tag before touching it: leave it alone.
@@ -199,6 +202,7 @@ def make_plan(
                 note="" if can_delete_manifest else note,
             )
         )
+    refused.extend(Refusal(t, facts.protected[t]) for t in guarded)
     if broken:
         refused.extend(
             Refusal(t, "its digest is unknown (the tag could not be read); refresh and retry")

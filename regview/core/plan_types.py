@@ -86,6 +86,8 @@ class RepositoryFacts:
     manifests: Mapping[str, ManifestFacts] = field(default_factory=dict)
     gitlab_project_id: int | None = None
     gitlab_repository_id: int | None = None
+    #: tags the registry's own rules forbid deleting (Harbor immutability) → why, in words
+    protected: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
