@@ -126,7 +126,12 @@ def make_plan(
     if broken:
         # Without a digest we cannot verify the tag before touching it: leave it alone.
         selected -= set(broken)
-    if caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
+    if caps.manifest_delete is DeleteSupport.UNKNOWN and caps.vendor_api:
+        warnings.append(
+            f"The {caps.vendor_api} does not say whether these credentials may delete; the "
+            "first deletion will tell (a refusal stops the run before anything else is sent)."
+        )
+    elif caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
         warnings.append(
             f"Whether {facts.registry} allows deletion was not checked; the first deletion "
             "will tell."

@@ -204,7 +204,13 @@ class DockerHub(VendorAPI):
     async def list_tags(self, repository: str) -> list[TagInfo] | None:
         ns, repo = split_repository(repository)
         if self._problem() == "":
-            await self._sign_in()  # private repositories list only when signed in
+            try:
+                await self._sign_in()  # private repositories list only when signed in
+            except E.VendorAPIError as exc:
+                if exc.status != 401:
+                    raise
+                # a login the API refuses: public tags still list; deleting is refused
+                # by `access` in the API's words
         out: list[TagInfo] = []
         path = f"v2/namespaces/{quote(ns, safe='')}/repositories/{quote(repo, safe='')}/tags"
         async for page in self.http.next_pages(
