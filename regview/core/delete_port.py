@@ -37,7 +37,7 @@ from regview.core.model import TagInfo
 from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection
 from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import KnowledgeStore, default_store
-from regview.core.vendors import VendorAPI
+from regview.core.vendors import VendorAccess, VendorAPI
 from regview.spec.digest import is_digest
 
 #: the `/v2/` answer's headers per client: asked once per connection
@@ -148,7 +148,13 @@ class ClientPort:
 async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilities:
     """Capabilities through a management API: what it says the credential may do there (a read,
     never a probe that deletes)."""
-    access = await vendor.access(repository)
+    try:
+        access = await vendor.access(repository)
+    except E.VendorAPIError as exc:
+        if exc.status not in (401, 403) and not isinstance(exc, E.VendorScopeMissing):
+            raise
+        # the API does not take this login at all: a refusal in its words, nothing sent
+        access = VendorAccess(can_list=None, can_delete=False, words=exc.message)
     support = {
         True: DeleteSupport.ALLOWED,
         False: DeleteSupport.DENIED,
@@ -157,7 +163,6 @@ async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilitie
     return Capabilities(
         manifest_delete=support,
         vendor_api=vendor.title,
-        locked_tags=access.locked,
         vendor_notes=access.notes,
         can_push=False,
         detail=access.words,
@@ -220,6 +225,7 @@ async def gather_facts(
         capabilities=caps,
         gitlab_project_id=gitlab_project_id,
         gitlab_repository_id=gitlab_repository_id,
+        protected=await port.vendor.protected_tags(repository) if port.vendor else {},
     )
     if referrers_for is not None:
         facts = await add_referrers(port, facts, referrers_for)

@@ -120,14 +120,19 @@ def make_plan(
             + (" …" if len(unknown) > 10 else "")
         )
     warnings.extend(caps.vendor_notes)
-    locked = {t: why for t, why in caps.locked_tags if t in selected}
-    # A locked tag stays: refused before anything is sent, and it keeps its manifest alive.
-    selected -= set(locked)
+    guarded = sorted(t for t in selected if t in facts.protected)
+    # The registry would refuse them anyway; they stay, like any kept tag.
+    selected -= set(guarded)
     broken = sorted(t for t in selected if t not in graph.tag_digest)
     if broken:
         # Without a digest we cannot verify the tag before touching it: leave it alone.
         selected -= set(broken)
-    if caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
+    if caps.manifest_delete is DeleteSupport.UNKNOWN and caps.vendor_api:
+        warnings.append(
+            f"The {caps.vendor_api} does not say whether these credentials may delete; the "
+            "first deletion will tell (a refusal stops the run before anything else is sent)."
+        )
+    elif caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
         warnings.append(
             f"Whether {facts.registry} allows deletion was not checked; the first deletion "
             "will tell."
@@ -203,7 +208,7 @@ def make_plan(
                 note="" if can_delete_manifest else note,
             )
         )
-    refused.extend(Refusal(t, why) for t, why in sorted(locked.items()))
+    refused.extend(Refusal(t, facts.protected[t]) for t in guarded)
     if broken:
         refused.extend(
             Refusal(t, "its digest is unknown (the tag could not be read); refresh and retry")

@@ -57,9 +57,6 @@ class Capabilities:
     #: the management API that deletes where `/v2` does not ("Docker Hub API"; "" = none);
     #: `manifest_delete` then says whether these credentials may delete through it
     vendor_api: str = ""
-    #: tags the registry itself forbids deleting (Harbor's immutability rules, Quay's immutable
-    #: tags): (tag, why) — never planned, refused with that reason, kept like any kept tag
-    locked_tags: tuple[tuple[str, str], ...] = ()
     #: the registry's own rules worth reading before deleting (Harbor's retention policy,
     #: Quay's time-machine window): shown with the plan
     vendor_notes: tuple[str, ...] = ()
@@ -92,6 +89,8 @@ class RepositoryFacts:
     manifests: Mapping[str, ManifestFacts] = field(default_factory=dict)
     gitlab_project_id: int | None = None
     gitlab_repository_id: int | None = None
+    #: tags the registry's own rules forbid deleting (Harbor immutability) → why, in words
+    protected: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

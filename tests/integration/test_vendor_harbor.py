@@ -174,7 +174,7 @@ async def test_bulk_delete_and_restore(site: Site, cleaner: ClientPort) -> None:
 
 async def test_immutable_tag_is_never_offered(site: Site, cleaner: ClientPort) -> None:
     facts = await gather_facts(cleaner, REPO)
-    assert ("v1.0", facts.capabilities.locked_tags[0][1]) == facts.capabilities.locked_tags[0]
+    assert set(facts.protected) == {"v1.0"}
     plan = make_plan(facts, Selection.of_tags(["v1.0", "stable"]))
     assert [r.tag for r in plan.refused] == ["v1.0"]
     assert "immutable" in plan.refused[0].reason

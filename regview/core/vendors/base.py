@@ -6,6 +6,7 @@
         need = CredentialNeed(...)              which API, which secret, which scopes — in words
         async def access(repository) -> VendorAccess          what this credential may do there
         async def list_tags(repository) -> list[TagInfo] | None   None: list through /v2
+        async def protected_tags(repository) -> {tag: why}     never offered for deletion
         async def delete_tag(repository, tag, digest, *, sole) -> None  sparing sibling tags
         async def delete_manifest(repository, digest) -> None   untagged/whole manifest, or refuse
         async def restore(repository, digest) -> str           the vendor's own undelete, or why not
@@ -57,8 +58,6 @@ class VendorAccess:
     can_delete: bool | None
     scopes: tuple[str, ...] = ()  # what the vendor said the credential has, when it says
     words: str = ""  # what is missing and how to get it; "" when nothing is
-    #: tags the registry forbids deleting, with the reason in words (Harbor immutability)
-    locked: tuple[tuple[str, str], ...] = ()
     #: the registry's own rules to show with a plan (Harbor retention, Quay's time machine)
     notes: tuple[str, ...] = ()
 
@@ -111,6 +110,11 @@ class VendorAPI(HttpOwner, abc.ABC):
         """Every tag with digest, size, platforms and push time as the API reports them, or
         None to list through `/v2` as for any registry."""
         return None
+
+    async def protected_tags(self, repository: str) -> dict[str, str]:
+        """Tags the registry's own rules forbid deleting (Harbor's immutability rules) → why,
+        in words; the planner refuses them and keeps them (blast radius included)."""
+        return {}
 
     @abc.abstractmethod
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:

@@ -9,7 +9,7 @@ Harbor would delete its children too, which the plan did not choose.
 
 Harbor's own rules are read and respected:
 - immutability rules (`/projects/{p}/immutabletagrules`): Harbor marks each tag `immutable` in
-  the artifact listing (`with_immutable_status=true`); such tags are `VendorAccess.locked`, so
+  the artifact listing (`with_immutable_status=true`); such tags are `protected_tags`, so
   the planner never offers them (Harbor would answer 412 PRECONDITION anyway);
 - the tag retention policy (`/retentions/{id}`, named by the project's `retention_id`): shown
   with the plan in words — Harbor runs it on its own schedule.
@@ -276,22 +276,31 @@ class HarborAPI(VendorAPI):
                 " (a robot account gets them under Project → Robot Accounts → Permissions; "
                 "a user with the Maintainer role has them)"
             )
-        if repository not in self._immutable and "artifact:list" in perms:
-            await self.list_tags(repository)
-        locked = tuple(
-            (tag, f"Harbor keeps {tag} immutable (project {project}'s immutability rules)")
-            for tag, yes in sorted(self._immutable.get(repository, {}).items())
-            if yes
-        )
         notes = await self._notes(project, meta_project.get("metadata") or {}, perms)
         return VendorAccess(
             can_list="artifact:list" in perms,
             can_delete=can_delete,
             scopes=tuple(sorted(perms)),
             words=words if not can_delete else "",
-            locked=locked,
             notes=tuple(notes),
         )
+
+    async def protected_tags(self, repository: str) -> dict[str, str]:
+        """The tags Harbor marks immutable in its listing (its rules, applied by Harbor)."""
+        if repository not in self._immutable:
+            try:
+                await self.list_tags(repository)
+            except E.VendorAPIError as exc:
+                if exc.status in (401, 403):
+                    return {}  # cannot list: `access` refuses the plan in words anyway
+                raise
+        project, _ = self._split(repository)
+        return {
+            tag: f"Harbor keeps {tag} immutable (an immutability rule of project {project}); "
+            "it cannot be deleted"
+            for tag, yes in sorted(self._immutable.get(repository, {}).items())
+            if yes
+        }
 
     # -- mutations ----------------------------------------------------------------------------
 

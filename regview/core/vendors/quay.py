@@ -165,13 +165,6 @@ class QuayAPI(VendorAPI):
             raise
         repo = self.http.object(response, what)
         can_write = bool(repo.get("can_write"))
-        if repository not in self._immutable:
-            await self.list_tags(repository)
-        locked = tuple(
-            (tag, f"Quay keeps {tag} immutable")
-            for tag, yes in sorted(self._immutable.get(repository, {}).items())
-            if yes
-        )
         notes: list[str] = []
         window = repo.get("tag_expiration_s")
         if isinstance(window, int) and window > 0:
@@ -189,9 +182,25 @@ class QuayAPI(VendorAPI):
                 f"the OAuth token may read {repository} but not write it: it needs the repo:write "
                 "scope and its user write permission on the repository"
             ),
-            locked=locked,
             notes=tuple(notes),
         )
+
+    async def protected_tags(self, repository: str) -> dict[str, str]:
+        """The tags Quay marks immutable in its tag listing."""
+        if not self.token:
+            return {}
+        if repository not in self._immutable:
+            try:
+                await self.list_tags(repository)
+            except E.VendorAPIError as exc:
+                if exc.status in (401, 403):
+                    return {}  # cannot list: `access` refuses the plan in words anyway
+                raise
+        return {
+            tag: f"Quay keeps {tag} immutable; it cannot be deleted or moved"
+            for tag, yes in sorted(self._immutable.get(repository, {}).items())
+            if yes
+        }
 
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
         try:
