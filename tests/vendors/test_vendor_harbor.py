@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli
-from counting_proxy import CountingProxy
-from fault_servers import serve
-from harbor_imitation import Harbor
-from vendor_front import serve_asgi
-from vendor_seed import LAYOUT, seed, tags_now
-from vendor_sites import Site, open_port
+from vendor_seed import tags_now
+from vendor_sites import CLEANER, MAINTAINER, READER, Site, harbor_site, open_port
+from vendor_sites import HARBOR_REPO as REPO
 
 from regview.core.delete_port import ClientPort, gather_facts
 from regview.core.executor import Executor
@@ -26,64 +23,14 @@ from regview.core.journal import Journal, restore
 from regview.core.model import Credentials, RegistryKind
 from regview.core.plan import DeleteSupport, Method, Selection, make_plan
 from regview.core.vendors import harbor as harbor_module
-from regview.server.runner import LocalRegistry
 
 pytestmark = pytest.mark.integration
-REPO = "team/app"
-MAINTAINER = ("maint", "maint-pw")
-CLEANER = ("robot$team+cleaner", "cleaner-secret")
-READER = ("robot$team+reader", "reader-secret")
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    with LocalRegistry(tmp_path / "storage") as storage:
-        harbor = Harbor(storage.url)
-        harbor.add_project("team")
-        harbor.add_user(MAINTAINER[0], MAINTAINER[1], {"team": "maintainer"})
-        harbor.add_robot(
-            CLEANER[0],
-            CLEANER[1],
-            {
-                "team": {
-                    "repository:pull",
-                    "repository:push",
-                    "artifact:list",
-                    "artifact:read",
-                    "tag:list",
-                    "tag:delete",
-                    "artifact:delete",
-                    "immutable-tag:list",
-                    "tag-retention:read",
-                }
-            },
-        )
-        harbor.add_robot(
-            READER[0], READER[1], {"team": {"repository:pull", "artifact:list", "tag:list"}}
-        )
-        harbor.add_immutable_rule("team", tags="v1.*", repos="**")
-        harbor.set_retention(
-            "team",
-            [
-                {
-                    "template": "latestPushedK",
-                    "params": {"latestPushedK": 10},
-                    "tag_selectors": [
-                        {"kind": "doublestar", "decoration": "matches", "pattern": "**"}
-                    ],
-                    "scope_selectors": {
-                        "repository": [
-                            {"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}
-                        ]
-                    },
-                }
-            ],
-        )
-        with serve_asgi(harbor.app()) as front:
-            proxy = CountingProxy(front)
-            with serve(proxy.app) as url:
-                pushed = seed(url, MAINTAINER, REPO, LAYOUT)
-                yield Site(harbor, url, proxy, pushed)
+    with harbor_site(tmp_path) as s:
+        yield s
 
 
 @pytest.fixture

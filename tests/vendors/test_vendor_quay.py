@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli
-from counting_proxy import CountingProxy
-from fault_servers import serve
-from quay_imitation import Quay
-from vendor_front import serve_asgi
-from vendor_seed import LAYOUT, seed, tags_now
-from vendor_sites import Site, open_port
+from vendor_seed import tags_now
+from vendor_sites import QUAY_REPO as REPO
+from vendor_sites import ROBOT, Site, oauth, open_port, quay_site
 
 from regview.core.delete_port import ClientPort, gather_facts
 from regview.core.executor import Executor
@@ -26,30 +23,15 @@ from regview.core.journal import Journal, restore
 from regview.core.model import Credentials, RegistryKind
 from regview.core.plan import DeleteSupport, Method, Selection, make_plan
 from regview.core.vendors import quay as quay_module
-from regview.server.runner import LocalRegistry
 
 pytestmark = pytest.mark.integration
-REPO = "org/app"
-ROBOT = ("org+pusher", "robot-token")
 API = "/api/v1/repository/org/app"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    with LocalRegistry(tmp_path / "storage") as storage:
-        quay = Quay(storage.url)
-        quay.add_user("alice", {REPO: "admin"})
-        quay.add_robot(ROBOT[0], ROBOT[1], {REPO: "write"})
-        with serve_asgi(quay.app()) as front:
-            proxy = CountingProxy(front)
-            with serve(proxy.app) as url:
-                pushed = seed(url, ROBOT, REPO, LAYOUT)
-                yield Site(quay, url, proxy, pushed)
-
-
-def oauth(site: Site, *scopes: str) -> Credentials:
-    """The OAuth token as the registry login (`$oauthtoken`), as Quay's docs show for docker."""
-    return Credentials("$oauthtoken", site.vendor.oauth_token("alice", set(scopes)))
+    with quay_site(tmp_path) as s:
+        yield s
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ deleted tags (Quay's time machine) that plain `/v2` cannot list. Here:
     store = Store()                                  repositories → manifests + current tags
     front = V2Front(store, upstream_url, vendor)     the /v2 routes; `vendor` decides auth and
                                                      what DELETE means (VendorRules)
-    with serve_asgi(app) as url:                     any Starlette app on a loopback port,
-                                                     uvicorn in its own thread and loop
 
 Blob uploads and blob reads go to the upstream registry unchanged; a manifest PUT is checked and
 stored upstream **by digest** (the upstream never holds a tag, so nothing there can lose one),
@@ -20,7 +18,6 @@ opaque strings the vendor's token endpoint issues (`TokenBook`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -28,17 +25,15 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from testkit import free_port
 
 INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -417,43 +412,3 @@ class V2Front:
         if request.method == "HEAD" and "content-length" in answer.headers:
             out["Content-Length"] = answer.headers["content-length"]
         return Response(body, answer.status_code, headers=out)
-
-
-# -- serving -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serve_asgi(app: Starlette) -> Iterator[str]:
-    """Serve `app` on a free loopback port from a thread of its own (uvicorn, its own loop,
-    lifespan on); yields the URL and stops it, joining the thread, on exit."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(server.serve())
-        except BaseException as exc:  # reported to the test, not swallowed
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name=f"imitation:{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if failure or not thread.is_alive():
-            raise RuntimeError(f"imitation did not start: {failure}")
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(5)
-            raise RuntimeError("imitation did not start within 15 s")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-    if failure:
-        raise failure[0]
