@@ -42,7 +42,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from vendor_front import Grant, Manifest, Repo, Store, TokenBook, V2Front, parse_scopes, v2_error
+from vendor_front import (
+    Grant,
+    Manifest,
+    Repo,
+    Store,
+    Throttle,
+    TokenBook,
+    V2Front,
+    parse_scopes,
+    v2_error,
+)
 
 SERVICE = "harbor-registry"
 VERSION = "v2.12.2-imitation"
@@ -167,6 +177,16 @@ class Harbor:
         self.retentions: dict[int, dict[str, Any]] = {}
         self._next = 0
         self.front = V2Front(self.store, upstream, self, self.tokens)
+        #: Harbor's API answers 429 TOO_MANY_REQUEST (src/lib/errors/const.go); when, the
+        #: swagger does not say (only its proxy cache is seen doing it)
+        self.throttle = Throttle(
+            "/api/",
+            lambda: JSONResponse(
+                {"errors": [{"code": "TOO_MANY_REQUEST", "message": "too many requests"}]},
+                status_code=429,
+                headers={"Retry-After": "1"},
+            ),
+        )
 
     # -- set-up by the test ------------------------------------------------------------------
 
@@ -706,7 +726,7 @@ class Harbor:
     async def not_found(self, request: Request) -> Response:
         return error(404, "NOT_FOUND", f"{request.url.path} not found")
 
-    def app(self) -> Starlette:
+    def app(self) -> Any:
         base = "/api/v2.0"
         art = base + "/projects/{project}/repositories/{repo}/artifacts"
         routes = [
@@ -731,7 +751,7 @@ class Harbor:
             *self.front.routes(),
             Route(base + "/{rest:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
-        return Starlette(routes=routes, lifespan=self.front.lifespan)
+        return self.throttle.wrap(Starlette(routes=routes, lifespan=self.front.lifespan))
 
 
 def _first_error(response: JSONResponse) -> tuple[str, str]:

@@ -41,7 +41,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from vendor_front import Grant, Repo, Store, TagRow, TokenBook, V2Front, parse_scopes, v2_error
+from vendor_front import (
+    Grant,
+    Repo,
+    Store,
+    TagRow,
+    Throttle,
+    TokenBook,
+    V2Front,
+    parse_scopes,
+    v2_error,
+)
 
 LEVELS = {"read": 1, "write": 2, "admin": 3}
 SCOPE_LEVEL = {"repo:read": 1, "repo:write": 2, "repo:admin": 3}
@@ -88,6 +98,12 @@ class Quay:
         self.public: set[str] = set()
         self.window = window
         self.front = V2Front(self.store, upstream, self, self.tokens)
+        #: Quay answers 429 with Retry-After and a text body (endpoints/decorated.py; quay.io
+        #: rate-limits per address in front of the app, in no documented shape)
+        self.throttle = Throttle(
+            "/api/",
+            lambda: Response("Too many requests", status_code=429, headers={"Retry-After": "1"}),
+        )
 
     # -- set-up by the test ------------------------------------------------------------------
 
@@ -357,7 +373,7 @@ class Quay:
             }
         )
 
-    def app(self) -> Starlette:
+    def app(self) -> Any:
         base = "/api/v1/repository/{ns}/{repo}"
         routes = [
             Route("/v2/auth", self.token, methods=["GET"]),
@@ -367,7 +383,7 @@ class Quay:
             Route(base + "/tag/{tag}/restore", self.restore_tag, methods=["POST"]),
             *self.front.routes(),
         ]
-        return Starlette(routes=routes, lifespan=self.front.lifespan)
+        return self.throttle.wrap(Starlette(routes=routes, lifespan=self.front.lifespan))
 
 
 def _config_size(body: bytes) -> int:

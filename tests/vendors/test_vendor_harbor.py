@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli
-from vendor_seed import tags_now
+from vendor_seed import seed, tags_now
 from vendor_sites import CLEANER, MAINTAINER, READER, Site, harbor_site, open_port
 from vendor_sites import HARBOR_REPO as REPO
 
@@ -204,3 +204,40 @@ def test_cli_rm_prune_trash_restore(site: Site, tmp_path: Path) -> None:
         restored = cli("trash", "restore", entry["id"])
         assert restored.code == 0, restored.err
     assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
+
+
+async def test_a_repository_nested_in_the_project(site: Site, cleaner: ClientPort) -> None:
+    """Harbor wants the name inside the project encoded twice in API paths (a/b → a%252Fb)."""
+    nested = "team/tools/app"
+    pushed = seed(site.url, MAINTAINER, nested, {"x1": "A", "x2": "B", "x3": "B"})
+    facts = await gather_facts(cleaner, nested)
+    assert {t.tag: t.digest for t in facts.tags} == pushed
+    plan = make_plan(facts, Selection.of_tags(["x1", "x2"]))
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    base = "/api/v2.0/projects/team/repositories/tools%252Fapp/artifacts"
+    assert sorted(site.mutations(mark)) == [
+        ("DELETE", f"{base}/{pushed['x1']}"),
+        ("DELETE", f"{base}/{pushed['x2']}/tags/x2"),
+    ]
+    assert tags_now(site.url, MAINTAINER, nested) == {"x3": pushed["x3"]}
+
+
+async def test_rate_limited_api_is_waited_for(site: Site, cleaner: ClientPort) -> None:
+    assert cleaner.vendor is not None
+    site.vendor.throttle.next(1)
+    rows = await cleaner.vendor.list_tags(REPO)
+    assert rows is not None and {r.tag: r.digest for r in rows} == site.pushed
+    assert len(site.vendor.throttle.refused) == 1  # answered 429 once, then asked again
+    plan = make_plan(await gather_facts(cleaner, REPO), Selection.of_tags(["dev-1"]))
+    site.vendor.throttle.next(1)  # the DELETE itself is refused once: temporary, sent again
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    artifact = f"/api/v2.0/projects/team/repositories/app/artifacts/{site.pushed['dev-1']}"
+    assert site.mutations(mark) == [("DELETE", artifact), ("DELETE", artifact)]
+    assert site.vendor.throttle.refused[-1] == f"DELETE {artifact}"
+    assert tags_now(site.url, MAINTAINER, REPO) == {
+        t: d for t, d in site.pushed.items() if t != "dev-1"
+    }

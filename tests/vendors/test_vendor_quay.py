@@ -174,3 +174,11 @@ def test_cli_rm_prune_trash_restore(site: Site, tmp_path: Path) -> None:
         ("POST", f"{API}/tag/dev-2/restore"),
         ("PUT", f"/v2/{REPO}/manifests/old"),
     ]
+
+
+async def test_rate_limited_api_is_waited_for(site: Site, writer: ClientPort) -> None:
+    assert writer.vendor is not None
+    site.vendor.throttle.next(2)
+    rows = await writer.vendor.list_tags(REPO)
+    assert rows is not None and {r.tag: r.digest for r in rows} == site.pushed
+    assert len(site.vendor.throttle.refused) == 2  # two 429s (Retry-After: 1), then the page

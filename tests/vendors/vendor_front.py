@@ -412,3 +412,37 @@ class V2Front:
         if request.method == "HEAD" and "content-length" in answer.headers:
             out["Content-Length"] = answer.headers["content-length"]
         return Response(body, answer.status_code, headers=out)
+
+
+# -- rate limiting -----------------------------------------------------------------------------
+
+
+class Throttle:
+    """`throttle.next(n)`: the next n API requests (paths under `prefix`) are answered 429 with
+    `Retry-After` and the vendor's error body, as a rate-limited API answers."""
+
+    def __init__(self, prefix: str, body: Callable[[], Response]) -> None:
+        self.prefix = prefix
+        self.body = body
+        self.remaining = 0
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+
+    def next(self, n: int) -> None:
+        with self._lock:
+            self.remaining = n
+
+    def wrap(self, app: Starlette) -> Any:
+        async def throttled(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+                with self._lock:
+                    refuse = self.remaining > 0
+                    if refuse:
+                        self.remaining -= 1
+                        self.refused.append(f"{scope['method']} {scope['path']}")
+                if refuse:
+                    await self.body()(scope, receive, send)
+                    return
+            await app(scope, receive, send)
+
+        return throttled
