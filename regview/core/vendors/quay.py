@@ -49,7 +49,8 @@ class QuayAPI(VendorAPI):
             "Quay deletes and restores tags through its API with an OAuth access token: in "
             "the organization, Applications → Create New Application → Generate Token, with "
             "'View all visible repositories' (repo:read) and 'Read/Write to any accessible "
-            "repositories' (repo:write). Robot accounts can push and pull but cannot call the API."
+            "repositories' (repo:write). Sign in with the user name $oauthtoken and the token as "
+            "the password (it pulls and pushes too). Robot accounts cannot call the API."
         ),
         separate_token=True,
     )
