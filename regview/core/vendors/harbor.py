@@ -67,7 +67,8 @@ def _selector(selectors: Any, what: str) -> str:
     s = selectors[0]
     pattern = str(s.get("pattern") or "**")
     negated = str(s.get("decoration", "")).lower().endswith("excludes")
-    return f"{what}s {'not ' if negated else ''}matching {pattern}"
+    plural = {"repository": "repositories"}.get(what, what + "s")
+    return f"{plural} {'not ' if negated else ''}matching {pattern}"
 
 
 def immutable_rule_words(rule: Mapping[str, Any]) -> str:

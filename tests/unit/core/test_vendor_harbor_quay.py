@@ -45,7 +45,7 @@ def test_harbor_rules_in_words() -> None:
             ]
         },
     }
-    assert immutable_rule_words(rule) == "tags matching v* in repositorys not matching tmp/**"
+    assert immutable_rule_words(rule) == "tags matching v* in repositories not matching tmp/**"
     policy = {
         "rules": [
             {**rule, "template": "nDaysSinceLastPull", "params": {"nDaysSinceLastPull": 7}},
