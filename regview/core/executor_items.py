@@ -634,6 +634,20 @@ class PlanRun:
         self.manifest_outcome[a.digest] = result.outcome
         self.emit(result)
 
+    async def keep_children_of(self, digest: str) -> None:
+        """Save the index children this plan deletes before their parent goes: a registry may
+        take them with it (Harbor's API deletes an index's unshared children), and a child read
+        only at its own turn would then be gone unsaved, beyond the recycle bin's reach."""
+        for c in self.plan.manifest_actions:
+            if c.role is ManifestRole.CHILD and c.parent == digest:
+                try:
+                    child = await self.fetch(c.digest)
+                except Exception as exc:
+                    if not is_not_found(exc):
+                        raise
+                    continue
+                await self.writer.keep_manifest(c.digest, child.media_type, child.data)
+
     async def one_manifest(self, a: ManifestAction) -> ItemResult:
         key = f"manifest:{a.digest}"
         try:
@@ -661,6 +675,7 @@ class PlanRun:
                 evidence=f"GET {a.digest} → 404 before anything was sent",
             )
         await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
+        await self.keep_children_of(a.digest)
         self.writer.started(key)
         try:
             note = await self.delete_ref(a.digest)

@@ -241,3 +241,27 @@ async def test_rate_limited_api_is_waited_for(site: Site, cleaner: ClientPort) -
     assert tags_now(site.url, MAINTAINER, REPO) == {
         t: d for t, d in site.pushed.items() if t != "dev-1"
     }
+
+
+async def test_delete_manifests_too_removes_the_index_and_its_children(
+    site: Site, cleaner: ClientPort
+) -> None:
+    from regview.core.plan import PlanOptions
+
+    facts = await gather_facts(cleaner, REPO)
+    plan = make_plan(facts, Selection.of_tags(["multi"]), PlanOptions(delete_manifests=True))
+    multi = site.pushed["multi"]
+    children = [c for c, _ in site.vendor.store.repos[REPO].manifests[multi].children]
+    assert {a.digest for a in plan.manifest_actions} >= {multi, *children}
+    mark = site.proxy.mark()
+    journal = Journal()
+    report = await Executor(cleaner, journal).run(plan)
+    assert report.ok, report.results
+    stored = site.vendor.store.repos[REPO].manifests
+    assert multi not in stored and not any(c in stored for c in children)
+    base = "/api/v2.0/projects/team/repositories/app/artifacts"
+    deletes = [p for m, p in site.mutations(mark) if m == "DELETE"]
+    assert all(p.startswith(base) for p in deletes), deletes  # nothing through /v2
+    results = await restore(journal, report.journal_id, cleaner)
+    assert all(r.restored for r in results), results
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed

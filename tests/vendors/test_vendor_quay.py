@@ -182,3 +182,22 @@ async def test_rate_limited_api_is_waited_for(site: Site, writer: ClientPort) ->
     rows = await writer.vendor.list_tags(REPO)
     assert rows is not None and {r.tag: r.digest for r in rows} == site.pushed
     assert len(site.vendor.throttle.refused) == 2  # two 429s (Retry-After: 1), then the page
+
+
+async def test_delete_manifests_too_sends_only_tag_deletes(site: Site, writer: ClientPort) -> None:
+    """Quay has no manifest delete: a manifest without a live tag is gone from /v2 and collected
+    when the time machine lets go; the plan's manifest steps send nothing more."""
+    from regview.core.plan import PlanOptions
+
+    facts = await gather_facts(writer, REPO)
+    plan = make_plan(
+        facts, Selection.of_tags(["multi", "dev-1"]), PlanOptions(delete_manifests=True)
+    )
+    assert plan.manifest_actions
+    mark = site.proxy.mark()
+    report = await Executor(writer, Journal()).run(plan)
+    assert report.ok, report.results
+    assert sorted(site.mutations(mark)) == [
+        ("DELETE", f"{API}/tag/dev-1"),
+        ("DELETE", f"{API}/tag/multi"),
+    ]
