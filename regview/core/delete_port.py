@@ -163,6 +163,7 @@ async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilitie
     return Capabilities(
         manifest_delete=support,
         vendor_api=vendor.title,
+        vendor_storage_note=vendor.storage_note,
         can_push=False,
         detail=access.words,
     )
