@@ -284,7 +284,7 @@ def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
     print(f"Plan for {plan.registry}/{plan.repository}:", file=out)
     for a in plan.tag_actions:
         extra = f" (manifest stays: {a.note})" if a.note else ""
-        print(f"  delete tag {a.tag}  [{a.method.description}] — {a.reason}{extra}", file=out)
+        print(f"  delete tag {a.tag}  [{a.how}] — {a.reason}{extra}", file=out)
     for m in plan.manifest_actions:
         print(f"  delete {m.role} {m.digest} — {m.reason}", file=out)
     for r in plan.refused:

@@ -164,6 +164,7 @@ async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilitie
         manifest_delete=support,
         vendor_api=vendor.title,
         vendor_notes=access.notes,
+        vendor_storage_note=vendor.storage_note,
         can_push=False,
         detail=access.words,
     )

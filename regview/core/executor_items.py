@@ -347,7 +347,7 @@ class PlanRun:
             )
         await self.writer.keep_manifest(a.digest, current.media_type, current.data)
         self.writer.started(key)
-        what = a.method.description
+        what = a.how
         try:
             method, note = await untag(self, a, current)
         except DeletionRefused as exc:
@@ -364,13 +364,14 @@ class PlanRun:
             # no clean answer (retries gave up, a reply lost): the registry decides
             return await self.settle_tag(a, what, f"the delete failed ({error_message(exc)})")
         if note:
-            return await self.settle_tag(a, method.description, note)
+            how = a.how if method is a.method else method.description
+            return await self.settle_tag(a, how, note)
         return ItemResult(
             "tag",
             a.tag,
             a.digest,
             Outcome.DELETED,
-            method.description,
+            a.how if method is a.method else method.description,
             str(method),
             Status.DELETED,
             "the registry answered the delete with success",

@@ -206,6 +206,7 @@ def make_plan(
                 manifest_deletable=can_delete_manifest,
                 shared_with=siblings,
                 note="" if can_delete_manifest else note,
+                via=caps.vendor_api if method is Method.VENDOR_API else "",
             )
         )
     refused.extend(Refusal(t, facts.protected[t]) for t in guarded)
@@ -255,6 +256,7 @@ def make_plan(
         deleted_referrers=tuple(deleted_refs),
         reclaimable_bytes=sum(freed.values()),
         reclaimable_blobs=len(freed),
+        gc_note=caps.vendor_storage_note or GC_NOTE,
     )
     return _replace(
         base,

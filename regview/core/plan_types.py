@@ -60,6 +60,8 @@ class Capabilities:
     #: the registry's own rules worth reading before deleting (Harbor's retention policy,
     #: Quay's time-machine window): shown with the plan
     vendor_notes: tuple[str, ...] = ()
+    #: what deleting does to storage there (replaces the garbage-collection note)
+    vendor_storage_note: str = ""
     detail: str = ""  # what the registry answered, for refusal messages
     learnt: str = ""  # the earlier answer these were learnt from ("" = headers and kind only)
 
@@ -130,6 +132,14 @@ class TagAction:
     manifest_deletable: bool  # ... and nothing kept references it
     shared_with: tuple[str, ...] = ()  # kept tags with the same digest (they stay)
     note: str = ""  # why the manifest stays, when it does
+    via: str = ""  # the management API that does it (`Method.VENDOR_API`), e.g. "Docker Hub API"
+
+    @property
+    def how(self) -> str:
+        """The method in words, naming the API where one does the deleting."""
+        if self.via:
+            return f"{self.via} (removes only this tag)"
+        return self.method.description
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -52,15 +52,19 @@ def fake_jwt(claims: dict[str, Any]) -> str:
 
 @dataclass
 class HubImitation(Front):
-    #: API requests allowed per `window` seconds (None: no limit)
+    #: the limit announced in `X-RateLimit-Limit` (None: no rate-limit headers)
     rate_limit: int | None = None
-    window: float = 1.0
+    window: float = 60.0
+    #: answer every Nth API request 429 (`Retry-After: 1`): the limit running out, made
+    #: independent of how fast the machine is
+    throttle_every: int | None = None
     #: put the PAT's scopes into the JWT (Docker Hub's documentation does not say it does)
     scopes_in_jwt: bool = False
     _jwts: dict[str, Token] = field(default_factory=dict)
     _pushed: dict[tuple[str, str, str], float] = field(default_factory=dict)
     _calls: list[float] = field(default_factory=list)
     _rl_lock: threading.Lock = field(default_factory=threading.Lock)
+    too_many: int = 0  # 429s answered
 
     def is_sign_in(self, method: str, path: str) -> bool:
         return path in ("/v2/auth/token", "/v2/users/login")
@@ -85,28 +89,28 @@ class HubImitation(Front):
     def limited(self, handler: Handler) -> Handler:
         async def run(request: Request) -> Response:
             now = time.time()
+            reset = str(int(now + self.window))
+            limit = self.rate_limit
             with self._rl_lock:
-                self._calls = [t for t in self._calls if t > now - self.window]
-                used = len(self._calls)
-                limit = self.rate_limit
-                if limit is not None and used >= limit:
-                    reset = int(self._calls[0] + self.window) + 1
+                self._calls.append(now)
+                n = len(self._calls)
+                if self.throttle_every and n % self.throttle_every == 0:
+                    self.too_many += 1
                     return JSONResponse(
                         {"message": "Too Many Requests", "errinfo": {}},
                         status_code=429,
                         headers={
-                            "Retry-After": str(max(1, int(reset - now))),
-                            "X-RateLimit-Limit": str(limit),
+                            "Retry-After": "1",
+                            "X-RateLimit-Limit": str(limit or 0),
                             "X-RateLimit-Remaining": "0",
-                            "X-RateLimit-Reset": str(reset),
+                            "X-RateLimit-Reset": str(int(now) + 1),
                         },
                     )
-                self._calls.append(now)
             response = await handler(request)
             if limit is not None:
                 response.headers["X-RateLimit-Limit"] = str(limit)
-                response.headers["X-RateLimit-Remaining"] = str(max(0, limit - used - 1))
-                response.headers["X-RateLimit-Reset"] = str(int(now + self.window))
+                response.headers["X-RateLimit-Remaining"] = str(max(0, limit - n))
+                response.headers["X-RateLimit-Reset"] = reset
             return response
 
         return run

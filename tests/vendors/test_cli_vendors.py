@@ -165,3 +165,16 @@ def test_rm_with_a_read_only_token_deletes_nothing_and_says_what_is_missing(site
     sent = site.front.mutations(mark)
     assert len(sent) == (0 if site.kind is RegistryKind.GHCR else 1), sent
     assert site.tags() == before
+
+
+def test_tags_on_docker_hub_lists_through_the_api_without_a_pull(site: Site) -> None:
+    mark = site.front.mark()
+    result = site.cli("tags", f"{site.host}/{site.repo}", "--json")
+    assert result.code == 0, result.err
+    rows = result.json()
+    assert {r["tag"] for r in rows} == set(site.tags())
+    multi = next(r for r in rows if r["tag"] == "multi")
+    assert sorted(p["architecture"] for p in multi["platforms"]) == ["amd64", "arm64"]
+    gets = [p for m, p in site.front.since(mark) if m == "GET" and "/manifests/" in p]
+    if site.kind is RegistryKind.DOCKER_HUB:
+        assert gets == [], "Docker Hub counts manifest GETs as pulls; its API lists for free"

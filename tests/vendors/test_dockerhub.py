@@ -103,14 +103,14 @@ async def test_listing_pages_one_hundred_at_a_time(registry: LocalRegistry) -> N
 async def test_rate_limit_answers_are_waited_out(registry: LocalRegistry) -> None:
     u = registry.url
     push_image(u, REPO, [f"t{i:03d}" for i in range(250)], salt="r")
-    front = HubImitation(u, dict(TOKENS), rate_limit=2, window=1.0)
+    front = HubImitation(u, dict(TOKENS), rate_limit=180, throttle_every=2)
     with serve_asgi(front.app()) as url:
         async with connected(url, RegistryKind.DOCKER_HUB, RWD) as port:
             assert port.vendor is not None
             tags = await port.vendor.list_tags(REPO)
     assert tags is not None and len(tags) == 250
-    pages = [p for m, p in front.since() if m == "GET" and "/tags" in p]
-    assert len(pages) > 3, "a 429 was expected and retried after its Retry-After"
+    # every second API request is answered 429: each is asked again after its Retry-After
+    assert front.too_many >= 2
 
 
 async def test_deleting_one_tag_spares_the_tags_sharing_its_digest(hub: Hub) -> None:

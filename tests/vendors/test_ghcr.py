@@ -185,3 +185,22 @@ async def test_without_write_packages_a_shared_tag_stays_and_says_why(ghcr: Ghcr
     assert result.verdict is Status.NOT_DELETED, result
     assert "403" in result.reason or "denied" in result.reason
     assert ghcr.tags() == before
+
+
+async def test_untagged_platform_versions_go_with_their_index_when_asked(ghcr: Ghcr) -> None:
+    from regview.core.plan import PlanOptions
+
+    before = ghcr.tags()
+    versions_before = set(ghcr.front._versions[REPO])
+    async with connected(ghcr.url, RegistryKind.GHCR, FULL) as port:
+        report = await delete(
+            port, REPO, ["multi", "multi-latest"], PlanOptions(delete_manifests=True)
+        )
+    assert all(r.verdict.gone for r in report.results), report.to_json()
+    children = [
+        r for r in report.results if r.kind == "manifest" and r.digest != ghcr.digests["multi"]
+    ]
+    assert len(children) == 2, "the index's two platform manifests, untagged versions on GitHub"
+    gone = versions_before - set(ghcr.front._versions[REPO])
+    assert gone == {ghcr.digests["multi"], *(r.digest for r in children)}
+    assert ghcr.tags() == {t: d for t, d in before.items() if not t.startswith("multi")}

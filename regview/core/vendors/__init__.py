@@ -4,6 +4,7 @@
     ctx = context_for(endpoint, credentials, client)     where its API is, who the user is
     vendor = open_vendor(ctx)                VendorAPI | None (close it: `async with` / aclose())
     kind = detect_kind(host, realm, headers) a vendor kind a probe's answer points at, or None
+    tags = await vendor_tags(client, repo)   the API's listing (Docker Hub), or None: use /v2
 
 One module per vendor (`dockerhub`, `ghcr`, `harbor`, `quay`), each defining `SPEC`, a
 `VendorSpec` naming its `VendorAPI` subclass (`base`). A module is imported only when its kind is
@@ -19,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from regview.core.model import Credentials, Endpoint, RegistryKind
+from regview.core.errors import RegistryError
+from regview.core.model import Credentials, Endpoint, RegistryKind, TagInfo
 from regview.core.vendors.base import (
     CredentialNeed,
     VendorAccess,
@@ -27,9 +29,12 @@ from regview.core.vendors.base import (
     VendorContext,
     api_secret_name,
 )
+from regview.log import get_logger
 
 if TYPE_CHECKING:
     from regview.core.client import RegistryClient
+
+log = get_logger("core.vendors")
 
 __all__ = [
     "CredentialNeed",
@@ -43,6 +48,7 @@ __all__ = [
     "detect_kind",
     "open_vendor",
     "vendor_spec",
+    "vendor_tags",
 ]
 
 
@@ -122,6 +128,22 @@ def open_vendor(ctx: VendorContext) -> VendorAPI | None:
     if spec is None or not ctx.api_url:
         return None
     return spec.factory(ctx)
+
+
+async def vendor_tags(client: RegistryClient, repository: str) -> list[TagInfo] | None:
+    """The tags of `repository` through the registry's management API where it lists them
+    (Docker Hub: 100 per request, no pull spent), or None to list through `/v2`: no such API,
+    or it failed (said in the log; `/v2` still works)."""
+    vendor = open_vendor(context_for(client.endpoint, client.credentials, client))
+    if vendor is None:
+        return None
+    try:
+        return await vendor.list_tags(repository)
+    except RegistryError as exc:
+        log.info("listing %s through the %s failed, using /v2: %s", repository, vendor.title, exc)
+        return None
+    finally:
+        await vendor.aclose()
 
 
 def detect_kind(host: str, realm: str, headers: Mapping[str, str]) -> RegistryKind | None:

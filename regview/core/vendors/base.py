@@ -97,6 +97,9 @@ class VendorAPI(HttpOwner, abc.ABC):
     need: ClassVar[CredentialNeed]
     #: the vendor keeps deleted things for a while and can put them back (`restore`)
     restorable: ClassVar[bool] = False
+    #: what a deletion does to storage there, for the plan (replaces the garbage-collection
+    #: note about self-hosted registries); "" keeps that note
+    storage_note: ClassVar[str] = ""
 
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx

@@ -109,6 +109,10 @@ class DockerHub(VendorAPI):
     kind = RegistryKind.DOCKER_HUB
     title = "Docker Hub API"
     need = NEED
+    storage_note = (
+        "Docker Hub manages its own storage: an image left without tags stays until Docker "
+        "Hub's retention removes it; regview cannot say when."
+    )
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)

@@ -44,7 +44,11 @@ async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) ->
         ]
     hints = {t.tag: t.pushed for t in listed if t.pushed is not None}
     rows = await load_tags(
-        ctx.client, repository, tags=[t.tag for t in listed], created_hints=hints
+        ctx.client,
+        repository,
+        tags=[t.tag for t in listed],
+        created_hints=hints,
+        through_vendor=False,
     )
     by_tag = {t.tag: t for t in listed}
     out: list[TagInfo] = []

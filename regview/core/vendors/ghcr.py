@@ -96,6 +96,11 @@ class GHCR(VendorAPI):
     title = "GitHub packages API"
     need = NEED
     restorable = True
+    storage_note = (
+        "On GitHub a version left without tags stays in the package (and counts towards its "
+        "storage) until it is deleted: choose to delete manifests left untagged to remove it. "
+        "Deleted versions can be restored for 30 days."
+    )
 
     def __init__(self, ctx: VendorContext) -> None:
         super().__init__(ctx)

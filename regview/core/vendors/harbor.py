@@ -98,6 +98,11 @@ def retention_words(policy: Mapping[str, Any]) -> list[str]:
 class HarborAPI(VendorAPI):
     kind = RegistryKind.HARBOR
     title = "Harbor API"
+    storage_note = (
+        "Harbor frees the space at its next garbage collection (Administration → Clean Up); "
+        "an artifact left without tags (an index whose tag was deleted) stays unless that run "
+        "is set to delete untagged artifacts."
+    )
     need = CredentialNeed(
         api="Harbor API v2.0 (/api/v2.0 on the registry's own address)",
         secret="a robot account (robot$project+name) and its secret, or a Harbor user",

@@ -30,6 +30,9 @@ from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
 
 MAX_ATTEMPTS = 3
+#: a 429 is the API's ordinary way to pace a client (Docker Hub counts per minute): waited out
+#: more often than a failure
+MAX_ATTEMPTS_429 = 6
 MAX_WAIT = 30.0
 
 
@@ -85,7 +88,9 @@ class VendorHTTP:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         url = path if isinstance(path, httpx.URL) else self.url(path)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = await self.client.request(
                     method, url, params=params, json=body, headers=headers
@@ -100,11 +105,11 @@ class VendorHTTP:
             status = response.status_code
             temporary = status == 429 or status >= 500
             wait = rate_limit_wait(response.headers)
-            if temporary and method == "GET" and attempt < MAX_ATTEMPTS:
+            tries = MAX_ATTEMPTS_429 if status == 429 else MAX_ATTEMPTS
+            if temporary and method == "GET" and attempt < tries:
                 await asyncio.sleep(min(wait if wait is not None else 0.5 * attempt, MAX_WAIT))
                 continue
             raise self.error(response, what, retry_after=wait)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, response: httpx.Response, what: str) -> Any:
         try:

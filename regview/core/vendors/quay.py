@@ -41,6 +41,10 @@ class QuayAPI(VendorAPI):
     kind = RegistryKind.QUAY
     title = "Quay API"
     restorable = True
+    storage_note = (
+        "Quay keeps deleted tags in its time machine for the repository's window (two weeks "
+        "unless configured otherwise), then collects what no tag uses: the space comes back then."
+    )
     need = CredentialNeed(
         api="Quay API (/api/v1 on the registry's own address)",
         secret="an OAuth access token",
