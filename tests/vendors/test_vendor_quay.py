@@ -150,6 +150,12 @@ def test_cli_rm_prune_trash_restore(site: Site, tmp_path: Path) -> None:
     settings = cli.settings_file.read_text()
     assert token not in settings and '"kind": "quay"' in settings
     mark = site.proxy.mark()
+    listed_tags = cli("tags", f"{host}/{REPO}", "--json")
+    assert listed_tags.code == 0, listed_tags.err
+    assert {t["tag"]: t["digest"] for t in listed_tags.json()} == site.pushed
+    assert all(t["created"] for t in listed_tags.json())  # the API's push time
+    assert any("/tag/" in p for _, p in site.proxy.since(mark)), "listed through the API"
+    mark = site.proxy.mark()
     rm = cli("rm", f"{host}/{REPO}:old", "--yes")
     assert rm.code == 0, rm.err
     assert site.mutations(mark) == [("DELETE", f"{API}/tag/old")]
