@@ -271,3 +271,23 @@ async def test_delete_manifests_too_removes_the_index_and_its_children(
     results = await restore(journal, report.journal_id, cleaner)
     assert all(r.restored for r in results), results
     assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
+
+
+async def test_a_repeated_listing_costs_only_the_api_pages(site: Site, tmp_path: Path) -> None:
+    """The API gives every tag's digest; a digest the listing cache has summarised already needs
+    no manifest read (content-addressed), so listing again sends only Harbor's pages."""
+    creds = Credentials(*CLEANER)
+    cache = tmp_path / "cache"
+    async with open_port(site, RegistryKind.HARBOR, creds, cache_dir=cache) as port:
+        assert port.vendor is not None
+        first = await port.vendor.list_tags(REPO)
+        mark = site.proxy.mark()
+        again = await port.vendor.list_tags(REPO)
+        sent = site.proxy.since(mark)
+    assert first == again
+    assert sent and all("/api/v2.0/" in p and "/artifacts" in p for _, p in sent), sent
+    async with open_port(site, RegistryKind.HARBOR, creds, cache_dir=cache) as port:
+        assert port.vendor is not None
+        mark = site.proxy.mark()
+        assert await port.vendor.list_tags(REPO) == first  # a new session: the cache on disk
+        assert not [p for _, p in site.proxy.since(mark) if "/manifests/" in p]

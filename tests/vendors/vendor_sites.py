@@ -47,10 +47,15 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def open_port(
-    site: Site, kind: RegistryKind, credentials: Credentials, *, api_token: str = ""
+    site: Site,
+    kind: RegistryKind,
+    credentials: Credentials,
+    *,
+    api_token: str = "",
+    cache_dir: Path | None = None,
 ) -> AsyncIterator[ClientPort]:
     endpoint = Endpoint(site.url, kind=kind)
-    async with RegistryClient(endpoint, credentials) as client:
+    async with RegistryClient(endpoint, credentials, cache_dir=cache_dir) as client:
         vendor = open_vendor(context_for(endpoint, credentials, client, api_token=api_token))
         assert vendor is not None, f"no vendor module for {kind}"
         async with vendor:
