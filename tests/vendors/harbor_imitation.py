@@ -382,6 +382,11 @@ class Harbor:
             return error(401, "UNAUTHORIZED", "unauthorized")
         return error(403, "FORBIDDEN", "forbidden")
 
+    def _guard(self, request: Request, project: str, perm: str) -> Response | None:
+        """Harbor's RequireProjectAccess: the login, then the permission in the project."""
+        who, refused = self._api_principal(request)
+        return refused or self._require(who, project, perm)
+
     def _repo_path(self, request: Request) -> tuple[str, str]:
         project = request.path_params["project"]
         # the repository name arrives encoded twice ("a%252Fb"); the router decoded it once
@@ -450,11 +455,8 @@ class Harbor:
         }
 
     async def list_artifacts(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         project, name = self._repo_path(request)
-        refused = self._require(who, project, "artifact:list")
+        refused = self._guard(request, project, "artifact:list")
         if refused:
             return refused
         q = request.query_params
@@ -520,11 +522,8 @@ class Harbor:
         return repo.manifests.get(row.digest) if row else None
 
     async def get_artifact(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         project, name = self._repo_path(request)
-        refused = self._require(who, project, "artifact:read")
+        refused = self._guard(request, project, "artifact:read")
         if refused:
             return refused
         reference = request.path_params["reference"]
@@ -544,11 +543,8 @@ class Harbor:
             )
 
     async def delete_tag(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         project, name = self._repo_path(request)
-        refused = self._require(who, project, "tag:delete")
+        refused = self._guard(request, project, "tag:delete")
         if refused:
             return refused
         reference, tag = request.path_params["reference"], request.path_params["tag"]
@@ -591,11 +587,8 @@ class Harbor:
         return None
 
     async def delete_artifact(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         project, name = self._repo_path(request)
-        refused = self._require(who, project, "artifact:delete")
+        refused = self._guard(request, project, "artifact:delete")
         if refused:
             return refused
         reference = request.path_params["reference"]
@@ -633,11 +626,8 @@ class Harbor:
         )
 
     async def list_repositories(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         name = request.path_params["project"]
-        refused = self._require(who, name, "repository:list")
+        refused = self._guard(request, name, "repository:list")
         if refused:
             return refused
         with self.store.lock:
@@ -655,11 +645,8 @@ class Harbor:
         return JSONResponse(body, headers={"X-Total-Count": str(len(body))})
 
     async def immutable_rules(self, request: Request) -> Response:
-        who, refused = self._api_principal(request)
-        if refused:
-            return refused
         name = request.path_params["project"]
-        refused = self._require(who, name, "immutable-tag:list")
+        refused = self._guard(request, name, "immutable-tag:list")
         if refused:
             return refused
         rules = self.projects[name].immutable_rules

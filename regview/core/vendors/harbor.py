@@ -310,43 +310,32 @@ class HarborAPI(VendorAPI):
 
     # -- mutations ----------------------------------------------------------------------------
 
-    def _refusal(self, exc: E.VendorAPIError) -> E.VendorAPIError:
-        if exc.status in (401, 403):
-            return E.VendorScopeMissing(exc.message, registry=exc.registry, status=exc.status)
-        return exc
-
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
         base = f"{self._artifacts(repository)}/{digest}"
         # Harbor deletes an index's children with it, which the recycle bin has not saved: only
         # a listed plain image goes whole; anything else loses just the tag
         if sole and digest in self._plain.get(repository, set()):
             try:
-                await self.http.call(
+                await self.http.mutate(
                     "DELETE", base, what=f"deleting the artifact of {repository}:{tag}"
                 )
                 return
             except E.VendorAPIError as exc:
                 # referenced by an index (412) or no Artifact: Delete (403): the tag alone
                 if exc.status not in (403, 412):
-                    raise self._refusal(exc) from exc
-        try:
-            await self.http.call(
-                "DELETE",
-                f"{base}/tags/{urllib.parse.quote(tag, safe='')}",
-                what=f"deleting the tag {repository}:{tag}",
-            )
-        except E.VendorAPIError as exc:
-            raise self._refusal(exc) from exc
+                    raise
+        await self.http.mutate(
+            "DELETE",
+            f"{base}/tags/{urllib.parse.quote(tag, safe='')}",
+            what=f"deleting the tag {repository}:{tag}",
+        )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        try:
-            await self.http.call(
-                "DELETE",
-                f"{self._artifacts(repository)}/{digest}",
-                what=f"deleting the artifact {repository}@{digest}",
-            )
-        except E.VendorAPIError as exc:
-            raise self._refusal(exc) from exc
+        await self.http.mutate(
+            "DELETE",
+            f"{self._artifacts(repository)}/{digest}",
+            what=f"deleting the artifact {repository}@{digest}",
+        )
 
 
 def _default_api(registry_url: str) -> str:

@@ -94,11 +94,6 @@ class QuayAPI(VendorAPI):
             )
         return f"repository/{urllib.parse.quote(namespace, safe='')}/{urllib.parse.quote(name, safe='')}"
 
-    def _refusal(self, exc: E.VendorAPIError) -> E.VendorAPIError:
-        if exc.status in (401, 403):
-            return E.VendorScopeMissing(exc.message, registry=exc.registry, status=exc.status)
-        return exc
-
     async def _history(
         self, repository: str, *, active: bool, tag: str = ""
     ) -> list[dict[str, Any]]:
@@ -208,15 +203,11 @@ class QuayAPI(VendorAPI):
         }
 
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
-        try:
-            await self.http.call(
-                "DELETE",
-                f"{self._repo(repository)}/tag/{urllib.parse.quote(tag, safe='')}",
-                what=f"deleting the tag {repository}:{tag}",
-                ok=(200, 202, 204),
-            )
-        except E.VendorAPIError as exc:
-            raise self._refusal(exc) from exc
+        await self.http.mutate(
+            "DELETE",
+            f"{self._repo(repository)}/tag/{urllib.parse.quote(tag, safe='')}",
+            what=f"deleting the tag {repository}:{tag}",
+        )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
         """Quay has no manifest delete: a manifest goes when its last tag has left the time
@@ -244,7 +235,7 @@ class QuayAPI(VendorAPI):
             return "Quay's time machine no longer holds it (older than the repository's window)"
         for name in names:
             try:
-                await self.http.call(
+                await self.http.mutate(
                     "POST",
                     f"{self._repo(repository)}/tag/{urllib.parse.quote(name, safe='')}/restore",
                     what=f"restoring {repository}:{name} from Quay's time machine",
@@ -253,7 +244,8 @@ class QuayAPI(VendorAPI):
             except E.VendorAPIError as exc:
                 if exc.status == 404:
                     return "Quay's time machine no longer holds it (older than the window)"
-                raise self._refusal(exc) from exc
+                # refused (no repo:write) or failed: the recycle bin's own copy is tried next
+                return f"Quay's time machine did not restore it: {exc.message}"
         return ""
 
 

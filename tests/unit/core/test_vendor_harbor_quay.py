@@ -123,3 +123,18 @@ def test_the_registrys_own_rules_are_shown_with_the_plan() -> None:
     caps = Capabilities(DeleteSupport.ALLOWED, vendor_api="Harbor API", vendor_notes=(note,))
     plan = make_plan(r.facts(caps), Selection.of_tags(["a"]))
     assert note in plan.warnings
+
+
+async def test_quay_restore_refused_says_why_for_the_recycle_bin_to_go_on() -> None:
+    history = [{"name": "gone", "manifest_digest": D1, "start_ts": 40, "end_ts": 45}]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"tags": history, "has_additional": False})
+        body = {"detail": "Unauthorized", "error_type": "insufficient_scope", "status": 403}
+        return httpx.Response(403, json=body)
+
+    creds = Credentials("$oauthtoken", "read-only")
+    async with QuayAPI(_ctx(RegistryKind.QUAY, handler, credentials=creds)) as quay:
+        why = await quay.restore("org/app", D1)
+    assert "did not restore it" in why and "HTTP 403" in why and "repo:write" in why
