@@ -127,6 +127,8 @@ async def _rm(args: argparse.Namespace) -> int:
                     "(check the spelling: `regview tags` lists them)"
                 )
                 code = max(code, C.EXIT_NOT_FOUND)
+            if plan.is_empty and plan.refused and not args.dry_run:
+                code = max(code, C.EXIT_REFUSED)  # every named tag refused (e.g. immutable)
             if args.dry_run or plan.is_empty:
                 continue
             question = f"Delete {len(plan.tag_actions)} tag(s) from {registry}/{repository}?"

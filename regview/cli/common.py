@@ -349,6 +349,7 @@ def endpoint_for(
         api_url=api_url or saved_api,
         kind=RegistryKind.GITLAB if api_url else kind,
         max_concurrency=max_concurrency,
+        vendor_api=profile.vendor_api if profile is not None else "",
     )
     if ca_file:
         try:
@@ -416,7 +417,7 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_AUTH
     if isinstance(exc, E.NotFound):
         return EXIT_NOT_FOUND
-    if isinstance(exc, E.GitLabAPIError):
+    if isinstance(exc, (E.GitLabAPIError, E.VendorAPIError)):
         return {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND}.get(exc.status, EXIT_ERROR)
     if isinstance(exc, SpecError):
         return EXIT_USAGE

@@ -4,12 +4,17 @@ it can be used, gathering facts, printing a plan, running it.
     async with open_session(args, registry, repository) as s:
         s.port            ClientPort (with the GitLab API when usable)
         s.gitlab          GitLabAPI | None;  s.target: GitLabTarget | None (project, repo ids)
+        s.vendor          VendorAPI | None: the management API of Docker Hub, GHCR, Harbor, Quay
         facts = await gather(s, repository, with_referrers=..., selection=...)
 
 The GitLab API is used when the profile (or `--api`, or `CI_API_V4_URL` in a CI job) names
 one and the credential may call it. A deploy token may not: the reason is said once and the
 registry API is used instead, unless the command needs the API (`need_api`), which then fails
 with that reason.
+
+A registry whose kind has a management API (`regview.core.vendors`: the profile's kind, or what
+the `/v2/` check said) gets it opened with the same login: the plan then deletes through it
+where `/v2` refuses.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from regview.core.plan import (
     Selection,
 )
 from regview.core.policy import PolicyError
+from regview.core.vendors import VendorAPI, context_for, open_vendor
 from regview.spec.reference import Reference
 from regview.util.units import human_size
 
@@ -140,10 +146,11 @@ class Session:
     target: GitLabTarget | None = None
     #: why the GitLab API is not used ("" when it is, or when there is none)
     api_problem: str = ""
+    vendor: VendorAPI | None = None
 
     @property
     def port(self) -> ClientPort:
-        return ClientPort(self.client, self.gitlab)
+        return ClientPort(self.client, self.gitlab, vendor=self.vendor)
 
     @property
     def is_gitlab_api(self) -> bool:
@@ -166,12 +173,15 @@ async def open_session(
         if getattr(args, "recheck", False):
             session.port.knowledge.forget(client.registry)
         try:
+            session.vendor = open_vendor(context_for(conn.endpoint, conn.credentials, client))
             if use_gitlab or need_api:
                 await _attach_gitlab(session, repository, need_api=need_api)
             yield session
         finally:
             if session.gitlab is not None:
                 await session.gitlab.aclose()
+            if session.vendor is not None:
+                await session.vendor.aclose()
 
 
 async def _attach_gitlab(session: Session, repository: str, *, need_api: bool) -> None:
@@ -275,7 +285,7 @@ def print_plan(plan: DeletePlan, out: TextIO | None = None) -> None:
     print(f"Plan for {plan.registry}/{plan.repository}:", file=out)
     for a in plan.tag_actions:
         extra = f" (manifest stays: {a.note})" if a.note else ""
-        print(f"  delete tag {a.tag}  [{a.method.description}] — {a.reason}{extra}", file=out)
+        print(f"  delete tag {a.tag}  [{a.how}] — {a.reason}{extra}", file=out)
     for m in plan.manifest_actions:
         print(f"  delete {m.role} {m.digest} — {m.reason}", file=out)
     for r in plan.refused:

@@ -1,6 +1,6 @@
 """The real client behind the executor's `DeletePort`, and gathering a repository's facts.
 
-    port = ClientPort(client, gitlab=None, knowledge=None)   knowledge: default_store()
+    port = ClientPort(client, gitlab=None, knowledge=None, vendor=None)   knowledge: default_store()
     facts = await gather_facts(port, repository, known=rows, referrers_for=selection, ...)
     facts = await add_referrers(port, facts, selection)      for facts gathered elsewhere
 
@@ -12,6 +12,11 @@ come from the `/v2/` headers (asked once per client), the registry's kind and wh
 answers taught (`executor_probe`, `registry_knowledge`); rows the caller already holds are
 revalidated with one conditional GET per tag; referrers are looked up only for the manifests a
 selection touches (`referrers`).
+
+With a `vendor` (`regview.core.vendors`: Docker Hub, GHCR, Harbor, Quay) the vendor's API lists
+the tags (where it offers that: Docker Hub's does not spend the pull rate limit), says what the
+credential may delete, untags (`vendor_delete_tag`), deletes by digest where `/v2` refuses, and
+restores the vendor's own way (`vendor_restore`); reads and pushes stay on `/v2`.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from regview.core.executor_probe import infer_capabilities
 from regview.core.gitlab import GitLabAPI
 from regview.core.inventory import load_tags
 from regview.core.model import TagInfo
-from regview.core.plan import Capabilities, RepositoryFacts, Selection
+from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection
 from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import KnowledgeStore, default_store
+from regview.core.vendors import VendorAccess, VendorAPI
+from regview.spec.digest import is_digest
 
 #: the `/v2/` answer's headers per client: asked once per connection
 _HEADERS: weakref.WeakKeyDictionary[Any, Mapping[str, str]] = weakref.WeakKeyDictionary()
@@ -43,9 +50,11 @@ class ClientPort:
         client: RegistryClient,
         gitlab: GitLabAPI | None = None,
         knowledge: KnowledgeStore | None = None,
+        vendor: VendorAPI | None = None,
     ) -> None:
         self.client = client
         self.gitlab = gitlab
+        self.vendor = vendor
         self.knowledge = knowledge if knowledge is not None else default_store()
 
     def learn(self, **facts: Any) -> None:
@@ -62,6 +71,8 @@ class ClientPort:
     async def capabilities(self, repository: str, *, gitlab_tag_api: bool) -> Capabilities:
         """What this registry lets these credentials do, inferred: no probe request (on a
         token registry, the token service says which actions it grants)."""
+        if self.vendor is not None:
+            return await vendor_capabilities(self.vendor, repository)
         headers = await self.registry_headers()
         try:
             granted = await granted_actions(self.client, repository)
@@ -101,7 +112,26 @@ class ClientPort:
         return await self.client.put_manifest(repository, reference, data, media_type)
 
     async def delete_manifest(self, repository: str, reference: str) -> None:
+        if self.vendor is not None and is_digest(reference):
+            # `/v2` refuses (Docker Hub, GHCR) or bypasses the vendor's rules (Harbor)
+            await self.vendor.delete_manifest(repository, reference)
+            return
         await self.client.delete_manifest(repository, reference)
+
+    async def vendor_delete_tag(
+        self, repository: str, tag: str, digest: str, *, sole: bool
+    ) -> None:
+        if self.vendor is None:  # pragma: no cover - plans name VENDOR_API only with a vendor
+            raise E.VendorAPIError(
+                f"{self.client.registry}: no management API is open", registry=self.client.registry
+            )
+        await self.vendor.delete_tag(repository, tag, digest, sole=sole)
+
+    async def vendor_restore(self, repository: str, digest: str) -> str:
+        """The vendor's own undelete of `digest`: "" when it is back, else why not."""
+        if self.vendor is None or not self.vendor.restorable:
+            return "no management API with a restore"
+        return await self.vendor.restore(repository, digest)
 
     async def blob_exists(self, repository: str, digest: str) -> bool:
         return await self.client.blob_exists(repository, digest)
@@ -113,6 +143,31 @@ class ClientPort:
                 registry=self.client.registry,
             )
         await self.gitlab.delete_tag(project_id, repository_id, tag)
+
+
+async def vendor_capabilities(vendor: VendorAPI, repository: str) -> Capabilities:
+    """Capabilities through a management API: what it says the credential may do there (a read,
+    never a probe that deletes)."""
+    try:
+        access = await vendor.access(repository)
+    except E.VendorAPIError as exc:
+        if exc.status not in (401, 403) and not isinstance(exc, E.VendorScopeMissing):
+            raise
+        # the API does not take this login at all: a refusal in its words, nothing sent
+        access = VendorAccess(can_list=None, can_delete=False, words=exc.message)
+    support = {
+        True: DeleteSupport.ALLOWED,
+        False: DeleteSupport.DENIED,
+        None: DeleteSupport.UNKNOWN,
+    }[access.can_delete]
+    return Capabilities(
+        manifest_delete=support,
+        vendor_api=vendor.title,
+        vendor_notes=access.notes,
+        vendor_storage_note=vendor.storage_note,
+        can_push=False,
+        detail=access.words,
+    )
 
 
 def selection_digests(tags: Sequence[TagInfo], selection: Selection) -> set[str]:
@@ -151,7 +206,16 @@ async def gather_facts(
     revalidated, one conditional GET each), capabilities inferred without a request beyond the
     `/v2/` check, and the referrers of what `referrers_for` touches."""
     client = port.client
-    tags = await load_tags(client, repository, on_batch=on_batch, known=known, tags=names)
+    listed = await port.vendor.list_tags(repository) if port.vendor is not None else None
+    if listed is not None:
+        if names is not None:
+            wanted = set(names)
+            listed = [t for t in listed if t.tag in wanted]
+        if on_batch is not None:
+            on_batch(listed)
+        tags = listed
+    else:
+        tags = await load_tags(client, repository, on_batch=on_batch, known=known, tags=names)
     caps = await port.capabilities(
         repository, gitlab_tag_api=port.gitlab is not None and gitlab_project_id is not None
     )
@@ -162,6 +226,7 @@ async def gather_facts(
         capabilities=caps,
         gitlab_project_id=gitlab_project_id,
         gitlab_repository_id=gitlab_repository_id,
+        protected=await port.vendor.protected_tags(repository) if port.vendor else {},
     )
     if referrers_for is not None:
         facts = await add_referrers(port, facts, referrers_for)

@@ -16,8 +16,11 @@
     │   ├── Unsupported                   405 / UNSUPPORTED: e.g. deletion is disabled
     │   ├── TooManyRequests               429 (temporary; `.retry_after`)
     │   └── ServerError                   5xx (temporary)
-    └── GitLabAPIError                    the GitLab REST API refused or failed
-        └── DeployTokenNoAPI              deploy tokens cannot call the REST API
+    ├── GitLabAPIError                    the GitLab REST API refused or failed
+    │   └── DeployTokenNoAPI              deploy tokens cannot call the REST API
+    └── VendorAPIError                    a registry's management API (Docker Hub, GitHub
+        │                                 packages, Harbor, Quay) refused or failed
+        └── VendorScopeMissing            the credential lacks the scope/permission it needs
 
 Foreign exceptions (httpx, ssl, json, spec) are translated at the boundary with
 `raise ... from exc`. "Temporary" errors (429, 5xx, connection failures) are the only ones the
@@ -166,6 +169,30 @@ class GitLabAPIError(RegistryError):
 
 class DeployTokenNoAPI(GitLabAPIError):
     pass
+
+
+class VendorAPIError(RegistryError):
+    """A management API beside `/v2` (`regview.core.vendors`) refused or failed. `temporary`
+    (429, 5xx) and `retry_after` are what the executor's retries look at."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        registry: str = "",
+        status: int = 0,
+        temporary: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, registry=registry)
+        self.status = status
+        self.temporary = temporary
+        self.retry_after = retry_after
+
+
+class VendorScopeMissing(VendorAPIError):
+    """The credential may not do this through the management API (a missing scope or role):
+    said before anything is deleted."""
 
 
 def parse_error_body(body: bytes) -> tuple[ErrorDetail, ...]:

@@ -11,6 +11,8 @@ remembered for the registry (`ClientPort.learn`):
   project; else, after an ambiguous 405/UNSUPPORTED (it may mean deletion is off altogether), a
   delete by digest where nothing else uses the manifest (a refusal changes nothing); else the
   throw-away manifest;
+- a management API (`Method.VENDOR_API`) saying the credential lacks the scope: that item is
+  read back (nothing was deleted) and every later item fails without a request;
 - the throw-away placeholder's delete refused (405/UNSUPPORTED): deletion is switched off. The
   tag is put back on its manifest (the original bytes, pushed again: nothing was deleted), the
   item fails saying so, and every later item of the run fails without a request.
@@ -18,9 +20,11 @@ remembered for the registry (`ClientPort.learn`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from regview.core import errors as E
 from regview.core.executor_probe import deletion_refused
 from regview.core.executor_types import FetchedManifest, error_message, throwaway_manifest
 from regview.core.plan import Method, TagAction
@@ -45,6 +49,9 @@ class RunLearning:
     tag_delete_refused: str = ""  # the refusing answer, in short
     tag_delete_ambiguous: bool = False  # 405/UNSUPPORTED rather than 400 DIGEST_INVALID
     deletion_disabled: str = ""
+    #: a management API deleted once in this run (later items need not wait for the first)
+    vendor_proven: bool = False
+    vendor_gate: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 ENABLE_HINT = "its administrator can enable deletion (CNCF registry: storage.delete.enabled: true)"
@@ -91,6 +98,20 @@ async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Met
                 tag_delete=False,
                 learnt_from=f"deleting the tag {a.tag} was answered {learnt.tag_delete_refused}",
             )
+    if method is Method.VENDOR_API:
+        if learnt.vendor_proven:
+            return method, await _vendor_untag(run, a)
+        # The first deletion goes alone: when the API says the credential lacks the scope,
+        # no other item has been sent meanwhile.
+        async with learnt.vendor_gate:
+            if learnt.deletion_disabled:
+                raise DeletionRefused(
+                    f"not attempted: {run.plan.registry} refused deleting earlier in this run "
+                    f"({learnt.deletion_disabled})"
+                )
+            note = await _vendor_untag(run, a)
+            learnt.vendor_proven = True
+            return method, note
     if method is Method.TAG_DELETE:
         method = _next_safest(run, a)
     if method is Method.GITLAB_API:
@@ -114,6 +135,26 @@ async def untag(run: PlanRun, a: TagAction, saved: FetchedManifest) -> tuple[Met
     if method is Method.THROWAWAY:
         return method, await _throwaway(run, a, saved)
     raise AssertionError(method)  # pragma: no cover - DIGEST groups go through digest_group
+
+
+async def _vendor_untag(run: PlanRun, a: TagAction) -> str:
+    sole = a.manifest_untagged and a.manifest_deletable
+    try:
+        return await run.delete_once(lambda: _vendor_delete_tag(run, a, sole), gone_at_first=False)
+    except E.VendorScopeMissing as exc:
+        # the credential may not delete there: every other item would be refused alike
+        run.learning.deletion_disabled = exc.message
+        raise DeletionRefused(f"{exc.message}; nothing was deleted") from exc
+
+
+async def _vendor_delete_tag(run: PlanRun, a: TagAction, sole: bool) -> None:
+    delete_tag = getattr(run.port, "vendor_delete_tag", None)
+    if delete_tag is None:
+        raise DeletionRefused(
+            f"not attempted: the plan uses {run.plan.registry}'s management API, which this "
+            "connection has not opened; nothing was deleted"
+        )
+    await delete_tag(run.repo, a.tag, a.digest, sole=sole)
 
 
 def _next_safest(run: PlanRun, a: TagAction) -> Method:

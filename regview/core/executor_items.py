@@ -329,7 +329,8 @@ class PlanRun:
         current, skip = await self.check(a)
         if current is None:
             return self.gone_before(a, str(a.method))
-        if skip is not None and a.method is Method.THROWAWAY and is_throwaway(current.data):
+        placeholders = (Method.THROWAWAY, Method.VENDOR_API)  # a vendor may use one too (GHCR)
+        if skip is not None and a.method in placeholders and is_throwaway(current.data):
             # A previous run stopped between the push and the delete: finish it.
             self.writer.started(key)
             return await self.remove_placeholder(
@@ -338,7 +339,7 @@ class PlanRun:
         if skip is not None:
             evidence = f"GET {a.tag} → {current.digest}"
             return self.tag_result(a, Outcome.SKIPPED, skip, Status.CHANGED, evidence)
-        if a.method is Method.THROWAWAY and is_throwaway(current.data):
+        if a.method in placeholders and is_throwaway(current.data):
             # A placeholder left by an earlier run: unique to this tag, nothing to keep.
             self.writer.started(key)
             return await self.remove_placeholder(
@@ -346,7 +347,7 @@ class PlanRun:
             )
         await self.writer.keep_manifest(a.digest, current.media_type, current.data)
         self.writer.started(key)
-        what = a.method.description
+        what = a.how
         try:
             method, note = await untag(self, a, current)
         except DeletionRefused as exc:
@@ -363,13 +364,14 @@ class PlanRun:
             # no clean answer (retries gave up, a reply lost): the registry decides
             return await self.settle_tag(a, what, f"the delete failed ({error_message(exc)})")
         if note:
-            return await self.settle_tag(a, method.description, note)
+            how = a.how if method is a.method else method.description
+            return await self.settle_tag(a, how, note)
         return ItemResult(
             "tag",
             a.tag,
             a.digest,
             Outcome.DELETED,
-            method.description,
+            a.how if method is a.method else method.description,
             str(method),
             Status.DELETED,
             "the registry answered the delete with success",
@@ -633,6 +635,20 @@ class PlanRun:
         self.manifest_outcome[a.digest] = result.outcome
         self.emit(result)
 
+    async def keep_children_of(self, digest: str) -> None:
+        """Save the index children this plan deletes before their parent goes: a registry may
+        take them with it (Harbor's API deletes an index's unshared children), and a child read
+        only at its own turn would then be gone unsaved, beyond the recycle bin's reach."""
+        for c in self.plan.manifest_actions:
+            if c.role is ManifestRole.CHILD and c.parent == digest:
+                try:
+                    child = await self.fetch(c.digest)
+                except Exception as exc:
+                    if not is_not_found(exc):
+                        raise
+                    continue
+                await self.writer.keep_manifest(c.digest, child.media_type, child.data)
+
     async def one_manifest(self, a: ManifestAction) -> ItemResult:
         key = f"manifest:{a.digest}"
         try:
@@ -660,6 +676,7 @@ class PlanRun:
                 evidence=f"GET {a.digest} → 404 before anything was sent",
             )
         await self.writer.keep_manifest(a.digest, saved.media_type, saved.data)
+        await self.keep_children_of(a.digest)
         self.writer.started(key)
         try:
             note = await self.delete_ref(a.digest)

@@ -16,6 +16,9 @@
   (their blobs still count in `blobs`, the bytes the tag keeps alive).
 - Created: `created_hints` (registry metadata such as GitLab's `created_at`), else the
   `org.opencontainers.image.created` annotation, else the config's `created`.
+- Where the registry's management API lists tags (`vendors.vendor_tags`: Docker Hub), that
+  listing is used instead: 100 tags per request and no manifest GET (no pull spent); its
+  `blobs` are the platform images (Docker Hub does not list layers).
 - `on_batch` receives finished TagInfo in batches (for a progressively filled table);
   setting `cancel` stops the workers and returns what is done so far.
 - A tag that fails alone (deleted meanwhile, unreadable manifest) gets `TagInfo.error`; a
@@ -34,6 +37,7 @@ from regview.core.cache import Listing
 from regview.core.client import RegistryClient
 from regview.core.client_manifests import ManifestResponse
 from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
+from regview.core.vendors import vendor_tags
 from regview.spec import mediatypes as mt
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest, parse_time
 
@@ -254,7 +258,16 @@ async def load_tags(
     tags: list[str] | None = None,
     created_hints: dict[str, datetime] | None = None,
     known: Sequence[TagInfo] = (),
+    through_vendor: bool = True,
 ) -> list[TagInfo]:
+    # Docker Hub: its API, no pull spent. A vendor completing its own API listing from the
+    # manifests (Harbor, Quay: `vendors.enrich`) passes through_vendor=False: no loop back.
+    listed = await vendor_tags(client, repository) if through_vendor else None
+    if listed is not None:
+        rows = listed if tags is None else [t for t in listed if t.tag in set(tags)]
+        if on_batch is not None and rows:
+            on_batch(rows)
+        return rows
     names = tags if tags is not None else await client.list_tags(repository)
     listing = (
         await asyncio.to_thread(client.listings.load, client.registry, repository)

@@ -1,5 +1,9 @@
 """Restoring a journal entry: re-push the saved manifests (index children and subjects
-first), then the tags, once HEAD shows every blob they reference is still there."""
+first), then the tags, once HEAD shows every blob they reference is still there.
+
+A port with a management API that keeps deleted images (`vendor_restore`: GitHub's 30-day
+package-version restore, Quay's time machine) is asked first for a manifest that is gone: it
+brings back the very version, blobs and all, where the local copy needs the blobs still there."""
 
 from __future__ import annotations
 
@@ -66,12 +70,17 @@ async def restore(
     results: list[RestoreResult] = []
     pushed: dict[str, str] = {}  # digest → "" ok / reason it cannot be restored
     restored_keys: list[str] = []
+    by_vendor: set[str] = set()
 
     async def ensure(digest: str, trail: frozenset[str] = frozenset()) -> str:
         if digest in pushed:
             return pushed[digest]
         if digest in trail:
             return "reference cycle"
+        if await _vendor_restored(port, entry.repository, digest):
+            by_vendor.add(digest)
+            pushed[digest] = ""
+            return ""
         saved = journal.manifest(entry.id, digest)
         if saved is None:
             if await port.manifest_exists(entry.repository, digest):
@@ -106,7 +115,10 @@ async def restore(
     for item in sorted(gone, key=lambda i: i.kind != "manifest"):
         if item.kind == "manifest":
             problem = await ensure(item.digest)
-            results.append(RestoreResult(item.digest, not problem, problem or "restored"))
+            how = (
+                "restored by the registry's own restore" if item.digest in by_vendor else "restored"
+            )
+            results.append(RestoreResult(item.digest, not problem, problem or how))
             if not problem:
                 restored_keys.append(item.key)
             continue
@@ -124,6 +136,10 @@ async def restore(
         if problem:
             results.append(RestoreResult(item.name, False, problem))
             continue
+        how = "restored by the registry's own restore" if item.digest in by_vendor else "restored"
+        if current is None and item.digest in by_vendor:
+            # the vendor's restore is per tag (Quay's time machine): it may have put this one back
+            current = await port.resolve_tag(entry.repository, item.name)
         if current is None:
             saved = journal.manifest(entry.id, item.digest)
             if saved is None:
@@ -132,7 +148,17 @@ async def restore(
                 )
                 continue
             await port.push_manifest(entry.repository, item.name, saved[0], saved[1])
-        results.append(RestoreResult(item.name, True, "restored"))
+        results.append(RestoreResult(item.name, True, how))
         restored_keys.append(item.key)
     journal.mark_restored(entry.id, restored_keys)
     return results
+
+
+async def _vendor_restored(port: RestorePort, repository: str, digest: str) -> bool:
+    """True when the port's management API put `digest` back (only tried when it is gone)."""
+    if getattr(port, "vendor", None) is None:
+        return False
+    vendor_restore = getattr(port, "vendor_restore", None)
+    if vendor_restore is None or await port.manifest_exists(repository, digest):
+        return False
+    return bool(await vendor_restore(repository, digest) == "")

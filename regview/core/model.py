@@ -18,6 +18,7 @@ class RegistryKind(enum.StrEnum):
     DOCKER_HUB = "dockerhub"
     GHCR = "ghcr"
     HARBOR = "harbor"
+    QUAY = "quay"
     REGVIEW = "regview"  # our embedded registry (generic OCI unless in GitLab mode)
 
 
@@ -158,3 +159,4 @@ class Endpoint:
     api_url: str = ""
     kind: RegistryKind = RegistryKind.GENERIC
     max_concurrency: int = 0
+    vendor_api: str = ""

@@ -119,11 +119,20 @@ def make_plan(
             + ", ".join(unknown[:10])
             + (" …" if len(unknown) > 10 else "")
         )
+    warnings.extend(caps.vendor_notes)
+    guarded = sorted(t for t in selected if t in facts.protected)
+    # The registry would refuse them anyway; they stay, like any kept tag.
+    selected -= set(guarded)
     broken = sorted(t for t in selected if t not in graph.tag_digest)
     if broken:
         # Without a digest we cannot verify the tag before touching it: leave it alone.
         selected -= set(broken)
-    if caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
+    if caps.manifest_delete is DeleteSupport.UNKNOWN and caps.vendor_api:
+        warnings.append(
+            f"The {caps.vendor_api} does not say whether these credentials may delete; the "
+            "first deletion will tell (a refusal stops the run before anything else is sent)."
+        )
+    elif caps.manifest_delete is DeleteSupport.UNKNOWN and method is not Method.GITLAB_API:
         warnings.append(
             f"Whether {facts.registry} allows deletion was not checked; the first deletion "
             "will tell."
@@ -197,8 +206,10 @@ def make_plan(
                 manifest_deletable=can_delete_manifest,
                 shared_with=siblings,
                 note="" if can_delete_manifest else note,
+                via=caps.vendor_api if method is Method.VENDOR_API else "",
             )
         )
+    refused.extend(Refusal(t, facts.protected[t]) for t in guarded)
     if broken:
         refused.extend(
             Refusal(t, "its digest is unknown (the tag could not be read); refresh and retry")
@@ -245,6 +256,7 @@ def make_plan(
         deleted_referrers=tuple(deleted_refs),
         reclaimable_bytes=sum(freed.values()),
         reclaimable_blobs=len(freed),
+        gc_note=caps.vendor_storage_note or GC_NOTE,
     )
     return _replace(
         base,

@@ -17,6 +17,11 @@ def refusal_for(caps: Capabilities, registry: str) -> str:
             "Deletion must be enabled by its administrator (CNCF registry: "
             "storage.delete.enabled: true)."
         )
+    if caps.manifest_delete is DeleteSupport.DENIED and caps.vendor_api:
+        return (
+            f"These credentials may not delete through the {caps.vendor_api} on {registry}"
+            f"{detail}. Nothing was deleted."
+        )
     if caps.manifest_delete is DeleteSupport.DENIED:
         return (
             f"These credentials may not delete on {registry}{detail}. Nothing was deleted. "
@@ -27,6 +32,9 @@ def refusal_for(caps: Capabilities, registry: str) -> str:
 
 
 def choose_method(caps: Capabilities) -> Method | None:
+    if caps.vendor_api:
+        # the vendor's API decides per tag how to spare siblings (`vendors.base.delete_tag`)
+        return None if caps.manifest_delete is DeleteSupport.DENIED else Method.VENDOR_API
     if caps.tag_delete and caps.manifest_delete is not DeleteSupport.DISABLED:
         return Method.TAG_DELETE
     if caps.gitlab_tag_api:

@@ -23,6 +23,7 @@ class Method(enum.StrEnum):
     GITLAB_API = "gitlab-api"
     THROWAWAY = "throwaway"
     DIGEST = "digest"
+    VENDOR_API = "vendor-api"  # the registry's management API (`regview.core.vendors`)
 
     @property
     def description(self) -> str:
@@ -34,6 +35,7 @@ _METHOD_TEXT = {
     Method.GITLAB_API: "GitLab tag API (removes only this tag)",
     Method.THROWAWAY: "throw-away manifest pushed to the tag, then deleted (removes only this tag)",
     Method.DIGEST: "delete by digest (nothing else uses this manifest)",
+    Method.VENDOR_API: "the registry's management API (removes only this tag)",
 }
 
 
@@ -52,6 +54,14 @@ class Capabilities:
     tag_delete: bool = False  # OCI tag delete supported
     gitlab_tag_api: bool = False  # GitLab REST tag API usable with these credentials
     can_push: bool = True  # needed by THROWAWAY
+    #: the management API that deletes where `/v2` does not ("Docker Hub API"; "" = none);
+    #: `manifest_delete` then says whether these credentials may delete through it
+    vendor_api: str = ""
+    #: the registry's own rules worth reading before deleting (Harbor's retention policy,
+    #: Quay's time-machine window): shown with the plan
+    vendor_notes: tuple[str, ...] = ()
+    #: what deleting does to storage there (replaces the garbage-collection note)
+    vendor_storage_note: str = ""
     detail: str = ""  # what the registry answered, for refusal messages
     learnt: str = ""  # the earlier answer these were learnt from ("" = headers and kind only)
 
@@ -81,6 +91,8 @@ class RepositoryFacts:
     manifests: Mapping[str, ManifestFacts] = field(default_factory=dict)
     gitlab_project_id: int | None = None
     gitlab_repository_id: int | None = None
+    #: tags the registry's own rules forbid deleting (Harbor immutability) → why, in words
+    protected: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,14 @@ class TagAction:
     manifest_deletable: bool  # ... and nothing kept references it
     shared_with: tuple[str, ...] = ()  # kept tags with the same digest (they stay)
     note: str = ""  # why the manifest stays, when it does
+    via: str = ""  # the management API that does it (`Method.VENDOR_API`), e.g. "Docker Hub API"
+
+    @property
+    def how(self) -> str:
+        """The method in words, naming the API where one does the deleting."""
+        if self.via:
+            return f"{self.via} (removes only this tag)"
+        return self.method.description
 
     def to_json(self) -> dict[str, Any]:
         return {

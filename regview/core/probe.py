@@ -20,6 +20,7 @@ from regview.core.auth import parse_www_authenticate
 from regview.core.client_http import connection_error
 from regview.core.model import Endpoint, RegistryKind
 from regview.core.transport import check_scheme_allowed, make_http_client
+from regview.core.vendors import detect_kind
 
 KNOWN_API = {"registry.gitlab.com": "https://gitlab.com/api/v4"}
 
@@ -63,7 +64,8 @@ def classify(url: str, headers: httpx.Headers, realm: str) -> tuple[RegistryKind
         return RegistryKind.GHCR, ""
     if realm.rstrip("/").endswith("/service/token") or "harbor" in headers.get("Set-Cookie", ""):
         return RegistryKind.HARBOR, ""
-    return RegistryKind.GENERIC, ""
+    vendor = detect_kind(host, realm, headers)  # kinds only a vendor module knows (Quay)
+    return (vendor or RegistryKind.GENERIC), ""
 
 
 async def probe(
@@ -105,6 +107,7 @@ async def probe(
         RegistryKind.DOCKER_HUB: "Docker Hub",
         RegistryKind.GHCR: "GitHub Container Registry",
         RegistryKind.HARBOR: "a Harbor registry",
+        RegistryKind.QUAY: "a Quay registry",
         RegistryKind.REGVIEW: "a regview local registry",
         RegistryKind.GENERIC: "an OCI registry",
     }

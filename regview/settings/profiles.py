@@ -199,6 +199,8 @@ class Profile:
     # requests in flight at most (0: regview's adaptive default, up to 64); for a registry that
     # should see fewer, or a link that bears more
     max_concurrency: int = 0
+    # the registry's management API when not the vendor's usual one (regview.core.vendors)
+    vendor_api: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -219,6 +221,7 @@ class Profile:
             api_url=self.api_url,
             kind=self.kind,
             max_concurrency=self.max_concurrency,
+            vendor_api=self.vendor_api,
         )
 
     @classmethod
@@ -231,6 +234,7 @@ class Profile:
             ca_file=endpoint.ca_file,
             api_url=endpoint.api_url,
             max_concurrency=endpoint.max_concurrency,
+            vendor_api=endpoint.vendor_api,
             **fields,
         )
 
@@ -256,6 +260,7 @@ class Profile:
                 "delete_refused_in": self.delete_refused_in,
                 "never_expires": self.never_expires,
                 "max_concurrency": self.max_concurrency,
+                "vendor_api": self.vendor_api,
             }
         )
         return data
@@ -294,6 +299,7 @@ class Profile:
             delete_refused_in=str(data.get("delete_refused_in") or ""),
             never_expires=bool(data.get("never_expires", False)),
             max_concurrency=_count(data.get("max_concurrency")),
+            vendor_api=str(data.get("vendor_api") or ""),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

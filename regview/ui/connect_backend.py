@@ -6,6 +6,7 @@ abilities in words, and the backend that asks the client core for them.
     ConnectBackend      the seam between dialogs and the client core: `probe`, `test`
     CoreBackend         the real `ConnectBackend`, over `regview.core.probe` and `RegistryClient`
     derive_gitlab_api(registry_url, realm) -> str    a GitLab API address for the user to confirm
+    vendor_hint(probe) -> str           the management API and credential deleting needs there
 
 Nothing here touches Qt widgets: it is plain async code, tested without a window.
 """
@@ -13,7 +14,7 @@ Nothing here touches Qt widgets: it is plain async code, tested without a window
 from __future__ import annotations
 
 import html as _html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,6 +29,7 @@ KIND_NAMES: dict[RegistryKind, str] = {
     RegistryKind.DOCKER_HUB: "Docker Hub",
     RegistryKind.GHCR: "GitHub Container Registry",
     RegistryKind.HARBOR: "Harbor",
+    RegistryKind.QUAY: "Quay",
     RegistryKind.GENERIC: "OCI registry",
     RegistryKind.REGVIEW: "regview's own registry",
 }
@@ -54,6 +56,15 @@ def days_left(moment: datetime, now: datetime | None = None) -> str:
         return "expired today" if days == 0 else f"expired {days} day{'s' * (days != 1)} ago"
     days = (moment - now).days
     return "expires today" if days == 0 else f"expires in {days} day{'s' * (days != 1)}"
+
+
+def vendor_hint(probe: ProbeSummary | None) -> str:
+    """Which API deleting goes through on this kind of registry and what credential it takes,
+    in words ("" when deletion needs nothing beyond the registry login)."""
+    from regview.core.vendors import vendor_spec
+
+    spec = vendor_spec(probe.kind) if probe is not None else None
+    return spec.need.words if spec is not None else ""
 
 
 def derive_gitlab_api(registry_url: str, realm: str) -> str:
@@ -129,6 +140,11 @@ class AccessSummary:
     refused: str = ""
     repositories: tuple[str, ...] = ()
     gitlab: bool = False  # a GitLab registry: its catalog is for administrators only
+    #: the management API deletion goes through (Docker Hub, GHCR, …; "" = none) and what it
+    #: said: may the credential delete there, and what is missing in words
+    vendor_api: str = ""
+    vendor_need: str = ""
+    vendor_words: str = ""
 
     def lines(self) -> list[tuple[bool | None, str]]:
         """(ok, sentence) per ability, in the order a person cares about them."""
@@ -164,12 +180,23 @@ class AccessSummary:
             f"Cannot push{repo}: read-only",
             "Push unknown: the registry does not say without a real push",
         )
-        add(
-            self.delete,
-            f"Can delete tags and images{repo}",
-            f"Cannot delete{repo}",
-            "Delete unknown: the registry does not say without a real delete",
-        )
+        if self.vendor_api:
+            why = f": {self.vendor_words}" if self.vendor_words else ""
+            add(
+                self.delete,
+                f"Can delete tags{repo} through the {self.vendor_api}",
+                f"Cannot delete{repo} through the {self.vendor_api}{why}",
+                f"Delete through the {self.vendor_api}: not known until the first deletion",
+            )
+            if self.delete is not True and self.vendor_need:
+                out.append((None, self.vendor_need))
+        else:
+            add(
+                self.delete,
+                f"Can delete tags and images{repo}",
+                f"Cannot delete{repo}",
+                "Delete unknown: the registry does not say without a real delete",
+            )
         if self.gitlab and not self.catalog:
             if self.repositories:
                 out.append(
@@ -220,6 +247,8 @@ class AccessSummary:
 
     def cannot_delete(self) -> str:
         """Why this credential cannot delete in any repository: its scopes ('' = not known)."""
+        if self.vendor_api and self.delete is False and self.vendor_words:
+            return f"the {self.vendor_api} says {self.vendor_words}"
         if self.scopes and not {"api", "write_registry"} & set(self.scopes):
             return f"its scopes are {', '.join(self.scopes)} (deleting needs write_registry or api)"
         return ""
@@ -314,9 +343,10 @@ class CoreBackend:
                 access = None
             else:
                 access = await client.check_access(repository)
+        vendor = await _vendor_access(endpoint, credentials, repository) if repository else None
         if who is not None:
             notes.extend(who.notes)
-        return AccessSummary(
+        summary = AccessSummary(
             repository=repository,
             pull=access.pull if access else None,
             push=access.push if access else None,
@@ -336,9 +366,34 @@ class CoreBackend:
             repositories=tuple(dict.fromkeys(listed)),
             gitlab=endpoint.kind == RegistryKind.GITLAB or bool(endpoint.api_url),
         )
+        if vendor is None:
+            return summary
+        api, need, may, why = vendor
+        return replace(summary, vendor_api=api, vendor_need=need, delete=may, vendor_words=why)
 
 
 MAX_LISTED = 200  # repositories offered to pick from; the test needs one
+
+
+async def _vendor_access(
+    endpoint: Endpoint, credentials: Credentials | None, repository: str
+) -> tuple[str, str, bool | None, str] | None:
+    """(API, what it needs, may delete, why not) from the registry's management API (Docker
+    Hub, GHCR, …), which replaces what `/v2` would say about deleting (`/v2` does not delete
+    there); None for a registry without one. Sends only reads."""
+    from regview.core.errors import VendorAPIError
+    from regview.core.vendors import context_for, open_vendor
+
+    vendor = open_vendor(context_for(endpoint, credentials))
+    if vendor is None:
+        return None
+    try:
+        found = await vendor.access(repository)
+    except VendorAPIError as exc:
+        return vendor.title, vendor.need.words, False, exc.message
+    finally:
+        await vendor.aclose()
+    return vendor.title, vendor.need.words, found.can_delete, found.words
 
 
 def _who(identity: TokenIdentity | None) -> str:

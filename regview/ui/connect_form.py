@@ -35,7 +35,12 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.settings.profiles import Profile, address_problem, registry_url
-from regview.ui.connect_backend import CREDENTIAL_NAMES, AccessSummary, ProbeSummary
+from regview.ui.connect_backend import (
+    CREDENTIAL_NAMES,
+    AccessSummary,
+    ProbeSummary,
+    vendor_hint,
+)
 from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.task_dialog import TaskDialog
 
@@ -376,7 +381,7 @@ class RegistryForm(TaskDialog):
     def _kind_changed(self, *_: Any) -> None:
         kind = self.current_kind()
         anonymous = kind == CredentialKind.ANONYMOUS
-        self.kind_hint.setText(KIND_HINTS.get(kind, ""))
+        self.kind_hint.setText(vendor_hint(self.probe_result) or KIND_HINTS.get(kind, ""))
         self.username.setEnabled(not anonymous)
         self.secret.setEnabled(not anonymous)
         fixed = FIXED_USERNAME.get(kind)

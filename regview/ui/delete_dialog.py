@@ -216,7 +216,7 @@ class DeleteDialog(QDialog):
             self.title.setText(f"Delete the repository {plan.repository} — all {n_tags:,} tags?")
         else:
             self.title.setText(f"Delete {_plural(n_tags, 'tag')} from {plan.repository}?")
-        methods = sorted({a.method.description for a in plan.tag_actions})
+        methods = sorted({a.how for a in plan.tag_actions})
         sub = f"On {where}."
         if methods:
             sub += " Method: " + "; ".join(methods) + "."
@@ -314,9 +314,9 @@ class DeleteDialog(QDialog):
                 why += "; its manifest is left untagged"
             goes.append(
                 Record(
-                    (a.tag, short_digest(a.digest), a.method.description.split(" (")[0], why),
+                    (a.tag, short_digest(a.digest), a.how.split(" (")[0], why),
                     key=f"tag:{a.tag}",
-                    tooltip=f"{a.tag}\n{a.digest}\n{a.method.description}\n{why}",
+                    tooltip=f"{a.tag}\n{a.digest}\n{a.how}\n{why}",
                 )
             )
         for m in plan.manifest_actions:

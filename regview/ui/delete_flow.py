@@ -51,6 +51,8 @@ from regview.core.gitlab_cleanup import locate
 from regview.core.journal import Journal, JournalError
 from regview.core.model import RegistryKind, TagInfo
 from regview.core.plan import DeletePlan, PlanOptions, RepositoryFacts, Selection, make_plan
+from regview.core.transport import HttpOwner
+from regview.core.vendors import context_for, open_vendor
 from regview.log import get_logger
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_dialog import DeleteDialog
@@ -93,13 +95,14 @@ class Connection:
     profile: str
     port: ClientPort
     gitlab: GitLabContext | None = None
-    apis: set[GitLabAPI] | None = None  # the flow's open GitLab clients
+    apis: set[HttpOwner] | None = None  # the flow's open GitLab and vendor API clients
 
     async def close(self) -> None:
-        if self.gitlab is not None:
-            if self.apis is not None:
-                self.apis.discard(self.gitlab.api)
-            await self.gitlab.api.aclose()
+        for api in (self.gitlab.api if self.gitlab else None, self.port.vendor):
+            if api is not None:
+                if self.apis is not None:
+                    self.apis.discard(api)
+                await api.aclose()
 
 
 @dataclass(slots=True)
@@ -159,7 +162,7 @@ class DeleteFlow(QObject):
         self._runs = itertools.count(1)
         self.executor: Executor | None = None
         #: GitLab API clients handed out and not yet closed (closed by `aclose` at the latest)
-        self._apis: set[GitLabAPI] = set()
+        self._apis: set[HttpOwner] = set()
         #: the rows a view already loaded for (profile, repository); the window sets it
         self.known_tags: Callable[[str, str], Sequence[TagInfo] | None] | None = None
 
@@ -167,9 +170,12 @@ class DeleteFlow(QObject):
     async def open_port(self, profile: str, repository: str = "") -> Connection:
         session = await self.sessions.open(profile)
         gitlab = await self.gitlab_context(profile, repository) if repository else None
-        return Connection(
-            profile, ClientPort(session.client, gitlab.api if gitlab else None), gitlab, self._apis
-        )
+        # Docker Hub, GHCR, Harbor, Quay: their management API deletes where /v2 does not
+        vendor = open_vendor(context_for(session.endpoint, session.credentials, session.client))
+        if vendor is not None:
+            self._apis.add(vendor)
+        port = ClientPort(session.client, gitlab.api if gitlab else None, vendor=vendor)
+        return Connection(profile, port, gitlab, self._apis)
 
     async def gitlab_context(self, profile: str, repository: str) -> GitLabContext | None:
         """The GitLab project (and registry repository id) of `repository`, where the profile
@@ -191,11 +197,11 @@ class DeleteFlow(QObject):
             return None
         return GitLabContext(api, target.project_id, target.repository_id, target.project_path)
 
-    def release(self, api: GitLabAPI) -> None:
+    def release(self, api: HttpOwner) -> None:
         """Close a GitLab API client a dialog no longer needs (now, or in `aclose`)."""
         self.tasks.start(f"gitlab-close-{id(api)}", self._close_api(api))
 
-    async def _close_api(self, api: GitLabAPI) -> None:
+    async def _close_api(self, api: HttpOwner) -> None:
         self._apis.discard(api)
         await api.aclose()
 

@@ -1,0 +1,156 @@
+"""Registries' management APIs, for what the distribution API (`/v2`) refuses or cannot say.
+
+    spec = vendor_spec(kind)                 VendorSpec | None: title, default API, credential need
+    ctx = context_for(endpoint, credentials, client)     where its API is, who the user is
+    vendor = open_vendor(ctx)                VendorAPI | None (close it: `async with` / aclose())
+    kind = detect_kind(host, realm, headers) a vendor kind a probe's answer points at, or None
+    tags = await vendor_tags(client, repo)   the API's listing (Docker Hub), or None: use /v2
+
+One module per vendor (`dockerhub`, `ghcr`, `harbor`, `quay`), each defining `SPEC`, a
+`VendorSpec` naming its `VendorAPI` subclass (`base`). A module is imported only when its kind is
+used; a module not there yet is simply no vendor (the registry is then treated like any other).
+The planner never talks to a vendor: `delete_port.ClientPort` asks it for capabilities, tags and
+deletions, and the plan's `Method.VENDOR_API` says the vendor does the untagging.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from regview.core.errors import RegistryError
+from regview.core.model import Credentials, Endpoint, RegistryKind, TagInfo
+from regview.core.vendors.base import (
+    CredentialNeed,
+    VendorAccess,
+    VendorAPI,
+    VendorContext,
+    api_secret_name,
+)
+from regview.log import get_logger
+
+if TYPE_CHECKING:
+    from regview.core.client import RegistryClient
+
+log = get_logger("core.vendors")
+
+__all__ = [
+    "CredentialNeed",
+    "VendorAPI",
+    "VendorAccess",
+    "VendorContext",
+    "VendorSpec",
+    "api_secret_name",
+    "api_url_for",
+    "context_for",
+    "detect_kind",
+    "open_vendor",
+    "vendor_spec",
+    "vendor_tags",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSpec:
+    kind: RegistryKind
+    title: str  # "Docker Hub API"
+    factory: type[VendorAPI]
+    #: the API base for a registry URL ("https://hub.docker.com" whatever the registry URL;
+    #: Harbor's is on the registry's own host)
+    default_api: Callable[[str], str]
+    #: does a `/v2/` answer (host, token realm, headers) say this is the vendor's registry?
+    detect: Callable[[str, str, Mapping[str, str]], bool]
+
+    @property
+    def need(self) -> CredentialNeed:
+        return self.factory.need
+
+
+#: kind → module defining `SPEC` (imported on first use)
+MODULES: dict[RegistryKind, str] = {
+    RegistryKind.DOCKER_HUB: "regview.core.vendors.dockerhub",
+    RegistryKind.GHCR: "regview.core.vendors.ghcr",
+    RegistryKind.HARBOR: "regview.core.vendors.harbor",
+    RegistryKind.QUAY: "regview.core.vendors.quay",
+}
+_SPECS: dict[RegistryKind, VendorSpec | None] = {}
+
+
+def vendor_spec(kind: str) -> VendorSpec | None:
+    try:
+        key = RegistryKind(kind)
+    except ValueError:
+        return None
+    if key not in _SPECS:
+        module = MODULES.get(key)
+        spec: VendorSpec | None = None
+        if module is not None:
+            try:
+                spec = importlib.import_module(module).SPEC
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise  # a vendor module that is there but broken: a bug, say so
+        _SPECS[key] = spec
+    return _SPECS[key]
+
+
+def api_url_for(kind: str, registry_url: str, configured: str = "") -> str:
+    """The management API base: the configured one, else the vendor's usual one ("": none)."""
+    spec = vendor_spec(kind)
+    if spec is None:
+        return ""
+    return configured.rstrip("/") or spec.default_api(registry_url)
+
+
+def context_for(
+    endpoint: Endpoint,
+    credentials: Credentials | None,
+    client: RegistryClient | None = None,
+    *,
+    api_token: str = "",
+) -> VendorContext:
+    """The context to open `endpoint`'s vendor with (its API from `Endpoint.vendor_api` or the
+    vendor's usual one)."""
+    return VendorContext(
+        endpoint,
+        api_url_for(endpoint.kind, endpoint.url, endpoint.vendor_api),
+        credentials,
+        api_token=api_token,
+        client=client,
+    )
+
+
+def open_vendor(ctx: VendorContext) -> VendorAPI | None:
+    """The vendor API for `ctx.endpoint.kind`, or None when the kind has none."""
+    spec = vendor_spec(ctx.endpoint.kind)
+    if spec is None or not ctx.api_url:
+        return None
+    return spec.factory(ctx)
+
+
+async def vendor_tags(client: RegistryClient, repository: str) -> list[TagInfo] | None:
+    """The tags of `repository` through the registry's management API where it lists them
+    (Docker Hub: 100 per request, no pull spent), or None to list through `/v2`: no such API,
+    or it failed (said in the log; `/v2` still works)."""
+    vendor = open_vendor(context_for(client.endpoint, client.credentials, client))
+    if vendor is None:
+        return None
+    try:
+        return await vendor.list_tags(repository)
+    except RegistryError as exc:
+        log.info("listing %s through the %s failed, using /v2: %s", repository, vendor.title, exc)
+        return None
+    finally:
+        await vendor.aclose()
+
+
+def detect_kind(host: str, realm: str, headers: Mapping[str, str]) -> RegistryKind | None:
+    """A vendor kind this `/v2/` answer points at (probe's fallback for kinds it does not know
+    by itself), or None."""
+    for kind in MODULES:
+        spec = vendor_spec(kind)
+        if spec is not None and spec.detect(host.lower(), realm, headers):
+            return kind
+    return None
