@@ -75,6 +75,8 @@ HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 #: a selection of more rows gets its "frees" figure from the worker thread
 SYNC_SELECTION = 2_000
+#: the status bar's selection figure until it is known (never an old figure)
+SELECTION_COMPUTING = " — frees: computing…"
 
 
 def contiguous(rows: list[int]) -> list[tuple[int, int]]:
@@ -567,7 +569,7 @@ class TagsView(QWidget):
         model = self.model
         space = model.space
         if space is None:
-            return " — frees … (working it out)"
+            return SELECTION_COMPUTING
         names = [model.row_at(r).tag for r in rows]
         if len(rows) <= SYNC_SELECTION:
             freed = space.freed_bytes(names)
@@ -580,7 +582,7 @@ class TagsView(QWidget):
                 if self._selection_asked != key:
                     self._selection_asked = key
                     self._selection_token = self._selection_worker.run(space.freed_bytes, names)
-                return " — frees … (working it out)"
+                return SELECTION_COMPUTING
         if freed == 0:
             return " — frees nothing after GC (other tags use all of it)"
         bound = "" if space is None or space.complete else "at most "
