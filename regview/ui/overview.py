@@ -105,6 +105,10 @@ class BarChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(420, 40 + 26 * max(3, len(self.items)))
 
+    def minimumSizeHint(self) -> QSize:
+        # every bar readable (20 px a row) however many sections share the page's height
+        return QSize(200, 8 + 20 * max(1, len(self.items)))
+
     def _row_height(self) -> float:
         return max(20.0, min(30.0, (self.height() - 8) / max(1, len(self.items))))
 
@@ -264,13 +268,17 @@ _CAPTION_TIPS = {
 
 
 UNTAGGED_UNKNOWN = (
-    "Untagged manifests: unknown. The registry's API lists tags, not the manifests left "
-    "without one, so what they hold is not in these figures (garbage collection with "
-    "--delete-untagged, or a cleanup policy, would free it too)."
+    "Untagged manifests: unknown — the registry's API lists tags only, so what manifests "
+    "without a tag hold is not in these figures."
 )
-UNTAGGED_GITLAB = (
-    " GitLab's own size, shown in brackets where its API has one, counts them: the difference "
-    "to ours is about what untagged manifests (and the manifests themselves) hold."
+UNTAGGED_GITLAB = " GitLab's own size (in brackets) counts them."
+UNTAGGED_TIP = (
+    "A manifest left without a tag (an old push of a moved tag, a deleted tag's image) keeps "
+    "its layers stored until garbage collection removes it (docker-registry: garbage-collect "
+    "--delete-untagged; GitLab: a cleanup policy or its online GC). Neither the OCI API nor "
+    "GitLab's API lists such manifests, so regview cannot count them. GitLab's own repository "
+    "size counts everything the repository stores: the difference to ours is about what "
+    "untagged manifests (and the manifests themselves) hold."
 )
 
 
@@ -319,6 +327,7 @@ class OverviewPanel(QWidget):
         layout.addWidget(self.bars, 3)
         self.untagged_note = QLabel(UNTAGGED_UNKNOWN)
         self.untagged_note.setWordWrap(True)
+        self.untagged_note.setToolTip(UNTAGGED_TIP)
         pal = self.untagged_note.palette()
         pal.setColor(self.untagged_note.foregroundRole(), muted(self.palette()))
         self.untagged_note.setPalette(pal)

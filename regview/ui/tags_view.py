@@ -303,6 +303,9 @@ class TagsView(QWidget):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in DEFAULT_WIDTHS.items():
             t.setColumnWidth(col, width)
+        # Frees says "computing…" while it works: wide enough for the word (the font decides)
+        room = t.fontMetrics().horizontalAdvance(tm.COMPUTING) + 16
+        t.setColumnWidth(tm.FREES, max(DEFAULT_WIDTHS[tm.FREES], room))
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
         hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together

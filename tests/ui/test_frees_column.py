@@ -224,6 +224,9 @@ def test_an_unreadable_tag_says_unknown_and_a_change_says_computing_never_old_fi
         assert view.frees.computing
     assert column(view)["amd64"] == "3.0 MiB" and not view.frees.computing
     assert view.model.index(row, tm.FREES).data(Qt.ItemDataRole.ForegroundRole) is None
+    # the word fits its cell (it was cut to "computin…")
+    words = view.table.fontMetrics().horizontalAdvance(tm.COMPUTING)
+    assert view.table.columnWidth(tm.FREES) >= words + 8
 
 
 def test_a_deletion_updates_the_figures_without_computing_them_again(

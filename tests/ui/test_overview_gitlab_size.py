@@ -63,7 +63,8 @@ def test_overview_shows_gitlabs_size_beside_ours(
 def test_without_gitlab_untagged_is_unknown_in_words(qtbot: QtBot) -> None:
     panel = ov.OverviewPanel()
     qtbot.addWidget(panel)
-    assert panel.untagged_note.text().startswith("Untagged manifests: unknown.")
+    assert panel.untagged_note.text().startswith("Untagged manifests: unknown — ")
+    assert "Neither the OCI API nor GitLab's API lists" in panel.untagged_note.toolTip()
     panel.bars.set_items([("team/a", 3 << 20)])
     assert panel.bars.value_text(0) == "3.0 MiB"
     panel.set_gitlab_sizes({"team/a": 4 << 20})
