@@ -8,27 +8,18 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from connect_support import local_registry, run
-from delete_support import open_repo, open_window, until
-from PySide6.QtCore import Qt
+from delete_support import open_policy_editor, open_repo, open_window, until
 from pytestqt.qtbot import QtBot
 
 from regview.core.frees import TagSpace
 from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.policy_editor import PolicyEditor
 from regview.ui.tags_model import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
-
-
-def _retype(qtbot: QtBot, edit: Any, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
 
 
 def test_status_bar_delete_dialog_and_policy_preview_agree(
@@ -64,13 +55,8 @@ def test_status_bar_delete_dialog_and_policy_preview_agree(
         )
         dialog.reject()
 
-        editors: list[PolicyEditor] = []
-        window.delete_flow.policyEditorShown.connect(editors.append)
-        window.open_policy_editor()
-        run(qloop, until(lambda: bool(editors)))
-        editor = editors[0]
-        run(qloop, until(lambda: editor.preview is not None))
-        _retype(qtbot, editor.delete_regex, "|".join(re.escape(n) for n in names))
+        editor = open_policy_editor(qloop, window)
+        editor.delete_regex.setText("|".join(re.escape(n) for n in names))
         editor.keep_regex.clear()
         run(
             qloop,
