@@ -153,6 +153,12 @@ async def _du(args: argparse.Namespace) -> int:
             for line, v in zip(table, values, strict=True):
                 line.append("-" if v is None else C.human_size(v))
     C.table(table, headers)
+    if ordered and all(u.untagged is None for u in ordered):
+        C.note(
+            "untagged manifests: unknown — the registry's API lists tags only, so what "
+            "manifests without a tag hold is not in these figures"
+            + (" (GITLAB SAYS counts them)" if "GITLAB SAYS" in headers else "")
+        )
     if not ordered:
         C.note(f"no repositories found in {args.target}")
     elif len(ordered) > 1:
