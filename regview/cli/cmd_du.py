@@ -154,6 +154,12 @@ async def _du(args: argparse.Namespace) -> int:
             for line, v in zip(table, values, strict=True):
                 line.append(human_size(v, unknown="-"))
     C.table(table, headers)
+    if ordered and all(u.untagged is None for u in ordered):
+        C.note(
+            "untagged manifests: unknown — the registry's API lists tags only, so what "
+            "manifests without a tag hold is not in these figures"
+            + (" (GITLAB SAYS counts them)" if "GITLAB SAYS" in headers else "")
+        )
     if not ordered:
         C.note(f"no repositories found in {args.target}")
     elif len(ordered) > 1:
@@ -166,24 +172,18 @@ async def _du(args: argparse.Namespace) -> int:
 
 async def _gitlab_sizes(conn: C.Connection, repos: list[RepositoryInfo]) -> dict[str, int]:
     """GitLab's own size of each repository listed through its API, where it gives one."""
-    ids = {r.path: r.gitlab_id for r in repos if r.gitlab_id is not None}
-    if not ids or not conn.endpoint.api_url:
+    if not conn.endpoint.api_url or all(r.gitlab_id is None for r in repos):
         return {}
     from regview.core.gitlab import GitLabAPI
+    from regview.core.gitlab_sizes import repository_sizes
 
-    sizes: dict[str, int] = {}
     async with GitLabAPI(
         conn.endpoint.api_url,
         conn.credentials,
         insecure=conn.endpoint.insecure,
         ca_file=conn.endpoint.ca_file,
     ) as api:
-        for path, repo_id in ids.items():
-            try:
-                info = await api.repository(repo_id, size=True)
-            except E.GitLabAPIError as exc:
-                C.error(f"warning: GitLab's size of {path}: {exc.message}")
-                continue
-            if info.size is not None:
-                sizes[path] = info.size
-    return sizes
+        found = await repository_sizes(api, repos)
+    for warning in found.warnings:
+        C.error(f"warning: {warning}")
+    return found.sizes

@@ -1,10 +1,13 @@
 """Where the space goes: which blobs only one tag (or one selection) keeps stored.
 
-    BlobLedger(trees)               root digest → its manifest tree's blobs ((digest, size), …)
+    BlobLedger(trees={})            roots and their manifest trees' blobs ((digest, size), …)
+        .add(root, tree), .remove(roots)   incremental: cost in the blobs of those roots only
         .freed(gone) -> {blob: size}    blobs that only the `gone` roots hold (the one rule)
-        .alone() -> {root: bytes}       per root, bytes no other root holds
-        .stored -> int                  every blob once
-    TagSpace.of(tags)               the ledger over a repository's tags (roots = tag digests)
+        .alone() -> {root: bytes}       per root, bytes no other root holds (kept current)
+        .holds(blob), .sizes, .stored   every blob once
+    SpaceTracker()                  one repository's tags, kept current (one thread at a time)
+        .sync(rows) -> TagSpace         apply what changed since the last sync; a snapshot
+    TagSpace.of(tags)               the snapshot of a repository's tags (roots = tag digests)
         .frees(tag) -> int | None       what deleting this one tag frees after GC
         .frees_all(tags) -> list        the same for many tags at once (the table's column)
         .freed(names) -> {blob: size}   what deleting these tags frees after GC, de-duplicated
@@ -25,116 +28,207 @@ while any repository links it; we only see one repository at a time, so a per-re
 can overstate what GC returns, and a sum over repositories counts such a layer in each), and
 the manifests' own bytes (a few KiB each); untagged manifests, which the tag listing does not
 show (a tagged signature whose subject is an untagged signature is treated as held by nothing
-else — the delete planner, which looks referrers up, knows better). A tag whose details could not be read (`blobs`
-empty) has no known tree: `frees()` is None for it, and `complete` is False — then `stored` is a
-lower bound and every `frees` an upper one (an unread tag may share the layers counted).
+else — the delete planner, which looks referrers up, knows better). A tag whose details could
+not be read (`blobs` empty) has no known tree: `frees()` is None for it, and `complete` is
+False — then `stored` is a lower bound and every `frees` an upper one (an unread tag may share
+the layers counted).
 
-Pure and Qt-free, built for bulk: 100,000 tags in well under 200 ms on one core (see
-bench/bench_frees.py). The counting runs in C (`Counter` over chained dict keys); the only
-Python-level loops are one per distinct blob and one per root.
+Built for 100,000 tags (bench/bench_frees.py). Hashing ~700,000 digest strings is most of a
+computation from nothing (~0.3 s of CPU in Python however it is arranged), so it is done once:
+the ledger interns each digest to a small int when its root arrives and keeps, per blob, how
+many roots hold it and (while one does) which; per root, the bytes only it holds. Adding or
+removing a root costs its own blobs; a tracker fed as a listing's batches arrive has the
+figures ready when the last batch is in, and a deletion or a restore updates them in place.
 """
 
 from __future__ import annotations
 
 import heapq
-import time
+from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress, repeat
-from operator import attrgetter, itemgetter, mul, sub
-from typing import TypeVar
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, is_
 
 from regview.core.model import TagInfo
 
 #: a manifest tree's blobs, (digest, size), each blob once (as `TagInfo.blobs`)
 Tree = Sequence[tuple[str, int]]
 
-_digest_of = itemgetter(0)
-_size_of = itemgetter(1)
-_one_over = (1).__floordiv__  # 1 // holders: 1 for a blob held once, else 0
-
-#: Items per C-level call. A call over a whole list holds the GIL throughout (~60 ms for
-#: 600,000 blobs on a busy machine); between chunks the thread offers the GIL to the others
-#: (`sleep(0)`), so a UI thread waiting for it runs at once instead of after the switch
-#: interval — or much later, when the machine is loaded and preempts the holder.
-CHUNK = 1 << 14
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), CHUNK):
-        if i:
-            time.sleep(0)
-        yield items[i : i + CHUNK]
-
 
 class BlobLedger:
-    """Who holds which blob, over a set of roots (each with its tree's blobs)."""
+    """Who holds which blob, over a set of roots (each with its tree's blobs).
 
-    __slots__ = ("_flat", "_names", "_sizes", "holders", "trees")
+    Blobs are numbered as they first arrive; per number: digest, size, how many roots hold it
+    and, while exactly one does, which (`_owner`; otherwise the last root that added it). A
+    snapshot (`frozen()`) shares the append-only tables and copies the rest; it refuses changes.
+    """
 
-    def __init__(self, trees: Mapping[str, Tree]) -> None:
-        self.trees = trees
-        flat: list[tuple[str, int]] = []
-        for trees_part in _chunks(list(trees.values())):
-            flat.extend(chain.from_iterable(trees_part))
-        names: list[str] = []
-        # Each root counts once per blob it holds (a tree lists a blob once).
-        holders: Counter[str] = Counter()
-        for part in _chunks(flat):
-            start = len(names)
-            names.extend(map(_digest_of, part))
-            holders.update(names[start:])
-        self._flat, self._names, self.holders = flat, names, holders
-        self._sizes: dict[str, int] | None = None
+    __slots__ = (
+        "_alone",
+        "_counts",
+        "_frozen",
+        "_ids",
+        "_mark",
+        "_names",
+        "_owner",
+        "_serial",
+        "_sizes",
+        "_stored",
+        "_trees",
+    )
 
+    def __init__(self, trees: Mapping[str, Tree] | None = None) -> None:
+        self._ids: dict[str, int] = {}  # digest → number (append-only, shared with snapshots)
+        self._names: list[str] = []  # number → digest (append-only)
+        self._sizes: list[int] = []  # number → size (append-only: the first size seen)
+        # number → roots holding it; an array, so that a snapshot copies it at memcpy speed
+        self._counts = array("l")
+        self._owner: list[str] = []  # number → the root holding it, when one does
+        self._mark: list[int] = []  # number → the add() that last met it (repeats in a tree)
+        self._serial = 0
+        self._trees: dict[str, tuple[int, ...]] = {}  # root → its blobs' numbers
+        self._alone: dict[str, int] = {}  # root → bytes only it holds
+        self._stored = 0
+        self._frozen = False
+        for root, tree in (trees or {}).items():
+            self.add(root, tree)
+
+    # --- changes -------------------------------------------------------------------------
+    def add(self, root: str, tree: Tree) -> None:
+        """A root and its tree (a root already held is left as it is)."""
+        if self._frozen:
+            raise RuntimeError("a ledger snapshot does not change")
+        if root in self._trees:
+            return
+        ids, names, sizes, counts = self._ids, self._names, self._sizes, self._counts
+        owner, mark, alone = self._owner, self._mark, self._alone
+        self._serial += 1
+        serial = self._serial
+        mine = new = 0
+        numbers: list[int] = []
+        for blob, size in tree:
+            i = ids.get(blob)
+            if i is None:
+                i = ids[blob] = len(names)
+                names.append(blob)
+                sizes.append(size)
+                counts.append(1)
+                owner.append(root)
+                mark.append(serial)
+                mine += size
+                new += size
+            elif mark[i] == serial:
+                continue  # a tree naming a blob twice holds it once
+            else:
+                mark[i] = serial
+                held = counts[i]
+                counts[i] = held + 1
+                if held == 0:
+                    mine += sizes[i]
+                    new += sizes[i]
+                elif held == 1:
+                    alone[owner[i]] -= sizes[i]  # its only holder shares it from now on
+                owner[i] = root
+            numbers.append(i)
+        self._trees[root] = tuple(numbers)
+        alone[root] = mine
+        self._stored += new
+
+    def remove(self, roots: Iterable[str]) -> None:
+        """Roots that go (unknown ones are ignored): what only they held is no longer stored,
+        and a blob left with one holder is that holder's alone."""
+        if self._frozen:
+            raise RuntimeError("a ledger snapshot does not change")
+        trees, counts, sizes, owner, alone = (
+            self._trees,
+            self._counts,
+            self._sizes,
+            self._owner,
+            self._alone,
+        )
+        orphans: set[int] = set()  # held once, holder not known: found in one pass below
+        for root in roots:
+            numbers = trees.pop(root, None)
+            if numbers is None:
+                continue
+            del alone[root]
+            for i in numbers:
+                held = counts[i] - 1
+                counts[i] = held
+                if held == 0:
+                    self._stored -= sizes[i]
+                    orphans.discard(i)
+                elif held == 1:
+                    # A root's tree never changes: a remaining root that added the blob last
+                    # still holds it.
+                    last = owner[i]
+                    if last in trees:
+                        alone[last] += sizes[i]
+                    else:
+                        orphans.add(i)
+        if orphans:
+            for root, numbers in trees.items():
+                found = orphans.intersection(numbers)
+                if found:
+                    for i in found:
+                        owner[i] = root
+                        alone[root] += sizes[i]
+                    orphans -= found
+                    if not orphans:
+                        break
+
+    def frozen(self) -> BlobLedger:
+        """A snapshot another thread may read while this ledger goes on changing."""
+        copy = BlobLedger.__new__(BlobLedger)
+        copy._ids, copy._names, copy._sizes = self._ids, self._names, self._sizes
+        copy._counts = self._counts[:]
+        copy._owner = []  # only changes need it
+        copy._mark = []
+        copy._serial = self._serial
+        copy._trees = dict(self._trees)
+        copy._alone = dict(self._alone)
+        copy._stored = self._stored
+        copy._frozen = True
+        return copy
+
+    # --- questions -----------------------------------------------------------------------
     @property
-    def sizes(self) -> dict[str, int]:
-        """blob → size, every blob once."""
-        if self._sizes is None:
-            sizes: dict[str, int] = {}
-            for part in _chunks(self._flat):
-                sizes.update(part)
-            self._sizes = sizes
-        return self._sizes
+    def roots(self) -> Collection[str]:
+        return self._trees.keys()
 
     @property
     def stored(self) -> int:
-        return sum(self.sizes.values())
+        """Every blob held, once."""
+        return self._stored
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """blob → size, every blob held once."""
+        names, sizes = self._names, self._sizes
+        return {names[i]: sizes[i] for i, n in enumerate(self._counts) if n}
+
+    def holds(self, blob: str) -> bool:
+        i = self._ids.get(blob)
+        # (a snapshot shares the numbering with its ledger, which may have gone on adding)
+        return i is not None and i < len(self._counts) and self._counts[i] > 0
 
     def freed(self, gone: Iterable[str]) -> dict[str, int]:
         """The blobs held only by roots in `gone` (unknown roots are ignored)."""
-        trees = self.trees
+        trees = self._trees
         gone_trees = [trees[g] for g in set(gone) if g in trees]
-        if len(gone_trees) == len(trees):
-            return dict(self.sizes)
-        counts: Counter[str] = Counter(map(_digest_of, chain.from_iterable(gone_trees)))
-        holders, sizes = self.holders, dict(chain.from_iterable(gone_trees))
-        return {b: sizes[b] for b, n in counts.items() if n == holders[b]}
+        picked = Counter(chain.from_iterable(gone_trees))
+        counts, names, sizes = self._counts, self._names, self._sizes
+        return {names[i]: sizes[i] for i, n in picked.items() if n == counts[i]}
 
     def alone(self) -> dict[str, int]:
-        """Per root, the bytes of the blobs no other root holds (`freed({root})` for each).
-
-        C-level maps over the flattened trees, no Python loop per blob: a blob weighs its size
-        when it has one holder (`size * (1 // holders)`), and a root's figure is the difference
-        of the running total at its tree's boundaries.
-        """
-        count = self.holders.__getitem__
-        running = [0]
-        for sizes, names in zip(_chunks(self._flat), _chunks(self._names), strict=True):
-            weights = map(mul, map(_size_of, sizes), map(_one_over, map(count, names)))
-            totals = accumulate(weights, initial=running[-1])
-            next(totals)  # the initial value, already in `running`
-            running.extend(totals)
-        ends = list(accumulate(map(len, self.trees.values())))
-        at = running.__getitem__
-        figures = map(sub, map(at, ends), map(at, [0, *ends[:-1]]))
-        return dict(zip(self.trees, figures, strict=True))
+        """Per root, the bytes of the blobs no other root holds (`freed({root})` for each)."""
+        return dict(self._alone)
 
 
 class TagSpace:
-    """The ledger of one repository's tags: roots are the digests tags point at."""
+    """A snapshot of one repository's tags: roots are the digests tags point at."""
 
     __slots__ = ("_alone", "_digest_of", "_rows", "complete", "ledger", "tag_count")
 
@@ -150,21 +244,7 @@ class TagSpace:
 
     @classmethod
     def of(cls, tags: Iterable[TagInfo]) -> TagSpace:
-        rows = list(tags)
-        digests = list(map(_DIGEST, rows))
-        blobs = list(map(_BLOBS, rows))
-        tag_count = Counter(digests)
-        tag_count.pop("", None)
-        known = dict(zip(digests, blobs, strict=True))  # C speed; the rare unread ones go next
-        known.pop("", None)
-        every_tree = all(blobs)
-        if not every_tree:
-            known = {d: b for d, b in known.items() if b}
-        if any(map(_SUBJECT, rows)):
-            known = _hold_referrers(rows, known)
-        # Unread tags, and indexes with unreadable children (size None), hide blobs from us.
-        complete = every_tree and "" not in digests and None not in map(_SIZE, rows)
-        return cls(BlobLedger(known), rows, tag_count, complete)
+        return SpaceTracker().sync(list(tags))
 
     @property
     def digest_of(self) -> dict[str, str]:
@@ -178,7 +258,6 @@ class TagSpace:
     def prepare_selections(self) -> None:
         """Build what selection totals need (for a worker thread, after the column)."""
         self.digest_of  # noqa: B018
-        self.ledger.sizes  # noqa: B018
 
     @property
     def stored(self) -> int:
@@ -219,6 +298,89 @@ class TagSpace:
         return sum(self.freed(names).values())
 
 
+class SpaceTracker:
+    """One repository's tags, kept current: `sync(rows)` applies the rows added and gone since
+    the last call to the ledger and returns a `TagSpace` snapshot.
+
+    Rows are told apart by identity (`TagInfo` is frozen: a refreshed tag is a new object),
+    with a quick path for a listing that only grew. Not thread-safe: one thread (the frees
+    worker) owns a tracker; the snapshots it returns may go to any thread. Tagged referrers
+    make one root's tree depend on other rows (`_hold_referrers`): while a repository has any,
+    a change rebuilds the ledger from all rows instead.
+    """
+
+    def __init__(self) -> None:
+        self.ledger = BlobLedger()
+        self._rows: list[TagInfo] = []
+        self._by_id: dict[int, TagInfo] = {}
+        self._tag_count: Counter[str] = Counter()
+        self._unread = 0  # rows without blobs (unread, or their manifest could not be read)
+        self._sizeless = 0  # indexes with unreadable children (size None)
+        self._referrers = 0  # rows with a subject
+
+    def sync(self, rows: list[TagInfo]) -> TagSpace:
+        self.feed(rows)
+        complete = not self._unread and not self._sizeless
+        return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), complete)
+
+    def feed(self, rows: list[TagInfo]) -> None:
+        """Apply the rows added and gone since the last call (no snapshot: while loading).
+
+        The tracker keeps `rows` (not a copy): the caller hands over a list it leaves alone."""
+        old = self._rows
+        n = len(old)
+        if len(rows) >= n and all(map(is_, islice(rows, n), old)):
+            gone: list[TagInfo] = []
+            added = rows[n:]
+            self._by_id.update(zip(map(id, added), added, strict=True))
+        else:  # rows told apart by identity: the old ones are alive (held here), ids unique
+            by_id = dict(zip(map(id, rows), rows, strict=True))
+            before = self._by_id
+            gone = [before[i] for i in before.keys() - by_id.keys()]
+            added = [by_id[i] for i in by_id.keys() - before.keys()]
+            self._by_id = by_id
+        self._rows = rows
+        if not gone and not added:
+            return
+        rebuild = self._referrers > 0 or any(map(_SUBJECT, added))
+        self._count(gone, -1)
+        self._count(added, 1)
+        count = self._tag_count
+        untagged = []
+        if gone:
+            count.subtract(filter(None, map(_DIGEST, gone)))
+            untagged = [d for d in set(filter(None, map(_DIGEST, gone))) if count[d] <= 0]
+            for d in untagged:
+                del count[d]
+        count.update(filter(None, map(_DIGEST, added)))
+        if rebuild:
+            self.ledger = _ledger_of(self._rows)
+            return
+        ledger = self.ledger
+        ledger.remove(untagged)
+        add = ledger.add
+        for r in added:
+            if r.blobs:
+                add(r.digest, r.blobs)
+
+    def _count(self, rows: list[TagInfo], step: int) -> None:
+        if rows:
+            self._unread += step * (len(rows) - sum(map(bool, map(_BLOBS, rows))))
+            self._sizeless += step * list(map(_SIZE, rows)).count(None)
+            self._referrers += step * sum(map(bool, map(_SUBJECT, rows)))
+
+
+def _ledger_of(rows: list[TagInfo]) -> BlobLedger:
+    """The ledger of these rows from nothing, referrers held by what keeps their subject."""
+    known: dict[str, Tree] = {}
+    for t in rows:
+        if t.digest and t.blobs:
+            known.setdefault(t.digest, t.blobs)
+    if any(map(_SUBJECT, rows)):
+        known = _hold_referrers(rows, known)
+    return BlobLedger(known)
+
+
 def _hold_referrers(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
     """A tagged referrer (a signature, an SBOM) stays while its subject does, tagged or not:
     the roots that keep the subject (it, or an index listing it as a child) hold the
@@ -245,18 +407,18 @@ def _hold_referrers(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tr
 
 def untagged_bytes(space: TagSpace, manifests: Mapping[str, Tree]) -> int:
     """Bytes that untagged manifests the registry listed hold and no tag does."""
-    held = space.ledger.holders
+    holds = space.ledger.holds
     extra: dict[str, int] = {}
     for digest, tree in manifests.items():
         if digest in space.tag_count:
             continue
-        extra.update((b, s) for b, s in tree if b not in held)
+        extra.update((b, s) for b, s in tree if not holds(b))
     return sum(extra.values())
 
 
 _DIGEST = attrgetter("digest")
-_BLOBS = attrgetter("blobs")
 _TAG = attrgetter("tag")
+_BLOBS = attrgetter("blobs")
 _SIZE = attrgetter("size")
 _SUBJECT = attrgetter("subject")
 

@@ -6,40 +6,70 @@
         wait(timeout)       tests and the benchmark: block until no computation is pending
 
 The figures come from the details already loaded (`TagInfo.blobs`, no request): the model's
-rows are copied (a list of references) and handed to one worker thread, which builds the
-repository's `TagSpace` and the column's sort keys. The result goes back by a queued signal and
-is installed only if the rows have not changed meanwhile (`TagsModel.generation`); otherwise a
-newer computation is already scheduled. Deletions and restores change the rows, so they are
-covered by the same path.
+rows are copied (a list of references) and handed to one worker thread, which keeps each
+repository's `SpaceTracker` (the last few repositories shown) and applies only what changed:
+the batches of a listing as they arrive (fed while the view is paused, no figures shown: a tag's
+figure drops when a later tag shares its layers), then a deletion, a restore, a refresh. The
+snapshot and the column's sort keys go back by a queued signal and are installed only if the
+rows have not changed meanwhile (`TagsModel.generation`); otherwise a newer computation is
+already scheduled.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from regview.core.frees import TagSpace
+from regview.core.frees import SpaceTracker, TagSpace
 from regview.core.model import TagInfo
 from regview.log import get_logger
 from regview.ui import gc_guard
 from regview.ui.tags_model import UNKNOWN_FREES, TagsModel
 
 THROTTLE_MS = 300
+#: repositories whose trackers the worker keeps (reopening one applies only what changed)
+TRACKERS_KEPT = 3
 log = get_logger("ui.frees")
 
 # One thread for every table: computations queue, and a stale one is skipped when it starts.
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regview-frees")
 
 
-def frees_keys(rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
-    """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the ledger."""
-    space = TagSpace.of(rows)
+def frees_keys(
+    rows: list[TagInfo], tracker: SpaceTracker | None = None
+) -> tuple[list[int], TagSpace]:
+    """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the snapshot; with
+    a `tracker`, only what changed since its last sync is computed."""
+    space = (tracker or SpaceTracker()).sync(rows)
     return space.frees_keys(rows, UNKNOWN_FREES), space
+
+
+class Trackers:
+    """The worker thread's trackers, by repository, the most recently used kept."""
+
+    def __init__(self, kept: int = TRACKERS_KEPT) -> None:
+        self.kept = kept
+        self._by_key: OrderedDict[str, SpaceTracker] = OrderedDict()
+
+    def get(self, key: str) -> SpaceTracker:
+        tracker = self._by_key.pop(key, None) or SpaceTracker()
+        self._by_key[key] = tracker
+        while len(self._by_key) > self.kept:
+            self._by_key.popitem(last=False)
+        return tracker
+
+    def keys(self, key: str, rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
+        return frees_keys(rows, self.get(key))
+
+    def feed(self, key: str, rows: list[TagInfo]) -> None:
+        self.get(key).feed(rows)
 
 
 class _Relay(QObject):
@@ -134,9 +164,12 @@ class FreesUpdater(QObject):
     def __init__(self, model: TagsModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self._requested = -1  # generation last handed to the worker
+        self._requested = -1  # generation last handed to the worker for figures
+        self._fed = -1  # generation last fed (while paused)
+        self._started = 0.0  # monotonic time of the last job handed over
         self.paused = False
         self._jobs: dict[int, int] = {}  # worker token → generation
+        self._trackers = Trackers()  # touched by worker jobs only
         self._worker = OffThread(self)
         self._worker.done.connect(self._install)
         self._timer = QTimer(self)
@@ -144,28 +177,47 @@ class FreesUpdater(QObject):
         self._timer.setInterval(THROTTLE_MS)
         self._timer.timeout.connect(self._start)
 
+    @property
+    def computing(self) -> bool:
+        """The rows changed and their figures are not installed yet."""
+        return self.model.space is None and bool(self.model.rows)
+
     def pause(self, paused: bool) -> None:
-        """While a listing loads, rows arrive in batches: computing after each would compete
-        with the loader for the CPU (and the GIL). The view pauses here until the load ends."""
+        """While a listing loads, rows arrive in batches: figures shown after each would be
+        wrong until the last (a later tag may share a layer) and cost the UI a re-sort. The
+        view pauses here until the load ends; meanwhile the batches are only fed to the
+        tracker, so that the figures are ready soon after the last one."""
         self.paused = paused
         if not paused:
             self.schedule(immediately=True)
 
     def schedule(self, immediately: bool = False) -> None:
-        if self.paused or self.model.generation == self._requested:
+        generation = self.model.generation
+        if generation == (self._fed if self.paused else self._requested):
             return
-        if immediately:
+        since = (time.monotonic() - self._started) * 1000
+        if immediately or (not self._timer.isActive() and since >= THROTTLE_MS):
             self._timer.stop()
-            self._start()
+            self._start()  # the first change after a quiet spell starts at once
         elif not self._timer.isActive():  # throttle, don't debounce: loads keep adding rows
-            self._timer.start()
+            self._timer.start(max(1, int(THROTTLE_MS - since)))
 
     def _start(self) -> None:
         generation = self.model.generation
-        if self.paused or generation == self._requested:
+        key = self.model.repository
+        if not self.model.rows:
+            return  # nothing to show (an emptied table, a listing about to arrive)
+        if self.paused:
+            if generation != self._fed:
+                self._fed = generation
+                self._started = time.monotonic()
+                self._worker.run(self._trackers.feed, key, list(self.model.rows))
             return
-        self._requested = generation
-        token = self._worker.run(frees_keys, list(self.model.rows))
+        if generation == self._requested:
+            return
+        self._requested = self._fed = generation
+        self._started = time.monotonic()
+        token = self._worker.run(self._trackers.keys, key, list(self.model.rows))
         self._jobs = {token: generation}
 
     def _install(self, token: int, result: tuple[list[int], TagSpace] | None) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab_sizes import GitLabSizes, repository_sizes
 from regview.core.model import RepositoryInfo
 from regview.ui.registry_session import RegistrySession, SessionManager
 
@@ -96,6 +97,15 @@ class GitLabBrowser:
         api = self._apis.pop(key, None)
         if api is not None:
             await api.aclose()
+
+    async def repository_sizes(
+        self, profile: str, repos: Sequence[RepositoryInfo], on_size: Callable[[str, int], None]
+    ) -> GitLabSizes:
+        """GitLab's own size of these repositories, where its API has one (`on_size` as each
+        arrives); nothing is asked when the profile cannot call the API."""
+        if not await self.uses_api(profile):
+            return GitLabSizes()
+        return await repository_sizes(await self._api(profile), repos, on_size=on_size)
 
     async def projects(self, profile: str) -> list[GitLabProject]:
         api = await self._api(profile)

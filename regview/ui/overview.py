@@ -2,6 +2,7 @@
 
 OverviewPanel(parent=None)
     set_repositories(repos)          bar chart of size per repository (largest first)
+    set_gitlab_sizes(sizes)          GitLab's own size of each repository, beside ours
     set_tags(tags, scope)            age histogram and headline numbers for these tags
 stored_bytes(tags) -> int            bytes these tags keep stored, each blob counted once
 
@@ -16,7 +17,7 @@ The ranking section (`overview_ranking`) ranks repositories and tags by the byte
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
@@ -88,6 +89,9 @@ class BarChart(QWidget):
         super().__init__(parent)
         self.limit = limit
         self.items: list[tuple[str, int]] = []
+        #: another figure per label, shown after the bar's own (GitLab's size of a repository)
+        self.second: dict[str, int] = {}
+        self.second_name = "GitLab"
         self.empty_text = "No sizes known yet"
         self.setMouseTracking(True)
         self._hover = -1
@@ -100,6 +104,10 @@ class BarChart(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(420, 40 + 26 * max(3, len(self.items)))
+
+    def minimumSizeHint(self) -> QSize:
+        # every bar readable (20 px a row) however many sections share the page's height
+        return QSize(200, 8 + 20 * max(1, len(self.items)))
 
     def _row_height(self) -> float:
         return max(20.0, min(30.0, (self.height() - 8) / max(1, len(self.items))))
@@ -116,7 +124,11 @@ class BarChart(QWidget):
             return
         fm = QFontMetrics(self.font())
         label_w = min(self.width() * 0.38, max(fm.horizontalAdvance(n) for n, _ in self.items) + 12)
-        value_w = fm.horizontalAdvance("≥ 1023.9 GiB") + 12
+        widest = max(
+            fm.horizontalAdvance("≥ 1023.9 GiB"),
+            *(fm.horizontalAdvance(self.value_text(i)) for i in range(len(self.items))),
+        )
+        value_w = min(widest, self.width() * 0.4) + 12
         bar_w = max(10.0, self.width() - label_w - value_w - 8)
         top = max(v for _, v in self.items) or 1
         rh = self._row_height()
@@ -144,10 +156,22 @@ class BarChart(QWidget):
             )
 
     def value_text(self, row: int) -> str:
-        return human_size(self.items[row][1])
+        label, value = self.items[row]
+        other = self.second.get(label)
+        return human_size(value) + (
+            "" if other is None else f"  ({self.second_name} {human_size(other)})"
+        )
 
     def tip_text(self, row: int) -> str:
-        return f"{self.items[row][0]}: {human_size(self.items[row][1])} — click to open"
+        label, value = self.items[row]
+        other = self.second.get(label)
+        extra = (
+            ""
+            if other is None
+            else f"\n{self.second_name} says the repository holds {human_size(other)} "
+            f"({other:,} bytes): its figure counts untagged manifests too."
+        )
+        return f"{label}: {human_size(value)} ({value:,} bytes) — click to open{extra}"
 
     def _row_at(self, y: float) -> int:
         i = int((y - 4) // self._row_height())
@@ -243,6 +267,21 @@ _CAPTION_TIPS = {
 }
 
 
+UNTAGGED_UNKNOWN = (
+    "Untagged manifests: unknown — the registry's API lists tags only, so what manifests "
+    "without a tag hold is not in these figures."
+)
+UNTAGGED_GITLAB = " GitLab's own size (in brackets) counts them."
+UNTAGGED_TIP = (
+    "A manifest left without a tag (an old push of a moved tag, a deleted tag's image) keeps "
+    "its layers stored until garbage collection removes it (docker-registry: garbage-collect "
+    "--delete-untagged; GitLab: a cleanup policy or its online GC). Neither the OCI API nor "
+    "GitLab's API lists such manifests, so regview cannot count them. GitLab's own repository "
+    "size counts everything the repository stores: the difference to ours is about what "
+    "untagged manifests (and the manifests themselves) hold."
+)
+
+
 class OverviewPanel(QWidget):
     repositoryActivated = Signal(str)
     tagActivated = Signal(str, str)
@@ -286,6 +325,13 @@ class OverviewPanel(QWidget):
         self.bars = BarChart()
         self.bars.activated.connect(self.repositoryActivated)
         layout.addWidget(self.bars, 3)
+        self.untagged_note = QLabel(UNTAGGED_UNKNOWN)
+        self.untagged_note.setWordWrap(True)
+        self.untagged_note.setToolTip(UNTAGGED_TIP)
+        pal = self.untagged_note.palette()
+        pal.setColor(self.untagged_note.foregroundRole(), muted(self.palette()))
+        self.untagged_note.setPalette(pal)
+        layout.addWidget(self.untagged_note)
         from regview.ui.overview_ranking import RankingSection  # it builds on BarChart above
 
         self.ranking = RankingSection()
@@ -313,6 +359,14 @@ class OverviewPanel(QWidget):
         self.bar_title.setText(
             "Size per repository" + (f"  ({unknown} not measured yet)" if unknown else "")
         )
+
+    def set_gitlab_sizes(self, sizes: Mapping[str, int]) -> None:
+        """GitLab's own figure per repository path (its API's `size`), shown beside ours."""
+        self.bars.second = dict(sizes)
+        self.ranking.set_gitlab_sizes(sizes)
+        self.untagged_note.setText(UNTAGGED_UNKNOWN + (UNTAGGED_GITLAB if sizes else ""))
+        self.bars.updateGeometry()
+        self.bars.update()
 
     def set_tags(self, tags: Sequence[TagInfo], scope: str = "") -> None:
         now = time.time()

@@ -3,6 +3,7 @@
     RankingSection(parent=None)
         set_tags(tags)                  every tag read so far (any repositories); ranked on the
                                         frees worker thread (`regview.core.frees.rank_space`)
+        set_gitlab_sizes(sizes)         GitLab's own size per repository, in the tooltips
         ranking: SpaceRanking | None    what is shown
         signals: repositoryActivated(str), tagActivated(str, str)   a bar was clicked
         computed()                      a new ranking is shown
@@ -14,7 +15,7 @@ lower bound (tags of that repository could not be read), "≤" an upper one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -71,14 +72,23 @@ class RankedBars(BarChart):
             self.picked.emit(self.keys[row])
 
 
-def repository_rows(ranking: SpaceRanking) -> list[tuple[str, int, Any, str, str]]:
+def repository_rows(
+    ranking: SpaceRanking, gitlab_sizes: Mapping[str, int] | None = None
+) -> list[tuple[str, int, Any, str, str]]:
     rows = []
     for r in ranking.repositories:
         bound = "" if r.complete else "≥ "
+        gitlab = (gitlab_sizes or {}).get(r.repository)
         tip = (
             f"{r.repository}: {bound}{human_size(r.alone)} ({r.alone:,} bytes) no other "
             "repository read so far uses.\n"
             f"Its {r.tags:,} tags store {bound}{human_size(r.stored)}, each layer once."
+            + (
+                ""
+                if gitlab is None
+                else f"\nGitLab says it holds {human_size(gitlab)} ({gitlab:,} bytes), "
+                "untagged manifests included."
+            )
             + ("" if r.complete else "\nSome of its tags could not be read: at least this much.")
             + "\nClick to open it."
         )
@@ -117,6 +127,7 @@ class RankingSection(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ranking: SpaceRanking | None = None
+        self.gitlab_sizes: dict[str, int] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(16)
@@ -150,11 +161,16 @@ class RankingSection(QWidget):
         if ranking is None or token != self._worker.latest:
             return
         self.ranking = ranking
-        self.repo_bars.set_ranked(repository_rows(ranking))
+        self.repo_bars.set_ranked(repository_rows(ranking, self.gitlab_sizes))
         self.tag_bars.set_ranked(tag_rows(ranking))
         if not ranking.tags:
             self.tag_bars.empty_text = "No tag frees anything on its own"
         self.computed.emit()
+
+    def set_gitlab_sizes(self, sizes: Mapping[str, int]) -> None:
+        self.gitlab_sizes = dict(sizes)
+        if self.ranking is not None:
+            self.repo_bars.set_ranked(repository_rows(self.ranking, self.gitlab_sizes))
 
     def wait(self, timeout: float = 10.0) -> None:
         self._worker.wait(timeout)

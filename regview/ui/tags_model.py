@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import humanize
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from regview.core.frees import TagSpace
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.filtering import UNKNOWN_TIME
-from regview.ui.table_model import IndexedTableModel, PreparedRows
+from regview.ui.table_model import AnyIndex, IndexedTableModel, PreparedRows
+from regview.ui.theme import muted
 from regview.ui.words import plural
 from regview.util.units import human_size
 
@@ -38,6 +41,11 @@ HEADER_TIPS = (
 )
 #: the Frees sort key of a tag whose figure is not known (yet): sorts below 0 bytes
 UNKNOWN_FREES = -1
+#: the Frees cell while the figures are worked out (rows changed: old figures may be wrong)
+COMPUTING = "computing…"
+#: the Frees cell of a tag whose layers could not be read
+UNKNOWN = "unknown"
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 
 
 def short_digest(digest: str, hex_chars: int = 12) -> str:
@@ -281,11 +289,22 @@ class TagsModel(IndexedTableModel[TagInfo]):
             n = self.index_.keys[SHARED][row]
             return f"×{n}" if n else ""
         if column == FREES:
+            if not tag.blobs:
+                return UNKNOWN
             if self.space is None:
-                return "…" if tag.digest else ""
+                return COMPUTING
             freed = self.index_.keys[FREES][row]
-            return "" if freed < 0 else "0 B" if freed == 0 else human_size(freed)
+            return UNKNOWN if freed < 0 else "0 B" if freed == 0 else human_size(freed)
         return ""
+
+    def data(self, index: AnyIndex, role: int = 0) -> Any:
+        # "computing…" and "unknown" are words, not figures: greyed, as placeholders are.
+        if role == _FOREGROUND and index.column() == FREES:
+            row = self.visible[index.row()]
+            if self.space is None or self.index_.keys[FREES][row] < 0 or not self.rows[row].blobs:
+                return muted(QGuiApplication.palette())
+            return None
+        return super().data(index, role)
 
     def tooltip_text(self, row: int, column: int) -> str | None:
         tag = self.rows[row]
@@ -316,8 +335,13 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return None
 
     def _frees_tooltip(self, row: int) -> str:
+        if not self.rows[row].blobs:
+            return "Unknown: this tag's layers could not be read.\n\n" + FREES_TIP
         if self.space is None:
-            return "Working out what this tag frees…\n\n" + FREES_TIP
+            return (
+                "Computing: the tags changed (a listing, a deletion or a restore) and what "
+                "each one frees is being worked out again.\n\n" + FREES_TIP
+            )
         freed = self.index_.keys[FREES][row]
         if freed < 0:
             return "Unknown: this tag's layers could not be read.\n\n" + FREES_TIP

@@ -76,6 +76,8 @@ HIDDEN_BY_DEFAULT = (tm.CONFIG,)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 #: a selection of more rows gets its "frees" figure from the worker thread
 SYNC_SELECTION = 2_000
+#: the status bar's selection figure until it is known (never an old figure)
+SELECTION_COMPUTING = " — frees: computing…"
 
 
 def contiguous(rows: list[int]) -> list[tuple[int, int]]:
@@ -302,6 +304,9 @@ class TagsView(QWidget):
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in DEFAULT_WIDTHS.items():
             t.setColumnWidth(col, width)
+        # Frees says "computing…" while it works: wide enough for the word (the font decides)
+        room = t.fontMetrics().horizontalAdvance(tm.COMPUTING) + 16
+        t.setColumnWidth(tm.FREES, max(DEFAULT_WIDTHS[tm.FREES], room))
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
         hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together
@@ -568,7 +573,7 @@ class TagsView(QWidget):
         model = self.model
         space = model.space
         if space is None:
-            return " — frees … (working it out)"
+            return SELECTION_COMPUTING
         names = [model.row_at(r).tag for r in rows]
         if len(rows) <= SYNC_SELECTION:
             freed = space.freed_bytes(names)
@@ -581,7 +586,7 @@ class TagsView(QWidget):
                 if self._selection_asked != key:
                     self._selection_asked = key
                     self._selection_token = self._selection_worker.run(space.freed_bytes, names)
-                return " — frees … (working it out)"
+                return SELECTION_COMPUTING
         if freed == 0:
             return " — frees nothing after GC (other tags use all of it)"
         bound = "" if space is None or space.complete else "at most "

@@ -274,10 +274,33 @@ class WindowBrowsing(WindowBase):
         if not self._holds(binding):
             return
         self._show_overview_figures(name, done=False)
+        self.tasks.start("gitlab sizes", self._gitlab_sizes(binding))
         await asyncio.wait([self._measure_sizes(name, everything=True)])
         if self._holds(binding) and self.pages.currentIndex() == PAGE_OVERVIEW:
             self._show_overview_figures(name, done=True)
         self.loaded.emit("overview")
+
+    async def _gitlab_sizes(self, binding: Binding) -> None:
+        """GitLab's own size of each repository, beside ours in the overview (one request per
+        repository listed through its API; only when the overview is asked for)."""
+        name = binding.profile
+        self.overview.set_gitlab_sizes({})  # never another registry's figures
+        repos = [r for r in self._all_repos.get(name, []) if r.gitlab_id is not None]
+        if not repos:
+            return
+        found: dict[str, int] = {}
+
+        def on_size(path: str, size: int) -> None:
+            found[path] = size
+            if self._holds(binding):
+                self.overview.set_gitlab_sizes(found)
+
+        outcome = await self._attempt(self.gitlab.repository_sizes(name, repos, on_size))
+        if isinstance(outcome, Problem):
+            log.info("GitLab's sizes of %s not read: %s", name, outcome.text())
+        else:
+            for warning in outcome.warnings:
+                log.info("%s", warning)
 
     def refresh(self) -> None:
         binding = self.view_binding()

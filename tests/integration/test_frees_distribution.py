@@ -143,4 +143,5 @@ def test_frees_and_du_match_an_independent_computation(
     lines = r.out.splitlines()
     assert lines[0].split() == ["REPOSITORY", "TAGS", "STORED"]  # nothing knows untagged bytes
     assert lines[1].startswith("acme/app") and lines[2].startswith("acme/tools")
+    assert "untagged manifests: unknown — the registry's API lists tags only" in r.err
     assert "Traceback" not in r.err

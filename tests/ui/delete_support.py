@@ -19,6 +19,7 @@ from regview.settings.profiles import Profile
 from regview.spec import mediatypes as mt
 from regview.ui.local_mode import LocalMode
 from regview.ui.main_window import MainWindow
+from regview.ui.policy_editor import PolicyEditor
 from regview.ui.registry_session import SessionManager
 
 #: One palette per process (screenshots: run again with REGVIEW_TEST_SCHEME=dark).
@@ -69,6 +70,17 @@ def open_repo(qloop: asyncio.AbstractEventLoop, window: MainWindow, path: str) -
         await until(lambda: not window.tasks.running("tags"))
 
     run(qloop, go())
+
+
+def open_policy_editor(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> PolicyEditor:
+    """The cleanup policy editor of the repository shown, once its first preview is in."""
+    editors: list[PolicyEditor] = []
+    window.delete_flow.policyEditorShown.connect(editors.append)
+    window.open_policy_editor()
+    run(qloop, until(lambda: bool(editors)))
+    editor = editors[0]
+    run(qloop, until(lambda: editor.preview is not None))
+    return editor
 
 
 def head_digest(url: str, repository: str, reference: str) -> str | None:

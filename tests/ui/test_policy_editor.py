@@ -11,12 +11,20 @@ from typing import Any
 
 import pytest
 from connect_support import local_registry, run
-from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, theme, until
+from delete_support import (
+    SCHEMES,
+    head_digest,
+    open_policy_editor,
+    open_repo,
+    open_window,
+    shot,
+    theme,
+    until,
+)
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.policy_editor import PolicyEditor
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
@@ -36,12 +44,7 @@ def test_policy_preview_regex_errors_and_run_now(
         window = open_window(qtbot, qloop, tmp_path, url)
         open_repo(qloop, window, REPO)
         total = len(window.tags_view.model.rows)
-        editors: list[PolicyEditor] = []
-        window.delete_flow.policyEditorShown.connect(editors.append)
-        window.open_policy_editor()
-        run(qloop, until(lambda: bool(editors)))
-        editor = editors[0]
-        run(qloop, until(lambda: editor.preview is not None))
+        editor = open_policy_editor(qloop, window)
 
         # GitLab semantics: ".*" + keep releases + keep the 5 newest + only older than 30d
         _retype(qtbot, editor.keep_regex, r"v\d+\.\d+\.\d+")

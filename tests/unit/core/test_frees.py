@@ -10,7 +10,7 @@ from delete_fakes import FakeRegistry
 from frees_trees import image, index
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from repo_states import states
+from repo_states import gc_freed, states
 
 from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
 from regview.core.inventory import tag_info
@@ -123,32 +123,6 @@ def test_ledger_rule_and_untagged_bytes() -> None:
 
 
 # --- one computation: the planner and the policy preview give the same number -------------
-
-
-def gc_freed(r: FakeRegistry, picked: set[str]) -> int:
-    """From the raw manifests: what untagging `picked` lets garbage collection remove. Kept tags
-    keep their manifests, index children and referrers (signatures stay with their subject);
-    what goes is the picked tags' manifests and children that nothing kept reaches."""
-    referrers: dict[str, list[str]] = {}
-    for d in r.manifests:
-        if subject := r.subject(d):
-            referrers.setdefault(subject, []).append(d)
-
-    def closure(roots: set[str], with_referrers: bool) -> set[str]:
-        seen: set[str] = set()
-        stack = list(roots)
-        while stack:
-            d = stack.pop()
-            if d not in seen:
-                seen.add(d)
-                stack.extend(r.children(d))
-                stack.extend(referrers.get(d, ()) if with_referrers else ())
-        return seen
-
-    kept = closure({d for t, d in r.tags.items() if t not in picked}, with_referrers=True)
-    gone = closure({d for t, d in r.tags.items() if t in picked}, with_referrers=False) - kept
-    kept_blobs = {b for d in kept for b, _ in r.own_blobs(d)}
-    return sum(dict(b for d in gone for b in r.own_blobs(d) if b[0] not in kept_blobs).values())
 
 
 @settings(max_examples=300, deadline=None)
