@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_server.py [--size-mib 200] [--tags 10000] [--seconds 10]
                                            [--rounds 3] [--pulls 5] [--transfer-only]
-                                           [--pull-to DIR]
+                                           [--pull-to DIR] [--baseline-src DIR]
 
 Measures skopeo push and pull of one image of --size-mib, manifest PUTs per second (a minimal
 asyncio HTTP/1.1 client creating --tags tags), and manifest GET and HEAD requests per second over
@@ -13,12 +13,15 @@ of its pulls. skopeo writes the pulled image under --pull-to, a tmpfs by default
 shared machine the client's disk writeback otherwise moves single pulls by tens of percent (see
 results-server.md). The table shows the median over the rounds and every round's figure, with the load
 average seen during the run; every single pull goes to stderr. Prints a Markdown table.
+`--baseline-src` (repeatable) adds a server: `regview serve` from another source tree (the code
+before a change, a variant), pushed and pulled in the same interleaving: candidates side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +49,9 @@ ACCEPT = (
     "application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json"
 )
+
+
+BEFORE = "regview-before"  # --baseline-src's server
 
 
 def wait_up(url: str) -> None:
@@ -63,7 +70,9 @@ SERVE = (
 )
 
 
-def start_regview(data: Path, port: int) -> subprocess.Popen[bytes]:
+def start_regview(data: Path, port: int, src: Path = ROOT) -> subprocess.Popen[bytes]:
+    """`regview serve` from the source tree `src` (this one, or --baseline-src's)."""
+    env = dict(os.environ, PYTHONPATH=str(src))
     return subprocess.Popen(
         [
             sys.executable,
@@ -77,7 +86,8 @@ def start_regview(data: Path, port: int) -> subprocess.Popen[bytes]:
             "--gc-delay",
             "-1",
         ],
-        cwd=ROOT,
+        cwd=src,
+        env=env,
         stdout=subprocess.DEVNULL,
     )
 
@@ -309,6 +319,14 @@ def main() -> int:
         "measures the registry, not the client's disk writeback; give a disk folder to include "
         "it)",
     )
+    p.add_argument(
+        "--baseline-src",
+        type=Path,
+        action="append",
+        default=[],
+        help="also run `regview serve` from this source tree (an older commit, e.g. made with "
+        "`git archive`) as a further server, pulled in the same interleaving; repeatable",
+    )
     args = p.parse_args()
     tools = ("skopeo", "docker-registry") + (() if args.transfer_only else ("wrk",))
     for tool in tools:
@@ -322,7 +340,12 @@ def main() -> int:
         size = layout.blob_bytes()
         results: dict[str, dict[str, list[float]]] = {}
         loads: list[float] = [os.getloadavg()[0]]
-        starters = {"docker-registry": start_distribution, "regview": start_regview}
+        starters: dict[str, Callable[[Path, int], subprocess.Popen[bytes]]] = {
+            "docker-registry": start_distribution,
+            "regview": start_regview,
+        }
+        for i, src in enumerate(args.baseline_src):
+            starters[f"{BEFORE}{i or ''}"] = functools.partial(start_regview, src=src.resolve())
         for rnd in range(args.rounds):
             procs: dict[str, subprocess.Popen[bytes]] = {}
             servers: dict[str, tuple[str, int]] = {}
@@ -376,14 +399,24 @@ def main() -> int:
             "1-minute load average during the run "
             f"{min(loads):.1f} to {max(loads):.1f}\n"
         )
-        print("| metric | docker-registry (median) | regview (median) | ratio | rounds (d / r) |")
-        print("|---|---|---|---|---|")
+        befores = [name for name in results if name.startswith(BEFORE)]
+        print(
+            "| metric | docker-registry (median) | regview (median) | ratio | rounds (d / r) |"
+            + "".join(f" {b} (median) | ratio | rounds (d / b) |" for b in befores)
+        )
+        print("|---|---|---|---|---|" + "---|---|---|" * len(befores))
         for metric in results["regview"]:
             ds, rs = results["docker-registry"][metric], results["regview"][metric]
             d, r = statistics.median(ds), statistics.median(rs)
             fmt = ",.2f" if "CPU" in metric else ",.0f"
             each = ", ".join(f"{a:{fmt}}/{b:{fmt}}" for a, b in zip(ds, rs, strict=True))
-            print(f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |")
+            line = f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |"
+            for name in befores:
+                bs = results[name][metric]
+                b = statistics.median(bs)
+                each = ", ".join(f"{a:{fmt}}/{c:{fmt}}" for a, c in zip(ds, bs, strict=True))
+                line += f" {b:{fmt}} | {b / d:.2f}× | {each} |"
+            print(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -226,7 +226,14 @@ class FastTransport(httpx.AsyncBaseTransport):
                 pool.idle.append(conn)
             else:
                 conn.close()
-        return httpx.Response(status, headers=headers, content=body, extensions=_EXT)
+        # the body as a ready stream, marked read: `content=` would add a Content-Length and
+        # iterate the bytes once more to "read" them (36 µs against 5 µs per answer, ~10 % of
+        # a listing's client CPU); `.content` and the stream both give the body
+        response = httpx.Response(
+            status, headers=headers, stream=httpx.ByteStream(body), extensions=_EXT
+        )
+        response._content = body
+        return response
 
     async def aclose(self) -> None:
         for pool in self._pools.values():

@@ -14,13 +14,16 @@ while on loopback more requests only queue at the server. So the limit climbs a 
 measuring window (two rounds of the current limit, and at least 0.25 s) it compares the
 throughput with the window before. It probes upwards only while answers take less than three
 times the quickest seen (more is queueing, which more in flight only lengthens); a step up
-(×2 until a step first fails, then ×1.5) that raised the throughput by ≥ 40 % of the step is
-kept and followed at once by another; one that did not is undone and the limit holds for a
-while before probing again.
+(×2 until a step first fails, then ×1.5) is judged from the first answer to a request sent
+after it (answers to earlier ones measure the old limit); one that raised the throughput by
+≥ 30 % of the step is kept and followed at once by another; one that did not in two windows
+running is undone and the limit holds for a while before probing again.
 It shrinks on what a loaded server says: 429/503 and connection resets halve it (once per
 window: answers to requests sent before the cut do not cut again), and a doubled round-trip
 time that bought no throughput, two windows running, takes a quarter off (not below the
-start). Retry-After pauses every new request.
+start) — unless a lower limit measured in the last seconds gave clearly less throughput than
+this one does now (then the slower answers are the price of that throughput). Retry-After
+pauses every new request.
 
 Docker Hub counts pulls and says so: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining:
 76;w=21600` (the IETF draft's `RateLimit-Remaining` / `RateLimit-Reset` spell it the same way,
@@ -43,17 +46,23 @@ DEFAULT_CEILING = 64  # requests in flight at most, unless the registry's settin
 GROW = 1.5  # a probe step up
 GAIN = 1.12  # a throughput rise that counts as a rise (the latency rule)
 # A step up is kept when the throughput rose by at least this share of the step: doubling
-# must buy ≥ 40 %, ×1.5 ≥ 20 %. On a long link a step buys nearly all of it; on a saturated
+# must buy ≥ 30 %, ×1.5 ≥ 15 %. On a long link a step buys nearly all of it; on a saturated
 # server nothing, and a busy machine's noise easily fakes a 12 % rise from one window to the next.
-KEEP_SHARE = 0.4
+# (40 % threw away a doubling that bought 50 %, measured only once the step had settled:
+# docker-registry at 50 ms on the shared bench machine, bench/results-wan.md.)
+KEEP_SHARE = 0.3
 # Probe upwards only while the average answer takes less than this many times the quickest one
 # seen: more time than that is queueing (in the server, or for the CPU on either side), which
 # more requests in flight would only lengthen. On a long link the round trip itself dominates.
 QUEUEING = 3.0
 MIN_WINDOW_S = 0.25  # a window lasts at least this long: on loopback 32 answers are ~10 ms of noise
-HOLD_WINDOWS = 6  # windows to wait before probing again after a step that bought nothing
+HOLD_WINDOWS = 8  # windows to wait before probing again after a step that bought nothing
 SLOWER = 2.0  # round trip this many times the best seen: the server is queueing
 MIN_WINDOW = 16  # completions at least in one measuring window
+# How long a throughput measured at a lower limit keeps a higher one from a latency cut. Only
+# while the higher limit still gives clearly more than that figure: a server that really starts
+# queueing (its throughput falls back) is cut at once whatever the age.
+MEMORY_S = 60.0
 
 
 class Outcome(Enum):
@@ -168,12 +177,17 @@ class AdaptiveLimiter:
         self._win_busy = False  # the limit was reached in this window (demand, not the limit)
         self._prev: tuple[int, float] | None = None  # (limit, throughput) of the last window
         self._stepped_from: tuple[int, float] | None = None  # before a probe step up
+        self._second_look = False  # the step's first window said it bought nothing
         self._hold = 0
         self._slow_start = True
         self._slow_windows = 0
         self._best_latency = math.inf  # the lowest window average
         self._min_latency = math.inf  # the quickest single answer
         self._cut_at = -math.inf  # when the limit was last cut (one cut per signal burst)
+        # after a step up, answers to requests sent before it measure the old limit: the
+        # window restarts with the first answer to a request sent after it
+        self._settling_since: float | None = None
+        self._measured: dict[int, tuple[float, float]] = {}  # limit → (throughput, when)
 
     # -- slots ---------------------------------------------------------------------------------
 
@@ -206,12 +220,16 @@ class AdaptiveLimiter:
 
     def release(self, started: float, outcome: Outcome = Outcome.OK) -> None:
         now = self._clock()
+        if self._settling_since is not None and started >= self._settling_since:
+            self._settling_since = None
+            self._restart_window(now)
         if outcome is Outcome.OK:
-            self._win_done += 1
             took = now - started
-            self._win_latency += took
             if took < self._min_latency:
                 self._min_latency = took
+            if self._settling_since is None:
+                self._win_done += 1
+                self._win_latency += took
         elif started >= self._cut_at:
             # a request sent before the last cut reports the same congestion: cut once
             self._cut(now)
@@ -276,6 +294,7 @@ class AdaptiveLimiter:
 
     def _cut(self, now: float) -> None:
         self._cut_at = now
+        self._settling_since = None
         self._slow_start = False
         self._set_limit(self.limit // 2)
         self._stepped_from = None
@@ -299,15 +318,26 @@ class AdaptiveLimiter:
         if self._stepped_from is not None:
             before_limit, before = self._stepped_from
             self._stepped_from = None
-            if throughput < before * (1 + KEEP_SHARE * (limit / before_limit - 1)):
+            failed = throughput < before * (1 + KEEP_SHARE * (limit / before_limit - 1))
+            if failed and not self._second_look:
+                # one window is a coin toss on a busy machine (a stalled server thread halves
+                # it): the step gets a second window before it is undone
+                self._second_look = True
+                self._stepped_from = (before_limit, before)
+            elif failed:
                 # the step bought nothing: back down, and wait before trying again
+                self._second_look = False
                 self._set_limit(before_limit)
                 self._hold = HOLD_WINDOWS
                 self._slow_start = False
             elif limit < self.ceiling and latency < QUEUEING * self._min_latency:
                 # it paid: the next step at once (a long link wants many more in flight)
                 self._step_up(limit, throughput)
-        elif self._slower(latency, throughput) and limit > self._latency_floor:
+        elif (
+            self._slower(latency, throughput)
+            and limit > self._latency_floor
+            and not self._lower_was_slower(limit, throughput, now)
+        ):
             # the server has taken longer per request for two windows and we got nothing for
             # it: it is queueing (one slow window is a hiccup of a busy machine, not a trend)
             self._set_limit(max(self._latency_floor, math.ceil(limit * 0.75)))
@@ -317,8 +347,24 @@ class AdaptiveLimiter:
             self._hold -= 1
         elif busy and limit < self.ceiling and latency < QUEUEING * self._min_latency:
             self._step_up(limit, throughput)
+        if busy:  # a window that did not fill the limit says nothing about the limit
+            self._measured[limit] = (throughput, now)
         self._prev = (limit, throughput)
         self._restart_window(now)
+
+    def _lower_was_slower(self, limit: int, throughput: float, now: float) -> bool:
+        """True when a lower limit, measured lately, gave clearly less throughput than `limit`
+        gives now: the slower answers are the price of throughput that is being had (a server
+        that serves more the more it is given — a busy machine's registry gets more of the CPU
+        with more requests in hand), not queueing that buys nothing."""
+        for lower, (then, when) in self._measured.items():
+            if (
+                lower < limit
+                and now - when <= MEMORY_S
+                and throughput >= then * (1 + KEEP_SHARE * (limit / lower - 1))
+            ):
+                return True
+        return False
 
     def _slower(self, latency: float, throughput: float) -> bool:
         if (
@@ -333,6 +379,8 @@ class AdaptiveLimiter:
 
     def _step_up(self, limit: int, throughput: float) -> None:
         self._stepped_from = (limit, throughput)
+        self._second_look = False
+        self._settling_since = self._clock()
         # doubling until a step first buys nothing or the server pushes back (TCP's slow
         # start), then ×1.5
         self._set_limit(math.ceil(limit * (2 if self._slow_start else GROW)))

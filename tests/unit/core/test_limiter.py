@@ -159,6 +159,31 @@ async def test_a_server_that_starts_queueing_brings_the_limit_back_down() -> Non
     assert limiter.limit == 64
     seen = await simulate(limiter, clock, lambda n: max(0.150, n / 100), 3000)
     # back down to where the round trip is within twice the best seen: 30 in flight at
-    # 100 requests/s is 0.3 s, twice 0.15 s
-    assert seen[-1] <= 30
+    # 100 requests/s is 0.3 s, twice 0.15 s. It probes upwards now and then (a probe step
+    # lasts a few windows, then is undone and held off for six), so the limit is judged where
+    # it stays, not at whichever answer happens to be the last: at most 30 for two answers in
+    # three over the last 1,500, and never back at 64
+    tail = seen[-1500:]
+    assert sum(1 for limit in tail if limit <= 30) >= 2 / 3 * len(tail), sorted(set(tail))
+    assert max(tail) < 64
     assert min(seen) >= 16  # slower answers alone never go below where it started
+
+
+def busy_registry(n: int) -> float:
+    """A registry on a shared, CPU-starved machine (docker-registry behind a 50 ms link in
+    bench_wan): it answers more requests per second the more it has in hand (its threads get
+    more of the machine), up to 350/s, so answers slow down as the limit climbs while the
+    throughput still rises with it."""
+    capacity = min(350.0, 150.0 + 3.0 * n)
+    return max(0.050, n / capacity)
+
+
+async def test_throughput_bought_with_slower_answers_is_kept() -> None:
+    # 16 in flight: 198/s; 32: 246/s (+24 %); 64: 342/s (+39 %). A doubling that buys 39 %
+    # is kept, and the slower answers at 64 (2.3× the best) do not take it back down: the
+    # lower limits measured less throughput.
+    clock = Clock()
+    limiter = AdaptiveLimiter(start=16, ceiling=64, clock=clock)
+    seen = await simulate(limiter, clock, busy_registry, 6000)
+    assert seen.index(64) < 1500
+    assert seen[-2000:].count(64) > 1800, sorted(set(seen[-2000:]))
