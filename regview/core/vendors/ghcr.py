@@ -183,17 +183,13 @@ class GHCR(VendorAPI):
 
     async def _delete_version(self, repository: str, version: Version) -> None:
         base = await self._base(repository)
-        try:
-            await self.http.call(
-                "DELETE",
-                f"{base}/versions/{version.id}",
-                what=f"deleting version {version.digest} of {repository}",
-                ok=(200, 202, 204),
-            )
-        except E.VendorAPIError as exc:
-            if exc.status == 403:
-                raise E.VendorScopeMissing(exc.message, registry=self.registry, status=403) from exc
-            raise
+        await self.http.call(
+            "DELETE",
+            f"{base}/versions/{version.id}",
+            what=f"deleting version {version.digest} of {repository}",
+            ok=(200, 202, 204),
+            refused_is_scope=True,
+        )
 
     # -- the interface -----------------------------------------------------------------------
     async def access(self, repository: str) -> VendorAccess:
