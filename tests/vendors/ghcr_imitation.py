@@ -65,6 +65,8 @@ class GhcrImitation(Front):
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _versions: dict[str, dict[str, Version]] = field(default_factory=dict)  # repo → digest → v
     _deleted: dict[str, dict[int, Deleted]] = field(default_factory=dict)
+    #: answer this many version DELETEs 500 without doing anything (GitHub having a bad day)
+    failing_deletes: int = 0
 
     def may_push(self, token: Token | None, repository: str) -> bool:
         return (
@@ -253,6 +255,9 @@ class GhcrImitation(Front):
                 "You must have the read:packages and delete:packages scopes and admin "
                 "permission on the package to delete a version.",
             )
+        if self.failing_deletes > 0:
+            self.failing_deletes -= 1
+            return self.error(request, 500, "Server Error")
         if len(known) == 1:
             return self.error(
                 request,
