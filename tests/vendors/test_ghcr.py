@@ -233,3 +233,16 @@ async def test_a_throwaway_left_by_a_failed_version_delete_is_finished_by_resume
     (again,) = resumed.results
     assert again.verdict.gone, again
     assert ghcr.tags() == {t: d for t, d in before.items() if t != "v1"}
+
+
+async def test_the_last_tagged_version_is_refused_in_githubs_words(registry: LocalRegistry) -> None:
+    u = registry.url
+    push_image(u, "acme/solo", ["only"], salt="s")
+    front = GhcrImitation(u, dict(TOKENS), orgs={"acme": {"alice"}})
+    with serve_asgi(front.app()) as url:
+        async with connected(url, RegistryKind.GHCR, FULL) as port:
+            report = await delete(port, "acme/solo", ["only"])
+    (result,) = report.results
+    assert result.verdict is Status.NOT_DELETED, result
+    assert "last tagged version" in result.reason and "delete the whole package" in result.reason
+    assert tags_now(u, "acme/solo") == {"only": result.digest}

@@ -58,6 +58,8 @@ NEED = CredentialNeed(
 )
 
 _HINTS = {
+    400: "GitHub refuses this (it keeps a package's last tagged version: delete the whole "
+    "package on GitHub instead)",
     401: "GitHub does not accept this token (expired or revoked?)",
     403: "this token may not do that: deleting needs a personal access token (classic) with "
     "read:packages and delete:packages, and admin rights on the package",
