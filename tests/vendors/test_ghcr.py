@@ -246,3 +246,20 @@ async def test_the_last_tagged_version_is_refused_in_githubs_words(registry: Loc
     assert result.verdict is Status.NOT_DELETED, result
     assert "last tagged version" in result.reason and "delete the whole package" in result.reason
     assert tags_now(u, "acme/solo") == {"only": result.digest}
+
+
+async def test_the_token_owners_own_package_goes_through_user_packages(
+    registry: LocalRegistry,
+) -> None:
+    u = registry.url
+    push_image(u, "alice/tool", ["a", "b"], salt="t")
+    push_image(u, "alice/tool", ["c"], salt="u")
+    front = GhcrImitation(u, dict(TOKENS))
+    with serve_asgi(front.app()) as url:
+        async with connected(url, RegistryKind.GHCR, FULL) as port:
+            mark = front.mark()
+            report = await delete(port, "alice/tool", ["a", "c"])
+    assert all(r.verdict.gone for r in report.results), report.to_json()
+    api = [p for _m, p in front.since(mark) if not p.startswith(("/v2/", "/token"))]
+    assert api and all(p.startswith(("/user/packages/container/tool/", "/user")) for p in api), api
+    assert sorted(tags_now(u, "alice/tool")) == ["b"]
