@@ -66,10 +66,18 @@ class Trackers:
         return tracker
 
     def keys(self, key: str, rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
-        return frees_keys(rows, self.get(key))
+        try:
+            return frees_keys(rows, self.get(key))
+        except Exception:
+            self._by_key.pop(key, None)  # half applied: the next computation starts over
+            raise
 
     def feed(self, key: str, rows: list[TagInfo]) -> None:
-        self.get(key).feed(rows)
+        try:
+            self.get(key).feed(rows)
+        except Exception:
+            self._by_key.pop(key, None)
+            raise
 
 
 class _Relay(QObject):
