@@ -46,7 +46,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, is_
@@ -481,14 +481,23 @@ class SpaceRanking:
     tags: tuple[TagFrees, ...]  # the tags that free the most, most first
 
 
-def rank_space(tags: Iterable[TagInfo], top: int = 12) -> SpaceRanking:
+def rank_space(
+    tags: Iterable[TagInfo],
+    top: int = 12,
+    tracker_of: Callable[[str], SpaceTracker] | None = None,
+) -> SpaceRanking:
     """Per repository (grouped by `TagInfo.repository`): stored bytes and the bytes no other
     repository uses (ranked by those); and the `top` tags that free the most across all of
-    them. Pure; for a worker thread."""
+    them. For a worker thread; with `tracker_of` (repository → its tracker, owned by that
+    thread) a repository whose tags did not change since the last ranking costs no ledger
+    work — the overview ranks again after each repository it reads."""
     groups: dict[str, list[TagInfo]] = {}
     for t in tags:
         groups.setdefault(t.repository, []).append(t)
-    spaces = {repo: TagSpace.of(rows) for repo, rows in groups.items()}
+    spaces = {
+        repo: TagSpace.of(rows) if tracker_of is None else tracker_of(repo).sync(rows)
+        for repo, rows in groups.items()
+    }
     across = BlobLedger({repo: tuple(s.ledger.sizes.items()) for repo, s in spaces.items()})
     alone = across.alone()
     repos = sorted(
