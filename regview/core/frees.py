@@ -244,7 +244,7 @@ class TagSpace:
 
     @classmethod
     def of(cls, tags: Iterable[TagInfo]) -> TagSpace:
-        return SpaceTracker().sync(list(tags))
+        return SpaceTracker().last(list(tags))
 
     @property
     def digest_of(self) -> dict[str, str]:
@@ -323,8 +323,18 @@ class SpaceTracker:
 
     def sync(self, rows: list[TagInfo]) -> TagSpace:
         self.feed(rows)
-        complete = not self._unread and not self._sizeless
-        return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), complete)
+        return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), self._complete())
+
+    def last(self, rows: list[TagInfo]) -> TagSpace:
+        """`sync` for a tracker used once (`TagSpace.of`): the snapshot takes the ledger itself
+        instead of a copy, and the tracker is not to be used again."""
+        self.feed(rows)
+        ledger, self.ledger = self.ledger, BlobLedger()
+        ledger._frozen = True
+        return TagSpace(ledger, rows, self._tag_count, self._complete())
+
+    def _complete(self) -> bool:
+        return not self._unread and not self._sizeless
 
     def feed(self, rows: list[TagInfo]) -> None:
         """Apply the rows added and gone since the last call (no snapshot: while loading).

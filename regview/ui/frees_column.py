@@ -47,7 +47,7 @@ def frees_keys(
 ) -> tuple[list[int], TagSpace]:
     """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the snapshot; with
     a `tracker`, only what changed since its last sync is computed."""
-    space = (tracker or SpaceTracker()).sync(rows)
+    space = TagSpace.of(rows) if tracker is None else tracker.sync(rows)
     return space.frees_keys(rows, UNKNOWN_FREES), space
 
 
