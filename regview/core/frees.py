@@ -46,7 +46,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, is_
@@ -244,7 +244,7 @@ class TagSpace:
 
     @classmethod
     def of(cls, tags: Iterable[TagInfo]) -> TagSpace:
-        return SpaceTracker().sync(list(tags))
+        return SpaceTracker().last(list(tags))
 
     @property
     def digest_of(self) -> dict[str, str]:
@@ -310,6 +310,9 @@ class SpaceTracker:
     """
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self.ledger = BlobLedger()
         self._rows: list[TagInfo] = []
         self._by_id: dict[int, TagInfo] = {}
@@ -320,25 +323,52 @@ class SpaceTracker:
 
     def sync(self, rows: list[TagInfo]) -> TagSpace:
         self.feed(rows)
-        complete = not self._unread and not self._sizeless
-        return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), complete)
+        return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), self._complete())
+
+    def last(self, rows: list[TagInfo]) -> TagSpace:
+        """`sync` for a tracker used once (`TagSpace.of`): the snapshot takes the ledger itself
+        instead of a copy, and the tracker is not to be used again."""
+        self.feed(rows)
+        ledger, self.ledger = self.ledger, BlobLedger()
+        ledger._frozen = True
+        return TagSpace(ledger, rows, self._tag_count, self._complete())
+
+    def _complete(self) -> bool:
+        return not self._unread and not self._sizeless
 
     def feed(self, rows: list[TagInfo]) -> None:
         """Apply the rows added and gone since the last call (no snapshot: while loading).
 
-        The tracker keeps `rows` (not a copy): the caller hands over a list it leaves alone."""
+        The tracker keeps `rows` (not a copy): the caller hands over a list it leaves alone.
+        Rows are compared by what the ledger depends on (tag, digest, blobs read or not, size
+        known or not, subject): a listing read again — new objects, the same manifests — changes
+        nothing. When most rows went (another repository under the same name), it starts over."""
         old = self._rows
         n = len(old)
         if len(rows) >= n and all(map(is_, islice(rows, n), old)):
             gone: list[TagInfo] = []
             added = rows[n:]
             self._by_id.update(zip(map(id, added), added, strict=True))
-        else:  # rows told apart by identity: the old ones are alive (held here), ids unique
+        else:  # told apart by identity first (the old rows are alive: held here), then by key
             by_id = dict(zip(map(id, rows), rows, strict=True))
             before = self._by_id
             gone = [before[i] for i in before.keys() - by_id.keys()]
             added = [by_id[i] for i in by_id.keys() - before.keys()]
             self._by_id = by_id
+            if gone and added:  # re-read rows: new objects, maybe the same manifests
+                gone_by = dict(zip(_keys(gone), gone, strict=True))
+                added_by = dict(zip(_keys(added), added, strict=True))
+                if len(gone_by) < len(gone) or len(added_by) < len(added):
+                    self._reset()  # one tag listed twice: no key to trust, start over
+                    self.feed(rows)
+                    return
+                same = gone_by.keys() & added_by.keys()
+                gone = [gone_by[k] for k in gone_by.keys() - same]
+                added = [added_by[k] for k in added_by.keys() - same]
+            if len(gone) * 2 > n > 0:  # removing most roots costs more than adding them anew
+                self._reset()
+                self.feed(rows)
+                return
         self._rows = rows
         if not gone and not added:
             return
@@ -358,9 +388,9 @@ class SpaceTracker:
             return
         ledger = self.ledger
         ledger.remove(untagged)
-        add = ledger.add
+        add, held = ledger.add, ledger.roots
         for r in added:
-            if r.blobs:
+            if r.blobs and r.digest not in held:  # (a second tag on a held manifest adds none)
                 add(r.digest, r.blobs)
 
     def _count(self, rows: list[TagInfo], step: int) -> None:
@@ -368,6 +398,18 @@ class SpaceTracker:
             self._unread += step * (len(rows) - sum(map(bool, map(_BLOBS, rows))))
             self._sizeless += step * list(map(_SIZE, rows)).count(None)
             self._referrers += step * sum(map(bool, map(_SUBJECT, rows)))
+
+
+def _keys(rows: list[TagInfo]) -> Iterable[tuple[object, ...]]:
+    """Per row, what the ledger depends on (C-level: no Python call per row)."""
+    return zip(
+        map(_TAG, rows),
+        map(_DIGEST, rows),
+        map(bool, map(_BLOBS, rows)),
+        map(is_, map(_SIZE, rows), repeat(None)),
+        map(_SUBJECT, rows),
+        strict=True,
+    )
 
 
 def _ledger_of(rows: list[TagInfo]) -> BlobLedger:
@@ -449,14 +491,23 @@ class SpaceRanking:
     tags: tuple[TagFrees, ...]  # the tags that free the most, most first
 
 
-def rank_space(tags: Iterable[TagInfo], top: int = 12) -> SpaceRanking:
+def rank_space(
+    tags: Iterable[TagInfo],
+    top: int = 12,
+    tracker_of: Callable[[str], SpaceTracker] | None = None,
+) -> SpaceRanking:
     """Per repository (grouped by `TagInfo.repository`): stored bytes and the bytes no other
     repository uses (ranked by those); and the `top` tags that free the most across all of
-    them. Pure; for a worker thread."""
+    them. For a worker thread; with `tracker_of` (repository → its tracker, owned by that
+    thread) a repository whose tags did not change since the last ranking costs no ledger
+    work — the overview ranks again after each repository it reads."""
     groups: dict[str, list[TagInfo]] = {}
     for t in tags:
         groups.setdefault(t.repository, []).append(t)
-    spaces = {repo: TagSpace.of(rows) for repo, rows in groups.items()}
+    spaces = {
+        repo: TagSpace.of(rows) if tracker_of is None else tracker_of(repo).sync(rows)
+        for repo, rows in groups.items()
+    }
     across = BlobLedger({repo: tuple(s.ledger.sizes.items()) for repo, s in spaces.items()})
     alone = across.alone()
     repos = sorted(

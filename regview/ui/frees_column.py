@@ -47,7 +47,7 @@ def frees_keys(
 ) -> tuple[list[int], TagSpace]:
     """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the snapshot; with
     a `tracker`, only what changed since its last sync is computed."""
-    space = (tracker or SpaceTracker()).sync(rows)
+    space = TagSpace.of(rows) if tracker is None else tracker.sync(rows)
     return space.frees_keys(rows, UNKNOWN_FREES), space
 
 
@@ -66,10 +66,18 @@ class Trackers:
         return tracker
 
     def keys(self, key: str, rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
-        return frees_keys(rows, self.get(key))
+        try:
+            return frees_keys(rows, self.get(key))
+        except Exception:
+            self._by_key.pop(key, None)  # half applied: the next computation starts over
+            raise
 
     def feed(self, key: str, rows: list[TagInfo]) -> None:
-        self.get(key).feed(rows)
+        try:
+            self.get(key).feed(rows)
+        except Exception:
+            self._by_key.pop(key, None)
+            raise
 
 
 class _Relay(QObject):

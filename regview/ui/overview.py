@@ -92,6 +92,8 @@ class BarChart(QWidget):
         #: another figure per label, shown after the bar's own (GitLab's size of a repository)
         self.second: dict[str, int] = {}
         self.second_name = "GitLab"
+        #: labels whose figure is a lower bound (some of the repository's tags unread): "≥"
+        self.lower_bounds: set[str] = set()
         self.empty_text = "No sizes known yet"
         self.setMouseTracking(True)
         self._hover = -1
@@ -158,9 +160,9 @@ class BarChart(QWidget):
     def value_text(self, row: int) -> str:
         label, value = self.items[row]
         other = self.second.get(label)
-        return human_size(value) + (
-            "" if other is None else f"  ({self.second_name} {human_size(other)})"
-        )
+        bound = "≥ " if label in self.lower_bounds else ""
+        second = "" if other is None else f"  ({self.second_name} {human_size(other)})"
+        return bound + human_size(value) + second
 
     def tip_text(self, row: int) -> str:
         label, value = self.items[row]
@@ -171,7 +173,12 @@ class BarChart(QWidget):
             else f"\n{self.second_name} says the repository holds {human_size(other)} "
             f"({other:,} bytes): its figure counts untagged manifests too."
         )
-        return f"{label}: {human_size(value)} ({value:,} bytes) — click to open{extra}"
+        bound = (
+            "\nAt least: some of its tags could not be read, their layers are not counted."
+            if label in self.lower_bounds
+            else ""
+        )
+        return f"{label}: {human_size(value)} ({value:,} bytes) — click to open{bound}{extra}"
 
     def _row_at(self, y: float) -> int:
         i = int((y - 4) // self._row_height())
@@ -370,6 +377,9 @@ class OverviewPanel(QWidget):
 
     def set_tags(self, tags: Sequence[TagInfo], scope: str = "") -> None:
         now = time.time()
+        # a tag read neither whole nor sized adds nothing to its repository's size
+        self.bars.lower_bounds = {t.repository for t in tags if not t.blobs and not t.size}
+        self.bars.update()
         self.histogram.set_buckets(age_histogram(tags, now))
         self._number_labels["tags"].setText(f"{len(tags):,}")
         self.stored = stored_bytes(tags)

@@ -24,10 +24,14 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from regview.core.frees import SpaceRanking, rank_space
 from regview.core.model import TagInfo
-from regview.ui.frees_column import OffThread
+from regview.ui.frees_column import OffThread, Trackers
 from regview.ui.overview import BarChart
 from regview.ui.theme import muted
 from regview.util.units import human_size
+
+#: repositories whose trackers the ranking keeps (beyond that, the least recently ranked start
+#: over next time)
+RANKED_TRACKERS = 500
 
 NOTE = (
     "Only here: layers and configs no other repository read so far uses — what deleting the "
@@ -153,9 +157,12 @@ class RankingSection(QWidget):
         self.tag_bars.picked.connect(lambda key: self.tagActivated.emit(*key))
         self._worker = OffThread(self)
         self._worker.done.connect(self._show)
+        # per repository, touched by the worker only: a ranking again after one more
+        # repository was read redoes only that one's ledger
+        self._trackers = Trackers(kept=RANKED_TRACKERS)
 
     def set_tags(self, tags: Sequence[TagInfo]) -> None:
-        self._worker.run(rank_space, list(tags), self.repo_bars.limit)
+        self._worker.run(rank_space, list(tags), self.repo_bars.limit, self._trackers.get)
 
     def _show(self, token: int, ranking: SpaceRanking | None) -> None:
         if ranking is None or token != self._worker.latest:

@@ -257,3 +257,32 @@ def test_a_deletion_updates_the_figures_without_computing_them_again(
     assert added == []
     expected = TagSpace.of(left).frees_keys(left, tm.UNKNOWN_FREES)
     assert view.model.index_.keys[tm.FREES] == expected
+
+
+def test_a_failed_computation_is_not_built_upon(
+    view: TagsView, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the worker leaves "computing…" (and the log), and the next change starts from
+    nothing rather than from a ledger the failure left half changed."""
+    tags = repository()
+    load(view, qtbot, tags)
+    first = view.frees._trackers.get("app")
+    real = frees_column.frees_keys
+
+    failed: list[int] = []
+
+    def failing(rows: list[TagInfo], *args: Any) -> tuple[list[int], TagSpace]:
+        failed.append(len(rows))
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(frees_column, "frees_keys", failing)
+    view.set_tags("app", tags[:2])
+    qtbot.waitUntil(lambda: bool(failed), timeout=10_000)
+    view.frees.wait()
+    qtbot.wait(50)
+    assert set(column(view).values()) == {tm.COMPUTING}
+    monkeypatch.setattr(frees_column, "frees_keys", real)
+    with qtbot.waitSignal(view.frees.computed, timeout=10_000):
+        view.set_tags("app", tags)
+    assert view.frees._trackers.get("app") is not first
+    assert column(view)["v2"] == "47.0 MiB"

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from frees_trees import image
 from pytestqt.qtbot import QtBot
 from window_support import local_window, run_in_local_mode, until
 
+from regview.core.model import ArtifactKind, TagInfo
 from regview.ui import overview as ov
 from regview.ui.local_mode import LOCAL_PROFILE
 from regview.util.units import human_size
@@ -71,3 +73,8 @@ def test_without_gitlab_untagged_is_unknown_in_words(qtbot: QtBot) -> None:
     assert panel.bars.value_text(0) == "3.0 MiB  (GitLab 4.0 MiB)"
     panel.set_gitlab_sizes({})
     assert panel.untagged_note.text() == ov.UNTAGGED_UNKNOWN
+    # A repository with an unread tag: its size is a lower bound, and says so.
+    broken = TagInfo("team/a", "broken", "", "", ArtifactKind.UNKNOWN, error="unreadable")
+    panel.set_tags([image("1", "sha256:A", ("sha256:a", 3 << 20), repository="team/a"), broken])
+    assert panel.bars.value_text(0) == "≥ 3.0 MiB"
+    assert "At least: some of its tags could not be read" in panel.bars.tip_text(0)

@@ -3,11 +3,14 @@ UI thread, bounds marked, and a click opens what was clicked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from frees_trees import image
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
+from regview.core.frees import BlobLedger
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.overview import OverviewPanel
 
@@ -79,3 +82,26 @@ def test_a_newer_request_wins(panel: OverviewPanel, qtbot: QtBot) -> None:
     panel.ranking.wait()
     qtbot.wait(50)
     assert [label for label, _ in panel.ranking.repo_bars.items] == ["team/c"]
+
+
+def test_ranking_again_redoes_only_the_repository_that_changed(
+    panel: OverviewPanel, qtbot: QtBot
+) -> None:
+    trackers = panel.ranking._trackers
+    added: list[str] = []
+
+    class Counting(BlobLedger):
+        __slots__ = ()
+
+        def add(self, root: str, tree: Any) -> None:
+            added.append(root)
+            super().add(root, tree)
+
+    for repo in ("team/a", "team/b", "team/c"):
+        trackers.get(repo).ledger.__class__ = Counting
+    more = [*tags(), image("c2", "sha256:C2", ("sha256:c2", 1 * MiB), repository="team/c")]
+    with qtbot.waitSignal(panel.ranking.computed, timeout=10_000):
+        panel.set_tags(more, "all repositories")
+    assert added == ["sha256:C2"]  # team/a and team/b: nothing worked out again
+    ranking = panel.ranking.ranking
+    assert ranking is not None and ranking.repositories[0].stored == 81 * MiB

@@ -173,3 +173,25 @@ def test_a_tracker_agrees_with_garbage_collection_after_every_change(
         picked = set(data.draw(st.lists(st.sampled_from([t.tag for t in shown] or ["x"]))))
         assert space.freed_bytes(picked) == gc_freed(left, picked & set(left.tags))
         shown = [t for t in shown if t is not broken]
+
+
+def test_a_listing_read_again_changes_nothing_and_another_one_starts_over() -> None:
+    rows = [
+        image(f"t{i}", f"sha256:{i % 7}", ("sha256:base", 100), (f"sha256:own{i % 7}", i % 7 + 1))
+        for i in range(30)
+    ]
+    tracker = SpaceTracker()
+    tracker.ledger = ledger = Recording()
+    first = tracker.sync(rows)
+    again = [replace(t) for t in rows]  # a refresh: new objects, the same manifests
+    assert tracker.sync(again).frees_all(again) == first.frees_all(rows)
+    assert len(ledger.added) == 7 and ledger.removed == []
+    # One re-read tag now points at another manifest: only that changes.
+    moved = [*again[:-1], image("t29", "sha256:new", ("sha256:base", 100), ("sha256:n", 9))]
+    assert tracker.sync(moved).frees("t29") == 9
+    assert ledger.added[7:] == ["sha256:new"]
+    # Another repository's rows under the same name: the ledger starts over, figures right.
+    other = [image(f"o{i}", f"sha256:o{i}", (f"sha256:x{i}", i + 1)) for i in range(40)]
+    space = tracker.sync(other)
+    assert tracker.ledger is not ledger
+    assert space.frees_all(other) == [i + 1 for i in range(40)] and space.stored == stored(other)
