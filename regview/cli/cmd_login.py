@@ -20,6 +20,7 @@ from regview.cli import common as C
 from regview.cli.help import with_examples
 from regview.core import errors as E
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
+from regview.core.vendors import API_TOKEN_ENV, API_TOKEN_USER
 from regview.settings.errors import NoKeyring
 from regview.settings.profiles import (
     Profile,
@@ -109,6 +110,8 @@ def _login(args: argparse.Namespace) -> int:
     slot = before.secret_id if same and before is not None else new_secret_id()
     try:
         KeyringStore().set(host, username, secret, slot)
+        if os.environ.get(API_TOKEN_ENV):  # a management API's own token (Quay), beside it
+            KeyringStore().set(host, API_TOKEN_USER, os.environ[API_TOKEN_ENV], slot)
     except NoKeyring as exc:
         raise C.CliError(f"the login to {host} works, but it was not saved: {exc}") from exc
     when = datetime.now(UTC).replace(microsecond=0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -44,7 +45,16 @@ from regview.core.plan import (
     Selection,
 )
 from regview.core.policy import PolicyError
-from regview.core.vendors import VendorAPI, context_for, open_vendor
+from regview.core.vendors import (
+    API_TOKEN_ENV,
+    API_TOKEN_USER,
+    VendorAPI,
+    context_for,
+    needs_api_token,
+    open_vendor,
+)
+from regview.settings.errors import SettingsError
+from regview.settings.secrets import KeyringStore
 from regview.spec.reference import Reference
 
 CI_EXAMPLE = """\
@@ -172,7 +182,14 @@ async def open_session(
         if getattr(args, "recheck", False):
             session.port.knowledge.forget(client.registry)
         try:
-            session.vendor = open_vendor(context_for(conn.endpoint, conn.credentials, client))
+            token = (
+                await asyncio.to_thread(api_token, conn)
+                if needs_api_token(conn.endpoint.kind)
+                else ""
+            )
+            session.vendor = open_vendor(
+                context_for(conn.endpoint, conn.credentials, client, api_token=token)
+            )
             if use_gitlab or need_api:
                 await _attach_gitlab(session, repository, need_api=need_api)
             yield session
@@ -181,6 +198,21 @@ async def open_session(
                 await session.gitlab.aclose()
             if session.vendor is not None:
                 await session.vendor.aclose()
+
+
+def api_token(conn: C.Connection) -> str:
+    """The management API's own token (Quay): REGVIEW_API_TOKEN, else the profile's keyring
+    entry `api-token@<host>#<secret_id>` ("" when there is none: the vendor says what is
+    missing). Blocks on the keyring: call it off the event loop."""
+    if os.environ.get(API_TOKEN_ENV):
+        return os.environ[API_TOKEN_ENV]
+    profile = conn.profile
+    if profile is None or not profile.secret_id:
+        return ""
+    try:
+        return KeyringStore().get(conn.host, API_TOKEN_USER, profile.secret_id) or ""
+    except SettingsError:
+        return ""
 
 
 async def _attach_gitlab(session: Session, repository: str, *, need_api: bool) -> None:

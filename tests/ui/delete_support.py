@@ -34,10 +34,16 @@ async def until(predicate: Callable[[], object], limit: float = 30.0) -> None:
 
 
 def open_window(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, url: str | Mapping[str, str]
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    url: str | Mapping[str, str],
+    *,
+    profile: Profile | None = None,
+    secret: str | None = None,
 ) -> MainWindow:
     """A shown, started main window with one registry called "demo" at `url`, or the
-    registries `url` maps by name (the first one opened)."""
+    registries `url` maps by name (the first one opened), or `profile` with its `secret`."""
     accounts = make_accounts(tmp_path, MemoryKeyring())
     window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
     qtbot.addWidget(window)
@@ -45,6 +51,9 @@ def open_window(
     window.show()
 
     async def save() -> None:
+        if profile is not None:
+            await accounts.save(profile, secret)
+            return
         for name, address in ({"demo": url} if isinstance(url, str) else url).items():
             await accounts.save(Profile.for_endpoint(Endpoint(url=address), name=name))
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
-from delete_support import SCHEMES, shot, theme, until
+from connect_support import run
+from delete_support import SCHEMES, open_window, shot, theme, until
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -24,9 +24,6 @@ from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
 from regview.ui.delete_dialog import DeleteDialog
 from regview.ui.delete_progress import DeleteProgressDialog
-from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import SessionManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vendors"))
 from ghcr_imitation import GhcrImitation
@@ -35,25 +32,6 @@ from imitation import Token, serve_asgi
 from seed import push_image, push_index, tags_now
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
-
-
-def _window(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, profile: Profile, secret: str
-) -> MainWindow:
-    accounts = make_accounts(tmp_path, MemoryKeyring())
-    window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-    qtbot.addWidget(window)
-    window.resize(1300, 800)
-    window.show()
-    run(qloop, accounts.save(profile, secret))
-
-    async def start() -> None:
-        await window.start()
-        await until(lambda: not window.tasks.running("repos"))
-        await until(lambda: not window.tasks.running("sizes"), 60)
-
-    run(qloop, start())
-    return window
 
 
 def _profile(url: str, kind: RegistryKind) -> Profile:
@@ -81,7 +59,14 @@ def test_ghcr_tag_deleted_in_the_window_spares_its_siblings(
                 f"{url}/orgs/acme/packages/container/app/versions",
                 headers={"Authorization": "Bearer ghp_full"},
             ).raise_for_status()
-            window = _window(qtbot, qloop, tmp_path, _profile(url, RegistryKind.GHCR), "ghp_full")
+            window = open_window(
+                qtbot,
+                qloop,
+                tmp_path,
+                url,
+                profile=_profile(url, RegistryKind.GHCR),
+                secret="ghp_full",
+            )
             flow = window.delete_flow
             shown: list[DeleteDialog] = []
             progress: list[DeleteProgressDialog] = []
@@ -118,7 +103,7 @@ def test_docker_hub_tags_table_fills_from_the_api_without_a_pull(
         front = HubImitation(reg.url, {"dckr_pat": Token("alice", ("repo:admin",))})
         with serve_asgi(front.app()) as url:
             profile = replace(_profile(url, RegistryKind.DOCKER_HUB), repositories=(repo,))
-            window = _window(qtbot, qloop, tmp_path, profile, "dckr_pat")
+            window = open_window(qtbot, qloop, tmp_path, url, profile=profile, secret="dckr_pat")
             mark = front.mark()
 
             async def go() -> None:

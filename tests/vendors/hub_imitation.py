@@ -58,6 +58,9 @@ class HubImitation(Front):
     #: answer every Nth API request 429 (`Retry-After: 1`): the limit running out, made
     #: independent of how fast the machine is
     throttle_every: int | None = None
+    #: a Hub whose namespaced tag route takes GET only: DELETE goes to the older
+    #: `/v2/repositories/{ns}/{repo}/tags/{tag}/` (405 on the namespaced one)
+    legacy_delete: bool = False
     #: put the PAT's scopes into the JWT (Docker Hub's documentation does not say it does)
     scopes_in_jwt: bool = False
     _jwts: dict[str, Token] = field(default_factory=dict)
@@ -83,6 +86,7 @@ class HubImitation(Front):
             ("/v2/users/login", self.limited(self.users_login), ["POST"]),
             (base, self.limited(self.list_tags), ["GET"]),
             (base + "/{tag}", self.limited(self.tag), ["GET", "DELETE"]),
+            ("/v2/repositories/{ns}/{repo}/tags/{tag}/", self.limited(self.legacy_tag), ["DELETE"]),
         ]
 
     # -- rate limit ------------------------------------------------------------------------
@@ -244,14 +248,27 @@ class HubImitation(Front):
             }
         )
 
+    async def legacy_tag(self, request: Request) -> Response:
+        if not self.legacy_delete:
+            return JSONResponse({"message": "page not found", "errinfo": {}}, status_code=404)
+        return await self._delete(request)
+
     async def tag(self, request: Request) -> Response:
         ns, repo, name = (request.path_params[k] for k in ("ns", "repo", "tag"))
         repository = f"{ns}/{repo}"
-        if request.method == "GET":
+        if request.method == "DELETE" and self.legacy_delete:
+            return JSONResponse({"detail": 'Method "DELETE" not allowed.'}, status_code=405)
+        if request.method == "DELETE":
+            return await self._delete(request)
             obj = await self._tag_object(repository, name, 1)
             if obj is None:
                 return JSONResponse({"message": "object not found", "errinfo": {}}, 404)
             return JSONResponse(obj)
+        raise AssertionError(request.method)
+
+    async def _delete(self, request: Request) -> Response:
+        ns, repo, name = (request.path_params[k] for k in ("ns", "repo", "tag"))
+        repository = f"{ns}/{repo}"
         who = self.bearer(request)
         if who is None:
             return JSONResponse({"detail": "authentication credentials were not provided"}, 401)

@@ -188,3 +188,22 @@ async def test_a_token_naming_its_scopes_is_refused_before_anything_is_sent(
         report = await delete(port, REPO, ["v2"])
     assert "Read, Write, Delete" in report.refusal and "Nothing was deleted" in report.refusal
     assert hub.front.mutations(mark) == []
+
+
+@pytest.fixture
+def hub_legacy(registry: LocalRegistry) -> Iterator[Hub]:
+    yield from _hub(registry, legacy_delete=True)
+
+
+async def test_a_hub_without_the_namespaced_delete_uses_the_older_route(hub_legacy: Hub) -> None:
+    hub = hub_legacy
+    before = hub.tags()
+    async with connected(hub.url, RegistryKind.DOCKER_HUB, RWD) as port:
+        mark = hub.front.mark()
+        report = await delete(port, REPO, ["v1"])
+    assert [r.verdict for r in report.results] == [Status.DELETED], report.to_json()
+    assert hub.front.mutations(mark) == [
+        ("DELETE", "/v2/namespaces/alice/repositories/app/tags/v1"),  # answered 405
+        ("DELETE", "/v2/repositories/alice/app/tags/v1/"),
+    ]
+    assert hub.tags() == {t: d for t, d in before.items() if t != "v1"}

@@ -204,3 +204,62 @@ async def test_untagged_platform_versions_go_with_their_index_when_asked(ghcr: G
     gone = versions_before - set(ghcr.front._versions[REPO])
     assert gone == {ghcr.digests["multi"], *(r.digest for r in children)}
     assert ghcr.tags() == {t: d for t, d in before.items() if not t.startswith("multi")}
+
+
+async def test_a_throwaway_left_by_a_failed_version_delete_is_finished_by_resume(
+    ghcr: Ghcr,
+) -> None:
+    """The safe path's second step fails for good (GitHub answering 500): v1 is left on the
+    throw-away placeholder, reported so, its siblings untouched; a resume of the journal entry
+    deletes the placeholder's version and v1 is gone."""
+    from regview.core.executor import Executor
+
+    before = ghcr.tags()
+    ghcr.front.failing_deletes = 100
+    async with connected(ghcr.url, RegistryKind.GHCR, FULL) as port:
+        plan = await plan_for(port, REPO, ["v1"])
+        report = await Executor(port, Journal(), backoff=0.01).run(plan)
+        (result,) = report.results
+        assert result.verdict is Status.PLACEHOLDER, result
+        assert "resume" in result.reason
+        left = ghcr.tags()
+        assert left["v1"] != before["v1"], "v1 points at the throw-away"
+        assert {t: d for t, d in left.items() if t != "v1"} == {
+            t: d for t, d in before.items() if t != "v1"
+        }
+        ghcr.front.failing_deletes = 0
+        entry = Journal().load(report.journal_id)
+        resumed = await Executor(port, Journal(), backoff=0.01).run(plan, resume=entry)
+    (again,) = resumed.results
+    assert again.verdict.gone, again
+    assert ghcr.tags() == {t: d for t, d in before.items() if t != "v1"}
+
+
+async def test_the_last_tagged_version_is_refused_in_githubs_words(registry: LocalRegistry) -> None:
+    u = registry.url
+    push_image(u, "acme/solo", ["only"], salt="s")
+    front = GhcrImitation(u, dict(TOKENS), orgs={"acme": {"alice"}})
+    with serve_asgi(front.app()) as url:
+        async with connected(url, RegistryKind.GHCR, FULL) as port:
+            report = await delete(port, "acme/solo", ["only"])
+    (result,) = report.results
+    assert result.verdict is Status.NOT_DELETED, result
+    assert "last tagged version" in result.reason and "delete the whole package" in result.reason
+    assert tags_now(u, "acme/solo") == {"only": result.digest}
+
+
+async def test_the_token_owners_own_package_goes_through_user_packages(
+    registry: LocalRegistry,
+) -> None:
+    u = registry.url
+    push_image(u, "alice/tool", ["a", "b"], salt="t")
+    push_image(u, "alice/tool", ["c"], salt="u")
+    front = GhcrImitation(u, dict(TOKENS))
+    with serve_asgi(front.app()) as url:
+        async with connected(url, RegistryKind.GHCR, FULL) as port:
+            mark = front.mark()
+            report = await delete(port, "alice/tool", ["a", "c"])
+    assert all(r.verdict.gone for r in report.results), report.to_json()
+    api = [p for _m, p in front.since(mark) if not p.startswith(("/v2/", "/token"))]
+    assert api and all(p.startswith(("/user/packages/container/tool/", "/user")) for p in api), api
+    assert sorted(tags_now(u, "alice/tool")) == ["b"]

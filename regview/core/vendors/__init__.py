@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from regview.core.errors import RegistryError
 from regview.core.model import Credentials, Endpoint, RegistryKind, TagInfo
 from regview.core.vendors.base import (
+    API_TOKEN_ENV,
+    API_TOKEN_USER,
     CredentialNeed,
     VendorAccess,
     VendorAPI,
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 log = get_logger("core.vendors")
 
 __all__ = [
+    "API_TOKEN_ENV",
+    "API_TOKEN_USER",
     "CredentialNeed",
     "VendorAPI",
     "VendorAccess",
@@ -46,6 +50,7 @@ __all__ = [
     "api_url_for",
     "context_for",
     "detect_kind",
+    "needs_api_token",
     "open_vendor",
     "vendor_spec",
     "vendor_tags",
@@ -120,6 +125,12 @@ def context_for(
         api_token=api_token,
         client=client,
     )
+
+
+def needs_api_token(kind: str) -> bool:
+    """The kind's management API needs a token of its own besides the registry login."""
+    spec = vendor_spec(kind)
+    return spec is not None and spec.need.separate_token
 
 
 def open_vendor(ctx: VendorContext) -> VendorAPI | None:

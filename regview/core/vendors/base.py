@@ -83,10 +83,17 @@ class VendorContext:
         return URL(self.endpoint.url).netloc.decode("ascii")
 
 
+#: the keyring "username" of a profile's separate management-API token (Quay's OAuth token),
+#: stored with the profile's `secret_id` as slot: `api-token@<host>#<secret_id>`, beside the
+#: login's own `<user>@<host>#<secret_id>`, never instead of it
+API_TOKEN_USER = "api-token"
+#: where the command line takes that token from, when not from the keyring
+API_TOKEN_ENV = "REGVIEW_API_TOKEN"
+
+
 def api_secret_name(host: str, secret_id: str) -> str:
-    """The keyring entry of a profile's separate management-API token (Quay's OAuth token):
-    beside the login's own `<user>@<host>#<secret_id>`, never instead of it."""
-    return f"api-token@{host}#{secret_id}"
+    """The keyring entry of a profile's separate management-API token (see `API_TOKEN_USER`)."""
+    return f"{API_TOKEN_USER}@{host}#{secret_id}"
 
 
 class VendorAPI(HttpOwner, abc.ABC):

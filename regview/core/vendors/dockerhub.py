@@ -2,6 +2,7 @@
 
     GET    /v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100   {"next", "results": [tag]}
     DELETE /v2/namespaces/{ns}/repositories/{repo}/tags/{tag}
+           (/v2/repositories/{ns}/{repo}/tags/{tag}/ where that route is not there: 404/405)
     POST   /v2/auth/token {"identifier", "secret"} -> {"access_token"}   (a PAT as the secret)
            (/v2/users/login {"username", "password"} -> {"token"}, its deprecated predecessor)
 
@@ -150,25 +151,25 @@ class DockerHub(VendorAPI):
             creds = self.ctx.credentials
             assert creds is not None
             what = "signing in to the Docker Hub API"
-            try:
-                response = await self.http.call(
-                    "POST",
+            # the current route, then its deprecated predecessor for an API without it
+            routes = (
+                (
                     "v2/auth/token",
-                    what=what,
-                    body={"identifier": creds.username, "secret": creds.secret},
-                )
-                token = self.http.object(response, what).get("access_token")
-            except E.VendorAPIError as exc:
-                if exc.status not in (404, 405):
+                    {"identifier": creds.username, "secret": creds.secret},
+                    "access_token",
+                ),
+                ("v2/users/login", {"username": creds.username, "password": creds.secret}, "token"),
+            )
+            token: object = None
+            for path, body, key in routes:
+                try:
+                    response = await self.http.call("POST", path, what=what, body=body)
+                except E.VendorAPIError as exc:
+                    if exc.status in (404, 405) and path != routes[-1][0]:
+                        continue
                     raise
-                # an API without the newer route: its deprecated login
-                response = await self.http.call(
-                    "POST",
-                    "v2/users/login",
-                    what=what,
-                    body={"username": creds.username, "password": creds.secret},
-                )
-                token = self.http.object(response, what).get("token")
+                token = self.http.object(response, what).get(key)
+                break
             if not isinstance(token, str) or not token:
                 raise E.VendorAPIError(
                     f"{self.http.host}: {what}: the answer carries no token", registry=self.registry
@@ -231,19 +232,30 @@ class DockerHub(VendorAPI):
 
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
         await self._sign_in()
-        ns, repo = split_repository(repository)
+        ns, repo = (quote(p, safe="") for p in split_repository(repository))
+        what = f"deleting the tag {repository}:{tag}"
+        name = quote(tag, safe="")
         try:
             await self.http.call(
                 "DELETE",
-                f"v2/namespaces/{quote(ns, safe='')}/repositories/{quote(repo, safe='')}"
-                f"/tags/{quote(tag, safe='')}",
-                what=f"deleting the tag {repository}:{tag}",
+                f"v2/namespaces/{ns}/repositories/{repo}/tags/{name}",
+                what=what,
                 ok=(200, 202, 204),
+                refused_is_scope=True,
             )
         except E.VendorAPIError as exc:
-            if exc.status == 403:
-                raise E.VendorScopeMissing(exc.message, registry=self.registry, status=403) from exc
-            raise
+            if exc.status not in (404, 405):
+                raise
+            # The route scripts have used for years (docker/hub-feedback#496, #2006): a Hub
+            # without the namespaced DELETE answers 404/405 there; a tag that is not there
+            # is a 404 on both, so nothing else can be deleted by asking twice.
+            await self.http.call(
+                "DELETE",
+                f"v2/repositories/{ns}/{repo}/tags/{name}/",
+                what=what,
+                ok=(200, 202, 204),
+                refused_is_scope=True,
+            )
 
 
 def _detect(host: str, realm: str, headers: Mapping[str, str]) -> bool:

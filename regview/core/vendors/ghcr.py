@@ -58,6 +58,8 @@ NEED = CredentialNeed(
 )
 
 _HINTS = {
+    400: "GitHub refuses this (it keeps a package's last tagged version: delete the whole "
+    "package on GitHub instead)",
     401: "GitHub does not accept this token (expired or revoked?)",
     403: "this token may not do that: deleting needs a personal access token (classic) with "
     "read:packages and delete:packages, and admin rights on the package",
@@ -183,17 +185,13 @@ class GHCR(VendorAPI):
 
     async def _delete_version(self, repository: str, version: Version) -> None:
         base = await self._base(repository)
-        try:
-            await self.http.call(
-                "DELETE",
-                f"{base}/versions/{version.id}",
-                what=f"deleting version {version.digest} of {repository}",
-                ok=(200, 202, 204),
-            )
-        except E.VendorAPIError as exc:
-            if exc.status == 403:
-                raise E.VendorScopeMissing(exc.message, registry=self.registry, status=403) from exc
-            raise
+        await self.http.call(
+            "DELETE",
+            f"{base}/versions/{version.id}",
+            what=f"deleting version {version.digest} of {repository}",
+            ok=(200, 202, 204),
+            refused_is_scope=True,
+        )
 
     # -- the interface -----------------------------------------------------------------------
     async def access(self, repository: str) -> VendorAccess:

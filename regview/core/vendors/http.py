@@ -87,7 +87,10 @@ class VendorHTTP:
         body: Any = None,
         ok: tuple[int, ...] = (200,),
         headers: Mapping[str, str] | None = None,
+        refused_is_scope: bool = False,
     ) -> httpx.Response:
+        """`refused_is_scope`: a 403 means the credential lacks the scope or role for this
+        change (`VendorScopeMissing`, which stops a deletion run)."""
         url = path if isinstance(path, httpx.URL) else self.url(path)
         attempt = 0
         while True:
@@ -110,7 +113,10 @@ class VendorHTTP:
             if temporary and method == "GET" and attempt < tries:
                 await asyncio.sleep(min(wait if wait is not None else 0.5 * attempt, MAX_WAIT))
                 continue
-            raise self.error(response, what, retry_after=wait)
+            error = self.error(response, what, retry_after=wait)
+            if refused_is_scope and status == 403:
+                raise E.VendorScopeMissing(error.message, registry=error.registry, status=403)
+            raise error
 
     async def mutate(
         self,
