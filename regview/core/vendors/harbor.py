@@ -316,25 +316,33 @@ class HarborAPI(VendorAPI):
         # a listed plain image goes whole; anything else loses just the tag
         if sole and digest in self._plain.get(repository, set()):
             try:
-                await self.http.mutate(
-                    "DELETE", base, what=f"deleting the artifact of {repository}:{tag}"
+                await self.http.call(
+                    "DELETE",
+                    base,
+                    what=f"deleting the artifact of {repository}:{tag}",
+                    ok=(200, 201, 202, 204),
+                    refused_is_scope=True,
                 )
                 return
             except E.VendorAPIError as exc:
                 # referenced by an index (412) or no Artifact: Delete (403): the tag alone
                 if exc.status not in (403, 412):
                     raise
-        await self.http.mutate(
+        await self.http.call(
             "DELETE",
             f"{base}/tags/{urllib.parse.quote(tag, safe='')}",
             what=f"deleting the tag {repository}:{tag}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        await self.http.mutate(
+        await self.http.call(
             "DELETE",
             f"{self._artifacts(repository)}/{digest}",
             what=f"deleting the artifact {repository}@{digest}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
 

@@ -54,7 +54,9 @@ class QuayAPI(VendorAPI):
             "the organization, Applications → Create New Application → Generate Token, with "
             "'View all visible repositories' (repo:read) and 'Read/Write to any accessible "
             "repositories' (repo:write). Sign in with the user name $oauthtoken and the token as "
-            "the password (it pulls and pushes too). Robot accounts cannot call the API."
+            "the password (it pulls and pushes too), or keep a robot account for the registry "
+            "and give the token beside it (regview login with REGVIEW_API_TOKEN); robot "
+            "accounts alone cannot call the API."
         ),
         separate_token=True,
     )
@@ -203,10 +205,12 @@ class QuayAPI(VendorAPI):
         }
 
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
-        await self.http.mutate(
+        await self.http.call(
             "DELETE",
             f"{self._repo(repository)}/tag/{urllib.parse.quote(tag, safe='')}",
             what=f"deleting the tag {repository}:{tag}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
@@ -235,11 +239,13 @@ class QuayAPI(VendorAPI):
             return "Quay's time machine no longer holds it (older than the repository's window)"
         for name in names:
             try:
-                await self.http.mutate(
+                await self.http.call(
                     "POST",
                     f"{self._repo(repository)}/tag/{urllib.parse.quote(name, safe='')}/restore",
                     what=f"restoring {repository}:{name} from Quay's time machine",
                     body={"manifest_digest": digest},
+                    ok=(200, 201, 202, 204),
+                    refused_is_scope=True,
                 )
             except E.VendorAPIError as exc:
                 if exc.status == 404:
