@@ -42,12 +42,16 @@ NEEDED = {
     "tag:delete": "Tag: Delete",
     "artifact:delete": "Artifact: Delete",
 }
+#: Harbor's retention rule templates (src/pkg/retention/policy/rule/*/evaluator.go)
 TEMPLATES = {
     "latestPushedK": "the {n} most recently pushed",
     "latestPulledN": "the {n} most recently pulled",
+    "latestActiveK": "the {n} most recently pushed or pulled",
     "nDaysSinceLastPush": "those pushed within the last {n} days",
     "nDaysSinceLastPull": "those pulled within the last {n} days",
-    "always": "always",
+    "lastXDays": "those pushed within the last {n} days",
+    "always": "all",
+    "nothing": "none",
 }
 
 
