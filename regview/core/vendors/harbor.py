@@ -4,8 +4,9 @@ Harbor refuses `DELETE /v2/<repo>/manifests/<tag>` outright and, by digest, dele
 artifact with every tag on it. Its API deletes one tag and leaves the artifact and its other tags
 (`DELETE …/artifacts/{digest}/tags/{tag}`); an image whose last tag goes is deleted as a whole
 (`DELETE …/artifacts/{digest}`), since Harbor's garbage collection keeps untagged artifacts
-unless told otherwise and the plan's "frees" would not come true. An index only loses its tag:
-Harbor would delete its children too, which the plan did not choose.
+unless told otherwise and the plan's "frees" would not come true. An index, or an image with
+signatures (Harbor's accessories), only loses its tag: Harbor would delete its children or
+signatures too, which the plan did not choose.
 
 Harbor's own rules are read and respected:
 - immutability rules (`/projects/{p}/immutabletagrules`): Harbor marks each tag `immutable` in
@@ -163,7 +164,12 @@ class HarborAPI(VendorAPI):
 
     async def _artifact_pages(self, repository: str) -> list[dict[str, Any]]:
         what = f"listing the artifacts of {repository}"
-        params = {"with_tag": "true", "with_immutable_status": "true", "page_size": PAGE_SIZE}
+        params = {
+            "with_tag": "true",
+            "with_immutable_status": "true",
+            "with_accessory": "true",
+            "page_size": PAGE_SIZE,
+        }
         artifacts: list[dict[str, Any]] = []
         async for response in self.http.link_pages(
             self._artifacts(repository), what=what, params=params
@@ -184,7 +190,9 @@ class HarborAPI(VendorAPI):
         for art in await self._artifact_pages(repository):
             digest = str(art.get("digest", ""))
             is_index = bool(art.get("references"))
-            if not is_index:
+            if not is_index and not art.get("accessories"):
+                # Harbor deletes an artifact's signatures (accessories) with it: those stay
+                # the plan's business, so an artifact that has any only ever loses tags
                 plain.add(digest)
             for tag in art.get("tags") or []:
                 if not isinstance(tag, dict) or not tag.get("name"):

@@ -138,3 +138,30 @@ async def test_quay_restore_refused_says_why_for_the_recycle_bin_to_go_on() -> N
     async with QuayAPI(_ctx(RegistryKind.QUAY, handler, credentials=creds)) as quay:
         why = await quay.restore("org/app", D1)
     assert "did not restore it" in why and "HTTP 403" in why and "repo:write" in why
+
+
+async def test_harbor_never_deletes_a_signed_image_whole() -> None:
+    """Harbor deletes an artifact's accessories (cosign signatures) with it: a sole tag on a
+    signed image is deleted alone, the artifact and its signature stay."""
+    artifact = {
+        "digest": D1,
+        "size": 10,
+        "push_time": "2024-05-01T10:00:00.000Z",
+        "tags": [{"name": "v1", "push_time": "2024-05-01T10:00:00.000Z", "immutable": False}],
+        "references": None,
+        "accessories": [{"digest": D2, "type": "signature.cosign", "subject_artifact_digest": D1}],
+    }
+    deletes: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            assert request.url.params["with_accessory"] == "true"
+            return httpx.Response(200, json=[artifact], headers={"X-Total-Count": "1"})
+        deletes.append(request.url.path)
+        return httpx.Response(200)
+
+    creds = Credentials("robot$team+ci", "s")
+    async with HarborAPI(_ctx(RegistryKind.HARBOR, handler, credentials=creds)) as harbor:
+        await harbor.list_tags("team/app")
+        await harbor.delete_tag("team/app", "v1", D1, sole=True)
+    assert deletes == [f"/api/v2.0/projects/team/repositories/app/artifacts/{D1}/tags/v1"]
