@@ -349,9 +349,23 @@ class HarborAPI(VendorAPI):
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
+        """Harbor deletes an artifact's signatures (accessories) with it; a plan that deletes
+        referrers deletes them first, so any still there were not chosen: refused, in words."""
+        path = f"{self._artifacts(repository)}/{digest}"
+        what = f"reading the artifact {repository}@{digest}"
+        response = await self.http.call("GET", path, what=what, params={"with_accessory": "true"})
+        accessories = self.http.object(response, what).get("accessories") or []
+        if accessories:
+            raise E.VendorAPIError(
+                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: Harbor would "
+                f"delete its {len(accessories)} signature(s) with it, which this deletion did "
+                "not choose; choose to delete signatures and SBOMs too, or remove them in Harbor",
+                registry=self.registry,
+                status=412,
+            )
         await self.http.call(
             "DELETE",
-            f"{self._artifacts(repository)}/{digest}",
+            path,
             what=f"deleting the artifact {repository}@{digest}",
             ok=(200, 201, 202, 204),
             refused_is_scope=True,

@@ -165,3 +165,19 @@ async def test_harbor_never_deletes_a_signed_image_whole() -> None:
         await harbor.list_tags("team/app")
         await harbor.delete_tag("team/app", "v1", D1, sole=True)
     assert deletes == [f"/api/v2.0/projects/team/repositories/app/artifacts/{D1}/tags/v1"]
+
+
+async def test_harbor_refuses_a_manifest_delete_that_would_take_signatures() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        signed = {"digest": D1, "accessories": [{"digest": D2, "type": "signature.cosign"}]}
+        return httpx.Response(200, json=signed)
+
+    creds = Credentials("robot$team+ci", "s")
+    async with HarborAPI(_ctx(RegistryKind.HARBOR, handler, credentials=creds)) as harbor:
+        with pytest.raises(E.VendorAPIError) as caught:
+            await harbor.delete_manifest("team/app", D1)
+    assert "signature" in caught.value.message and "not deleted" in caught.value.message
+    assert sent == [f"GET /api/v2.0/projects/team/repositories/app/artifacts/{D1}"]
