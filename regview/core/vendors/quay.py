@@ -214,11 +214,21 @@ class QuayAPI(VendorAPI):
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        """Quay has no manifest delete: a manifest goes when its last tag has left the time
-        machine. Its live tags are deleted (the plan only deletes a digest no kept tag uses)."""
-        for row in await self._history(repository, active=True):
-            if row.get("manifest_digest") == digest and isinstance(row.get("name"), str):
-                await self.delete_tag(repository, row["name"], digest, sole=True)
+        """Quay has no manifest delete: a manifest no live tag points at is already gone from
+        `/v2` and is collected when the time machine lets go of it. A live tag on it now was
+        not in the plan (pushed since): it is left alone and the manifest stays, said in words."""
+        live = [
+            str(row.get("name"))
+            for row in await self._history(repository, active=True)
+            if row.get("manifest_digest") == digest
+        ]
+        if live:
+            raise E.VendorAPIError(
+                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: the tag(s) "
+                f"{', '.join(sorted(live))} point at it now (pushed since the plan was made)",
+                registry=self.registry,
+                status=409,
+            )
 
     async def restore(self, repository: str, digest: str) -> str:
         """Every tag whose latest row ended on `digest` and is not live now goes back there."""

@@ -181,3 +181,21 @@ async def test_harbor_refuses_a_manifest_delete_that_would_take_signatures() -> 
             await harbor.delete_manifest("team/app", D1)
     assert "signature" in caught.value.message and "not deleted" in caught.value.message
     assert sent == [f"GET /api/v2.0/projects/team/repositories/app/artifacts/{D1}"]
+
+
+async def test_quay_manifest_delete_never_takes_a_tag_pushed_since() -> None:
+    live = [{"name": "new", "manifest_digest": D1, "start_ts": 99}]
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(200, json={"tags": live, "has_additional": False})
+
+    creds = Credentials("$oauthtoken", "tok")
+    async with QuayAPI(_ctx(RegistryKind.QUAY, handler, credentials=creds)) as quay:
+        with pytest.raises(E.VendorAPIError) as caught:
+            await quay.delete_manifest("org/app", D1)
+        live.clear()
+        await quay.delete_manifest("org/app", D1)  # no live tag: nothing to send
+    assert "new" in caught.value.message and "not deleted" in caught.value.message
+    assert sent == ["GET", "GET"]
