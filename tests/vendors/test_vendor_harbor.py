@@ -237,7 +237,7 @@ async def test_rate_limited_api_is_waited_for(site: Site, cleaner: ClientPort) -
     assert rows is not None and {r.tag: r.digest for r in rows} == site.pushed
     assert len(site.vendor.throttle.refused) == 1  # answered 429 once, then asked again
     plan = make_plan(await gather_facts(cleaner, REPO), Selection.of_tags(["dev-1"]))
-    site.vendor.throttle.next(1)  # the DELETE itself is refused once: temporary, sent again
+    site.vendor.throttle.next(1, "DELETE")  # the DELETE is refused once: temporary, sent again
     mark = site.proxy.mark()
     report = await Executor(cleaner, Journal()).run(plan)
     assert report.ok, report.results

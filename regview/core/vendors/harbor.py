@@ -322,24 +322,39 @@ class HarborAPI(VendorAPI):
 
     # -- mutations ----------------------------------------------------------------------------
 
+    async def _artifact_now(self, repository: str, digest: str) -> dict[str, Any]:
+        """The artifact as Harbor holds it at this moment: its tags, children, signatures."""
+        what = f"reading the artifact {repository}@{digest}"
+        response = await self.http.call(
+            "GET",
+            f"{self._artifacts(repository)}/{digest}",
+            what=what,
+            params={"with_tag": "true", "with_accessory": "true"},
+        )
+        return self.http.object(response, what)
+
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
         base = f"{self._artifacts(repository)}/{digest}"
-        # Harbor deletes an index's children with it, which the recycle bin has not saved: only
-        # a listed plain image goes whole; anything else loses just the tag
+        # An image whose last tag goes is deleted whole (else Harbor keeps it untagged). Only a
+        # plain image, as Harbor holds it just now: an index would take its children, an image
+        # with signatures those, a tag pushed on it since the plan that tag — none chosen.
         if sole and digest in self._plain.get(repository, set()):
-            try:
-                await self.http.call(
-                    "DELETE",
-                    base,
-                    what=f"deleting the artifact of {repository}:{tag}",
-                    ok=(200, 201, 202, 204),
-                    refused_is_scope=True,
-                )
-                return
-            except E.VendorAPIError as exc:
-                # referenced by an index (412) or no Artifact: Delete (403): the tag alone
-                if exc.status not in (403, 412):
-                    raise
+            art = await self._artifact_now(repository, digest)
+            others = [t.get("name") for t in art.get("tags") or [] if t.get("name") != tag]
+            if not (others or art.get("references") or art.get("accessories")):
+                try:
+                    await self.http.call(
+                        "DELETE",
+                        base,
+                        what=f"deleting the artifact of {repository}:{tag}",
+                        ok=(200, 201, 202, 204),
+                        refused_is_scope=True,
+                    )
+                    return
+                except E.VendorAPIError as exc:
+                    # referenced by an index (412) or no Artifact: Delete (403): the tag alone
+                    if exc.status not in (403, 412):
+                        raise
         await self.http.call(
             "DELETE",
             f"{base}/tags/{urllib.parse.quote(tag, safe='')}",
@@ -349,23 +364,30 @@ class HarborAPI(VendorAPI):
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        """Harbor deletes an artifact's signatures (accessories) with it; a plan that deletes
-        referrers deletes them first, so any still there were not chosen: refused, in words."""
-        path = f"{self._artifacts(repository)}/{digest}"
-        what = f"reading the artifact {repository}@{digest}"
-        response = await self.http.call("GET", path, what=what, params={"with_accessory": "true"})
-        accessories = self.http.object(response, what).get("accessories") or []
-        if accessories:
+        """Harbor deletes an artifact with its tags and signatures (accessories). The plan
+        deletes a manifest no kept tag uses, and referrers first when it deletes them: a tag or
+        signature still there now was not chosen, and the artifact is refused in words."""
+        art = await self._artifact_now(repository, digest)
+        tags = sorted(str(t.get("name")) for t in art.get("tags") or [])
+        accessories = art.get("accessories") or []
+        why = ""
+        if tags:
+            why = f"the tag(s) {', '.join(tags)} point at it now (pushed since the plan was made)"
+        elif accessories:
+            why = (
+                f"Harbor would delete its {len(accessories)} signature(s) with it, which this "
+                "deletion did not choose; choose to delete signatures and SBOMs too, or remove "
+                "them in Harbor"
+            )
+        if why:
             raise E.VendorAPIError(
-                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: Harbor would "
-                f"delete its {len(accessories)} signature(s) with it, which this deletion did "
-                "not choose; choose to delete signatures and SBOMs too, or remove them in Harbor",
+                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: {why}",
                 registry=self.registry,
                 status=412,
             )
         await self.http.call(
             "DELETE",
-            path,
+            f"{self._artifacts(repository)}/{digest}",
             what=f"deleting the artifact {repository}@{digest}",
             ok=(200, 201, 202, 204),
             refused_is_scope=True,
