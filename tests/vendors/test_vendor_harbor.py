@@ -291,3 +291,32 @@ async def test_a_repeated_listing_costs_only_the_api_pages(site: Site, tmp_path:
         mark = site.proxy.mark()
         assert await port.vendor.list_tags(REPO) == first  # a new session: the cache on disk
         assert not [p for _, p in site.proxy.since(mark) if "/manifests/" in p]
+
+
+async def test_a_tag_pushed_after_the_plan_survives(site: Site, cleaner: ClientPort) -> None:
+    """dev-1 was alone on its image when planned; someone tags the same image dev-1-copy before
+    the plan runs. Deleting the artifact would take dev-1-copy with it: only dev-1 goes."""
+    from vendor_seed import token_client
+
+    plan = make_plan(await gather_facts(cleaner, REPO), Selection.of_tags(["dev-1"]))
+    (action,) = plan.tag_actions
+    assert action.manifest_untagged and action.manifest_deletable
+    digest = site.pushed["dev-1"]
+    with token_client(site.url, MAINTAINER, REPO) as http:
+        body = http.get(
+            f"/v2/{REPO}/manifests/{digest}",
+            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+        ).content
+        put = http.put(
+            f"/v2/{REPO}/manifests/dev-1-copy",
+            content=body,
+            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+        )
+        assert put.status_code == 201
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    base = "/api/v2.0/projects/team/repositories/app/artifacts"
+    assert site.mutations(mark) == [("DELETE", f"{base}/{digest}/tags/dev-1")]
+    now = tags_now(site.url, MAINTAINER, REPO)
+    assert now["dev-1-copy"] == digest and "dev-1" not in now
