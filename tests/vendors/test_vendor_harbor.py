@@ -320,3 +320,16 @@ async def test_a_tag_pushed_after_the_plan_survives(site: Site, cleaner: ClientP
     assert site.mutations(mark) == [("DELETE", f"{base}/{digest}/tags/dev-1")]
     now = tags_now(site.url, MAINTAINER, REPO)
     assert now["dev-1-copy"] == digest and "dev-1" not in now
+
+
+def test_cli_rm_with_a_robot_that_may_not_delete(site: Site, tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    host = site.url.split("://", 1)[1]
+    login = cli("login", host, "-u", READER[0], "--password-stdin", stdin=READER[1])
+    assert login.code == 0, login.err
+    mark = site.proxy.mark()
+    rm = cli("rm", f"{host}/{REPO}:dev-1", "--yes")
+    assert rm.code == 3, rm.err  # 3: authentication/permission, as documented
+    assert "Tag: Delete" in rm.err and "Nothing was deleted" in rm.err
+    assert site.mutations(mark) == []
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed
