@@ -237,7 +237,7 @@ async def test_rate_limited_api_is_waited_for(site: Site, cleaner: ClientPort) -
     assert rows is not None and {r.tag: r.digest for r in rows} == site.pushed
     assert len(site.vendor.throttle.refused) == 1  # answered 429 once, then asked again
     plan = make_plan(await gather_facts(cleaner, REPO), Selection.of_tags(["dev-1"]))
-    site.vendor.throttle.next(1)  # the DELETE itself is refused once: temporary, sent again
+    site.vendor.throttle.next(1, "DELETE")  # the DELETE is refused once: temporary, sent again
     mark = site.proxy.mark()
     report = await Executor(cleaner, Journal()).run(plan)
     assert report.ok, report.results
@@ -291,3 +291,45 @@ async def test_a_repeated_listing_costs_only_the_api_pages(site: Site, tmp_path:
         mark = site.proxy.mark()
         assert await port.vendor.list_tags(REPO) == first  # a new session: the cache on disk
         assert not [p for _, p in site.proxy.since(mark) if "/manifests/" in p]
+
+
+async def test_a_tag_pushed_after_the_plan_survives(site: Site, cleaner: ClientPort) -> None:
+    """dev-1 was alone on its image when planned; someone tags the same image dev-1-copy before
+    the plan runs. Deleting the artifact would take dev-1-copy with it: only dev-1 goes."""
+    from vendor_seed import token_client
+
+    plan = make_plan(await gather_facts(cleaner, REPO), Selection.of_tags(["dev-1"]))
+    (action,) = plan.tag_actions
+    assert action.manifest_untagged and action.manifest_deletable
+    digest = site.pushed["dev-1"]
+    with token_client(site.url, MAINTAINER, REPO) as http:
+        body = http.get(
+            f"/v2/{REPO}/manifests/{digest}",
+            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+        ).content
+        put = http.put(
+            f"/v2/{REPO}/manifests/dev-1-copy",
+            content=body,
+            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+        )
+        assert put.status_code == 201
+    mark = site.proxy.mark()
+    report = await Executor(cleaner, Journal()).run(plan)
+    assert report.ok, report.results
+    base = "/api/v2.0/projects/team/repositories/app/artifacts"
+    assert site.mutations(mark) == [("DELETE", f"{base}/{digest}/tags/dev-1")]
+    now = tags_now(site.url, MAINTAINER, REPO)
+    assert now["dev-1-copy"] == digest and "dev-1" not in now
+
+
+def test_cli_rm_with_a_robot_that_may_not_delete(site: Site, tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    host = site.url.split("://", 1)[1]
+    login = cli("login", host, "-u", READER[0], "--password-stdin", stdin=READER[1])
+    assert login.code == 0, login.err
+    mark = site.proxy.mark()
+    rm = cli("rm", f"{host}/{REPO}:dev-1", "--yes")
+    assert rm.code == 3, rm.err  # 3: authentication/permission, as documented
+    assert "Tag: Delete" in rm.err and "Nothing was deleted" in rm.err
+    assert site.mutations(mark) == []
+    assert tags_now(site.url, MAINTAINER, REPO) == site.pushed

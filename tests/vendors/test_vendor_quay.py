@@ -207,3 +207,33 @@ async def test_delete_manifests_too_sends_only_tag_deletes(site: Site, writer: C
         ("DELETE", f"{API}/tag/dev-1"),
         ("DELETE", f"{API}/tag/multi"),
     ]
+
+
+def test_cli_robot_login_with_the_oauth_token_beside_it(site: Site, tmp_path: Path) -> None:
+    """A robot account for the registry, Quay's OAuth token for the API (REGVIEW_API_TOKEN at
+    login, then from the keyring): rm deletes through the API; without the token it refuses in
+    words and sends nothing."""
+    cli = Cli(tmp_path)
+    host = site.url.split("://", 1)[1]
+    bare = cli("login", host, "-u", ROBOT[0], "--password-stdin", stdin=ROBOT[1])
+    assert bare.code == 0, bare.err
+    mark = site.proxy.mark()
+    refused = cli("rm", f"{host}/{REPO}:old", "--yes")
+    assert refused.code != 0 and "OAuth access token" in refused.out + refused.err
+    assert site.mutations(mark) == []
+    token = oauth(site, "repo:read", "repo:write").secret
+    login = cli(
+        "login",
+        host,
+        "-u",
+        ROBOT[0],
+        "--password-stdin",
+        stdin=ROBOT[1],
+        env={"REGVIEW_API_TOKEN": token},
+    )
+    assert login.code == 0, login.err
+    assert token in str(cli.keyring()) and token not in cli.settings_file.read_text()
+    mark = site.proxy.mark()
+    rm = cli("rm", f"{host}/{REPO}:old", "--yes")
+    assert rm.code == 0, rm.err
+    assert site.mutations(mark) == [("DELETE", f"{API}/tag/old")]

@@ -425,16 +425,23 @@ class Throttle:
         self.prefix = prefix
         self.body = body
         self.remaining = 0
+        self.method = ""
         self.refused: list[str] = []
         self._lock = threading.Lock()
 
-    def next(self, n: int) -> None:
+    def next(self, n: int, method: str = "") -> None:
+        """Refuse the next `n` API requests (only those of `method`, when given)."""
         with self._lock:
             self.remaining = n
+            self.method = method
 
     def wrap(self, app: Starlette) -> Any:
         async def throttled(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            if (
+                scope["type"] == "http"
+                and scope["path"].startswith(self.prefix)
+                and self.method in ("", scope["method"])
+            ):
                 with self._lock:
                     refuse = self.remaining > 0
                     if refuse:

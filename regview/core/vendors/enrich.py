@@ -60,6 +60,10 @@ async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) ->
         if t.digest in cache.summaries and not cache.summaries[t.digest].get("error")
     }
     rest = [t for t in listed if t.digest not in known]
+    if rest and client.auth.challenge is None:
+        # Learn how the registry signs in first: the manifest reads start many at once, and
+        # without this each would be answered 401 before the first token came back.
+        await client.ping()
     fresh = (
         await load_tags(
             client,

@@ -4,8 +4,9 @@ Harbor refuses `DELETE /v2/<repo>/manifests/<tag>` outright and, by digest, dele
 artifact with every tag on it. Its API deletes one tag and leaves the artifact and its other tags
 (`DELETE …/artifacts/{digest}/tags/{tag}`); an image whose last tag goes is deleted as a whole
 (`DELETE …/artifacts/{digest}`), since Harbor's garbage collection keeps untagged artifacts
-unless told otherwise and the plan's "frees" would not come true. An index only loses its tag:
-Harbor would delete its children too, which the plan did not choose.
+unless told otherwise and the plan's "frees" would not come true. An index, or an image with
+signatures (Harbor's accessories), only loses its tag: Harbor would delete its children or
+signatures too, which the plan did not choose.
 
 Harbor's own rules are read and respected:
 - immutability rules (`/projects/{p}/immutabletagrules`): Harbor marks each tag `immutable` in
@@ -42,12 +43,16 @@ NEEDED = {
     "tag:delete": "Tag: Delete",
     "artifact:delete": "Artifact: Delete",
 }
+#: Harbor's retention rule templates (src/pkg/retention/policy/rule/*/evaluator.go)
 TEMPLATES = {
     "latestPushedK": "the {n} most recently pushed",
     "latestPulledN": "the {n} most recently pulled",
+    "latestActiveK": "the {n} most recently pushed or pulled",
     "nDaysSinceLastPush": "those pushed within the last {n} days",
     "nDaysSinceLastPull": "those pulled within the last {n} days",
-    "always": "always",
+    "lastXDays": "those pushed within the last {n} days",
+    "always": "all",
+    "nothing": "none",
 }
 
 
@@ -159,7 +164,12 @@ class HarborAPI(VendorAPI):
 
     async def _artifact_pages(self, repository: str) -> list[dict[str, Any]]:
         what = f"listing the artifacts of {repository}"
-        params = {"with_tag": "true", "with_immutable_status": "true", "page_size": PAGE_SIZE}
+        params = {
+            "with_tag": "true",
+            "with_immutable_status": "true",
+            "with_accessory": "true",
+            "page_size": PAGE_SIZE,
+        }
         artifacts: list[dict[str, Any]] = []
         async for response in self.http.link_pages(
             self._artifacts(repository), what=what, params=params
@@ -180,7 +190,9 @@ class HarborAPI(VendorAPI):
         for art in await self._artifact_pages(repository):
             digest = str(art.get("digest", ""))
             is_index = bool(art.get("references"))
-            if not is_index:
+            if not is_index and not art.get("accessories"):
+                # Harbor deletes an artifact's signatures (accessories) with it: those stay
+                # the plan's business, so an artifact that has any only ever loses tags
                 plain.add(digest)
             for tag in art.get("tags") or []:
                 if not isinstance(tag, dict) or not tag.get("name"):
@@ -310,31 +322,75 @@ class HarborAPI(VendorAPI):
 
     # -- mutations ----------------------------------------------------------------------------
 
+    async def _artifact_now(self, repository: str, digest: str) -> dict[str, Any]:
+        """The artifact as Harbor holds it at this moment: its tags, children, signatures."""
+        what = f"reading the artifact {repository}@{digest}"
+        response = await self.http.call(
+            "GET",
+            f"{self._artifacts(repository)}/{digest}",
+            what=what,
+            params={"with_tag": "true", "with_accessory": "true"},
+        )
+        return self.http.object(response, what)
+
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
         base = f"{self._artifacts(repository)}/{digest}"
-        # Harbor deletes an index's children with it, which the recycle bin has not saved: only
-        # a listed plain image goes whole; anything else loses just the tag
+        # An image whose last tag goes is deleted whole (else Harbor keeps it untagged). Only a
+        # plain image, as Harbor holds it just now: an index would take its children, an image
+        # with signatures those, a tag pushed on it since the plan that tag — none chosen.
         if sole and digest in self._plain.get(repository, set()):
-            try:
-                await self.http.mutate(
-                    "DELETE", base, what=f"deleting the artifact of {repository}:{tag}"
-                )
-                return
-            except E.VendorAPIError as exc:
-                # referenced by an index (412) or no Artifact: Delete (403): the tag alone
-                if exc.status not in (403, 412):
-                    raise
-        await self.http.mutate(
+            art = await self._artifact_now(repository, digest)
+            others = [t.get("name") for t in art.get("tags") or [] if t.get("name") != tag]
+            if not (others or art.get("references") or art.get("accessories")):
+                try:
+                    await self.http.call(
+                        "DELETE",
+                        base,
+                        what=f"deleting the artifact of {repository}:{tag}",
+                        ok=(200, 201, 202, 204),
+                        refused_is_scope=True,
+                    )
+                    return
+                except E.VendorAPIError as exc:
+                    # referenced by an index (412) or no Artifact: Delete (403): the tag alone
+                    if exc.status not in (403, 412):
+                        raise
+        await self.http.call(
             "DELETE",
             f"{base}/tags/{urllib.parse.quote(tag, safe='')}",
             what=f"deleting the tag {repository}:{tag}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        await self.http.mutate(
+        """Harbor deletes an artifact with its tags and signatures (accessories). The plan
+        deletes a manifest no kept tag uses, and referrers first when it deletes them: a tag or
+        signature still there now was not chosen, and the artifact is refused in words."""
+        art = await self._artifact_now(repository, digest)
+        tags = sorted(str(t.get("name")) for t in art.get("tags") or [])
+        accessories = art.get("accessories") or []
+        why = ""
+        if tags:
+            why = f"the tag(s) {', '.join(tags)} point at it now (pushed since the plan was made)"
+        elif accessories:
+            why = (
+                f"Harbor would delete its {len(accessories)} signature(s) with it, which this "
+                "deletion did not choose; choose to delete signatures and SBOMs too, or remove "
+                "them in Harbor"
+            )
+        if why:
+            raise E.VendorAPIError(
+                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: {why}",
+                registry=self.registry,
+                status=412,
+            )
+        await self.http.call(
             "DELETE",
             f"{self._artifacts(repository)}/{digest}",
             what=f"deleting the artifact {repository}@{digest}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
 

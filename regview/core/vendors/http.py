@@ -4,7 +4,6 @@ in words (`VendorAPIError`, with `temporary` and `retry_after` from `Retry-After
 
     http = VendorHTTP(ctx, title="Docker Hub API", hints={401: "…", 403: "…"})
     response = await http.call("GET", "v2/namespaces/ns/repositories/app/tags", what="…")
-    await http.mutate("DELETE", path, what=…)               401/403 → VendorScopeMissing
     obj = http.object(response, what)
     async for page in http.link_pages(url, what=…)          GitHub-style paging
 
@@ -117,26 +116,6 @@ class VendorHTTP:
             if refused_is_scope and status == 403:
                 raise E.VendorScopeMissing(error.message, registry=error.registry, status=403)
             raise error
-
-    async def mutate(
-        self,
-        method: str,
-        path: str | httpx.URL,
-        *,
-        what: str,
-        body: Any = None,
-        ok: tuple[int, ...] = (200, 201, 202, 204),
-    ) -> httpx.Response:
-        """A deleting or restoring request: a 401/403 is the credential lacking the permission
-        or scope (`VendorScopeMissing`, which stops a run before more is sent)."""
-        try:
-            return await self.call(method, path, what=what, body=body, ok=ok)
-        except E.VendorAPIError as exc:
-            if exc.status in (401, 403) and not isinstance(exc, E.VendorScopeMissing):
-                raise E.VendorScopeMissing(
-                    exc.message, registry=exc.registry, status=exc.status
-                ) from exc
-            raise
 
     def json(self, response: httpx.Response, what: str) -> Any:
         try:

@@ -54,7 +54,9 @@ class QuayAPI(VendorAPI):
             "the organization, Applications → Create New Application → Generate Token, with "
             "'View all visible repositories' (repo:read) and 'Read/Write to any accessible "
             "repositories' (repo:write). Sign in with the user name $oauthtoken and the token as "
-            "the password (it pulls and pushes too). Robot accounts cannot call the API."
+            "the password (it pulls and pushes too), or keep a robot account for the registry "
+            "and give the token beside it (regview login with REGVIEW_API_TOKEN); robot "
+            "accounts alone cannot call the API."
         ),
         separate_token=True,
     )
@@ -203,18 +205,30 @@ class QuayAPI(VendorAPI):
         }
 
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:
-        await self.http.mutate(
+        await self.http.call(
             "DELETE",
             f"{self._repo(repository)}/tag/{urllib.parse.quote(tag, safe='')}",
             what=f"deleting the tag {repository}:{tag}",
+            ok=(200, 201, 202, 204),
+            refused_is_scope=True,
         )
 
     async def delete_manifest(self, repository: str, digest: str) -> None:
-        """Quay has no manifest delete: a manifest goes when its last tag has left the time
-        machine. Its live tags are deleted (the plan only deletes a digest no kept tag uses)."""
-        for row in await self._history(repository, active=True):
-            if row.get("manifest_digest") == digest and isinstance(row.get("name"), str):
-                await self.delete_tag(repository, row["name"], digest, sole=True)
+        """Quay has no manifest delete: a manifest no live tag points at is already gone from
+        `/v2` and is collected when the time machine lets go of it. A live tag on it now was
+        not in the plan (pushed since): it is left alone and the manifest stays, said in words."""
+        live = [
+            str(row.get("name"))
+            for row in await self._history(repository, active=True)
+            if row.get("manifest_digest") == digest
+        ]
+        if live:
+            raise E.VendorAPIError(
+                f"{self.registry}: {repository}@{digest[:19]}… was not deleted: the tag(s) "
+                f"{', '.join(sorted(live))} point at it now (pushed since the plan was made)",
+                registry=self.registry,
+                status=409,
+            )
 
     async def restore(self, repository: str, digest: str) -> str:
         """Every tag whose latest row ended on `digest` and is not live now goes back there."""
@@ -235,11 +249,13 @@ class QuayAPI(VendorAPI):
             return "Quay's time machine no longer holds it (older than the repository's window)"
         for name in names:
             try:
-                await self.http.mutate(
+                await self.http.call(
                     "POST",
                     f"{self._repo(repository)}/tag/{urllib.parse.quote(name, safe='')}/restore",
                     what=f"restoring {repository}:{name} from Quay's time machine",
                     body={"manifest_digest": digest},
+                    ok=(200, 201, 202, 204),
+                    refused_is_scope=True,
                 )
             except E.VendorAPIError as exc:
                 if exc.status == 404:

@@ -138,3 +138,96 @@ async def test_quay_restore_refused_says_why_for_the_recycle_bin_to_go_on() -> N
     async with QuayAPI(_ctx(RegistryKind.QUAY, handler, credentials=creds)) as quay:
         why = await quay.restore("org/app", D1)
     assert "did not restore it" in why and "HTTP 403" in why and "repo:write" in why
+
+
+async def test_harbor_never_deletes_a_signed_image_whole() -> None:
+    """Harbor deletes an artifact's accessories (cosign signatures) with it: a sole tag on a
+    signed image is deleted alone, the artifact and its signature stay."""
+    artifact = {
+        "digest": D1,
+        "size": 10,
+        "push_time": "2024-05-01T10:00:00.000Z",
+        "tags": [{"name": "v1", "push_time": "2024-05-01T10:00:00.000Z", "immutable": False}],
+        "references": None,
+        "accessories": [{"digest": D2, "type": "signature.cosign", "subject_artifact_digest": D1}],
+    }
+    deletes: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            assert request.url.params["with_accessory"] == "true"
+            if request.url.path.endswith("/artifacts"):
+                return httpx.Response(200, json=[artifact], headers={"X-Total-Count": "1"})
+            return httpx.Response(200, json=artifact)  # as Harbor holds it just before
+        deletes.append(request.url.path)
+        return httpx.Response(200)
+
+    creds = Credentials("robot$team+ci", "s")
+    async with HarborAPI(_ctx(RegistryKind.HARBOR, handler, credentials=creds)) as harbor:
+        await harbor.list_tags("team/app")
+        await harbor.delete_tag("team/app", "v1", D1, sole=True)
+    assert deletes == [f"/api/v2.0/projects/team/repositories/app/artifacts/{D1}/tags/v1"]
+
+
+async def test_harbor_refuses_a_manifest_delete_that_would_take_signatures() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        signed = {"digest": D1, "accessories": [{"digest": D2, "type": "signature.cosign"}]}
+        return httpx.Response(200, json=signed)
+
+    creds = Credentials("robot$team+ci", "s")
+    async with HarborAPI(_ctx(RegistryKind.HARBOR, handler, credentials=creds)) as harbor:
+        with pytest.raises(E.VendorAPIError) as caught:
+            await harbor.delete_manifest("team/app", D1)
+    assert "signature" in caught.value.message and "not deleted" in caught.value.message
+    assert sent == [f"GET /api/v2.0/projects/team/repositories/app/artifacts/{D1}"]
+
+
+async def test_quay_manifest_delete_never_takes_a_tag_pushed_since() -> None:
+    live = [{"name": "new", "manifest_digest": D1, "start_ts": 99}]
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(200, json={"tags": live, "has_additional": False})
+
+    creds = Credentials("$oauthtoken", "tok")
+    async with QuayAPI(_ctx(RegistryKind.QUAY, handler, credentials=creds)) as quay:
+        with pytest.raises(E.VendorAPIError) as caught:
+            await quay.delete_manifest("org/app", D1)
+        live.clear()
+        await quay.delete_manifest("org/app", D1)  # no live tag: nothing to send
+    assert "new" in caught.value.message and "not deleted" in caught.value.message
+    assert sent == ["GET", "GET"]
+
+
+async def test_harbor_a_tag_pushed_since_the_plan_keeps_the_artifact() -> None:
+    """The plan saw v1 alone on its image; by the time it runs, v2 was pushed on the same
+    digest: deleting the artifact would delete v2 too, so only v1 goes."""
+    listed = {
+        "digest": D1,
+        "tags": [{"name": "v1", "push_time": "2024-05-01T10:00:00.000Z"}],
+        "references": None,
+        "accessories": None,
+    }
+    now = {**listed, "tags": [{"name": "v1"}, {"name": "v2"}]}
+    deletes: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            deletes.append(request.url.path)
+            return httpx.Response(200)
+        if request.url.path.endswith("/artifacts"):
+            return httpx.Response(200, json=[listed])
+        return httpx.Response(200, json=now)
+
+    creds = Credentials("robot$team+ci", "s")
+    async with HarborAPI(_ctx(RegistryKind.HARBOR, handler, credentials=creds)) as harbor:
+        await harbor.list_tags("team/app")
+        await harbor.delete_tag("team/app", "v1", D1, sole=True)
+        with pytest.raises(E.VendorAPIError) as caught:
+            await harbor.delete_manifest("team/app", D1)
+    assert deletes == [f"/api/v2.0/projects/team/repositories/app/artifacts/{D1}/tags/v1"]
+    assert "v1, v2 point at it now" in caught.value.message
