@@ -19,7 +19,7 @@ Sides, per tag:
   timed separately and not part of the ratio.
 
 `minimal` and `careful` use `httpx.AsyncClient` as it comes (httpcore underneath); the `-fast`
-variants use `httpx.AsyncClient` over `regview.core.fasthttp.FastTransport`, the lean httptools
+variants use `httpx.AsyncClient` over `regview.core.client.fasthttp.FastTransport`, the lean httptools
 transport regview's client sends through, so that the ratio against them measures regview's own
 work and not the choice of HTTP stack.
 """
@@ -49,13 +49,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_server import free_port, start_distribution, start_regview, wait_up  # noqa: E402
 from tiny_images import tiny_manifest  # noqa: E402
 
-from regview.core.client import RegistryClient  # noqa: E402
-from regview.core.delete_port import ClientPort, gather_facts  # noqa: E402
-from regview.core.executor import Executor  # noqa: E402
-from regview.core.fasthttp import FastTransport  # noqa: E402
-from regview.core.journal import Journal  # noqa: E402
+from regview.core.client.client import RegistryClient  # noqa: E402
+from regview.core.client.fasthttp import FastTransport  # noqa: E402
+from regview.core.deletion.executor import Executor  # noqa: E402
+from regview.core.deletion.plan import Selection, make_plan  # noqa: E402
+from regview.core.deletion.port import ClientPort, gather_facts  # noqa: E402
+from regview.core.journal.journal import Journal  # noqa: E402
 from regview.core.model import Endpoint  # noqa: E402
-from regview.core.plan import Selection, make_plan  # noqa: E402
 from regview.paths import default_paths  # noqa: E402
 from regview.spec import mediatypes as mt  # noqa: E402
 from regview.spec.digest import Digest  # noqa: E402

@@ -125,8 +125,8 @@ def before_module(commit: str) -> Any:
 
 def bench_compute(rows: list[Any], runs: int, batch: int, base: str) -> dict[str, Any]:
     from regview.core.frees import SpaceTracker
-    from regview.ui.frees_column import frees_keys
-    from regview.ui.tags_model import UNKNOWN_FREES
+    from regview.ui.models.frees_column import frees_keys
+    from regview.ui.models.tags_model import UNKNOWN_FREES
 
     before = before_module(base)
 
@@ -243,8 +243,8 @@ def gap_while(app: QApplication, fn: Any, *args: Any) -> float:
 def bench_gaps(app: QApplication, rows: list[Any], runs: int, base: str) -> dict[str, Any]:
     """The UI's largest gap while the job from nothing runs: ours and the code before,
     alternately (the worker's GIL holding is what the UI thread waits for)."""
-    from regview.ui.frees_column import frees_keys
-    from regview.ui.tags_model import UNKNOWN_FREES
+    from regview.ui.models.frees_column import frees_keys
+    from regview.ui.models.tags_model import UNKNOWN_FREES
 
     before = before_module(base)
     out: dict[str, Any] = {"ours": [], "before": []}
@@ -258,8 +258,8 @@ def bench_gaps(app: QApplication, rows: list[Any], runs: int, base: str) -> dict
 
 def bench_view(app: QApplication, rows: list[Any], runs: int, batch: int) -> dict[str, Any]:
     from regview.ui import gc_guard
-    from regview.ui import tags_model as tm
-    from regview.ui.tags_view import TagsView
+    from regview.ui.models import tags_model as tm
+    from regview.ui.pages.tags_view import TagsView
 
     view = TagsView()
     view.resize(1300, 900)

@@ -27,7 +27,7 @@ from bench_wan import proxy  # noqa: E402
 from test_client_http2 import hypercorn_registry  # noqa: E402
 
 from regview.core import inventory  # noqa: E402
-from regview.core.client import RegistryClient  # noqa: E402
+from regview.core.client.client import RegistryClient  # noqa: E402
 from regview.core.model import Endpoint  # noqa: E402
 from regview.server.runner import LocalRegistry  # noqa: E402
 

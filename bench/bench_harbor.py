@@ -39,7 +39,7 @@ from harbor_imitation import Harbor  # noqa: E402
 from imitation import serve_asgi  # noqa: E402
 from tiny_images import seed_tiny_tags  # noqa: E402
 
-from regview.core.client import RegistryClient  # noqa: E402
+from regview.core.client.client import RegistryClient  # noqa: E402
 from regview.core.inventory import load_tags  # noqa: E402
 from regview.core.model import Credentials, Endpoint, RegistryKind  # noqa: E402
 from regview.server.runner import LocalRegistry  # noqa: E402

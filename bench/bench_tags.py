@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration"), str(ROOT / "test
 from distribution import run_distribution  # noqa: E402
 
 from regview.core import inventory  # noqa: E402
-from regview.core.client import RegistryClient  # noqa: E402
+from regview.core.client.client import RegistryClient  # noqa: E402
 from regview.core.model import Endpoint  # noqa: E402
 
 ACCEPT = ", ".join(

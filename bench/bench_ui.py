@@ -94,8 +94,8 @@ def timed(fn: Any, app: QApplication, view: QTableView) -> float:
 def bench_view(app: QApplication, rows: int) -> dict[str, Any]:
     from tagdata import make_tags
 
-    from regview.ui import tags_model as tm
-    from regview.ui.tags_view import TagsView
+    from regview.ui.models import tags_model as tm
+    from regview.ui.pages.tags_view import TagsView
 
     tags = make_tags(rows)
     view = TagsView()
@@ -386,10 +386,10 @@ def _load_from(
     from connect_support import MemoryKeyring, make_accounts
 
     from regview.core.model import Endpoint
+    from regview.services.sessions import SessionManager
     from regview.settings.profiles import Profile
     from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
+    from regview.ui.window.main_window import MainWindow
 
     t0 = time.perf_counter()
     if not marker.exists():

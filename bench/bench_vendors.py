@@ -32,7 +32,7 @@ from hub_imitation import HubImitation  # noqa: E402
 from imitation import Token, serve_asgi  # noqa: E402
 from tiny_images import seed_tiny_tags  # noqa: E402
 
-from regview.core.client import RegistryClient  # noqa: E402
+from regview.core.client.client import RegistryClient  # noqa: E402
 from regview.core.inventory import load_tags  # noqa: E402
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind  # noqa: E402
 from regview.server.runner import LocalRegistry  # noqa: E402

@@ -76,13 +76,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _run(app: Any, args: argparse.Namespace) -> int:
+    from regview.services.async_utils import run_blocking
+    from regview.services.sessions import Accounts, CoreBackend, SessionManager
     from regview.settings.profiles import SettingsStore
-    from regview.ui.async_utils import run_blocking
     from regview.ui.errors import install_excepthook
     from regview.ui.links import LinkError, parse_link
     from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import Accounts, CoreBackend, SessionManager
+    from regview.ui.window.main_window import MainWindow
 
     store = SettingsStore()
     try:
@@ -233,7 +233,7 @@ def _preload_transport() -> None:
 
     def load() -> None:
         try:
-            importlib.import_module("regview.core.transport_aiohttp")
+            importlib.import_module("regview.core.client.transport_aiohttp")
         except Exception:  # the first real use reports whatever went wrong
             log.debug("preloading the transport failed", exc_info=True)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from regview.spec import mediatypes as mt
 
 if TYPE_CHECKING:
-    from regview.core.client import RegistryClient
+    from regview.core.client.client import RegistryClient
 
 EMPTY_CONFIG = b"{}"
 

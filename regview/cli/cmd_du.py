@@ -174,8 +174,8 @@ async def _gitlab_sizes(conn: C.Connection, repos: list[RepositoryInfo]) -> dict
     """GitLab's own size of each repository listed through its API, where it gives one."""
     if not conn.endpoint.api_url or all(r.gitlab_id is None for r in repos):
         return {}
-    from regview.core.gitlab import GitLabAPI
-    from regview.core.gitlab_sizes import repository_sizes
+    from regview.core.gitlab.api import GitLabAPI
+    from regview.core.gitlab.sizes import repository_sizes
 
     async with GitLabAPI(
         conn.endpoint.api_url,

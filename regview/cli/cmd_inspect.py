@@ -10,7 +10,7 @@ from typing import Any
 from regview.cli import common as C
 from regview.cli.help import with_examples
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
 from regview.spec.manifest import ImageIndex, ImageManifest, parse_config

@@ -26,7 +26,7 @@ from regview.paths import default_paths
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab.model import GitLabStore
 
     Sub: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -36,7 +36,7 @@ def register(sub: Sub) -> None:
 
 
 def _store(args: argparse.Namespace) -> GitLabStore:
-    from regview.server.gitlab_model import GitLabStore
+    from regview.server.gitlab.model import GitLabStore
 
     data = Path(args.data) if args.data else default_paths().local_registry_dir
     return GitLabStore(data)
@@ -72,14 +72,14 @@ def _user_add(store: GitLabStore, args: argparse.Namespace) -> str:
 
 
 def _group_add(store: GitLabStore, args: argparse.Namespace) -> str:
-    from regview.server.gitlab_perms import Visibility
+    from regview.server.gitlab.perms import Visibility
 
     group = store.add_group(args.path, Visibility(args.visibility))
     return f"group {group.path} (id {group.id}, {group.visibility})"
 
 
 def _project_add(store: GitLabStore, args: argparse.Namespace) -> str:
-    from regview.server.gitlab_perms import RegistryAccess, Visibility
+    from regview.server.gitlab.perms import RegistryAccess, Visibility
 
     project = store.add_project(
         args.path, Visibility(args.visibility), RegistryAccess(args.registry_access)
@@ -91,7 +91,7 @@ def _project_add(store: GitLabStore, args: argparse.Namespace) -> str:
 
 
 def _member_add(store: GitLabStore, args: argparse.Namespace) -> str:
-    from regview.server.gitlab_perms import Role
+    from regview.server.gitlab.perms import Role
 
     role = Role.parse(args.role)
     store.add_member(args.source, args.user, role)
@@ -99,7 +99,7 @@ def _member_add(store: GitLabStore, args: argparse.Namespace) -> str:
 
 
 def _token_add(store: GitLabStore, args: argparse.Namespace) -> str:
-    from regview.server.gitlab_perms import Role, TokenKind
+    from regview.server.gitlab.perms import Role, TokenKind
 
     kind = TokenKind(args.kind)
     scopes = {s for part in args.scopes for s in part.replace(",", " ").split()}

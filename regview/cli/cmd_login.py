@@ -176,7 +176,7 @@ async def _verify(conn: C.Connection) -> str:
         parts.append("login accepted")
     if conn.endpoint.api_url and conn.credentials is not None:
         if conn.credentials.can_call_gitlab_api:
-            from regview.core.gitlab import GitLabAPI
+            from regview.core.gitlab.api import GitLabAPI
 
             api = GitLabAPI(
                 conn.endpoint.api_url,

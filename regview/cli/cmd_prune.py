@@ -23,22 +23,22 @@ from typing import Any
 from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
-from regview.core.gitlab_cleanup import (
-    CADENCES,
-    bulk_delete,
-    check_gitlab_policy,
-    check_gitlab_values,
-    policy_attributes,
-    save_policy,
-)
-from regview.core.plan import make_plan
-from regview.core.policy import (
+from regview.core.deletion.plan import make_plan
+from regview.core.deletion.policy import (
     KeepList,
     Policy,
     PolicyError,
     PolicyPreview,
     parse_keep_list,
     preview,
+)
+from regview.core.gitlab.cleanup import (
+    CADENCES,
+    bulk_delete,
+    check_gitlab_policy,
+    check_gitlab_values,
+    policy_attributes,
+    save_policy,
 )
 from regview.util.units import human_size
 

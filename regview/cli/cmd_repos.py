@@ -121,7 +121,7 @@ async def list_repositories(conn: C.Connection, namespace: str) -> list[Reposito
 
 
 async def _gitlab_repositories(conn: C.Connection, namespace: str) -> list[RepositoryInfo]:
-    from regview.core.gitlab import GitLabAPI
+    from regview.core.gitlab.api import GitLabAPI
 
     async with GitLabAPI(
         conn.endpoint.api_url,

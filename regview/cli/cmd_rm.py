@@ -18,9 +18,9 @@ from regview.cli import deleting as D
 from regview.cli.help import with_examples
 from regview.cli.resuming import resume
 from regview.core import errors as E
-from regview.core.gitlab_cleanup import delete_repository
-from regview.core.journal import ItemState, Journal, JournalItem
-from regview.core.plan import PlanOptions, RepositoryFacts, Selection, make_plan
+from regview.core.deletion.plan import PlanOptions, RepositoryFacts, Selection, make_plan
+from regview.core.gitlab.cleanup import delete_repository
+from regview.core.journal.journal import ItemState, Journal, JournalItem
 
 EXAMPLES = """\
   regview rm registry.example.com/team/app:pr-123

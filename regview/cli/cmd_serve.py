@@ -72,10 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from regview.server import gc
-    from regview.server.datalock import DataDirLock
     from regview.server.errors import StoreError
-    from regview.server.registry import Registry
+    from regview.server.registry import gc
+    from regview.server.registry.datalock import DataDirLock
+    from regview.server.registry.registry import Registry
 
     data = _data_dir(args)
     if not (data / "metadata.db").exists():

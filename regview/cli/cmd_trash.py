@@ -8,7 +8,7 @@ from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
 from regview.cli.resuming import resume
-from regview.core.journal import Journal, JournalError, restore
+from regview.core.journal.journal import Journal, JournalError, restore
 
 EXAMPLES = """\
   regview trash list

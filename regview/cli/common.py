@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
+from regview.core.client.transport import build_ssl_context
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
-from regview.core.transport import build_ssl_context
 from regview.paths import default_paths
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host, registry_url

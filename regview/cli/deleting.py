@@ -30,21 +30,21 @@ from typing import Any, TextIO
 
 from regview.cli import common as C
 from regview.core import errors as E
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor, ItemResult, Status
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import GitLabTarget, locate
-from regview.core.journal import Journal, JournalError
-from regview.core.model import TagInfo
-from regview.core.plan import (
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import ExecutionReport, Executor, ItemResult, Status
+from regview.core.deletion.plan import (
     DeletePlan,
     DeleteSupport,
     PlanOptions,
     RepositoryFacts,
     Selection,
 )
-from regview.core.policy import PolicyError
+from regview.core.deletion.policy import PolicyError
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import GitLabTarget, locate
+from regview.core.journal.journal import Journal, JournalError
+from regview.core.model import TagInfo
 from regview.core.vendors import (
     API_TOKEN_ENV,
     API_TOKEN_USER,

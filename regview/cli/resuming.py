@@ -15,10 +15,10 @@ from pathlib import Path
 
 from regview.cli import common as C
 from regview.cli import deleting as D
-from regview.core.executor import Executor
-from regview.core.executor_resume import needs_gitlab, why_not
-from regview.core.executor_resume import resume as resume_entry
-from regview.core.journal import Journal, JournalError
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.resume import needs_gitlab, why_not
+from regview.core.deletion.resume import resume as resume_entry
+from regview.core.journal.journal import Journal, JournalError
 
 
 def entry_id_of(text: str) -> str:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from regview.core import errors as E
-from regview.core.auth import jwt_claims
+from regview.core.client.auth import jwt_claims
 from regview.core.model import CredentialKind, Credentials, RegistryKind
 
 if TYPE_CHECKING:
-    from regview.core.client import RegistryClient
+    from regview.core.client.client import RegistryClient
 
 _JSON = {"Accept": "application/json"}
 
@@ -140,7 +140,7 @@ async def _check_api(client: RegistryClient) -> bool | None:
     creds = client.credentials
     if creds is not None and creds.kind in (CredentialKind.DEPLOY, CredentialKind.IDENTITY):
         return False  # never sent to the API
-    from regview.core.gitlab import GitLabAPI
+    from regview.core.gitlab.api import GitLabAPI
 
     api = GitLabAPI(
         client.endpoint.api_url,

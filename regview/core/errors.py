@@ -38,7 +38,7 @@ from regview.spec.errors import ErrorCode, SpecError, parse_error_code
 from regview.spec.jsondoc import parse_json
 
 if TYPE_CHECKING:
-    from regview.core.limiter import Allowance
+    from regview.core.client.limiter import Allowance
 
 MAX_ERROR_BODY = 64 * 1024
 

@@ -21,7 +21,7 @@ tag points at; its tree is its config and layers, and for an index those of ever
 (attestation children included: `TagInfo.blobs` lists them). Several tags on one digest are one
 root: deleting one of them frees nothing, since the manifest stays tagged. A tagged referrer (a
 signature, an SBOM) stays while its subject does, so the roots keeping the subject hold its
-blobs too — the delete planner's rule (`plan_graph.reachable` with referrers).
+blobs too — the delete planner's rule (`deletion.plan_graph.reachable` with referrers).
 
 What is *not* here, on purpose: layers shared with other repositories (registries keep a blob
 while any repository links it; we only see one repository at a time, so a per-repository figure

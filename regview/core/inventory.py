@@ -33,9 +33,9 @@ from datetime import datetime
 from typing import Any
 
 from regview.core import errors as E
-from regview.core.cache import Listing
-from regview.core.client import RegistryClient
-from regview.core.client_manifests import ManifestResponse
+from regview.core.client.cache import Listing
+from regview.core.client.client import RegistryClient
+from regview.core.client.manifests import ManifestResponse
 from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
 from regview.core.vendors import vendor_tags
 from regview.spec import mediatypes as mt
@@ -306,7 +306,7 @@ async def load_tags(
             top_up()
 
     # The limiter decides how many requests are in flight (it adapts to the link; see
-    # core/limiter.py); workers follow its limit as it grows, rather than 64 tasks queueing
+    # core/client/limiter.py); workers follow its limit as it grows, rather than 64 tasks queueing
     # at it from the start (each wake-up is work for the loop, the UI's loop in the window).
     workers: list[asyncio.Task[None]] = []
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import httpx
 
 from regview.core import errors as E
-from regview.core.auth import parse_www_authenticate
-from regview.core.client_http import connection_error
+from regview.core.client.auth import parse_www_authenticate
+from regview.core.client.http import connection_error
+from regview.core.client.transport import check_scheme_allowed, make_http_client
 from regview.core.model import Endpoint, RegistryKind
-from regview.core.transport import check_scheme_allowed, make_http_client
 from regview.core.vendors import detect_kind
 
 KNOWN_API = {"registry.gitlab.com": "https://gitlab.com/api/v4"}

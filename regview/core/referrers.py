@@ -16,8 +16,8 @@ import asyncio
 from collections.abc import Iterable, Mapping
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
-from regview.core.client_manifests import referrer_infos
+from regview.core.client.client import RegistryClient
+from regview.core.client.manifests import referrer_infos
 from regview.core.model import ReferrerInfo
 from regview.core.registry_knowledge import KnowledgeStore
 from regview.log import get_logger

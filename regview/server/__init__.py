@@ -25,7 +25,7 @@ Extension points (for the GitLab-instance modules `gitlab_*.py`)
     `request.app.state.registry` is the `Registry`.
 
     `--auth token` — `runner.LocalRegistry(auth="token")` and `regview serve --auth token` import
-    `regview.server.gitlab_app` and call
+    `regview.server.gitlab.app` and call
         token_setup(registry: Registry, config: ServerConfig) -> tuple[Authorizer, Sequence[BaseRoute]]
     (the token realm is the configured public URL's, else the address each connection arrived
     at, since the port is known only once bound; never the request's Host header). Until that module exists, `--auth token` fails with a clear message.

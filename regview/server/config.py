@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from regview.server.bodies import DEFAULT_BODY_TIMEOUT
+from regview.server.v2.bodies import DEFAULT_BODY_TIMEOUT
 
 #: An hour between a push's first finished blob and its manifest covers multi-gigabyte layers
 #: on slow links; GitLab itself waits a day.

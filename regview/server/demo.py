@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from regview.server.registry import Registry
+from regview.server.registry.registry import Registry
 from regview.spec import mediatypes as mt
 from regview.spec.digest import Digest
 

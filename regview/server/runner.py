@@ -22,18 +22,18 @@ import uvicorn
 from starlette.routing import BaseRoute
 
 from regview.log import get_logger
-from regview.server.app import create_app
 from regview.server.auth import Authorizer, HtpasswdAuthorizer
-from regview.server.bodies import DEFAULT_BODY_TIMEOUT
 from regview.server.config import DEFAULT_PUSH_GRACE, ServerConfig
-from regview.server.datalock import DataDirLock
 from regview.server.errors import StoreError
-from regview.server.registry import Registry
+from regview.server.registry.datalock import DataDirLock
+from regview.server.registry.registry import Registry
+from regview.server.v2.app import create_app
+from regview.server.v2.bodies import DEFAULT_BODY_TIMEOUT
 
 log = get_logger("server.runner")
 
 AUTH_MODES = ("none", "basic", "token")
-TOKEN_MODULE = "regview.server.gitlab_app"
+TOKEN_MODULE = "regview.server.gitlab.app"
 
 
 def http_implementation() -> str:

@@ -8,7 +8,7 @@ Secrets are stored under the service name `regview` with one entry per profile:
 `<username>@<host[:port]>#<slot>`, where the slot is the profile's own `secret_id`, so two profiles
 for the same registry and username never share (and never overwrite) each other's secret. Entries
 without a slot (`<username>@<host[:port]>`) are the shared ones regview wrote before; they are still
-read for profiles not migrated yet (`regview.ui.accounts.Accounts.migrate`) and by the CLI for a
+read for profiles not migrated yet (`regview.services.accounts.Accounts.migrate`) and by the CLI for a
 username without a profile. When no usable keyring backend exists, `KeyringStore` raises
 `NoKeyring`; callers then keep the secret in a `SessionStore` (memory only, gone at exit) and
 tell the user. Nothing here ever writes a secret to a file.

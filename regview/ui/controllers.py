@@ -30,12 +30,12 @@ from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import default_store
 from regview.log import get_logger
+from regview.services.async_utils import run_blocking
+from regview.services.sessions import RegistrySession, SessionManager
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
-from regview.ui.async_utils import run_blocking
-from regview.ui.details import LayerRow, TagDetails
 from regview.ui.loader import BackgroundLoader, LoadCancel
-from regview.ui.registry_session import RegistrySession, SessionManager
-from regview.ui.tags_view import TagsView
+from regview.ui.pages.details import LayerRow, TagDetails
+from regview.ui.pages.tags_view import TagsView
 
 log = get_logger("ui.controllers")
 

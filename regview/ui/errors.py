@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 from regview.core import errors as E
 from regview.log import get_logger, logfile, redact
 from regview.settings.errors import SettingsError
-from regview.ui.filtering import FilterError
 from regview.ui.links import LinkError
+from regview.ui.models.filtering import FilterError
 from regview.ui.theme import warning_colours
 
 log = get_logger("ui.errors")

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from regview.core.model import CredentialKind
+from regview.services.connect import days_left
+from regview.services.connect_words import expired_words
 from regview.settings.profiles import Profile
-from regview.ui.connect_backend import days_left
-from regview.ui.connect_words import expired_words
 from regview.ui.errors import Problem
 
 WARN_DAYS = 7

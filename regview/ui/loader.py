@@ -9,7 +9,7 @@
 While a repository of 10,000 tags loads, the work per tag — HTTP, JSON parsing of manifests and
 configs, building `TagInfo`, the digest-keyed disk cache reads and writes, the end-of-load
 listing save — runs on one daemon thread with its own asyncio loop (`WorkerLoop`). So does
-what the tags model needs per row (sort keys, lowercase search text: `tags_model.prepare_tags`),
+what the tags model needs per row (sort keys, lowercase search text: `models.tags_model.prepare_tags`),
 so the UI thread only extends lists. Rows reach the UI thread through a `RowFeed`: collected
 under a lock, handed over at most every `interval` (100 ms), and in chunks that fit a ~5 ms
 budget, so the UI loop never stalls behind a burst (a revalidation answered by 304s delivers
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from regview.core.model import Credentials, Endpoint, TagInfo
 from regview.log import get_logger
 from regview.ui import gc_guard
-from regview.ui.table_model import PreparedRows
+from regview.ui.models.table_model import PreparedRows
 
 log = get_logger("ui.loader")
 SWITCH_INTERVAL = 0.0005  # seconds; see WorkerLoop
@@ -130,7 +130,7 @@ Prepare = Callable[[list[TagInfo]], list[TagInfo]]
 class RowFeed:
     """Rows produced on the worker thread, delivered on the UI loop in paced, time-sliced chunks.
 
-    With `prepare` (default for tag loads: `tags_model.prepare_tags`) each batch's sort keys,
+    With `prepare` (default for tag loads: `models.tags_model.prepare_tags`) each batch's sort keys,
     lowercase search text and identities are computed in `put`, on the worker thread; the UI
     thread then only extends lists and announces the rows (`beginInsertRows`).
     """
@@ -289,7 +289,7 @@ class BackgroundLoader:
 
     async def _client(self, key: str, endpoint: Endpoint, credentials: Credentials | None) -> Any:
         """On the worker loop: the client for `key`, rebuilt when the credential changed."""
-        from regview.core.client import RegistryClient
+        from regview.core.client.client import RegistryClient
 
         known = self._clients.get(key)
         if known is not None and known[0] == endpoint and known[1] == credentials:
@@ -315,7 +315,7 @@ class BackgroundLoader:
     ) -> tuple[list[str], list[TagInfo]]:
         """(tag names listed, TagInfo of each loaded tag); rows arrive through `on_rows` first."""
         from regview.core.inventory import load_tags
-        from regview.ui.tags_model import prepare_tags
+        from regview.ui.models.tags_model import prepare_tags
 
         ui = asyncio.get_running_loop()
         feed = RowFeed(ui, on_rows, prepare=prepare_tags)

@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.log import get_logger
 from regview.paths import Paths, default_paths
+from regview.services.accounts import Accounts
+from regview.services.async_utils import run_blocking
 from regview.settings.profiles import Profile, registry_host
-from regview.ui.accounts import Accounts
-from regview.ui.async_utils import run_blocking
 
 log = get_logger("ui.local")
 
@@ -100,7 +100,9 @@ class LocalMode:
         if self.registry is None:
             previous = (await self.accounts.load()).profiles.get(LOCAL_PROFILE)
             port = _port_of(previous.url) if previous is not None else 0
-            from regview.server.datalock import DataDirBusy  # the server loads on first use
+            from regview.server.registry.datalock import (
+                DataDirBusy,  # the server loads on first use
+            )
 
             try:
                 self.registry = await run_blocking(self._start_server, port)
@@ -115,8 +117,8 @@ class LocalMode:
 
     def _start_server(self, port: int = 0) -> Any:
         # The UI package may use the server in-process; the client still reaches it over HTTP.
-        from regview.server.datalock import DataDirBusy
         from regview.server.errors import StoreError
+        from regview.server.registry.datalock import DataDirBusy
         from regview.server.runner import LocalRegistry
 
         data_dir = self.paths.local_registry_dir

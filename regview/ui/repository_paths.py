@@ -33,7 +33,7 @@ from regview.spec.reference import validate_repository
 from regview.ui.theme import is_dark
 
 if TYPE_CHECKING:
-    from regview.ui.main_window import MainWindow
+    from regview.ui.window.main_window import MainWindow
 
 HELP = (
     "Repository path (e.g. group/project/image). Use this where the registry does not list its "

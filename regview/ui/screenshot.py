@@ -123,7 +123,7 @@ def one_line(exc: BaseException) -> str:
 
 
 async def capture(window: Any, path: str | Path, link: Any = None) -> Path:
-    from regview.ui.main_window import PAGE_OVERVIEW
+    from regview.ui.window.main_window import PAGE_OVERVIEW
 
     watch = _Watch(window)
     try:

@@ -20,8 +20,8 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QAbstractItemView, QToolTip
 
-from regview.ui import repos_model as rm
-from regview.ui import tags_model as tm
+from regview.ui.models import repos_model as rm
+from regview.ui.models import tags_model as tm
 
 DATE, SIZE, NUMBER, TEXT = "date", "size", "number", "text"
 _WORDS = {

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from regview.ui.async_utils import TaskOwner
+from regview.services.async_utils import TaskOwner
 
 T = TypeVar("T")
 

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core import errors as E
-from regview.core.gitlab import ACCESS_LEVELS
+from regview.core.gitlab.api import ACCESS_LEVELS
 from regview.ui.tasks import Tasks
 
 if TYPE_CHECKING:
-    from regview.ui.delete_flow import DeleteFlow, GitLabContext
+    from regview.ui.dialogs.delete.flow import DeleteFlow, GitLabContext
 
 LEVELS: dict[str, str] = {
     "enabled": "Everyone with access to the project",

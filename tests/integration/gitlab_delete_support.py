@@ -7,7 +7,7 @@ import json
 import os
 from datetime import datetime
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from regview.server.gitlab_model import GitLabStore
+from regview.server.gitlab.model import GitLabStore
 from regview.server.runner import LocalRegistry
 
 

@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 VICTIM = """
 import asyncio, json, os, sys
 from dataclasses import replace
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.executor_resume import resume
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import locate
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.resume import resume
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import locate
+from regview.core.journal.journal import Journal
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.plan import Selection, make_plan
+from regview.core.deletion.plan import Selection, make_plan
 
 URL, REPO, TAGS, GITLAB = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
 RESUME = sys.argv[5]

@@ -2,7 +2,7 @@
 (`LocalRegistry(demo=True, auth="token")`) over loopback sockets:
 
 - `prune --dry-run --json` predicts exactly what the server's bulk delete then deletes with the
-  same rules: `core/policy.py` and `server/gitlab_policy.py` are two independent implementations
+  same rules: `core/deletion/policy.py` and `server/gitlab/policy.py` are two independent implementations
   of GitLab's rules and must agree (latest, keep_n with ties and unknown dates, older_than, keep
   patterns, a top-level '|');
 - `--save-to-gitlab` round trip (read back by the API, next_run_at shown);
@@ -25,14 +25,14 @@ import pytest
 from cli_support import Cli
 from gitlab_delete_support import seed_tags
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import locate
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import Method, PlanOptions, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import locate
+from regview.core.journal.journal import Journal
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.plan import Method, PlanOptions, Selection, make_plan
 from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration]

@@ -18,8 +18,8 @@ from fault_servers import refusing_proxy, serve
 from kill_support import kill_after
 from tiny_images import seed_tiny_tags, snapshot
 
-from regview.core.client import RegistryClient
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.journal.journal import Journal
 from regview.core.model import Endpoint
 from regview.server.runner import LocalRegistry
 

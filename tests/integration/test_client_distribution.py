@@ -17,7 +17,7 @@ from support_images import build_image, build_index, push_layout
 
 from regview.core import errors as E
 from regview.core import inventory
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import ArtifactKind, Credentials, Endpoint, shares_digest
 from regview.core.probe import probe
 
@@ -142,7 +142,7 @@ class SlowTransport(httpx.AsyncBaseTransport):
 async def test_token_expiring_during_a_long_listing(
     token_registry_factory, tmp_path: Path, expires_in: bool
 ) -> None:
-    from regview.core.transport_aiohttp import AiohttpTransport
+    from regview.core.client.transport_aiohttp import AiohttpTransport
 
     reg: Distribution = token_registry_factory(2.0)
     assert reg.realm is not None

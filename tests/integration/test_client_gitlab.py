@@ -13,12 +13,12 @@ from support_images import build_image, push_layout
 
 from regview.core import errors as E
 from regview.core import inventory
-from regview.core.client import RegistryClient
-from regview.core.gitlab import GitLabAPI
+from regview.core.client.client import RegistryClient
+from regview.core.gitlab.api import GitLabAPI
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.core.probe import probe
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import Role, TokenKind, Visibility
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import Role, TokenKind, Visibility
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("skopeo")]
 

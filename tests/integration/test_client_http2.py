@@ -17,12 +17,12 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from testkit import free_port
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.inventory import load_tags
 from regview.core.model import Endpoint
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
 from regview.server.runner import LocalRegistry
+from regview.server.v2.app import create_app
 
 pytestmark = pytest.mark.integration
 REPO = "team/app"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
+from regview.core.client.transport import proxy_for
 from regview.core.model import Endpoint
-from regview.core.transport import proxy_for
 from regview.server.runner import LocalRegistry
 
 

@@ -14,7 +14,7 @@ from fault_servers import push_image, serve
 from throttle_front import Front
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.inventory import load_tags
 from regview.core.model import Endpoint
 from regview.server.runner import LocalRegistry

@@ -39,16 +39,16 @@ from kill_support import kill_after
 from loop_server import serve_here
 from tiny_images import tiny_manifest
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor, Status
-from regview.core.executor_resume import resume
-from regview.core.executor_types import is_throwaway
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import locate
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import ExecutionReport, Executor, Status
+from regview.core.deletion.executor_types import is_throwaway
+from regview.core.deletion.plan import DeletePlan, Method, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.deletion.resume import resume
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import locate
+from regview.core.journal.journal import Journal
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.plan import DeletePlan, Method, Selection, make_plan
 from regview.server.runner import LocalRegistry
 from regview.spec import mediatypes as mt
 

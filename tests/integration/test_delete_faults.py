@@ -23,12 +23,12 @@ from fault_servers import forward
 from loop_server import serve_here
 from tiny_images import seed_tiny_tags, snapshot
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.journal import ItemState, Journal, restore
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import ItemState, Journal, restore
 from regview.core.model import Endpoint
-from regview.core.plan import Selection, make_plan
 
 pytestmark = pytest.mark.integration
 REPO = "team/app"
@@ -164,11 +164,11 @@ async def test_killed_mid_batch_then_restore(upstream: str, tmp_path: Path) -> N
     script.write_text(
         textwrap.dedent(f"""
         import asyncio
-        from regview.core.client import RegistryClient
-        from regview.core.delete_port import ClientPort, gather_facts
-        from regview.core.executor import Executor
+        from regview.core.client.client import RegistryClient
+        from regview.core.deletion.port import ClientPort, gather_facts
+        from regview.core.deletion.executor import Executor
         from regview.core.model import Endpoint
-        from regview.core.plan import Selection, make_plan
+        from regview.core.deletion.plan import Selection, make_plan
 
         async def main():
             async with RegistryClient(Endpoint({upstream!r})) as client:

@@ -31,14 +31,14 @@ from fault_servers import forward
 from testkit import free_port
 from tiny_images import seed_tiny_tags, snapshot
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor, Outcome
-from regview.core.journal import ItemState, Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import ExecutionReport, Executor, Outcome
+from regview.core.deletion.plan import Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import ItemState, Journal
 from regview.core.model import CredentialKind, Credentials, Endpoint
-from regview.core.plan import Selection, make_plan
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import Role, TokenKind
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import Role, TokenKind
 from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -244,7 +244,7 @@ async def test_500_tags_while_tokens_expire(
         assert proxy.tokens_issued >= took / 2
         assert proxy.faults["401 invalid_token"] >= 3
         assert proxy.faults["realm 503"] >= 2
-        assert proxy.faults["realm reset"] >= 2  # used to fail items (core/auth.py)
+        assert proxy.faults["realm reset"] >= 2  # used to fail items (core/client/auth.py)
         # with retries, every item went: the refreshes were invisible to the batch
         assert [r for r in report.results if r.outcome is not Outcome.DELETED] == []
         async with RegistryClient(Endpoint(reg.url), creds) as direct:

@@ -29,12 +29,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from testkit import require_tool
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import DeleteSupport, Method, PlanOptions, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import Journal
 from regview.core.model import Endpoint
-from regview.core.plan import DeleteSupport, Method, PlanOptions, Selection, make_plan
 from regview.spec import mediatypes as mt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

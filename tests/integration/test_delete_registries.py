@@ -15,12 +15,12 @@ from support_images import build_image, build_index, push_layout
 from testkit import require_tool
 
 from regview.cli.main import run as cli_main
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.journal import Journal, restore
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import DeleteSupport, Method, PlanOptions, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import Journal, restore
 from regview.core.model import Endpoint
-from regview.core.plan import DeleteSupport, Method, PlanOptions, Selection, make_plan
 from regview.spec import mediatypes as mt
 
 

@@ -11,8 +11,8 @@ from gitlab_support import gitlab_registry, host_of
 from support_images import build_image, push_layout
 
 from regview.cli.cmd_du import DU_KEYS_DOC
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import Role, TokenKind, Visibility
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import Role, TokenKind, Visibility
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("skopeo")]
 

@@ -337,7 +337,7 @@ def test_timeout(cli: Cli) -> None:
     """A registry that accepts and never answers: the client's timeout (lowered to 0.5 s for
     the test, in a wrapper) ends in words, after its bounded retries."""
     wrapper = (
-        "import sys, httpx, regview.core.transport as t;"
+        "import sys, httpx, regview.core.client.transport as t;"
         "t._TIMEOUT = httpx.Timeout(0.5);"
         "from regview.__main__ import main; sys.exit(main())"
     )

@@ -14,9 +14,9 @@ from distribution import TokenAuth, run_distribution
 from gitlab_support import gitlab_registry, refused, try_delete, try_pull, try_push
 from support_images import Layout, build_image
 
-from regview.server.gitlab_jwt import CERT_FILE
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import Role, TokenKind, Visibility
+from regview.server.gitlab.jwt_service import CERT_FILE
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import Role, TokenKind, Visibility
 from regview.server.runner import LocalRegistry
 
 pytestmark = [

@@ -14,8 +14,8 @@ import gitlab
 import gitlab.exceptions
 import pytest
 
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import TokenKind
 from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration]

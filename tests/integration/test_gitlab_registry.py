@@ -17,8 +17,8 @@ import pytest
 from gitlab_support import gitlab_registry, host_of, refused, try_delete, try_pull, try_push
 from support_images import Layout, build_image
 
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import RegistryAccess, Role, TokenKind, Visibility
 from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("skopeo")]

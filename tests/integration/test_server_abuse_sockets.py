@@ -22,7 +22,7 @@ from server_support import host_of
 from support_images import OCI_INDEX, build_index, push_layout
 from testkit import require_tool
 
-from regview.server import gc
+from regview.server.registry import gc
 from regview.server.runner import LocalRegistry
 
 

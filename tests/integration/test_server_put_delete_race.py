@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regview.server import gc
-from regview.server.registry import Registry
+from regview.server.registry import gc
+from regview.server.registry.registry import Registry
 from regview.server.runner import LocalRegistry
 from regview.spec.digest import Digest
 

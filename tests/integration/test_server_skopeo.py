@@ -22,8 +22,8 @@ from support_images import (
     skopeo,
 )
 
-from regview.server import gc
-from regview.server.registry import Registry
+from regview.server.registry import gc
+from regview.server.registry.registry import Registry
 from regview.server.runner import LocalRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("skopeo")]

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from oci_pusher import Image, PushFailed, make_image, pull_matches, push
 
-from regview.server.registry import Registry
+from regview.server.registry.registry import Registry
 from regview.server.runner import LocalRegistry
 from regview.spec.digest import Digest
 

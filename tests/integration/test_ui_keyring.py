@@ -16,9 +16,9 @@ import pytest
 from keyring_support import gnome_keyring
 
 from regview.core.model import CredentialKind, Endpoint
+from regview.services.sessions import Accounts
 from regview.settings.profiles import Profile, SettingsStore
 from regview.settings.secrets import SERVICE, FallbackStore, KeyringStore, entry_name
-from regview.ui.registry_session import Accounts
 
 pytestmark = [
     pytest.mark.integration,
@@ -42,8 +42,8 @@ def test_token_dialog_round_trip_through_secret_service(
     import qasync
     from pytestqt.qtbot import QtBot
 
-    from regview.ui.connect_dialog import AddRegistryDialog
-    from regview.ui.tokens_dialog import TokensDialog
+    from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+    from regview.ui.dialogs.tokens_dialog import TokensDialog
 
     assert isinstance(qtbot, QtBot)
     keyring_store = KeyringStore(secret_service)  # type: ignore[arg-type]

@@ -16,9 +16,9 @@ import pytest
 from keyring_support import MemoryKeyring
 
 from regview.server.runner import LocalRegistry
+from regview.services.sessions import Accounts
 from regview.settings.profiles import SettingsStore
 from regview.settings.secrets import FallbackStore, KeyringStore
-from regview.ui.registry_session import Accounts
 
 T = TypeVar("T")
 USER, PASSWORD = "alice", "s3cret-Pa55word"

@@ -15,12 +15,12 @@ from connect_support import MemoryKeyring, make_accounts, run
 from pytestqt.qtbot import QtBot
 
 from regview.core.model import Endpoint
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
 from regview.spec import mediatypes as mt
+from regview.ui.dialogs.policy_editor import PolicyEditor
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.policy_editor import PolicyEditor
-from regview.ui.registry_session import SessionManager
+from regview.ui.window.main_window import MainWindow
 
 #: One palette per process (screenshots: run again with REGVIEW_TEST_SCHEME=dark).
 SCHEMES = [os.environ.get("REGVIEW_TEST_SCHEME", "light")]

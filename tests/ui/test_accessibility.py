@@ -12,13 +12,19 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window
 
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    RepositoryFacts,
+    Selection,
+    make_plan,
+)
 from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection, make_plan
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.policy_editor import PolicyEditor
-from regview.ui.tokens_dialog import TokensDialog
-from regview.ui.trash_view import TrashView
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.policy_editor import PolicyEditor
+from regview.ui.dialogs.tokens_dialog import TokensDialog
+from regview.ui.pages.trash_view import TrashView
 from regview.ui.visibility import VisibilityDialog
 
 pytestmark = [pytest.mark.ui]

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from testkit import free_port
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.registry_session import AccessSummary, ProbeSummary, derive_gitlab_api
+from regview.services.sessions import AccessSummary, ProbeSummary, derive_gitlab_api
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 
 pytestmark = [pytest.mark.ui]
 

@@ -20,12 +20,12 @@ from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from regview.core.model import CredentialKind, Endpoint
+from regview.services.accounts import Accounts
+from regview.services.connect import AccessSummary
 from regview.settings.profiles import Profile
-from regview.ui.accounts import Accounts
-from regview.ui.connect_backend import AccessSummary
-from regview.ui.connect_cards import access_html
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.tokens_dialog import TokensDialog
+from regview.ui.dialogs.connect.cards import access_html
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui]
 

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from regview.core.executor import ExecutionReport, ItemResult, Outcome
-from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import (
+from regview.core.deletion.executor import ExecutionReport, ItemResult, Outcome
+from regview.core.deletion.plan import (
     Capabilities,
     DeleteSupport,
     RepositoryFacts,
     Selection,
     make_plan,
 )
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_models import Record, RecordsModel
-from regview.ui.delete_progress import DeleteProgressDialog
+from regview.core.model import ArtifactKind, TagInfo
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.models import Record, RecordsModel
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 
 pytestmark = [pytest.mark.ui]
 OCI = "application/vnd.oci.image.manifest.v1+json"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from regview.core.model import CredentialKind, Endpoint
 from regview.settings.profiles import Profile, with_updates
-from regview.ui.delete_doubt import credential_warning
+from regview.ui.dialogs.delete.doubt import credential_warning
 
 BASE = Profile.for_endpoint(
     Endpoint(url="https://registry.example.com"),

@@ -15,11 +15,11 @@ from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, t
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from regview.ui import tags_model as tm
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
-from regview.ui.filtering import FilterSpec
-from regview.ui.trash_view import TrashView
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
+from regview.ui.models import tags_model as tm
+from regview.ui.models.filtering import FilterSpec
+from regview.ui.pages.trash_view import TrashView
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/infra/ci-runner"

@@ -25,14 +25,14 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags, snapshot
 
-from regview.core.client import RegistryClient
-from regview.core.executor import Status
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import Status
+from regview.core.journal.journal import Journal
 from regview.core.model import Endpoint
 from regview.server.runner import LocalRegistry
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
-from regview.ui.trash_view import TrashView
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
+from regview.ui.pages.trash_view import TrashView
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "team/app"

@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 
 from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
 from regview.spec.mediatypes import OCI_MANIFEST
-from regview.ui.details import DetailsPane
+from regview.ui.pages.details import DetailsPane
 
 REFERENCE = (
     "registry.gitlab.example.com:5050/group/subgroup/project/some-long-image-name:v1.2.3-build.4567"
@@ -95,7 +95,7 @@ def test_a_shown_placeholder_is_not_what_copy_copies(qtbot: Any) -> None:
 
 
 def test_empty_referrers_say_so_and_the_shared_manifest_note_stays(qtbot: Any) -> None:
-    from regview.ui.details import TagDetails
+    from regview.ui.pages.details import TagDetails
 
     pane = DetailsPane()
     qtbot.addWidget(pane)

@@ -14,9 +14,9 @@ from connect_support import local_registry, run
 from delete_support import SCHEMES, open_repo, open_window, shot, theme, until
 from pytestqt.qtbot import QtBot
 
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.filtering import FilterSpec
-from regview.ui.main_window import MainWindow
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.models.filtering import FilterSpec
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop"

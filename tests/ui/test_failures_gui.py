@@ -36,15 +36,15 @@ from pytestqt.qtbot import QtBot
 from testkit import free_port
 
 from regview.core.model import CredentialKind, Endpoint
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
-from regview.ui import tags_model as tm
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.errors import CrashDialog
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import SessionManager
+from regview.ui.models import tags_model as tm
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -454,7 +454,7 @@ def test_dns_failure_and_timeout_in_the_dialog(
 ) -> None:
     import httpx
 
-    import regview.core.transport as transport
+    import regview.core.client.transport as transport
 
     d = dialog(qtbot, tmp_path)
     d.address.setText("https://registry.does-not-exist.invalid")

@@ -19,7 +19,7 @@ from PySide6.QtGui import QFileOpenEvent
 from regview.app import install_link_opener
 from regview.settings.profiles import registry_host
 from regview.ui.links import ViewLink
-from regview.ui.main_window import PAGE_TAGS, MainWindow
+from regview.ui.window.main_window import PAGE_TAGS, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

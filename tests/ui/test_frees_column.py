@@ -12,13 +12,19 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tagdata import make_tags
 
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    RepositoryFacts,
+    Selection,
+    make_plan,
+)
 from regview.core.frees import TagSpace
 from regview.core.model import TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection, make_plan
-from regview.ui import frees_column
-from regview.ui import tags_model as tm
-from regview.ui.table_model import RAW_ROLE
-from regview.ui.tags_view import SYNC_SELECTION, TagsView
+from regview.ui.models import frees_column
+from regview.ui.models import tags_model as tm
+from regview.ui.models.table_model import RAW_ROLE
+from regview.ui.pages.tags_view import SYNC_SELECTION, TagsView
 from regview.util.units import human_size
 
 pytestmark = pytest.mark.ui

@@ -17,9 +17,9 @@ from window_support import local_window, until
 from regview.core.frees import TagSpace
 from regview.core.model import Endpoint
 from regview.settings.profiles import Profile
-from regview.ui import tags_model as tm
-from regview.ui.delete_flow import DeleteMutation
-from regview.ui.main_window import PAGE_TAGS
+from regview.ui.dialogs.delete.flow import DeleteMutation
+from regview.ui.models import tags_model as tm
+from regview.ui.window.main_window import PAGE_TAGS
 from regview.util.units import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]

@@ -15,7 +15,7 @@ from delete_support import open_policy_editor, open_repo, open_window, until
 from pytestqt.qtbot import QtBot
 
 from regview.core.frees import TagSpace
-from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.util.units import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]

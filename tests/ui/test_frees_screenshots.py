@@ -14,8 +14,8 @@ from delete_support import SCHEMES, theme
 from pytestqt.qtbot import QtBot
 from window_support import local_window, run_in_local_mode, until
 
-from regview.ui import tags_model as tm
 from regview.ui.local_mode import LOCAL_PROFILE
+from regview.ui.models import tags_model as tm
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"

@@ -30,12 +30,12 @@ from pytestqt.qtbot import QtBot
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.server.runner import LocalRegistry
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
+from regview.ui.dialogs.policy_editor import PolicyEditor
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.policy_editor import PolicyEditor
-from regview.ui.registry_session import SessionManager
 from regview.ui.visibility import VisibilityDialog
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

@@ -14,13 +14,13 @@ from pytestqt.qtbot import QtBot
 from window_support import child_texts, local_token, local_window, run_in_local_mode, until
 
 from regview.core.model import CredentialKind, RegistryKind
-from regview.server.gitlab_app import GitLabInstance
-from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab.app import GitLabInstance
+from regview.server.gitlab.perms import TokenKind
 from regview.settings.profiles import Profile
-from regview.ui import repos_model as rm
-from regview.ui import sidebar as sb
 from regview.ui.local_mode import LOCAL_PROFILE
-from regview.ui.main_window import PAGE_REPOS, PAGE_TAGS
+from regview.ui.models import repos_model as rm
+from regview.ui.window import sidebar as sb
+from regview.ui.window.main_window import PAGE_REPOS, PAGE_TAGS
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

@@ -30,14 +30,14 @@ from window_support import (
     until,
 )
 
-from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab.api import GitLabAPI
 from regview.core.model import RepositoryInfo
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import RegistryAccess, Visibility
-from regview.ui import sidebar as sb
-from regview.ui.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import RegistryAccess, Visibility
+from regview.services.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.local_mode import LOCAL_PROFILE
-from regview.ui.main_window import PAGE_REPOS, TREE_WORKERS, MainWindow
+from regview.ui.window import sidebar as sb
+from regview.ui.window.main_window import PAGE_REPOS, TREE_WORKERS, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

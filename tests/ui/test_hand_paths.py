@@ -23,9 +23,9 @@ from pytestqt.qtbot import QtBot
 from window_support import local_token, local_window, run_in_local_mode, until
 
 from regview.core.model import CredentialKind, RegistryKind
-from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab.perms import TokenKind
 from regview.settings.profiles import Profile
-from regview.ui.main_window import PAGE_TAGS
+from regview.ui.window.main_window import PAGE_TAGS
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 FORBIDDEN = "acme/infra/ci-runner"  # another project's image: the deploy token may not read it

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from tagdata import make_tags
 
-from regview.ui import tags_model as tm
-from regview.ui.tags_model import TagsModel
+from regview.ui.models import tags_model as tm
+from regview.ui.models.tags_model import TagsModel
 from regview.ui.words import plural
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from connect_support import MemoryKeyring, make_accounts
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import CredentialKind
 from regview.paths import default_paths
+from regview.services.sessions import SessionManager
 from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
-from regview.ui.registry_session import SessionManager
 
 pytestmark = [pytest.mark.integration]
 

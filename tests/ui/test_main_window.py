@@ -18,12 +18,12 @@ from pytestqt.qtbot import QtBot
 from window_support import put_oci_manifest, until
 
 from regview.core.model import Endpoint
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
-from regview.ui import tags_model as tm
 from regview.ui.links import parse_link
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import PAGE_OVERVIEW, PAGE_TAGS, MainWindow
-from regview.ui.registry_session import SessionManager
+from regview.ui.models import tags_model as tm
+from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_TAGS, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

@@ -17,13 +17,13 @@ from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window, run_in_local_mode, until
 
 from regview.paths import default_paths
+from regview.services.sessions import SessionManager
 from regview.ui.action_icons import bundled_icon
+from regview.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import PAGE_TAGS, MainWindow
-from regview.ui.menus import shortcut_text
-from regview.ui.registry_session import SessionManager
-from regview.ui.shortcuts_dialog import ShortcutsDialog
 from regview.ui.theme import apply_theme
+from regview.ui.window.main_window import PAGE_TAGS, MainWindow
+from regview.ui.window.menus import shortcut_text
 
 ROLE = QAction.MenuRole
 

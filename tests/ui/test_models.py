@@ -10,10 +10,10 @@ from pytestqt.modeltest import ModelTester
 from tagdata import NOW, make_tags
 
 from regview.core.model import ArtifactKind, RepositoryInfo, TagInfo
-from regview.ui import tags_model as tm
-from regview.ui.filtering import FilterError, FilterSpec
-from regview.ui.repos_model import RepositoriesModel
-from regview.ui.table_model import RAW_ROLE, ROW_ROLE
+from regview.ui.models import tags_model as tm
+from regview.ui.models.filtering import FilterError, FilterSpec
+from regview.ui.models.repos_model import RepositoriesModel
+from regview.ui.models.table_model import RAW_ROLE, ROW_ROLE
 
 pytestmark = pytest.mark.ui
 

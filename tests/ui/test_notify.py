@@ -11,9 +11,15 @@ from PySide6.QtWidgets import QMainWindow, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window
 
-from regview.core.executor import ExecutionReport, ItemResult, Outcome
+from regview.core.deletion.executor import ExecutionReport, ItemResult, Outcome
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    RepositoryFacts,
+    Selection,
+    make_plan,
+)
 from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, RepositoryFacts, Selection, make_plan
 from regview.ui.notify import JobNotifier, deletion_summary
 
 OCI = "application/vnd.oci.image.manifest.v1+json"

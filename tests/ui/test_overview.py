@@ -12,7 +12,7 @@ import pytest
 
 from regview.core.model import ArtifactKind, TagInfo
 from regview.spec.mediatypes import OCI_MANIFEST
-from regview.ui.overview import OverviewPanel, age_histogram, stored_bytes
+from regview.ui.pages.overview import OverviewPanel, age_histogram, stored_bytes
 from regview.util.units import human_size
 
 MB = 1_000_000

@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from window_support import local_window, run_in_local_mode, until
 
 from regview.core.model import ArtifactKind, TagInfo
-from regview.ui import overview as ov
 from regview.ui.local_mode import LOCAL_PROFILE
+from regview.ui.pages import overview as ov
 from regview.util.units import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]

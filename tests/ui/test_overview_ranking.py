@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from regview.core.frees import BlobLedger
 from regview.core.model import ArtifactKind, TagInfo
-from regview.ui.overview import OverviewPanel
+from regview.ui.pages.overview import OverviewPanel
 
 pytestmark = pytest.mark.ui
 

@@ -24,7 +24,7 @@ from delete_support import (
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"

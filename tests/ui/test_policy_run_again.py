@@ -16,10 +16,10 @@ from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, t
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from regview.core.plan_types import Selection
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.policy_editor import PolicyEditor
-from regview.ui.trash_view import TrashView
+from regview.core.deletion.plan_types import Selection
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.policy_editor import PolicyEditor
+from regview.ui.pages.trash_view import TrashView
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"

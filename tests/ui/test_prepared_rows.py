@@ -16,10 +16,10 @@ from pytestqt.modeltest import ModelTester
 from tagdata import make_tags
 
 from regview.core.model import ArtifactKind, TagInfo
-from regview.ui import tags_model as tm
-from regview.ui.filtering import FilterSpec
 from regview.ui.loader import RowFeed
-from regview.ui.table_model import IndexedTableModel, PreparedRows
+from regview.ui.models import tags_model as tm
+from regview.ui.models.filtering import FilterSpec
+from regview.ui.models.table_model import IndexedTableModel, PreparedRows
 
 pytestmark = pytest.mark.ui
 

@@ -14,8 +14,8 @@ from connect_support import local_registry, run
 from delete_support import SCHEMES, open_repo, open_window, shot, theme, until
 from pytestqt.qtbot import QtBot
 
-from regview.ui import repos_model as rm
-from regview.ui.main_window import PAGE_OVERVIEW, PAGE_REPOS
+from regview.ui.models import repos_model as rm
+from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -73,7 +73,7 @@ def test_a_large_registry_is_not_read_whole_unasked(
     """Past AUTO_MEASURE repositories, a listing reads no repository nobody opened (each of its
     tags would be a request to a registry we may not own); Storage overview, asked for, reads
     them all."""
-    from regview.ui import window_browse
+    from regview.ui.window import browse as window_browse
 
     monkeypatch.setattr(window_browse, "AUTO_MEASURE", 2)
     with local_registry(tmp_path / "reg", demo=True) as url:

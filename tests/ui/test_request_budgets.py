@@ -28,15 +28,15 @@ from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags
 from window_support import local_token, local_window, run_in_local_mode
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
-from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab.perms import TokenKind
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
-from regview.ui import window_browse
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
-from regview.ui.main_window import MainWindow
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
+from regview.ui.window import browse as window_browse
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "group/project/app"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from regview.core.model import Endpoint
+from regview.services.sessions import RegistrySession
 from regview.settings.profiles import Profile
-from regview.ui.registry_session import RegistrySession
 
 
 class _Accounts:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from regview.ui.main_window import MainWindow
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui]
 

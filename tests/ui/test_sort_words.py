@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 from tagdata import make_tags
 
-from regview.ui import tags_model as tm
+from regview.ui.models import tags_model as tm
+from regview.ui.pages.tags_view import TagsView
 from regview.ui.sort_words import TAGS_KINDS, SortWords, direction
-from regview.ui.tags_view import TagsView
 
 
 def test_sort_tooltips_say_newest_first_and_a_to_z_as_the_rows_are(qtbot: QtBot) -> None:

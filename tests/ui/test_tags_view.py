@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 from tagdata import make_tags
 
 from regview.core.model import TagInfo
-from regview.ui import tags_model as tm
-from regview.ui.filtering import FilterSpec
-from regview.ui.tags_view import TagsView, contiguous
+from regview.ui.models import tags_model as tm
+from regview.ui.models.filtering import FilterSpec
+from regview.ui.pages.tags_view import TagsView, contiguous
 
 pytestmark = pytest.mark.ui
 

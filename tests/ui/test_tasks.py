@@ -86,10 +86,10 @@ def test_closing_the_window_mid_load_leaves_no_task(
     from connect_support import MemoryKeyring, local_registry, make_accounts, run
 
     from regview.core.model import Endpoint
+    from regview.services.sessions import SessionManager
     from regview.settings.profiles import Profile
     from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
+    from regview.ui.window.main_window import MainWindow
 
     with local_registry(tmp_path / "reg", demo=True) as url:
         accounts = make_accounts(tmp_path, MemoryKeyring())

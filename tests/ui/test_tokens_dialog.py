@@ -19,9 +19,9 @@ from keyring.backends.fail import Keyring as FailKeyring
 from pytestqt.qtbot import QtBot
 
 from regview.core.model import CredentialKind, Endpoint
+from regview.services.sessions import Accounts
 from regview.settings.profiles import Profile
-from regview.ui.registry_session import Accounts
-from regview.ui.tokens_dialog import TokensDialog
+from regview.ui.dialogs.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui]
 

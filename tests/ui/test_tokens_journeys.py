@@ -25,11 +25,11 @@ from pytestqt.qtbot import QtBot
 from testkit import free_port
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.services.accounts import Accounts
 from regview.settings.profiles import Profile, SettingsStore
 from regview.settings.secrets import SERVICE, FallbackStore, KeyringStore, entry_name
-from regview.ui.accounts import Accounts
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.tokens_dialog import TokensDialog
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_tool("gnome-keyring-daemon")]
 
@@ -75,8 +75,8 @@ def gitlab_profile(url: str, name: str = LOCAL) -> Profile:
 
 def demo_tokens(gitlab_dir: Path, *specs: tuple[set[str], str | None]) -> list[str]:
     """New personal tokens of the demo user on the running instance: (scopes, expiry) each."""
-    from regview.server.gitlab_model import GitLabStore
-    from regview.server.gitlab_perms import TokenKind
+    from regview.server.gitlab.model import GitLabStore
+    from regview.server.gitlab.perms import TokenKind
 
     store = GitLabStore(gitlab_dir)
     try:
@@ -91,9 +91,9 @@ def demo_tokens(gitlab_dir: Path, *specs: tuple[set[str], str | None]) -> list[s
 def main_window(qtbot: QtBot, accounts: Accounts, tmp_path: Path) -> Any:
     """The shown main window over `accounts` (its local mode unused)."""
     from regview.paths import default_paths
+    from regview.services.sessions import SessionManager
     from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
+    from regview.ui.window.main_window import MainWindow
 
     local = LocalMode(accounts, default_paths(tmp_path / "base"))
     window = MainWindow(accounts, SessionManager(accounts), local)
@@ -470,7 +470,7 @@ def test_7_import_previews_each_login_and_recognises_gitlab(
 ) -> None:
     from connect_support import PASSWORD, USER, only_these_logins
 
-    from regview.ui.import_dialog import ImportDialog
+    from regview.ui.dialogs.import_dialog import ImportDialog
 
     url, token = gitlab
     with local_registry(tmp_path / "reg", basic=True) as plain:
@@ -535,10 +535,10 @@ def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
     gitlab: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from regview.core.client import RegistryClient
+    from regview.core.client.client import RegistryClient
     from regview.core.model import Credentials
-    from regview.ui import window_browse
-    from regview.ui.delete_dialog import DeleteDialog
+    from regview.ui.dialogs.delete.dialog import DeleteDialog
+    from regview.ui.window import browse as window_browse
 
     # about the plan, not the listing: no background Size read of every repository alongside
     monkeypatch.setattr(window_browse, "AUTO_MEASURE", 0)
@@ -652,10 +652,10 @@ def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
     import socket
 
     from regview.paths import default_paths
+    from regview.services.sessions import SessionManager
     from regview.settings.profiles import registry_host
     from regview.ui.local_mode import LocalMode
-    from regview.ui.main_window import MainWindow
-    from regview.ui.registry_session import SessionManager
+    from regview.ui.window.main_window import MainWindow
 
     accounts = accounts_on(tmp_path, keyring_backend)
     paths = default_paths(tmp_path / "base")
@@ -720,8 +720,8 @@ def test_3_a_deploy_token_is_tested_on_a_typed_repository(
     keyring_backend: Any,
     gitlab: tuple[str, str],
 ) -> None:
-    from regview.server.gitlab_model import GitLabStore
-    from regview.server.gitlab_perms import TokenKind
+    from regview.server.gitlab.model import GitLabStore
+    from regview.server.gitlab.perms import TokenKind
 
     url, _ = gitlab
     store = GitLabStore(tmp_path / "gitlab")
@@ -776,8 +776,8 @@ def test_3_test_tells_the_truth_for_project_group_and_ci_job_tokens(
     access token (read-only) and a CI job token (no REST identity, no listing): each says who
     it is and what it may do, or — for the job token — why nothing could be tried, in its own
     words (it used to be told it was a deploy token, and listed as able to do "nothing")."""
-    from regview.server.gitlab_model import GitLabStore
-    from regview.server.gitlab_perms import TokenKind
+    from regview.server.gitlab.model import GitLabStore
+    from regview.server.gitlab.perms import TokenKind
 
     url, _ = gitlab
     store = GitLabStore(tmp_path / "gitlab")

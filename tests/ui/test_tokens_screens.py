@@ -20,12 +20,12 @@ from pytestqt.qtbot import QtBot
 from testkit import free_port
 
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import TokenKind
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import TokenKind
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile, with_updates
-from regview.ui.connect_dialog import AddRegistryDialog
-from regview.ui.tokens_dialog import TokensDialog
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

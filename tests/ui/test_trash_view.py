@@ -13,11 +13,11 @@ from connect_support import MemoryKeyring, make_accounts, run
 from delete_support import until
 from pytestqt.qtbot import QtBot
 
-from regview.core.journal import ItemState, Journal, JournalItem
+from regview.core.journal.journal import ItemState, Journal, JournalItem
 from regview.paths import default_paths
-from regview.ui.delete_flow import DeleteFlow
-from regview.ui.registry_session import SessionManager
-from regview.ui.trash_view import TrashView
+from regview.services.sessions import SessionManager
+from regview.ui.dialogs.delete.flow import DeleteFlow
+from regview.ui.pages.trash_view import TrashView
 
 pytestmark = [pytest.mark.ui]
 D1 = "sha256:" + "1" * 64

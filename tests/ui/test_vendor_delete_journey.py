@@ -18,12 +18,12 @@ from delete_support import SCHEMES, open_window, shot, theme, until
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from regview.core.executor import Status
+from regview.core.deletion.executor import Status
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vendors"))
 from ghcr_imitation import GhcrImitation

@@ -18,14 +18,14 @@ from pytestqt.qtbot import QtBot
 from vendor_seed import tags_now
 from vendor_sites import CLEANER, HARBOR_REPO, MAINTAINER, harbor_site
 
-from regview.core.executor import Status
+from regview.core.deletion.executor import Status
 from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
-from regview.ui.delete_dialog import DeleteDialog
-from regview.ui.delete_progress import DeleteProgressDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import SessionManager
+from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
-from regview.ui.delete_dialog import DeleteDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.errors import CrashDialog
-from regview.ui.main_window import PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, MainWindow
+from regview.ui.window.main_window import PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -231,7 +231,7 @@ def test_a_deletion_reaches_only_the_registry_in_the_views_title(
 def test_removing_a_profile_in_tokens_resets_the_views_bound_to_it(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    from regview.ui.tokens_dialog import TokensDialog
+    from regview.ui.dialogs.tokens_dialog import TokensDialog
 
     with registries(tmp_path, qloop) as regs:
         window = open_window(qtbot, qloop, tmp_path, {"alpha": regs.urls["alpha"]})
@@ -275,7 +275,7 @@ def test_replacing_a_profile_reloads_what_is_bound_to_it(
     Tokens does): the old session and everything read through it go, the view reads again."""
     from dataclasses import replace
 
-    from regview.ui.tokens_dialog import TokensDialog
+    from regview.ui.dialogs.tokens_dialog import TokensDialog
 
     with registries(tmp_path, qloop) as regs:
         window = open_window(qtbot, qloop, tmp_path, {"alpha": regs.urls["alpha"]})

@@ -10,9 +10,9 @@ from connect_support import MemoryKeyring, make_accounts, only_these_logins, run
 from pytestqt.qtbot import QtBot
 
 from regview.paths import default_paths
-from regview.ui.connect_dialog import AddRegistryDialog
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
-from regview.ui.welcome import WelcomeView
+from regview.ui.pages.welcome import WelcomeView
 
 pytestmark = [pytest.mark.ui]
 

@@ -16,13 +16,13 @@ from delete_support import until
 from pytestqt.qtbot import QtBot
 
 from regview.paths import default_paths
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import TokenKind
-from regview.server.gitlab_records import Token
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import TokenKind
+from regview.server.gitlab.records import Token
+from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
 from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import SessionManager
+from regview.ui.window.main_window import MainWindow
 
 __all__ = [
     "child_texts",

@@ -17,7 +17,7 @@ from seed import push_image
 
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.server.runner import LocalRegistry
-from regview.ui.connect_backend import CoreBackend, ProbeSummary, vendor_hint
+from regview.services.connect import CoreBackend, ProbeSummary, vendor_hint
 
 pytestmark = pytest.mark.integration
 

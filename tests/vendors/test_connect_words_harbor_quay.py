@@ -22,7 +22,7 @@ from vendor_sites import (
 
 from regview.core.model import Credentials, Endpoint, RegistryKind
 from regview.core.probe import probe
-from regview.ui.connect_backend import CoreBackend, ProbeSummary, vendor_hint
+from regview.services.connect import CoreBackend, ProbeSummary, vendor_hint
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ from imitation import Token, serve_asgi
 from seed import push_image, push_index, tags_now
 from vendor_support import connected, delete, plan_for
 
-from regview.core.delete_port import gather_facts
-from regview.core.executor import Executor, Status
-from regview.core.journal import Journal, restore
+from regview.core.deletion.executor import Executor, Status
+from regview.core.deletion.plan import Method
+from regview.core.deletion.port import gather_facts
+from regview.core.journal.journal import Journal, restore
 from regview.core.model import RegistryKind
-from regview.core.plan import Method
 from regview.server.runner import LocalRegistry
 
 pytestmark = pytest.mark.integration

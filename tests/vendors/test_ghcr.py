@@ -16,10 +16,10 @@ from imitation import Token, serve_asgi
 from seed import push_image, push_index, tags_now
 from vendor_support import connected, delete, plan_for
 
-from regview.core.executor import Status
-from regview.core.journal import Journal, restore
+from regview.core.deletion.executor import Status
+from regview.core.deletion.plan import Method
+from regview.core.journal.journal import Journal, restore
 from regview.core.model import RegistryKind
-from regview.core.plan import Method
 from regview.core.vendors.ghcr import GHCR
 from regview.server.runner import LocalRegistry
 
@@ -188,7 +188,7 @@ async def test_without_write_packages_a_shared_tag_stays_and_says_why(ghcr: Ghcr
 
 
 async def test_untagged_platform_versions_go_with_their_index_when_asked(ghcr: Ghcr) -> None:
-    from regview.core.plan import PlanOptions
+    from regview.core.deletion.plan import PlanOptions
 
     before = ghcr.tags()
     versions_before = set(ghcr.front._versions[REPO])
@@ -212,7 +212,7 @@ async def test_a_throwaway_left_by_a_failed_version_delete_is_finished_by_resume
     """The safe path's second step fails for good (GitHub answering 500): v1 is left on the
     throw-away placeholder, reported so, its siblings untouched; a resume of the journal entry
     deletes the placeholder's version and v1 is gone."""
-    from regview.core.executor import Executor
+    from regview.core.deletion.executor import Executor
 
     before = ghcr.tags()
     ghcr.front.failing_deletes = 100

@@ -17,11 +17,11 @@ from vendor_seed import seed, tags_now
 from vendor_sites import CLEANER, MAINTAINER, READER, Site, harbor_site, open_port
 from vendor_sites import HARBOR_REPO as REPO
 
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.journal import Journal, restore
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import Journal, restore
 from regview.core.model import Credentials, RegistryKind
-from regview.core.plan import DeleteSupport, Method, Selection, make_plan
 from regview.core.vendors import harbor as harbor_module
 
 pytestmark = pytest.mark.integration
@@ -252,7 +252,7 @@ async def test_rate_limited_api_is_waited_for(site: Site, cleaner: ClientPort) -
 async def test_delete_manifests_too_removes_the_index_and_its_children(
     site: Site, cleaner: ClientPort
 ) -> None:
-    from regview.core.plan import PlanOptions
+    from regview.core.deletion.plan import PlanOptions
 
     facts = await gather_facts(cleaner, REPO)
     plan = make_plan(facts, Selection.of_tags(["multi"]), PlanOptions(delete_manifests=True))

@@ -17,11 +17,11 @@ from vendor_seed import tags_now
 from vendor_sites import QUAY_REPO as REPO
 from vendor_sites import ROBOT, Site, oauth, open_port, quay_site
 
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import Executor
-from regview.core.journal import Journal, restore
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import Journal, restore
 from regview.core.model import Credentials, RegistryKind
-from regview.core.plan import DeleteSupport, Method, Selection, make_plan
 from regview.core.vendors import quay as quay_module
 
 pytestmark = pytest.mark.integration
@@ -193,7 +193,7 @@ async def test_rate_limited_api_is_waited_for(site: Site, writer: ClientPort) ->
 async def test_delete_manifests_too_sends_only_tag_deletes(site: Site, writer: ClientPort) -> None:
     """Quay has no manifest delete: a manifest without a live tag is gone from /v2 and collected
     when the time machine lets go; the plan's manifest steps send nothing more."""
-    from regview.core.plan import PlanOptions
+    from regview.core.deletion.plan import PlanOptions
 
     facts = await gather_facts(writer, REPO)
     plan = make_plan(

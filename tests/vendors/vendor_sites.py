@@ -19,8 +19,8 @@ from imitation import serve_asgi
 from quay_imitation import Quay
 from vendor_seed import LAYOUT, seed
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.port import ClientPort
 from regview.core.model import Credentials, Endpoint, RegistryKind
 from regview.core.vendors import context_for, open_vendor
 from regview.server.runner import LocalRegistry

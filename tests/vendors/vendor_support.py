@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts
-from regview.core.executor import ExecutionReport, Executor
-from regview.core.journal import Journal
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import ExecutionReport, Executor
+from regview.core.deletion.plan import DeletePlan, PlanOptions, Selection, make_plan
+from regview.core.deletion.port import ClientPort, gather_facts
+from regview.core.journal.journal import Journal
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
-from regview.core.plan import DeletePlan, PlanOptions, Selection, make_plan
 from regview.core.registry_knowledge import KnowledgeStore
 from regview.core.vendors import context_for, open_vendor
 

@@ -9,7 +9,7 @@
 One module per vendor (`dockerhub`, `ghcr`, `harbor`, `quay`), each defining `SPEC`, a
 `VendorSpec` naming its `VendorAPI` subclass (`base`). A module is imported only when its kind is
 used; a module not there yet is simply no vendor (the registry is then treated like any other).
-The planner never talks to a vendor: `delete_port.ClientPort` asks it for capabilities, tags and
+The planner never talks to a vendor: `deletion.port.ClientPort` asks it for capabilities, tags and
 deletions, and the plan's `Method.VENDOR_API` says the vendor does the untagging.
 """
 
@@ -34,7 +34,7 @@ from regview.core.vendors.base import (
 from regview.log import get_logger
 
 if TYPE_CHECKING:
-    from regview.core.client import RegistryClient
+    from regview.core.client.client import RegistryClient
 
 log = get_logger("core.vendors")
 

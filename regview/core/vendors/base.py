@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from regview.core import errors as E
+from regview.core.client.transport import HttpOwner
 from regview.core.model import Credentials, Endpoint, RegistryKind, TagInfo
-from regview.core.transport import HttpOwner
 
 if TYPE_CHECKING:
     import httpx
 
-    from regview.core.client import RegistryClient
+    from regview.core.client.client import RegistryClient
 
 
 @dataclass(frozen=True, slots=True)

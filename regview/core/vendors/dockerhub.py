@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from regview.core import errors as E
-from regview.core.auth import jwt_claims
+from regview.core.client.auth import jwt_claims
 from regview.core.model import (
     ArtifactKind,
     CredentialKind,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from regview.core.cache import Listing
+from regview.core.client.cache import Listing
 from regview.core.inventory import load_tags, tag_info
 from regview.core.model import ArtifactKind, TagInfo
 from regview.core.vendors.base import VendorContext

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from regview.core import errors as E
-from regview.core.executor_types import throwaway_manifest
+from regview.core.deletion.executor_types import throwaway_manifest
 from regview.core.model import CredentialKind, RegistryKind
 from regview.core.vendors import VendorSpec
 from regview.core.vendors.base import CredentialNeed, VendorAccess, VendorAPI, VendorContext

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 
 from regview.core import errors as E
-from regview.core.client_http import connection_error
+from regview.core.client.http import connection_error
+from regview.core.client.pagination import PageGuard, next_link
+from regview.core.client.transport import make_http_client
 from regview.core.model import Endpoint
-from regview.core.pagination import PageGuard, next_link
-from regview.core.transport import make_http_client
 from regview.core.vendors.base import VendorContext
 from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json

@@ -11,9 +11,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from regview.core.executor import FetchedManifest, PortError
+from regview.core.deletion.executor import FetchedManifest, PortError
+from regview.core.deletion.plan import Capabilities, DeleteSupport, ManifestFacts, RepositoryFacts
 from regview.core.model import ArtifactKind, ReferrerInfo, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, ManifestFacts, RepositoryFacts
 from regview.spec import mediatypes as mt
 from regview.spec.digest import Digest
 from regview.spec.manifest import ImageIndex, parse_manifest

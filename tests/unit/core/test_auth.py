@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from regview.core import errors as E
-from regview.core.auth import parse_www_authenticate, scope_for
-from regview.core.client import RegistryClient
+from regview.core.client.auth import parse_www_authenticate, scope_for
+from regview.core.client.client import RegistryClient
 from regview.core.model import CredentialKind, Credentials, Endpoint
 
 REG = "https://registry.example"

@@ -10,13 +10,13 @@ import pytest
 
 from regview.core import errors as E
 from regview.core import inventory
-from regview.core.client import RegistryClient
-from regview.core.executor_probe import infer_capabilities
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.plan import DeleteSupport
+from regview.core.deletion.probe import infer_capabilities
 from regview.core.model import ArtifactKind, Endpoint
-from regview.core.plan import DeleteSupport
 from regview.core.registry_knowledge import RegistryKnowledge
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
+from regview.server.v2.app import create_app
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from testkit import free_port
 
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
 
 

@@ -9,7 +9,7 @@ import pytest
 from registry_fakes import FakeRegistry, Sleeps
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint, RegistryKind
 
 REG = "https://registry.example"

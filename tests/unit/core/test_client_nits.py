@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regview.core import client_http
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client import http as client_http
+from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
 from regview.spec import jsondoc
 from regview.spec import mediatypes as mt

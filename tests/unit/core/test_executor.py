@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 from delete_fakes import FakeRegistry
 
-from regview.core.executor import (
+from regview.core.deletion.executor import (
     Executor,
     Outcome,
     PortError,
     is_throwaway,
     throwaway_manifest,
 )
-from regview.core.journal import ItemState, Journal
-from regview.core.plan import (
+from regview.core.deletion.plan import (
     Capabilities,
     DeleteSupport,
     Method,
@@ -25,6 +24,7 @@ from regview.core.plan import (
     Selection,
     make_plan,
 )
+from regview.core.journal.journal import ItemState, Journal
 
 
 async def no_sleep(_: float) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from delete_fakes import FakeRegistry
 
-from regview.core.executor import Executor, Outcome
-from regview.core.journal import Journal, JournalError
-from regview.core.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.executor import Executor, Outcome
+from regview.core.deletion.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
+from regview.core.journal.journal import Journal, JournalError
 from regview.paths import default_paths
 
 

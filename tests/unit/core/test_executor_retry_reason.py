@@ -9,12 +9,10 @@ import re
 import httpx
 from delete_fakes import FakeRegistry
 
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort
-from regview.core.executor import ExecutionReport, Executor, Outcome
-from regview.core.executor_items import ALREADY_GONE, LOST_REPLY
-from regview.core.model import Endpoint
-from regview.core.plan import (
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.executor import ExecutionReport, Executor, Outcome
+from regview.core.deletion.items import ALREADY_GONE, LOST_REPLY
+from regview.core.deletion.plan import (
     Capabilities,
     DeletePlan,
     DeleteSupport,
@@ -22,6 +20,8 @@ from regview.core.plan import (
     Selection,
     make_plan,
 )
+from regview.core.deletion.port import ClientPort
+from regview.core.model import Endpoint
 
 REPO = "team/app"
 MANIFEST = re.compile(rf"^/v2/{REPO}/manifests/(?P<ref>[^/]+)$")

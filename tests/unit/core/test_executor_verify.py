@@ -16,10 +16,10 @@ from pathlib import Path
 
 from delete_fakes import FakeRegistry
 
-from regview.core.executor import Executor, Outcome, PortError, Status, is_throwaway
-from regview.core.executor_resume import plan_of, resume, why_not
-from regview.core.journal import ItemState, Journal
-from regview.core.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.executor import Executor, Outcome, PortError, Status, is_throwaway
+from regview.core.deletion.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.resume import plan_of, resume, why_not
+from regview.core.journal.journal import ItemState, Journal
 
 NO_TAG_DELETE = Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=False)
 

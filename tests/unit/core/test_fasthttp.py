@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from regview.core.fasthttp import FastTransport
+from regview.core.client.fasthttp import FastTransport
 
 Answer = Callable[[str, str], bytes]
 

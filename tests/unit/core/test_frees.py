@@ -12,11 +12,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from repo_states import gc_freed, states
 
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    PlanOptions,
+    Selection,
+    make_plan,
+)
+from regview.core.deletion.policy import Policy, preview
 from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
 from regview.core.inventory import tag_info
 from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport, PlanOptions, Selection, make_plan
-from regview.core.policy import Policy, preview
 
 MiB = 1 << 20
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from repo_states import gc_freed, states
 
+from regview.core.deletion.plan import Capabilities, DeleteSupport
 from regview.core.frees import BlobLedger, SpaceTracker, TagSpace
 from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import Capabilities, DeleteSupport
 
 MiB = 1 << 20
 

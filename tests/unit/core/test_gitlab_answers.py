@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regview.core import errors as E
-from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab.api import GitLabAPI
 from regview.core.model import CredentialKind, Credentials
 
 API = "https://gitlab.example/api/v4"

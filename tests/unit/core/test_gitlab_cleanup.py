@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from regview.core import errors as E
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import (
+from regview.core.deletion.policy import KeepList, Policy, PolicyError
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import (
     GitLabTarget,
     bulk_delete,
     check_gitlab_policy,
@@ -20,7 +21,6 @@ from regview.core.gitlab_cleanup import (
     save_policy,
 )
 from regview.core.model import CredentialKind, Credentials
-from regview.core.policy import KeepList, Policy, PolicyError
 
 API = "https://gitlab.example.com/api/v4"
 TOKEN = Credentials("me", "glpat-secret", CredentialKind.PERSONAL)

@@ -10,7 +10,7 @@ from pathlib import Path
 from registry_fakes import OCI_MANIFEST, FakeRegistry, config_blob
 
 from regview.core import inventory
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import ArtifactKind, Endpoint, shares_digest
 
 REG = "https://registry.example"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from delete_fakes import FakeRegistry
 
-from regview.core.executor import Executor
-from regview.core.journal import ItemState, Journal, JournalBusy, JournalItem, restore
-from regview.core.plan import PlanOptions, Selection, make_plan
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import PlanOptions, Selection, make_plan
+from regview.core.journal.journal import ItemState, Journal, JournalBusy, JournalItem, restore
 
 
 def _state() -> tuple[FakeRegistry, dict[str, str]]:

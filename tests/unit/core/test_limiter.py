@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from regview.core.limiter import AdaptiveLimiter, Allowance, Outcome, parse_allowance
+from regview.core.client.limiter import AdaptiveLimiter, Allowance, Outcome, parse_allowance
 
 
 class Clock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from delete_fakes import FakeRegistry
 
-from regview.core.plan import (
+from regview.core.deletion.plan import (
     Capabilities,
     DeleteSupport,
     ManifestRole,

@@ -13,9 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from repo_states import states
 
-from regview.core.executor import Executor
-from regview.core.journal import Journal
-from regview.core.plan import Capabilities, DeleteSupport, PlanOptions, Selection, make_plan
+from regview.core.deletion.executor import Executor
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    PlanOptions,
+    Selection,
+    make_plan,
+)
+from regview.core.journal.journal import Journal
 from regview.paths import default_paths
 
 CAPS = st.sampled_from(

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from delete_fakes import FakeRegistry
 
-from regview.core.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
+from regview.core.deletion.plan import Capabilities, DeleteSupport, Method, Selection, make_plan
 
 
 def _reg() -> FakeRegistry:

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regview.core.model import ArtifactKind, TagInfo
-from regview.core.plan import ManifestFacts
-from regview.core.policy import (
+from regview.core.deletion.plan import ManifestFacts
+from regview.core.deletion.policy import (
     Policy,
     PolicyError,
     compile_anchored,
@@ -18,6 +17,7 @@ from regview.core.policy import (
     parse_keep_list,
     preview,
 )
+from regview.core.model import ArtifactKind, TagInfo
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -18,11 +18,12 @@ import httpx
 from registry_fakes import OCI_INDEX, FakeRegistry
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
-from regview.core.delete_port import ClientPort, gather_facts, selection_digests
-from regview.core.executor_probe import deletion_refused, infer_capabilities
-from regview.core.gitlab import GitLabAPI
-from regview.core.gitlab_cleanup import locate
+from regview.core.client.client import RegistryClient
+from regview.core.deletion.plan import DeleteSupport, Selection
+from regview.core.deletion.port import ClientPort, gather_facts, selection_digests
+from regview.core.deletion.probe import deletion_refused, infer_capabilities
+from regview.core.gitlab.api import GitLabAPI
+from regview.core.gitlab.cleanup import locate
 from regview.core.inventory import load_tags, summary_of, tag_info
 from regview.core.model import (
     ArtifactKind,
@@ -32,7 +33,6 @@ from regview.core.model import (
     RegistryKind,
     TagInfo,
 )
-from regview.core.plan import DeleteSupport, Selection
 from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import KnowledgeStore, RegistryKnowledge
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from regview.core import errors as E
-from regview.core.gitlab import GitLabAPI
+from regview.core.gitlab.api import GitLabAPI
 from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKind
 from regview.core.probe import probe
 

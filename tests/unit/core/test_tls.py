@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from regview.core import errors as E
-from regview.core.client import RegistryClient
+from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
 
 

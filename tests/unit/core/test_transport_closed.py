@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from testkit import free_port
 
-from regview.core.transport_aiohttp import AiohttpTransport
+from regview.core.client.transport_aiohttp import AiohttpTransport
 
 
 async def test_a_request_after_aclose_does_not_reopen_the_pool() -> None:

@@ -115,7 +115,7 @@ def test_the_registrys_own_rules_are_shown_with_the_plan() -> None:
     the plan's warnings, which the confirmation and `--dry-run` print."""
     from delete_fakes import FakeRegistry
 
-    from regview.core.plan import Capabilities, DeleteSupport, Selection, make_plan
+    from regview.core.deletion.plan import Capabilities, DeleteSupport, Selection, make_plan
 
     r = FakeRegistry()
     r.tag("a", r.image("base", "a"))

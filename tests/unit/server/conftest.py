@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
-from regview.server.registry import Registry
+from regview.server.registry.registry import Registry
+from regview.server.v2.app import create_app
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
+from regview.server.v2.app import create_app
 
 if TYPE_CHECKING:
-    from regview.server.gitlab_app import GitLabInstance
-    from regview.server.registry import Registry
+    from regview.server.gitlab.app import GitLabInstance
+    from regview.server.registry.registry import Registry
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regview.server import v2_blobs
 from regview.server.runner import LocalRegistry
+from regview.server.v2 import blobs as v2_blobs
 
 REPO = "bench/blob"
 # three pieces and a ragged end, so every range below crosses a piece boundary

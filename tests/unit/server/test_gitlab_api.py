@@ -16,12 +16,12 @@ import httpx
 import pytest
 from server_helpers import instance_client
 
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
-from regview.server.gitlab_api import BULK_ONCE_AN_HOUR
-from regview.server.gitlab_app import GitLabInstance
-from regview.server.gitlab_perms import RegistryAccess, Role, TokenKind, Visibility
-from regview.server.registry import Registry
+from regview.server.gitlab.app import GitLabInstance
+from regview.server.gitlab.perms import RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab.rest.api import BULK_ONCE_AN_HOUR
+from regview.server.registry.registry import Registry
+from regview.server.v2.app import create_app
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -552,7 +552,7 @@ async def test_unknown_endpoint(world: World) -> None:
 async def test_totals_are_left_out_above_the_count_limit(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import regview.server.gitlab_api_views as api
+    import regview.server.gitlab.rest.views as api
 
     monkeypatch.setattr(api, "COUNT_LIMIT", 3)
     url = "/api/v4/projects/acme%2Fapp/registry/repositories"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from regview.cli.main import run
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import RegistryAccess, Role, TokenKind, Visibility
 
 
 def test_local_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

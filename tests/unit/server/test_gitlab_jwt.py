@@ -22,8 +22,8 @@ from starlette.routing import Route
 
 from regview.server.auth import Access
 from regview.server.errors import AccessDenied, AuthenticationRequired
-from regview.server.gitlab_auth import GitLabAuthorizer
-from regview.server.gitlab_jwt import (
+from regview.server.gitlab.auth import GitLabAuthorizer
+from regview.server.gitlab.jwt_service import (
     CERT_FILE,
     KEY_FILE,
     Scope,
@@ -33,8 +33,8 @@ from regview.server.gitlab_jwt import (
     parse_scopes,
     realm_route,
 )
-from regview.server.gitlab_model import GitLabStore
-from regview.server.gitlab_perms import RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab.model import GitLabStore
+from regview.server.gitlab.perms import RegistryAccess, Role, TokenKind, Visibility
 
 
 def test_kid_is_libtrust_form(tmp_path: Path) -> None:

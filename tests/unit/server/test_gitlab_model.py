@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from regview.server.errors import SchemaTooNew
-from regview.server.gitlab_model import DB_NAME, GitLabStore
-from regview.server.gitlab_perms import CallerKind, RegistryAccess, Role, TokenKind, Visibility
-from regview.server.gitlab_records import Conflict, NotFound, hash_token
+from regview.server.gitlab.model import DB_NAME, GitLabStore
+from regview.server.gitlab.perms import CallerKind, RegistryAccess, Role, TokenKind, Visibility
+from regview.server.gitlab.records import Conflict, NotFound, hash_token
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from regview.server.gitlab_perms import (
+from regview.server.gitlab.perms import (
     ANONYMOUS_CALLER,
     ApiAccess,
     Caller,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from regview.server.gitlab_model import DEFAULT_POLICY
-from regview.server.gitlab_policy import (
+from regview.server.gitlab.model import DEFAULT_POLICY
+from regview.server.gitlab.policy import (
     CleanupRules,
     InvalidRule,
     anchored,

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from server_helpers import OCI_INDEX, OCI_MANIFEST, image_manifest
 
-from regview.server import gc
 from regview.server.errors import RegistryError
-from regview.server.registry import Registry
+from regview.server.registry import gc
+from regview.server.registry.registry import Registry
 from regview.spec.digest import Digest
 from regview.spec.errors import ErrorCode
 

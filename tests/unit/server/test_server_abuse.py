@@ -21,15 +21,15 @@ import httpx
 import pytest
 from server_helpers import LAYER, OCI_CONFIG, OCI_MANIFEST, instance_client, push_blob, sha
 
-from regview.server import gc
-from regview.server.app import create_app
 from regview.server.auth import HtpasswdAuthorizer, hash_password
-from regview.server.bodies import BodyTimeout, Receive, timed_receive
 from regview.server.config import ServerConfig
-from regview.server.gitlab_app import GitLabInstance
-from regview.server.gitlab_jwt import Scope
-from regview.server.gitlab_perms import Role, TokenKind, Visibility
-from regview.server.registry import Registry
+from regview.server.gitlab.app import GitLabInstance
+from regview.server.gitlab.jwt_service import Scope
+from regview.server.gitlab.perms import Role, TokenKind, Visibility
+from regview.server.registry import gc
+from regview.server.registry.registry import Registry
+from regview.server.v2.app import create_app
+from regview.server.v2.bodies import BodyTimeout, Receive, timed_receive
 
 ODD_CREATED = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")
 

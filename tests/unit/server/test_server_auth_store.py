@@ -14,13 +14,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from regview.server import demo
-from regview.server.app import create_app
 from regview.server.auth import Access, HtpasswdAuthorizer, Principal, hash_password
 from regview.server.config import ServerConfig
 from regview.server.errors import AccessDenied, SchemaTooNew
-from regview.server.metadata import SCHEMA_VERSION, Metadata
-from regview.server.registry import Registry, RegistryEvent
+from regview.server.registry.metadata import SCHEMA_VERSION, Metadata
+from regview.server.registry.registry import Registry, RegistryEvent
 from regview.server.runner import LocalRegistry
+from regview.server.v2.app import create_app
 
 
 def basic(user: str, password: str) -> dict[str, str]:

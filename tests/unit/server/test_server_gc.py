@@ -12,9 +12,9 @@ import httpx
 import pytest
 from server_helpers import OCI_INDEX, OCI_MANIFEST, push_blob, push_image
 
-from regview.server import gc
 from regview.server.errors import StoreClosed
-from regview.server.registry import Registry
+from regview.server.registry import gc
+from regview.server.registry.registry import Registry
 from regview.spec.digest import Digest
 
 REPO = "acme/app"

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_helpers import push_blob, sha
 
-from regview.server.app import create_app
 from regview.server.config import ServerConfig
-from regview.server.registry import Registry
+from regview.server.registry.registry import Registry
+from regview.server.v2.app import create_app
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -3,8 +3,8 @@ endpoint, obeyed by the client's adaptive limiter (and by an explicit concurrenc
 
 from __future__ import annotations
 
-from regview.core.client import RegistryClient
-from regview.core.limiter import DEFAULT_CEILING
+from regview.core.client.client import RegistryClient
+from regview.core.client.limiter import DEFAULT_CEILING
 from regview.core.model import Endpoint
 from regview.settings.profiles import Profile
 

@@ -1,0 +1,1 @@
+"""The registry client: HTTP transport, auth, listing, manifests, blobs, writes."""

@@ -1,0 +1,1 @@
+"""GitLab's REST API: projects behind registry paths, tag deletion, cleanup, identity."""

@@ -1,0 +1,1 @@
+"""The deletion journal: what was deleted, restorable, written before each change."""

@@ -1,0 +1,1 @@
+"""The embedded GitLab instance: users, projects, tokens, JWT auth, cleanup policies."""

@@ -1,0 +1,1 @@
+"""GitLab's REST API (`/api/v4`) as the embedded instance serves it."""

@@ -1,0 +1,1 @@
+"""The embedded registry's store: blobs on disk, metadata in SQLite, garbage collection."""

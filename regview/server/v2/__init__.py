@@ -1,0 +1,1 @@
+"""The distribution API (`/v2/`) over the store: the Starlette app and its routes."""

@@ -1,0 +1,195 @@
+"""Sessions for the UI: one `RegistrySession` per profile, each owning one `RegistryClient`.
+
+    RegistrySession     for one profile: resolves its credentials off the UI thread, owns one
+                        `RegistryClient`, closes it on `close()`
+    SessionManager      one RegistrySession per profile name; `close_all()` on shutdown
+
+Stored accounts (`Accounts`; importing logins: `import_plan`) live in `regview.services.accounts`; the probe and access
+summaries and the `ConnectBackend` in `regview.services.connect`; both are re-exported here.
+
+Constructors the main window uses::
+
+    accounts = Accounts()                          # SettingsStore() + FallbackStore()
+    sessions = SessionManager(accounts)
+    session = await sessions.open("registry.example.com")
+    client = session.client                         # regview.core.client.client.RegistryClient
+
+Nothing here touches Qt widgets: it is plain async code, tested without a window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from regview.core.model import Credentials, Endpoint
+from regview.log import get_logger
+from regview.services.accounts import Account, Accounts, ImportReport
+from regview.services.connect import (
+    CREDENTIAL_NAMES,
+    KIND_NAMES,
+    AccessSummary,
+    ConnectBackend,
+    CoreBackend,
+    ProbeSummary,
+    derive_gitlab_api,
+)
+from regview.settings.profiles import Profile
+
+__all__ = [
+    "CREDENTIAL_NAMES",
+    "KIND_NAMES",
+    "AccessSummary",
+    "Account",
+    "Accounts",
+    "ClientFactory",
+    "ConnectBackend",
+    "CoreBackend",
+    "ImportReport",
+    "ProbeSummary",
+    "RegistrySession",
+    "SessionManager",
+    "default_client_factory",
+    "derive_gitlab_api",
+]
+
+log = get_logger("ui.session")
+
+
+class ClientFactory(Protocol):
+    def __call__(self, endpoint: Endpoint, credentials: Credentials | None) -> Any: ...
+
+
+class RegistrySession:
+    """One registry, as the main window's controllers use it.
+
+    `open()` resolves the credentials (keyring, off the UI thread) and builds the client;
+    `client` is then the `RegistryClient` every controller shares; `close()` closes it.
+    """
+
+    def __init__(self, profile: Profile, accounts: Accounts, factory: ClientFactory) -> None:
+        self.profile = profile
+        self.accounts = accounts
+        self._factory = factory
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+        self.credentials: Credentials | None = None
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        # Sessions are closed only when the manager retires them (profile removed, credential
+        # replaced, shutdown). A task still holding a retired session is stale work: it must not
+        # build a client nobody will close, so it is cancelled instead.
+        self._retired = False
+
+    def _check_retired(self) -> None:
+        if self._retired:
+            raise asyncio.CancelledError(f"the session for {self.name} was closed")
+
+    def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Await `closer()` when this session closes (e.g. the loader's worker-side client)."""
+        self._closers.append(closer)
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.profile.endpoint
+
+    @property
+    def client(self) -> Any:
+        self._check_retired()
+        if self._client is None:
+            raise RuntimeError(f"the session for {self.name} is not open")
+        return self._client
+
+    @property
+    def is_open(self) -> bool:
+        return self._client is not None
+
+    async def open(self) -> RegistrySession:
+        async with self._lock:
+            self._check_retired()
+            if self._client is None:
+                self.credentials = await self.accounts.credentials(self.profile)
+                self._client = self._factory(self.endpoint, self.credentials)
+        return self
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._retired = True
+            client, self._client = self._client, None
+            closers, self._closers = self._closers, []
+            for closer in closers:
+                try:
+                    await closer()
+                except Exception:  # the session's own client must still be closed
+                    log.exception("closing a resource of %s failed", self.name)
+            if client is not None:
+                await client.aclose()
+
+
+class SessionManager:
+    """One RegistrySession per profile name; close them all on shutdown."""
+
+    def __init__(self, accounts: Accounts, factory: ClientFactory | None = None) -> None:
+        self.accounts = accounts
+        self._factory = factory if factory is not None else default_client_factory
+        self._sessions: dict[str, RegistrySession] = {}
+        # bumped whenever a profile's session is retired: a view bound to an older generation
+        # shows what an old credential or address read (see ui.window_binding)
+        self._generations: dict[str, int] = {}
+
+    def generation(self, name: str) -> int:
+        return self._generations.get(name, 0)
+
+    def get(self, name: str) -> RegistrySession | None:
+        return self._sessions.get(name)
+
+    async def open(self, name: str) -> RegistrySession:
+        existing = self._sessions.get(name)
+        if existing is not None:
+            return await existing.open()
+        settings = await self.accounts.load()
+        profile = settings.profiles.get(name)
+        if profile is None:
+            # removed while a load for it was on its way: stale work, like a retired session's
+            raise asyncio.CancelledError(f"there is no registry called {name!r} any more")
+        session = RegistrySession(profile, self.accounts, self._factory)
+        self._sessions[name] = session
+        return await session.open()
+
+    async def reopen(self, name: str) -> RegistrySession:
+        """Close and reopen (after the credential or the profile changed)."""
+        await self.discard(name)
+        return await self.open(name)
+
+    async def discard(self, name: str) -> None:
+        self._generations[name] = self.generation(name) + 1
+        session = self._sessions.pop(name, None)
+        if session is not None:
+            await session.close()
+
+    async def close_all(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            try:
+                await session.close()
+            except Exception:  # closing must go on for the others
+                log.exception("closing the session for %s failed", session.name)
+
+
+def default_client_factory(endpoint: Endpoint, credentials: Credentials | None) -> Any:
+    """The session's client shares the tag loader's disk caches (manifests and configs by
+    digest, tag listings): details, plans and restores re-read nothing the table already read."""
+    from regview.core.client.client import RegistryClient  # type: ignore[import-not-found,unused-ignore]
+
+    cache_dir = None
+    try:
+        from regview.paths import default_paths
+
+        cache_dir = default_paths().cache
+    except Exception as exc:  # no cache is no reason not to connect
+        log.info("no cache for the session of %s: %s", endpoint.url, exc)
+    return RegistryClient(endpoint, credentials, cache_dir=cache_dir)

@@ -1,0 +1,1 @@
+"""Deleting from the window: plan, confirm, progress, results, resume."""

@@ -1,0 +1,526 @@
+"""Progress of a deletion, then its results: every item of the plan accounted for.
+
+    DeleteProgressDialog(plan, parent=None, resuming="")
+        add_result(ItemResult)           one item settled (the executor's on_result)
+        finish(report)                   switch to the results view
+        fail(text)                       the run could not go on (journal, connection): in words
+        log_entries() -> list[dict]      kind, name, digest, outcome, status, reason, evidence,
+                                         method per item
+        export_log(path, fmt)            "csv" or "json"; both end with the totals (CSV: rows of
+                                         kind "total", name = status, outcome = count)
+        outcome_of(key) -> str           "waiting", "deleted", "failed", "skipped", "not-started"
+        status_of(key) -> str            the registry's state (`executor.Status`), "" while waiting
+        unfinished() -> int              items a resume would still act on
+        signals: cancelRequested(), retryRequested(list[str]), trashRequested(),
+                 resumeRequested(str journal id)
+
+Items the planner refused (and names that did not exist) are listed from the start as skipped
+with the planner's reason, so the log names every selected tag. Each settled item shows what
+the registry holds (deleted; deleted after a lost reply, verified; not deleted; left on a
+placeholder; unknown) with the evidence in its row. "Finish the run" resumes the run's own plan
+for the items not done (`resuming`: this dialog shows such a resume).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regview.core.deletion.executor import ExecutionReport, ItemResult, Outcome, Status
+from regview.core.deletion.plan import DeletePlan
+from regview.ui.dialogs.delete.dialog import stat_card
+from regview.ui.dialogs.delete.models import (
+    Record,
+    RecordsModel,
+    dialog_heading,
+    records_table,
+    short_digest,
+)
+from regview.ui.theme import warning_colours
+from regview.ui.words import plural
+
+WAITING = "waiting"
+#: tone and label per status (what the registry holds), "" while waiting; a status the
+#: planner gave (refused, no such tag) shows as skipped
+_TONE = {
+    WAITING: "muted",
+    str(Status.DELETED): "ok",
+    str(Status.DELETED_VERIFIED): "ok",
+    str(Status.ALREADY_GONE): "skip",
+    str(Status.NOT_DELETED): "fail",
+    str(Status.PLACEHOLDER): "warn",
+    str(Status.UNKNOWN): "warn",
+    str(Status.CHANGED): "skip",
+    str(Status.NOT_STARTED): "warn",
+}
+_MARK = {
+    str(Status.DELETED): "✓",
+    str(Status.DELETED_VERIFIED): "✓",
+    str(Status.ALREADY_GONE): "–",
+    str(Status.NOT_DELETED): "✗",
+    str(Status.PLACEHOLDER): "⚠",
+    str(Status.UNKNOWN): "?",
+    str(Status.CHANGED): "–",
+    str(Status.NOT_STARTED): "○",
+}
+LOG_FIELDS = ("kind", "name", "digest", "outcome", "status", "reason", "evidence", "method")
+FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
+
+
+def failure_summary(entries: Iterable[dict[str, str]]) -> str:
+    """The commonest reason tags failed (a 403 names what the credential lacks), or ""."""
+    # grouped with the tag's own name taken out: "deleting team/app:v1: denied" is one cause
+    reasons = Counter(
+        e["reason"].replace(f":{e['name']}:", ":…:")
+        for e in entries
+        if e["kind"] == "tag" and e["outcome"] == str(Outcome.FAILED)
+    )
+    if not reasons:
+        return ""
+    (reason, n), *others = reasons.most_common()
+    more = f" ({plural(len(others), 'other reason')}: see the rows below)" if others else ""
+    return f"{plural(n, 'tag')} not deleted: {reason}{more}"
+
+
+def status_label(status: str) -> str:
+    if status == WAITING:
+        return "waiting"
+    try:
+        label = Status(status).label
+    except ValueError:
+        return status
+    return f"{_MARK[status]} {label}"
+
+
+class DeleteProgressDialog(QDialog):
+    cancelRequested = Signal()
+    retryRequested = Signal(list)
+    trashRequested = Signal()
+    resumeRequested = Signal(str)
+
+    def __init__(self, plan: DeletePlan, parent: QWidget | None = None, resuming: str = "") -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.plan = plan
+        self.resuming = resuming
+        self.report: ExecutionReport | None = None
+        self.running = True
+        self._log: dict[str, dict[str, str]] = {}
+        self.setWindowTitle(
+            f"Finishing deletion {resuming}" if resuming else f"Deleting from {plan.repository}"
+        )
+        self.resize(820, 560)
+        self._build()
+        self._seed()
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(18, 16, 18, 14)
+        root.setSpacing(10)
+        self.title, self.subtitle = dialog_heading(
+            1.3, f"{self.plan.registry}/{self.plan.repository}"
+        )
+        root.addWidget(self.title)
+        root.addWidget(self.subtitle)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setAutoFillBackground(True)
+        self.problem.setMargin(10)
+        self.problem.hide()
+        root.addWidget(self.problem)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        root.addWidget(self.bar)
+        self.cards_host = QWidget()
+        self.cards = QHBoxLayout(self.cards_host)
+        self.cards.setContentsMargins(0, 0, 0, 0)
+        self.cards.setSpacing(8)
+        self.cards_host.hide()
+        root.addWidget(self.cards_host)
+        frow = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.addItems(FILTERS)
+        self.filter.currentIndexChanged.connect(self._apply_filter)
+        self.filter.setEnabled(False)
+        frow.addWidget(QLabel("Show:"))
+        frow.addWidget(self.filter)
+        frow.addStretch(1)
+        self.journal_label = QLabel()
+        self.journal_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        frow.addWidget(self.journal_label)
+        root.addLayout(frow)
+        self.model = RecordsModel(("Status", "Item", "Digest", "Detail", "Evidence"), tone_column=0)
+        self.view = records_table(self.model, (200, 150, 110, 260))
+        root.addWidget(self.view, 1)
+
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export log…")
+        self.export_button.clicked.connect(self._export_clicked)
+        self.export_button.setEnabled(False)
+        self.trash_button = QPushButton("Recycle bin…")
+        self.trash_button.setToolTip("What was deleted can be restored from the recycle bin")
+        self.trash_button.clicked.connect(self.trashRequested)
+        self.trash_button.hide()
+        self.retry_button = QPushButton("Retry failed")
+        self.retry_button.setToolTip("Plan the failed tags again (a fresh plan to confirm)")
+        self.retry_button.clicked.connect(self._retry)
+        self.retry_button.hide()
+        self.resume_button = QPushButton("Finish the run")
+        self.resume_button.setToolTip(
+            "Carry out the rest of this run's plan: only the items not done, each checked "
+            "again first (a tag changed since is left alone)"
+        )
+        self.resume_button.clicked.connect(self._resume)
+        self.resume_button.hide()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.trash_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.resume_button)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the items in flight; the rest is not started")
+        self.cancel_button.clicked.connect(self._cancel)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        self.close_button.hide()
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        root.addLayout(buttons)
+
+    def _seed(self) -> None:
+        records: list[Record] = []
+        for a in self.plan.tag_actions:
+            key = f"tag:{a.tag}"
+            self._log[key] = _entry("tag", a.tag, a.digest, WAITING, "", str(a.method))
+            records.append(self._record(key))
+        for m in self.plan.manifest_actions:
+            key = f"manifest:{m.digest}"
+            self._log[key] = _entry("manifest", m.digest, m.digest, WAITING, m.reason, "digest")
+            records.append(self._record(key))
+        for r in self.plan.refused:
+            key = f"tag:{r.tag}"
+            self._log[key] = _entry(
+                "tag",
+                r.tag,
+                "",
+                str(Outcome.SKIPPED),
+                f"refused: {r.reason}",
+                status=str(Status.NOT_DELETED),
+                evidence="refused by the plan: nothing was sent",
+            )
+            records.append(self._record(key))
+        for t in self.plan.unknown_tags:
+            key = f"tag:{t}"
+            self._log[key] = _entry(
+                "tag",
+                t,
+                "",
+                str(Outcome.SKIPPED),
+                "no such tag",
+                status=str(Status.ALREADY_GONE),
+                evidence="not in the tag list the plan was made from",
+            )
+            records.append(self._record(key))
+        self.model.set_records(records)
+        self.total = self.plan.item_count
+        self.settled = 0
+        self.bar.setRange(0, max(1, self.total))
+        self.bar.setValue(0)
+        self._update_title()
+
+    def _record(self, key: str) -> Record:
+        e = self._log[key]
+        name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
+        # rich text: Qt wraps it, where a plain-text tooltip runs off the screen in one line
+        tip = "<qt>" + "<br>".join(
+            html.escape(v) for v in (e["name"], e["digest"], e["reason"], e["evidence"]) if v
+        )
+        status = e["status"] or WAITING
+        return Record(
+            (status_label(status), name, short_digest(e["digest"]), e["reason"], e["evidence"]),
+            tone=_TONE.get(status, ""),
+            key=key,
+            tooltip=tip,
+        )
+
+    # --- progress ------------------------------------------------------------------------
+    def add_result(self, result: ItemResult) -> None:
+        key = f"{result.kind}:{result.name}"
+        previous = self._log.get(key, {}).get("outcome", WAITING)
+        self._log[key] = _entry(
+            result.kind,
+            result.name,
+            result.digest,
+            str(result.outcome),
+            result.reason,
+            result.method,
+            str(result.verdict),
+            result.evidence,
+        )
+        self.model.update(key, self._record(key))
+        if previous == WAITING:
+            self.settled += 1
+        self.bar.setValue(min(self.settled, self.total))
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.running:
+            self.title.setText(f"Deleting… {self.settled:,} of {self.total:,} items")
+            self.bar.setFormat(f"{self.settled:,} / {self.total:,}")
+
+    def outcome_of(self, key: str) -> str:
+        return self._log.get(key, {}).get("outcome", "")
+
+    def status_of(self, key: str) -> str:
+        return self._log.get(key, {}).get("status", "")
+
+    def unfinished(self) -> int:
+        """Items of the plan a resume would still act on (not gone, not left alone)."""
+        n = 0
+        for key, e in self._log.items():
+            if key.startswith("tag:") and e["digest"] == "":
+                continue  # refused or unknown to the planner: not part of the run
+            try:
+                status = Status(e["status"])
+            except ValueError:
+                n += 1
+                continue
+            n += not status.done
+        return n
+
+    def totals(self) -> dict[str, int]:
+        """Tags per status, `asked` and `gone`: the shape of `rm --json`'s totals."""
+        out = {str(st).replace("-", "_"): 0 for st in Status}
+        out["waiting"] = out["asked"] = out["gone"] = 0
+        for key, e in self._log.items():
+            if e["kind"] != "tag" or (key.startswith("tag:") and not e["digest"]):
+                continue  # refused by the planner or unknown: not in the run
+            status = e["status"] or WAITING
+            out[status.replace("-", "_")] = out.get(status.replace("-", "_"), 0) + 1
+            out["asked"] += 1
+            out["gone"] += status in {str(s) for s in Status if s.gone}
+        return out
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self._log.values():
+            out[e["outcome"]] = out.get(e["outcome"], 0) + 1
+        return out
+
+    def finish(self, report: ExecutionReport) -> None:
+        self.report = report
+        self.running = False
+        for r in report.results:  # anything the callback did not deliver
+            if self.outcome_of(f"{r.kind}:{r.name}") in ("", WAITING):
+                self.add_result(r)
+        if report.refusal:
+            self.fail(report.refusal)
+        elif summary := failure_summary(self._log.values()):
+            self.fail(summary)  # why, in words that wrap, not only in each row's tooltip
+        for key, e in self._log.items():
+            if e["outcome"] == WAITING:  # never happens with the executor; be explicit anyway
+                e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "not reached"
+                e["status"] = str(Status.NOT_STARTED)
+                self.model.update(key, self._record(key))
+        c = self.counts()
+        deleted = c.get(str(Outcome.DELETED), 0)
+        failed = c.get(str(Outcome.FAILED), 0)
+        skipped = c.get(str(Outcome.SKIPPED), 0) + c.get(str(Outcome.NOT_STARTED), 0)
+        left = self.unfinished()
+        if report.cancelled:
+            self.title.setText("Cancelled — what was in flight finished, the rest was not started")
+        elif failed:
+            self.title.setText("Finished with failures")
+        elif left:
+            self.title.setText("Finished — some items are not done")
+        else:
+            self.title.setText("Done")
+        verified = sum(1 for e in self._log.values() if e["status"] == str(Status.DELETED_VERIFIED))
+        self.bar.setValue(self.bar.maximum())
+        self.bar.setFormat(f"{deleted:,} deleted · {failed:,} failed · {skipped:,} skipped")
+        self._show_cards(deleted, failed, skipped, verified)
+        self.filter.setEnabled(True)
+        if failed or skipped:
+            self.filter.setCurrentIndex(1 if failed else 2)
+        self.export_button.setEnabled(True)
+        self.journal_label.setText(
+            f"Recycle bin entry {report.journal_id}" if report.journal_id else ""
+        )
+        self.trash_button.setVisible(bool(report.journal_id) and deleted > 0)
+        retry = [
+            e["name"]
+            for e in self._log.values()
+            if e["kind"] == "tag"
+            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
+        ]
+        self.retry_button.setText(f"Retry {len(retry):,} failed")
+        self.retry_button.setVisible(bool(retry))
+        self.resume_button.setText(f"Finish the run ({left:,} left)")
+        self.resume_button.setVisible(bool(report.journal_id) and left > 0)
+        self.cancel_button.hide()
+        self.close_button.show()
+        self.close_button.setDefault(True)
+
+    def fail(self, text: str) -> None:
+        background, fg = warning_colours(self.palette())
+        pal = self.problem.palette()
+        pal.setColor(self.problem.backgroundRole(), background)
+        pal.setColor(self.problem.foregroundRole(), fg)
+        self.problem.setPalette(pal)
+        self.problem.setText(text)
+        self.problem.show()
+        if self.report is None:
+            self.running = False
+            self.title.setText("The deletion stopped")
+            for key, e in self._log.items():
+                if e["outcome"] == WAITING:
+                    e["outcome"], e["reason"] = str(Outcome.NOT_STARTED), "stopped: " + text
+                    e["status"] = str(Status.NOT_STARTED)
+                    self.model.update(key, self._record(key))
+            self.export_button.setEnabled(True)
+            self.filter.setEnabled(True)
+            self.cancel_button.hide()
+            self.close_button.show()
+
+    def _show_cards(self, deleted: int, failed: int, skipped: int, verified: int) -> None:
+        cards = [(deleted, "deleted")]
+        if verified:
+            cards.append((verified, "of them verified after a lost reply"))
+        cards += [
+            (failed, "failed"),
+            (skipped, "skipped / not started"),
+            (len(self._log), "items in the plan"),
+        ]
+        for value, label in cards:
+            self.cards.addWidget(stat_card(f"{value:,}", label))
+        self.cards.addStretch(1)
+        self.cards_host.show()
+
+    def _apply_filter(self) -> None:
+        want = self.filter.currentIndex()
+        for row, rec in enumerate(self.model.records()):
+            outcome = self._log.get(rec.key, {}).get("outcome", "")
+            show = (
+                want == 0
+                or (want == 1 and outcome == str(Outcome.FAILED))
+                or (want == 2 and outcome in (str(Outcome.SKIPPED), str(Outcome.NOT_STARTED)))
+                or (want == 3 and outcome == str(Outcome.DELETED))
+            )
+            self.view.setRowHidden(row, not show)
+
+    # --- actions -------------------------------------------------------------------------
+    def _cancel(self) -> None:
+        if self.running:
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText("Stopping…")
+            self.cancelRequested.emit()
+
+    def reject(self) -> None:
+        if self.running:  # Esc / window close while running means Cancel, not "hide it"
+            self._cancel()
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.running:
+            self._cancel()
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def _resume(self) -> None:
+        if self.report is not None and self.report.journal_id:
+            self.resume_button.setEnabled(False)
+            self.resumeRequested.emit(self.report.journal_id)
+            self.accept()
+
+    def _retry(self) -> None:
+        tags = [
+            e["name"]
+            for e in self._log.values()
+            if e["kind"] == "tag"
+            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
+        ]
+        if tags:
+            self.retryRequested.emit(tags)
+
+    def log_entries(self) -> list[dict[str, str]]:
+        return [dict(e) for e in self._log.values()]
+
+    def export_log(self, path: str | Path, fmt: str) -> Path:
+        target = Path(path)
+        entries = self.log_entries()
+        if fmt == "json":
+            body: dict[str, Any] = {
+                "registry": self.plan.registry,
+                "repository": self.plan.repository,
+                "journal": self.report.journal_id if self.report else "",
+                "cancelled": bool(self.report and self.report.cancelled),
+                "resumed": self.resuming,
+                "totals": self.totals(),
+                "verified": self.report is not None and self.report.all_gone,
+                "items": entries,
+            }
+            target.write_text(json.dumps(body, indent=2), encoding="utf-8")
+        else:
+            with target.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+                writer.writeheader()
+                writer.writerows(entries)
+                for name, count in self.totals().items():
+                    writer.writerow({"kind": "total", "name": name, "outcome": str(count)})
+        return target
+
+    def _export_clicked(self) -> None:
+        name = f"regview-delete-{self.report.journal_id if self.report else 'log'}"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the deletion log", name + ".csv", "CSV (*.csv);;JSON (*.json)"
+        )
+        if not path:
+            return
+        fmt = "json" if path.endswith(".json") or "JSON" in chosen else "csv"
+        try:
+            self.export_log(path, fmt)
+        except OSError as exc:
+            self.fail(f"The log could not be written to {path}: {exc.strerror or exc}.")
+
+
+def _entry(
+    kind: str,
+    name: str,
+    digest: str,
+    outcome: str,
+    reason: str,
+    method: str = "",
+    status: str = "",
+    evidence: str = "",
+) -> dict[str, str]:
+    return {
+        "kind": kind,
+        "name": name,
+        "digest": digest,
+        "outcome": outcome,
+        "status": status,
+        "reason": reason,
+        "evidence": evidence,
+        "method": method,
+    }

@@ -1,0 +1,244 @@
+"""Keeps the tags table's "Frees" column current, computing it off the UI thread.
+
+    FreesUpdater(model, parent)
+        schedule()          rows changed: compute again soon (at most every THROTTLE_MS)
+        computed(int)       signal: the model got the figures of this generation
+        wait(timeout)       tests and the benchmark: block until no computation is pending
+
+The figures come from the details already loaded (`TagInfo.blobs`, no request): the model's
+rows are copied (a list of references) and handed to one worker thread, which keeps each
+repository's `SpaceTracker` (the last few repositories shown) and applies only what changed:
+the batches of a listing as they arrive (fed while the view is paused, no figures shown: a tag's
+figure drops when a later tag shares its layers), then a deletion, a restore, a refresh. The
+snapshot and the column's sort keys go back by a queued signal and are installed only if the
+rows have not changed meanwhile (`TagsModel.generation`); otherwise a newer computation is
+already scheduled.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from regview.core.frees import SpaceTracker, TagSpace
+from regview.core.model import TagInfo
+from regview.log import get_logger
+from regview.ui import gc_guard
+from regview.ui.models.tags_model import UNKNOWN_FREES, TagsModel
+
+THROTTLE_MS = 300
+#: repositories whose trackers the worker keeps (reopening one applies only what changed)
+TRACKERS_KEPT = 3
+log = get_logger("ui.frees")
+
+# One thread for every table: computations queue, and a stale one is skipped when it starts.
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regview-frees")
+
+
+def frees_keys(
+    rows: list[TagInfo], tracker: SpaceTracker | None = None
+) -> tuple[list[int], TagSpace]:
+    """The column's sort keys for `rows` (UNKNOWN_FREES where unknown) and the snapshot; with
+    a `tracker`, only what changed since its last sync is computed."""
+    space = TagSpace.of(rows) if tracker is None else tracker.sync(rows)
+    return space.frees_keys(rows, UNKNOWN_FREES), space
+
+
+class Trackers:
+    """The worker thread's trackers, by repository, the most recently used kept."""
+
+    def __init__(self, kept: int = TRACKERS_KEPT) -> None:
+        self.kept = kept
+        self._by_key: OrderedDict[str, SpaceTracker] = OrderedDict()
+
+    def get(self, key: str) -> SpaceTracker:
+        tracker = self._by_key.pop(key, None) or SpaceTracker()
+        self._by_key[key] = tracker
+        while len(self._by_key) > self.kept:
+            self._by_key.popitem(last=False)
+        return tracker
+
+    def keys(self, key: str, rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
+        try:
+            return frees_keys(rows, self.get(key))
+        except Exception:
+            self._by_key.pop(key, None)  # half applied: the next computation starts over
+            raise
+
+    def feed(self, key: str, rows: list[TagInfo]) -> None:
+        try:
+            self.get(key).feed(rows)
+        except Exception:
+            self._by_key.pop(key, None)
+            raise
+
+
+class _Relay(QObject):
+    """Carries results from the worker to the UI thread; one, never deleted.
+
+    The worker never touches the requesting object itself: that one may be deleted (its table
+    closed) while the worker computes, and emitting a signal of a deleted QObject from another
+    thread crashes. The relay's queued signal reaches `_deliver` on the UI thread, which hands
+    the result over only if the requester still exists."""
+
+    delivered = Signal(int, int, object)  # requester key, token, result
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owners: dict[int, weakref.ref[OffThread]] = {}
+        self.delivered.connect(self._deliver)
+
+    def _deliver(self, key: int, token: int, result: object) -> None:
+        ref = self.owners.get(key)
+        owner = ref() if ref is not None else None
+        if owner is None or not shiboken6.isValid(owner):
+            self.owners.pop(key, None)
+            return
+        owner.done.emit(token, result)
+
+
+_RELAY: _Relay | None = None
+_KEYS = itertools.count(1)
+
+
+class OffThread(QObject):
+    """Runs one kind of computation on the frees worker thread, the latest request only.
+
+    `run(fn, *args)` returns a token; `done(token, result)` arrives on the UI thread. A request
+    overtaken by a newer one before it started is skipped (`done` is not emitted for it); a
+    failure is logged (a bug) and reported as a None result. Create it on the UI thread.
+    """
+
+    done = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        global _RELAY
+        super().__init__(parent)
+        self._latest = [0]  # a plain list the worker may read: never the QObject itself
+        # The worker allocates a lot: a cyclic collection it triggered would free Qt objects
+        # on the wrong thread. gc_guard moves collection to the UI thread (idempotent).
+        gc_guard.install()
+        if _RELAY is None:
+            _RELAY = _Relay()
+        self._relay = _RELAY
+        self._key = next(_KEYS)
+        _RELAY.owners[self._key] = weakref.ref(self)
+
+    @property
+    def latest(self) -> int:
+        return self._latest[0]
+
+    def run(self, fn: Callable[..., object], *args: object) -> int:
+        self._latest[0] += 1
+        token = self._latest[0]
+        _WORKER.submit(_work, self._relay, self._key, token, self._latest, fn, args)
+        return token
+
+    @staticmethod
+    def wait(timeout: float = 10.0) -> None:
+        """Block until the worker has run what was queued (results still need the event loop)."""
+        _WORKER.submit(lambda: None).result(timeout)
+
+
+def _work(
+    relay: _Relay,
+    key: int,
+    token: int,
+    latest: list[int],
+    fn: Callable[..., object],
+    args: tuple[object, ...],
+) -> None:
+    # Worker thread: reads a plain int of the requester, emits only the relay's signal.
+    if token != latest[0]:
+        return  # a newer request is queued behind this one
+    result = None
+    try:
+        result = fn(*args)
+    except Exception:  # a bug: say so in the log; the view keeps what it showed
+        log.exception("a storage computation failed")
+    relay.delivered.emit(key, token, result)
+
+
+class FreesUpdater(QObject):
+    computed = Signal(int)
+
+    def __init__(self, model: TagsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._requested = -1  # generation last handed to the worker for figures
+        self._fed = -1  # generation last fed (while paused)
+        self._started = 0.0  # monotonic time of the last job handed over
+        self.paused = False
+        self._jobs: dict[int, int] = {}  # worker token → generation
+        self._trackers = Trackers()  # touched by worker jobs only
+        self._worker = OffThread(self)
+        self._worker.done.connect(self._install)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(THROTTLE_MS)
+        self._timer.timeout.connect(self._start)
+
+    @property
+    def computing(self) -> bool:
+        """The rows changed and their figures are not installed yet."""
+        return self.model.space is None and bool(self.model.rows)
+
+    def pause(self, paused: bool) -> None:
+        """While a listing loads, rows arrive in batches: figures shown after each would be
+        wrong until the last (a later tag may share a layer) and cost the UI a re-sort. The
+        view pauses here until the load ends; meanwhile the batches are only fed to the
+        tracker, so that the figures are ready soon after the last one."""
+        self.paused = paused
+        if not paused:
+            self.schedule(immediately=True)
+
+    def schedule(self, immediately: bool = False) -> None:
+        generation = self.model.generation
+        if generation == (self._fed if self.paused else self._requested):
+            return
+        since = (time.monotonic() - self._started) * 1000
+        if immediately or (not self._timer.isActive() and since >= THROTTLE_MS):
+            self._timer.stop()
+            self._start()  # the first change after a quiet spell starts at once
+        elif not self._timer.isActive():  # throttle, don't debounce: loads keep adding rows
+            self._timer.start(max(1, int(THROTTLE_MS - since)))
+
+    def _start(self) -> None:
+        generation = self.model.generation
+        key = self.model.repository
+        if not self.model.rows:
+            return  # nothing to show (an emptied table, a listing about to arrive)
+        if self.paused:
+            if generation != self._fed:
+                self._fed = generation
+                self._started = time.monotonic()
+                self._worker.run(self._trackers.feed, key, list(self.model.rows))
+            return
+        if generation == self._requested:
+            return
+        self._requested = self._fed = generation
+        self._started = time.monotonic()
+        token = self._worker.run(self._trackers.keys, key, list(self.model.rows))
+        self._jobs = {token: generation}
+
+    def _install(self, token: int, result: tuple[list[int], TagSpace] | None) -> None:
+        generation = self._jobs.pop(token, None)
+        if result is None or generation is None:
+            return
+        keys, space = result
+        if self.model.set_frees(generation, keys, space):
+            self.computed.emit(generation)
+            _WORKER.submit(space.prepare_selections)  # the selection total's lookups
+        else:
+            self.schedule()
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Block until the worker has run what was queued (results still need the event loop)."""
+        OffThread.wait(timeout)

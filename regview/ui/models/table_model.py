@@ -1,0 +1,345 @@
+"""A flat table model over a Python list, sorted and filtered by `filtering.RowIndex`.
+
+The model keeps every row it was given (`rows`) and shows `visible`, a list of indices into it.
+Sorting and filtering replace `visible` inside a layout change that maps persistent indexes by
+row identity; views keep their column widths and order (a model reset would not).
+
+Roles (habit 9): `Qt.DisplayRole` is humanised text (cached per cell, built on first paint),
+`RAW_ROLE` the raw sort value, `ROW_ROLE` the row object itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from regview.ui.models.filtering import FilterSpec, RowIndex
+
+T = TypeVar("T")
+
+ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+RAW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+# PySide6 exposes the no-argument overload by default; the hint needs the full signature.
+_PIDX_LIST = "QList<QPersistentModelIndex>"
+_HINT = "QAbstractItemModel::LayoutChangeHint"
+
+
+class PreparedRows(list[T]):
+    """Rows plus what the model would compute for each on arrival, computed beforehand.
+
+    The loader builds these on its worker thread (`TagsModel.prepare`), so the UI thread only
+    extends lists: `idents[i]` is `row_identity(self[i])` and `facts[i]` is `row_facts(self[i])`.
+    A plain list is still accepted everywhere; then the model computes the facts itself.
+    """
+
+    def __init__(self, rows: Iterable[T], idents: list[Hashable], facts: list[tuple[Any, ...]]):
+        super().__init__(rows)
+        if not len(self) == len(idents) == len(facts):
+            raise ValueError("rows, identities and facts must have the same length")
+        self.idents = idents
+        self.facts = facts
+
+    def slice(self, start: int, stop: int | None = None) -> PreparedRows[T]:
+        return PreparedRows(self[start:stop], self.idents[start:stop], self.facts[start:stop])
+
+
+class IndexedTableModel(QAbstractTableModel, Generic[T]):
+    """Subclasses define HEADERS, RIGHT_ALIGNED and the per-row hooks below."""
+
+    HEADERS: tuple[str, ...] = ()
+    RIGHT_ALIGNED: frozenset[int] = frozenset()
+    HEADER_TIPS: tuple[str, ...] = ()
+
+    #: emitted after the visible rows changed (filter, sort, rows added or cleared)
+    visibleChanged = Signal()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[T] = []
+        self.visible: list[int] = []
+        self.index_ = RowIndex(len(self.HEADERS))
+        self.spec = FilterSpec()
+        self.sort_column: int | None = None
+        self.sort_descending = False
+        self._cache: list[dict[int, str]] = [{} for _ in self.HEADERS]
+        self._ids: dict[Hashable, int] = {}
+
+    # --- per-row hooks -------------------------------------------------------------------
+    def row_identity(self, row: T) -> Hashable:
+        raise NotImplementedError
+
+    def row_keys(self, row: T) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def row_haystack(self, row: T) -> str:
+        raise NotImplementedError
+
+    def row_name(self, row: T) -> str:
+        raise NotImplementedError
+
+    def row_time(self, row: T) -> float:
+        raise NotImplementedError
+
+    def row_platforms(self, row: T) -> frozenset[str]:
+        return frozenset()
+
+    def row_ids(self, row: T) -> str:
+        """Identifiers searched only for digest-like words (see filtering)."""
+        return ""
+
+    def row_facts(self, row: T) -> tuple[Any, ...]:
+        """`(*keys, hay_lower, ids_lower, name, created, platforms)`: see `RowIndex.extend`."""
+        return (
+            *self.row_keys(row),
+            self.row_haystack(row).lower(),
+            self.row_ids(row).lower(),
+            self.row_name(row),
+            self.row_time(row),
+            self.row_platforms(row),
+        )
+
+    def display_text(self, row: int, column: int) -> str:
+        raise NotImplementedError
+
+    def tooltip_text(self, row: int, column: int) -> str | None:
+        return None
+
+    # --- Qt interface --------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.visible)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        # Called from C++ for every visible cell and role: keep the common path short.
+        if role == _DISPLAY:
+            col = index.column()
+            row = self.visible[index.row()]
+            cache = self._cache[col]
+            text = cache.get(row)
+            if text is None:
+                text = cache[row] = self.display_text(row, col)
+            return text
+        if role == _ALIGN:
+            return _RIGHT if index.column() in self.RIGHT_ALIGNED else None
+        if role == _TOOLTIP:
+            return self.tooltip_text(self.visible[index.row()], index.column())
+        if role == ROW_ROLE:
+            return self.rows[self.visible[index.row()]]
+        if role == RAW_ROLE:
+            return self.index_.keys[index.column()][self.visible[index.row()]]
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == _DISPLAY:
+            return self.HEADERS[section]
+        if role == _TOOLTIP and section < len(self.HEADER_TIPS):
+            return self.HEADER_TIPS[section]
+        if role == _ALIGN:
+            if section in self.RIGHT_ALIGNED:
+                return _RIGHT
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.apply(
+            sort_column=column if 0 <= column < len(self.HEADERS) else None,
+            descending=order == Qt.SortOrder.DescendingOrder,
+        )
+
+    # --- rows ----------------------------------------------------------------------------
+    def row_at(self, visible_row: int) -> T:
+        return self.rows[self.visible[visible_row]]
+
+    def backing_row(self, identity: Hashable) -> int | None:
+        return self._ids.get(identity)
+
+    def visible_rows_of(self, backing: set[int]) -> list[int]:
+        """Display rows of the given backing rows, ascending."""
+        visible = self.visible
+        if len(backing) <= 16:
+            # a few list scans at C speed beat one Python pass over 100,000 rows
+            found = []
+            for b in backing:
+                with contextlib.suppress(ValueError):
+                    found.append(visible.index(b))
+            return sorted(found)
+        return [i for i, b in enumerate(visible) if b in backing]
+
+    def set_rows(self, rows: Iterable[T]) -> None:
+        """Replace everything (a new repository, or a fresh listing)."""
+        self.beginResetModel()
+        self.rows = []
+        self._ids = {}
+        self.index_.clear()
+        self._cache = [{} for _ in self.HEADERS]
+        self._add(rows)
+        self.visible = self.index_.visible(self.spec, self.sort_column, self.sort_descending)
+        self.endResetModel()
+        self.visibleChanged.emit()
+
+    def append_rows(self, rows: Iterable[T]) -> None:
+        """Add rows as they load: matching ones appear at the end of the view.
+
+        The view is re-sorted when the load finishes (`resort()`), not per batch, so rows never
+        jump under the pointer while a listing is still arriving.
+        """
+        start = len(self.rows)
+        self._add(rows)
+        new = self.index_.matching(self.spec, range(start, len(self.rows)))
+        if new:
+            first = len(self.visible)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self.visible.extend(new)
+            self.endInsertRows()
+        self.visibleChanged.emit()
+
+    def _add(self, rows: Iterable[T]) -> None:
+        prepared = rows if isinstance(rows, PreparedRows) else None
+        if prepared is not None and self._add_prepared(prepared):
+            return
+        index = self.index_
+        replaced: list[tuple[int, T]] = []
+        new_facts: list[tuple[Any, ...]] = []
+        for i, row in enumerate(rows):
+            ident = self.row_identity(row) if prepared is None else prepared.idents[i]
+            facts = None if prepared is None else prepared.facts[i]
+            old = self._ids.get(ident)
+            if old is not None:
+                # A refreshed row replaces the old one in place (same identity, new facts);
+                # a revalidation mostly brings the same facts: nothing to do for those.
+                previous = self.rows[old]
+                if previous != row:
+                    index.extend(new_facts)  # `old` may have arrived earlier in this batch
+                    new_facts = []
+                    replaced.append((old, previous))
+                    self._replace(old, row, facts)
+                continue
+            self._ids[ident] = len(self.rows)
+            self.rows.append(row)
+            new_facts.append(self.row_facts(row) if facts is None else facts)
+        index.extend(new_facts)
+        if replaced:
+            self.rows_replaced(replaced)
+
+    def _add_prepared(self, rows: PreparedRows[T]) -> bool:
+        """All new, distinct rows with precomputed facts: list extends only. False: not all new."""
+        idents = rows.idents
+        known = self._ids
+        if not known.keys().isdisjoint(idents) or len(set(idents)) != len(idents):
+            return False  # a refresh of rows already shown: the per-row path replaces them
+        start = len(self.rows)
+        known.update(zip(idents, range(start, start + len(idents)), strict=True))
+        self.rows.extend(rows)
+        self.index_.extend(rows.facts)
+        return True
+
+    def rows_replaced(self, replaced: list[tuple[int, T]]) -> None:
+        """Hook: these backing rows got new facts ((row, previous value)); repaint them once."""
+        self.invalidate_rows(backing for backing, _previous in replaced)
+
+    def _replace(self, backing: int, row: T, facts: tuple[Any, ...] | None = None) -> None:
+        self.rows[backing] = row
+        if facts is None:
+            facts = self.row_facts(row)
+        index = self.index_
+        n = index.columns
+        for col in range(n):
+            index.update_key(backing, col, facts[col])
+        index.hay[backing], index.ids[backing], index.names[backing] = facts[n : n + 3]
+        index.times[backing], index.platforms[backing] = facts[n + 3 : n + 5]
+
+    def invalidate_rows(self, backing_rows: Iterable[int]) -> None:
+        """Forget cached text for these rows and tell views to repaint them."""
+        rows = set(backing_rows)
+        for cache in self._cache:
+            for r in rows:
+                cache.pop(r, None)
+        if len(rows) < 64:
+            shown = self.visible_rows_of(rows)
+        else:
+            shown = [0, len(self.visible) - 1] if self.visible else []
+        if shown:
+            last = len(self.HEADERS) - 1
+            self.dataChanged.emit(self.index(shown[0], 0), self.index(shown[-1], last))
+
+    # --- filter and sort -----------------------------------------------------------------
+    def apply(
+        self,
+        spec: FilterSpec | None = None,
+        sort_column: int | bool | None = False,
+        descending: bool | None = None,
+    ) -> None:
+        """Change filter and/or sort. `sort_column=False` keeps the current sort."""
+        new_spec = self.spec if spec is None else spec
+        new_col = self.sort_column if sort_column is False else sort_column
+        assert new_col is not True
+        new_desc = self.sort_descending if descending is None else descending
+        same_sort = (new_col, new_desc) == (self.sort_column, self.sort_descending)
+        previous = (self.spec, self.visible) if same_sort else None
+        visible = self.index_.visible(new_spec, new_col, new_desc, previous)  # may raise
+        self.spec, self.sort_column, self.sort_descending = new_spec, new_col, new_desc
+        self._set_visible(visible)
+
+    def resort(self) -> None:
+        """Re-apply filter and sort from scratch (after a load finished)."""
+        self._set_visible(self.index_.visible(self.spec, self.sort_column, self.sort_descending))
+
+    def _set_visible(self, visible: list[int]) -> None:
+        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+        self.layoutAboutToBeChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
+        old_visible = self.visible
+        persistent = self.persistentIndexList()
+        self.visible = visible
+        if persistent:
+            new_row_of = _position_lookup(visible, len(persistent))
+            new_list = []
+            for p in persistent:
+                r = p.row()
+                new_row = new_row_of(old_visible[r]) if 0 <= r < len(old_visible) else None
+                new_list.append(
+                    QModelIndex() if new_row is None else self.index(new_row, p.column())
+                )
+            self.changePersistentIndexList(persistent, new_list)
+        self.layoutChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
+        self.visibleChanged.emit()
+
+
+def _position_lookup(visible: list[int], lookups: int) -> Callable[[int], int | None]:
+    """Backing row → display row; a C-speed list scan for a few lookups, else a dict."""
+    if lookups <= 8:
+
+        def scan(backing: int) -> int | None:
+            try:
+                return visible.index(backing)
+            except ValueError:
+                return None
+
+        return scan
+    position = {b: i for i, b in enumerate(visible)}
+    return position.get

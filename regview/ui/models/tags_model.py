@@ -1,0 +1,359 @@
+"""The tags table: one row per tag of one repository, fed by a controller (never the network)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import humanize
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from regview.core.frees import TagSpace
+from regview.core.model import ArtifactKind, TagInfo
+from regview.ui.models.filtering import UNKNOWN_TIME
+from regview.ui.models.table_model import AnyIndex, IndexedTableModel, PreparedRows
+from regview.ui.theme import muted
+from regview.ui.words import plural
+from regview.util.units import human_size
+
+TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES = range(9)
+
+HEADERS = ("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared", "Frees")
+FREES_TIP = (
+    "What deleting only this tag gives back after the registry's garbage collection: the "
+    "config and layers (through index children) that no other tag of this repository uses. "
+    "0 when another tag points at the same manifest — deleting this one leaves it stored. "
+    "Layers shared with other repositories stay stored too, so this is at most what returns."
+)
+HEADER_TIPS = (
+    "Tag name",
+    "When the image was built or published (hover a cell for the exact time)",
+    "Stored size: config + layers; for a multi-platform index, all platforms without duplicates",
+    "Manifest digest (hover for the full value)",
+    "Config blob digest",
+    "Operating system / architecture of each image in the tag",
+    "image, multi-platform index, or another artifact (signature, SBOM, …)",
+    "How many tags point at the same manifest: deleting by digest removes all of them",
+    FREES_TIP,
+)
+#: the Frees sort key of a tag whose figure is not known (yet): sorts below 0 bytes
+UNKNOWN_FREES = -1
+#: the Frees cell while the figures are worked out (rows changed: old figures may be wrong)
+COMPUTING = "computing…"
+#: the Frees cell of a tag whose layers could not be read
+UNKNOWN = "unknown"
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+
+
+def short_digest(digest: str, hex_chars: int = 12) -> str:
+    algo, sep, value = digest.partition(":")
+    return f"{algo}:{value[:hex_chars]}" if sep else digest[:hex_chars]
+
+
+def short_hex(digest: str, hex_chars: int = 12) -> str:
+    """The first hex characters, as registries' web pages show digests."""
+    return digest.partition(":")[2][:hex_chars] if ":" in digest else digest[:hex_chars]
+
+
+def relative_time(when: datetime | None, now: float | None = None) -> str:
+    if when is None:
+        return ""
+    now = time.time() if now is None else now
+    delta = max(0.0, now - when.timestamp())
+    if delta < 60:
+        return "just now"
+    return str(humanize.naturaldelta(delta)) + " ago"
+
+
+def exact_time(when: datetime | None) -> str:
+    if when is None:
+        return "Unknown: the registry did not say and the image config has no date"
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+# Thousands of tags share a handful of platform sets: share the objects too. Filled from the
+# loader's worker thread and the UI thread; a lost race only builds an equal set twice.
+_PLATFORM_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _platform_set(row: TagInfo) -> frozenset[str]:
+    labels = tuple(p.label for p in row.platforms)
+    found = _PLATFORM_SETS.get(labels)
+    if found is None:
+        found = _PLATFORM_SETS[labels] = frozenset(labels)
+    return found
+
+
+def tag_facts(row: TagInfo) -> tuple[Any, ...]:
+    """Sort keys, lowercase haystack and ids, name, time, platforms of one tag (any thread).
+
+    Pure: reads only the frozen `TagInfo`, so the loader computes it on its worker thread.
+    """
+    created = row.created.timestamp() if row.created is not None else UNKNOWN_TIME
+    labels = row.platform_labels
+    return (
+        row.tag.lower(),
+        created,
+        -1 if row.size is None else row.size,
+        row.digest,
+        row.config_digest,
+        labels.lower(),
+        row.kind.value,
+        0,  # SHARED: counted by the model, which knows the other rows
+        UNKNOWN_FREES,  # FREES: computed over all rows off the UI thread (`set_frees`)
+        f"{row.tag}\n{labels}\n{row.kind.value}".lower(),
+        f"{row.digest}\n{row.config_digest}".lower(),
+        row.tag,
+        created,
+        _platform_set(row),
+    )
+
+
+def prepare_tags(rows: Sequence[TagInfo]) -> PreparedRows[TagInfo]:
+    """What `TagsModel` computes per arriving row, computed here (the loader's worker thread)."""
+    return PreparedRows(rows, [r.tag for r in rows], [tag_facts(r) for r in rows])
+
+
+class TagsModel(IndexedTableModel[TagInfo]):
+    HEADERS = HEADERS
+    HEADER_TIPS = HEADER_TIPS
+    RIGHT_ALIGNED = frozenset({SIZE, SHARED, FREES})
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.repository = ""
+        self._by_digest: dict[str, list[int]] = {}
+        self._now = time.time()
+        #: bumped whenever rows change; a Frees result for an older generation is dropped
+        self.generation = 0
+        #: the ledger the Frees column came from, while it matches the rows (else None)
+        self.space: TagSpace | None = None
+
+    def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
+        self.repository = repository
+        self._by_digest = {}
+        self._now = time.time()
+        self.set_rows(tags)
+
+    def set_rows(self, rows: Iterable[TagInfo]) -> None:
+        self._rows_changed()
+        super().set_rows(rows)
+
+    def set_frees(self, generation: int, keys: list[int], space: TagSpace) -> bool:
+        """Install a Frees column computed off the UI thread for `generation`'s rows: one list
+        assignment. False (nothing changed) when rows changed since."""
+        if generation != self.generation or len(keys) != len(self.rows):
+            return False
+        self.space = space
+        self.index_.set_column(FREES, keys)
+        self._cache[FREES].clear()
+        if self.visible:
+            self.dataChanged.emit(self.index(0, FREES), self.index(len(self.visible) - 1, FREES))
+        return True
+
+    def selection_frees(self, tags: Collection[str]) -> int | None:
+        """What deleting these tags frees after GC, de-duplicated (None: not computed yet)."""
+        return None if self.space is None else self.space.freed_bytes(tags)
+
+    def _rows_changed(self) -> None:
+        self.generation += 1
+        if self.space is not None:
+            self.space = None
+            self._cache[FREES].clear()
+
+    def tags(self) -> list[TagInfo]:
+        return list(self.rows)
+
+    def refresh_relative_times(self, now: float | None = None) -> None:
+        """ "3 minutes ago" moves on: forget the Created texts (the view repaints what it shows)."""
+        self._now = time.time() if now is None else now
+        self._cache[CREATED].clear()
+
+    def shared_with(self, backing: int) -> list[str]:
+        """Other tags carrying the same manifest digest as this row."""
+        tag = self.rows[backing]
+        group = self._by_digest.get(tag.digest, [])
+        return sorted(self.rows[r].tag for r in group if r != backing)
+
+    # --- hooks ---------------------------------------------------------------------------
+    def row_identity(self, row: TagInfo) -> Hashable:
+        return row.tag
+
+    def row_keys(self, row: TagInfo) -> Sequence[Any]:
+        return (
+            row.tag.lower(),
+            row.created.timestamp() if row.created is not None else UNKNOWN_TIME,
+            -1 if row.size is None else row.size,
+            row.digest,
+            row.config_digest,
+            row.platform_labels.lower(),
+            row.kind.value,
+            0,
+            UNKNOWN_FREES,
+        )
+
+    def row_haystack(self, row: TagInfo) -> str:
+        return f"{row.tag}\n{row.platform_labels}\n{row.kind.value}"
+
+    def row_ids(self, row: TagInfo) -> str:
+        return f"{row.digest}\n{row.config_digest}"
+
+    def row_name(self, row: TagInfo) -> str:
+        return row.tag
+
+    def row_time(self, row: TagInfo) -> float:
+        return row.created.timestamp() if row.created is not None else UNKNOWN_TIME
+
+    def row_platforms(self, row: TagInfo) -> frozenset[str]:
+        return _platform_set(row)
+
+    def row_facts(self, row: TagInfo) -> tuple[Any, ...]:
+        return tag_facts(row)
+
+    def _add(self, rows: Iterable[TagInfo]) -> None:
+        self._rows_changed()
+        start = len(self.rows)
+        super()._add(rows)
+        touched: set[int] = set()
+        by_digest = self._by_digest
+        for r in range(start, len(self.rows)):
+            digest = self.rows[r].digest
+            if not digest:
+                continue
+            group = by_digest.get(digest)
+            if group is None:
+                by_digest[digest] = [r]
+                continue
+            group.append(r)
+            touched.update(group)
+        if touched:
+            keys = self.index_
+            for r in touched:
+                keys.update_key(r, SHARED, len(by_digest[self.rows[r].digest]))
+            old = [r for r in touched if r < start]
+            if old:
+                self.invalidate_rows(old)
+
+    def rows_replaced(self, replaced: list[tuple[int, TagInfo]]) -> None:
+        """A refreshed tag that now points at another digest leaves its old "Shared" group."""
+        by_digest = self._by_digest
+        touched: set[int] = set()
+        for r, previous in replaced:
+            new_digest = self.rows[r].digest
+            if previous.digest == new_digest:
+                continue
+            for digest, add in ((previous.digest, False), (new_digest, True)):
+                if not digest:
+                    continue
+                group = by_digest.setdefault(digest, [])
+                if add:
+                    group.append(r)
+                elif r in group:
+                    group.remove(r)
+                touched.update(group)
+                if not group:
+                    del by_digest[digest]
+            touched.add(r)
+        for r in touched:
+            group = by_digest.get(self.rows[r].digest, [])
+            self.index_.update_key(r, SHARED, len(group) if len(group) > 1 else 0)
+        super().rows_replaced(replaced)
+        extra = touched - {r for r, _p in replaced}
+        if extra:
+            self.invalidate_rows(extra)
+
+    def display_text(self, row: int, column: int) -> str:
+        tag = self.rows[row]
+        if column == TAG:
+            return tag.tag
+        if column == CREATED:
+            return relative_time(tag.created, self._now)
+        if column == SIZE:
+            return human_size(tag.size)
+        if column == DIGEST:
+            return short_hex(tag.digest)
+        if column == CONFIG:
+            return short_hex(tag.config_digest)
+        if column == PLATFORMS:
+            # "linux/" is what almost every image says: leave it out of the cell, not the tooltip
+            labels = [p.label.removeprefix("linux/") for p in tag.platforms]
+            if len(labels) > 3:
+                return ", ".join(labels[:3]) + f" +{len(labels) - 3}"
+            return ", ".join(labels)
+        if column == KIND:
+            return "error" if tag.error else tag.kind.value
+        if column == SHARED:
+            n = self.index_.keys[SHARED][row]
+            return f"×{n}" if n else ""
+        if column == FREES:
+            if not tag.blobs:
+                return UNKNOWN
+            if self.space is None:
+                return COMPUTING
+            freed = self.index_.keys[FREES][row]
+            return UNKNOWN if freed < 0 else "0 B" if freed == 0 else human_size(freed)
+        return ""
+
+    def data(self, index: AnyIndex, role: int = 0) -> Any:
+        # "computing…" and "unknown" are words, not figures: greyed, as placeholders are.
+        if role == _FOREGROUND and index.column() == FREES:
+            row = self.visible[index.row()]
+            if self.space is None or self.index_.keys[FREES][row] < 0 or not self.rows[row].blobs:
+                return muted(QGuiApplication.palette())
+            return None
+        return super().data(index, role)
+
+    def tooltip_text(self, row: int, column: int) -> str | None:
+        tag = self.rows[row]
+        if tag.error and column in (TAG, KIND):
+            return f"Could not read this tag: {tag.error}"
+        if column == CREATED:
+            return exact_time(tag.created)
+        if column == SIZE:
+            return "Unknown" if tag.size is None else f"{tag.size:,} bytes"
+        if column == DIGEST:
+            return tag.digest
+        if column == CONFIG:
+            return tag.config_digest or None
+        if column == PLATFORMS:
+            return "\n".join(f"{p.label}  {human_size(p.size)}" for p in tag.platforms) or None
+        if column == KIND:
+            if tag.kind == ArtifactKind.ARTIFACT and tag.artifact_type:
+                return f"Artifact type: {tag.artifact_type}"
+            return tag.media_type or None
+        if column == SHARED:
+            others = self.shared_with(row)
+            if not others:
+                return "No other tag points at this manifest"
+            shown = ", ".join(others[:20]) + (" …" if len(others) > 20 else "")
+            return f"Same manifest as {plural(len(others), 'other tag')}: {shown}"
+        if column == FREES:
+            return self._frees_tooltip(row)
+        return None
+
+    def _frees_tooltip(self, row: int) -> str:
+        if not self.rows[row].blobs:
+            return "Unknown: this tag's layers could not be read.\n\n" + FREES_TIP
+        if self.space is None:
+            return (
+                "Computing: the tags changed (a listing, a deletion or a restore) and what "
+                "each one frees is being worked out again.\n\n" + FREES_TIP
+            )
+        freed = self.index_.keys[FREES][row]
+        if freed < 0:
+            return "Unknown: this tag's layers could not be read.\n\n" + FREES_TIP
+        others = self.shared_with(row)
+        if others:
+            shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+            head = f"0 bytes: the manifest stays tagged {shown}."
+        else:
+            head = f"{freed:,} bytes only this tag uses."
+        if not self.space.complete:
+            head += (
+                " At most: some tags of this repository could not be read, and they may "
+                "use the same layers."
+            )
+        return head + "\n\n" + FREES_TIP

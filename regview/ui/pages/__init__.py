@@ -1,0 +1,1 @@
+"""The pages the main window shows: welcome, repositories, tags and details, overview."""

@@ -1,0 +1,1 @@
+"""The main window: its frame, the binding of views to registries, and its actions."""
