@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp import web
-from testkit import free_port
+from loop_server import serve_here
 
 from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
@@ -24,16 +24,8 @@ async def server() -> AsyncIterator[str]:
     async def ok(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_get("/", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_here(ok) as url:
+        yield url
 
 
 async def test_a_close_cancelled_while_the_cache_flushes_still_closes_the_pool(
