@@ -41,6 +41,7 @@ from regview.ui.connect_backend import CREDENTIAL_NAMES, ConnectBackend
 from regview.ui.connect_cards import _Card, _secondary
 from regview.ui.connect_form import GITLAB_KINDS
 from regview.ui.import_plan import Candidate, adopt, find_candidates, recognise
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.task_dialog import TaskDialog
 from regview.ui.words import plural
 
@@ -57,7 +58,7 @@ class ImportDialog(TaskDialog):
         self.accounts, self.backend = accounts, backend
         self.candidates: list[Candidate] = []
         self.setWindowTitle("Import logins")
-        self.resize(900, 420)
+        resize_to_fit(self, 900, 420)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 14)
         layout.addWidget(

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from regview.ui.menus import shortcut_text
+from regview.ui.screen_fit import resize_to_fit
 
 
 def _command(action: QAction) -> str:
@@ -54,7 +55,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, menus: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(560, 520)
+        resize_to_fit(self, 560, 520)
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Every command of the window and its key. Commands without a key are listed too: "

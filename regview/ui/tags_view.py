@@ -58,6 +58,7 @@ from regview.ui import tags_model as tm
 from regview.ui.filter_box import escape_clears
 from regview.ui.filtering import FilterError, FilterSpec
 from regview.ui.frees_column import FreesUpdater, OffThread
+from regview.ui.screen_fit import scaled
 from regview.ui.tags_model import TagsModel, human_size
 
 DEFAULT_WIDTHS = {
@@ -300,7 +301,7 @@ class TagsView(QWidget):
         hh.setStretchLastSection(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in DEFAULT_WIDTHS.items():
-            t.setColumnWidth(col, width)
+            t.setColumnWidth(col, scaled(t, width))  # wider with a large font
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
         hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together

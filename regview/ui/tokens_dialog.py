@@ -58,6 +58,7 @@ from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.connect_form import RepositoryBox
 from regview.ui.connect_words import expired_since, expired_words, failure_in_words, is_refusal
 from regview.ui.import_dialog import ImportDialog, open_preview
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.task_dialog import TaskDialog
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
@@ -108,7 +109,7 @@ class TokensDialog(TaskDialog):
         self.confirm: Callable[[str, str], bool] = self._confirm
         self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
         self.setWindowTitle("Token management")
-        self.resize(1000, 480)
+        resize_to_fit(self, 1000, 480)
         self._build()
         task = self.refresh()
         if replace:  # opened from "Replace token…" on an expired token's error

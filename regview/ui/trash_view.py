@@ -36,6 +36,7 @@ from regview.core.journal import ItemState, JournalEntry, RestoreResult, restore
 from regview.ui.async_utils import run_blocking
 from regview.ui.delete_models import ROW_ROLE, Record, RecordsModel, records_table, short_digest
 from regview.ui.errors import Problem
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
 from regview.ui.words import plural
@@ -92,7 +93,7 @@ class TrashView(QDialog):
         self._results: dict[str, dict[str, RestoreResult]] = {}
         self._busy: set[str] = set()  # entries whose run is going on right now
         self.setWindowTitle("Recycle bin")
-        self.resize(940, 600)
+        resize_to_fit(self, 940, 600)
         self._build()
         self.reload()
 
