@@ -1,0 +1,110 @@
+"""Keyboard focus is visible on a table in both schemes (Fusion marked it only by a faint
+rectangle around the current cell, lost inside the selected row), and the sort arrow points the
+Windows/macOS way: ▼ for a newest-first list (Fusion drew ▲ there)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from regview.ui.theme import apply_theme
+
+pytestmark = [pytest.mark.ui]
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
+    style, palette = qapp.style().name() or "Fusion", qapp.palette()
+    apply_theme(qapp, request.param)
+    try:
+        yield request.param
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)
+
+
+def _window(qtbot: QtBot) -> tuple[QWidget, QTableView, QPushButton]:
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QVBoxLayout(root)
+    button = QPushButton("Before")
+    model = QStandardItemModel(4, 3, root)
+    model.setHorizontalHeaderLabels(["Tag", "Created", "Size"])
+    for row in range(4):
+        for col in range(3):
+            model.setItem(row, col, QStandardItem(f"r{row}c{col}"))
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.selectRow(1)
+    layout.addWidget(button)
+    layout.addWidget(table)
+    root.resize(360, 300)
+    root.show()
+    root.activateWindow()
+    qtbot.waitUntil(root.isActiveWindow)
+    return root, table, button
+
+
+def _edge_highlight(table: QTableView) -> int:
+    """Pixels in the highlight colour down the table's left and right edges."""
+    image = table.grab().toImage()
+    want = table.palette().color(QPalette.ColorRole.Highlight)
+    rows = range(table.height() // 3, table.height() * 2 // 3)  # clear of header and rows
+    return sum(_near(QColor(image.pixel(x, y)), want) for y in rows for x in (0, table.width() - 1))
+
+
+def _near(a: QColor, b: QColor) -> bool:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) < 40
+
+
+def test_a_focused_table_is_outlined(qtbot: QtBot, scheme: str) -> None:
+    _root, table, button = _window(qtbot)
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus)
+    assert _edge_highlight(table) == 0
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(table.hasFocus)
+    rows = table.height() // 3
+    assert _edge_highlight(table) >= rows  # both edges, most of their height
+
+
+def _arrow_points_down(table: QTableView, column: int) -> bool:
+    """The sort arrow's widest row is at its top (▼) rather than at its bottom (▲)."""
+    header = table.horizontalHeader()
+    image: QImage = header.grab().toImage()
+    left = header.sectionViewportPosition(column)
+    right = left + header.sectionSize(column)
+    background = QColor(image.pixel(QPoint(right - 4, header.height() // 2)))
+    widths = []
+    for y in range(3, header.height() - 3):  # clear of the header's border lines
+        dark = [
+            x
+            for x in range(right - 20, right - 4)  # the arrow sits at the section's right end
+            if not _near(QColor(image.pixel(QPoint(x, y))), background)
+        ]
+        if dark:
+            widths.append(len(dark))
+    assert len(widths) >= 2, "no sort arrow drawn"
+    return widths[0] > widths[-1]
+
+
+def test_the_sort_arrow_points_down_for_newest_first(qtbot: QtBot, scheme: str) -> None:
+    _root, table, _button = _window(qtbot)
+    table.setSortingEnabled(True)
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # "newest first" on a date column
+    assert _arrow_points_down(table, 1)
+    table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    assert not _arrow_points_down(table, 1)
