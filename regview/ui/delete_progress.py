@@ -175,6 +175,7 @@ class DeleteProgressDialog(QDialog):
         root.addLayout(frow)
         self.model = RecordsModel(("Status", "Item", "Digest", "Detail", "Evidence"), tone_column=0)
         self.view = records_table(self.model, (200, 150, 110, 260))
+        self.view.setAccessibleName("Deletion results")
         root.addWidget(self.view, 1)
 
         buttons = QHBoxLayout()

@@ -73,6 +73,7 @@ class ImportDialog(TaskDialog):
         )
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setAccessibleName("Logins found")
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
@@ -151,6 +152,8 @@ class ImportDialog(TaskDialog):
                 api = QLineEdit(c.api_url)
                 api.setPlaceholderText("https://gitlab.example.com/api/v4")
                 api.setToolTip("Your token is sent to this GitLab API: check the address")
+                api.setAccessibleName(f"GitLab API address for {c.registry}")
+                kind.setAccessibleName(f"Sign in with, for {c.registry}")
                 self.tree.setItemWidget(item, 3, api)
                 kind.currentIndexChanged.connect(
                     lambda _i, box=kind, field=api: field.setEnabled(
