@@ -4,9 +4,12 @@ Windows/macOS way: ▼ for a newest-first list (Fusion drew ▲ there)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from connect_support import MemoryKeyring, make_accounts
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.theme import apply_theme
 
 pytestmark = [pytest.mark.ui]
@@ -108,3 +112,19 @@ def test_the_sort_arrow_points_down_for_newest_first(qtbot: QtBot, scheme: str) 
     assert _arrow_points_down(table, 1)
     table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
     assert not _arrow_points_down(table, 1)
+
+
+def test_add_registry_opens_with_the_cursor_in_the_address(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """Walking the app under Xvfb: typing right after File › Add registry… went nowhere (the
+    focus was not in the Address field, the first thing the dialog asks for)."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    dialog = AddRegistryDialog(accounts)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClicks(QApplication.focusWidget(), "reg.example")
+    assert dialog.address.text() == "reg.example"
+    qloop.run_until_complete(dialog.tasks.aclose())
