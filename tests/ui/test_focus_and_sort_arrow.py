@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pytestqt.qtbot import QtBot
+from window_support import local_window, run_in_local_mode, until
 
+from regview.core.model import Endpoint
+from regview.settings.profiles import Profile
 from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.theme import apply_theme
 
@@ -128,3 +131,28 @@ def test_add_registry_opens_with_the_cursor_in_the_address(
     qtbot.keyClicks(QApplication.focusWidget(), "reg.example")
     assert dialog.address.text() == "reg.example"
     qloop.run_until_complete(dialog.tasks.aclose())
+
+
+def test_a_registry_just_added_is_the_current_sidebar_node(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """Walking the app: after Add registry the view showed the new registry but the sidebar
+    kept the old one current, so clicking the old one did nothing."""
+    window = local_window(qtbot, tmp_path)
+
+    async def scenario() -> None:
+        first = await window.local_mode.start()
+        await window.start()
+        window.open_profile(first.name)
+        window.sidebar.select_registry(first.name)
+        await window.accounts.save(
+            Profile.for_endpoint(Endpoint(url="http://127.0.0.1:1"), name="unreachable")
+        )
+        window._profile_added("unreachable")
+        await until(
+            lambda: window.profile == "unreachable" and not window.tasks.running("profiles")
+        )
+        current = window.sidebar.currentItem()
+        assert current is not None and current.text(0) == "unreachable"
+
+    run_in_local_mode(qloop, window, scenario)
