@@ -145,6 +145,7 @@ def test_a_registry_just_added_is_the_current_sidebar_node(
         await window.start()
         window.open_profile(first.name)
         window.sidebar.select_registry(first.name)
+        await until(lambda: not window.tasks.running("repos"), 60)
         await window.accounts.save(
             Profile.for_endpoint(Endpoint(url="http://127.0.0.1:1"), name="unreachable")
         )
