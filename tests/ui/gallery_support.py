@@ -164,12 +164,13 @@ def dialogs(window: MainWindow, tmp_path: Path) -> list[tuple[str, QDialog]]:
 
 def main_pages(window: MainWindow) -> list[tuple[str, Callable[[], object]]]:
     """The main window's pages; each setup() switches to it (the tags page must be open)."""
-    from regview.ui.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS
+    from regview.ui.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME
 
     return [
         ("main-tags", lambda: window.pages.setCurrentIndex(PAGE_TAGS)),
         ("main-repositories", lambda: window.pages.setCurrentIndex(PAGE_REPOS)),
         ("main-overview", lambda: window.pages.setCurrentIndex(PAGE_OVERVIEW)),
+        ("main-welcome", lambda: window.pages.setCurrentIndex(PAGE_WELCOME)),
     ]
 
 
