@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -51,9 +51,33 @@ def clipped_text(root: QWidget) -> list[str]:
             problem = _rows(widget)
         else:
             problem = ""
+        if not problem and isinstance(widget, QLabel | QAbstractButton) and widget.text():
+            problem = _outside(widget, root)
         if problem:
             found.append(f"{_name(widget)}: {problem}")
     return found
+
+
+def _outside(widget: QWidget, root: QWidget) -> str:
+    """Cut off by an ancestor's edge: a page whose content is taller than the room the window
+    gives it shows its end nowhere (there is no scroll bar to reach it)."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea) or isinstance(
+            parent.parentWidget(), QAbstractScrollArea
+        ):
+            return ""  # a scroll area's viewport: scrolled into view on demand
+        box = QRect(widget.mapTo(parent, QPoint(0, 0)), widget.size())
+        if not parent.rect().contains(box):
+            text = widget.text()[:40]  # type: ignore[attr-defined]
+            return (
+                f"{text!r} reaches {box.bottom()},{box.right()} in {type(parent).__name__}, "
+                f"which is {parent.width()}x{parent.height()}"
+            )
+        if parent is root:
+            break
+        parent = parent.parentWidget()
+    return ""
 
 
 def _label(label: QLabel) -> str:
