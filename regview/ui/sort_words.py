@@ -7,8 +7,9 @@
     install_sort_words(window)      both of the main window's tables
     direction(kind, order) -> str   "newest first", "A → Z", …
 
-Qt's arrow means ascending or descending depending on the style (Fusion draws ▲ for a list
-whose newest date is on top); words need no convention.
+Qt's arrow means ascending or descending depending on the style (Fusion drew ▲ for a list
+whose newest date is on top; theme.RegviewStyle now draws ▼ there, as Windows and macOS do);
+words need no convention.
 """
 
 from __future__ import annotations

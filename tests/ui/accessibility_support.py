@@ -91,3 +91,32 @@ def _describe(widget: QWidget) -> str:
         parent = parent.parentWidget()
     tip = widget.toolTip()[:40]
     return f"{type(widget).__name__} {widget.objectName()!r} tip={tip!r} in {' < '.join(chain)}"
+
+
+def unexposed_headers(root: QWidget) -> list[str]:
+    """Tables and trees whose column headers a screen reader cannot read: each shown column
+    must be an accessible child with the ColumnHeader role named as the model names it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTableView, QTreeView
+
+    found = []
+    for view in [root, *root.findChildren(QWidget)]:
+        if not isinstance(view, QTableView | QTreeView) or not view.isVisibleTo(root):
+            continue
+        model = view.model()
+        header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
+        if model is None or header.isHidden():
+            continue
+        iface = QAccessible.queryAccessibleInterface(view)
+        exposed = set()
+        for i in range(iface.childCount() if iface is not None else 0):
+            child = iface.child(i)
+            if child is not None and child.role() == QAccessible.Role.ColumnHeader:
+                exposed.add(child.text(QAccessible.Text.Name))
+        for col in range(model.columnCount()):
+            if header.isSectionHidden(col):
+                continue
+            name = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+            if not name or name not in exposed:
+                found.append(f"{_describe(view)}: column {col} ({name!r}) is not exposed")
+    return found

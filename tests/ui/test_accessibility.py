@@ -7,7 +7,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from accessibility_support import accessible_name, unnamed_controls
+from accessibility_support import accessible_name, unexposed_headers, unnamed_controls
+from gallery_support import finished_deletion, import_logins
 from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window
@@ -46,7 +47,7 @@ def test_main_window_and_every_dialog_name_their_controls(
     window = local_window(qtbot, tmp_path)
     qloop.run_until_complete(window.start())
     try:
-        problems = {"main window": unnamed_controls(window)}
+        problems = {"main window": unnamed_controls(window) + unexposed_headers(window)}
         bar = window.tags_view.filter_bar
         # a name in words, not the control's current text (".*", "Any age")
         assert accessible_name(bar.regex) == "Regular expression"
@@ -73,10 +74,12 @@ def test_main_window_and_every_dialog_name_their_controls(
             VisibilityDialog(flow, "reg", "team/app", window),
             DeleteDialog(make_plan(facts, Selection.of_tags(["t0"])), parent=window),
             PolicyEditor(flow, "reg", "team/app", facts, parent=window),
+            finished_deletion(window),
+            import_logins(window),
         ]
         for dialog in dialogs:
             dialog.show()
-            problems[type(dialog).__name__] = unnamed_controls(dialog)
+            problems[type(dialog).__name__] = unnamed_controls(dialog) + unexposed_headers(dialog)
         unnamed = {k: v for k, v in problems.items() if v}
         assert unnamed == {}, "\n".join(f"{k}: {x}" for k, v in unnamed.items() for x in v)
     finally:

@@ -42,6 +42,7 @@ from regview.settings.errors import SettingsError
 from regview.ui.dialogs.connect.cards import _Card, _secondary
 from regview.ui.dialogs.connect.form import GITLAB_KINDS
 from regview.ui.dialogs.task_dialog import TaskDialog
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.words import plural
 
 COLUMNS = ("Registry", "Username", "Sign in with", "GitLab API", "Status", "Found in")
@@ -57,7 +58,7 @@ class ImportDialog(TaskDialog):
         self.accounts, self.backend = accounts, backend
         self.candidates: list[Candidate] = []
         self.setWindowTitle("Import logins")
-        self.resize(900, 420)
+        resize_to_fit(self, 900, 420)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 14)
         layout.addWidget(
@@ -72,6 +73,7 @@ class ImportDialog(TaskDialog):
         )
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setAccessibleName("Logins found")
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
@@ -150,6 +152,8 @@ class ImportDialog(TaskDialog):
                 api = QLineEdit(c.api_url)
                 api.setPlaceholderText("https://gitlab.example.com/api/v4")
                 api.setToolTip("Your token is sent to this GitLab API: check the address")
+                api.setAccessibleName(f"GitLab API address for {c.registry}")
+                kind.setAccessibleName(f"Sign in with, for {c.registry}")
                 self.tree.setItemWidget(item, 3, api)
                 kind.currentIndexChanged.connect(
                     lambda _i, box=kind, field=api: field.setEnabled(

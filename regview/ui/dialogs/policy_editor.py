@@ -73,6 +73,7 @@ from regview.services.async_utils import run_blocking
 from regview.spec.manifest import parse_time
 from regview.ui.dialogs.delete.dialog import danger_style
 from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
+from regview.ui.screen_fit import grow_to_content, resize_to_fit
 from regview.ui.tasks import Tasks
 from regview.ui.theme import is_dark
 from regview.util.units import human_size
@@ -189,12 +190,13 @@ class PolicyEditor(QDialog):
         self.preview: PolicyPreview | None = None
         self.tasks = Tasks(self)
         self.setWindowTitle(f"Cleanup policy — {repository}")
-        self.resize(1120, 700)
+        resize_to_fit(self, 1120, 700)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self._recompute)
         self._build()
+        grow_to_content(self)  # the rules' rows at a large font need more than 700 px
         if saved:
             self._load_saved(saved)
         draft = _DRAFTS.get(flow, {}).get((profile, repository))
@@ -284,7 +286,8 @@ class PolicyEditor(QDialog):
             "References in use, one per line (paste, or read a\ncompose/deployment file): "
             "group/app:v1.4.2"
         )
-        self.keep_list.setMaximumHeight(72)
+        # three lines of the user's font (72 px cut the placeholder's last line at 15 pt)
+        self.keep_list.setMaximumHeight(self.keep_list.fontMetrics().lineSpacing() * 3 + 14)
         kl = QHBoxLayout()
         kl.addWidget(self.keep_list, 1)
         self.keep_file = QPushButton("From file…")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.window.menus import shortcut_text
 
 
@@ -54,7 +55,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, menus: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(560, 520)
+        resize_to_fit(self, 560, 520)
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Every command of the window and its key. Commands without a key are listed too: "

@@ -64,6 +64,7 @@ from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.connect.form import RepositoryBox
 from regview.ui.dialogs.import_dialog import ImportDialog, open_preview
 from regview.ui.dialogs.task_dialog import TaskDialog
+from regview.ui.screen_fit import resize_to_fit
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -113,7 +114,7 @@ class TokensDialog(TaskDialog):
         self.confirm: Callable[[str, str], bool] = self._confirm
         self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
         self.setWindowTitle("Token management")
-        self.resize(1000, 480)
+        resize_to_fit(self, 1000, 480)
         self._build()
         task = self.refresh()
         if replace:  # opened from "Replace token…" on an expired token's error

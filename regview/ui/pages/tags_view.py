@@ -59,6 +59,7 @@ from regview.ui.models import tags_model as tm
 from regview.ui.models.filtering import FilterError, FilterSpec
 from regview.ui.models.frees_column import FreesUpdater, OffThread
 from regview.ui.models.tags_model import TagsModel
+from regview.ui.screen_fit import scaled
 from regview.util.units import human_size
 
 DEFAULT_WIDTHS = {
@@ -303,10 +304,10 @@ class TagsView(QWidget):
         hh.setStretchLastSection(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in DEFAULT_WIDTHS.items():
-            t.setColumnWidth(col, width)
+            t.setColumnWidth(col, scaled(t, width))  # wider with a large font
         # Frees says "computing…" while it works: wide enough for the word (the font decides)
         room = t.fontMetrics().horizontalAdvance(tm.COMPUTING) + 16
-        t.setColumnWidth(tm.FREES, max(DEFAULT_WIDTHS[tm.FREES], room))
+        t.setColumnWidth(tm.FREES, max(scaled(t, DEFAULT_WIDTHS[tm.FREES]), room))
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
         hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together

@@ -42,6 +42,7 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.errors import Problem
+from regview.ui.screen_fit import resize_to_fit
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
 from regview.ui.words import plural
@@ -98,7 +99,7 @@ class TrashView(QDialog):
         self._results: dict[str, dict[str, RestoreResult]] = {}
         self._busy: set[str] = set()  # entries whose run is going on right now
         self.setWindowTitle("Recycle bin")
-        self.resize(940, 600)
+        resize_to_fit(self, 940, 600)
         self._build()
         self.reload()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStyle,
     QVBoxLayout,
@@ -105,7 +106,8 @@ class WelcomeView(QWidget):
         self._build()
 
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
+        page = QWidget()
+        outer = QVBoxLayout(page)
         outer.addStretch(1)
         column = QWidget()
         column.setFixedWidth(WIDTH + 20)
@@ -176,6 +178,15 @@ class WelcomeView(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+        # a short window (1024x700 with a large font) scrolls to the last card instead of
+        # cutting it off
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(page)
+        own = QVBoxLayout(self)
+        own.setContentsMargins(0, 0, 0, 0)
+        own.addWidget(scroll)
 
     def _busy(self, on: bool) -> None:
         self.progress.setVisible(on)

@@ -98,6 +98,9 @@ class WindowActions(WindowBase):
             await self.sessions.discard(select)
             self._forget_profile(select)
             self.open_profile(select)
+            # the new registry's node, not the one selected before: a click on that one then
+            # did nothing (it was already current) while the view showed the new registry
+            self.sidebar.select_registry(select)
         elif shown is not None and shown.profile in changed:
             if shown.profile in after:
                 self.open_profile(shown.profile)

@@ -52,6 +52,7 @@ from regview.ui.pages.overview import OverviewPanel
 from regview.ui.pages.tags_view import TagsView
 from regview.ui.pages.welcome import WelcomeView
 from regview.ui.repository_paths import HandPaths
+from regview.ui.screen_fit import resize_to_fit, scaled
 from regview.ui.sort_words import install_sort_words
 from regview.ui.tasks import Tasks
 from regview.ui.window.actions import WindowActions
@@ -106,7 +107,7 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         self.bindings = Bindings()
         self._ui_state = dict(ui_state or {})
         self.setWindowTitle("regview")
-        self.resize(1360, 820)
+        resize_to_fit(self, 1360, 820)
         self._build()
         self._restore_state()
 
@@ -157,6 +158,8 @@ class MainWindow(WindowBrowsing, WindowGitLabTree, WindowLinks, WindowActions, W
         # Qt's own default is the first column descending (Z → A); people expect paths A → Z
         self.repos_table.sortByColumn(PATH, Qt.SortOrder.AscendingOrder)
         self.repos_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.repos_table.horizontalHeader()
+        header.setDefaultSectionSize(scaled(header, header.defaultSectionSize()))
         self.repos_table.doubleClicked.connect(self._repository_activated)
         rl.addWidget(self.repo_filter)
         rl.addWidget(self.repos_table, 1)

@@ -155,6 +155,14 @@ class Sidebar(QTreeWidget):
             self.blockSignals(False)
         self.set_problem(name, text)
 
+    def select_registry(self, name: str) -> None:
+        """Make a registry's own node current without announcing it (the view shows it)."""
+        item = self._registries.get(name)
+        if item is not None:
+            self.blockSignals(True)
+            self.setCurrentItem(item)
+            self.blockSignals(False)
+
     def select_scope(self, name: str, path: str) -> bool:
         """Make a group or project node current without announcing it (the view shows it)."""
         item = self._find(name, GROUP, path) or self._find(name, PROJECT, path)

@@ -90,6 +90,8 @@ class AddRegistryDialog(RegistryForm):
         elif address:
             self.address.setText(address)
         self._kind_changed()
+        if not self.address.isReadOnly():
+            self.address.setFocus()  # the first thing asked: type the address straight away
         self.tasks.start("keyring", self._show_keyring_state())
 
     # ------------------------------------------------------------------ actions

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -42,6 +43,7 @@ from regview.ui.dialogs.delete.models import (
     records_table,
     short_digest,
 )
+from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
 from regview.ui.theme import is_dark, warning_colours
 from regview.ui.words import plural as _plural
 from regview.util.units import human_size
@@ -60,6 +62,22 @@ DANGER_STYLE = {
 
 def danger_style(widget: QWidget) -> str:
     return DANGER_STYLE[is_dark(widget.palette())]
+
+
+def place_cards(grid: QGridLayout, cards: list[QWidget], width: int) -> None:
+    """Lay `cards` out left to right, starting a new row where the next one would pass `width`:
+    a row of five cards is wider than a small screen with a large font, and a caption that
+    wrapped inside its card would be cut (Qt does not give a wrapped label its height there)."""
+    row = col = used = 0
+    spacing = max(grid.horizontalSpacing(), 0)
+    for card in cards:
+        wide = card.sizeHint().width()
+        if col and used + spacing + wide > width:
+            row, col, used = row + 1, 0, 0
+        grid.addWidget(card, row, col)
+        used += (spacing if col else 0) + wide
+        col += 1
+    grid.setColumnStretch(grid.columnCount(), 1)
 
 
 def stat_card(value: str, label: str, parent: QWidget | None = None) -> QFrame:
@@ -99,9 +117,12 @@ class DeleteDialog(QDialog):
         self.whole_repository = whole_repository
         self.plan = plan
         self.setWindowTitle("Delete — review the plan")
-        self.resize(860, 640)
+        resize_to_fit(self, 860, 640)
         self._build()
         self.set_plan(plan)
+        for label in (self.title, self.subtitle):  # a long repository path: wider, on screen
+            keep_words_whole(label)
+        grow_to_content(self)
 
     # --- building ------------------------------------------------------------------------
     def _build(self) -> None:

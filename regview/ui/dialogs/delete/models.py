@@ -149,6 +149,8 @@ def records_table(model: RecordsModel, widths: Sequence[int] = ()) -> Any:
     """A read-only, row-selecting table for a RecordsModel, styled like the tags table."""
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+    from regview.ui.screen_fit import scaled
+
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -164,7 +166,7 @@ def records_table(model: RecordsModel, widths: Sequence[int] = ()) -> Any:
     hh.setHighlightSections(False)
     hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     for col, width in enumerate(widths):
-        view.setColumnWidth(col, width)
+        view.setColumnWidth(col, scaled(view, width))  # wider with a large font
     hh.setStretchLastSection(True)
     hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     model.set_palette(view.palette())

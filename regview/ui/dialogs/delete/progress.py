@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -47,7 +48,7 @@ from PySide6.QtWidgets import (
 
 from regview.core.deletion.executor import ExecutionReport, ItemResult, Outcome, Status
 from regview.core.deletion.plan import DeletePlan
-from regview.ui.dialogs.delete.dialog import stat_card
+from regview.ui.dialogs.delete.dialog import place_cards, stat_card
 from regview.ui.dialogs.delete.models import (
     Record,
     RecordsModel,
@@ -55,6 +56,7 @@ from regview.ui.dialogs.delete.models import (
     records_table,
     short_digest,
 )
+from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
 from regview.ui.theme import warning_colours
 from regview.ui.words import plural
 
@@ -128,9 +130,12 @@ class DeleteProgressDialog(QDialog):
         self.setWindowTitle(
             f"Finishing deletion {resuming}" if resuming else f"Deleting from {plan.repository}"
         )
-        self.resize(820, 560)
+        resize_to_fit(self, 820, 560)
         self._build()
         self._seed()
+        for label in (self.title, self.subtitle):
+            keep_words_whole(label)
+        grow_to_content(self)  # a long repository path in a large font: wider, on screen
 
     def _build(self) -> None:
         root = QVBoxLayout(self)
@@ -151,7 +156,7 @@ class DeleteProgressDialog(QDialog):
         self.bar.setTextVisible(True)
         root.addWidget(self.bar)
         self.cards_host = QWidget()
-        self.cards = QHBoxLayout(self.cards_host)
+        self.cards = QGridLayout(self.cards_host)
         self.cards.setContentsMargins(0, 0, 0, 0)
         self.cards.setSpacing(8)
         self.cards_host.hide()
@@ -170,6 +175,7 @@ class DeleteProgressDialog(QDialog):
         root.addLayout(frow)
         self.model = RecordsModel(("Status", "Item", "Digest", "Detail", "Evidence"), tone_column=0)
         self.view = records_table(self.model, (200, 150, 110, 260))
+        self.view.setAccessibleName("Deletion results")
         root.addWidget(self.view, 1)
 
         buttons = QHBoxLayout()
@@ -410,10 +416,10 @@ class DeleteProgressDialog(QDialog):
             (skipped, "skipped / not started"),
             (len(self._log), "items in the plan"),
         ]
-        for value, label in cards:
-            self.cards.addWidget(stat_card(f"{value:,}", label))
-        self.cards.addStretch(1)
+        room = self.width() - 36  # the dialog's side margins (18 + 18, see _build)
+        place_cards(self.cards, [stat_card(f"{value:,}", label) for value, label in cards], room)
         self.cards_host.show()
+        grow_to_content(self)  # a second row of cards: taller, if the screen has room
 
     def _apply_filter(self) -> None:
         want = self.filter.currentIndex()

@@ -1,0 +1,159 @@
+"""Keyboard focus is visible on a table in both schemes (Fusion marked it only by a faint
+rectangle around the current cell, lost inside the selected row), and the sort arrow points the
+Windows/macOS way: ▼ for a newest-first list (Fusion drew ▲ there)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from connect_support import MemoryKeyring, make_accounts
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+from window_support import local_window, run_in_local_mode, until
+
+from regview.core.model import Endpoint
+from regview.settings.profiles import Profile
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.theme import apply_theme
+
+pytestmark = [pytest.mark.ui]
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
+    style, palette = qapp.style().name() or "Fusion", qapp.palette()
+    apply_theme(qapp, request.param)
+    try:
+        yield request.param
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)
+
+
+def _window(qtbot: QtBot) -> tuple[QWidget, QTableView, QPushButton]:
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QVBoxLayout(root)
+    button = QPushButton("Before")
+    model = QStandardItemModel(4, 3, root)
+    model.setHorizontalHeaderLabels(["Tag", "Created", "Size"])
+    for row in range(4):
+        for col in range(3):
+            model.setItem(row, col, QStandardItem(f"r{row}c{col}"))
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.selectRow(1)
+    layout.addWidget(button)
+    layout.addWidget(table)
+    root.resize(360, 300)
+    root.show()
+    root.activateWindow()
+    qtbot.waitUntil(root.isActiveWindow)
+    return root, table, button
+
+
+def _edge_highlight(table: QTableView) -> int:
+    """Pixels in the highlight colour down the table's left and right edges."""
+    image = table.grab().toImage()
+    want = table.palette().color(QPalette.ColorRole.Highlight)
+    rows = range(table.height() // 3, table.height() * 2 // 3)  # clear of header and rows
+    return sum(_near(QColor(image.pixel(x, y)), want) for y in rows for x in (0, table.width() - 1))
+
+
+def _near(a: QColor, b: QColor) -> bool:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) < 40
+
+
+def test_a_focused_table_is_outlined(qtbot: QtBot, scheme: str) -> None:
+    _root, table, button = _window(qtbot)
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus)
+    assert _edge_highlight(table) == 0
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(table.hasFocus)
+    rows = table.height() // 3
+    assert _edge_highlight(table) >= rows  # both edges, most of their height
+
+
+def _arrow_points_down(table: QTableView, column: int) -> bool:
+    """The sort arrow's widest row is at its top (▼) rather than at its bottom (▲)."""
+    header = table.horizontalHeader()
+    image: QImage = header.grab().toImage()
+    left = header.sectionViewportPosition(column)
+    right = left + header.sectionSize(column)
+    background = QColor(image.pixel(QPoint(right - 4, header.height() // 2)))
+    widths = []
+    for y in range(3, header.height() - 3):  # clear of the header's border lines
+        dark = [
+            x
+            for x in range(right - 20, right - 4)  # the arrow sits at the section's right end
+            if not _near(QColor(image.pixel(QPoint(x, y))), background)
+        ]
+        if dark:
+            widths.append(len(dark))
+    assert len(widths) >= 2, "no sort arrow drawn"
+    return widths[0] > widths[-1]
+
+
+def test_the_sort_arrow_points_down_for_newest_first(qtbot: QtBot, scheme: str) -> None:
+    _root, table, _button = _window(qtbot)
+    table.setSortingEnabled(True)
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # "newest first" on a date column
+    assert _arrow_points_down(table, 1)
+    table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    assert not _arrow_points_down(table, 1)
+
+
+def test_add_registry_opens_with_the_cursor_in_the_address(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """Walking the app under Xvfb: typing right after File › Add registry… went nowhere (the
+    focus was not in the Address field, the first thing the dialog asks for)."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    dialog = AddRegistryDialog(accounts)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClicks(QApplication.focusWidget(), "reg.example")
+    assert dialog.address.text() == "reg.example"
+    qloop.run_until_complete(dialog.tasks.aclose())
+
+
+def test_a_registry_just_added_is_the_current_sidebar_node(
+    qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """Walking the app: after Add registry the view showed the new registry but the sidebar
+    kept the old one current, so clicking the old one did nothing."""
+    window = local_window(qtbot, tmp_path)
+
+    async def scenario() -> None:
+        first = await window.local_mode.start()
+        await window.start()
+        window.open_profile(first.name)
+        window.sidebar.select_registry(first.name)
+        await until(lambda: not window.tasks.running("repos"), 60)
+        await window.accounts.save(
+            Profile.for_endpoint(Endpoint(url="http://127.0.0.1:1"), name="unreachable")
+        )
+        window._profile_added("unreachable")
+        await until(
+            lambda: window.profile == "unreachable" and not window.tasks.running("profiles")
+        )
+        current = window.sidebar.currentItem()
+        assert current is not None and current.text(0) == "unreachable"
+
+    run_in_local_mode(qloop, window, scenario)
