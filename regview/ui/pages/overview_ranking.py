@@ -33,7 +33,13 @@ from regview.util.units import human_size
 #: over next time)
 RANKED_TRACKERS = 500
 
+#: Under the two rankings: what their numbers are, short enough for a small screen with a large
+#: font (the page does not scroll); the rest is in its tooltip.
 NOTE = (
+    "Only here: what deleting the whole repository gives back (layers no other repository uses). "
+    "“Size per repository” counts a layer several repositories use in each of them."
+)
+NOTE_DETAILS = (
     "Only here: layers and configs no other repository read so far uses — what deleting the "
     "whole repository gives back. “Size per repository” counts a layer several repositories "
     "use in each of them, so those bars add up to more than the registry holds. ≥: some tags of "
@@ -143,6 +149,7 @@ class RankingSection(QWidget):
         self.tag_bars.empty_text = "Working out what each tag frees…"
         self.note = QLabel(NOTE)
         self.note.setWordWrap(True)
+        self.note.setToolTip(NOTE_DETAILS)
         pal = self.note.palette()
         pal.setColor(self.note.foregroundRole(), muted(self.palette()))
         self.note.setPalette(pal)
