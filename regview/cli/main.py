@@ -21,6 +21,11 @@ from typing import cast
 import regview.cli as cli_pkg
 from regview import __version__
 
+# httpx imports its own command-line tool (`httpx._main`) when click is installed, and with it
+# click and pygments: ~12 ms of every command's start-up for a tool regview never runs. A None
+# entry makes that import fail, and httpx then defines a stub `main` instead.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 #: Sub-command modules, kept in a list for bundlers that cannot follow pkgutil discovery.
 KNOWN_COMMAND_MODULES: tuple[str, ...] = ()
 
