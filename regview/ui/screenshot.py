@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
 
 from regview.log import get_logger
 
@@ -68,13 +69,29 @@ async def wait_for(
 
 
 async def settle(widget: QWidget, seconds: float = 0.3) -> None:
-    """Let pending layouts and paints run (offscreen platforms paint lazily)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end:
-        QApplication.processEvents()
-        await asyncio.sleep(0.02)
-    widget.repaint()
+    """Let pending layouts and paints run (offscreen platforms paint lazily). The loop runs Qt's
+    events between the sleeps: calling processEvents() from inside this coroutine re-entered
+    the event loop, which under load could stop asyncio's timers from firing for good."""
+    await asyncio.sleep(seconds)
+    widget.update()
+    await asyncio.sleep(0.05)
+
+
+async def grab(widget: QWidget, path: str | Path) -> Path:
+    """`save` from a Qt timer rather than from inside a coroutine step: a grab renders the
+    window synchronously, and done inside the step it sometimes froze the loop under load."""
+    done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+
+    def now() -> None:
+        if done.cancelled():
+            return
+        try:
+            done.set_result(save(widget, path))
+        except Exception as exc:  # reported to the awaiting coroutine
+            done.set_exception(exc)
+
+    QTimer.singleShot(0, now)
+    return await done
 
 
 def save(widget: QWidget, path: str | Path) -> Path:
@@ -166,7 +183,7 @@ async def capture(window: Any, path: str | Path, link: Any = None) -> Path:
                 "the details of the current tag",
             )
         await settle(window)
-        return save(window, path)
+        return await grab(window, path)
     finally:
         watch.close()
 
