@@ -306,7 +306,8 @@ class SpaceTracker:
     with a quick path for a listing that only grew. Not thread-safe: one thread (the frees
     worker) owns a tracker; the snapshots it returns may go to any thread. Tagged referrers
     make one root's tree depend on other rows (`_hold_referrers`): while a repository has any,
-    a change rebuilds the ledger from all rows instead.
+    a change rebuilds the ledger from all rows instead, at the next snapshot (`sync`), so a
+    listing's batches (`feed`) cost one rebuild, not one each.
     """
 
     def __init__(self) -> None:
@@ -320,18 +321,29 @@ class SpaceTracker:
         self._unread = 0  # rows without blobs (unread, or their manifest could not be read)
         self._sizeless = 0  # indexes with unreadable children (size None)
         self._referrers = 0  # rows with a subject
+        # The ledger lags the rows: with referrers a change rebuilds it from all rows, which
+        # `feed` (a listing's batches) leaves to the next snapshot — once per listing, not
+        # once per batch (that was quadratic in the listing's length).
+        self._stale = False
 
     def sync(self, rows: list[TagInfo]) -> TagSpace:
         self.feed(rows)
+        self._catch_up()
         return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), self._complete())
 
     def last(self, rows: list[TagInfo]) -> TagSpace:
         """`sync` for a tracker used once (`TagSpace.of`): the snapshot takes the ledger itself
         instead of a copy, and the tracker is not to be used again."""
         self.feed(rows)
+        self._catch_up()
         ledger, self.ledger = self.ledger, BlobLedger()
         ledger._frozen = True
         return TagSpace(ledger, rows, self._tag_count, self._complete())
+
+    def _catch_up(self) -> None:
+        if self._stale:
+            self.ledger = _ledger_of(self._rows)
+            self._stale = False
 
     def _complete(self) -> bool:
         return not self._unread and not self._sizeless
@@ -372,7 +384,7 @@ class SpaceTracker:
         self._rows = rows
         if not gone and not added:
             return
-        rebuild = self._referrers > 0 or any(map(_SUBJECT, added))
+        rebuild = self._stale or self._referrers > 0 or any(map(_SUBJECT, added))
         self._count(gone, -1)
         self._count(added, 1)
         count = self._tag_count
@@ -384,7 +396,7 @@ class SpaceTracker:
                 del count[d]
         count.update(filter(None, map(_DIGEST, added)))
         if rebuild:
-            self.ledger = _ledger_of(self._rows)
+            self._stale = True  # rebuilt by the next snapshot (`_catch_up`)
             return
         ledger = self.ledger
         ledger.remove(untagged)

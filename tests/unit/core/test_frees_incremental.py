@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+import pytest
 from delete_fakes import FakeRegistry
 from frees_trees import image, index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from repo_states import gc_freed, states
 
+from regview.core import frees
 from regview.core.frees import BlobLedger, SpaceTracker, TagSpace
 from regview.core.model import ArtifactKind, TagInfo
 from regview.core.plan import Capabilities, DeleteSupport
@@ -195,3 +197,41 @@ def test_a_listing_read_again_changes_nothing_and_another_one_starts_over() -> N
     space = tracker.sync(other)
     assert tracker.ledger is not ledger
     assert space.frees_all(other) == [i + 1 for i in range(40)] and space.stored == stored(other)
+
+
+def test_a_listing_with_signatures_fed_in_batches_is_rebuilt_once_at_the_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A tagged signature makes the ledger depend on every row, so a change rebuilds it from
+    # all rows. Rebuilt on each batch fed, a listing cost one rebuild per batch (quadratic
+    # in its length: ~20 s of CPU for 100,000 tags in batches of 1,000).
+    rows = [
+        image(f"t{i}", f"sha256:{i}", ("sha256:base", 100), (f"sha256:own{i}", i + 1))
+        for i in range(50)
+    ]
+    signature = replace(
+        image("sha256-0.sig", "sha256:sig0", ("sha256:sig-layer", 7)), subject="sha256:0"
+    )
+    rows.insert(5, signature)
+    left = [r for r in rows if r.tag != "t3"]
+    expected, expected_left = TagSpace.of(rows).frees_all(rows), TagSpace.of(left).frees_all(left)
+    rebuilds: list[int] = []
+    real = frees._ledger_of
+
+    def counting(rows: list[TagInfo]) -> BlobLedger:
+        rebuilds.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(frees, "_ledger_of", counting)
+    tracker = SpaceTracker()
+    for end in range(10, 52, 10):
+        tracker.feed(rows[:end])
+    tracker.feed(rows)
+    assert rebuilds == []  # nothing shown yet: nothing rebuilt
+    space = tracker.sync(rows)
+    assert rebuilds == [len(rows)]
+    assert space.frees_all(rows) == expected
+    assert space.frees("sha256-0.sig") == 0  # kept while t0 is
+    # A deletion afterwards: one rebuild, figures as from nothing.
+    assert tracker.sync(left).frees_all(left) == expected_left
+    assert rebuilds == [len(rows), len(left)]
