@@ -5,6 +5,7 @@
     vendor = open_vendor(ctx)                VendorAPI | None (close it: `async with` / aclose())
     kind = detect_kind(host, realm, headers) a vendor kind a probe's answer points at, or None
     tags = await vendor_tags(client, repo)   the API's listing (Docker Hub), or None: use /v2
+    sizes = await vendor_untagged(client, repo)   untagged artifacts → size (Harbor), or None
 
 One module per vendor (`dockerhub`, `ghcr`, `harbor`, `quay`), each defining `SPEC`, a
 `VendorSpec` naming its `VendorAPI` subclass (`base`). A module is imported only when its kind is
@@ -54,6 +55,7 @@ __all__ = [
     "open_vendor",
     "vendor_spec",
     "vendor_tags",
+    "vendor_untagged",
 ]
 
 
@@ -152,6 +154,21 @@ async def vendor_tags(client: RegistryClient, repository: str) -> list[TagInfo] 
         return await vendor.list_tags(repository)
     except RegistryError as exc:
         log.info("listing %s through the %s failed, using /v2: %s", repository, vendor.title, exc)
+        return None
+    finally:
+        await vendor.aclose()
+
+
+async def vendor_untagged(client: RegistryClient, repository: str) -> dict[str, int] | None:
+    """The artifacts of `repository` without a tag → their size, where the registry's API
+    lists them (Harbor), or None: no such API, or it failed (said in the log)."""
+    vendor = open_vendor(context_for(client.endpoint, client.credentials, client))
+    if vendor is None:
+        return None
+    try:
+        return await vendor.untagged_artifacts(repository)
+    except RegistryError as exc:
+        log.info("untagged artifacts of %s not listed by the %s: %s", repository, vendor.title, exc)
         return None
     finally:
         await vendor.aclose()
