@@ -10,19 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import run
 from delete_support import shot, theme, until
 from harbor_untagged_seed import held_only_by_old_dev_2, rebuild_dev_2
+from harbor_window import harbor_window
 from pytestqt.qtbot import QtBot
-from vendor_sites import CLEANER, HARBOR_REPO, harbor_site
+from vendor_sites import HARBOR_REPO, harbor_site
 
-from regview.core.model import CredentialKind, Endpoint, RegistryKind
 from regview.core.untagged import Untagged
-from regview.settings.profiles import Profile
 from regview.ui import overview as ov
-from regview.ui.local_mode import LocalMode
-from regview.ui.main_window import MainWindow
-from regview.ui.registry_session import SessionManager
 from regview.util.units import human_size
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -33,19 +29,7 @@ def test_overview_shows_what_harbors_untagged_artifacts_hold(
 ) -> None:
     with theme(qapp, "light"), harbor_site(tmp_path / "harbor") as site:
         expected = held_only_by_old_dev_2(rebuild_dev_2(site))
-        accounts = make_accounts(tmp_path, MemoryKeyring())
-        window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-        qtbot.addWidget(window)
-        window.resize(1300, 900)
-        window.show()
-        profile = Profile.for_endpoint(
-            Endpoint(url=site.url, kind=RegistryKind.HARBOR),
-            name="demo",
-            username=CLEANER[0],
-            credential_kind=CredentialKind.PASSWORD,
-        )
-        run(qloop, accounts.save(profile, CLEANER[1]))
-        run(qloop, window.start())
+        window = harbor_window(qtbot, qloop, tmp_path, site, height=900)
         run(qloop, until(lambda: not window.tasks.running("repos"), limit=30))
         mark = site.proxy.mark()
         window.show_overview("demo")
