@@ -33,8 +33,10 @@ not be read (`blobs` empty) has no known tree: `frees()` is None for it, and `co
 False — then `stored` is a lower bound and every `frees` an upper one (an unread tag may share
 the layers counted).
 
-Built for 100,000 tags (bench/bench_frees.py). Hashing ~700,000 digest strings is most of a
-computation from nothing (~0.3 s of CPU in Python however it is arranged), so it is done once:
+Built for 100,000 tags (bench/bench_frees.py). A computation from nothing is ~700,000 blob
+references looked up among ~260,000 digests (~0.5 s of CPU on the project's machines however it
+is arranged — C-level passes, interned digests: results-frees.md, round 3; the strings' hashes
+are already cached by the inventory's dict), so it is done once:
 the ledger interns each digest to a small int when its root arrives and keeps, per blob, how
 many roots hold it and (while one does) which; per root, the bytes only it holds. Adding or
 removing a root costs its own blobs; a tracker fed as a listing's batches arrive has the
