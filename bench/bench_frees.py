@@ -115,10 +115,11 @@ def before_module(commit: str) -> Any:
     ).stdout
     path = Path(tempfile.mkdtemp(prefix="frees-before-")) / "frees_before.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("frees_before", path)
+    name = f"frees_before_{commit}"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["frees_before"] = module  # dataclasses look their module up
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -165,6 +166,197 @@ def bench_compute(rows: list[Any], runs: int, batch: int, base: str) -> dict[str
         "delete_cpu": [f[2] for f in flows],
         "restore_cpu": [f[3] for f in flows],
     }
+
+
+def as_loaded(rows: list[Any]) -> list[Any]:
+    """The rows as the app holds them after a listing: 71-character digests, each manifest's
+    blob digests separate string objects (as `json.loads` of the listing cache, or `str()` of
+    each parsed manifest, gives them), put through a dict as `inventory._blobs` does (so each
+    string's hash is computed and cached in it), one blobs tuple per manifest for its tags."""
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    real: dict[str, str] = {}
+
+    def long(d: str) -> str:
+        if d not in real:
+            real[d] = "sha256:" + hashlib.sha256(d.encode()).hexdigest()
+        return real[d]
+
+    per: dict[str, tuple[tuple[str, int], ...]] = {}
+    out = []
+    for t in rows:
+        blobs = per.get(t.digest)
+        if blobs is None:
+            parsed = json.loads(json.dumps([[long(d), n] for d, n in t.blobs]))
+            blobs = per[t.digest] = tuple({d: n for d, n in parsed}.items())
+        out.append(replace(t, blobs=blobs))
+    return out
+
+
+def interned(rows: list[Any]) -> list[Any]:
+    """The same rows with every blob digest `sys.intern`ed: one string object per digest."""
+    from dataclasses import replace
+
+    per: dict[int, tuple[tuple[str, int], ...]] = {}
+    out = []
+    for t in rows:
+        blobs = per.get(id(t.blobs))
+        if blobs is None:
+            blobs = per[id(t.blobs)] = tuple((sys.intern(d), n) for d, n in t.blobs)
+        out.append(replace(t, blobs=blobs))
+    return out
+
+
+def _per_manifest(rows: list[Any]) -> tuple[dict[str, Any], dict[str, int]]:
+    """Tags de-duplicated by manifest digest first: digest → blobs, digest → tags on it."""
+    from collections import Counter
+
+    trees: dict[str, Any] = {}
+    for t in rows:
+        if t.digest and t.blobs:
+            trees.setdefault(t.digest, t.blobs)
+    return trees, Counter(t.digest for t in rows if t.digest)
+
+
+def column_c_level(rows: list[Any]) -> list[int]:
+    """The column from nothing in C-level building blocks, no Python loop per blob: holders
+    counted by `Counter` over `chain.from_iterable` of the per-manifest blob lists, each
+    reference weighted by its size when its blob has one holder, summed per manifest as the
+    difference of a running total at its boundaries. (No referrers, no incremental state.)"""
+    from collections import Counter
+    from itertools import accumulate, chain
+    from operator import itemgetter, mul, sub
+
+    trees, on = _per_manifest(rows)
+    lists = list(trees.values())
+    holders = Counter(map(itemgetter(0), chain.from_iterable(lists)))
+    weights = map(
+        mul,
+        map(itemgetter(1), chain.from_iterable(lists)),
+        map((1).__eq__, map(holders.__getitem__, map(itemgetter(0), chain.from_iterable(lists)))),
+    )
+    running = list(accumulate(weights, initial=0))
+    ends = list(accumulate(map(len, lists)))
+    at = running.__getitem__
+    alone = dict(zip(trees, map(sub, map(at, ends), map(at, [0, *ends[:-1]])), strict=True))
+    return [
+        -1 if t.digest not in alone else alone[t.digest] if on[t.digest] == 1 else 0 for t in rows
+    ]
+
+
+def column_generator(rows: list[Any]) -> list[int]:
+    """The same with a generator over each manifest's blobs, summing those held once."""
+    from collections import Counter
+    from itertools import chain
+    from operator import itemgetter
+
+    trees, on = _per_manifest(rows)
+    holders = Counter(map(itemgetter(0), chain.from_iterable(trees.values())))
+    alone = {d: sum(n for b, n in tree if holders[b] == 1) for d, tree in trees.items()}
+    return [
+        -1 if t.digest not in alone else alone[t.digest] if on[t.digest] == 1 else 0 for t in rows
+    ]
+
+
+def with_signatures(rows: list[Any], every: int) -> list[Any]:
+    """Every `every`-th row replaced by a cosign-style signature tag of the row before it (a
+    subject, one small layer of its own): a repository whose images are signed."""
+    from dataclasses import replace
+
+    out = list(rows)
+    for i in range(every, len(out), every):
+        subject = out[i - 1].digest
+        digest = f"sha256:sig-{i}"
+        out[i] = replace(
+            out[i],
+            tag=f"{subject.replace(':', '-')}.sig",
+            digest=digest,
+            blobs=((f"sha256:siglayer-{i}", 900 + i % 100), (f"sha256:sigcfg-{i}", 233)),
+            subject=subject,
+            child_digests=(),
+            platforms=(),
+        )
+    return out
+
+
+def bench_scratch(
+    rows: list[Any], runs: int, batch: int, sig_rows: int, sig_base: str
+) -> dict[str, Any]:
+    """From nothing on the rows as loaded: interned or not, and C-level variants; a listing of
+    a signed repository fed in batches, ours against `sig_base`'s tracker."""
+    from regview.ui.models.frees_column import frees_keys
+
+    loaded = as_loaded(rows)
+    same = interned(loaded)
+    out: dict[str, Any] = {
+        "objects": len({id(d) for t in loaded for d, _ in t.blobs}),
+        "objects_interned": len({id(d) for t in same for d, _ in t.blobs}),
+    }
+    jobs = {
+        "ours_bench": lambda: frees_keys(rows)[0],
+        "ours_loaded": lambda: frees_keys(loaded)[0],
+        "ours_interned": lambda: frees_keys(same)[0],
+        "c_level": lambda: column_c_level(loaded),
+        "c_level_interned": lambda: column_c_level(same),
+        "generator": lambda: column_generator(loaded),
+    }
+    results: dict[str, Any] = {}
+    for _ in range(runs):  # alternately, so that the machine's load falls on all alike
+        for name, job in jobs.items():
+            _wall, cpu, keys = on_thread(job)
+            out.setdefault(name, []).append(cpu)
+            results[name] = keys
+    first = results["ours_bench"]
+    assert all(keys == first for keys in results.values()), "the variants disagree"
+    before = before_module(sig_base)
+    signed = with_signatures(rows[:sig_rows], 50)
+
+    def listing(tracker_class: Any) -> list[int]:
+        from regview.ui.models.tags_model import UNKNOWN_FREES
+
+        tracker = tracker_class()
+        for end in range(batch, len(signed) + batch, batch):
+            tracker.feed(signed[:end])
+        return tracker.sync(signed).frees_keys(signed, UNKNOWN_FREES)  # type: ignore[no-any-return]
+
+    from regview.core.frees import SpaceTracker
+
+    for _ in range(max(1, runs // 2)):
+        ours = on_thread(listing, SpaceTracker)
+        old = on_thread(listing, before.SpaceTracker)
+        assert ours[2] == old[2], "the signed listing's figures disagree"
+        out.setdefault("signed_ours", []).append(ours[1])
+        out.setdefault("signed_before", []).append(old[1])
+    out["signed_rows"] = len(signed)
+    # A signed repository of all the rows: from nothing, then 1,000 tags deleted (sync +
+    # snapshot + keys each), ours and the tracker before, alternately.
+    every = with_signatures(rows, 50)
+    cut = len(every) // 3
+    left = every[:cut] + every[cut + 1000 :]
+
+    def deletion(tracker_class: Any) -> tuple[float, float, list[int]]:
+        tracker = tracker_class()
+        first = on_thread(frees_keys_with, tracker, every)
+        after = on_thread(frees_keys_with, tracker, left)
+        return first[1], after[1], after[2]
+
+    for _ in range(max(1, runs // 2)):
+        for name, cls in (("ours", SpaceTracker), ("before", before.SpaceTracker)):
+            scratch, cut_cpu, keys = deletion(cls)
+            out.setdefault(f"signed_scratch_{name}", []).append(scratch)
+            out.setdefault(f"signed_delete_{name}", []).append(cut_cpu)
+            out[f"signed_keys_{name}"] = keys
+    assert out["signed_keys_ours"] == out["signed_keys_before"], "signed deletion disagrees"
+    out["signed_all"] = len(every)
+    return out
+
+
+def frees_keys_with(tracker: Any, rows: list[Any]) -> list[int]:
+    from regview.ui.models.tags_model import UNKNOWN_FREES
+
+    return tracker.sync(rows).frees_keys(rows, UNKNOWN_FREES)  # type: ignore[no-any-return]
 
 
 class Heartbeat:
@@ -369,6 +561,51 @@ def bench_baseline_sort(app: QApplication, rows: list[Any]) -> list[float]:
     return ms
 
 
+def scratch_report(out: dict[str, Any], sig_base: str) -> list[str]:
+    def row(label: str, key: str) -> str:
+        xs = out[key]
+        return f"| {label} | {statistics.median(xs):.0f} ms | {max(xs):.0f} ms |"
+
+    return [
+        f"blob digest objects as loaded: {out['objects']:,}; interned: {out['objects_interned']:,}",
+        "",
+        "| from nothing, whole column (CPU, thread time) | median | max |",
+        "|---|---|---|",
+        row(
+            "frees_keys, new tracker, the bench's rows (short digests, base layers shared)",
+            "ours_bench",
+        ),
+        row(
+            "frees_keys, new tracker, rows as loaded (71-char digests, objects per manifest)",
+            "ours_loaded",
+        ),
+        row("frees_keys, new tracker, the same digests sys.intern'ed", "ours_interned"),
+        row(
+            "C-level blocks (Counter over chain of per-manifest lists, running totals), as loaded",
+            "c_level",
+        ),
+        row("C-level blocks, interned", "c_level_interned"),
+        row("Counter + a generator over each manifest's blobs held once, as loaded", "generator"),
+        "",
+        f"| a signed repository ({out['signed_rows']:,} rows, 1 in 50 a signature): listing fed in "
+        "batches, then the snapshot (CPU) | median | max |",
+        "|---|---|---|",
+        row("ours (referrers applied at the snapshot, to the roots they touch)", "signed_ours"),
+        row(f"the tracker before ({sig_base}: a rebuild per batch)", "signed_before"),
+        "",
+        f"| a signed repository ({out['signed_all']:,} rows, 1 in 50 a signature), "
+        "CPU | median | max |",
+        "|---|---|---|",
+        row("from nothing: ours", "signed_scratch_ours"),
+        row(f"from nothing: the tracker before ({sig_base})", "signed_scratch_before"),
+        row("1,000 tags deleted, the job: ours", "signed_delete_ours"),
+        row(
+            f"1,000 tags deleted, the job: the tracker before ({sig_base}: a rebuild)",
+            "signed_delete_before",
+        ),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
@@ -377,6 +614,9 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=1000, help="rows per listing batch")
     ap.add_argument("--base", default="9aed998", help="commit whose frees.py is the baseline")
     ap.add_argument("--out", default="")
+    ap.add_argument("--sig-rows", type=int, default=20_000, help="rows of the signed listing")
+    ap.add_argument("--sig-base", default="db894e9", help="the tracker before the signed fix")
+    ap.add_argument("--only-scratch", action="store_true", help="only the from-nothing variants")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     from frees_trees import with_blobs
@@ -388,6 +628,25 @@ def main() -> int:
     rows = with_blobs(make_tags(args.rows))
     gc_guard.settle()
     before = load_average()
+    scratch = bench_scratch(rows, args.runs, args.batch, args.sig_rows, args.sig_base)
+    scratch_lines = scratch_report(scratch, args.sig_base)
+    if args.only_scratch:
+        after = load_average()
+        report = "\n".join(
+            [
+                f"machine: {machine()}",
+                f"load before: {before}",
+                f"load after:  {after}",
+                f"rows: {len(rows):,}",
+                "",
+                *scratch_lines,
+            ]
+        )
+        print(report)
+        if args.out:
+            with open(args.out, "a") as fh:
+                fh.write("\n```\n" + report + "\n```\n")
+        return 0
     compute = bench_compute(rows, args.runs, args.batch, args.base)
     gaps = bench_gaps(app, rows, args.runs, args.base)
     view = bench_view(app, rows, args.runs, args.batch)
@@ -453,6 +712,7 @@ def main() -> int:
     ]
     for n, (ms, cpu, _text) in view["selection"].items():
         lines.append(f"| selection total, {n:,} rows selected | {ms:.1f} ms | | {cpu:.1f} ms |")
+    lines += ["", *scratch_lines]
     report = "\n".join(lines)
     print(report)
     if args.out:

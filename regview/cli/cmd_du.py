@@ -5,8 +5,11 @@ layer downloads), and its `stored` bytes are the union of the blobs its tags use
 once (`regview.core.frees`). Largest first. Progress goes to stderr, so stdout stays clean.
 
 `--json` prints a list of objects with exactly the keys `repository`, `tags` (count), `stored`
-(bytes, de-duplicated within the repository), `untagged` (bytes only untagged manifests hold;
-null: no registry API used here lists untagged manifests, so it is not known), `complete`
+(bytes, de-duplicated within the repository), `untagged` (bytes only untagged manifests hold,
+where the registry's API lists them — Harbor; null: the registry lists tags only, so it is not
+known), `untagged_exact` (true: de-duplicated against the blobs tags keep; false: an upper
+bound, the API's sizes summed — more than `core.untagged.READ_LIMIT` untagged artifacts, one
+unreadable, or some tags not read; null with `untagged`), `complete`
 (false when some tags could not be read: then `stored` is a lower bound) and `gitlab_size`
 (GitLab's own figure for the repository, when the repositories came from its API and it gives
 one — gitlab.com does, self-managed instances mostly do not; else null). A repository that
@@ -31,7 +34,9 @@ from regview.core.model import RepositoryInfo
 from regview.util.units import human_size
 
 #: the keys of each `--json` object, a documented contract
-DU_KEYS_DOC = frozenset({"repository", "tags", "stored", "untagged", "complete", "gitlab_size"})
+DU_KEYS_DOC = frozenset(
+    {"repository", "tags", "stored", "untagged", "untagged_exact", "complete", "gitlab_size"}
+)
 
 EXAMPLES = """\
   regview du registry.example.com
@@ -66,6 +71,7 @@ class Usage:
     untagged: int | None = None
     complete: bool = False
     gitlab_size: int | None = None
+    untagged_exact: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +79,7 @@ class Usage:
             "tags": self.tags,
             "stored": self.stored,
             "untagged": self.untagged,
+            "untagged_exact": self.untagged_exact,
             "complete": self.complete,
             "gitlab_size": self.gitlab_size,
         }
@@ -107,6 +114,7 @@ async def _du(args: argparse.Namespace) -> int:
 
     from regview.core.frees import TagSpace
     from regview.core.inventory import load_tags
+    from regview.core.untagged import untagged_usage
 
     if args.concurrency < 1:
         raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
@@ -126,8 +134,15 @@ async def _du(args: argparse.Namespace) -> int:
                 rows.append(Usage(repo.path, None, None, gitlab_size=gitlab.get(repo.path)))
                 continue
             space = await asyncio.to_thread(TagSpace.of, tags)
+            untagged = await untagged_usage(client, repo.path, tags)
             usage = Usage(
-                repo.path, len(tags), space.stored, None, space.complete, gitlab.get(repo.path)
+                repo.path,
+                len(tags),
+                space.stored,
+                None if untagged is None else untagged.bytes,
+                space.complete,
+                gitlab.get(repo.path),
+                None if untagged is None else not untagged.upper_bound,
             )
             progress.done(usage)
             rows.append(usage)
@@ -145,15 +160,21 @@ async def _du(args: argparse.Namespace) -> int:
     ]
     headers = ["REPOSITORY", "TAGS", "STORED"]
     # Columns only where some figure is known: untagged manifests, GitLab's own size.
-    for header, values in (
-        ("UNTAGGED", [u.untagged for u in ordered]),
-        ("GITLAB SAYS", [u.gitlab_size for u in ordered]),
+    for header, values, marks in (
+        ("UNTAGGED", [u.untagged for u in ordered], [u.untagged_exact for u in ordered]),
+        ("GITLAB SAYS", [u.gitlab_size for u in ordered], [True] * len(ordered)),
     ):
         if any(v is not None for v in values):
             headers.append(header)
-            for line, v in zip(table, values, strict=True):
-                line.append(human_size(v, unknown="-"))
+            for line, v, exact in zip(table, values, marks, strict=True):
+                line.append(("≤ " if exact is False else "") + human_size(v, unknown="-"))
     C.table(table, headers)
+    if "UNTAGGED" in headers:
+        C.note(
+            "untagged: bytes that only manifests without a tag hold (garbage collection of "
+            "untagged artifacts gives them back); ≤: an upper bound, the registry's sizes "
+            "summed (layers shared with tagged images counted too)"
+        )
     if ordered and all(u.untagged is None for u in ordered):
         C.note(
             "untagged manifests: unknown — the registry's API lists tags only, so what "

@@ -33,8 +33,10 @@ not be read (`blobs` empty) has no known tree: `frees()` is None for it, and `co
 False — then `stored` is a lower bound and every `frees` an upper one (an unread tag may share
 the layers counted).
 
-Built for 100,000 tags (bench/bench_frees.py). Hashing ~700,000 digest strings is most of a
-computation from nothing (~0.3 s of CPU in Python however it is arranged), so it is done once:
+Built for 100,000 tags (bench/bench_frees.py). A computation from nothing is ~700,000 blob
+references looked up among ~260,000 digests (~0.5 s of CPU on the project's machines however it
+is arranged — C-level passes, interned digests: results-frees.md, round 3; the strings' hashes
+are already cached by the inventory's dict), so it is done once:
 the ledger interns each digest to a small int when its root arrives and keeps, per blob, how
 many roots hold it and (while one does) which; per root, the bytes only it holds. Adding or
 removing a root costs its own blobs; a tracker fed as a listing's batches arrive has the
@@ -305,8 +307,10 @@ class SpaceTracker:
     Rows are told apart by identity (`TagInfo` is frozen: a refreshed tag is a new object),
     with a quick path for a listing that only grew. Not thread-safe: one thread (the frees
     worker) owns a tracker; the snapshots it returns may go to any thread. Tagged referrers
-    make one root's tree depend on other rows (`_hold_referrers`): while a repository has any,
-    a change rebuilds the ledger from all rows instead.
+    make one root's tree depend on other rows (`_grown`): the roots keeping a signature's
+    subject hold the signature's blobs too. Those few roots are put right at the next snapshot
+    (`sync`), removed and added again with their grown trees — not a rebuild from all rows, and
+    not once per batch of a listing (`feed`).
     """
 
     def __init__(self) -> None:
@@ -320,18 +324,45 @@ class SpaceTracker:
         self._unread = 0  # rows without blobs (unread, or their manifest could not be read)
         self._sizeless = 0  # indexes with unreadable children (size None)
         self._referrers = 0  # rows with a subject
+        #: roots whose tree the ledger holds grown by referrers' blobs (`_grown`) → that tree
+        self._grown: dict[str, Tree] = {}
+        # Referrers' blobs lag the rows: `feed` (a listing's batches) leaves them to the next
+        # snapshot, once per listing — each costs a pass over all rows.
+        self._stale = False
 
     def sync(self, rows: list[TagInfo]) -> TagSpace:
         self.feed(rows)
+        self._catch_up()
         return TagSpace(self.ledger.frozen(), rows, Counter(self._tag_count), self._complete())
 
     def last(self, rows: list[TagInfo]) -> TagSpace:
         """`sync` for a tracker used once (`TagSpace.of`): the snapshot takes the ledger itself
         instead of a copy, and the tracker is not to be used again."""
         self.feed(rows)
+        self._catch_up()
         ledger, self.ledger = self.ledger, BlobLedger()
         ledger._frozen = True
         return TagSpace(ledger, rows, self._tag_count, self._complete())
+
+    def _catch_up(self) -> None:
+        """The roots whose referrer-grown trees changed: removed and added again."""
+        if not self._stale:
+            return
+        self._stale = False
+        known: dict[str, Tree] = {}
+        for t in self._rows:
+            if t.digest and t.blobs:
+                known.setdefault(t.digest, t.blobs)
+        grown = _grown(self._rows, known) if self._referrers else {}
+        old = self._grown
+        changed = [d for d in old.keys() | grown.keys() if old.get(d) != grown.get(d)]
+        ledger = self.ledger
+        ledger.remove(changed)
+        for d in changed:
+            tree = grown.get(d) or known.get(d)
+            if tree:
+                ledger.add(d, tree)
+        self._grown = grown
 
     def _complete(self) -> bool:
         return not self._unread and not self._sizeless
@@ -372,7 +403,6 @@ class SpaceTracker:
         self._rows = rows
         if not gone and not added:
             return
-        rebuild = self._referrers > 0 or any(map(_SUBJECT, added))
         self._count(gone, -1)
         self._count(added, 1)
         count = self._tag_count
@@ -383,15 +413,16 @@ class SpaceTracker:
             for d in untagged:
                 del count[d]
         count.update(filter(None, map(_DIGEST, added)))
-        if rebuild:
-            self.ledger = _ledger_of(self._rows)
-            return
         ledger = self.ledger
         ledger.remove(untagged)
+        for d in untagged:
+            self._grown.pop(d, None)
         add, held = ledger.add, ledger.roots
         for r in added:
             if r.blobs and r.digest not in held:  # (a second tag on a held manifest adds none)
                 add(r.digest, r.blobs)
+        if self._referrers or self._grown:
+            self._stale = True  # referrers' blobs: put right by the next snapshot
 
     def _count(self, rows: list[TagInfo], step: int) -> None:
         if rows:
@@ -412,21 +443,11 @@ def _keys(rows: list[TagInfo]) -> Iterable[tuple[object, ...]]:
     )
 
 
-def _ledger_of(rows: list[TagInfo]) -> BlobLedger:
-    """The ledger of these rows from nothing, referrers held by what keeps their subject."""
-    known: dict[str, Tree] = {}
-    for t in rows:
-        if t.digest and t.blobs:
-            known.setdefault(t.digest, t.blobs)
-    if any(map(_SUBJECT, rows)):
-        known = _hold_referrers(rows, known)
-    return BlobLedger(known)
-
-
-def _hold_referrers(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
+def _grown(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
     """A tagged referrer (a signature, an SBOM) stays while its subject does, tagged or not:
     the roots that keep the subject (it, or an index listing it as a child) hold the
-    referrer's blobs too. Chains (a signature of a signature) resolve in a few rounds."""
+    referrer's blobs too. Chains (a signature of a signature) resolve in a few rounds. Returns
+    only the roots whose tree grows: root → its tree with the referrers' blobs."""
     holders: dict[str, list[str]] = {}
     for t in rows:
         if t.digest in trees:
@@ -434,17 +455,24 @@ def _hold_referrers(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tr
             for child in t.child_digests:
                 holders.setdefault(child, []).append(t.digest)
     referrers = {t.digest: t.subject for t in rows if t.subject and t.digest in trees}
-    out = {d: dict(tree) for d, tree in trees.items()}
+    out: dict[str, dict[str, int]] = {}
+
+    def tree(d: str) -> dict[str, int]:
+        return out[d] if d in out else dict(trees[d])
+
     for _round in range(len(referrers)):
         changed = False
         for ref, subject in referrers.items():
             for root in holders.get(subject, ()):
-                if root != ref and not out[ref].keys() <= out[root].keys():
-                    out[root].update(out[ref])
+                if root == ref:
+                    continue
+                theirs = tree(ref)
+                if not theirs.keys() <= tree(root).keys():
+                    out.setdefault(root, dict(trees[root])).update(theirs)
                     changed = True
         if not changed:
             break
-    return {d: tuple(tree.items()) for d, tree in out.items()}
+    return {d: tuple(t.items()) for d, t in out.items()}
 
 
 def untagged_bytes(space: TagSpace, manifests: Mapping[str, Tree]) -> int:

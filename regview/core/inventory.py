@@ -249,6 +249,23 @@ def tag_info(
     )
 
 
+async def manifest_trees(
+    client: RegistryClient, repository: str, digests: Sequence[str]
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Each manifest's blobs read by digest, as `TagInfo.blobs` has them (an index with its
+    children's); one that cannot be read whole is left out. The listing cache is not touched."""
+    run = _Run(client, repository, Listing())
+
+    async def one(digest: str) -> tuple[str, Summary | None]:
+        try:
+            return digest, (await run.tag(digest))[1]
+        except (E.NotFound, E.ProtocolError, E.Unsupported):
+            return digest, None
+
+    read = await asyncio.gather(*(one(d) for d in digests))
+    return {d: _blobs(s) for d, s in read if s is not None and s.get("blobs") and not s["error"]}
+
+
 async def load_tags(
     client: RegistryClient,
     repository: str,

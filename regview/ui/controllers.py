@@ -9,6 +9,8 @@
         await load_details(profile, tag) -> TagDetails
         await measure(profile, repositories, on_repo) -> None
             tag count and size per repository, for the storage overview
+        await untagged(profile, repositories, on_figure) -> None
+            what untagged artifacts hold per measured repository, where the registry lists them
         cached_tags(profile, repository) -> list[TagInfo] | None
 
 Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`). Tag listings
@@ -29,6 +31,7 @@ from regview.core.access import catalog_known_refused
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.referrers import find_referrers
 from regview.core.registry_knowledge import default_store
+from regview.core.untagged import Untagged, untagged_usage
 from regview.log import get_logger
 from regview.services.async_utils import run_blocking
 from regview.services.sessions import RegistrySession, SessionManager
@@ -288,6 +291,21 @@ class BrowseController:
                 self._tags[(profile, path)] = tags
             # sizes are a union of blobs over every tag: not on the UI thread for 10k tags
             on_repo(await run_blocking(_measured, path, tags), tags)
+
+    async def untagged(
+        self, profile: str, repositories: Sequence[str], on_figure: Callable[[str, Untagged], None]
+    ) -> None:
+        """What untagged artifacts hold in each repository measured, where the registry lists
+        them (Harbor); nothing when it does not (asked once, of the first repository)."""
+        session = await self.sessions.open(profile)
+        for path in repositories:
+            tags = self._tags.get((profile, path))
+            if tags is None:
+                continue  # not measured: nothing to tell its own blobs from the tags'
+            figure = await untagged_usage(session.client, path, tags)
+            if figure is None:
+                return
+            on_figure(path, figure)
 
 
 def _measured(path: str, tags: Sequence[TagInfo]) -> RepositoryInfo:

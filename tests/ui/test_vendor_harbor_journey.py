@@ -11,21 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import run
 from delete_support import SCHEMES, shot, theme, until
+from harbor_window import harbor_window
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from vendor_seed import tags_now
-from vendor_sites import CLEANER, HARBOR_REPO, MAINTAINER, harbor_site
+from vendor_sites import HARBOR_REPO, MAINTAINER, harbor_site
 
 from regview.core.deletion.executor import Status
-from regview.core.model import CredentialKind, Endpoint, RegistryKind
-from regview.services.sessions import SessionManager
-from regview.settings.profiles import Profile
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
-from regview.ui.local_mode import LocalMode
-from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -35,19 +31,7 @@ def test_harbor_immutable_tag_refused_in_the_window_and_its_sibling_deleted(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
 ) -> None:
     with theme(qapp, scheme), harbor_site(tmp_path / "harbor") as site:
-        accounts = make_accounts(tmp_path, MemoryKeyring())
-        window = MainWindow(accounts, SessionManager(accounts), LocalMode(accounts))
-        qtbot.addWidget(window)
-        window.resize(1300, 800)
-        window.show()
-        profile = Profile.for_endpoint(
-            Endpoint(url=site.url, kind=RegistryKind.HARBOR),
-            name="demo",
-            username=CLEANER[0],
-            credential_kind=CredentialKind.PASSWORD,
-        )
-        run(qloop, accounts.save(profile, CLEANER[1]))
-        run(qloop, window.start())
+        window = harbor_window(qtbot, qloop, tmp_path, site)
         flow = window.delete_flow
         shown: list[DeleteDialog] = []
         progress: list[DeleteProgressDialog] = []

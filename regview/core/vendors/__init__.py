@@ -5,6 +5,7 @@
     vendor = open_vendor(ctx)                VendorAPI | None (close it: `async with` / aclose())
     kind = detect_kind(host, realm, headers) a vendor kind a probe's answer points at, or None
     tags = await vendor_tags(client, repo)   the API's listing (Docker Hub), or None: use /v2
+    sizes = await vendor_untagged(client, repo)   untagged artifacts → size (Harbor), or None
 
 One module per vendor (`dockerhub`, `ghcr`, `harbor`, `quay`), each defining `SPEC`, a
 `VendorSpec` naming its `VendorAPI` subclass (`base`). A module is imported only when its kind is
@@ -16,9 +17,9 @@ deletions, and the plan's `Method.VENDOR_API` says the vendor does the untagging
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from regview.core.errors import RegistryError
 from regview.core.model import Credentials, Endpoint, RegistryKind, TagInfo
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from regview.core.client.client import RegistryClient
 
 log = get_logger("core.vendors")
+T = TypeVar("T")
 
 __all__ = [
     "API_TOKEN_ENV",
@@ -54,6 +56,7 @@ __all__ = [
     "open_vendor",
     "vendor_spec",
     "vendor_tags",
+    "vendor_untagged",
 ]
 
 
@@ -145,13 +148,29 @@ async def vendor_tags(client: RegistryClient, repository: str) -> list[TagInfo] 
     """The tags of `repository` through the registry's management API where it lists them
     (Docker Hub: 100 per request, no pull spent), or None to list through `/v2`: no such API,
     or it failed (said in the log; `/v2` still works)."""
+    return await _ask(client, lambda v: v.list_tags(repository), f"listing {repository}")
+
+
+async def vendor_untagged(client: RegistryClient, repository: str) -> dict[str, int] | None:
+    """The artifacts of `repository` without a tag → their size, where the registry's API
+    lists them (Harbor), or None: no such API, or it failed (said in the log)."""
+    return await _ask(
+        client, lambda v: v.untagged_artifacts(repository), f"untagged artifacts of {repository}"
+    )
+
+
+async def _ask(
+    client: RegistryClient, question: Callable[[VendorAPI], Awaitable[T | None]], what: str
+) -> T | None:
+    """`question` put to the registry's management API, opened for this one question; None
+    when there is none or it failed (a failure is said in the log: `/v2` still works)."""
     vendor = open_vendor(context_for(client.endpoint, client.credentials, client))
     if vendor is None:
         return None
     try:
-        return await vendor.list_tags(repository)
+        return await question(vendor)
     except RegistryError as exc:
-        log.info("listing %s through the %s failed, using /v2: %s", repository, vendor.title, exc)
+        log.info("%s through the %s failed, using /v2: %s", what, vendor.title, exc)
         return None
     finally:
         await vendor.aclose()

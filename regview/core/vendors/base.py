@@ -7,6 +7,7 @@
         async def access(repository) -> VendorAccess          what this credential may do there
         async def list_tags(repository) -> list[TagInfo] | None   None: list through /v2
         async def protected_tags(repository) -> {tag: why}     never offered for deletion
+        async def untagged_artifacts(repository) -> {digest: size} | None   None: not listed
         async def delete_tag(repository, tag, digest, *, sole) -> None  sparing sibling tags
         async def delete_manifest(repository, digest) -> None   untagged/whole manifest, or refuse
         async def restore(repository, digest) -> str           the vendor's own undelete, or why not
@@ -125,6 +126,14 @@ class VendorAPI(HttpOwner, abc.ABC):
         """Tags the registry's own rules forbid deleting (Harbor's immutability rules) → why,
         in words; the planner refuses them and keeps them (blast radius included)."""
         return {}
+
+    async def untagged_artifacts(self, repository: str) -> dict[str, int] | None:
+        """Artifacts of `repository` no tag points at → their size as the API reports it (an
+        index with its children, the manifest itself included), or None when the registry's
+        API cannot list them (the distribution API lists tags only). What a tagged artifact
+        keeps (an index's children, signatures of a tagged image) is not untagged; signatures
+        of an untagged artifact are (they go with it)."""
+        return None
 
     @abc.abstractmethod
     async def delete_tag(self, repository: str, tag: str, digest: str, *, sole: bool) -> None:

@@ -320,6 +320,26 @@ class HarborAPI(VendorAPI):
             if yes
         }
 
+    async def untagged_artifacts(self, repository: str) -> dict[str, int] | None:
+        """Harbor lists artifacts without tags (its listing leaves out an index's untagged
+        children, which the index keeps); signatures (accessories) of an untagged artifact go
+        with it, those of a tagged one stay. Sizes as Harbor gives them: a layer an untagged
+        artifact shares with a tagged one counts here too (`core.untagged` de-duplicates)."""
+        found: dict[str, int] = {}
+        kept: set[str] = set()  # accessories of tagged artifacts
+        for art in await self._artifact_pages(repository):
+            digest, size = art.get("digest"), art.get("size")
+            accessories = [a for a in art.get("accessories") or [] if isinstance(a, dict)]
+            if art.get("tags"):
+                kept.update(str(a.get("digest", "")) for a in accessories)
+                continue
+            if isinstance(digest, str) and digest and isinstance(size, int):
+                found[digest] = size
+            for a in accessories:
+                if isinstance(a.get("digest"), str) and isinstance(a.get("size"), int):
+                    found[a["digest"]] = a["size"]
+        return {d: n for d, n in found.items() if d not in kept}
+
     # -- mutations ----------------------------------------------------------------------------
 
     async def _artifact_now(self, repository: str, digest: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 OverviewPanel(parent=None)
     set_repositories(repos)          bar chart of size per repository (largest first)
     set_gitlab_sizes(sizes)          GitLab's own size of each repository, beside ours
+    set_untagged(figures)            what untagged artifacts hold, where the registry lists them
     set_tags(tags, scope)            age histogram and headline numbers for these tags
 stored_bytes(tags) -> int            bytes these tags keep stored, each blob counted once
 
@@ -24,6 +25,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEve
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from regview.core.model import RepositoryInfo, TagInfo
+from regview.core.untagged import Untagged
 from regview.ui.theme import accent, is_dark, muted
 from regview.util.units import human_size
 
@@ -287,6 +289,39 @@ UNTAGGED_TIP = (
     "size counts everything the repository stores: the difference to ours is about what "
     "untagged manifests (and the manifests themselves) hold."
 )
+UNTAGGED_LISTED_TIP = (
+    "The registry's API lists artifacts no tag points at (Harbor). Counted here: the bytes of "
+    "the blobs only they hold — layers they share with tagged images stay when they go — read "
+    "from their manifests. ≤ marks an upper bound: the registry's own sizes summed, shared "
+    "layers included (too many untagged artifacts to read, or some tags not read). Garbage "
+    "collection that deletes untagged artifacts gives these bytes back (Harbor: Clean Up with "
+    "'Allow garbage collection on untagged artifacts')."
+)
+
+
+def untagged_words(figures: Mapping[str, Untagged], gitlab: bool = False) -> tuple[str, str]:
+    """(note, tooltip) under 'Size per repository': the figures where the registry listed
+    untagged artifacts, else that they are unknown."""
+    if not figures:
+        return UNTAGGED_UNKNOWN + (UNTAGGED_GITLAB if gitlab else ""), UNTAGGED_TIP
+    count = sum(f.artifacts for f in figures.values())
+    if not count:
+        return (
+            f"Untagged artifacts: none in the {len(figures):,} repositor"
+            + ("y" if len(figures) == 1 else "ies")
+            + " measured (the registry lists them).",
+            UNTAGGED_LISTED_TIP,
+        )
+    repos = sum(1 for f in figures.values() if f.artifacts)
+    bound = "≤ " if any(f.upper_bound for f in figures.values()) else ""
+    held = human_size(sum(f.bytes for f in figures.values())) or "0 B"
+    return (
+        f"Untagged artifacts: {count:,} in {repos:,} repositor"
+        + ("y" if repos == 1 else "ies")
+        + f", holding {bound}{held} no tag keeps (the registry lists them; garbage collection "
+        "of untagged artifacts gives it back).",
+        UNTAGGED_LISTED_TIP,
+    )
 
 
 class OverviewPanel(QWidget):
@@ -332,6 +367,8 @@ class OverviewPanel(QWidget):
         self.bars = BarChart()
         self.bars.activated.connect(self.repositoryActivated)
         layout.addWidget(self.bars, 3)
+        self._gitlab_known = False
+        self.untagged: dict[str, Untagged] = {}
         self.untagged_note = QLabel(UNTAGGED_UNKNOWN)
         self.untagged_note.setWordWrap(True)
         self.untagged_note.setToolTip(UNTAGGED_TIP)
@@ -371,9 +408,20 @@ class OverviewPanel(QWidget):
         """GitLab's own figure per repository path (its API's `size`), shown beside ours."""
         self.bars.second = dict(sizes)
         self.ranking.set_gitlab_sizes(sizes)
-        self.untagged_note.setText(UNTAGGED_UNKNOWN + (UNTAGGED_GITLAB if sizes else ""))
+        self._gitlab_known = bool(sizes)
+        self._show_untagged()
         self.bars.updateGeometry()
         self.bars.update()
+
+    def set_untagged(self, figures: Mapping[str, Untagged]) -> None:
+        """Per repository path, what its untagged artifacts hold ({}: not listed, unknown)."""
+        self.untagged = dict(figures)
+        self._show_untagged()
+
+    def _show_untagged(self) -> None:
+        text, tip = untagged_words(self.untagged, self._gitlab_known)
+        self.untagged_note.setText(text)
+        self.untagged_note.setToolTip(tip)
 
     def set_tags(self, tags: Sequence[TagInfo], scope: str = "") -> None:
         now = time.time()

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
+from regview.core.untagged import Untagged
 from regview.log import get_logger
 from regview.ui.errors import Problem, describe
 from regview.ui.expiry import explain_refusal
@@ -275,7 +276,10 @@ class WindowBrowsing(WindowBase):
             return
         self._show_overview_figures(name, done=False)
         self.tasks.start("gitlab sizes", self._gitlab_sizes(binding))
+        self.overview.set_untagged({})  # never another registry's figures
         await asyncio.wait([self._measure_sizes(name, everything=True)])
+        if self._holds(binding):
+            self.tasks.start("untagged", self._untagged_sizes(binding))
         if self._holds(binding) and self.pages.currentIndex() == PAGE_OVERVIEW:
             self._show_overview_figures(name, done=True)
         self.loaded.emit("overview")
@@ -301,6 +305,22 @@ class WindowBrowsing(WindowBase):
         else:
             for warning in outcome.warnings:
                 log.info("%s", warning)
+
+    async def _untagged_sizes(self, binding: Binding) -> None:
+        """What untagged artifacts hold per measured repository, where the registry lists
+        them (Harbor's API; one listing per repository and a manifest read per untagged one)."""
+        name = binding.profile
+        found: dict[str, Untagged] = {}
+
+        def on_figure(path: str, figure: Untagged) -> None:
+            found[path] = figure
+            if self._holds(binding):
+                self.overview.set_untagged(found)
+
+        paths = [r.path for r in self._all_repos.get(name, [])]
+        outcome = await self._attempt(self.controller.untagged(name, paths, on_figure))
+        if isinstance(outcome, Problem):
+            log.info("untagged artifacts of %s not read: %s", name, outcome.text())
 
     def refresh(self) -> None:
         binding = self.view_binding()

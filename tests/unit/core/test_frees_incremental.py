@@ -195,3 +195,40 @@ def test_a_listing_read_again_changes_nothing_and_another_one_starts_over() -> N
     space = tracker.sync(other)
     assert tracker.ledger is not ledger
     assert space.frees_all(other) == [i + 1 for i in range(40)] and space.stored == stored(other)
+
+
+def test_a_signed_repository_changes_incrementally_too() -> None:
+    # A tagged signature's blobs are held by whatever keeps its subject. The ledger was rebuilt
+    # from all rows on every change while a repository had one — and on every batch of a
+    # listing (quadratic: ~1.1 s of CPU for 20,000 tags, ~30 s for 100,000). Now only the
+    # roots keeping a subject are re-added, once, at the snapshot.
+    rows = [
+        image(f"t{i}", f"sha256:{i}", ("sha256:base", 100), (f"sha256:own{i}", i + 1))
+        for i in range(50)
+    ]
+    signature = replace(
+        image("sha256-0.sig", "sha256:sig0", ("sha256:sig-layer", 7)), subject="sha256:0"
+    )
+    rows.insert(5, signature)
+    left = [r for r in rows if r.tag != "t3"]
+    unsigned = [r for r in left if r is not signature]
+    expected = [TagSpace.of(x).frees_all(x) for x in (rows, left, unsigned)]
+    tracker = SpaceTracker()
+    tracker.ledger = ledger = Recording()
+    for end in range(10, 52, 10):
+        tracker.feed(rows[:end])
+    tracker.feed(rows)
+    assert sorted(ledger.added) == sorted(r.digest for r in rows) and ledger.removed == []
+    space = tracker.sync(rows)
+    assert tracker.ledger is ledger, "not rebuilt"
+    assert ledger.removed == ["sha256:0"] and ledger.added[-1] == "sha256:0"  # grown once
+    assert space.frees_all(rows) == expected[0]
+    assert space.frees("sha256-0.sig") == 0 and space.frees("t0") == 1  # kept while t0 is
+    ledger.added.clear(), ledger.removed.clear()
+    # A deletion: its root goes, nothing else moves.
+    assert tracker.sync(left).frees_all(left) == expected[1]
+    assert (ledger.added, ledger.removed) == ([], ["sha256:3"])
+    # The signature deleted: its subject's root goes back to its own tree.
+    assert tracker.sync(unsigned).frees_all(unsigned) == expected[2]
+    assert ledger.removed[1:] == ["sha256:sig0", "sha256:0"] and ledger.added == ["sha256:0"]
+    assert tracker.sync(unsigned).stored == TagSpace.of(unsigned).stored
