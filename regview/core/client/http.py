@@ -26,6 +26,7 @@ import asyncio
 import os
 import random
 import re
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -74,10 +75,33 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
             f"{registry}: {what}: unsupported address ({exc})", registry=registry
         )
     return E.ConnectionFailed(
-        f"{registry}: {what}: cannot reach the registry ({exc.__class__.__name__}: "
-        f"{exc or 'no details'}); check the address and the network",
+        f"{registry}: {what}: cannot reach the registry — {_why_unreachable(registry, exc)}; "
+        "check the address and the network",
         registry=registry,
     )
+
+
+def _why_unreachable(registry: str, exc: httpx.HTTPError) -> str:
+    """The transport's failure in words ("Connect call failed ('127.0.0.1', 1)" told a person
+    nothing): what the operating system said, found along the exception's causes."""
+    host, _, port = registry.rpartition(":")
+    if not host or not port.isdigit():
+        host, port = registry, ""
+    where = f"{host} port {port}" if port else host
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return f"nothing answers on {where} (connection refused: is the registry running?)"
+        if isinstance(seen, socket.gaierror):
+            return f"the name {host} is not found (DNS)"
+        if isinstance(seen, ConnectionResetError):
+            return f"{where} closed the connection (reset)"
+        if isinstance(seen, httpx.TimeoutException | TimeoutError):
+            return f"{where} did not answer in time"
+        seen = seen.__cause__ or seen.__context__
+    return f"{exc.__class__.__name__}: {exc or 'no details'}"
 
 
 def _fast_transport(
