@@ -132,6 +132,9 @@ class Credentials:
     username: str
     secret: str = field(repr=False)
     kind: CredentialKind = CredentialKind.PASSWORD
+    #: a management API's own token beside this login (Quay's OAuth token with a robot
+    #: account): the vendor API uses it, `/v2` never sees it ("" = none)
+    api_token: str = field(default="", repr=False)
 
     @property
     def can_call_gitlab_api(self) -> bool:
