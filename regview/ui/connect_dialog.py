@@ -187,7 +187,7 @@ class AddRegistryDialog(RegistryForm):
         self.access = access
         self.repository.offer(access.repositories, access.repository)
         self.failure = "" if access.passed else access.failure()
-        self.test_card.show_text(access_html(access), "good" if access.passed else "bad")
+        self.test_card.show_text(access_html(access), access.tone)
         self._reveal(self.test_card)
 
     async def _tested_credentials(self) -> Credentials | None:
