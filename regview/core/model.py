@@ -85,6 +85,9 @@ class TagInfo:
     artifact_type: str = ""
     subject: str = ""
     error: str = ""
+    #: when the tag was last pulled, where the registry's management API says (Harbor, Docker
+    #: Hub); None: never pulled there, or the registry does not say
+    pulled: datetime | None = None
 
     @property
     def platform_labels(self) -> str:
