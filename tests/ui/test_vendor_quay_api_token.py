@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import MemoryKeyring, make_accounts, probed_dialog, run
 from delete_support import shot
 from pytestqt.qtbot import QtBot
 from vendor_sites import QUAY_REPO, ROBOT, Site, quay_site
@@ -21,7 +21,6 @@ from regview.core.inventory import load_tags
 from regview.core.model import CredentialKind, RegistryKind
 from regview.core.vendors import API_TOKEN_USER, context_for, open_vendor
 from regview.settings.secrets import SERVICE, entry_name
-from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.registry_session import SessionManager
 from regview.ui.tokens_dialog import TokensDialog
 
@@ -50,11 +49,7 @@ def test_quay_robot_login_with_an_api_token_in_the_dialog_and_the_window(
     backend = MemoryKeyring()
     accounts = make_accounts(tmp_path, backend)
     token = site.vendor.oauth_token("alice", {"repo:read", "repo:write"})
-    d = AddRegistryDialog(accounts)
-    qtbot.addWidget(d)
-    d.show()
-    d.address.setText(site.url)
-    run(qloop, d.check())
+    d = probed_dialog(qtbot, qloop, accounts, site.url)
     assert d.probe_result is not None and d.probe_result.kind is RegistryKind.QUAY
     assert d.current_kind() is CredentialKind.PASSWORD
 

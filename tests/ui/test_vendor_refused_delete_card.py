@@ -11,14 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import MemoryKeyring, make_accounts, probed_dialog, run
 from delete_support import shot
 from pytestqt.qtbot import QtBot
 from vendor_sites import CLEANER, HARBOR_REPO, READER, Site, harbor_site
 
 from regview.core.model import RegistryKind
 from regview.ui.connect_cards import OK_COLOUR, WARN_COLOUR
-from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -34,11 +33,7 @@ def test_a_refused_delete_is_a_warning_in_both_test_cards(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, site: Site
 ) -> None:
     accounts = make_accounts(tmp_path, MemoryKeyring())
-    d = AddRegistryDialog(accounts)
-    qtbot.addWidget(d)
-    d.show()
-    d.address.setText(site.url)
-    run(qloop, d.check())
+    d = probed_dialog(qtbot, qloop, accounts, site.url)
     assert d.probe_result is not None and d.probe_result.kind is RegistryKind.HARBOR
     d.repository.setText(HARBOR_REPO)
 
