@@ -1,5 +1,6 @@
 """Quay in the window with a robot login and Quay's OAuth token beside it (its imitation over the
-embedded registry): the Add-registry dialog asks for the API token only there, its Test uses it,
+embedded registry): the Add-registry dialog asks for the API token only there, its Test uses it
+(Replace: an empty field tests with and keeps the stored one),
 Save keeps it in the keyring entry the CLI uses (`api-token@<host>#<secret_id>`) and nowhere
 else, and the window's listing, deleting and the Tokens dialog's Test use it. Screenshot:
 quay-api-token (the dialog after a passing Test)."""
@@ -21,6 +22,7 @@ from regview.core.inventory import load_tags
 from regview.core.model import CredentialKind, RegistryKind
 from regview.core.vendors import API_TOKEN_USER, context_for, open_vendor
 from regview.settings.secrets import SERVICE, entry_name
+from regview.ui.connect_dialog import AddRegistryDialog
 from regview.ui.registry_session import SessionManager
 from regview.ui.tokens_dialog import TokensDialog
 
@@ -84,6 +86,17 @@ def test_quay_robot_login_with_an_api_token_in_the_dialog_and_the_window(
     assert backend.entries[(SERVICE, entry_name(host, API_TOKEN_USER, profile.secret_id))] == token
     assert backend.entries[(SERVICE, entry_name(host, ROBOT[0], profile.secret_id))] == ROBOT[1]
     assert token not in (tmp_path / "settings.json").read_text(encoding="utf-8")
+
+    # replacing the robot's secret: an empty API token field keeps (and tests with) the stored one
+    again = AddRegistryDialog(accounts, profile=profile)
+    qtbot.addWidget(again)
+    assert again._api_token_need() is not None and "keep" in again.api_token.placeholderText()
+    _type(again.secret, ROBOT[1])
+    again.repository.setText(QUAY_REPO)
+    run(qloop, again.test())
+    assert again.access is not None and again.access.delete is True, again.test_card.label.text()
+    run(qloop, again.save())
+    assert backend.entries[(SERVICE, entry_name(host, API_TOKEN_USER, profile.secret_id))] == token
 
     # the window's session (listing, details, deleting) carries it: the tags are listed
     # through Quay's API and the deleting port's vendor may delete
