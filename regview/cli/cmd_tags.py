@@ -1,7 +1,8 @@
 """`regview tags IMAGE`: every tag of a repository with digest, size, created time, platforms.
 
 `--json` prints a list of objects with exactly the keys `tag`, `digest`, `media_type`,
-`config_digest`, `size`, `created` (RFC 3339 or null), `platforms` (each `os`, `architecture`,
+`config_digest`, `size`, `created` (RFC 3339 or null), `pulled` (the last pull, RFC 3339, where
+the registry's management API says — Harbor, Docker Hub — else null), `platforms` (each `os`, `architecture`,
 `variant`, `digest`, `size`), `shares_digest_with` (the other listed tags with the same
 digest; `--filter` narrows the requests too, so it covers the tags that matched) and `frees`
 (bytes deleting only this tag gives back after garbage collection: its config and layers that
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+from datetime import datetime
 from typing import Any
 
 from regview.cli import common as C
@@ -28,10 +30,10 @@ from regview.core.model import TagInfo, shares_digest
 from regview.spec.reference import Reference
 from regview.util.units import human_size
 
-SORT_KEYS = ("name", "created", "size")
+SORT_KEYS = ("name", "created", "pulled", "size")
 #: the keys of each `--json` object, a documented contract
 TAG_KEYS_DOC = frozenset(
-    {"tag", "digest", "media_type", "config_digest", "size", "created", "platforms"}
+    {"tag", "digest", "media_type", "config_digest", "size", "created", "pulled", "platforms"}
     | {"shares_digest_with", "frees"}
 )
 
@@ -57,7 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--sort",
         choices=SORT_KEYS,
         default="name",
-        help="name (A→Z, default), created (newest first) or size (largest first)",
+        help="name (A→Z, default), created (newest first), pulled (most recently pulled "
+        "first, where the registry says) or size (largest first)",
     )
     p.add_argument(
         "--concurrency",
@@ -78,6 +81,7 @@ def tag_json(t: TagInfo, shared: dict[str, list[str]], frees: int | None = None)
         "config_digest": t.config_digest or None,
         "size": t.size,
         "created": C.rfc3339(t.created),
+        "pulled": C.rfc3339(t.pulled),
         "platforms": [p.to_json() for p in t.platforms],
         "shares_digest_with": [n for n in shared.get(t.digest, []) if n != t.tag],
         "frees": frees,
@@ -87,12 +91,16 @@ def tag_json(t: TagInfo, shared: dict[str, list[str]], frees: int | None = None)
 def sort_tags(tags: list[TagInfo], key: str) -> list[TagInfo]:
     by_name = sorted(tags, key=lambda t: t.tag)
     if key == "created":  # newest first; unknown times last
-        return sorted(
-            by_name, key=lambda t: (t.created is None, -(t.created.timestamp() if t.created else 0))
-        )
+        return sorted(by_name, key=lambda t: _newest_first(t.created))
+    if key == "pulled":  # most recently pulled first; never pulled (or not said) last
+        return sorted(by_name, key=lambda t: _newest_first(t.pulled))
     if key == "size":  # largest first; unknown sizes last
         return sorted(by_name, key=lambda t: (t.size is None, -(t.size or 0)))
     return by_name
+
+
+def _newest_first(when: datetime | None) -> tuple[bool, float]:
+    return (when is None, -(when.timestamp() if when else 0))
 
 
 def compile_filter(text: str | None) -> re.Pattern[str] | None:

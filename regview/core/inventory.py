@@ -1,7 +1,7 @@
 """Tag details for a repository: digest, media type, size, created time, platforms, blobs.
 
     await load_tags(client, repository, *, on_batch=None, cancel=None, tags=None,
-                    created_hints=None) -> list[TagInfo]
+                    created_hints=None, digests=None) -> list[TagInfo]
 
 - Requests run concurrently over the client's reused connections, as many at once as the
   client's adaptive limiter allows (`client.limiter`). Tags that share a digest are summarised
@@ -9,6 +9,7 @@
 - A second listing sends one request per tag: a conditional GET (If-None-Match: the digest
   seen before). A 304 reuses the stored summary; nothing else is fetched. `known` (rows the
   caller already holds, e.g. the window's table) counts as seen before, like a stored listing.
+  `digests` (tag → digest a management API listed: Harbor, Quay) reads those by digest.
   Where a GET counts against a pull allowance (`client.counts_pulls`: Docker Hub) that request is a HEAD, and a
   GET follows only for a digest neither the listing nor the content cache knows.
 - Size: config + layers for an image; per platform for an index, and the de-duplicated union
@@ -28,7 +29,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +47,16 @@ Summary = dict[str, Any]
 
 
 class _Run:
-    def __init__(self, client: RegistryClient, repository: str, listing: Listing) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        repository: str,
+        listing: Listing,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
         self.client = client
         self.repository = repository
+        self.digests = digests or {}
         self.summaries = listing.summaries
         self.previous = listing.tags
         self.counts_pulls = listing.counts_pulls  # seen on an earlier listing
@@ -56,6 +64,15 @@ class _Run:
         self.configs: dict[str, asyncio.Future[ImageConfig | None]] = {}
 
     async def tag(self, tag: str) -> tuple[str, Summary]:
+        listed = self.digests.get(tag)
+        if listed:
+            # the management API named the digest: read it by digest, not by tag, which
+            # Harbor records as a pull of the tag (its "last pulled" would be our listing)
+            cached = self.summaries.get(listed)
+            if cached is not None:
+                return listed, cached
+            read = await self.client.get_manifest(self.repository, listed)
+            return read.digest, await self.summary(read)
         if self.counts_pulls or self.client.counts_pulls:
             # a GET (conditional or not) costs a pull there, a HEAD does not: ask for the
             # digest first and GET only a manifest neither this run nor the cache knows
@@ -276,6 +293,7 @@ async def load_tags(
     created_hints: dict[str, datetime] | None = None,
     known: Sequence[TagInfo] = (),
     through_vendor: bool = True,
+    digests: Mapping[str, str] | None = None,
 ) -> list[TagInfo]:
     # Docker Hub: its API, no pull spent. A vendor completing its own API listing from the
     # manifests (Harbor, Quay: `vendors.enrich`) passes through_vendor=False: no loop back.
@@ -295,7 +313,7 @@ async def load_tags(
         if row.digest and not row.error and row.repository == repository:
             listing.tags[row.tag] = row.digest
             listing.summaries.setdefault(row.digest, summary_of(row))
-    run = _Run(client, repository, listing)
+    run = _Run(client, repository, listing, digests)
     hints = created_hints or {}
     results: list[TagInfo | None] = [None] * len(names)
     seen: dict[str, str] = {}

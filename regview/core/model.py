@@ -85,6 +85,9 @@ class TagInfo:
     artifact_type: str = ""
     subject: str = ""
     error: str = ""
+    #: when the tag was last pulled, where the registry's management API says (Harbor, Docker
+    #: Hub); None: never pulled there, or the registry does not say
+    pulled: datetime | None = None
 
     @property
     def platform_labels(self) -> str:
@@ -132,6 +135,9 @@ class Credentials:
     username: str
     secret: str = field(repr=False)
     kind: CredentialKind = CredentialKind.PASSWORD
+    #: a management API's own token beside this login (Quay's OAuth token with a robot
+    #: account): the vendor API uses it, `/v2` never sees it ("" = none)
+    api_token: str = field(default="", repr=False)
 
     @property
     def can_call_gitlab_api(self) -> bool:

@@ -175,10 +175,31 @@ class Accounts:
         secret = await self.secret(profile)
         if secret is None:
             return None
-        return Credentials(profile.username, secret, profile.credential_kind)
+        token = await self.api_token(profile)
+        return Credentials(profile.username, secret, profile.credential_kind, api_token=token)
 
-    async def save(self, profile: Profile, secret: str | None = None) -> Profile:
-        """Store `profile` (replacing one of the same name) and its secret, if given.
+    async def api_token(self, profile: Profile) -> str:
+        """The management API's own token stored beside `profile`'s login (Quay's OAuth token
+        with a robot account: `api-token@<host>#<secret_id>`), "" when its registry takes none
+        or none is stored."""
+        from regview.core.vendors import API_TOKEN_USER, needs_api_token  # httpx: not at start
+
+        if not profile.secret_id or not needs_api_token(profile.kind):
+            return ""
+        try:
+            token = await run_keyring(
+                self.secrets.get, profile.url, API_TOKEN_USER, profile.secret_id
+            )
+        except SettingsError as exc:  # the login still works on /v2; the API says what is missing
+            log.info("no API token for %s: %s", profile.name, exc)
+            return ""
+        return token or ""
+
+    async def save(
+        self, profile: Profile, secret: str | None = None, api_token: str | None = None
+    ) -> Profile:
+        """Store `profile` (replacing one of the same name) and its secret, if given, and the
+        management API's own token beside it (`api_token`; None leaves a stored one as it is).
 
         The secret goes to the profile's own entry (a new one for a profile without): no other
         profile's secret changes."""
@@ -187,6 +208,12 @@ class Accounts:
                 profile = replace(profile, secret_id=new_secret_id())
             await run_keyring(
                 self.secrets.set, profile.url, profile.username, secret, profile.secret_id
+            )
+        if api_token and profile.secret_id:
+            from regview.core.vendors import API_TOKEN_USER
+
+            await run_keyring(
+                self.secrets.set, profile.url, API_TOKEN_USER, api_token, profile.secret_id
             )
         await run_blocking(self.store.update, lambda s: s.put(profile))
         self._changed()
@@ -198,13 +225,19 @@ class Accounts:
         return _sharing(await self.load(), profile, username)
 
     async def replace_secret(
-        self, profile: Profile, username: str, kind: CredentialKind, secret: str | None
+        self,
+        profile: Profile,
+        username: str,
+        kind: CredentialKind,
+        secret: str | None,
+        api_token: str | None = None,
     ) -> Profile:
         """New credential for an existing profile, in its own keyring entry; the entry of the
-        old username goes (a shared one only when no other profile still uses it)."""
+        old username goes (a shared one only when no other profile still uses it). A stored API
+        token stays unless `api_token` replaces it."""
         moved = bool(profile.username) and profile.username != username
         if moved or not profile.secret_id:  # the old entry (a shared one only if unused) goes
-            await self._forget_secret(profile)
+            await self._forget_secret(profile, api_token=False)  # the slot's API token stays
         updated = replace(
             profile,
             username=username,
@@ -217,14 +250,21 @@ class Accounts:
             never_expires=False,
             secret_id=profile.secret_id or new_secret_id(),
         )
-        return await self.save(updated, secret)
+        return await self.save(updated, secret, api_token)
 
-    async def _forget_secret(self, profile: Profile) -> tuple[str, ...]:
-        """Delete `profile`'s entry; a shared one stays for the profiles named in the result."""
+    async def _forget_secret(self, profile: Profile, *, api_token: bool = True) -> tuple[str, ...]:
+        """Delete `profile`'s entry (and the API token beside it, unless `api_token` is False);
+        a shared one stays for the profiles named in the result."""
+        from regview.core.vendors import API_TOKEN_USER, needs_api_token
+
         if not profile.username:
             return ()
         if profile.secret_id:
             await run_keyring(self.secrets.delete, profile.url, profile.username, profile.secret_id)
+            if api_token and needs_api_token(profile.kind):
+                await run_keyring(
+                    self.secrets.delete, profile.url, API_TOKEN_USER, profile.secret_id
+                )
             return ()
         shared = await self.sharing(profile)
         if not shared:

@@ -232,6 +232,29 @@ class AccessSummary:
             return False
         return bool(self.pull or self.catalog or self.api)
 
+    @property
+    def tone(self) -> str:
+        """How the result card shows it: "good", "warn" (it works, but deleting is refused:
+        a partial result) or "bad" (it does not pass)."""
+        if not self.passed:
+            return "bad"
+        return "warn" if self.delete is False else "good"
+
+    def warning(self) -> str:
+        """The headline of a "warn" result, in words ("" otherwise); the missing scope or
+        permission is in the ✘ line under it."""
+        if self.tone != "warn":
+            return ""
+        where = f" in {self.repository}" if self.repository else ""
+        via = f" through the {self.vendor_api}" if self.vendor_api else ""
+        if self.vendor_api and self.vendor_words:  # the ✘ line says what the API said
+            why = "it lacks the scope or permission named below"
+        else:
+            why = self.cannot_delete() or "the registry refused it for this credential"
+        return (
+            f"This credential works for browsing, but deleting{where}{via} will be refused: {why}."
+        )
+
     def failure(self) -> str:
         """What went wrong, in words, for a summary that did not pass ('' when it passed)."""
         if self.passed:

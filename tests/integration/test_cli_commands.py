@@ -30,6 +30,7 @@ TAG_KEYS = {
     "config_digest",
     "size",
     "created",
+    "pulled",
     "platforms",
     "shares_digest_with",
     "frees",
@@ -67,6 +68,7 @@ def test_tags_json_and_repos(tmp_path: Path, cli: Cli, distribution: Distributio
     assert all(set(row) == TAG_KEYS for row in rows.values())
     v1 = rows["v1"]
     assert v1["digest"] == d_one == single.digest
+    assert v1["pulled"] is None, "a plain registry does not say when a tag was pulled"
     assert v1["media_type"] == "application/vnd.oci.image.manifest.v1+json"
     assert v1["shares_digest_with"] == ["v1-alias"]
     assert v1["size"] == single.blob_bytes()  # config + layers

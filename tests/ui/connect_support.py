@@ -9,7 +9,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import bcrypt
 import pytest
@@ -19,6 +19,9 @@ from regview.server.runner import LocalRegistry
 from regview.services.sessions import Accounts
 from regview.settings.profiles import SettingsStore
 from regview.settings.secrets import FallbackStore, KeyringStore
+
+if TYPE_CHECKING:
+    from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 
 T = TypeVar("T")
 USER, PASSWORD = "alice", "s3cret-Pa55word"
@@ -67,3 +70,17 @@ def only_these_logins(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     for var in ("REGISTRY_AUTH_FILE", "CI_REGISTRY"):
         monkeypatch.delenv(var, raising=False)
+
+
+def probed_dialog(
+    qtbot: Any, loop: asyncio.AbstractEventLoop, accounts: Accounts, url: str
+) -> AddRegistryDialog:
+    """An Add-registry dialog shown with `url` typed in and checked (its probe answered)."""
+    from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+
+    d = AddRegistryDialog(accounts)
+    qtbot.addWidget(d)
+    d.show()
+    d.address.setText(url)
+    run(loop, d.check())
+    return d

@@ -65,6 +65,8 @@ class HubImitation(Front):
     scopes_in_jwt: bool = False
     _jwts: dict[str, Token] = field(default_factory=dict)
     _pushed: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    #: (repository, tag) → when it was last pulled, as Hub's `tag_last_pulled` says (a test sets it)
+    pulled: dict[tuple[str, str], float] = field(default_factory=dict)
     _calls: list[float] = field(default_factory=list)
     _rl_lock: threading.Lock = field(default_factory=threading.Lock)
     too_many: int = 0  # 429s answered
@@ -192,7 +194,9 @@ class HubImitation(Front):
             "full_size": sum(i["size"] for i in images),
             "v2": True,
             "tag_status": "active",
-            "tag_last_pulled": None,
+            "tag_last_pulled": iso(self.pulled[repository, name])
+            if (repository, name) in self.pulled
+            else None,
             "tag_last_pushed": iso(pushed),
             "media_type": media_type,
             "content_type": "image",

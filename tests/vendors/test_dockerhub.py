@@ -5,6 +5,7 @@ recycle bin putting them back, and a token without "Read, Write, Delete" deletin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,18 @@ async def test_listing_goes_through_the_api_and_spends_no_pull(hub: Hub) -> None
     assert sorted(p.label for p in multi.platforms) == ["linux/amd64", "linux/arm64"]
     assert multi.size and multi.size > 0 and multi.created is not None
     assert facts.capabilities.vendor_api == "Docker Hub API"
+    assert by_tag["v1"].pulled is None, "Hub's tag_last_pulled null: no date"
+
+
+async def test_listing_says_when_hub_last_pulled_a_tag(hub: Hub) -> None:
+    when = time.time() - 3600
+    hub.front.pulled[REPO, "v1"] = when
+    async with connected(hub.url, RegistryKind.DOCKER_HUB, RWD) as port:
+        facts = await gather_facts(port, REPO)
+    by_tag = {t.tag: t for t in facts.tags}
+    got = by_tag["v1"].pulled
+    assert got is not None and got.tzinfo is not None and abs(got.timestamp() - when) < 0.01
+    assert by_tag["stable"].pulled is None, "its sibling was not pulled by that name"
 
 
 async def test_listing_pages_one_hundred_at_a_time(registry: LocalRegistry) -> None:

@@ -120,12 +120,12 @@ def context_for(
     api_token: str = "",
 ) -> VendorContext:
     """The context to open `endpoint`'s vendor with (its API from `Endpoint.vendor_api` or the
-    vendor's usual one)."""
+    vendor's usual one; its own token `api_token`, else the one the login carries)."""
     return VendorContext(
         endpoint,
         api_url_for(endpoint.kind, endpoint.url, endpoint.vendor_api),
         credentials,
-        api_token=api_token,
+        api_token=api_token or (credentials.api_token if credentials is not None else ""),
         client=client,
     )
 

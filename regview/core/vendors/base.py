@@ -49,6 +49,9 @@ class CredentialNeed:
     #: True: the API needs its own token besides the registry login (kept in the keyring as
     #: `api_secret_name(host, secret_id)`); False: the registry login itself works there
     separate_token: bool = False
+    #: the registry username whose password is the API token itself (Quay's `$oauthtoken`):
+    #: with it no separate token is asked for
+    token_username: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ def tag_info(repository: str, obj: Mapping[str, Any]) -> TagInfo:
         kind=ArtifactKind.INDEX if is_index else ArtifactKind.IMAGE,
         size=size if isinstance(size, int) else None,
         created=parse_time(obj.get("tag_last_pushed") or obj.get("last_updated")),
+        pulled=parse_time(obj.get("tag_last_pulled")),
         platforms=platforms,
         child_digests=tuple(p.digest for p in platforms if p.digest) if is_index else (),
         blobs=blobs,

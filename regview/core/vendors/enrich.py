@@ -8,7 +8,7 @@ the "frees" figures are computed from. Those come from the manifests through `/v
 per digest: a digest whose summary the listing cache already holds (content-addressed, so it
 cannot have changed) costs no request at all, which makes a repeated listing of a large Harbor
 or Quay repository cost only the API's pages. The API's push time is the registry metadata
-`created` prefers. Without a `/v2` client the API's own rows are returned.
+`created` prefers; its last pull time (Harbor) becomes `TagInfo.pulled`. Without a `/v2` client the API's own rows are returned.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class ApiTag:
     pushed: datetime | None
     size: int | None = None
     is_index: bool = False
+    pulled: datetime | None = None  # last pull, where the API says (Harbor)
 
 
 async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) -> list[TagInfo]:
@@ -45,6 +46,7 @@ async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) ->
                 ArtifactKind.INDEX if t.is_index else ArtifactKind.IMAGE,
                 size=t.size,
                 created=t.pushed,
+                pulled=t.pulled,
             )
             for t in listed
         ]
@@ -71,6 +73,7 @@ async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) ->
             tags=[t.tag for t in rest],
             created_hints={t.tag: t.pushed for t in rest if t.pushed is not None},
             through_vendor=False,
+            digests={t.tag: t.digest for t in rest if t.digest},
         )
         if rest
         else []
@@ -87,12 +90,13 @@ async def complete(ctx: VendorContext, repository: str, listed: list[ApiTag]) ->
     out: list[TagInfo] = []
     for t in listed:
         if t.digest in known:
-            out.append(tag_info(repository, t.tag, t.digest, known[t.digest], t.pushed))
-            continue
-        row = by_tag.get(t.tag)
-        if row is None:
-            continue
-        if row.size is None and t.size is not None and not row.error:
-            row = replace(row, size=t.size)
-        out.append(row)
+            row = tag_info(repository, t.tag, t.digest, known[t.digest], t.pushed)
+        else:
+            found = by_tag.get(t.tag)
+            if found is None:
+                continue
+            row = found
+            if row.size is None and t.size is not None and not row.error:
+                row = replace(row, size=t.size)
+        out.append(replace(row, pulled=t.pulled) if t.pulled is not None else row)
     return out

@@ -200,8 +200,11 @@ class HarborAPI(VendorAPI):
                 name = str(tag["name"])
                 immutable[name] = bool(tag.get("immutable"))
                 pushed = _utc(tag.get("push_time")) or _utc(art.get("push_time"))
+                # the tag's own last pull (Go's zero time, never pulled, reads as None); not
+                # the artifact's, which our own by-digest manifest reads move
+                pulled = _utc(tag.get("pull_time"))
                 size = art.get("size") if isinstance(art.get("size"), int) else None
-                listed.append(ApiTag(name, digest, pushed, size, is_index))
+                listed.append(ApiTag(name, digest, pushed, size, is_index, pulled))
         self._immutable[repository] = immutable
         self._plain[repository] = plain
         listed.sort(key=lambda t: t.tag)

@@ -55,10 +55,12 @@ class QuayAPI(VendorAPI):
             "'View all visible repositories' (repo:read) and 'Read/Write to any accessible "
             "repositories' (repo:write). Sign in with the user name $oauthtoken and the token as "
             "the password (it pulls and pushes too), or keep a robot account for the registry "
-            "and give the token beside it (regview login with REGVIEW_API_TOKEN); robot "
+            "and give the token beside it (API token in the Add-registry dialog, or "
+            "REGVIEW_API_TOKEN with regview login); robot "
             "accounts alone cannot call the API."
         ),
         separate_token=True,
+        token_username=OAUTH_USER,
     )
 
     def __init__(self, ctx: VendorContext) -> None:

@@ -430,11 +430,10 @@ class TokensDialog(TaskDialog):
         self.repo_box.offer(access.repositories, access.repository)
         since = expired_since(profile) if access.refused else ""
         head = f"<b>{name}</b>" + (f": {html.escape(since)}." if since else "")
-        self.status.show_text(
-            f"{head}<br>{access_html(access)}", "good" if access.passed else "bad"
-        )
-        self.fix_button.setVisible(
-            not access.passed and profile.credential_kind != CredentialKind.ANONYMOUS
+        gap = "" if access.warning() else "<br>"  # the warning's own paragraph spaces it
+        self.status.show_text(f"{head}{gap}{access_html(access)}", access.tone)
+        self.fix_button.setVisible(  # also for a token that may not delete: give it the scope
+            access.tone != "good" and profile.credential_kind != CredentialKind.ANONYMOUS
         )
         await self._refresh()
 

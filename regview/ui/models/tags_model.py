@@ -19,9 +19,12 @@ from regview.ui.theme import muted
 from regview.ui.words import plural
 from regview.util.units import human_size
 
-TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES = range(9)
+TAG, CREATED, SIZE, DIGEST, CONFIG, PLATFORMS, KIND, SHARED, FREES, PULLED = range(10)
 
-HEADERS = ("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared", "Frees")
+HEADERS = (
+    *("Tag", "Created", "Size", "Digest", "Config", "Platforms", "Type", "Shared", "Frees"),
+    "Last pulled",
+)
 FREES_TIP = (
     "What deleting only this tag gives back after the registry's garbage collection: the "
     "config and layers (through index children) that no other tag of this repository uses. "
@@ -38,6 +41,8 @@ HEADER_TIPS = (
     "image, multi-platform index, or another artifact (signature, SBOM, …)",
     "How many tags point at the same manifest: deleting by digest removes all of them",
     FREES_TIP,
+    "When this tag was last pulled by its name, where the registry's API says (Harbor, "
+    "Docker Hub): sort by it to find what nobody uses",
 )
 #: the Frees sort key of a tag whose figure is not known (yet): sorts below 0 bytes
 UNKNOWN_FREES = -1
@@ -45,6 +50,8 @@ UNKNOWN_FREES = -1
 COMPUTING = "computing…"
 #: the Frees cell of a tag whose layers could not be read
 UNKNOWN = "unknown"
+#: the Last pulled cell of a tag with no pull time (the column shows only where pulls are known)
+NEVER = "never"
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 
 
@@ -79,6 +86,11 @@ def exact_time(when: datetime | None) -> str:
 _PLATFORM_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 
+def _pulled_key(row: TagInfo) -> float:
+    # never pulled (or not said) sorts before the oldest pull: first in a cleanup's ascending sort
+    return row.pulled.timestamp() if row.pulled is not None else UNKNOWN_TIME
+
+
 def _platform_set(row: TagInfo) -> frozenset[str]:
     labels = tuple(p.label for p in row.platforms)
     found = _PLATFORM_SETS.get(labels)
@@ -104,6 +116,7 @@ def tag_facts(row: TagInfo) -> tuple[Any, ...]:
         row.kind.value,
         0,  # SHARED: counted by the model, which knows the other rows
         UNKNOWN_FREES,  # FREES: computed over all rows off the UI thread (`set_frees`)
+        _pulled_key(row),
         f"{row.tag}\n{labels}\n{row.kind.value}".lower(),
         f"{row.digest}\n{row.config_digest}".lower(),
         row.tag,
@@ -168,9 +181,11 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return list(self.rows)
 
     def refresh_relative_times(self, now: float | None = None) -> None:
-        """ "3 minutes ago" moves on: forget the Created texts (the view repaints what it shows)."""
+        """ "3 minutes ago" moves on: forget the Created and Last pulled texts (the view repaints
+        what it shows)."""
         self._now = time.time() if now is None else now
         self._cache[CREATED].clear()
+        self._cache[PULLED].clear()
 
     def shared_with(self, backing: int) -> list[str]:
         """Other tags carrying the same manifest digest as this row."""
@@ -193,6 +208,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
             row.kind.value,
             0,
             UNKNOWN_FREES,
+            _pulled_key(row),
         )
 
     def row_haystack(self, row: TagInfo) -> str:
@@ -295,16 +311,23 @@ class TagsModel(IndexedTableModel[TagInfo]):
                 return COMPUTING
             freed = self.index_.keys[FREES][row]
             return UNKNOWN if freed < 0 else "0 B" if freed == 0 else human_size(freed)
+        if column == PULLED:
+            return relative_time(tag.pulled, self._now) if tag.pulled is not None else NEVER
         return ""
 
     def data(self, index: AnyIndex, role: int = 0) -> Any:
         # "computing…" and "unknown" are words, not figures: greyed, as placeholders are.
+        if role == _FOREGROUND and index.column() == PULLED:
+            return muted(QGuiApplication.palette()) if self._never_pulled(index) else None
         if role == _FOREGROUND and index.column() == FREES:
             row = self.visible[index.row()]
             if self.space is None or self.index_.keys[FREES][row] < 0 or not self.rows[row].blobs:
                 return muted(QGuiApplication.palette())
             return None
         return super().data(index, role)
+
+    def _never_pulled(self, index: AnyIndex) -> bool:
+        return self.rows[self.visible[index.row()]].pulled is None
 
     def tooltip_text(self, row: int, column: int) -> str | None:
         tag = self.rows[row]
@@ -332,6 +355,10 @@ class TagsModel(IndexedTableModel[TagInfo]):
             return f"Same manifest as {plural(len(others), 'other tag')}: {shown}"
         if column == FREES:
             return self._frees_tooltip(row)
+        if column == PULLED:
+            if tag.pulled is None:
+                return "The registry records no pull of this tag by its name (or does not say)"
+            return f"Last pulled {exact_time(tag.pulled)}"
         return None
 
     def _frees_tooltip(self, row: int) -> str:

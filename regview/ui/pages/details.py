@@ -184,6 +184,7 @@ class DetailsPane(QWidget):
         self.config_digest = CopyField()
         self.size_label = QLabel()
         self.created = QLabel()
+        self.pulled = QLabel()  # where the registry's API says (Harbor, Docker Hub)
         self.kind = QLabel()
         self.shared = QLabel()
         self.shared.setWordWrap(True)
@@ -194,6 +195,8 @@ class DetailsPane(QWidget):
         form.addRow("Type", self.kind)
         form.addRow("Size", self.size_label)
         form.addRow("Created", self.created)
+        form.addRow("Last pulled", self.pulled)
+        self._form = form
         form.addRow("Platforms", QLabel())
         self.platforms = _tree(["Platform", "Size", "Digest"])
         self.platforms.setMinimumHeight(90)
@@ -235,8 +238,9 @@ class DetailsPane(QWidget):
         # greyed values of the tag shown before would still read as facts about "no tag"
         for copy_field in (self.reference, self.pull, self.digest, self.config_digest):
             copy_field.set_value("")
-        for label in (self.size_label, self.created, self.kind, self.shared):
+        for label in (self.size_label, self.created, self.pulled, self.kind, self.shared):
             label.setText("")
+        self._form.setRowVisible(self.pulled, False)
         for tree in (self.platforms, self.layers, self.referrers):
             tree.clear()
         self.config.setPlainText("")
@@ -264,6 +268,9 @@ class DetailsPane(QWidget):
             f"{human_size(tag.size)}  ({tag.size:,} bytes)" if tag.size is not None else "unknown"
         )
         self.created.setText(exact_time(tag.created))
+        if tag.pulled is not None:
+            self.pulled.setText(f"{exact_time(tag.pulled)} ({relative_time(tag.pulled)})")
+        self._form.setRowVisible(self.pulled, tag.pulled is not None)
         self.platforms.clear()
         for p in tag.platforms:
             item = QTreeWidgetItem([p.label, human_size(p.size), short_digest(p.digest)])

@@ -72,8 +72,10 @@ DEFAULT_WIDTHS = {
     tm.KIND: 62,
     tm.SHARED: 58,
     tm.FREES: 78,
+    tm.PULLED: 105,
 }
-HIDDEN_BY_DEFAULT = (tm.CONFIG,)
+#: Last pulled is shown by the rows instead: where the registry says when tags were pulled
+HIDDEN_BY_DEFAULT = (tm.CONFIG, tm.PULLED)
 AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 #: a selection of more rows gets its "frees" figure from the worker thread
 SYNC_SELECTION = 2_000
@@ -225,6 +227,7 @@ class TagsView(QWidget):
         self._progress_shown = (-1, -1)
         # Selected backing rows a filter hides, selected again when they are shown again.
         self._hidden_selected: set[int] = set()
+        self._pulled_chosen = False  # the user showed or hid Last pulled from the header menu
         self._restoring = False
         self.model = TagsModel(self)
         self.frees = FreesUpdater(self.model, self)
@@ -311,6 +314,7 @@ class TagsView(QWidget):
         for col in HIDDEN_BY_DEFAULT:
             t.setColumnHidden(col, True)
         hh.moveSection(hh.visualIndex(tm.FREES), hh.visualIndex(tm.SIZE) + 1)  # sizes together
+        hh.moveSection(hh.visualIndex(tm.PULLED), hh.visualIndex(tm.CREATED) + 1)  # times too
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
         hh.sortIndicatorChanged.connect(self._sort_indicator_changed)
@@ -360,9 +364,20 @@ class TagsView(QWidget):
     def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
         self.model.set_tags(repository, tags)
         self.filter_bar.set_platforms(self._platform_labels())
+        self._show_pulled(self.model.rows, anew=True)
 
     def append_tags(self, tags: list[TagInfo]) -> None:
         self.model.append_rows(tags)
+        self._show_pulled(tags)
+
+    def _show_pulled(self, rows: Iterable[TagInfo], *, anew: bool = False) -> None:
+        """Last pulled appears where the registry says when tags were pulled (Harbor, Docker
+        Hub) and goes for one that does not — unless the user showed or hid it by hand."""
+        if self._pulled_chosen:
+            return
+        known = any(r.pulled is not None for r in rows)
+        if anew or known:
+            self.table.setColumnHidden(tm.PULLED, not known)
 
     def finish_loading(self) -> None:
         """A load finished: put late rows in sorted order and refresh the platform choices."""
@@ -617,8 +632,13 @@ class TagsView(QWidget):
             action.setCheckable(True)
             action.setChecked(not hh.isSectionHidden(col))
             action.setEnabled(col != tm.TAG)
-            action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+            action.toggled.connect(lambda on, c=col: self._choose_column(c, on))
         menu.popup(hh.mapToGlobal(pos))
+
+    def _choose_column(self, column: int, shown: bool) -> None:
+        self.table.setColumnHidden(column, not shown)
+        if column == tm.PULLED:
+            self._pulled_chosen = True  # the rows no longer decide
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)

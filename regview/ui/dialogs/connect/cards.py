@@ -1,7 +1,7 @@
 """The status cards of the connect and token dialogs: a rounded panel in a tone (neutral, good,
-bad), secondary text, and a tested credential's abilities as ✔/✘/? rows.
+warn, bad), secondary text, and a tested credential's abilities as ✔/✘/? rows.
 
-    _Card(parent=None).show_text(html, tone)      tone: "neutral", "good" or "bad"
+    _Card(parent=None).show_text(html, tone)      tone: "neutral", "good", "warn" or "bad"
     _secondary(label) -> QLabel                   word-wrapped, in the placeholder colour
     access_html(access) -> str                    an `AccessSummary` as rich text (escaped)
 """
@@ -11,11 +11,13 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from regview.services.connect import AccessSummary
 
 OK_COLOUR = "#2f9e55"
+WARN_COLOUR = "#d08a12"  # a partial result: it works, but not for everything (deleting)
 BAD_COLOUR = "#d2453b"
 UNKNOWN_COLOUR = "#8a8f98"
 
@@ -40,11 +42,17 @@ def access_html(access: AccessSummary) -> str:
             f"<td>{html.escape(text)}</td></tr>"
         )
     notes = "".join(f"<p style='margin-top:6px'>{html.escape(n)}</p>" for n in access.notes)
-    return f"<table cellspacing='2'>{''.join(rows)}</table>{notes}"
+    warning = access.warning()
+    head = (
+        f"<p style='margin-top:0; margin-bottom:4px'><b>{html.escape(warning)}</b></p>"
+        if warning
+        else ""
+    )
+    return f"{head}<table cellspacing='2'>{''.join(rows)}</table>{notes}"
 
 
 class _Card(QFrame):
-    """A rounded panel for a status message: neutral, good or bad."""
+    """A rounded panel for a status message: neutral, good, warn or bad."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,10 +73,26 @@ class _Card(QFrame):
 
     def show_text(self, text: str, tone: str) -> None:
         """Show `text`, which is rich text: escape anything a registry or a user wrote."""
-        colour = {"good": OK_COLOUR, "bad": BAD_COLOUR}.get(tone, "palette(mid)")
+        self.tone = tone
+        colour = {"good": OK_COLOUR, "warn": WARN_COLOUR, "bad": BAD_COLOUR}.get(
+            tone, "palette(mid)"
+        )
         self.setStyleSheet(
             "QFrame#card { border: 1px solid palette(mid); border-left: 4px solid "
             f"{colour}; border-radius: 6px; background: palette(alternate-base); }}"
         )
         self.label.setText(text)
         self.setVisible(bool(text))
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        # The label ignores its width hint (see __init__), so no layout asks it how tall its
+        # wrapped text is at the width it got: ask here, or its last lines are cut off in a
+        # dialog without a scroll area (Tokens).
+        width = self.label.width()
+        if width > 0:
+            self.label.setMinimumHeight(max(0, self.label.heightForWidth(width)))

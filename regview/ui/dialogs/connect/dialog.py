@@ -25,7 +25,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from regview.core.errors import CertificateNotTrusted, RegistryError
-from regview.core.model import CredentialKind, RegistryKind
+from regview.core.model import CredentialKind, Credentials, RegistryKind
 from regview.services.accounts import Accounts
 from regview.services.connect import ConnectBackend, CoreBackend, derive_gitlab_api
 from regview.services.connect_words import failure_in_words
@@ -179,7 +179,7 @@ class AddRegistryDialog(RegistryForm):
         self.test_card.show_text("Testing what this credential can do …", "neutral")
         try:
             access = await self.backend.test(
-                endpoint, self.credentials(), self.repository.text().strip()
+                endpoint, await self._tested_credentials(), self.repository.text().strip()
             )
         except RegistryError as exc:
             self.failure = failure_in_words(exc, endpoint.url)
@@ -189,8 +189,17 @@ class AddRegistryDialog(RegistryForm):
         self.access = access
         self.repository.offer(access.repositories, access.repository)
         self.failure = "" if access.passed else access.failure()
-        self.test_card.show_text(access_html(access), "good" if access.passed else "bad")
+        self.test_card.show_text(access_html(access), access.tone)
         self._reveal(self.test_card)
+
+    async def _tested_credentials(self) -> Credentials | None:
+        """The form's credential; replacing one, an API token left empty is the stored one."""
+        creds = self.credentials()
+        if creds is None or creds.api_token or self.existing is None:
+            return creds
+        if self._api_token_need() is None:
+            return creds
+        return replace(creds, api_token=await self.accounts.api_token(self.existing))
 
     async def _save(self) -> None:
         problem = self.problem()
@@ -218,6 +227,7 @@ class AddRegistryDialog(RegistryForm):
         username = creds.username if creds else ""
         kind = creds.kind if creds else CredentialKind.ANONYMOUS
         secret = creds.secret if creds else None
+        api_token = creds.api_token if creds and creds.api_token else None  # None: keep
         if self.existing is not None:
             base = replace(
                 self.existing,
@@ -226,7 +236,7 @@ class AddRegistryDialog(RegistryForm):
                 api_url=endpoint.api_url,
                 repositories=tuple(dict.fromkeys((*self.existing.repositories, *repos))),
             )
-            profile = await self.accounts.replace_secret(base, username, kind, secret)
+            profile = await self.accounts.replace_secret(base, username, kind, secret, api_token)
         else:
             profile = Profile.for_endpoint(
                 endpoint,
@@ -243,7 +253,7 @@ class AddRegistryDialog(RegistryForm):
                     "bad",
                 )
                 return
-            profile = await self.accounts.save(profile, secret)
+            profile = await self.accounts.save(profile, secret, api_token)
         if self.access is not None:
             await self.accounts.record_access(profile.name, self.access)
         self.registryAdded.emit(profile.name)

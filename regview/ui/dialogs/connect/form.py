@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
@@ -43,6 +43,9 @@ from regview.services.connect import (
 from regview.settings.profiles import Profile, address_problem, registry_url
 from regview.ui.dialogs.connect.cards import _Card, _secondary
 from regview.ui.dialogs.task_dialog import TaskDialog
+
+if TYPE_CHECKING:
+    from regview.core.vendors import VendorSpec
 
 GITLAB_KINDS = (
     CredentialKind.PERSONAL,
@@ -234,6 +237,15 @@ class RegistryForm(TaskDialog):
         self.secret_label = QLabel("&Token:")
         self.secret_label.setBuddy(self.secret)
         cred.addRow(self.secret_label, self.secret)
+        # Quay: its API takes an OAuth token, which a robot login is not — asked beside it
+        self.api_token = QLineEdit()
+        self.api_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_token.textEdited.connect(self._credential_edited)
+        self.api_token_label = QLabel("API t&oken:")
+        self.api_token_label.setBuddy(self.api_token)
+        cred.addRow(self.api_token_label, self.api_token)
+        self.api_token_hint = _secondary(QLabel())
+        cred.addRow("", self.api_token_hint)
         self.api_url = QLineEdit()
         self.api_url.setPlaceholderText("https://gitlab.example.com/api/v4")
         self.api_confirm = QCheckBox("Send my token to this GitLab API")
@@ -349,6 +361,7 @@ class RegistryForm(TaskDialog):
 
     def _address_edited(self, *_: Any) -> None:
         self.probe_result = None
+        self._sync_api_token()
         self.access = None
         self.failure = ""
         self.test_card.show_text("", "neutral")
@@ -366,6 +379,7 @@ class RegistryForm(TaskDialog):
             self.probe_card.show_text("", "neutral")
 
     def _credential_edited(self, *_: Any) -> None:
+        self._sync_api_token()  # a username that is the API token itself needs no other
         self.access = None
         self.failure = ""
         self.test_card.show_text("", "neutral")
@@ -390,6 +404,7 @@ class RegistryForm(TaskDialog):
         elif self.username.text() in FIXED_USERNAME.values():
             self.username.clear()
         self.username.setReadOnly(bool(fixed))
+        self._sync_api_token()
         placeholder = {
             CredentialKind.DEPLOY: "gitlab+deploy-token-<n>",
             CredentialKind.PROJECT: "any name, e.g. regview",
@@ -404,6 +419,33 @@ class RegistryForm(TaskDialog):
         for widget in (self.api_label, self.api_url, self.api_confirm):
             widget.setVisible(self._api_wanted)
         self._credential_edited()
+
+    def _api_token_need(self) -> VendorSpec | None:
+        """The registry's vendor when its management API needs a token of its own (Quay) and
+        this login is not that token already; None otherwise."""
+        from regview.core.vendors import vendor_spec  # httpx: not at start
+
+        spec = vendor_spec(self.probe_result.kind) if self.probe_result is not None else None
+        if spec is None or not spec.need.separate_token:
+            return None
+        if self.current_kind() == CredentialKind.ANONYMOUS:
+            return None
+        user = self.username.text().strip()
+        return None if user and user == spec.need.token_username else spec
+
+    def _sync_api_token(self) -> None:
+        spec = self._api_token_need()
+        for widget in (self.api_token_label, self.api_token, self.api_token_hint):
+            widget.setVisible(spec is not None)
+        if spec is None:
+            return
+        keep = "leave empty to keep the stored one; " if self.existing else ""
+        self.api_token.setPlaceholderText(f"{keep}stored only in your keyring")
+        need = spec.need
+        self.api_token_hint.setText(
+            f"For deleting through the {spec.title}: {need.secret} "
+            f"({', '.join(need.scopes)}). This login alone cannot call it."
+        )
 
     def _is_gitlab(self) -> bool:
         return self.probe_result is not None and self.probe_result.kind == RegistryKind.GITLAB
@@ -442,7 +484,8 @@ class RegistryForm(TaskDialog):
         username = self.username.text().strip()
         if not username and kind in (CredentialKind.PROJECT, CredentialKind.GROUP):
             username = "regview"  # GitLab ignores it, but it must not be blank
-        return Credentials(username, self.secret.text(), kind)
+        token = self.api_token.text().strip() if self._api_token_need() is not None else ""
+        return Credentials(username, self.secret.text(), kind, api_token=token)
 
     def problem(self) -> str:
         """Why the form cannot be tested or saved yet, in words ('' when it can)."""

@@ -58,11 +58,10 @@ from regview.core.gitlab.api import GitLabAPI
 from regview.core.gitlab.cleanup import locate
 from regview.core.journal.journal import Journal, JournalError
 from regview.core.model import RegistryKind, TagInfo
-from regview.core.vendors import API_TOKEN_USER, context_for, needs_api_token, open_vendor
+from regview.core.vendors import context_for, open_vendor
 from regview.log import get_logger
-from regview.services.async_utils import run_blocking, run_keyring
+from regview.services.async_utils import run_blocking
 from regview.services.sessions import SessionManager
-from regview.settings.errors import SettingsError
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.delete.doubt import with_credential_warning
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
@@ -177,22 +176,9 @@ class DeleteFlow(QObject):
     async def open_port(self, profile: str, repository: str = "") -> Connection:
         session = await self.sessions.open(profile)
         gitlab = await self.gitlab_context(profile, repository) if repository else None
-        # Docker Hub, GHCR, Harbor, Quay: their management API deletes where /v2 does not
-        token = ""
-        if needs_api_token(session.endpoint.kind) and session.profile.secret_id:
-            # Quay: the API's own token, beside the login (`api-token@<host>#<secret_id>`)
-            p = session.profile
-            try:
-                got = await run_keyring(
-                    self.sessions.accounts.secrets.get, p.url, API_TOKEN_USER, p.secret_id
-                )
-            except SettingsError as exc:  # no keyring: the vendor says what is missing
-                log.info("no API token for %s: %s", p.name, exc)
-                got = None
-            token = got or ""
-        vendor = open_vendor(
-            context_for(session.endpoint, session.credentials, session.client, api_token=token)
-        )
+        # Docker Hub, GHCR, Harbor, Quay: their management API deletes where /v2 does not (a
+        # Quay robot login carries the API's own token from the keyring: Accounts.credentials)
+        vendor = open_vendor(context_for(session.endpoint, session.credentials, session.client))
         if vendor is not None:
             self._apis.add(vendor)
         port = ClientPort(session.client, gitlab.api if gitlab else None, vendor=vendor)
