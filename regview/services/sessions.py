@@ -152,6 +152,12 @@ class SessionManager:
         if existing is not None:
             return await existing.open()
         settings = await self.accounts.load()
+        # Another open() of the same profile may have made its session while this one read the
+        # settings: use that one. Making a second one orphaned the first — its client, never
+        # closed, left an aiohttp pool behind (the window's listing and a delete plan race here).
+        existing = self._sessions.get(name)
+        if existing is not None:
+            return await existing.open()
         profile = settings.profiles.get(name)
         if profile is None:
             # removed while a load for it was on its way: stale work, like a retired session's
