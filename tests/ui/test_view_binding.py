@@ -303,3 +303,34 @@ def test_replacing_a_profile_reloads_what_is_bound_to_it(
         assert [r.path for r in window.repos_model.rows] == [REPO]  # read from the new address
         assert count(regs.beta) > before
         close(qloop, window)
+
+
+def test_a_listing_cut_short_by_opening_another_registry_does_not_stay_listing(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Selecting another registry while one is still listing cancels that listing; its sidebar
+    node said "Listing repositories…" until it was opened again (found walking the app)."""
+    from fault_servers import silent_server
+
+    from regview.ui.window.sidebar import LISTING, NOT_LISTED
+
+    def status(window: MainWindow, name: str) -> list[str]:
+        item = registry_item(window, name)
+        return [item.child(i).text(0) for i in range(item.childCount())]
+
+    with (
+        local_registry(tmp_path / "alpha", demo=True) as alpha_url,
+        silent_server() as hung_url,
+    ):
+        window = open_window(qtbot, qloop, tmp_path, {"alpha": alpha_url, "hung": hung_url})
+
+        async def scenario() -> None:
+            select(window, registry_item(window, "hung"))
+            await until(lambda: LISTING in status(window, "hung"))
+            select(window, registry_item(window, "alpha"))
+            await until(lambda: idle(window) and window.repos_model.rowCount() > 0)
+
+        run(qloop, scenario(), 60)
+        assert LISTING not in status(window, "hung")
+        assert NOT_LISTED in status(window, "hung")
+        close(qloop, window)

@@ -17,6 +17,8 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+import shiboken6
+
 from regview.core.model import RegistryKind, RepositoryInfo, TagInfo
 from regview.core.untagged import Untagged
 from regview.log import get_logger
@@ -51,7 +53,18 @@ class WindowBrowsing(WindowBase):
         # this registry's own last listing while it is read again, never another registry's rows
         self._show_scope(name)
         self.sidebar.set_loading(name)
-        self.tasks.start("repos", self._load_repositories(binding))
+        task = self.tasks.start("repos", self._load_repositories(binding))
+        # another registry opened meanwhile cancels this listing (one slot for all of them),
+        # started or not: its node must not say "Listing repositories…" for good
+        task.add_done_callback(lambda t: self._listing_cancelled(name, t))
+
+    def _listing_cancelled(self, name: str, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() or not shiboken6.isValid(self.sidebar):  # window closing
+            return
+        shown = self.bindings.of(PAGE_REPOS)
+        if shown is not None and shown.profile == name:
+            return  # the same registry is being listed again (Refresh): that listing says so
+        self.sidebar.listing_stopped(name)
 
     async def _load_repositories(self, binding: Binding) -> list[str]:
         name = binding.profile

@@ -48,6 +48,7 @@ REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT, HAND = (
     "hand-added",
 )
 LISTING = "Listing repositories…"
+NOT_LISTED = "Not listed yet: select the registry to list it"
 NO_IMAGES = "No container images"
 REGISTRY_OFF = "Container registry turned off"
 HAND_LABEL = "Added by hand"
@@ -154,6 +155,22 @@ class Sidebar(QTreeWidget):
             self.setCurrentItem(root)
             self.blockSignals(False)
         self.set_problem(name, text)
+
+    def listing_stopped(self, name: str) -> None:
+        """A listing of `name` was cancelled (another registry was opened meanwhile): its node
+        must not say "Listing repositories…" for good."""
+        item = self._registries.get(name)
+        if item is None:
+            return
+        for i in range(item.childCount()):
+            child = item.child(i)
+            if (
+                child is not None
+                and child.data(0, KIND_ROLE) == STATUS
+                and child.text(0) == LISTING
+            ):
+                self.set_problem(name, NOT_LISTED)
+                return
 
     def select_registry(self, name: str) -> None:
         """Make a registry's own node current without announcing it (the view shows it)."""
