@@ -99,7 +99,7 @@ def _why_unreachable(registry: str, exc: httpx.HTTPError) -> str:
         if isinstance(seen, ConnectionResetError):
             return f"{where} closed the connection (reset)"
         if isinstance(seen, httpx.TimeoutException | TimeoutError):
-            return f"{where} did not answer in time"
+            return f"{where} did not answer in time (timeout)"
         seen = seen.__cause__ or seen.__context__
     return f"{exc.__class__.__name__}: {exc or 'no details'}"
 
