@@ -39,6 +39,7 @@ from kill_support import kill_after
 from loop_server import serve_here
 from tiny_images import tiny_manifest
 
+from regview.core import errors as E
 from regview.core.client.client import RegistryClient
 from regview.core.deletion.executor import ExecutionReport, Executor, Status
 from regview.core.deletion.executor_types import is_throwaway
@@ -185,7 +186,17 @@ async def seed(client: RegistryClient, repo: str) -> tuple[set[str], dict[str, s
 
 
 async def state(client: RegistryClient, repo: str) -> dict[str, str]:
-    return {t: (await client.get_manifest(repo, t)).digest for t in await client.list_tags(repo)}
+    """Tag → digest, as one consistent snapshot. A SIGKILLed run's last DELETE may still sit in
+    the delaying proxy and land between the tag list and a manifest GET (seen once in CI: a tag
+    listed, then 404): read again until the list and the GETs agree."""
+    for _ in range(10):
+        try:
+            return {
+                t: (await client.get_manifest(repo, t)).digest for t in await client.list_tags(repo)
+            }
+        except E.NotFound:
+            await asyncio.sleep(0.3)
+    raise AssertionError(f"{repo}: tags kept vanishing between the list and their manifests")
 
 
 @contextlib.asynccontextmanager
