@@ -35,3 +35,15 @@ def test_orders_follow_rows_added_later() -> None:
     index.append(("a", 5), hay="a", name="a")
     assert len(index.order(0)) == 11
     assert index.order(0)[0] == 10  # "a" sorts first
+
+
+def test_digest_sort_key_orders_as_the_digest_text() -> None:
+    import hashlib
+
+    from regview.ui.models.tags_model import digest_key
+
+    digests = [f"sha256:{hashlib.sha256(str(i).encode()).hexdigest()}" for i in range(2000)]
+    digests += ["", "sha256:", "not-a-digest"]
+    by_key = sorted(digests, key=digest_key)
+    assert by_key[:3] == ["", "sha256:", "not-a-digest"]  # unknown first, in arrival order
+    assert by_key[3:] == sorted(digests[:2000])

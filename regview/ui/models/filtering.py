@@ -95,8 +95,9 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
 class RowIndex:
     """Sort keys, haystacks and filter facts for a list of rows that only grows (or is reset).
 
-    `keys[col][row]` is the raw value sorted on for column `col`: ints for sizes and counts
-    (Python ints, no 64-bit truncation), floats for times, lowercase strings for text.
+    `keys[col][row]` is the raw value sorted on for column `col`: floats for times, sizes and
+    digests (Python's sort compares floats fastest; exact to 2^53 bytes), ints for counts,
+    lowercase strings for text.
     """
 
     def __init__(self, columns: int) -> None:

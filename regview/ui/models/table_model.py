@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 RAW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -162,9 +164,8 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        # asked for every painted cell, often twice: a precomputed flag, no enum arithmetic
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.apply(

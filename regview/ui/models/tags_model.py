@@ -99,6 +99,21 @@ def _platform_set(row: TagInfo) -> frozenset[str]:
     return found
 
 
+def digest_key(digest: str) -> float:
+    """The sort key of a digest: its first 13 hex digits as a float (exact: 52 bits).
+
+    Python's sort compares floats on a fast path; 71-character strings with a common
+    "sha256:" prefix took twice as long (40 vs 18 ms for 100,000 rows), and the first sort of
+    the Digest column has to fit 60 ms with the view's work. Digests that agree on all 13
+    digits (about one pair in 10^6 among 100,000 different digests) keep arrival order.
+    """
+    value = digest.partition(":")[2] or digest
+    try:
+        return float(int(value[:13], 16))
+    except ValueError:
+        return -1.0  # none (yet), or not hex: first, as the empty string sorted
+
+
 def tag_facts(row: TagInfo) -> tuple[Any, ...]:
     """Sort keys, lowercase haystack and ids, name, time, platforms of one tag (any thread).
 
@@ -109,9 +124,9 @@ def tag_facts(row: TagInfo) -> tuple[Any, ...]:
     return (
         row.tag.lower(),
         created,
-        -1 if row.size is None else row.size,
-        row.digest,
-        row.config_digest,
+        -1.0 if row.size is None else float(row.size),
+        digest_key(row.digest),
+        digest_key(row.config_digest),
         labels.lower(),
         row.kind.value,
         0,  # SHARED: counted by the model, which knows the other rows
