@@ -212,7 +212,12 @@ class CrashDialog(QDialog):
 
 
 def install_excepthook(parent: Callable[[], QWidget | None]) -> None:
-    """Uncaught exceptions in Qt slots and callbacks: log, then show them (once at a time)."""
+    """Uncaught exceptions in Qt slots and callbacks: log, then show them (once at a time).
+
+    The dialog opens without a nested event loop (`open()`, not `exec()`): the hook also runs
+    inside asyncio's exception handler, and a second loop spun from there re-entered the
+    running one. The hook returns at once; the dialog stays until closed.
+    """
     showing = False
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
@@ -222,10 +227,13 @@ def install_excepthook(parent: Callable[[], QWidget | None]) -> None:
             return
         showing = True
         dialog = CrashDialog((kind, value, tb), parent())
-        try:
-            dialog.exec()
-        finally:
+
+        def closed() -> None:
+            nonlocal showing
             showing = False
             dialog.deleteLater()  # a parentless dialog would stay a top-level widget for good
+
+        dialog.finished.connect(closed)
+        dialog.open()
 
     sys.excepthook = hook

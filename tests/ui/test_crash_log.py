@@ -4,6 +4,7 @@ configured at start-up, with secrets masked, and the crash dialog says where tha
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,15 @@ def test_crash_goes_to_the_log_and_the_dialog_says_where(qapp: Any, tmp_path: Pa
                 seen.append(dialog.details.toPlainText())
                 dialog.reject()
 
-        QTimer.singleShot(50, close_dialog)
+        QTimer.singleShot(0, close_dialog)  # (also closes a dialog run by a nested exec())
         try:
             raise RuntimeError(f"a bug while reading private-token: {TOKEN}")
         except RuntimeError:
-            sys.excepthook(*sys.exc_info())
+            sys.excepthook(*sys.exc_info())  # returns at once: no nested event loop
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            QApplication.processEvents()
+            close_dialog()
     finally:
         log.unconfigure()
         sys.excepthook = previous
@@ -51,3 +56,45 @@ def test_crash_goes_to_the_log_and_the_dialog_says_where(qapp: Any, tmp_path: Pa
     assert TOKEN not in written
     assert seen and str(path) in seen[0]
     assert TOKEN not in seen[1]
+
+
+def test_the_crash_dialog_does_not_spin_a_nested_event_loop(qapp: Any) -> None:
+    """The hook also runs inside asyncio's exception handler: it must return while the dialog
+    is open, not run `exec()` (a second event loop re-entering the running one)."""
+    previous = sys.excepthook
+    nested: list[bool] = []
+
+    def inside_a_loop() -> None:  # fires only if an event loop runs inside the hook
+        nested.append(True)
+        if isinstance(dialog := QApplication.activeModalWidget(), CrashDialog):
+            dialog.reject()  # (the old exec() would otherwise wait for good)
+
+    QTimer.singleShot(0, inside_a_loop)
+    try:
+        install_excepthook(lambda: None)
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+        assert not nested, "the hook ran an event loop of its own"
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, CrashDialog)]
+        assert shown and shown[0].isVisible()
+        shown[0].reject()
+        QApplication.processEvents()
+        # closed: the next bug gets its dialog again
+        try:
+            raise ValueError("another bug")
+        except ValueError:
+            sys.excepthook(*sys.exc_info())
+        again = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, CrashDialog) and w.isVisible()
+        ]
+        assert len(again) == 1 and "another bug" in again[0].details.toPlainText()
+        again[0].reject()
+    finally:
+        sys.excepthook = previous
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, CrashDialog):
+                shiboken6.delete(widget)
