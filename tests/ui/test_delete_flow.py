@@ -127,6 +127,9 @@ def test_drag_select_delete_results_restore(
         run(qloop, until(lambda: set(chosen) <= {t.tag for t in view.model.rows}))
         states = {trash.items_model.record_at(r).cells[2] for r in range(len(chosen))}
         assert states == {"restored"}
+        # the entry still says how many tags the run held (it said "0" once all were back)
+        run(qloop, until(lambda: trash.entries_model.record_at(0).cells[3] == "restored"))
+        assert trash.entries_model.record_at(0).cells[2] == f"{len(chosen):,}"
         trash.accept()
         window.close()
         run(qloop, window.sessions.close_all())

@@ -197,18 +197,20 @@ class TrashView(QDialog):
             restored = sum(1 for i in e.items.values() if i.state == ItemState.RESTORED)
             if restored and not deleted:
                 status = "restored"
+            elif restored:  # part put back: say how much, the Tags column counts the run's
+                status = f"{restored:,} of {restored + len(deleted):,} restored"
             records.append(
                 Record(
                     (
                         _when(e.created),
                         f"{e.registry}/{e.repository}",
-                        f"{len(deleted):,}",
+                        f"{len(deleted) + restored:,}",  # the run's tags, not what is left
                         status,
                         kept_until.astimezone().strftime("%Y-%m-%d"),
                     ),
-                    tone={"interrupted": "warn", "restored": "ok", "cancelled": "skip"}.get(
-                        status, ""
-                    ),
+                    tone="ok"
+                    if restored
+                    else {"interrupted": "warn", "cancelled": "skip"}.get(status, ""),
                     key=e.id,
                     raw=e,
                     tooltip=f"Entry {e.id}\n"
