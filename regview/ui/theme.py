@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QProxyStyle,
     QStyle,
+    QStyleHintReturn,
     QStyleOption,
     QStyleOptionHeader,
     QWidget,
@@ -114,6 +115,20 @@ class RegviewStyle(QProxyStyle):
 
     def __init__(self) -> None:
         super().__init__("Fusion")
+
+    def styleHint(
+        self,
+        hint: QStyle.StyleHint,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+        returnData: QStyleHintReturn | None = None,
+    ) -> int:
+        # Under X11 the platform theme puts icons on a button box's standard buttons only:
+        # Cancel had one and "Add registry" / "Test" beside it had none. No dialog button
+        # carries an icon (as on GNOME, macOS and Windows).
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
 
     def drawPrimitive(
         self,
