@@ -167,3 +167,26 @@ def test_staged_sources_put_resources_inside_the_package(
     assert (src / "regview" / "resources" / "icons" / "regview-256.png").is_file()
     assert not list(src.rglob("__pycache__"))
     assert not (src / "regview" / "resources" / "screenshots").exists()
+
+
+def test_the_wheel_builds_without_warnings_and_carries_the_icons(tmp_path: Path) -> None:
+    """`bash packaging/install.sh` printed two screens of setuptools warnings: the icon folders
+    were importable packages missing from pyproject's package list."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "absent from the `packages` configuration" not in out.stderr + out.stdout
+    (wheel,) = tmp_path.glob("regview-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "regview/resources/icons/actions/view-refresh.svg" in names
+    assert not [n for n in names if n.startswith("regview/resources/screenshots/")]
