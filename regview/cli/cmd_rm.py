@@ -32,7 +32,9 @@ EXAMPLES = """\
 
 With --json the exit code is 0 only when every tag asked for is verifiably gone; each tag's
 "status" says what the registry holds (deleted, deleted-verified after a lost reply, not-deleted,
-placeholder, unknown, ...) and "evidence" how that is known.
+placeholder, unknown, ...) and "evidence" how that is known. Ctrl-C stops a run: the deletions
+under way finish, the rest are reported "not-started" (exit 130); a second Ctrl-C stops at once
+(`regview trash resume` finishes either).
 
 Every deleted manifest is kept in the recycle bin first: `regview trash list`, then
 `regview trash restore ID` while the registry still holds the blobs.
