@@ -23,7 +23,6 @@ from typing import Any
 from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
-from regview.core.deletion.plan import make_plan
 from regview.core.deletion.policy import (
     KeepList,
     Policy,
@@ -178,7 +177,7 @@ async def _prune(args: argparse.Namespace) -> int:
         if args.gitlab_bulk:
             return await _bulk(args, s, policy, result)
 
-        plan = make_plan(facts, result.selection(), D.options_from(args))
+        plan = D.plan(s, facts, result.selection(), D.options_from(args))
         if not args.json:
             D.print_plan(plan)
         if plan.refusal:
@@ -209,18 +208,19 @@ async def _prune(args: argparse.Namespace) -> int:
 async def _save(
     args: argparse.Namespace, s: D.Session, policy: Policy, result: PolicyPreview
 ) -> int:
-    assert s.gitlab is not None and s.target is not None
-    project = s.target.project_path
+    gl = s.deletion.gitlab
+    assert gl is not None  # need_api: open_session stopped otherwise
+    project = gl.project_path
     if not args.json:
         _show_preview(result, json_out=False, stream=sys.stderr)
     question = (
         f"Save this cleanup policy to GitLab project {project}? GitLab then runs it on its "
         f"schedule on every image of the project (the preview above covers "
-        f"{s.target.repository_path} only)."
+        f"{gl.repository_path} only)."
     )
     if not await asyncio.to_thread(C.confirm_destructive, args, question):
         return C.EXIT_REFUSED
-    saved = await save_policy(s.gitlab, s.target, policy, cadence=args.cadence)
+    saved = await save_policy(gl.api, gl.target, policy, cadence=args.cadence)
     when = C.rfc3339(saved.next_run_at)
     if args.json:
         C.print_json(
@@ -240,8 +240,9 @@ async def _save(
 async def _bulk(
     args: argparse.Namespace, s: D.Session, policy: Policy, result: PolicyPreview
 ) -> int:
-    assert s.gitlab is not None and s.target is not None
-    where = f"{s.conn.host}/{s.target.repository_path}"
+    gl = s.deletion.gitlab
+    assert gl is not None  # need_api: open_session stopped otherwise
+    where = f"{s.conn.host}/{gl.repository_path}"
     if not args.json:
         _show_preview(result, json_out=False, stream=sys.stderr)
     if not result.delete:
@@ -255,7 +256,7 @@ async def _bulk(
     )
     if not await asyncio.to_thread(C.confirm_destructive, args, question):
         return C.EXIT_REFUSED
-    await bulk_delete(s.gitlab, s.target, policy)
+    await bulk_delete(gl.api, gl.target, policy)
     if args.json:
         C.print_json({"bulk_delete": "accepted", **result.to_json()})
     else:

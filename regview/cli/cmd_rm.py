@@ -18,9 +18,9 @@ from regview.cli import deleting as D
 from regview.cli.help import with_examples
 from regview.cli.resuming import resume
 from regview.core import errors as E
-from regview.core.deletion.plan import PlanOptions, RepositoryFacts, Selection, make_plan
-from regview.core.gitlab.cleanup import delete_repository
-from regview.core.journal.journal import ItemState, Journal, JournalItem
+from regview.core.deletion.plan import PlanOptions, Selection
+from regview.core.journal.journal import Journal
+from regview.services.deletion import delete_repository_on_gitlab
 
 EXAMPLES = """\
   regview rm registry.example.com/team/app:pr-123
@@ -32,12 +32,18 @@ EXAMPLES = """\
 
 With --json the exit code is 0 only when every tag asked for is verifiably gone; each tag's
 "status" says what the registry holds (deleted, deleted-verified after a lost reply, not-deleted,
-placeholder, unknown, ...) and "evidence" how that is known.
+placeholder, unknown, ...) and "evidence" how that is known. Ctrl-C stops a run: the deletions
+under way finish, the rest are reported "not-started" (exit 130); a second Ctrl-C stops at once
+(`regview trash resume` finishes either).
 
 Every deleted manifest is kept in the recycle bin first: `regview trash list`, then
 `regview trash restore ID` while the registry still holds the blobs.
 
 """
+
+
+NOT_CONFIRMED = "not confirmed: nothing was deleted"
+INTERRUPTED = "interrupted (Ctrl-C) before this repository: nothing was deleted"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,7 +96,13 @@ async def _rm(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"deleted": [], "failed": [], "skipped": []}
     plans: list[dict[str, Any]] = []
     code = C.EXIT_OK
+    #: why the run stopped before a repository's tags (declined, interrupted), and those tags
+    stopped: list[tuple[str, list[str]]] = []
+    why_stopped = ""
     for (registry, repository), tags in groups.items():
+        if why_stopped:
+            stopped.append((repository, tags))  # not even looked at
+            continue
         async with D.open_session(args, registry, repository) as s:
             try:
                 facts = await D.gather(s, repository, with_referrers=args.referrers)
@@ -102,8 +114,8 @@ async def _rm(args: argparse.Namespace) -> int:
                 )
                 code = max(code, C.exit_code_for(exc))
                 continue
-            plan = make_plan(
-                facts, Selection.of_tags(tags, "named on the command line"), D.options_from(args)
+            plan = D.plan(
+                s, facts, Selection.of_tags(tags, "named on the command line"), D.options_from(args)
             )
             plans.append(plan.to_json())
             if not args.json or args.dry_run:
@@ -133,7 +145,11 @@ async def _rm(args: argparse.Namespace) -> int:
                 continue
             question = f"Delete {len(plan.tag_actions)} tag(s) from {registry}/{repository}?"
             if not await _confirm(args, question):
-                return C.EXIT_REFUSED
+                # stop here, and still account for every tag asked for (this repository's
+                # and the ones after it): nothing more is deleted
+                why_stopped, code = NOT_CONFIRMED, C.EXIT_REFUSED
+                stopped.append((repository, [a.tag for a in plan.tag_actions]))
+                continue
             report = await D.execute(s, plan, quiet=args.json)
             part = report.to_json()
             D.merge(out, part, repository)
@@ -142,6 +158,13 @@ async def _rm(args: argparse.Namespace) -> int:
                 code = max(code, C.EXIT_ERROR)
             if not args.json:
                 D.journal_note(report)
+            if report.cancelled:  # Ctrl-C: the repositories after this one are not started
+                why_stopped, code = INTERRUPTED, C.EXIT_INTERRUPTED
+    out["skipped"].extend(
+        {"tag": t, "repository": repository, "reason": why_stopped}
+        for repository, tags in stopped
+        for t in tags
+    )
     if args.dry_run:
         out = {"plans": plans, **out}
     elif "totals" in out:
@@ -202,11 +225,11 @@ async def _rm_repository(args: argparse.Namespace) -> int:
     async with D.open_session(args, registry, repository) as s:
         facts = await D.gather(s, repository, with_referrers=args.referrers)
         n = len(facts.tags)
-        if s.is_gitlab_api and s.target is not None and s.target.repository_id is not None:
-            assert s.gitlab is not None
+        gl = s.deletion.gitlab
+        if gl is not None and gl.repository_id is not None:
             what = (
                 f"GitLab will delete the repository {registry}/{repository} ({n} tag(s)) of "
-                f"project {s.target.project_path}. The manifests are saved to the recycle bin "
+                f"project {gl.project_path}. The manifests are saved to the recycle bin "
                 "first, but GitLab drops the repository's layers with it: a restore works only "
                 "once those layers are pushed again. Space returns after GitLab's garbage "
                 "collection."
@@ -215,7 +238,7 @@ async def _rm_repository(args: argparse.Namespace) -> int:
                 result = {
                     "repository": repository,
                     "method": "gitlab-api",
-                    "project": s.target.project_path,
+                    "project": gl.project_path,
                     "tags": sorted(t.tag for t in facts.tags),
                 }
                 if args.json:
@@ -225,7 +248,9 @@ async def _rm_repository(args: argparse.Namespace) -> int:
                 return C.EXIT_OK
             if not await asyncio.to_thread(confirm_typed, args, repository, what):
                 return C.EXIT_REFUSED
-            journal_id, gone = await _delete_on_gitlab(s, facts, args.wait)
+            journal_id, gone = await delete_repository_on_gitlab(
+                s.deletion, facts, Journal(), wait=args.wait
+            )
             deleted = sorted(t.tag for t in facts.tags) if gone else []
             if args.json:
                 C.print_json(
@@ -250,7 +275,7 @@ async def _rm_repository(args: argparse.Namespace) -> int:
             return C.EXIT_OK
 
         options = PlanOptions(delete_manifests=True, delete_referrers=args.delete_referrers)
-        plan = make_plan(facts, Selection.repository(), options)
+        plan = D.plan(s, facts, Selection.repository(), options)
         if not args.json or args.dry_run:
             D.print_plan(plan)
         if plan.refusal:
@@ -280,49 +305,3 @@ async def _rm_repository(args: argparse.Namespace) -> int:
         else:
             D.journal_note(report)
         return C.EXIT_OK if report.ok and report.all_gone else C.EXIT_ERROR
-
-
-async def _delete_on_gitlab(s: D.Session, facts: RepositoryFacts, wait: float) -> tuple[str, bool]:
-    """Save every tagged manifest to the recycle bin, then have GitLab delete the repository.
-
-    Returns (recycle-bin id, gone). When GitLab is still working after `wait`, the items stay
-    `started` ("check the registry"), which is the truth.
-    """
-    import asyncio
-
-    assert s.gitlab is not None and s.target is not None
-    items = [
-        JournalItem(
-            f"tag:{t.tag}", "tag", t.tag, t.digest, t.media_type, method="gitlab-repository"
-        )
-        for t in facts.tags
-        if t.digest
-    ]
-    writer = Journal().begin(
-        facts.registry,
-        facts.repository,
-        items,
-        {"registry": facts.registry, "repository": facts.repository, "whole_repository": True},
-    )
-    sem = asyncio.Semaphore(8)
-
-    async def keep(digest: str) -> None:
-        async with sem:
-            got = await s.port.fetch_manifest(facts.repository, digest)
-            await writer.keep_manifest(got.digest, got.media_type, got.data)
-
-    # index children go with the repository too: restore needs them before their index
-    digests = {i.digest for i in items} | {c for t in facts.tags for c in t.child_digests}
-    status = "cancelled"
-    try:
-        await asyncio.gather(*(keep(d) for d in sorted(digests)))
-        for i in items:
-            writer.started(i.key)
-        gone = await delete_repository(s.gitlab, s.target, wait=max(0.0, wait))
-        if gone:
-            for i in items:
-                writer.outcome(i.key, ItemState.DELETED, "deleted with the repository (GitLab API)")
-        status = "finished"
-    finally:
-        writer.close(status)
-    return writer.id, gone

@@ -8,7 +8,8 @@ from regview.cli import common as C
 from regview.cli import deleting as D
 from regview.cli.help import with_examples
 from regview.cli.resuming import resume
-from regview.core.journal.journal import Journal, JournalError, restore
+from regview.core.journal.journal import Journal, JournalError
+from regview.services.deletion import restore_entry
 
 EXAMPLES = """\
   regview trash list
@@ -98,7 +99,7 @@ async def _restore(args: argparse.Namespace) -> int:
         code = C.EXIT_NOT_FOUND if "matches" in str(exc) else C.EXIT_ERROR
         raise C.CliError(f"{exc} (see `regview trash list`)", code) from exc
     async with D.open_session(args, entry.registry, entry.repository, use_gitlab=False) as s:
-        results = await restore(journal, entry.id, s.port, tags=args.tag or None)
+        results = await restore_entry(journal, entry.id, s.deletion, tags=args.tag or None)
     if args.json:
         C.print_json(
             [{"name": r.name, "restored": r.restored, "reason": r.reason} for r in results]

@@ -1,16 +1,21 @@
-"""What `rm`, `prune` and `trash` share: options, a registry session with the GitLab API where
-it can be used, gathering facts, printing a plan, running it.
+"""What `rm`, `prune` and `trash` share: options, a registry session opened for deleting,
+printing a plan and the progress. The use case itself — the GitLab project behind a path, the
+facts, the plan and its warnings, executing, restoring, the failure policy — is
+`regview.services.deletion`, shared with the app; this module renders it for a terminal.
 
     async with open_session(args, registry, repository) as s:
-        s.port            ClientPort (with the GitLab API when usable)
-        s.gitlab          GitLabAPI | None;  s.target: GitLabTarget | None (project, repo ids)
-        s.vendor          VendorAPI | None: the management API of Docker Hub, GHCR, Harbor, Quay
+        s.deletion        services.deletion.DeletionTarget: .port (ClientPort), .gitlab
+                          (GitLabProject | None: .api, project and repository ids, .target),
+                          .vendor (the management API of Docker Hub, GHCR, Harbor, Quay),
+                          .api_problem (why GitLab's API is not used)
+        s.port            its ClientPort
         facts = await gather(s, repository, with_referrers=..., selection=...)
+        plan = plan(s, facts, selection, options)   (+ the credential's doubt, in CLI words)
 
 The GitLab API is used when the profile (or `--api`, or `CI_API_V4_URL` in a CI job) names
-one and the credential may call it. A deploy token may not: the reason is said once and the
-registry API is used instead, unless the command needs the API (`need_api`), which then fails
-with that reason.
+one and the credential may call it. When it cannot be used (a deploy token, the API refusing
+or unreachable) the reason is said once and the registry API is used instead, unless the
+command needs the API (`need_api`), which then fails with that reason.
 
 A registry whose kind has a management API (`regview.core.vendors`: the profile's kind, or what
 the `/v2/` check said) gets it opened with the same login: the plan then deletes through it
@@ -23,13 +28,13 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from regview.cli import common as C
-from regview.core import errors as E
 from regview.core.client.client import RegistryClient
 from regview.core.deletion.executor import ExecutionReport, Executor, ItemResult, Status
 from regview.core.deletion.plan import (
@@ -40,19 +45,23 @@ from regview.core.deletion.plan import (
     Selection,
 )
 from regview.core.deletion.policy import PolicyError
-from regview.core.deletion.port import ClientPort, gather_facts
-from regview.core.gitlab.api import GitLabAPI
-from regview.core.gitlab.cleanup import GitLabTarget, locate
+from regview.core.deletion.port import ClientPort
 from regview.core.journal.journal import Journal, JournalError
 from regview.core.model import TagInfo
 from regview.core.vendors import (
     API_TOKEN_ENV,
     API_TOKEN_USER,
-    VendorAPI,
-    context_for,
     needs_api_token,
-    open_vendor,
 )
+from regview.services.deletion import (
+    DeletionTarget,
+    NoAPI,
+    executor_for,
+    open_target,
+    plan_deletion,
+)
+from regview.services.deletion import gather as services_gather
+from regview.services.deletion import gitlab_dates as services_gitlab_dates
 from regview.settings.errors import SettingsError
 from regview.settings.secrets import KeyringStore
 from regview.spec.reference import Reference
@@ -147,24 +156,21 @@ def run(args: argparse.Namespace, body: Callable[[argparse.Namespace], Awaitable
 
 # -- sessions -------------------------------------------------------------------------------------
 
+#: what to do about a credential that cannot delete, in the command line's words
+CREDENTIAL_FIX = "log in again with a token that may delete (`regview login`)"
+
 
 @dataclass
 class Session:
+    """A registry opened for deleting in one repository (`services.deletion.DeletionTarget`)."""
+
     conn: C.Connection
     client: RegistryClient
-    gitlab: GitLabAPI | None = None
-    target: GitLabTarget | None = None
-    #: why the GitLab API is not used ("" when it is, or when there is none)
-    api_problem: str = ""
-    vendor: VendorAPI | None = None
+    deletion: DeletionTarget
 
     @property
     def port(self) -> ClientPort:
-        return ClientPort(self.client, self.gitlab, vendor=self.vendor)
-
-    @property
-    def is_gitlab_api(self) -> bool:
-        return self.gitlab is not None and self.target is not None
+        return self.deletion.port
 
 
 @contextlib.asynccontextmanager
@@ -179,26 +185,24 @@ async def open_session(
     # settings, keyring and credential helpers block: off the event loop
     conn = await asyncio.to_thread(C.connect, args, registry, repository)
     async with conn.client() as client:
-        session = Session(conn, client)
         if getattr(args, "recheck", False):
-            session.port.knowledge.forget(client.registry)
+            ClientPort(client).knowledge.forget(client.registry)
+        token = (
+            await asyncio.to_thread(api_token, conn) if needs_api_token(conn.endpoint.kind) else ""
+        )
+        target = await open_target(
+            conn.endpoint,
+            conn.credentials,
+            client,
+            repository,
+            use_gitlab=use_gitlab or need_api,
+            api_token=token,
+        )
         try:
-            token = (
-                await asyncio.to_thread(api_token, conn)
-                if needs_api_token(conn.endpoint.kind)
-                else ""
-            )
-            session.vendor = open_vendor(
-                context_for(conn.endpoint, conn.credentials, client, api_token=token)
-            )
-            if use_gitlab or need_api:
-                await _attach_gitlab(session, repository, need_api=need_api)
-            yield session
+            _say_gitlab(conn, target, need_api=need_api)
+            yield Session(conn, client, target)
         finally:
-            if session.gitlab is not None:
-                await session.gitlab.aclose()
-            if session.vendor is not None:
-                await session.vendor.aclose()
+            await target.aclose()
 
 
 def api_token(conn: C.Connection) -> str:
@@ -216,45 +220,29 @@ def api_token(conn: C.Connection) -> str:
         return ""
 
 
-async def _attach_gitlab(session: Session, repository: str, *, need_api: bool) -> None:
-    conn = session.conn
-    endpoint, creds = conn.endpoint, conn.credentials
-    if not endpoint.api_url:
-        if need_api:
+def _say_gitlab(conn: C.Connection, target: DeletionTarget, *, need_api: bool) -> None:
+    """A command that needs GitLab's API fails with the reason it cannot be used; any other
+    says the reason once and goes on through the registry API (the policy of
+    `services.deletion`)."""
+    found = target.resolution
+    if found is None or found.project is not None:
+        return
+    if need_api:
+        if found.why is NoAPI.NOT_CONFIGURED:
             raise C.CliError(
                 f"this needs the GitLab API of {conn.host}, and none is known: log in with "
                 f"`regview login {conn.host} --api https://GITLAB/api/v4`, or pass --api URL",
                 C.EXIT_USAGE,
             )
-        return
-    if creds is None:
-        session.api_problem = "no credential for the GitLab API (anonymous)"
-        if need_api:
+        if found.why is NoAPI.ANONYMOUS:
             raise C.CliError(
                 f"{conn.host}: the GitLab API needs a token; log in first (`regview login`)",
                 C.EXIT_AUTH,
             )
-        return
-    try:
-        api = GitLabAPI(
-            endpoint.api_url, creds, insecure=endpoint.insecure, ca_file=endpoint.ca_file
-        )
-    except E.DeployTokenNoAPI as exc:
-        if need_api:
-            raise
-        session.api_problem = exc.message
-        C.note(f"{exc.message}. Using the registry API instead.")
-        return
-    try:
-        target = await locate(api, repository)
-    except E.GitLabAPIError as exc:
-        await api.aclose()
-        if need_api:
-            raise
-        session.api_problem = exc.message
-        C.note(f"{exc.message}. Using the registry API instead.")
-        return
-    session.gitlab, session.target = api, target
+        assert found.error is not None
+        raise found.error
+    if found.why is NoAPI.REFUSED:
+        C.note(f"{found.problem}. Using the registry API instead.")
 
 
 async def gather(
@@ -267,36 +255,29 @@ async def gather(
     """Facts to plan with: the tag listing is revalidated against the listing cache (one
     conditional GET per tag); referrers of what `selection` touches (default: every manifest)
     only `with_referrers`."""
-    t = session.target
-    return await gather_facts(
-        session.port,
+    return await services_gather(
+        session.deletion,
         repository,
         referrers_for=(selection or Selection.repository()) if with_referrers else None,
-        gitlab_project_id=t.project_id if t is not None else None,
-        gitlab_repository_id=t.repository_id if t is not None else None,
+    )
+
+
+def plan(
+    session: Session, facts: RepositoryFacts, selection: Selection, options: PlanOptions
+) -> DeletePlan:
+    """The services' plan, with what the profile's last Test knows about the credential (the
+    GitLab API's problem was said when the session opened)."""
+    return plan_deletion(
+        facts, selection, options, profile=session.conn.profile, credential_fix=CREDENTIAL_FIX
     )
 
 
 async def gitlab_dates(session: Session, tags: tuple[TagInfo, ...]) -> tuple[TagInfo, ...]:
-    """The tags with the creation times GitLab's API reports, which are what GitLab's cleanup
-    decides by (it does not read image annotations); unchanged without the API. One API
-    request per tag, eight at a time."""
-    gl, t = session.gitlab, session.target
-    if gl is None or t is None or t.repository_id is None or not tags:
-        return tags
-    sem = asyncio.Semaphore(8)
-    pid, rid = t.project_id, t.repository_id
-
-    async def one(info: TagInfo) -> TagInfo:
-        async with sem:
-            details = await gl.tag_details(pid, rid, info.tag)
-        return replace(info, created=details.created_at) if details.created_at else info
-
-    try:
-        return tuple(await asyncio.gather(*(one(i) for i in tags)))
-    except E.RegistryError as exc:
-        C.note(f"{exc.message}; the preview uses the creation times recorded in the images")
-        return tags
+    """The tags with the creation times GitLab's API reports (`services.deletion`)."""
+    dated, problem = await services_gitlab_dates(session.deletion, tags)
+    if problem:
+        C.note(f"{problem}; the preview uses the creation times recorded in the images")
+    return dated
 
 
 def refusal_code(facts: RepositoryFacts) -> int:
@@ -347,8 +328,42 @@ def progress(result: ItemResult) -> None:
 
 
 async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> ExecutionReport:
-    executor = Executor(session.port, Journal(), on_result=None if quiet else progress)
-    return await executor.run(plan)
+    """Run a confirmed plan. Ctrl-C stops it as the app's Cancel does (`first_interrupt_cancels`):
+    the report still accounts for every item."""
+    executor = executor_for(session.deletion, Journal(), on_result=None if quiet else progress)
+    with first_interrupt_cancels(executor):
+        return await executor.run(plan)
+
+
+@contextlib.contextmanager
+def first_interrupt_cancels(executor: Executor) -> Iterator[None]:
+    """The first Ctrl-C during a run cancels it: the deletions under way finish and are read
+    back, the rest are reported "not started", and the report is printed. A second Ctrl-C
+    interrupts at once (the journal keeps what was started: `regview trash resume`)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # pragma: no cover - always called from the command's loop
+        yield
+        return
+
+    def first() -> None:
+        # back to Python's own handler: the next Ctrl-C raises KeyboardInterrupt
+        loop.remove_signal_handler(signal.SIGINT)
+        C.note(
+            "stopping: the deletions under way finish, the rest are not started "
+            "(Ctrl-C again to stop at once)"
+        )
+        executor.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def journal_note(report: ExecutionReport) -> None:

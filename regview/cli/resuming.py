@@ -15,10 +15,10 @@ from pathlib import Path
 
 from regview.cli import common as C
 from regview.cli import deleting as D
-from regview.core.deletion.executor import Executor
 from regview.core.deletion.resume import needs_gitlab, why_not
 from regview.core.deletion.resume import resume as resume_entry
 from regview.core.journal.journal import Journal, JournalError
+from regview.services.deletion import executor_for
 
 
 def entry_id_of(text: str) -> str:
@@ -56,8 +56,9 @@ async def resume(args: argparse.Namespace, text: str) -> int:
     async with D.open_session(
         args, entry.registry, entry.repository, use_gitlab=needs_gitlab(entry)
     ) as s:
-        executor = Executor(s.port, journal, on_result=None if args.json else D.progress)
-        report = await resume_entry(executor, journal, entry.id)
+        executor = executor_for(s.deletion, journal, on_result=None if args.json else D.progress)
+        with D.first_interrupt_cancels(executor):
+            report = await resume_entry(executor, journal, entry.id)
     if args.json:
         C.print_json(report.to_json())
     else:

@@ -1,1 +1,1 @@
-"""Use cases over core, Qt-free, shared by the front ends: stored accounts and their secrets, one session per registry profile owning its client, probing and testing a registry, importing logins, the GitLab tree."""
+"""Use cases over core, Qt-free, shared by the front ends: stored accounts and their secrets, one session per registry profile owning its client, probing and testing a registry, importing logins, the GitLab tree, deleting (the GitLab project behind a path, plan, execute, restore)."""

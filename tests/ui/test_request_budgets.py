@@ -127,8 +127,15 @@ def test_request_budgets_per_action(
         progress: list[DeleteProgressDialog] = []
         window.delete_flow.progressShown.connect(progress.append)
         mark = proxy.mark()
-        in_loop(qloop, lambda: qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton))
-        run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+
+        async def confirm() -> None:
+            # the click and the wait for its report in one run of the loop: a step of the run
+            # left queued when run_until_complete returns may be run by qasync with no running
+            # loop ("no running event loop" in the executor), which the app never does
+            qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+            await until(lambda: bool(progress) and progress[0].report is not None)
+
+        run(qloop, confirm())
         report = progress[0].report
         assert report is not None
         assert report.ok, [(r.kind, r.name, r.outcome, r.reason) for r in report.results]

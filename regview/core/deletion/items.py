@@ -175,13 +175,37 @@ class PlanRun:
         item = self.earlier.get(key)
         return item is not None and item.sent
 
-    def unsent_failure(self, key: str, exc: BaseException) -> Status:
+    def unsent_failure(self, key: str) -> Status:
         """The status of an item whose step raised: not deleted while nothing deleting was sent
         for it (in this run or the resumed one), else unknown."""
         item = self.writer.entry.items.get(key)
         if (item is not None and item.state == ItemState.STARTED) or self.sent_earlier(key):
             return Status.UNKNOWN
         return Status.NOT_DELETED
+
+    def failed_unreported(
+        self,
+        kind: str,
+        name: str,
+        digest: str,
+        exc: BaseException,
+        method: str = "",
+        *,
+        with_evidence: bool = True,
+    ) -> ItemResult:
+        """The result of an item whose step raised before anything was read back: failed, with
+        the status `unsent_failure` gives (and, `with_evidence`, whether a delete was sent)."""
+        status = self.unsent_failure(f"{kind}:{name}")
+        evidence = ""
+        if with_evidence:
+            evidence = (
+                "no deleting request was sent"
+                if status is Status.NOT_DELETED
+                else "a deleting request may have been sent; nothing was read back"
+            )
+        return ItemResult(
+            kind, name, digest, Outcome.FAILED, error_message(exc), method, status, evidence
+        )
 
     # -- tags -----------------------------------------------------------------------------
     @staticmethod
@@ -218,19 +242,7 @@ class PlanRun:
                 try:
                     result = await fn(a)
                 except Exception as exc:
-                    status = self.unsent_failure(f"tag:{a.tag}", exc)
-                    result = ItemResult(
-                        "tag",
-                        a.tag,
-                        a.digest,
-                        Outcome.FAILED,
-                        error_message(exc),
-                        str(a.method),
-                        status,
-                        "no deleting request was sent"
-                        if status is Status.NOT_DELETED
-                        else "a deleting request may have been sent; nothing was read back",
-                    )
+                    result = self.failed_unreported("tag", a.tag, a.digest, exc, str(a.method))
         self.tag_outcome[a.tag] = result.outcome
         self.emit(result)
 
@@ -255,23 +267,9 @@ class PlanRun:
                 try:
                     results = await self.digest_group(group)
                 except Exception as exc:
-                    results = []
-                    for a in group:
-                        status = self.unsent_failure(f"tag:{a.tag}", exc)
-                        results.append(
-                            ItemResult(
-                                "tag",
-                                a.tag,
-                                a.digest,
-                                Outcome.FAILED,
-                                error_message(exc),
-                                "digest",
-                                status,
-                                "no deleting request was sent"
-                                if status is Status.NOT_DELETED
-                                else "a deleting request may have been sent; nothing was read back",
-                            )
-                        )
+                    results = [
+                        self.failed_unreported("tag", a.tag, a.digest, exc, "digest") for a in group
+                    ]
         for a, r in zip(group, results, strict=True):
             self.tag_outcome[a.tag] = r.outcome
             self.emit(r)
@@ -624,13 +622,8 @@ class PlanRun:
                     try:
                         result = await self.one_manifest(a)
                     except Exception as exc:
-                        result = ItemResult(
-                            "manifest",
-                            a.digest,
-                            a.digest,
-                            Outcome.FAILED,
-                            error_message(exc),
-                            status=self.unsent_failure(f"manifest:{a.digest}", exc),
+                        result = self.failed_unreported(
+                            "manifest", a.digest, a.digest, exc, with_evidence=False
                         )
         self.manifest_outcome[a.digest] = result.outcome
         self.emit(result)

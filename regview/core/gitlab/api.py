@@ -32,7 +32,6 @@ project and group tokens go in `PRIVATE-TOKEN`, CI job tokens in `JOB-TOKEN`.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from urllib.parse import quote
 import httpx
 
 from regview.core import errors as E
-from regview.core.client.http import connection_error
+from regview.core.client.api_send import send_with_retry
 from regview.core.client.pagination import PageGuard, next_link
 from regview.core.client.transport import HttpOwner, make_http_client
 from regview.core.model import CredentialKind, Credentials, Endpoint, RepositoryInfo
@@ -51,7 +50,6 @@ from regview.spec.manifest import parse_time
 from regview.spec.reference import gitlab_project_candidates
 
 ACCESS_LEVELS = ("enabled", "private", "disabled")
-MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,23 +165,12 @@ class GitLabAPI(HttpOwner):
         ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
         url = path if isinstance(path, httpx.URL) else httpx.URL(f"{self.api_url}/{path}")
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                response = await self.http.request(method, url, params=params, json=body)
-            except httpx.HTTPError as exc:
-                if method == "GET" and attempt < MAX_ATTEMPTS:
-                    await asyncio.sleep(0.5 * attempt)
-                    continue
-                raise connection_error(self.host, exc, what) from exc
-            if response.status_code in ok:
-                return response
-            temporary = response.status_code == 429 or response.status_code >= 500
-            if temporary and method == "GET" and attempt < MAX_ATTEMPTS:
-                delay = E.parse_retry_after(response.headers.get("Retry-After")) or 0.5 * attempt
-                await asyncio.sleep(min(delay, 30.0))
-                continue
-            raise self._error(response, what)
-        raise AssertionError("unreachable")
+        response = await send_with_retry(
+            self.http, method, url, host=self.host, what=what, ok=ok, params=params, body=body
+        )
+        if response.status_code in ok:
+            return response
+        raise self._error(response, what)
 
     def _json(self, response: httpx.Response, what: str) -> Any:
         """The answer's JSON, depth-capped; an answer that is not JSON (a login page, a proxy's

@@ -13,7 +13,6 @@ ever goes into a message.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 
 from regview.core import errors as E
-from regview.core.client.http import connection_error
+from regview.core.client.api_send import send_with_retry
 from regview.core.client.pagination import PageGuard, next_link
 from regview.core.client.transport import make_http_client
 from regview.core.model import Endpoint
@@ -29,7 +28,6 @@ from regview.core.vendors.base import VendorContext
 from regview.spec.errors import SpecError
 from regview.spec.jsondoc import parse_json
 
-MAX_ATTEMPTS = 3
 #: a 429 is the API's ordinary way to pace a client (Docker Hub counts per minute): waited out
 #: more often than a failure
 MAX_ATTEMPTS_429 = 6
@@ -91,31 +89,27 @@ class VendorHTTP:
         """`refused_is_scope`: a 403 means the credential lacks the scope or role for this
         change (`VendorScopeMissing`, which stops a deletion run)."""
         url = path if isinstance(path, httpx.URL) else self.url(path)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = await self.client.request(
-                    method, url, params=params, json=body, headers=headers
-                )
-            except httpx.HTTPError as exc:
-                if method == "GET" and attempt < MAX_ATTEMPTS:
-                    await asyncio.sleep(0.5 * attempt)
-                    continue
-                raise connection_error(self.host, exc, what) from exc
-            if response.status_code in ok:
-                return response
-            status = response.status_code
-            temporary = status == 429 or status >= 500
-            wait = rate_limit_wait(response.headers)
-            tries = MAX_ATTEMPTS_429 if status == 429 else MAX_ATTEMPTS
-            if temporary and method == "GET" and attempt < tries:
-                await asyncio.sleep(min(wait if wait is not None else 0.5 * attempt, MAX_WAIT))
-                continue
-            error = self.error(response, what, retry_after=wait)
-            if refused_is_scope and status == 403:
-                raise E.VendorScopeMissing(error.message, registry=error.registry, status=403)
-            raise error
+        response = await send_with_retry(
+            self.client,
+            method,
+            url,
+            host=self.host,
+            what=what,
+            ok=ok,
+            params=params,
+            body=body,
+            headers=headers,
+            attempts_429=MAX_ATTEMPTS_429,
+            wait_of=rate_limit_wait,
+            max_wait=MAX_WAIT,
+        )
+        status = response.status_code
+        if status in ok:
+            return response
+        error = self.error(response, what, retry_after=rate_limit_wait(response.headers))
+        if refused_is_scope and status == 403:
+            raise E.VendorScopeMissing(error.message, registry=error.registry, status=403)
+        raise error
 
     def json(self, response: httpx.Response, what: str) -> Any:
         try:

@@ -262,7 +262,10 @@ class DeleteDialog(QDialog):
             pal.setColor(self.refusal_box.foregroundRole(), text)
             self.refusal_box.setPalette(pal)
             head = "<b>Nothing can be deleted.</b> " if plan.refusal else ""
-            self.refusal_box.setText(head + "<br>".join(html.escape(p) for p in problems if p))
+            # quote=False: Qt's rich text shows "&#x27;" as it is (GitLab&#x27;s)
+            self.refusal_box.setText(
+                head + "<br>".join(html.escape(p, quote=False) for p in problems if p)
+            )
         self.refusal_box.setVisible(bool(problems))
 
         self._fill_cards(plan)
@@ -413,7 +416,7 @@ class DeleteDialog(QDialog):
         lines: list[str] = []
         siblings = [r.raw for r in affected if r.key.startswith("sibling:")]
         if siblings:
-            shown = ", ".join(html.escape(s) for s in siblings[:8])
+            shown = ", ".join(html.escape(s, quote=False) for s in siblings[:8])
             more = f" and {len(siblings) - 8:,} more" if len(siblings) > 8 else ""
             lines.append(
                 f"<b>{_plural(len(siblings), 'other tag')}</b> "

@@ -1,19 +1,24 @@
 """Deleting from the app: selection → facts → plan → confirm → execute → results → broadcast.
+The use case itself (the target and the GitLab project behind a path, facts, the plan and what
+it warns of, executing, restoring, the failure policy) is `regview.services.deletion`, shared
+with the command line; this module runs it in task slots and shows it in dialogs.
 
     flow = DeleteFlow(sessions, parent_widget, journal=None)
         delete_tags(profile, repository, names)     tags chosen in the tags table
         delete_repository(profile, repository)      every tag of a repository
         run_selection(profile, repository, selection, facts=None, whole_repository=False)
                                                     a policy's result (policy editor "Run now")
-        await open_port(profile) -> Connection      client port (+ GitLab API where usable)
+        await open_port(profile, repository="") -> Connection   a services DeletionTarget
+                                                    (+ the GitLab project where usable)
         await connection_for_registry(host) -> Connection | None   (recycle bin restores)
+        await connection_for_entry(host, repository) -> Connection | None   (resumes)
         await gitlab_context(profile, repository) -> GitLabContext | None
         await gather(conn, repository) -> RepositoryFacts   for a dialog: the window's rows as
                                                     they are (no request per tag), else a load
         known_tags: (profile, repository) -> rows | None    the window's loaded table (set by it)
         (the confirmation's "Re-check the registry" forgets what earlier answers taught about it)
         release(api)                                close a GitLab client a dialog is done with
-        await aclose()                              cancel and await tasks, close GitLab clients
+        await aclose()                              cancel and await tasks, close what is open
         tasks: Tasks                                "delete-plan", "delete-run-<n>" slots
         signals:
           mutated(DeleteMutation)     what changed, for the views to refresh only that
@@ -25,7 +30,8 @@
 Requests (issue 18): a plan revalidates the rows the window already shows (one conditional GET
 per tag, 304s), infers what the registry can do from its `/v2/` headers and earlier answers (no
 probe DELETEs), and looks up referrers only for the manifests the selection touches. A known
-GitLab image's project is used directly.
+GitLab image's project is used directly; one that cannot be resolved is named in the plan's
+warnings (deleting goes through the registry API), not only in the log.
 
 Nothing is deleted before the user pressed Delete in the confirmation dialog showing the plan;
 "Retry failed" goes through a fresh plan and a fresh confirmation. Facts are gathered and plans
@@ -35,35 +41,26 @@ than a frame).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from regview.core import errors as E
-from regview.core.client.transport import HttpOwner
-from regview.core.deletion.executor import ExecutionReport, Executor, Outcome
-from regview.core.deletion.plan import (
-    DeletePlan,
-    PlanOptions,
-    RepositoryFacts,
-    Selection,
-    make_plan,
-)
-from regview.core.deletion.port import ClientPort, gather_facts
-from regview.core.gitlab.api import GitLabAPI
-from regview.core.gitlab.cleanup import locate
+from regview.core.deletion.executor import ExecutionReport, Executor
+from regview.core.deletion.plan import DeletePlan, PlanOptions, RepositoryFacts, Selection
+from regview.core.deletion.port import ClientPort
 from regview.core.journal.journal import Journal, JournalError
-from regview.core.model import RegistryKind, TagInfo
-from regview.core.vendors import context_for, open_vendor
+from regview.core.model import TagInfo
 from regview.log import get_logger
+from regview.services import deletion as D
 from regview.services.async_utils import run_blocking
 from regview.services.sessions import SessionManager
 from regview.ui.dialogs.delete.dialog import DeleteDialog
-from regview.ui.dialogs.delete.doubt import with_credential_warning
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.dialogs.delete.resume import start_resume
 from regview.ui.errors import Problem, describe
@@ -88,27 +85,34 @@ class DeleteMutation:
     repository_emptied: bool = False
 
 
-@dataclass(slots=True)
-class GitLabContext:
-    api: GitLabAPI
-    project_id: int
-    repository_id: int | None = None
-    project_path: str = ""
+#: The GitLab project behind a repository path (the services' one resolver finds it).
+GitLabContext = D.GitLabProject
+
+
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
 
 
 @dataclass(slots=True)
 class Connection:
+    """A profile's registry opened for deleting in one repository (`services.deletion`)."""
+
     profile: str
-    port: ClientPort
-    gitlab: GitLabContext | None = None
-    apis: set[HttpOwner] | None = None  # the flow's open GitLab and vendor API clients
+    target: D.DeletionTarget
+    opened: set[_Closable] | None = None  # the flow's open targets and GitLab clients
+
+    @property
+    def port(self) -> ClientPort:
+        return self.target.port
+
+    @property
+    def gitlab(self) -> D.GitLabProject | None:
+        return self.target.gitlab
 
     async def close(self) -> None:
-        for api in (self.gitlab.api if self.gitlab else None, self.port.vendor):
-            if api is not None:
-                if self.apis is not None:
-                    self.apis.discard(api)
-                await api.aclose()
+        if self.opened is not None:
+            self.opened.discard(self.target)
+        await self.target.aclose()
 
 
 @dataclass(slots=True)
@@ -167,65 +171,62 @@ class DeleteFlow(QObject):
         self.tasks = Tasks(self)
         self._runs = itertools.count(1)
         self.executor: Executor | None = None
-        #: GitLab API clients handed out and not yet closed (closed by `aclose` at the latest)
-        self._apis: set[HttpOwner] = set()
+        #: targets and GitLab clients handed out and not yet closed (by `aclose` at the latest)
+        self._open: set[_Closable] = set()
         #: the rows a view already loaded for (profile, repository); the window sets it
         self.known_tags: Callable[[str, str], Sequence[TagInfo] | None] | None = None
 
     # --- connections ---------------------------------------------------------------------
     async def open_port(self, profile: str, repository: str = "") -> Connection:
+        """The profile's registry opened for deleting: the vendor's management API where the
+        kind has one (a Quay robot login carries the API's own token from the keyring:
+        Accounts.credentials), and with a repository the GitLab project behind it."""
         session = await self.sessions.open(profile)
-        gitlab = await self.gitlab_context(profile, repository) if repository else None
-        # Docker Hub, GHCR, Harbor, Quay: their management API deletes where /v2 does not (a
-        # Quay robot login carries the API's own token from the keyring: Accounts.credentials)
-        vendor = open_vendor(context_for(session.endpoint, session.credentials, session.client))
-        if vendor is not None:
-            self._apis.add(vendor)
-        port = ClientPort(session.client, gitlab.api if gitlab else None, vendor=vendor)
-        return Connection(profile, port, gitlab, self._apis)
+        target = await D.open_target(
+            session.endpoint, session.credentials, session.client, repository
+        )
+        if target.api_problem:
+            log.info("GitLab's API not used for %s: %s", repository, target.api_problem)
+        self._open.add(target)
+        return Connection(profile, target, self._open)
 
     async def gitlab_context(self, profile: str, repository: str) -> GitLabContext | None:
         """The GitLab project (and registry repository id) of `repository`, where the profile
-        has a confirmed API URL and a credential that may call it; else None."""
+        has an API URL and a credential that may call it; else None. Close its `api` with
+        `release` when done."""
         session = await self.sessions.open(profile)
-        p = session.profile
-        creds = session.credentials
-        if p.kind != RegistryKind.GITLAB or not p.api_url:
+        found = await D.resolve_gitlab(session.endpoint, session.credentials, repository)
+        if found.project is None:
+            log.info("no GitLab project for %s: %s", repository, found.problem or found.why)
             return None
-        if creds is not None and not creds.can_call_gitlab_api:
-            return None
-        api = GitLabAPI(p.api_url, creds, insecure=p.insecure, ca_file=p.ca_file)
-        self._apis.add(api)
-        try:
-            target = await locate(api, repository)
-        except E.RegistryError as exc:
-            log.info("no GitLab project for %s: %s", repository, exc)
-            await self._close_api(api)
-            return None
-        return GitLabContext(api, target.project_id, target.repository_id, target.project_path)
+        self._open.add(found.project.api)
+        return found.project
 
-    def release(self, api: HttpOwner) -> None:
+    def release(self, api: _Closable) -> None:
         """Close a GitLab API client a dialog no longer needs (now, or in `aclose`)."""
-        self.tasks.start(f"gitlab-close-{id(api)}", self._close_api(api))
+        self.tasks.start(f"gitlab-close-{id(api)}", self._close(api))
 
-    async def _close_api(self, api: HttpOwner) -> None:
-        self._apis.discard(api)
-        await api.aclose()
+    async def _close(self, thing: _Closable) -> None:
+        self._open.discard(thing)
+        await thing.aclose()
 
     async def aclose(self) -> None:
-        """Cancel and await every task, then close the GitLab clients still open (a close task
+        """Cancel and await every task, then close what is still open (a close task
         cancelled before it ran would otherwise leave its connections behind)."""
         self.cancel_all()
         await self.tasks.aclose()
-        while self._apis:
-            await self._close_api(next(iter(self._apis)))
+        while self._open:
+            await self._close(next(iter(self._open)))
 
     async def connection_for_registry(self, registry: str) -> Connection | None:
-        """A connection to the profile whose host is `registry` (a recycle-bin entry's)."""
-        for p in await self.sessions.accounts.profiles():
-            if p.answers_to(registry):  # also at an earlier address (local mode moved)
-                return await self.open_port(p.name)
-        return None
+        """A connection to the profile whose registry is `registry` (a recycle-bin entry's;
+        also at an address it had before: local mode moved)."""
+        return await self.connection_for_entry(registry)
+
+    async def connection_for_entry(self, registry: str, repository: str = "") -> Connection | None:
+        """`connection_for_registry`, with GitLab's API for `repository` when given."""
+        p = D.profile_for_registry(await self.sessions.accounts.profiles(), registry)
+        return await self.open_port(p.name, repository) if p is not None else None
 
     # --- entry points --------------------------------------------------------------------
     def delete_tags(self, profile: str, repository: str, names: list[str]) -> None:
@@ -268,9 +269,7 @@ class DeleteFlow(QObject):
             facts = await self.plan_facts(conn, repository, selection, facts)
             pending.facts = facts
             self.status.emit("Planning the deletion…")
-            plan = await run_blocking(make_plan, facts, selection, options)
-            stored = (await self.sessions.accounts.load()).profiles.get(profile)
-            plan = with_credential_warning(plan, stored)  # a read-only token, said up front
+            plan = await self._make_plan(pending, options)
         except Exception as exc:
             if conn is not None:
                 await conn.close()
@@ -296,17 +295,7 @@ class DeleteFlow(QObject):
         rows = self._rows_at_hand(conn.profile, repository)
         if not rows:
             return await self.plan_facts(conn, repository, None, None)
-        gl = conn.gitlab
-        return RepositoryFacts(
-            registry=conn.port.client.registry,
-            repository=repository,
-            tags=tuple(rows),
-            capabilities=await conn.port.capabilities(
-                repository, gitlab_tag_api=gl is not None and gl.project_id is not None
-            ),
-            gitlab_project_id=gl.project_id if gl else None,
-            gitlab_repository_id=gl.repository_id if gl else None,
-        )
+        return await D.facts_from_rows(conn.target, repository, rows)
 
     async def plan_facts(
         self,
@@ -318,23 +307,34 @@ class DeleteFlow(QObject):
         """Facts to plan `selection` with: the rows at hand (or `given`) revalidated, one
         conditional GET per tag; referrers only of what the selection touches."""
         known = given.tags if given is not None else self._rows_at_hand(conn.profile, repository)
-        client = conn.port.client
-        names = await client.list_tags(repository)
+        names = await conn.port.client.list_tags(repository)
         verb = "Checking" if known else "Reading"
         self.status.emit(f"{verb} {len(names):,} tags of {repository} to plan the deletion…")
-        gl = conn.gitlab
         chosen = 0 if selection is None else len(selection.tags) + len(selection.untagged)
         if selection is not None and selection.whole_repository:
             chosen = len(names)
         touched = selection is not None and chosen <= REFERRER_LOOKUP_LIMIT
-        return await gather_facts(
-            conn.port,
+        return await D.gather(
+            conn.target,
             repository,
             known=known,
             names=names,
             referrers_for=selection if touched else None,
-            gitlab_project_id=gl.project_id if gl else None,
-            gitlab_repository_id=gl.repository_id if gl else None,
+        )
+
+    async def _make_plan(self, pending: _Pending, options: PlanOptions) -> DeletePlan:
+        """The services' plan: a read-only token and an unused GitLab API said up front."""
+        assert pending.facts is not None
+        stored = (await self.sessions.accounts.load()).profiles.get(pending.profile)
+        return await run_blocking(
+            functools.partial(
+                D.plan_deletion,
+                profile=stored,
+                api_problem=pending.conn.target.api_problem,
+            ),
+            pending.facts,
+            pending.selection,
+            options,
         )
 
     def _confirm(self, pending: _Pending) -> None:
@@ -355,10 +355,7 @@ class DeleteFlow(QObject):
         self.confirmShown.emit(dialog)
 
     async def _replan(self, pending: _Pending, dialog: DeleteDialog, options: PlanOptions) -> None:
-        assert pending.facts is not None
-        plan = await run_blocking(make_plan, pending.facts, pending.selection, options)
-        stored = (await self.sessions.accounts.load()).profiles.get(pending.profile)
-        plan = with_credential_warning(plan, stored)
+        plan = await self._make_plan(pending, options)
         pending.plan = plan
         dialog.set_plan(plan)
 
@@ -368,18 +365,17 @@ class DeleteFlow(QObject):
         assert pending.facts is not None and pending.plan is not None
         port = pending.conn.port
         port.knowledge.forget(port.client.registry)
-        gl = pending.conn.gitlab
         caps = await port.capabilities(
-            pending.repository, gitlab_tag_api=gl is not None and gl.project_id is not None
+            pending.repository, gitlab_tag_api=pending.conn.gitlab is not None
         )
         pending.facts = replace(pending.facts, capabilities=caps)
-        plan = await run_blocking(make_plan, pending.facts, pending.selection, pending.plan.options)
+        plan = await self._make_plan(pending, pending.plan.options)
         pending.plan = plan
         dialog.set_plan(plan)
 
     def _execute(self, pending: _Pending, plan: DeletePlan) -> None:
         progress = DeleteProgressDialog(plan, self.parent_widget)
-        executor = Executor(pending.conn.port, self.journal, on_result=progress.add_result)
+        executor = D.executor_for(pending.conn.target, self.journal, on_result=progress.add_result)
         self.executor = executor
         progress.cancelRequested.connect(executor.cancel)
         progress.retryRequested.connect(lambda tags: self._retry(pending, progress, list(tags)))
@@ -414,9 +410,7 @@ class DeleteFlow(QObject):
         finally:
             await pending.conn.close()
         progress.finish(report)
-        removed = tuple(
-            r.name for r in report.results if r.kind == "tag" and r.outcome is Outcome.DELETED
-        )
+        removed = D.removed_tags(report)
         if removed:
             every = {t.tag for t in pending.facts.tags} if pending.facts else set()
             emptied = pending.whole_repository and not (every - set(removed))

@@ -258,7 +258,9 @@ class DeleteProgressDialog(QDialog):
         name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
         # rich text: Qt wraps it, where a plain-text tooltip runs off the screen in one line
         tip = "<qt>" + "<br>".join(
-            html.escape(v) for v in (e["name"], e["digest"], e["reason"], e["evidence"]) if v
+            html.escape(v, quote=False)
+            for v in (e["name"], e["digest"], e["reason"], e["evidence"])
+            if v
         )
         status = e["status"] or WAITING
         return Record(

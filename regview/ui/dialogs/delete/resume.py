@@ -5,10 +5,11 @@ run", the recycle bin's "Resume").
                                          click while it runs does nothing)
     await resume_run(flow, entry_id)     -> ExecutionReport | None
 
-The run's own plan comes back from its recycle-bin entry (`core.executor_resume`): nothing is
+The run's own plan comes back from its recycle-bin entry (`core.deletion.resume`): nothing is
 planned afresh and nothing outside that plan is touched; every item not done is checked again
-before anything is sent. The connection is the profile whose host is the entry's registry
-(with GitLab's API when an item needs it). Progress and results show in a
+before anything is sent. The connection is the profile whose registry is the entry's — its
+host now, or an address it had before (`services.deletion.profile_for_registry`, as restoring
+finds it) — with GitLab's API when an item needs it. Progress and results show in a
 `DeleteProgressDialog` like any run's, announced through `flow.progressShown`; what went is
 broadcast through `flow.mutated`, and `flow.finished` carries the report.
 """
@@ -17,29 +18,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from regview.core.deletion.executor import ExecutionReport, Executor, Outcome
+from regview.core.deletion.executor import ExecutionReport
 from regview.core.deletion.resume import needs_gitlab, plan_of, why_not
-from regview.core.journal.journal import JournalBusy, JournalEntry
+from regview.core.journal.journal import JournalBusy
 from regview.services.async_utils import run_blocking
+from regview.services.deletion import executor_for, removed_tags
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.errors import Problem
 
 if TYPE_CHECKING:
-    from regview.ui.dialogs.delete.flow import Connection, DeleteFlow
+    from regview.ui.dialogs.delete.flow import DeleteFlow
 
 
 def start_resume(flow: DeleteFlow, entry_id: str) -> None:
     name = f"delete-resume-{entry_id}"
     if not flow.tasks.running(name):
         flow.tasks.start(name, resume_run(flow, entry_id))
-
-
-async def _connect(flow: DeleteFlow, entry: JournalEntry) -> Connection | None:
-    for p in await flow.sessions.accounts.profiles():
-        if p.host == entry.registry:
-            repository = entry.repository if needs_gitlab(entry) else ""
-            return await flow.open_port(p.name, repository)
-    return None
 
 
 async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
@@ -53,7 +47,8 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
             flow.problem.emit(Problem("Nothing to resume", why[0].upper() + why[1:] + ".", ""))
             return None
         plan = plan_of(entry)
-        conn = await _connect(flow, entry)
+        repository = entry.repository if needs_gitlab(entry) else ""
+        conn = await flow.connection_for_entry(entry.registry, repository)
         if conn is None:
             flow.problem.emit(
                 Problem(
@@ -75,7 +70,7 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
         flow.problem.emit(problem)
         return None
     progress = DeleteProgressDialog(plan, flow.parent_widget, resuming=entry.id)
-    executor = Executor(conn.port, flow.journal, on_result=progress.add_result)
+    executor = executor_for(conn.target, flow.journal, on_result=progress.add_result)
     progress.cancelRequested.connect(executor.cancel)
     progress.resumeRequested.connect(lambda jid: start_resume(flow, jid))
     progress.trashRequested.connect(lambda: flow.open_trash(focus=progress.report))
@@ -95,11 +90,7 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
     finally:
         await conn.close()
     progress.finish(report)
-    removed = tuple(
-        r.name
-        for r in report.results
-        if r.kind == "tag" and r.outcome is Outcome.DELETED and not r.earlier
-    )
+    removed = removed_tags(report, this_run_only=True)
     if removed:
         flow.mutated.emit(DeleteMutation(conn.profile, entry.repository, removed=removed))
     flow.finished.emit(report)
