@@ -153,6 +153,14 @@ class RowIndex:
         self.platforms.extend(columns[n + 4])
         self._order.clear()
 
+    def keep(self, rows: list[int]) -> None:
+        """Only these rows stay, in this order (the others were deleted)."""
+        self.keys = [[col[r] for r in rows] for col in self.keys]
+        for name in ("hay", "ids", "names", "times", "platforms"):
+            column = getattr(self, name)
+            setattr(self, name, [column[r] for r in rows])
+        self._order.clear()
+
     def set_column(self, col: int, keys: list[Any]) -> None:
         """Replace a whole column's keys at once (computed elsewhere, one per row)."""
         if len(keys) != len(self.hay):

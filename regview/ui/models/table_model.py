@@ -219,6 +219,29 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
             self.endInsertRows()
         self.visibleChanged.emit()
 
+    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int]:
+        """Take these rows out (a deletion). Views hear of each run of display rows that goes
+        (`beginRemoveRows`), so the other rows keep their selection, current row and place — no
+        reset, nothing else rebuilt. Returns the backing rows that stayed: old → new number."""
+        gone = {b for ident in identities if (b := self._ids.get(ident)) is not None}
+        if not gone:
+            return {}
+        shown = [i for i, b in enumerate(self.visible) if b in gone]
+        for first, last in reversed(_runs(shown)):  # from the end: earlier numbers stay valid
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self.visible[first : last + 1]
+            self.endRemoveRows()
+        # the backing rows close up; display rows (what views and selections hold) do not move
+        keep = [b for b in range(len(self.rows)) if b not in gone]
+        new_of = {old: new for new, old in enumerate(keep)}
+        self.rows = [self.rows[b] for b in keep]
+        self._ids = {ident: new_of[b] for ident, b in self._ids.items() if b in new_of}
+        self.index_.keep(keep)
+        self._cache = [{new_of[b]: t for b, t in c.items() if b in new_of} for c in self._cache]
+        self.visible = [new_of[b] for b in self.visible]
+        self.visibleChanged.emit()
+        return new_of
+
     def _add(self, rows: Iterable[T]) -> None:
         prepared = rows if isinstance(rows, PreparedRows) else None
         if prepared is not None and self._add_prepared(prepared):
@@ -328,6 +351,17 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
             self.changePersistentIndexList(persistent, new_list)
         self.layoutChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
         self.visibleChanged.emit()
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Ascending row numbers as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _position_lookup(visible: list[int], lookups: int) -> Callable[[int], int | None]:

@@ -229,6 +229,28 @@ class TagsModel(IndexedTableModel[TagInfo]):
     def row_facts(self, row: TagInfo) -> tuple[Any, ...]:
         return tag_facts(row)
 
+    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int]:
+        self._rows_changed()
+        kept = super().remove_rows(identities)
+        if not kept:
+            return kept
+        by_digest: dict[str, list[int]] = {}
+        for r, row in enumerate(self.rows):
+            if row.digest:
+                by_digest.setdefault(row.digest, []).append(r)
+        self._by_digest = by_digest
+        keys = self.index_
+        shared = keys.keys[SHARED]
+        for r, row in enumerate(self.rows):  # a tag whose twin went is no longer shared
+            group = by_digest.get(row.digest, ())
+            n = len(group) if len(group) > 1 else 0
+            if shared[r] != n:
+                keys.update_key(r, SHARED, n)
+                self._cache[SHARED].pop(r, None)
+        if self.visible:
+            self.dataChanged.emit(self.index(0, SHARED), self.index(len(self.visible) - 1, SHARED))
+        return kept
+
     def _add(self, rows: Iterable[TagInfo]) -> None:
         self._rows_changed()
         start = len(self.rows)

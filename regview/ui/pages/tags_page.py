@@ -154,13 +154,8 @@ class TagsPage(QSplitter):
             view.select_tags([link.tag], current=link.tag)
 
     def remove_tags(self, names: Collection[str]) -> None:
-        """A deletion's rows leave the table; the others keep their selection."""
-        gone = set(names)
-        view = self.tags_view
-        keep = [t.tag for t in view.selected_tags() if t.tag not in gone]
-        rows = [t for t in view.model.rows if t.tag not in gone]
-        view.set_tags(view.model.repository, rows)
-        view.select_tags(keep)
+        """A deletion's rows leave the table; the others keep their selection and place."""
+        self.tags_view.remove_tags(names)
         self.sync_details()
 
     def add_tags(self, tags: list[TagInfo]) -> None:

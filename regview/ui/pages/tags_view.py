@@ -366,6 +366,29 @@ class TagsView(QWidget):
         self.filter_bar.set_platforms(self._platform_labels())
         self._show_pulled(self.model.rows, anew=True)
 
+    def remove_tags(self, names: Iterable[str]) -> None:
+        """Deleted tags leave the table row range by row range (no reset: nothing else is
+        rebuilt); the other rows keep their selection, current row and place on screen."""
+        model, table = self.model, self.table
+        gone = set(names)
+        top = table.rowAt(0)
+        anchor, anchor_y = None, 0
+        if top >= 0:  # the first row on screen that stays: it stays where it is
+            for r in range(top, len(model.visible)):
+                if model.row_at(r).tag not in gone:
+                    anchor, anchor_y = model.row_at(r).tag, table.rowViewportPosition(r)
+                    break
+        kept = model.remove_rows(gone)
+        if not kept:
+            return
+        self._hidden_selected = {kept[b] for b in self._hidden_selected if b in kept}
+        self.filter_bar.set_platforms(self._platform_labels())
+        if anchor is not None and (backing := model.backing_row(anchor)) is not None:
+            row = model.visible.index(backing)
+            table.updateGeometries()
+            bar = table.verticalScrollBar()
+            bar.setValue(table.rowViewportPosition(row) + bar.value() - anchor_y)
+
     def append_tags(self, tags: list[TagInfo]) -> None:
         self.model.append_rows(tags)
         self._show_pulled(tags)
