@@ -2,7 +2,9 @@
 
 The model keeps every row it was given (`rows`) and shows `visible`, a list of indices into it.
 Sorting and filtering replace `visible` inside a layout change that maps persistent indexes by
-row identity; views keep their column widths and order (a model reset would not).
+row identity; views keep their column widths and order (a model reset would not). Rows come
+in with `set_rows` (a reset) or `append_rows`, and leave with `remove_rows` (a deletion), each
+run of display rows announced on its own.
 
 Roles (habit 9): `Qt.DisplayRole` is humanised text (cached per cell, built on first paint),
 `RAW_ROLE` the raw sort value, `ROW_ROLE` the row object itself.
@@ -227,7 +229,7 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         if not gone:
             return {}
         shown = [i for i, b in enumerate(self.visible) if b in gone]
-        for first, last in reversed(_runs(shown)):  # from the end: earlier numbers stay valid
+        for first, last in reversed(contiguous(shown)):  # from the end: earlier numbers stay valid
             self.beginRemoveRows(QModelIndex(), first, last)
             del self.visible[first : last + 1]
             self.endRemoveRows()
@@ -353,14 +355,14 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         self.visibleChanged.emit()
 
 
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Ascending row numbers as (first, last) runs of consecutive rows."""
+def contiguous(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → inclusive (first, last) runs."""
     runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
+    for r in rows:
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
         else:
-            runs.append((row, row))
+            runs.append((r, r))
     return runs
 
 

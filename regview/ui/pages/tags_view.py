@@ -9,6 +9,7 @@
         set_spec(FilterSpec) / spec() ; sort_by(column, descending)
         show_progress(done, total) / finish_progress()
         attach_delete_handler(fn)            connect `deleteRequested` and enable Delete
+        set_tags(repo, tags) ; append_tags(tags) ; remove_tags(names)   rows in, rows out
         signals: currentTagChanged(object), selectionSummaryChanged(str),
                  deleteRequested(list), refreshRequested(), cancelRequested(),
                  copyLinkRequested()
@@ -58,6 +59,7 @@ from regview.ui.filter_box import escape_clears
 from regview.ui.models import tags_model as tm
 from regview.ui.models.filtering import FilterError, FilterSpec
 from regview.ui.models.frees_column import FreesUpdater, OffThread
+from regview.ui.models.table_model import contiguous
 from regview.ui.models.tags_model import TagsModel
 from regview.ui.screen_fit import scaled
 from regview.util.units import human_size
@@ -81,17 +83,6 @@ AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 SYNC_SELECTION = 2_000
 #: the status bar's selection figure until it is known (never an old figure)
 SELECTION_COMPUTING = " — frees: computing…"
-
-
-def contiguous(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows → inclusive (first, last) runs."""
-    runs: list[tuple[int, int]] = []
-    for r in rows:
-        if runs and runs[-1][1] == r - 1:
-            runs[-1] = (runs[-1][0], r)
-        else:
-            runs.append((r, r))
-    return runs
 
 
 def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
