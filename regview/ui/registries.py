@@ -27,6 +27,10 @@ class Registries:
         self.by_name = {p.name: p for p in profiles}
         self.read = True
 
+    def put(self, profile: Profile) -> None:
+        """A profile as saved again (its paths, its CA file)."""
+        self.by_name[profile.name] = profile
+
     def get(self, name: str) -> Profile | None:
         return self.by_name.get(name)
 

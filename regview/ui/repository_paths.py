@@ -154,7 +154,7 @@ class HandPaths:
             profile = await self.accounts.save(
                 replace(profile, repositories=(*profile.repositories, path))
             )
-            registries.by_name[name] = profile
+            registries.put(profile)
             if reader is None:  # the catalog's session lists hand-added paths: a fresh one
                 await self.sessions.discard(name)
         if reader is not None:  # the API tree: add the leaf, no reload of every project
@@ -202,9 +202,7 @@ class HandPaths:
         if new and new not in paths:
             at = list(profile.repositories).index(old) if old in profile.repositories else 0
             paths.insert(at, new)
-        registries.by_name[name] = await self.accounts.save(
-            replace(profile, repositories=tuple(paths))
-        )
+        registries.put(await self.accounts.save(replace(profile, repositories=tuple(paths))))
         reader = browser.tree.reader(name)
         if reader is not None:  # the API tree: move the leaf, no reload of every project
             if old in reader.manual:

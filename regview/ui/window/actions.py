@@ -155,7 +155,7 @@ class WindowActions(QObject):
         registries = self.browser.registries
         profile = registries.get(name)
         if profile is not None:
-            registries.by_name[name] = await self.accounts.save(replace(profile, ca_file=path))
+            registries.put(await self.accounts.save(replace(profile, ca_file=path)))
             await self.sessions.discard(name)
             self.browser.refresh()
 
