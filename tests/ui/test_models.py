@@ -197,5 +197,11 @@ def test_remove_rows_reports_each_run_and_keeps_keys_sort_and_shared_groups(
     assert _column(model, tm.TAG) == ["t01", "t02", "t04", "t05", "t06", "t07", "t08", "t11"]
     model.apply(FilterSpec(text="t0"))
     assert _column(model, tm.TAG) == ["t01", "t02", "t04", "t05", "t06", "t07", "t08"]
-    assert model.remove_rows(["nothing"]) == {} and removed == [(11, 11), (8, 8), (1, 2)]
+    assert model.remove_rows(["nothing"]) is None and removed == [(11, 11), (8, 8), (1, 2)]
+    qtmodeltester.check(model)
+    generation = model.generation
+    assert model.remove_rows([t.tag for t in model.tags()]) == {}  # every row went
+    assert model.rowCount() == 0 and model.rows == [] and model.generation > generation
+    model.append_rows([_tag("t07", 7, digest=one)])
+    assert _column(model, tm.TAG) == ["t07"] and _column(model, tm.SHARED) == [""]
     qtmodeltester.check(model)

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 DAY = 86400.0
@@ -153,12 +154,14 @@ class RowIndex:
         self.platforms.extend(columns[n + 4])
         self._order.clear()
 
-    def keep(self, rows: list[int]) -> None:
-        """Only these rows stay, in this order (the others were deleted)."""
-        self.keys = [[col[r] for r in rows] for col in self.keys]
-        for name in ("hay", "ids", "names", "times", "platforms"):
-            column = getattr(self, name)
-            setattr(self, name, [column[r] for r in rows])
+    def keep(self, stays: list[bool]) -> None:
+        """Only the rows whose `stays` is true stay (the others were deleted)."""
+        self.keys = [list(compress(col, stays)) for col in self.keys]
+        self.hay = list(compress(self.hay, stays))
+        self.ids = list(compress(self.ids, stays))
+        self.names = list(compress(self.names, stays))
+        self.times = list(compress(self.times, stays))
+        self.platforms = list(compress(self.platforms, stays))
         self._order.clear()
 
     def set_column(self, col: int, keys: list[Any]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -221,24 +222,28 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
             self.endInsertRows()
         self.visibleChanged.emit()
 
-    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int]:
+    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int] | None:
         """Take these rows out (a deletion). Views hear of each run of display rows that goes
         (`beginRemoveRows`), so the other rows keep their selection, current row and place — no
-        reset, nothing else rebuilt. Returns the backing rows that stayed: old → new number."""
+        reset, nothing else rebuilt. Returns the backing rows that stayed, old → new number
+        (None: none of these rows was there)."""
         gone = {b for ident in identities if (b := self._ids.get(ident)) is not None}
         if not gone:
-            return {}
+            return None
         shown = [i for i, b in enumerate(self.visible) if b in gone]
         for first, last in reversed(contiguous(shown)):  # from the end: earlier numbers stay valid
             self.beginRemoveRows(QModelIndex(), first, last)
             del self.visible[first : last + 1]
             self.endRemoveRows()
         # the backing rows close up; display rows (what views and selections hold) do not move
-        keep = [b for b in range(len(self.rows)) if b not in gone]
-        new_of = {old: new for new, old in enumerate(keep)}
-        self.rows = [self.rows[b] for b in keep]
+        stays = [True] * len(self.rows)
+        for b in gone:
+            stays[b] = False
+        left = len(stays) - len(gone)
+        new_of = dict(zip(compress(range(len(stays)), stays), range(left), strict=True))
+        self.rows = list(compress(self.rows, stays))
         self._ids = {ident: new_of[b] for ident, b in self._ids.items() if b in new_of}
-        self.index_.keep(keep)
+        self.index_.keep(stays)
         self._cache = [{new_of[b]: t for b, t in c.items() if b in new_of} for c in self._cache]
         self.visible = [new_of[b] for b in self.visible]
         self.visibleChanged.emit()

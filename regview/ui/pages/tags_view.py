@@ -370,7 +370,7 @@ class TagsView(QWidget):
                     anchor, anchor_y = model.row_at(r).tag, table.rowViewportPosition(r)
                     break
         kept = model.remove_rows(gone)
-        if not kept:
+        if kept is None:
             return
         self._hidden_selected = {kept[b] for b in self._hidden_selected if b in kept}
         self.filter_bar.set_platforms(self._platform_labels())
