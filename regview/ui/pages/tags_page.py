@@ -123,9 +123,14 @@ class TagsPage(QSplitter):
 
     async def _load_details(self, binding: Binding, tag: TagInfo) -> None:
         await asyncio.sleep(0.08)  # moving through rows with the keyboard: fetch where it stops
-        details = await self.registries.attempt(
-            self.controller.load_details(binding.profile, tag), binding.profile
-        )
+        try:
+            details = await self.registries.attempt(
+                self.controller.load_details(binding.profile, tag), binding.profile
+            )
+        except Exception:
+            if self.binding.holds(binding):
+                raise
+            return  # its session was replaced (and closed) meanwhile: nobody waits for this
         shown = self.details.current  # the pane moved on to another tag: this answer is old
         if not self.binding.holds(binding) or shown is None:
             return
