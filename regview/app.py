@@ -136,7 +136,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
                         f"the local test registry did not start ({one_line(exc)})"
                     ) from exc
                 await accounts.profiles()
-                window._pending_link = None
+                window.set_pending_link(None)
                 await window.start()
                 if link is not None:
                     window.open_link(link)
@@ -144,7 +144,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
                     window.open_profile(profile.name)
             else:
                 if link is not None:
-                    window._pending_link = link
+                    window.set_pending_link(link)
                 await window.start()
             from regview.ui import gc_guard
 
@@ -213,10 +213,7 @@ def install_link_opener(app: Any, window: Any) -> Any:
                     )
                 )
                 return
-            if getattr(window, "_profiles", None) is None:
-                window._pending_link = link  # start() has not read the registries yet
-            else:
-                window.open_link(link)
+            window.open_link_when_ready(link)  # start() may not have read the registries yet
             window.raise_()
             window.activateWindow()
 

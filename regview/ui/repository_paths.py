@@ -4,8 +4,8 @@
                                              wrong, naming the bad part (GitLab's image-name rules)
     PathDialog(title, initial="", parent)    a line edit with that complaint shown as you type;
                                              OK only for a valid path; `path()`
-    HandPaths(window)                        the window's add / rename / remove, saving the profile
-        add(name) ; rename(name, path) ; remove(name, path)
+    HandPaths(parent, accounts, sessions, browser, tasks)   add / rename / remove, saving the profile
+        add(name) ; await add_path(name, path) ; rename(name, path) ; remove(name, path)
 
 A path is checked before it is saved: `group/project-` is refused with "component 'project-' ends
 with a trailing hyphen" (GitLab refuses such names; `docker push` to them fails with a confusing
@@ -33,7 +33,9 @@ from regview.spec.reference import validate_repository
 from regview.ui.theme import is_dark
 
 if TYPE_CHECKING:
-    from regview.ui.window.main_window import MainWindow
+    from regview.services.sessions import Accounts, SessionManager
+    from regview.ui.tasks import Tasks
+    from regview.ui.window.browse import Browser
 
 HELP = (
     "Repository path (e.g. group/project/image). Use this where the registry does not list its "
@@ -109,35 +111,66 @@ class PathDialog(QDialog):
 
 
 class HandPaths:
-    """The window's hand-added paths (composed into the main window, not mixed into it)."""
+    """Add, rename and remove the paths added by hand to a registry, saving its profile."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(
+        self,
+        parent: QWidget,
+        accounts: Accounts,
+        sessions: SessionManager,
+        browser: Browser,
+        tasks: Tasks,
+    ) -> None:
+        self.parent, self.accounts, self.sessions = parent, accounts, sessions
+        self.browser, self.tasks = browser, tasks
         self.dialog: PathDialog | None = None  # the one open (tests drive it)
         self.confirm: QMessageBox | None = None
 
     def _open(self, title: str, initial: str, done: object) -> PathDialog:
-        dialog = PathDialog(title, initial, self.window)
+        dialog = PathDialog(title, initial, self.parent)
         dialog.accepted.connect(done)  # type: ignore[arg-type]
         self.dialog = dialog
         dialog.open()
         return dialog
 
     def add(self, name: str) -> None:
-        w = self.window
+        """Ask for a path (checked with GitLab's image-name rules before it is saved)."""
 
         def done() -> None:
             assert self.dialog is not None
-            w.tasks.start("profiles", w._add_path(name, self.dialog.path()))
+            self.tasks.start("profiles", self.add_path(name, self.dialog.path()))
 
         self._open("Add repository path", "", done)
+
+    async def add_path(self, name: str, path: str) -> None:
+        """Save `path` in the profile, show it in the tree and open it."""
+        browser = self.browser
+        registries = browser.registries
+        profile = registries.get(name)
+        if profile is None:
+            return
+        reader = browser.tree.reader(name)
+        if path not in profile.repositories:
+            profile = await self.accounts.save(
+                replace(profile, repositories=(*profile.repositories, path))
+            )
+            registries.put(profile)
+            if reader is None:  # the catalog's session lists hand-added paths: a fresh one
+                await self.sessions.discard(name)
+        if reader is not None:  # the API tree: add the leaf, no reload of every project
+            reader.add_manual(path)
+            browser.sidebar.add_manual_path(name, path)
+            browser.repositories.listed[name] = reader.repositories()
+        else:
+            browser.open_profile(name)
+        browser.open_repository(name, path)
 
     def rename(self, name: str, old: str) -> None:
         def done() -> None:
             assert self.dialog is not None
             new = self.dialog.path()
             if new != old:
-                self.window.tasks.start("profiles", self._save(name, old, new))
+                self.tasks.start("profiles", self._save(name, old, new))
 
         self._open("Rename repository path", old, done)
 
@@ -148,41 +181,42 @@ class HandPaths:
             f"Remove {path} from the paths you added to {name}? Nothing is deleted from the "
             "registry.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self.window,
+            self.parent,
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         yes = box.button(QMessageBox.StandardButton.Yes)
         assert yes is not None
         yes.setText("Remove")
-        yes.clicked.connect(lambda: self.window.tasks.start("profiles", self._save(name, path, "")))
+        yes.clicked.connect(lambda: self.tasks.start("profiles", self._save(name, path, "")))
         self.confirm = box
         box.open()
 
     async def _save(self, name: str, old: str, new: str) -> None:
         """Replace `old` by `new` ("" removes it) in the profile, then in the tree."""
-        w = self.window
-        profile = w._profiles.get(name)
+        browser = self.browser
+        registries = browser.registries
+        profile = registries.get(name)
         if profile is None:
             return
         paths = [p for p in profile.repositories if p != old]
         if new and new not in paths:
             at = list(profile.repositories).index(old) if old in profile.repositories else 0
             paths.insert(at, new)
-        w._profiles[name] = await w.accounts.save(replace(profile, repositories=tuple(paths)))
-        reader = w._readers.get(name)
+        registries.put(await self.accounts.save(replace(profile, repositories=tuple(paths))))
+        reader = browser.tree.reader(name)
         if reader is not None:  # the API tree: move the leaf, no reload of every project
             if old in reader.manual:
                 reader.manual.remove(old)
-            w.sidebar.remove_manual_path(name, old)
+            browser.sidebar.remove_manual_path(name, old)
             if new:
                 reader.add_manual(new)
-                w.sidebar.add_manual_path(name, new)
-            w._all_repos[name] = reader.repositories()
+                browser.sidebar.add_manual_path(name, new)
+            browser.repositories.listed[name] = reader.repositories()
         else:  # the catalog's session lists hand-added paths: a fresh one
-            await w.sessions.discard(name)
-            w.open_profile(name)
-        if w.repository == old and w.profile == name:
+            await self.sessions.discard(name)
+            browser.open_profile(name)
+        if browser.repository == old and browser.profile == name:
             if new:
-                w.open_repository(name, new)
+                browser.open_repository(name, new)
             else:
-                w.open_profile(name)
+                browser.open_profile(name)

@@ -144,7 +144,7 @@ async def capture(window: Any, path: str | Path, link: Any = None) -> Path:
 
     watch = _Watch(window)
     try:
-        if not window.profile and not getattr(window, "_profiles", {}):
+        if not window.profile and not window.registries.by_name:
             raise ScreenshotFailed(
                 "no registry is configured: add one in the app, or use --local for the "
                 "embedded test registry"

@@ -421,7 +421,7 @@ def test_untrusted_certificate_then_trust_the_ca(
         settle(qloop)
 
         async def trust() -> None:
-            await window._set_ca("reg", str(tls.ca))
+            await window.commands.set_ca("reg", str(tls.ca))
             await until(lambda: not window.tasks.running("repos"))
 
         run(qloop, trust(), 60)

@@ -149,7 +149,7 @@ def test_a_registry_just_added_is_the_current_sidebar_node(
         await window.accounts.save(
             Profile.for_endpoint(Endpoint(url="http://127.0.0.1:1"), name="unreachable")
         )
-        window._profile_added("unreachable")
+        window.commands.profile_added("unreachable")
         await until(
             lambda: window.profile == "unreachable" and not window.tasks.running("profiles")
         )

@@ -62,7 +62,9 @@ def test_overview_ranking_to_tag_to_deletion(
             # A deletion as the delete flow announces it: the column follows.
             gone = {t.tag for t in rows if t.digest == rows[0].digest} | {best.tag}
             before = view.model.generation
-            window._apply_mutation(DeleteMutation("demo", best.repository, tuple(sorted(gone))))
+            window.deletion.apply_mutation(
+                DeleteMutation("demo", best.repository, tuple(sorted(gone)))
+            )
             await until(lambda: view.model.generation > before and view.model.space, 30)
             left = [t for t in rows if t.tag not in gone]
             expected = TagSpace.of(left).frees_all(left)

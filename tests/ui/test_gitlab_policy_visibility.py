@@ -301,7 +301,7 @@ def test_gitlab_policy_save_bulk_run_and_visibility(
         row = rows.index(REPO)
         table = window.repos_table
         pos = table.visualRect(window.repos_model.index(row, 0)).center()
-        window._repos_menu(pos)
+        window.deletion.repositories_menu(pos)
         menu = QApplication.activePopupWidget()
         assert isinstance(menu, QMenu)
         action = next(a for a in menu.actions() if a.text() == "Registry visibility…")

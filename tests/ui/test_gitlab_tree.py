@@ -161,7 +161,9 @@ def test_deploy_token_falls_back_to_hand_added_paths(
         assert window.banner.button.text() == "Add repository path…"
 
         # adding the path by hand lists it and loads its tags with the deploy token
-        window.tasks.start("profiles", window._add_path("deploy", "acme/webshop/frontend"))
+        window.tasks.start(
+            "profiles", window.hand_paths.add_path("deploy", "acme/webshop/frontend")
+        )
         await until(
             lambda: (
                 window.tags_view.model.repository == "acme/webshop/frontend"

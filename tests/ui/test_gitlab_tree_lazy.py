@@ -93,7 +93,7 @@ def _recording_window(
     """A local-mode window whose GitLab browser records its reads (see `RecordingBrowser`)."""
     window = local_window(qtbot, tmp_path)
     browser = RecordingBrowser(window.sessions, delay=delay)
-    window.gitlab = browser
+    window.browser.tree.gitlab = browser
     return window, browser
 
 
@@ -163,7 +163,7 @@ def test_expanded_project_is_read_first_and_no_project_twice(
     model = window.repos_model
 
     def reading() -> bool:
-        reader = window._readers.get(LOCAL_PROFILE)
+        reader = window.browser.tree.reader(LOCAL_PROFILE)
         return reader is not None and reader.running
 
     model.rowsInserted.connect(lambda *_: inserts.append((len(model.rows), reading())))
@@ -326,11 +326,13 @@ def test_hand_added_paths_in_the_api_tree(
             assert rows["elsewhere/team/img"].gitlab_id is None
 
             # adding another path by hand: into the tree at once, no reload of every project
-            window.tasks.start("profiles", window._add_path(LOCAL_PROFILE, "acme/p06/tools/x"))
+            window.tasks.start(
+                "profiles", window.hand_paths.add_path(LOCAL_PROFILE, "acme/p06/tools/x")
+            )
             await until(lambda: not window.tasks.running("profiles"), 10)
             p06 = bar.project_item(LOCAL_PROFILE, "acme/p06")
             assert p06 is not None and child_texts(p06) == ["tools/x"]
-            window.tasks.start("profiles", window._add_path(LOCAL_PROFILE, "other/thing"))
+            window.tasks.start("profiles", window.hand_paths.add_path(LOCAL_PROFILE, "other/thing"))
             await until(lambda: not window.tasks.running("profiles"), 10)
             assert child_texts(bar.topLevelItem(0).child(bar.topLevelItem(0).childCount() - 2)) == [
                 "elsewhere/team/img",

@@ -167,3 +167,41 @@ def test_persistent_indexes_follow_their_rows_through_sort_and_filter() -> None:
     model.apply(FilterSpec(text="^c$", regex=True))
     assert not pa.isValid() and pc.row() == 0
     assert model.data(QModelIndex(pc), ROW_ROLE).tag == "c"
+
+
+def test_remove_rows_reports_each_run_and_keeps_keys_sort_and_shared_groups(
+    qtmodeltester: ModelTester,
+) -> None:
+    one = "sha256:" + "1" * 64
+    model = tm.TagsModel()
+    model.set_tags(
+        "r",
+        [_tag(f"t{i:02}", i, digest=one if i in (3, 7) else "") for i in range(12)],
+    )
+    model.apply(FilterSpec(text="t"), tm.SIZE, descending=True)  # t11 … t00
+    qtmodeltester.check(model)
+    assert _column(model, tm.SHARED)[11 - 7] == "×2"
+    removed: list[tuple[int, int]] = []
+    resets: list[bool] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    model.modelReset.connect(lambda: resets.append(True))
+    persistent = QPersistentModelIndex(model.index(11 - 5, 0))  # t05 stays
+    kept = model.remove_rows(["t10", "t09", "t03", "t00", "unknown"])
+    assert resets == [] and removed == [(11, 11), (8, 8), (1, 2)]  # from the end, in runs
+    assert _column(model, tm.TAG) == ["t11", "t08", "t07", "t06", "t05", "t04", "t02", "t01"]
+    assert len(kept) == 8 and persistent.row() == 4
+    assert _column(model, tm.SHARED)[2] == ""  # t07's twin t03 went: no longer shared
+    assert model.shared_with(model.backing_row("t07") or 0) == []
+    # sort and filter work on what is left (the index closed up with the rows)
+    model.sort(tm.TAG, Qt.SortOrder.AscendingOrder)
+    assert _column(model, tm.TAG) == ["t01", "t02", "t04", "t05", "t06", "t07", "t08", "t11"]
+    model.apply(FilterSpec(text="t0"))
+    assert _column(model, tm.TAG) == ["t01", "t02", "t04", "t05", "t06", "t07", "t08"]
+    assert model.remove_rows(["nothing"]) is None and removed == [(11, 11), (8, 8), (1, 2)]
+    qtmodeltester.check(model)
+    generation = model.generation
+    assert model.remove_rows([t.tag for t in model.tags()]) == {}  # every row went
+    assert model.rowCount() == 0 and model.rows == [] and model.generation > generation
+    model.append_rows([_tag("t07", 7, digest=one)])
+    assert _column(model, tm.TAG) == ["t07"] and _column(model, tm.SHARED) == [""]
+    qtmodeltester.check(model)

@@ -15,7 +15,7 @@ from delete_support import SCHEMES, open_repo, open_window, shot, theme, until
 from pytestqt.qtbot import QtBot
 
 from regview.ui.models import repos_model as rm
-from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS
+from regview.ui.window.main_window import PAGE_REPOS
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -38,7 +38,7 @@ def test_size_column_fills_without_the_overview_and_the_status_bar_follows_the_p
             run(qloop, until(sized, 60))
             texts = [model.display_text(r, rm.SIZE) for r in range(model.rowCount())]
             assert all(texts), texts
-            assert window.bindings.of(PAGE_OVERVIEW) is None  # the overview was never opened
+            assert window.overview.binding.current is None  # the overview was never opened
             shot(qloop, window, tmp_path, "repos-sizes", scheme)
 
             open_repo(qloop, window, "acme/webshop")
@@ -73,9 +73,9 @@ def test_a_large_registry_is_not_read_whole_unasked(
     """Past AUTO_MEASURE repositories, a listing reads no repository nobody opened (each of its
     tags would be a request to a registry we may not own); Storage overview, asked for, reads
     them all."""
-    from regview.ui.window import browse as window_browse
+    from regview.ui.pages import repositories as repositories_page
 
-    monkeypatch.setattr(window_browse, "AUTO_MEASURE", 2)
+    monkeypatch.setattr(repositories_page, "AUTO_MEASURE", 2)
     with local_registry(tmp_path / "reg", demo=True) as url:
         window = open_window(qtbot, qloop, tmp_path, url)
         try:

@@ -35,7 +35,7 @@ from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
-from regview.ui.window import browse as window_browse
+from regview.ui.pages import repositories as repositories_page
 from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -81,7 +81,7 @@ def _no_background_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The listing's background read of every repository (the Size column of a registry this
     small) would warm the repository before it is opened: "cold" must mean cold. Its own cost
     belongs to the listing, which has no budget here."""
-    monkeypatch.setattr(window_browse, "AUTO_MEASURE", 0)
+    monkeypatch.setattr(repositories_page, "AUTO_MEASURE", 0)
 
 
 def test_request_budgets_per_action(

@@ -27,8 +27,8 @@ def _owners(obj: QObject) -> list[QWidget]:
     """The widgets a shortcut is active in (for a widget-context one: that widget and, with
     children, everything under it)."""
     if isinstance(obj, QShortcut):
-        parent = obj.parentWidget()
-        return [parent] if parent is not None else []
+        parent = obj.parent()  # a QShortcut is active in the widget it belongs to
+        return [parent] if isinstance(parent, QWidget) else []
     assert isinstance(obj, QAction)
     return [w for w in obj.associatedObjects() if isinstance(w, QWidget)]
 
@@ -41,11 +41,27 @@ def _covers(outer: QWidget, context: Qt.ShortcutContext, inner: QWidget) -> bool
     return outer is inner or outer.isAncestorOf(inner)
 
 
+def shortcut_owners(window: QWidget) -> list[QAction | QShortcut]:
+    """Every QAction and QShortcut of `window`: its children (the pages' and the toolbar's
+    too) and the actions added to any of its widgets wherever they live."""
+    found: list[QAction | QShortcut] = []
+
+    def add(obj: QAction | QShortcut) -> None:
+        if not any(obj is known for known in found):
+            found.append(obj)
+
+    for obj in [*window.findChildren(QAction), *window.findChildren(QShortcut)]:
+        add(obj)
+    for widget in [window, *window.findChildren(QWidget)]:
+        for action in widget.actions():
+            add(action)
+    return found
+
+
 def ambiguous_shortcuts(window: QWidget) -> list[str]:
     """Pairs of shortcuts of `window` with the same key that are active in one place."""
     by_key: dict[str, list[tuple[QObject, Qt.ShortcutContext, list[QWidget]]]] = defaultdict(list)
-    objects: list[QObject] = [*window.findChildren(QAction), *window.findChildren(QShortcut)]
-    for obj in objects:
+    for obj in shortcut_owners(window):
         assert isinstance(obj, QAction | QShortcut)
         keys: list[QKeySequence] = list(obj.shortcuts()) if isinstance(obj, QAction) else []
         if isinstance(obj, QShortcut):
@@ -100,6 +116,53 @@ def test_f5_refreshes_while_the_tags_table_has_focus(
 
             run(qloop, press())
             assert refreshed == [True]
+        finally:
+            _close(qloop, window)
+
+
+def test_the_walk_sees_every_owner_and_finds_a_second_claim(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The check above is only as good as its walk: it must see the pages' own actions (the tags
+    table's, each filter box's Escape), the toolbar's and the menus', an action that lives
+    outside the window but is added to one of its widgets, and QShortcuts."""
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        try:
+            owners = shortcut_owners(window)
+            tags = window.tags_view
+            expected = [
+                *(a for a in tags.actions() if not a.shortcut().isEmpty()),
+                *window.repo_filter.actions(),  # Escape clears the repositories filter
+                window.refresh_action,
+                window.menus.quit_action,
+                window.menus.shortcuts_action,
+            ]
+            assert len(expected) > 5
+            missing = [a.text() for a in expected if not any(a is o for o in owners)]
+            assert missing == []
+
+            # a second F5 in the tags page, a QShortcut taking Ctrl+Q in the repositories page,
+            # and a parentless action added to the repositories table claiming Delete there
+            table_f5 = QAction("Reload table", tags)
+            table_f5.setShortcut(QKeySequence(Qt.Key.Key_F5))
+            table_f5.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            tags.addAction(table_f5)
+            quit_too = QShortcut(window.menus.quit_action.shortcut(), window.repos_table)
+            quit_too.setObjectName("quit too")
+            stray = QAction("Delete repository")
+            stray.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+            stray.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.repos_table.addAction(stray)
+            clashes = ambiguous_shortcuts(window)
+            assert any("'Reload table'" in c and "'Refresh'" in c for c in clashes), clashes
+            assert any("'quit too'" in c and "'&Quit'" in c for c in clashes), clashes
+            assert any("'Delete repository'" in c for c in clashes), clashes
+            for extra in (table_f5, quit_too, stray):
+                extra.setParent(None)
+            tags.removeAction(table_f5)
+            window.repos_table.removeAction(stray)
+            assert ambiguous_shortcuts(window) == []
         finally:
             _close(qloop, window)
 

@@ -538,10 +538,10 @@ def test_9_the_delete_plan_says_before_confirming_that_the_token_cannot_delete(
     from regview.core.client.client import RegistryClient
     from regview.core.model import Credentials
     from regview.ui.dialogs.delete.dialog import DeleteDialog
-    from regview.ui.window import browse as window_browse
+    from regview.ui.pages import repositories as repositories_page
 
     # about the plan, not the listing: no background Size read of every repository alongside
-    monkeypatch.setattr(window_browse, "AUTO_MEASURE", 0)
+    monkeypatch.setattr(repositories_page, "AUTO_MEASURE", 0)
 
     url, _ = gitlab
     [read_only] = demo_tokens(tmp_path / "gitlab", ({"read_registry", "read_api"}, None))
@@ -670,7 +670,9 @@ def test_6_the_last_view_links_and_the_recycle_bin_follow_the_local_registry(
         async def scenario() -> None:
             await local.start()
             await window.start()
-            await until(lambda: window.sidebar is not None and bool(window._all_repos.get(LOCAL)))
+            await until(
+                lambda: window.sidebar is not None and bool(window.repositories.listed.get(LOCAL))
+            )
             if before is not None:
                 found.append(await before(window))
 

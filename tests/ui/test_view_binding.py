@@ -26,7 +26,7 @@ from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.errors import CrashDialog
-from regview.ui.window.main_window import PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME, MainWindow
+from regview.ui.window.main_window import PAGE_REPOS, PAGE_WELCOME, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -255,14 +255,14 @@ def test_removing_a_profile_in_tokens_resets_the_views_bound_to_it(
         assert "alpha" not in heading(window)
         assert window.pages.currentIndex() == PAGE_WELCOME
         assert tag_names(window) == set()
-        assert window.bindings.of(PAGE_TAGS) is None
+        assert window.tags.binding.current is None
         shown: list[DeleteDialog] = []
         window.delete_flow.confirmShown.connect(shown.append)
 
         async def press_del() -> None:
             window.tags_view.table.setFocus()
             qtbot.keyClick(window.tags_view.table, Qt.Key.Key_Delete)
-            window._delete_tags(list(window.tags_view.model.rows))  # even if rows were left
+            window.deletion.delete_tags(list(window.tags_view.model.rows))  # even if rows were left
             await asyncio.sleep(0.3)
 
         run(qloop, press_del())

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 DAY = 86400.0
@@ -156,6 +157,16 @@ class RowIndex:
         self.names.extend(columns[n + 2])
         self.times.extend(columns[n + 3])
         self.platforms.extend(columns[n + 4])
+        self._order.clear()
+
+    def keep(self, stays: list[bool]) -> None:
+        """Only the rows whose `stays` is true stay (the others were deleted)."""
+        self.keys = [list(compress(col, stays)) for col in self.keys]
+        self.hay = list(compress(self.hay, stays))
+        self.ids = list(compress(self.ids, stays))
+        self.names = list(compress(self.names, stays))
+        self.times = list(compress(self.times, stays))
+        self.platforms = list(compress(self.platforms, stays))
         self._order.clear()
 
     def set_column(self, col: int, keys: list[Any]) -> None:

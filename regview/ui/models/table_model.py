@@ -2,7 +2,9 @@
 
 The model keeps every row it was given (`rows`) and shows `visible`, a list of indices into it.
 Sorting and filtering replace `visible` inside a layout change that maps persistent indexes by
-row identity; views keep their column widths and order (a model reset would not).
+row identity; views keep their column widths and order (a model reset would not). Rows come
+in with `set_rows` (a reset) or `append_rows`, and leave with `remove_rows` (a deletion), each
+run of display rows announced on its own.
 
 Roles (habit 9): `Qt.DisplayRole` is humanised text (cached per cell, built on first paint),
 `RAW_ROLE` the raw sort value, `ROW_ROLE` the row object itself.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -220,6 +223,33 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
             self.endInsertRows()
         self.visibleChanged.emit()
 
+    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int] | None:
+        """Take these rows out (a deletion). Views hear of each run of display rows that goes
+        (`beginRemoveRows`), so the other rows keep their selection, current row and place — no
+        reset, nothing else rebuilt. Returns the backing rows that stayed, old → new number
+        (None: none of these rows was there)."""
+        gone = {b for ident in identities if (b := self._ids.get(ident)) is not None}
+        if not gone:
+            return None
+        shown = [i for i, b in enumerate(self.visible) if b in gone]
+        for first, last in reversed(contiguous(shown)):  # from the end: earlier numbers stay valid
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self.visible[first : last + 1]
+            self.endRemoveRows()
+        # the backing rows close up; display rows (what views and selections hold) do not move
+        stays = [True] * len(self.rows)
+        for b in gone:
+            stays[b] = False
+        left = len(stays) - len(gone)
+        new_of = dict(zip(compress(range(len(stays)), stays), range(left), strict=True))
+        self.rows = list(compress(self.rows, stays))
+        self._ids = {ident: new_of[b] for ident, b in self._ids.items() if b in new_of}
+        self.index_.keep(stays)
+        self._cache = [{new_of[b]: t for b, t in c.items() if b in new_of} for c in self._cache]
+        self.visible = [new_of[b] for b in self.visible]
+        self.visibleChanged.emit()
+        return new_of
+
     def _add(self, rows: Iterable[T]) -> None:
         prepared = rows if isinstance(rows, PreparedRows) else None
         if prepared is not None and self._add_prepared(prepared):
@@ -329,6 +359,17 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
             self.changePersistentIndexList(persistent, new_list)
         self.layoutChanged[_PIDX_LIST, _HINT].emit([], hint)  # type: ignore[index]
         self.visibleChanged.emit()
+
+
+def contiguous(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
 
 
 def _position_lookup(visible: list[int], lookups: int) -> Callable[[int], int | None]:

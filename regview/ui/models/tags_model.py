@@ -244,6 +244,33 @@ class TagsModel(IndexedTableModel[TagInfo]):
     def row_facts(self, row: TagInfo) -> tuple[Any, ...]:
         return tag_facts(row)
 
+    def remove_rows(self, identities: Iterable[Hashable]) -> dict[int, int] | None:
+        backing = [b for i in identities if (b := self._ids.get(i)) is not None]
+        if not backing:
+            return None
+        digests = {self.rows[b].digest for b in backing}
+        self._rows_changed()  # before the views hear of it: the Frees column is computed anew
+        kept = super().remove_rows(self.row_identity(self.rows[b]) for b in backing)
+        assert kept is not None
+        self._by_digest = {
+            d: group
+            for d, old in self._by_digest.items()
+            if (group := [kept[r] for r in old if r in kept])
+        }
+        # a tag whose twin went is no longer shared; only the groups that lost a tag change
+        changed = []
+        shared = self.index_.keys[SHARED]
+        for digest in digests:
+            group = self._by_digest.get(digest, [])
+            n = len(group) if len(group) > 1 else 0
+            for r in group:
+                if shared[r] != n:
+                    self.index_.update_key(r, SHARED, n)
+                    changed.append(r)
+        if changed:
+            self.invalidate_rows(changed)
+        return kept
+
     def _add(self, rows: Iterable[TagInfo]) -> None:
         self._rows_changed()
         start = len(self.rows)

@@ -1,6 +1,7 @@
 """Storage overview: size per repository and tag ages, drawn with QPainter (no QtCharts).
 
-OverviewPanel(parent=None)
+OverviewPanel(parent=None, generation=None)
+    binding: PageBinding             the registry on show (generation(profile): its session's)
     set_repositories(repos)          bar chart of size per repository (largest first)
     set_gitlab_sizes(sizes)          GitLab's own size of each repository, beside ours
     set_untagged(figures)            what untagged artifacts hold, where the registry lists them
@@ -18,7 +19,7 @@ The ranking section (`pages.overview_ranking`) ranks repositories and tags by th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.untagged import Untagged
 from regview.ui.theme import accent, is_dark, muted
+from regview.ui.window.binding import PAGE_OVERVIEW, PageBinding
 from regview.util.units import human_size
 
 DAY = 86400.0
@@ -328,8 +330,11 @@ class OverviewPanel(QWidget):
     repositoryActivated = Signal(str)
     tagActivated = Signal(str, str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, generation: Callable[[str], int] | None = None
+    ) -> None:
         super().__init__(parent)
+        self.binding = PageBinding(PAGE_OVERVIEW, generation or (lambda _name: 0))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)

@@ -9,6 +9,7 @@
         set_spec(FilterSpec) / spec() ; sort_by(column, descending)
         show_progress(done, total) / finish_progress()
         attach_delete_handler(fn)            connect `deleteRequested` and enable Delete
+        set_tags(repo, tags) ; append_tags(tags) ; remove_tags(names)   rows in, rows out
         signals: currentTagChanged(object), selectionSummaryChanged(str),
                  deleteRequested(list), refreshRequested(), cancelRequested(),
                  copyLinkRequested()
@@ -58,6 +59,7 @@ from regview.ui.filter_box import escape_clears
 from regview.ui.models import tags_model as tm
 from regview.ui.models.filtering import FilterError, FilterSpec
 from regview.ui.models.frees_column import FreesUpdater, OffThread
+from regview.ui.models.table_model import contiguous
 from regview.ui.models.tags_model import TagsModel
 from regview.ui.screen_fit import scaled
 from regview.util.units import human_size
@@ -81,17 +83,6 @@ AGE_ANY, AGE_OLDER, AGE_NEWER = range(3)
 SYNC_SELECTION = 2_000
 #: the status bar's selection figure until it is known (never an old figure)
 SELECTION_COMPUTING = " — frees: computing…"
-
-
-def contiguous(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows → inclusive (first, last) runs."""
-    runs: list[tuple[int, int]] = []
-    for r in rows:
-        if runs and runs[-1][1] == r - 1:
-            runs[-1] = (runs[-1][0], r)
-        else:
-            runs.append((r, r))
-    return runs
 
 
 def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
@@ -365,6 +356,29 @@ class TagsView(QWidget):
         self.model.set_tags(repository, tags)
         self.filter_bar.set_platforms(self._platform_labels())
         self._show_pulled(self.model.rows, anew=True)
+
+    def remove_tags(self, names: Iterable[str]) -> None:
+        """Deleted tags leave the table row range by row range (no reset: nothing else is
+        rebuilt); the other rows keep their selection, current row and place on screen."""
+        model, table = self.model, self.table
+        gone = set(names)
+        top = table.rowAt(0)
+        anchor, anchor_y = None, 0
+        if top >= 0:  # the first row on screen that stays: it stays where it is
+            for r in range(top, len(model.visible)):
+                if model.row_at(r).tag not in gone:
+                    anchor, anchor_y = model.row_at(r).tag, table.rowViewportPosition(r)
+                    break
+        kept = model.remove_rows(gone)
+        if kept is None:
+            return
+        self._hidden_selected = {kept[b] for b in self._hidden_selected if b in kept}
+        self.filter_bar.set_platforms(self._platform_labels())
+        if anchor is not None and (backing := model.backing_row(anchor)) is not None:
+            row = model.visible.index(backing)
+            table.updateGeometries()
+            bar = table.verticalScrollBar()
+            bar.setValue(table.rowViewportPosition(row) + bar.value() - anchor_y)
 
     def append_tags(self, tags: list[TagInfo]) -> None:
         self.model.append_rows(tags)

@@ -1,11 +1,12 @@
-"""What each page of the main window shows: the registry, the session generation, the request.
+"""What a page of the main window shows: the registry, the session generation, the request.
 
     Binding(page, profile, generation, request, repository="", scope="")
-    Bindings()
-        bind(page, profile, generation, repository="", scope="") -> Binding   a new request
-        of(page) -> Binding | None        what the page shows now (None: nothing)
-        holds(binding) -> bool            is this still what its page shows?
-        unbind(profile) -> list[int]      the pages that showed `profile`, now showing nothing
+    PageBinding(page, generation)     owned by one page; generation(profile) -> int
+        bind(profile, repository="", scope="") -> Binding   a new request
+        current -> Binding | None         what the page shows now (None: nothing)
+        holds(binding) -> bool            still what the page shows, through the same session?
+        shows(profile) -> bool            the page shows `profile` (its current binding holds)
+        unbind(profile) -> bool           the page showed `profile` and now shows nothing
 
 A page is bound when it is asked to show something (a registry's repositories, a repository's
 tags, a storage overview). Every load carries the binding it was started for and touches the page
@@ -18,7 +19,12 @@ the binding of the page they were started on, never from a window-wide "current"
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+
+PAGE_WELCOME, PAGE_REPOS, PAGE_TAGS, PAGE_OVERVIEW = range(4)  # the window's pages, in order
+
+_requests = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -31,26 +37,27 @@ class Binding:
     scope: str = ""
 
 
-class Bindings:
-    def __init__(self) -> None:
-        self._by_page: dict[int, Binding] = {}
-        self._requests = itertools.count(1)
+class PageBinding:
+    def __init__(self, page: int, generation: Callable[[str], int]) -> None:
+        self.page = page
+        self._generation = generation
+        self.current: Binding | None = None
 
-    def bind(
-        self, page: int, profile: str, generation: int, repository: str = "", scope: str = ""
-    ) -> Binding:
-        binding = Binding(page, profile, generation, next(self._requests), repository, scope)
-        self._by_page[page] = binding
-        return binding
-
-    def of(self, page: int) -> Binding | None:
-        return self._by_page.get(page)
+    def bind(self, profile: str, repository: str = "", scope: str = "") -> Binding:
+        self.current = Binding(
+            self.page, profile, self._generation(profile), next(_requests), repository, scope
+        )
+        return self.current
 
     def holds(self, binding: Binding) -> bool:
-        return self._by_page.get(binding.page) is binding
+        return self.current is binding and binding.generation == self._generation(binding.profile)
 
-    def unbind(self, profile: str) -> list[int]:
-        pages = [page for page, b in self._by_page.items() if b.profile == profile]
-        for page in pages:
-            del self._by_page[page]
-        return pages
+    def shows(self, profile: str) -> bool:
+        current = self.current
+        return current is not None and current.profile == profile and self.holds(current)
+
+    def unbind(self, profile: str) -> bool:
+        if self.current is None or self.current.profile != profile:
+            return False
+        self.current = None
+        return True

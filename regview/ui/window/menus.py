@@ -5,7 +5,7 @@
                                      "dark"; anything else follows the system), applied unless
                                      REGVIEW_THEME forces one (screenshots)
         theme_choice() -> str        "light", "dark" or "system", for settings.json `ui.theme`
-        deletion_ready()             puts Cleanup policy… and Recycle bin (created once the
+        deletion_ready(policy, trash)   puts Cleanup policy… and Recycle bin (created once the
                                      deletion stack is wired) into Tools and View
         actions() -> list[(menu, QAction)]   every command of the menu bar, in menu order
         quit_action, import_action, shortcuts_action, log_action, about_action,
@@ -45,8 +45,6 @@ WINDOW_ICONS = {
     "refresh_action": "view-refresh",
     "link_action": "insert-link",
     "overview_action": "drive-harddisk",
-    "policy_action": "edit-clear",
-    "trash_action": "user-trash",
 }
 TAGS_ICONS = {
     "copy_reference": "edit-copy",
@@ -199,12 +197,14 @@ class WindowMenus(QObject):
         self._decorate()
 
     # --- building ------------------------------------------------------------------------
-    def deletion_ready(self) -> None:
-        w = self.window
-        if hasattr(w, "trash_action") and w.trash_action not in self.view_menu.actions():
-            self.view_menu.insertAction(self._view_anchor, w.trash_action)
-        if hasattr(w, "policy_action") and w.policy_action not in self.tools_menu.actions():
-            self.tools_menu.insertAction(self._tools_anchor, w.policy_action)
+    def deletion_ready(self, policy: QAction, trash: QAction) -> None:
+        for action, icon in ((policy, "edit-clear"), (trash, "user-trash")):
+            if action.icon().isNull():
+                action.setIcon(action_icon(icon))
+        if trash not in self.view_menu.actions():
+            self.view_menu.insertAction(self._view_anchor, trash)
+        if policy not in self.tools_menu.actions():
+            self.tools_menu.insertAction(self._tools_anchor, policy)
         self._decorate()
 
     def _decorate(self) -> None:
@@ -265,7 +265,7 @@ class WindowMenus(QObject):
         return next((s for s, a in self.theme_actions.items() if a.isChecked()), "system")
 
     def _sync_edit(self, *_args: Any) -> None:
-        from regview.ui.window.base import PAGE_TAGS
+        from regview.ui.window.binding import PAGE_TAGS
 
         tags = self.window.tags_view
         on_tags = self.window.pages.currentIndex() == PAGE_TAGS
@@ -287,7 +287,7 @@ class WindowMenus(QObject):
         finally:
             self._sync_local()
         self.window.statusBar().showMessage(f"{profile.name} is running at {profile.url}", 10000)
-        self.window._profile_added(profile.name)
+        self.window.commands.profile_added(profile.name)
 
     def stop_local(self) -> None:
         self.local_stop_action.setEnabled(False)

@@ -1,32 +1,80 @@
-"""The main window's GitLab API tree: groups → projects → repositories, read project by project.
+"""The GitLab API tree of each registry listed through it: groups → projects → repositories.
 
-    WindowGitLabTree (a part of MainWindow, see window.base)
-        open_project(name, project) ; show_group(name, group)
+    GitLabTree(gitlab, sidebar, repositories, stack, registries, progress, shown)
+        gitlab: GitLabBrowser            the API reads (the window's browsing uses it too)
+        await load(name) -> [path]       the projects, then their repositories, project by project
+        project(name, path) -> GitLabProject | None ; reader(name) -> ProjectReader | None
+        await read_project(name, project) -> [RepositoryInfo]   one project read again
+        expanded(name, project)          read that project ahead of the queue
+        show_progress()                  the status bar's `progress` label for the one shown
+        forget(name)
 
 `gitlab_browse.ProjectReader` reads the projects' repositories TREE_WORKERS at a time (an
 expanded or picked project first); the table takes what it read in batches at most every
-TREE_BATCH_MS, and the status bar's `tree_progress` label counts the projects read.
+TREE_BATCH_MS, and the status bar's `progress` label counts the projects read of the registry
+`shown()` names.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QLabel
 
 from regview.core.model import RepositoryInfo
-from regview.services.gitlab_browse import GitLabProject, ProjectReader
+from regview.services.gitlab_browse import GitLabBrowser, GitLabProject, ProjectReader
 from regview.ui.errors import Problem
 from regview.ui.models.repos_model import status_text
-from regview.ui.window.base import PAGE_REPOS, WindowBase
+from regview.ui.pages.repositories import RepositoriesPage
+from regview.ui.registries import Registries
+from regview.ui.window.binding import PAGE_REPOS
+from regview.ui.window.sidebar import Sidebar
+from regview.ui.window.stack import PageStack
 
 TREE_WORKERS = 4  # GitLab API requests at a time while reading the projects' repositories
 TREE_BATCH_MS = 250  # new repositories reach the table at most this often during a tree load
 
 
-class WindowGitLabTree(WindowBase):
-    async def _load_gitlab_tree(self, name: str) -> list[str]:
+class GitLabTree(QObject):
+    def __init__(
+        self,
+        gitlab: GitLabBrowser,
+        sidebar: Sidebar,
+        repositories: RepositoriesPage,
+        stack: PageStack,
+        registries: Registries,
+        progress: QLabel,
+        shown: Callable[[], str],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.gitlab, self.sidebar, self.repositories = gitlab, sidebar, repositories
+        self.stack, self.registries, self.progress, self._shown = stack, registries, progress, shown
+        self._projects: dict[str, dict[str, GitLabProject]] = {}
+        self._readers: dict[str, ProjectReader] = {}
+        # GitLab projects arrive one by one; the table takes them in batches (a reset per project
+        # of a 500-project tree would repaint it hundreds of times a second)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(TREE_BATCH_MS)
+        self._timer.timeout.connect(self._flush)
+
+    def project(self, name: str, path: str) -> GitLabProject | None:
+        return self._projects.get(name, {}).get(path)
+
+    def reader(self, name: str) -> ProjectReader | None:
+        return self._readers.get(name)
+
+    def forget(self, name: str) -> None:
+        self._readers.pop(name, None)
+        self._projects.pop(name, None)
+
+    async def load(self, name: str) -> list[str]:
         projects = await self.gitlab.projects(name)
-        manual = self._hand_added(name)
-        self._gitlab_projects[name] = {p.path: p for p in projects}
+        manual = self.registries.hand_added(name)
+        self._projects[name] = {p.path: p for p in projects}
         self.sidebar.set_gitlab_projects(
             name,
             [(p.namespace, p.path) for p in projects],
@@ -35,74 +83,68 @@ class WindowGitLabTree(WindowBase):
         )
         reader = ProjectReader(
             projects,
-            functools.partial(self._read_project, name),
+            functools.partial(self._read_queued, name),
             manual=manual,
             workers=TREE_WORKERS,
         )
         self._readers[name] = reader
-        self._all_repos[name] = reader.repositories()
-        if self._lists(name):
-            self._show_scope(name, counts=self.pages.currentIndex() == PAGE_REPOS)
-            if self._scope and self.pages.currentIndex() == PAGE_REPOS:
-                self.sidebar.select_scope(name, self._scope)  # refreshed on a group
-        self._tree_progress()
+        repos_page = self.repositories
+        repos_page.listed[name] = reader.repositories()
+        on_list = self.stack.current() == PAGE_REPOS
+        if repos_page.lists(name):
+            count = repos_page.show_scope(name)
+            if on_list:
+                self.stack.set_counts(f"{count:,} repositories")
+            if repos_page.scope and on_list:
+                self.sidebar.select_scope(name, repos_page.scope)  # refreshed on a group
+        self.show_progress()
         try:
             await reader.run()
         finally:
-            self._flush_tree()
-        repos = self._all_repos[name] = reader.repositories()
-        if self._lists(name):
-            self.repos_model.resort()  # batches were appended at the end of the view
-            if self.pages.currentIndex() == PAGE_REPOS:
-                self._set_counts(f"{len(self.repos_model.rows):,} repositories")
-            if self.repository:
-                self.sidebar.select_repository(name, self.repository)
+            self._flush()
+        repos = repos_page.listed[name] = reader.repositories()
+        if repos_page.lists(name):
+            repos_page.model.resort()  # batches were appended at the end of the view
+            if self.stack.current() == PAGE_REPOS:
+                self.stack.set_counts(f"{len(repos_page.model.rows):,} repositories")
         return [r.path for r in repos]
 
-    def _hand_added(self, name: str) -> list[str]:
-        profile = getattr(self, "_profiles", {}).get(name)
-        return list(profile.repositories) if profile is not None else []
-
-    async def _read_project(self, name: str, project: GitLabProject) -> list[RepositoryInfo]:
-        repos = await self._project_repositories(name, project)
-        if not self._tree_timer.isActive():
-            self._tree_timer.start()
+    async def _read_queued(self, name: str, project: GitLabProject) -> list[RepositoryInfo]:
+        repos = await self.read_project(name, project)
+        if not self._timer.isActive():
+            self._timer.start()
         return repos
 
-    def _project_expanded(self, name: str, project: str) -> None:
+    def expanded(self, name: str, project: str) -> None:
         reader = self._readers.get(name)
         if reader is not None:
             reader.prefer(project)  # read by the load's own task group, ahead of its queue
 
-    def _flush_tree(self) -> None:
+    def _flush(self) -> None:
         """Hand what the tree load read since the last batch to the table and the counts."""
-        self._tree_timer.stop()
+        self._timer.stop()
         for name, reader in self._readers.items():
             new = reader.take_new()
             if not new:
                 continue
-            self._all_repos[name] = reader.repositories()
-            if self._lists(name):
-                scope = self._scope
-                self.repos_model.append_rows(r for r in new if _in_scope(r.path, scope))
-        self._tree_progress()
+            self.repositories.listed[name] = reader.repositories()
+            if self.repositories.lists(name):
+                self.repositories.append_listed(new)
+        self.show_progress()
 
-    def _tree_progress(self) -> None:
-        reader = self._readers.get(self.profile)
+    def show_progress(self) -> None:
+        """The progress label of the registry shown; its counts while the table lists it."""
+        reader = self._readers.get(self._shown())
         if reader is None or not reader.running:
-            self.tree_progress.hide()
+            self.progress.hide()
             return
-        self.tree_progress.setText(
-            f"Reading repositories: {reader.done:,} of {reader.total:,} projects"
-        )
-        self.tree_progress.show()
-        if self.pages.currentIndex() == PAGE_REPOS:
-            self._set_counts(f"{len(self.repos_model.rows):,} repositories so far")
+        self.progress.setText(f"Reading repositories: {reader.done:,} of {reader.total:,} projects")
+        self.progress.show()
+        if self.stack.current() == PAGE_REPOS:
+            self.stack.set_counts(f"{len(self.repositories.model.rows):,} repositories so far")
 
-    async def _project_repositories(
-        self, name: str, project: GitLabProject
-    ) -> list[RepositoryInfo]:
-        repos = await self._attempt(self.gitlab.project_repositories(name, project))
+    async def read_project(self, name: str, project: GitLabProject) -> list[RepositoryInfo]:
+        repos = await self.registries.attempt(self.gitlab.project_repositories(name, project), name)
         if isinstance(repos, Problem):
             self.sidebar.set_project_problem(name, project.path, repos.title)
             return []
@@ -110,54 +152,3 @@ class WindowGitLabTree(WindowBase):
             name, project.path, [(r.path, status_text(r.status)) for r in repos]
         )
         return repos
-
-    def _show_scope(self, name: str, counts: bool = True) -> None:
-        scope = self._scope
-        repos = [r for r in self._repositories_of(name) if _in_scope(r.path, scope)]
-        self.repos_model.set_repositories(repos)
-        if counts:
-            self._set_counts(f"{len(repos):,} repositories")
-            self._tree_progress()
-
-    def open_project(self, name: str, project: str) -> None:
-        """A GitLab project: its repositories (read again) with their status in the table."""
-        info = self._gitlab_projects.get(name, {}).get(project)
-        if info is None:
-            self.show_group(name, project)
-            return
-        self.profile, self.repository, self._scope = name, "", project
-        self.banner.hide()
-        self._bind(PAGE_REPOS, name, scope=project)
-        self._page(PAGE_REPOS, f"{name}  ›  {project}")
-        self._show_scope(name)
-        self.tasks.start("project", self._load_project(name, info))
-
-    async def _load_project(self, name: str, info: GitLabProject) -> None:
-        reader = self._readers.get(name)
-        if reader is not None and reader.running and not reader.is_read(info.path):
-            # the tree load has not read it yet: read it now, once, ahead of its queue
-            if await reader.want(info.path) is None:
-                return
-        else:
-            repos = await self._project_repositories(name, info)  # deliberately read again
-            if reader is not None:
-                reader.update(info.path, repos)
-        if reader is not None:
-            self._all_repos[name] = reader.repositories()
-        if self._lists(name) and self._scope == info.path:
-            self._show_scope(name)
-
-    def show_group(self, name: str, group: str) -> None:
-        """The repositories under a group (or a catalog path prefix), from the last listing."""
-        if name != self.profile or name not in self._all_repos:
-            self.open_profile(name)
-            return
-        self.repository, self._scope = "", group
-        self.banner.hide()
-        self._bind(PAGE_REPOS, name, scope=group)
-        self._page(PAGE_REPOS, f"{name}  ›  {group}")
-        self._show_scope(name)
-
-
-def _in_scope(path: str, scope: str) -> bool:
-    return not scope or path == scope or path.startswith(scope + "/")
