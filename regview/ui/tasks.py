@@ -32,6 +32,11 @@ class Tasks(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._owner = TaskOwner()
+        if parent is not None:
+            # A task still running when its widget is deleted (a dialog closed with
+            # WA_DeleteOnClose while a preview computed in a thread) would touch deleted C++
+            # objects when it resumes: it is cancelled with its owner instead.
+            parent.destroyed.connect(self._owner.cancel_all)
 
     def start(self, name: str, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = self._owner.start(name, coro)

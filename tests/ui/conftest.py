@@ -62,7 +62,23 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         pytest.fail(f"tasks outlived the test (close their owner and await it): {leaked}")
     if errors:
         messages = [str(c.get("exception") or c.get("message")) for c in errors]
-        pytest.fail(f"unhandled errors in asyncio tasks: {messages}")
+        where = "\n".join(_where(c) for c in errors)
+        pytest.fail(f"unhandled errors in asyncio tasks: {messages}\n{where}")
+
+
+def _where(context: dict[str, Any]) -> str:
+    """The traceback and the task or callback of an unhandled error: a flaky one has to say
+    where it came from the first time it is seen."""
+    import traceback
+
+    exc = context.get("exception")
+    parts = [str(context.get("message", ""))]
+    for key in ("task", "future", "handle"):
+        if context.get(key) is not None:
+            parts.append(f"{key}: {context[key]!r}")
+    if isinstance(exc, BaseException):
+        parts.append("".join(traceback.format_exception(exc)))
+    return "\n".join(parts)
 
 
 def _task_name(task: asyncio.Task[Any]) -> str:

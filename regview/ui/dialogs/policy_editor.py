@@ -714,5 +714,6 @@ class PolicyEditor(QDialog):
 
     def done(self, result: int) -> None:
         _DRAFTS.setdefault(self.flow, {})[(self.profile, self.repository)] = PolicyDraft(self)
+        self._timer.stop()  # a pending recompute would start a preview after the close
         self.tasks.cancel_all()
         super().done(result)
