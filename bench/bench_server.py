@@ -291,7 +291,9 @@ def interleaved_pulls(
     servers: dict[str, tuple[str, int]], size: int, pulls: int, into: Path, first: int
 ) -> dict[str, dict[str, float]]:
     """`pulls` pulls from each server, alternating which goes first (ABBA…): the round's
-    median MiB/s and median server CPU per pull, for each server."""
+    median MiB/s and median server CPU per pull, for each server, and the median of its pulls'
+    ratios to the docker-registry pull made next to each (`PAIRED`: drifts of the machine's
+    load within a round cancel out of those)."""
     names = list(servers)
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
@@ -305,13 +307,24 @@ def interleaved_pulls(
     for name in names:
         each = ", ".join(f"{v:.0f}" for v in speeds[name])
         print(f"  {name} pulls MiB/s: {each}", file=sys.stderr, flush=True)
+    ds = speeds.get("docker-registry")
     return {
         n: {
             "pull MiB/s": statistics.median(speeds[n]),
             "pull: server CPU s": statistics.median(cpus[n]),
         }
+        | (
+            {PAIRED: statistics.median(v / d for v, d in zip(speeds[n], ds, strict=True))}
+            if ds
+            else {}
+        )
         for n in names
     }
+
+
+#: a round's median over its pulls of (this server's pull MiB/s / the adjacent docker-registry
+#: pull's)
+PAIRED = "pull ratio to docker-registry, paired"
 
 
 def request_rates(url: str, port: int, tags: int, seconds: int, work: Path) -> dict[str, float]:
@@ -351,21 +364,24 @@ def print_rounds(
     names = [n for n in results if n != "docker-registry"]
     print(
         "\n| round | load before → after | docker-registry MiB/s |"
-        + "".join(f" {n} MiB/s | ratio |" for n in names)
+        + "".join(f" {n} MiB/s | ratio of medians | paired ratio |" for n in names)
     )
-    print("|---|---|---|" + "---|---|" * len(names))
+    print("|---|---|---|" + "---|---|---|" * len(names))
     ds = results["docker-registry"]["pull MiB/s"]
     for i, (d, (before, after)) in enumerate(zip(ds, round_loads, strict=True)):
         line = f"| {i + 1} | {before:.1f} → {after:.1f} | {d:.0f} |"
         for n in names:
             v = results[n]["pull MiB/s"][i]
-            line += f" {v:.0f} | {v / d:.2f}× |"
+            line += f" {v:.0f} | {v / d:.2f}× | {results[n][PAIRED][i]:.2f}× |"
         print(line)
     for n in names:
         ratios = [v / d for v, d in zip(results[n]["pull MiB/s"], ds, strict=True)]
+        paired = results[n][PAIRED]
         print(
-            f"\n{n} pull / docker-registry per round: {min(ratios):.2f}× to {max(ratios):.2f}×, "
-            f"{sum(r >= 1 for r in ratios)} of {len(ratios)} rounds at least docker-registry's"
+            f"\n{n} pull / docker-registry per round: ratio of medians {min(ratios):.2f}× to "
+            f"{max(ratios):.2f}× ({sum(r >= 1 for r in ratios)} of {len(ratios)} rounds ≥ 1), "
+            f"paired {min(paired):.2f}× to {max(paired):.2f}× "
+            f"({sum(r >= 1 for r in paired)} of {len(paired)} rounds ≥ 1)"
         )
 
 
@@ -481,7 +497,7 @@ def main() -> int:
         for metric in results["regview"]:
             ds, rs = results["docker-registry"][metric], results["regview"][metric]
             d, r = statistics.median(ds), statistics.median(rs)
-            fmt = ",.2f" if "CPU" in metric else ",.0f"
+            fmt = ",.2f" if "CPU" in metric or metric == PAIRED else ",.0f"
             each = ", ".join(f"{a:{fmt}}/{b:{fmt}}" for a, b in zip(ds, rs, strict=True))
             line = f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |"
             for name in befores:
