@@ -290,7 +290,7 @@ def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
 def interleaved_pulls(
     servers: dict[str, tuple[str, int]], size: int, pulls: int, into: Path, first: int
 ) -> dict[str, dict[str, float]]:
-    """`pulls` pulls from each server, alternating which goes first (ABBA…): the round's
+    """`pulls` pulls from each server, the order rotated and reversed between pulls: the round's
     median MiB/s and median server CPU per pull, for each server, and the median of its pulls'
     ratios to the docker-registry pull made next to each (`PAIRED`: drifts of the machine's
     load within a round cancel out of those)."""
@@ -298,7 +298,13 @@ def interleaved_pulls(
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
     for i in range(pulls):
-        order = names if (i + first) % 2 == 0 else names[::-1]
+        # every server takes every place in the order in turn (first, middle, last; forwards
+        # and backwards): with three servers a fixed d r b / b r d left one always in the
+        # middle, between two other servers' pulls, and the others pulling twice in a row
+        k = (i + first) % len(names)
+        order = names[k:] + names[:k]
+        if (i // len(names)) % 2 == 1:
+            order.reverse()
         for name in order:
             url, pid = servers[name]
             speed, cpu = pull(url, size, pid, into)
