@@ -241,3 +241,15 @@ def test_tls_bodies_never_use_sendfile(tmp_path: Path, monkeypatch: pytest.Monke
             received = check_bodies(http)
     assert spy.sendfile_bytes == 0
     assert spy.read_bytes == received
+
+
+def test_h11_bodies_never_use_sendfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # h11's state machine must see every body byte: its request cycle is not the one zerocopy
+    # knows, so the body goes through `send`
+    spy = Spy(monkeypatch)
+    monkeypatch.setattr(runner, "http_implementation", lambda: "h11")
+    with LocalRegistry(tmp_path / "data") as reg:
+        push(reg)
+        received = one_connection(reg)()
+    assert spy.sendfile_bytes == 0
+    assert spy.read_bytes == received
