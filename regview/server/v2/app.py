@@ -127,9 +127,9 @@ async def dispatch(request: Request) -> Response:
 
 
 def _is_blob_path(path: str) -> bool:
-    """`/v2/<name>/blobs/<digest>` (not an upload)."""
-    head, sep, digest = path.rpartition("/blobs/")
-    return bool(sep) and "/" not in digest and not head.endswith("/blobs")
+    """`/v2/<name>/blobs/<digest>`, not an upload (which `dispatch` would route alike)."""
+    _, sep, digest = path.rpartition("/blobs/")
+    return bool(sep) and "/" not in digest
 
 
 class RegistryApp(Starlette):

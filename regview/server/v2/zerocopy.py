@@ -11,7 +11,7 @@ is copied in this process), written whenever the socket has room, on the event l
 The cycle is still told how many bytes went out (`expected_content_length`), so it finishes the
 response, keeps the connection alive and checks the length exactly as for bytes sent through it.
 Anything else — TLS (the socket carries ciphertext), h11, another ASGI server, a transport with
-bytes still queued, a non-blocking socket we cannot see — answers None and the caller sends the
+bytes still queued, a socket we cannot reach or that blocks — answers None and the caller sends the
 body through `send` as before. A sendfile error (the client went away, a filesystem that cannot
 sendfile) stops the zero-copy path where it is; the caller sends the rest through `send`, which
 then sees the same closed connection the way it always did.
