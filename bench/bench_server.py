@@ -11,7 +11,10 @@ keeps both running: one push to each, then --pulls pulls from each, interleaved 
 that both see the same moments of a shared machine's load; a round's pull figure is the median
 of its pulls. skopeo writes the pulled image under --pull-to, a tmpfs by default: on this
 shared machine the client's disk writeback otherwise moves single pulls by tens of percent (see
-results-server.md). The table shows the median over the rounds and every round's figure, with the load
+results-server.md). Every skopeo run gets an empty blob-info cache of its own (a tmpfs over
+/var/lib/containers/cache in a private mount namespace when run as root, a fresh XDG_DATA_HOME
+otherwise): the shared BoltDB cache is written and fsynced for every blob, so one run waited on
+another's disk flushes and a server could be pulled with a cache another had warmed. The table shows the median over the rounds and every round's figure, with the load
 average seen during the run; every single pull goes to stderr. Prints a Markdown table.
 `--baseline-src` (repeatable) adds a server: `regview serve` from another source tree (the code
 before a change, a variant), pushed and pulled in the same interleaving: candidates side by side.
@@ -112,10 +115,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+#: skopeo's blob-info cache for root (containers/image `blobinfocache`): one BoltDB shared by
+#: every run, written (and fsynced) for each blob copied
+SHARED_CACHE = Path("/var/lib/containers/cache")
+
+
+def _can_unshare() -> bool:
+    """Whether a private mount namespace can put a tmpfs over the shared cache (root, and a
+    container that allows `unshare -m`)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = f"mount -t tmpfs regview-bench {SHARED_CACHE}"
+    SHARED_CACHE.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["unshare", "-m", "sh", "-c", probe], capture_output=True).returncode == 0
+
+
+@functools.cache
+def cache_mode() -> str:
+    """How each skopeo run gets a blob-info cache of its own: so that no run benefits from
+    (or waits on the fsync of) another's, and no server gets a cache another server warmed."""
+    if os.geteuid() != 0:
+        return "fresh XDG_DATA_HOME per run"
+    if _can_unshare():
+        return "fresh tmpfs over /var/lib/containers/cache per run (unshare -m)"
+    return "SHARED /var/lib/containers/cache (could not unshare: figures noisier)"
+
+
+def skopeo_command(args: list[str], scratch: Path) -> tuple[list[str], dict[str, str]]:
+    """skopeo with an empty blob-info cache of its own under `scratch` (or as `cache_mode` says)."""
+    env = dict(os.environ)
+    mode = cache_mode()
+    if mode.startswith("fresh XDG"):  # rootless skopeo keeps it in $XDG_DATA_HOME/containers
+        env["XDG_DATA_HOME"] = str(scratch)
+        return ["skopeo", *args], env
+    if mode.startswith("fresh tmpfs"):
+        script = f'mount -t tmpfs regview-bench {SHARED_CACHE} && exec skopeo "$@"'
+        return ["unshare", "-m", "sh", "-c", script, "sh", *args], env
+    return ["skopeo", *args], env
+
+
 def skopeo_time(args: list[str]) -> float:
-    t = time.perf_counter()
-    subprocess.run(["skopeo", *args], check=True, capture_output=True)
-    return time.perf_counter() - t
+    with tempfile.TemporaryDirectory(prefix="regview-bench-cache-") as scratch:
+        command, env = skopeo_command(args, Path(scratch))
+        t = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        return time.perf_counter() - t
 
 
 async def _put_worker(host: str, port: int, paths: list[str], body: bytes) -> None:
@@ -246,13 +290,21 @@ def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
 def interleaved_pulls(
     servers: dict[str, tuple[str, int]], size: int, pulls: int, into: Path, first: int
 ) -> dict[str, dict[str, float]]:
-    """`pulls` pulls from each server, alternating which goes first (ABBA…): the round's
-    median MiB/s and median server CPU per pull, for each server."""
+    """`pulls` pulls from each server, the order rotated and reversed between pulls: the round's
+    median MiB/s and median server CPU per pull, for each server, and the median of its pulls'
+    ratios to the docker-registry pull made next to each (`PAIRED`: drifts of the machine's
+    load within a round cancel out of those)."""
     names = list(servers)
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
     for i in range(pulls):
-        order = names if (i + first) % 2 == 0 else names[::-1]
+        # every server takes every place in the order in turn (first, middle, last; forwards
+        # and backwards): with three servers a fixed d r b / b r d left one always in the
+        # middle, between two other servers' pulls, and the others pulling twice in a row
+        k = (i + first) % len(names)
+        order = names[k:] + names[:k]
+        if (i // len(names)) % 2 == 1:
+            order.reverse()
         for name in order:
             url, pid = servers[name]
             speed, cpu = pull(url, size, pid, into)
@@ -261,13 +313,24 @@ def interleaved_pulls(
     for name in names:
         each = ", ".join(f"{v:.0f}" for v in speeds[name])
         print(f"  {name} pulls MiB/s: {each}", file=sys.stderr, flush=True)
+    ds = speeds.get("docker-registry")
     return {
         n: {
             "pull MiB/s": statistics.median(speeds[n]),
             "pull: server CPU s": statistics.median(cpus[n]),
         }
+        | (
+            {PAIRED: statistics.median(v / d for v, d in zip(speeds[n], ds, strict=True))}
+            if ds
+            else {}
+        )
         for n in names
     }
+
+
+#: a round's median over its pulls of (this server's pull MiB/s / the adjacent docker-registry
+#: pull's)
+PAIRED = "pull ratio to docker-registry, paired"
 
 
 def request_rates(url: str, port: int, tags: int, seconds: int, work: Path) -> dict[str, float]:
@@ -297,6 +360,35 @@ def request_rates(url: str, port: int, tags: int, seconds: int, work: Path) -> d
     res["manifest GET/s"] = wrk_rps(url, "bench/small", tags, "GET", seconds, work)
     res["manifest HEAD/s"] = asyncio.run(head_rps(port, "bench/small", tags, seconds))
     return res
+
+
+def print_rounds(
+    results: dict[str, dict[str, list[float]]], round_loads: list[tuple[float, float]]
+) -> None:
+    """Each round's pull figures and ratios to docker-registry, with the load before and after
+    it: the spread the medians hide ("every round" targets are read here)."""
+    names = [n for n in results if n != "docker-registry"]
+    print(
+        "\n| round | load before → after | docker-registry MiB/s |"
+        + "".join(f" {n} MiB/s | ratio of medians | paired ratio |" for n in names)
+    )
+    print("|---|---|---|" + "---|---|---|" * len(names))
+    ds = results["docker-registry"]["pull MiB/s"]
+    for i, (d, (before, after)) in enumerate(zip(ds, round_loads, strict=True)):
+        line = f"| {i + 1} | {before:.1f} → {after:.1f} | {d:.0f} |"
+        for n in names:
+            v = results[n]["pull MiB/s"][i]
+            line += f" {v:.0f} | {v / d:.2f}× | {results[n][PAIRED][i]:.2f}× |"
+        print(line)
+    for n in names:
+        ratios = [v / d for v, d in zip(results[n]["pull MiB/s"], ds, strict=True)]
+        paired = results[n][PAIRED]
+        print(
+            f"\n{n} pull / docker-registry per round: ratio of medians {min(ratios):.2f}× to "
+            f"{max(ratios):.2f}× ({sum(r >= 1 for r in ratios)} of {len(ratios)} rounds ≥ 1), "
+            f"paired {min(paired):.2f}× to {max(paired):.2f}× "
+            f"({sum(r >= 1 for r in paired)} of {len(paired)} rounds ≥ 1)"
+        )
 
 
 def main() -> int:
@@ -346,7 +438,9 @@ def main() -> int:
         }
         for i, src in enumerate(args.baseline_src):
             starters[f"{BEFORE}{i or ''}"] = functools.partial(start_regview, src=src.resolve())
+        round_loads: list[tuple[float, float]] = []
         for rnd in range(args.rounds):
+            load_before = os.getloadavg()[0]
             procs: dict[str, subprocess.Popen[bytes]] = {}
             servers: dict[str, tuple[str, int]] = {}
             got: dict[str, dict[str, float]] = {name: {} for name in starters}
@@ -380,6 +474,7 @@ def main() -> int:
                 for metric, value in figures.items():
                     results.setdefault(name, {}).setdefault(metric, []).append(value)
             loads.append(os.getloadavg()[0])
+            round_loads.append((load_before, loads[-1]))
             print(f"round {rnd + 1}: {results}", file=sys.stderr, flush=True)
         model = next(
             (
@@ -396,7 +491,7 @@ def main() -> int:
             f"image {size / 2**20:.0f} MiB in 4 layers; {args.tags} tags; wrk -t2 -c16 "
             f"-d{args.seconds}s; {args.rounds} rounds of {args.pulls} interleaved pulls per "
             f"server into {args.pull_to or work} (a round's pull figure is their median); "
-            "1-minute load average during the run "
+            f"skopeo's blob-info cache: {cache_mode()}; 1-minute load average during the run "
             f"{min(loads):.1f} to {max(loads):.1f}\n"
         )
         befores = [name for name in results if name.startswith(BEFORE)]
@@ -408,7 +503,7 @@ def main() -> int:
         for metric in results["regview"]:
             ds, rs = results["docker-registry"][metric], results["regview"][metric]
             d, r = statistics.median(ds), statistics.median(rs)
-            fmt = ",.2f" if "CPU" in metric else ",.0f"
+            fmt = ",.2f" if "CPU" in metric or metric == PAIRED else ",.0f"
             each = ", ".join(f"{a:{fmt}}/{b:{fmt}}" for a, b in zip(ds, rs, strict=True))
             line = f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |"
             for name in befores:
@@ -417,6 +512,7 @@ def main() -> int:
                 each = ", ".join(f"{a:{fmt}}/{c:{fmt}}" for a, c in zip(ds, bs, strict=True))
                 line += f" {b:{fmt}} | {b / d:.2f}× | {each} |"
             print(line)
+        print_rounds(results, round_loads)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

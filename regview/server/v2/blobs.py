@@ -13,6 +13,7 @@ from starlette.responses import Response
 from regview.server.errors import RegistryError
 from regview.server.registry.storage import CHUNK
 from regview.server.v2.common import Ctx, in_thread, oci_headers, parse_digest, unsupported
+from regview.server.v2.zerocopy import ZeroCopy
 from regview.spec.errors import ErrorCode
 
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
@@ -71,6 +72,10 @@ async def blob(ctx: Ctx) -> Response:
 class _FileResponse(Response):
     """Streams `length` bytes from `start` of a blob file.
 
+    Where the connection allows it (`v2.zerocopy`: uvicorn's httptools protocol over plain TCP)
+    the bytes go from the page cache to the socket with `sendfile`, never copied through Python;
+    otherwise, or for what sendfile could not send, they are read and passed to `send`:
+
     Pull throughput is set by how soon the next piece is written once the socket drains: a piece
     already in the page cache (the common case: a blob just pushed or pulled) is read right here
     with `RWF_NOWAIT`, which never waits for the disk, so the event loop refills the socket without
@@ -92,6 +97,12 @@ class _FileResponse(Response):
         fd = os.open(self.path, os.O_RDONLY)
         try:
             offset, remaining = self.start, self.length
+            zero_copy = ZeroCopy.of(scope, send) if remaining > 0 else None
+            if zero_copy is not None:  # sendfile; what it could not send goes through `send`
+                sent = await zero_copy.send_file(fd, offset, remaining)
+                offset += sent
+                remaining -= sent
+            finished = False
             while remaining > 0:
                 want = min(PIECE, remaining)
                 chunk: bytes | memoryview | None = read_cached(fd, want, offset)
@@ -101,10 +112,9 @@ class _FileResponse(Response):
                     break  # the file is shorter than its size said: end the response
                 offset += len(chunk)
                 remaining -= len(chunk)
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
-                )
-            if remaining > 0 or self.length == 0:
+                finished = remaining == 0
+                await send({"type": "http.response.body", "body": chunk, "more_body": not finished})
+            if not finished:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             os.close(fd)

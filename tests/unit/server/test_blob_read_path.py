@@ -21,7 +21,10 @@ DATA = os.urandom(3 * v2_blobs.PIECE + 12_345)
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[httpx.Client, str]]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[httpx.Client, str]]:
+    # the path through `send` (TLS, h11, what sendfile could not send); plain TCP with
+    # httptools otherwise sends with sendfile (tests/integration/test_server_blob_zerocopy.py)
+    monkeypatch.setattr(v2_blobs.ZeroCopy, "of", staticmethod(lambda scope, send: None))
     with (
         LocalRegistry(tmp_path / "data") as reg,
         httpx.Client(base_url=reg.url, timeout=30) as http,
