@@ -1,7 +1,7 @@
 """A loopback TCP proxy that behaves like a long link: round trip, bandwidth, injected 429s.
 
     .venv/bin/python bench/wanproxy.py --listen PORT --upstream HOST:PORT --rtt-ms 50
-        [--mbit 50] [--throttle 0.1] [--retry-after 0] [--seed 1]
+        [--mbit 50] [--throttle 0.1] [--retry-after 0] [--seed 1] [--trace FILE]
 
 - Every byte is delivered half a round trip after it arrived, in order, in both directions;
   a new connection's first bytes wait one round trip more (the TCP handshake a real link costs
@@ -12,7 +12,11 @@
   `429 Too Many Requests` one round trip later (with `Retry-After` when `--retry-after` is set),
   as a rate-limiting front would. Requests are recognised by their head (`\\r\\n\\r\\n`); only
   body-less requests (GET, HEAD) are throttled, so uploads pass untouched.
-- Prints `ready PORT` once listening; counts (`requests`, `throttled`) go to stderr on SIGTERM.
+- `--trace FILE`: one line per new connection and per request head as it leaves the client
+  (`seconds connection open` / `seconds connection METHOD PATH`, seconds since the proxy
+  started), to see when a client opens connections and how many requests it keeps in flight.
+- Prints `ready PORT` once listening; counts (`requests`, `throttled`, `connections`) go to
+  stderr on SIGTERM.
 
 Runs in its own process (uvloop when installed) so its work never shares a loop or the GIL with
 the client being measured.
@@ -27,6 +31,8 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
 THROTTLED = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
 THROTTLED_BODY = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"injected by wanproxy"}]}'
@@ -94,6 +100,18 @@ class Pipe:
 class Stats:
     requests = 0
     throttled = 0
+    connections = 0
+
+
+class Trace:
+    """`--trace`: connection openings and request heads, timestamped (buffered, written at exit)."""
+
+    lines: ClassVar[list[str]] = []
+    start = 0.0
+
+    @classmethod
+    def note(cls, loop: asyncio.AbstractEventLoop, conn: int, what: str) -> None:
+        cls.lines.append(f"{loop.time() - cls.start:.4f} {conn} {what}")
 
 
 class Side(asyncio.Protocol):
@@ -136,6 +154,10 @@ class Session:
         self.head = b""  # request bytes not yet forwarded (throttle mode: a head at a time)
         self.body_left = 0
         self.closed = False
+        Stats.connections += 1
+        self.number = Stats.connections
+        if args.trace:
+            Trace.note(loop, self.number, "open")
 
     async def connect(self) -> None:
         host, port = self.args.upstream.rsplit(":", 1)
@@ -153,7 +175,7 @@ class Session:
         self.down.target = transport
 
     def from_client(self, data: bytes | None) -> None:
-        if data is None or not self.args.throttle:
+        if data is None or not (self.args.throttle or self.args.trace):
             self.up.send(data)
             return
         self.head += data
@@ -169,11 +191,13 @@ class Session:
                 return
             request, self.head = self.head[: end + 4], self.head[end + 4 :]
             Stats.requests += 1
+            if self.args.trace:
+                Trace.note(self.loop, self.number, b" ".join(request.split(b" ", 2)[:2]).decode())
             length = 0
             for line in request.split(b"\r\n")[1:]:
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
-            if length == 0 and RNG.random() < self.args.throttle:
+            if length == 0 and self.args.throttle and RNG.random() < self.args.throttle:
                 Stats.throttled += 1
                 head = THROTTLED
                 if self.args.retry_after is not None:
@@ -213,6 +237,7 @@ async def main(args: argparse.Namespace) -> None:
     UP = Link(args.rtt_ms / 2000, rate)
     DOWN = Link(args.rtt_ms / 2000, rate)
     RNG.seed(args.seed)
+    Trace.start = loop.time()
 
     def factory() -> asyncio.Protocol:
         session = Session(args, loop)
@@ -229,7 +254,11 @@ async def main(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     server.close()
-    print(f"requests {Stats.requests} throttled {Stats.throttled}", file=sys.stderr, flush=True)
+    if args.trace:
+        head = f"# start {Trace.start:.4f} (time.monotonic)\n"
+        Path(args.trace).write_text(head + "\n".join(Trace.lines) + "\n")  # noqa: ASYNC240 (at exit)
+    counted = f"requests {Stats.requests} throttled {Stats.throttled}"
+    print(f"{counted} connections {Stats.connections}", file=sys.stderr, flush=True)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -241,6 +270,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--throttle", type=float, default=0.0)
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trace", default=None, help="write connections and request heads here")
     return ap.parse_args(argv)
 
 
