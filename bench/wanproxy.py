@@ -12,9 +12,10 @@
   `429 Too Many Requests` one round trip later (with `Retry-After` when `--retry-after` is set),
   as a rate-limiting front would. Requests are recognised by their head (`\\r\\n\\r\\n`); only
   body-less requests (GET, HEAD) are throttled, so uploads pass untouched.
-- `--trace FILE`: one line per new connection and per request head as it leaves the client
-  (`seconds connection open` / `seconds connection METHOD PATH`, seconds since the proxy
-  started), to see when a client opens connections and how many requests it keeps in flight.
+- `--trace FILE`: one line per new connection and per request head as it reaches the proxy
+  (`time connection open` / `time connection METHOD PATH`; `time` is `time.monotonic()`, the
+  same clock in every process of the machine), written out every 0.2 s: when a client opens
+  connections, when its first and last requests leave.
 - Prints `ready PORT` once listening; counts (`requests`, `throttled`, `connections`) go to
   stderr on SIGTERM.
 
@@ -29,6 +30,7 @@ import asyncio
 import random
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -104,14 +106,24 @@ class Stats:
 
 
 class Trace:
-    """`--trace`: connection openings and request heads, timestamped (buffered, written at exit)."""
+    """`--trace`: connection openings and request heads, timestamped, appended in batches."""
 
     lines: ClassVar[list[str]] = []
-    start = 0.0
+    path: ClassVar[Path | None] = None
 
     @classmethod
-    def note(cls, loop: asyncio.AbstractEventLoop, conn: int, what: str) -> None:
-        cls.lines.append(f"{loop.time() - cls.start:.4f} {conn} {what}")
+    def note(cls, conn: int, what: str) -> None:
+        # time.monotonic(), not loop.time(): uvloop's clock is libuv's coarse millisecond one
+        cls.lines.append(f"{time.monotonic():.4f} {conn} {what}\n")
+
+    @classmethod
+    def flush(cls, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        if cls.path is not None and cls.lines:
+            with cls.path.open("a") as out:
+                out.writelines(cls.lines)
+            cls.lines.clear()
+        if loop is not None:
+            loop.call_later(0.2, cls.flush, loop)
 
 
 class Side(asyncio.Protocol):
@@ -157,7 +169,7 @@ class Session:
         Stats.connections += 1
         self.number = Stats.connections
         if args.trace:
-            Trace.note(loop, self.number, "open")
+            Trace.note(self.number, "open")
 
     async def connect(self) -> None:
         host, port = self.args.upstream.rsplit(":", 1)
@@ -192,7 +204,7 @@ class Session:
             request, self.head = self.head[: end + 4], self.head[end + 4 :]
             Stats.requests += 1
             if self.args.trace:
-                Trace.note(self.loop, self.number, b" ".join(request.split(b" ", 2)[:2]).decode())
+                Trace.note(self.number, b" ".join(request.split(b" ", 2)[:2]).decode())
             length = 0
             for line in request.split(b"\r\n")[1:]:
                 if line[:15].lower() == b"content-length:":
@@ -237,7 +249,10 @@ async def main(args: argparse.Namespace) -> None:
     UP = Link(args.rtt_ms / 2000, rate)
     DOWN = Link(args.rtt_ms / 2000, rate)
     RNG.seed(args.seed)
-    Trace.start = loop.time()
+    if args.trace:
+        Trace.path = Path(args.trace)
+        Trace.path.write_text("")
+        Trace.flush(loop)
 
     def factory() -> asyncio.Protocol:
         session = Session(args, loop)
@@ -254,9 +269,7 @@ async def main(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     server.close()
-    if args.trace:
-        head = f"# start {Trace.start:.4f} (time.monotonic)\n"
-        Path(args.trace).write_text(head + "\n".join(Trace.lines) + "\n")  # noqa: ASYNC240 (at exit)
+    Trace.flush()
     counted = f"requests {Stats.requests} throttled {Stats.throttled}"
     print(f"{counted} connections {Stats.connections}", file=sys.stderr, flush=True)
 
