@@ -152,7 +152,7 @@ class Run:
         self.trace = trace
         self.offset = trace.stat().st_size if trace is not None and trace.exists() else 0
         self.t0 = time.monotonic()
-        self.cpu = 0.0  # the client's CPU seconds (the subprocess's, or this process's)
+        self.requests: int | str = ""  # requests the proxy saw (known after `cells`)
 
     def cells(self, t1: float) -> list[str]:
         """start (to the first request), after the last request left, connections opened."""
@@ -164,6 +164,7 @@ class Run:
             events = [line.split(" ", 2) for line in f.read().splitlines() if line]
         sent = [float(t) for t, _, what in events if what != "open"]
         opened = sum(1 for *_, what in events if what == "open")
+        self.requests = len(sent)
         if not sent:
             return ["", "", str(opened)]
         return [f"{sent[0] - self.t0:.2f}", f"{t1 - sent[-1]:.2f}", str(opened)]
@@ -217,6 +218,7 @@ def cli_row(
     proc: subprocess.CompletedProcess[bytes],
     cells: list[str],
     cpu: float,
+    requests: int | str,
 ) -> None:
     ok = len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
     label = f"`regview tags --json` subprocess{what}" + (
@@ -229,7 +231,7 @@ def cli_row(
             rtt,
             label,
             f"{wall:.2f}",
-            "",
+            requests,
             "",
             f"{wall / base:.2f}×",
             *cells,
@@ -350,10 +352,11 @@ def main() -> None:
                             flush=True,
                         )
                         continue
+                    # on loopback (RTT 0) no proxy, so no trace: the hop would cost CPU
                     trace = tmp / f"trace-{name}-{n}-{rtt:g}.txt"
-                    with proxy(url, rtt, mbit=args.mbit, trace=trace) as via:
+                    with proxy(url, rtt, mbit=args.mbit, trace=trace if rtt else None) as via:
                         for _round in range(args.rounds):
-                            run = Run(trace)
+                            run = Run(trace if rtt else None)
                             t = time.perf_counter()
                             cpu = time.process_time()
                             reqs = asyncio.run(floor(via, repo, 16))
@@ -376,7 +379,7 @@ def main() -> None:
                             )
                             if not args.skip_window:
                                 k += 1
-                                run = Run(trace)
+                                run = Run(trace if rtt else None)
                                 t = time.perf_counter()
                                 cpu = time.process_time()
                                 reqs, got, peak, _ = asyncio.run(
@@ -402,19 +405,32 @@ def main() -> None:
                                     flush=True,
                                 )
                             k += 1
-                            run = Run(trace)
+                            run = Run(trace if rtt else None)
                             wall, proc, cli_cpu = cli_run(via, repo, tmp / f"c{k}")
                             cells = run.cells(time.monotonic())
-                            cli_row(name, n, rtt, "", wall, base, proc, cells, cli_cpu)
+                            cli_row(
+                                name, n, rtt, "", wall, base, proc, cells, cli_cpu, run.requests
+                            )
                             if args.baseline_src is not None:
                                 k += 1
-                                run = Run(trace)
+                                run = Run(trace if rtt else None)
                                 wall, proc, cli_cpu = cli_run(
                                     via, repo, tmp / f"c{k}", args.baseline_src
                                 )
                                 cells = run.cells(time.monotonic())
                                 what = f" ({args.baseline_src.name})"
-                                cli_row(name, n, rtt, what, wall, base, proc, cells, cli_cpu)
+                                cli_row(
+                                    name,
+                                    n,
+                                    rtt,
+                                    what,
+                                    wall,
+                                    base,
+                                    proc,
+                                    cells,
+                                    cli_cpu,
+                                    run.requests,
+                                )
         if args.throttle:
             name, url = next(iter(servers.items()))
             n = counts[0]
