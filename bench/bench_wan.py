@@ -283,7 +283,9 @@ def main() -> None:
         if args.baseline_src is not None:
             compile_like_an_install(args.baseline_src)
     # the window's modules are loaded when it opens, long before a tag load: not in its time
-    import regview.ui.loader  # noqa: F401
+    import regview.core.inventory
+    import regview.ui.loader
+    import regview.ui.models.tags_model  # noqa: F401
 
     print(
         f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
