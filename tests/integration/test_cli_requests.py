@@ -8,7 +8,6 @@ every request seen by a counting proxy). A guard: it held before this round too.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -16,13 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from counting_proxy import CountingProxy
-from fault_servers import serve
-from tiny_images import seed_tiny_tags
-
-from regview.core.client.client import RegistryClient
-from regview.core.model import Endpoint
-from regview.server.runner import LocalRegistry
+from counting_proxy import counted_local_registry
 
 REPO = "team/app"
 N = 40
@@ -32,24 +25,15 @@ CONFIGS = 1  # tiny images share the empty config
 def test_the_cli_lists_with_the_tag_list_then_manifests_and_each_config_once(
     tmp_path: Path,
 ) -> None:
-    with LocalRegistry(tmp_path / "registry-data") as reg:
-        url = reg.start()
-
-        async def seed() -> None:
-            async with RegistryClient(Endpoint(url=url)) as c:
-                await seed_tiny_tags(c, REPO, N)
-
-        asyncio.run(seed())
-        proxy = CountingProxy(url)
-        with serve(proxy.app) as proxied:
-            image = f"{proxied.split('://')[1]}/{REPO}"
-            proc = subprocess.run(
-                [sys.executable, "-m", "regview", "tags", image, "--json"],
-                env=dict(os.environ, REGVIEW_BASEDIR=str(tmp_path / "base")),
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
+    with counted_local_registry(tmp_path, REPO, N) as (proxied, proxy):
+        image = f"{proxied.split('://')[1]}/{REPO}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "regview", "tags", image, "--json"],
+            env=dict(os.environ, REGVIEW_BASEDIR=str(tmp_path / "base")),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
     assert proc.returncode == 0, proc.stderr.decode()
     assert len(json.loads(proc.stdout)) == N
     log = proxy.since(0)
