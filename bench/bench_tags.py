@@ -11,7 +11,7 @@ PUTting manifests over HTTP. Then, in one process run, times:
              requests (tags list, one manifest GET per tag, one config GET per distinct config)
 2. httpx   — the same requests through a plain `httpx.AsyncClient`
 3. regview — `inventory.load_tags` in-process, cold cache (and `regview tags --json` as a
-             subprocess when that command exists)
+             subprocess, right after a floor of its own, CPU from the process's rusage)
 4. warm    — a second `load_tags` with the cache warm: requests counted (≤ 1 per tag)
 
 Prints a Markdown table (wall seconds, CPU seconds of this process, requests).
@@ -25,8 +25,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -265,6 +263,10 @@ async def regview_listing(url: str, repo: str, concurrency: int, cache: Path) ->
         return c.requests, len(infos)
 
 
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def timed(fn: Callable[[], Awaitable[object]]) -> tuple[float, float, object]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = asyncio.run(fn())  # type: ignore[arg-type]
@@ -278,7 +280,26 @@ def main() -> None:
     ap.add_argument("--httpx-concurrency", type=int, default=8)
     ap.add_argument("--variants", default="A,B")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument(
+        "--clients",
+        default="floor,httpx,cold,warm,cli",
+        help="which rows: floor, httpx, cold / warm (load_tags in-process), cli (`regview tags "
+        "--json` as a subprocess, timed right after a floor of its own)",
+    )
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="another checkout whose `regview tags --json` runs right after this one's",
+    )
     args = ap.parse_args()
+    clients = set(args.clients.split(","))
+    # bench_wan imports this module: its CLI helpers are imported here, not at the top
+    from bench_wan import cli_run, compile_like_an_install
+
+    compile_like_an_install()  # bytecode as an install has it (PYTHONDONTWRITEBYTECODE here)
+    if args.baseline_src is not None:
+        compile_like_an_install(args.baseline_src)
     print(
         f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
@@ -291,22 +312,26 @@ def main() -> None:
             print(f"filled {repo} with {args.tags} tags in {time.perf_counter() - t0:.1f} s")
             for rnd in range(args.rounds):
                 cache = Path(d) / f"cache-{variant}-{rnd}"
-                runs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+                runs: list[tuple[str, str, Callable[[], Awaitable[object]]]] = [
                     (
+                        "floor",
                         f"floor (asyncio streams, c={args.concurrency})",
                         lambda repo=repo: floor(reg.url, repo, args.concurrency),
                     ),
                     (
+                        "httpx",
                         f"plain httpx.AsyncClient (c={args.httpx_concurrency})",
                         lambda repo=repo: plain_httpx(reg.url, repo, args.httpx_concurrency),
                     ),
                     (
+                        "cold",
                         f"regview load_tags, cold (c={args.concurrency})",
                         lambda repo=repo, cache=cache: regview_listing(
                             reg.url, repo, args.concurrency, cache
                         ),
                     ),
                     (
+                        "warm",
                         f"regview load_tags, warm cache (c={args.concurrency})",
                         lambda repo=repo, cache=cache: regview_listing(
                             reg.url, repo, args.concurrency, cache
@@ -314,31 +339,43 @@ def main() -> None:
                     ),
                 ]
                 floor_wall = 0.0
-                for name, fn in runs:
+                for key, name, fn in runs:
+                    if key not in clients:
+                        continue
                     wall, cpu, result = timed(fn)
                     requests = result[0] if isinstance(result, tuple) else result
-                    if name.startswith("floor"):
+                    if key == "floor":
                         floor_wall = wall
                     ratio = wall / floor_wall if floor_wall else 0
-                    row = f"| {variant} | {name} | {wall:.2f} | {cpu:.2f} | {requests} | {ratio:.2f}× |"
+                    row = f"| {variant} | {name} | {wall:.2f} | {cpu:.2f} | {requests} | {ratio:.2f}× | {load()} |"
                     print(row, flush=True)
                     rows.append(row)
-                if shutil.which("regview") or (ROOT / "regview" / "cli" / "cmd_tags.py").exists():
-                    cmd = [sys.executable, "-m", "regview", "tags", f"{reg.host}/{repo}", "--json"]
-                    env = dict(os.environ, REGVIEW_BASEDIR=str(Path(d) / f"cli-{variant}-{rnd}"))
-                    t = time.perf_counter()
-                    proc = subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT, check=False)
-                    wall = time.perf_counter() - t
+                if "cli" not in clients:
+                    continue
+                if "floor" in clients and {"httpx", "cold", "warm"} & clients:
+                    # the CLI against a floor of its own, just before it (minutes have passed)
+                    floor_wall, cpu, result = timed(lambda repo=repo: floor(reg.url, repo, 16))
+                    row = f"| {variant} | floor again, right before the CLI | {floor_wall:.2f} | {cpu:.2f} | {result} | 1.00× | {load()} |"
+                    print(row, flush=True)
+                    rows.append(row)
+                sources = [("", ROOT)]
+                if args.baseline_src is not None:
+                    sources.append((f" ({args.baseline_src.name})", args.baseline_src))
+                for label, src in sources:
+                    base = Path(d) / f"cli-{variant}-{rnd}{label.strip(' ()')}"
+                    wall, proc, cpu = cli_run(reg.url, repo, base, src)
                     ok = (
                         "ok"
-                        if proc.returncode == 0
+                        if proc.returncode == 0 and len(json.loads(proc.stdout)) == args.tags
                         else f"exit {proc.returncode}: {proc.stderr[-200:]!r}"
                     )
-                    row = f"| {variant} | `regview tags --json` subprocess ({ok}) | {wall:.2f} | – | – | {wall / floor_wall:.2f}× |"
+                    ratio = wall / floor_wall if floor_wall else 0
+                    row = f"| {variant} | `regview tags --json` subprocess{label} ({ok}) | {wall:.2f} | {cpu:.2f} | – | {ratio:.2f}× | {load()} |"
                     print(row, flush=True)
                     rows.append(row)
     print(
-        "\n| variant | client | wall s | CPU s | requests | vs floor |\n|---|---|---|---|---|---|"
+        "\n| variant | client | wall s | CPU s | requests | vs floor | load |\n"
+        "|---|---|---|---|---|---|---|"
     )
     print("\n".join(rows))
 

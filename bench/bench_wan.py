@@ -16,7 +16,15 @@ connection. Then, for each server × tag count × round trip, in one process run
               row feed) with a cold cache, in-process
 3. CLI      — `regview tags HOST/REPO --json` as a subprocess, as users run it, cold cache
 
-The CLI and window rows use the adaptive limiter (start 16, ceiling 64). `--rounds N` repeats
+The CLI and window rows use the adaptive limiter (start 16, ceiling 64). Each row also says,
+from the proxy's `--trace`: `start s` (from the run's start to its first request: the CLI's
+interpreter, imports and set-up), `after last request s` (the last request's answer, then the
+caches saved, the rows sorted, output, exit), the connections opened, and the client's CPU
+seconds (the subprocess's user + system; in-process, this process's). regview's bytecode is
+compiled first, as an install has it (`--no-compile` leaves it: with PYTHONDONTWRITEBYTECODE set,
+every `regview` process then compiles the package again, ~0.15 s of CPU), and the window's
+modules are imported before the first timing (the window has them loaded when it lists).
+`--baseline-src DIR` runs another checkout's CLI right after this one's. `--rounds N` repeats
 the three N times through the same proxy (each ratio against its own round's floor). `--throttle P` adds a
 run where the proxy answers a fraction P of requests with 429 (at `--throttle-rtt`): the CLI's
 output is compared tag by tag with an unthrottled listing, and its stderr must say it was
@@ -87,14 +95,21 @@ def embedded(data: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def proxy(
-    upstream: str, rtt_ms: float, *, mbit: float = 0.0, throttle: float = 0.0
+    upstream: str,
+    rtt_ms: float,
+    *,
+    mbit: float = 0.0,
+    throttle: float = 0.0,
+    trace: Path | None = None,
 ) -> Iterator[str]:
-    """The URL of a wanproxy in front of `upstream` (http://host:port)."""
-    if rtt_ms == 0 and not mbit and not throttle:
+    """The URL of a wanproxy in front of `upstream` (http://host:port); `trace`: its --trace."""
+    if rtt_ms == 0 and not mbit and not throttle and trace is None:
         yield upstream
         return
     cmd = [PY, str(ROOT / "bench" / "wanproxy.py"), "--upstream", upstream.split("://")[1]]
     cmd += ["--rtt-ms", str(rtt_ms), "--mbit", str(mbit), "--throttle", str(throttle)]
+    if trace is not None:
+        cmd += ["--trace", str(trace)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline().split()
@@ -130,18 +145,101 @@ async def window_load(url: str, repo: str, cache: Path) -> tuple[int, int, int, 
         await loader.aclose()
 
 
+class Run:
+    """What one client run did, seen from the proxy's trace (`wanproxy.py --trace`)."""
+
+    def __init__(self, trace: Path | None) -> None:
+        self.trace = trace
+        self.offset = trace.stat().st_size if trace is not None and trace.exists() else 0
+        self.t0 = time.monotonic()
+        self.requests: int | str = ""  # requests the proxy saw (known after `cells`)
+
+    def cells(self, t1: float) -> list[str]:
+        """start (to the first request), after the last request left, connections opened."""
+        if self.trace is None:
+            return ["", "", ""]
+        time.sleep(0.5)  # the proxy writes its trace every 0.2 s
+        with self.trace.open() as f:
+            f.seek(self.offset)
+            events = [line.split(" ", 2) for line in f.read().splitlines() if line]
+        sent = [float(t) for t, _, what in events if what != "open"]
+        opened = sum(1 for *_, what in events if what == "open")
+        self.requests = len(sent)
+        if not sent:
+            return ["", "", str(opened)]
+        return [f"{sent[0] - self.t0:.2f}", f"{t1 - sent[-1]:.2f}", str(opened)]
+
+
 def cli_list(url: str, repo: str, base: Path) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    wall, proc, _ = cli_run(url, repo, base)
+    return wall, proc
+
+
+def cli_run(
+    url: str, repo: str, base: Path, src: Path = ROOT
+) -> tuple[float, subprocess.CompletedProcess[bytes], float]:
+    """(wall s, the finished process, its CPU seconds: user + system); `src`: whose regview."""
     host = url.split("://")[1]
     env = dict(os.environ, REGVIEW_BASEDIR=str(base))
     t = time.perf_counter()
-    proc = subprocess.run(
-        [PY, "-m", "regview", "tags", f"{host}/{repo}", "--json"],
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        popen = subprocess.Popen(
+            [PY, "-m", "regview", "tags", f"{host}/{repo}", "--json"],
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=src,
+        )
+        _, status, usage = os.wait4(popen.pid, 0)
+        wall = time.perf_counter() - t
+        popen.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(popen.args, popen.returncode, out.read(), err.read())
+    return wall, proc, usage.ru_utime + usage.ru_stime
+
+
+def compile_like_an_install(src: Path = ROOT) -> None:
+    """Bytecode for regview, as pip or the bundle leave it: with PYTHONDONTWRITEBYTECODE set
+    (this machine's environment) every `regview` subprocess compiled the package from source
+    again, ~0.15 s of CPU a user's install never spends. Into `__pycache__` (git-ignored)."""
+    import compileall
+
+    compileall.compile_dir(str(src / "regview"), quiet=1)
+
+
+def cli_row(
+    name: str,
+    n: int,
+    rtt: float,
+    what: str,
+    wall: float,
+    base: float,
+    proc: subprocess.CompletedProcess[bytes],
+    cells: list[str],
+    cpu: float,
+    requests: int | str,
+) -> None:
+    ok = len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
+    label = f"`regview tags --json` subprocess{what}" + (
+        "" if ok else f" FAILED {proc.stderr[-300:]!r}"
     )
-    return time.perf_counter() - t, proc
+    print(
+        row(
+            name,
+            n,
+            rtt,
+            label,
+            f"{wall:.2f}",
+            requests,
+            "",
+            f"{wall / base:.2f}×",
+            *cells,
+            f"{cpu:.2f}",
+            load_average(),
+        ),
+        flush=True,
+    )
 
 
 def row(*cells: object) -> str:
@@ -167,7 +265,28 @@ def main() -> None:
     ap.add_argument("--throttle-rtt", type=float, default=50.0)
     ap.add_argument("--skip-window", action="store_true")
     ap.add_argument("--rounds", type=int, default=1, help="floor, window, CLI: this many times")
+    ap.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="leave regview's bytecode alone (the CLI compiles it when PYTHONDONTWRITEBYTECODE is set)",
+    )
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="a checkout of other code (e.g. `git worktree add /tmp/old <commit>`): its "
+        "`regview tags --json` runs too, right after this code's, against the same floor",
+    )
     args = ap.parse_args()
+    if not args.no_compile:
+        compile_like_an_install()
+        if args.baseline_src is not None:
+            compile_like_an_install(args.baseline_src)
+    # the window's modules are loaded when it opens, long before a tag load: not in its time
+    import regview.core.inventory
+    import regview.ui.loader
+    import regview.ui.models.tags_model  # noqa: F401
+
     print(
         f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
@@ -181,10 +300,14 @@ def main() -> None:
             "requests",
             "peak limit",
             "vs floor",
+            "start s",
+            "after last request s",
+            "connections",
+            "client CPU s",
             "load",
         )
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     counts = [int(n) for n in args.tags.split(",")]
     rtts = [float(r) for r in args.rtts.split(",")]
     with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as stack:
@@ -223,13 +346,21 @@ def main() -> None:
                                 "",
                                 "",
                                 "",
+                                "",
+                                "",
+                                "",
+                                "",
                             ),
                             flush=True,
                         )
                         continue
-                    with proxy(url, rtt, mbit=args.mbit) as via:
+                    # on loopback (RTT 0) no proxy, so no trace: the hop would cost CPU
+                    trace = tmp / f"trace-{name}-{n}-{rtt:g}.txt"
+                    with proxy(url, rtt, mbit=args.mbit, trace=trace if rtt else None) as via:
                         for _round in range(args.rounds):
+                            run = Run(trace if rtt else None)
                             t = time.perf_counter()
+                            cpu = time.process_time()
                             reqs = asyncio.run(floor(via, repo, 16))
                             base = time.perf_counter() - t
                             print(
@@ -242,17 +373,22 @@ def main() -> None:
                                     reqs,
                                     16,
                                     "1.00×",
+                                    *run.cells(time.monotonic()),
+                                    f"{time.process_time() - cpu:.2f}",
                                     load_average(),
                                 ),
                                 flush=True,
                             )
                             if not args.skip_window:
                                 k += 1
+                                run = Run(trace if rtt else None)
                                 t = time.perf_counter()
+                                cpu = time.process_time()
                                 reqs, got, peak, _ = asyncio.run(
                                     window_load(via, repo, tmp / f"w{k}")
                                 )
                                 wall = time.perf_counter() - t
+                                cells = run.cells(time.monotonic())
                                 assert got == n, got
                                 print(
                                     row(
@@ -264,32 +400,35 @@ def main() -> None:
                                         reqs,
                                         peak,
                                         f"{wall / base:.2f}×",
+                                        *cells,
+                                        f"{time.process_time() - cpu:.2f}",
                                         load_average(),
                                     ),
                                     flush=True,
                                 )
-                            k += 1
-                            wall, proc = cli_list(via, repo, tmp / f"c{k}")
-                            ok = (
-                                len(json.loads(proc.stdout)) == n if proc.returncode == 0 else False
-                            )
-                            label = "`regview tags --json` subprocess" + (
-                                "" if ok else f" FAILED {proc.stderr[-300:]!r}"
-                            )
-                            print(
-                                row(
+                            sources: list[tuple[str, Path]] = [("", ROOT)]
+                            if args.baseline_src is not None:
+                                other = (f" ({args.baseline_src.name})", args.baseline_src)
+                                # alternate which goes first: the second finds the
+                                # registry's caches warm from the first
+                                sources.insert(_round % 2, other)
+                            for what, src in sources:
+                                k += 1
+                                run = Run(trace if rtt else None)
+                                wall, proc, cli_cpu = cli_run(via, repo, tmp / f"c{k}", src)
+                                cells = run.cells(time.monotonic())
+                                cli_row(
                                     name,
                                     n,
                                     rtt,
-                                    label,
-                                    f"{wall:.2f}",
-                                    "",
-                                    "",
-                                    f"{wall / base:.2f}×",
-                                    load_average(),
-                                ),
-                                flush=True,
-                            )
+                                    what,
+                                    wall,
+                                    base,
+                                    proc,
+                                    cells,
+                                    cli_cpu,
+                                    run.requests,
+                                )
         if args.throttle:
             name, url = next(iter(servers.items()))
             n = counts[0]
@@ -309,6 +448,10 @@ def main() -> None:
                     args.throttle_rtt,
                     f"CLI with {args.throttle:.0%} 429s: exit {proc.returncode}, identical output: {same}, says throttled: {said} ({note})",
                     f"{wall:.2f}",
+                    "",
+                    "",
+                    "",
+                    "",
                     "",
                     "",
                     "",

@@ -1,7 +1,7 @@
 """A loopback TCP proxy that behaves like a long link: round trip, bandwidth, injected 429s.
 
     .venv/bin/python bench/wanproxy.py --listen PORT --upstream HOST:PORT --rtt-ms 50
-        [--mbit 50] [--throttle 0.1] [--retry-after 0] [--seed 1]
+        [--mbit 50] [--throttle 0.1] [--retry-after 0] [--seed 1] [--trace FILE]
 
 - Every byte is delivered half a round trip after it arrived, in order, in both directions;
   a new connection's first bytes wait one round trip more (the TCP handshake a real link costs
@@ -12,7 +12,12 @@
   `429 Too Many Requests` one round trip later (with `Retry-After` when `--retry-after` is set),
   as a rate-limiting front would. Requests are recognised by their head (`\\r\\n\\r\\n`); only
   body-less requests (GET, HEAD) are throttled, so uploads pass untouched.
-- Prints `ready PORT` once listening; counts (`requests`, `throttled`) go to stderr on SIGTERM.
+- `--trace FILE`: one line per new connection and per request head as it reaches the proxy
+  (`time connection open` / `time connection METHOD PATH`; `time` is `time.monotonic()`, the
+  same clock in every process of the machine), written out every 0.2 s: when a client opens
+  connections, when its first and last requests leave.
+- Prints `ready PORT` once listening; counts (`requests`, `throttled`, `connections`) go to
+  stderr on SIGTERM.
 
 Runs in its own process (uvloop when installed) so its work never shares a loop or the GIL with
 the client being measured.
@@ -25,8 +30,11 @@ import asyncio
 import random
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
 THROTTLED = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
 THROTTLED_BODY = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"injected by wanproxy"}]}'
@@ -94,6 +102,28 @@ class Pipe:
 class Stats:
     requests = 0
     throttled = 0
+    connections = 0
+
+
+class Trace:
+    """`--trace`: connection openings and request heads, timestamped, appended in batches."""
+
+    lines: ClassVar[list[str]] = []
+    path: ClassVar[Path | None] = None
+
+    @classmethod
+    def note(cls, conn: int, what: str) -> None:
+        # time.monotonic(), not loop.time(): uvloop's clock is libuv's coarse millisecond one
+        cls.lines.append(f"{time.monotonic():.4f} {conn} {what}\n")
+
+    @classmethod
+    def flush(cls, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        if cls.path is not None and cls.lines:
+            with cls.path.open("a") as out:
+                out.writelines(cls.lines)
+            cls.lines.clear()
+        if loop is not None:
+            loop.call_later(0.2, cls.flush, loop)
 
 
 class Side(asyncio.Protocol):
@@ -136,6 +166,10 @@ class Session:
         self.head = b""  # request bytes not yet forwarded (throttle mode: a head at a time)
         self.body_left = 0
         self.closed = False
+        Stats.connections += 1
+        self.number = Stats.connections
+        if args.trace:
+            Trace.note(self.number, "open")
 
     async def connect(self) -> None:
         host, port = self.args.upstream.rsplit(":", 1)
@@ -153,7 +187,7 @@ class Session:
         self.down.target = transport
 
     def from_client(self, data: bytes | None) -> None:
-        if data is None or not self.args.throttle:
+        if data is None or not (self.args.throttle or self.args.trace):
             self.up.send(data)
             return
         self.head += data
@@ -169,11 +203,13 @@ class Session:
                 return
             request, self.head = self.head[: end + 4], self.head[end + 4 :]
             Stats.requests += 1
+            if self.args.trace:
+                Trace.note(self.number, b" ".join(request.split(b" ", 2)[:2]).decode())
             length = 0
             for line in request.split(b"\r\n")[1:]:
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
-            if length == 0 and RNG.random() < self.args.throttle:
+            if length == 0 and self.args.throttle and RNG.random() < self.args.throttle:
                 Stats.throttled += 1
                 head = THROTTLED
                 if self.args.retry_after is not None:
@@ -213,6 +249,10 @@ async def main(args: argparse.Namespace) -> None:
     UP = Link(args.rtt_ms / 2000, rate)
     DOWN = Link(args.rtt_ms / 2000, rate)
     RNG.seed(args.seed)
+    if args.trace:
+        Trace.path = Path(args.trace)
+        Trace.path.write_text("")
+        Trace.flush(loop)
 
     def factory() -> asyncio.Protocol:
         session = Session(args, loop)
@@ -229,7 +269,9 @@ async def main(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     server.close()
-    print(f"requests {Stats.requests} throttled {Stats.throttled}", file=sys.stderr, flush=True)
+    Trace.flush()
+    counted = f"requests {Stats.requests} throttled {Stats.throttled}"
+    print(f"{counted} connections {Stats.connections}", file=sys.stderr, flush=True)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -241,6 +283,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--throttle", type=float, default=0.0)
     ap.add_argument("--retry-after", default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trace", default=None, help="write connections and request heads here")
     return ap.parse_args(argv)
 
 

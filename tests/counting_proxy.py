@@ -7,17 +7,29 @@ request budgets of issue 18 are asserted on its log.
         ...                                   # one user action against `url`
         proxy.since(mark)  -> [(method, path), …]
         proxy.count(mark)  -> Counter of (method, path-kind)
+
+    with counted_local_registry(tmp_path, repo, n) as (url, proxy):   the embedded registry
+        ...                                   # with n tiny tags in `repo`, behind a proxy
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import ClientSession, web
-from fault_servers import forward, proxy_app
+from fault_servers import forward, proxy_app, serve
+from tiny_images import seed_tiny_tags
+
+from regview.core.client.client import RegistryClient
+from regview.core.model import Endpoint
+from regview.server.runner import LocalRegistry
 
 _KINDS = (
     (re.compile(r"^/v2/?$"), "/v2/"),
@@ -69,3 +81,22 @@ class CountingProxy:
             return answer
 
         return proxy_app(handle)
+
+
+@contextmanager
+def counted_local_registry(
+    tmp_path: Path, repo: str, tags: int
+) -> Iterator[tuple[str, CountingProxy]]:
+    """The embedded registry with `tags` tiny tags in `repo`, behind a counting proxy:
+    (the proxy's URL, the proxy)."""
+    with LocalRegistry(tmp_path / "registry-data") as reg:
+        url = reg.start()  # already started by `with`: returns its URL
+
+        async def seed() -> None:
+            async with RegistryClient(Endpoint(url=url)) as c:
+                await seed_tiny_tags(c, repo, tags)
+
+        asyncio.run(seed())
+        proxy = CountingProxy(url)
+        with serve(proxy.app) as proxied:
+            yield proxied, proxy

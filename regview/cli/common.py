@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from regview.core import errors as E
 from regview.core.client.client import RegistryClient
@@ -46,8 +46,10 @@ from regview.core.model import CredentialKind, Credentials, Endpoint, RegistryKi
 from regview.paths import default_paths
 from regview.settings.errors import SettingsError
 from regview.settings.profiles import Profile, Settings, SettingsStore, registry_host, registry_url
-from regview.settings.secrets import KeyringStore
 from regview.spec.errors import SpecError
+
+if TYPE_CHECKING:  # keyring and its dependencies: ~15 ms of every command's start-up, imported
+    from regview.settings.secrets import KeyringStore  # when a login is looked up
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -246,6 +248,8 @@ def resolve_credentials(
     def from_keyring(user: str) -> str | None:
         # the profile's own entry when it is the profile's login, else the shared legacy one
         slot = profile.secret_id if profile is not None and profile.username == user else ""
+        from regview.settings.secrets import KeyringStore
+
         try:
             return (store or KeyringStore()).get(host, user, slot)
         except SettingsError:

@@ -20,18 +20,15 @@ from typing import Any
 
 import pytest
 from connect_support import run
-from counting_proxy import CountingProxy
+from counting_proxy import CountingProxy, counted_local_registry
 from delete_support import open_repo, open_window, until
 from fault_servers import serve
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from tiny_images import seed_tiny_tags
 from window_support import local_token, local_window, run_in_local_mode
 
-from regview.core.client.client import RegistryClient
-from regview.core.model import CredentialKind, Endpoint, RegistryKind
+from regview.core.model import CredentialKind, RegistryKind
 from regview.server.gitlab.perms import TokenKind
-from regview.server.runner import LocalRegistry
 from regview.settings.profiles import Profile
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.delete.progress import DeleteProgressDialog
@@ -46,17 +43,8 @@ CONFIGS = 1  # tiny images share the empty config
 
 @contextmanager
 def proxied_registry(tmp_path: Path) -> Iterator[tuple[str, CountingProxy]]:
-    with LocalRegistry(tmp_path / "registry-data") as reg:
-        url = reg.start()  # already started by `with`: returns its URL
-
-        async def seed() -> None:
-            async with RegistryClient(Endpoint(url=url)) as c:
-                await seed_tiny_tags(c, REPO, N)
-
-        asyncio.run(seed())
-        proxy = CountingProxy(url)
-        with serve(proxy.app) as proxied:
-            yield proxied, proxy
+    with counted_local_registry(tmp_path, REPO, N) as (url, proxy):
+        yield url, proxy
 
 
 def in_loop(

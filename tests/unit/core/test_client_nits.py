@@ -131,3 +131,31 @@ async def test_aclose_closes_both_clients_and_is_idempotent(tmp_path: Path) -> N
 def test_json_is_imported_at_module_level() -> None:
     # answers are decoded by the depth-capped spec.jsondoc.parse_json, imported once
     assert client_http.parse_json is jsondoc.parse_json
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5000/v2/team/app/manifests/v1",
+        "https://registry.example/v2/a/b/blobs/sha256:00?x=1",  # default port: not in Host
+        "https://registry.example:8443/v2/_catalog?n=100",
+    ],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"User-Agent": "regview/t", "Accept": "a, b", "If-None-Match": '"sha256:ab"'}],
+)
+def test_the_lean_bodiless_request_is_the_request_httpx_builds(
+    method: str, url: str, headers: dict[str, str]
+) -> None:
+    # The hot path builds GETs and HEADs without httpx.Request's generic preparation; what the
+    # auth flow and every transport read must be the same (a newer httpx that adds state to a
+    # request shows up here as a new attribute).
+    u = httpx.URL(url)
+    want = httpx.Request(method, u, headers=headers)
+    got = client_http.bodiless_request(method, u, dict(headers))
+    assert set(vars(got)) == set(vars(want))
+    assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
+    assert got.headers == want.headers and got.extensions == want.extensions
+    assert got.content == want.content == b"" and list(got.stream) == list(want.stream)  # type: ignore[arg-type]
