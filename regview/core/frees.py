@@ -157,14 +157,18 @@ class BlobLedger:
                 continue
             del alone[root]
             for i in numbers:
+                if owner[i] == root:
+                    # It may come back with a smaller tree (a referrer's blobs leaving its
+                    # subject): being the last to add a blob must not make it the holder then.
+                    owner[i] = ""
                 held = counts[i] - 1
                 counts[i] = held
                 if held == 0:
                     self._stored -= sizes[i]
                     orphans.discard(i)
                 elif held == 1:
-                    # A root's tree never changes: a remaining root that added the blob last
-                    # still holds it.
+                    # A remaining root that added the blob last still holds it (a removed
+                    # root's marks were cleared above).
                     last = owner[i]
                     if last in trees:
                         alone[last] += sizes[i]

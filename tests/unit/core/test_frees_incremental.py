@@ -232,3 +232,21 @@ def test_a_signed_repository_changes_incrementally_too() -> None:
     assert tracker.sync(unsigned).frees_all(unsigned) == expected[2]
     assert ledger.removed[1:] == ["sha256:sig0", "sha256:0"] and ledger.added == ["sha256:0"]
     assert tracker.sync(unsigned).stored == TagSpace.of(unsigned).stored
+
+
+def test_a_root_added_again_without_a_blob_is_not_left_holding_it() -> None:
+    """The tracker removes a root and adds it again with a smaller tree when a referrer's blobs
+    leave it. The root that added a blob last was taken for its only holder once the others
+    went, though its new tree no longer names it: x's bytes were R's, and T, its real holder,
+    was shown to free 1 byte instead of 11 (found by the from-nothing property tests)."""
+    from regview.core.frees import BlobLedger
+
+    ledger = BlobLedger()
+    ledger.add("S", (("x", 10), ("s", 1)))
+    ledger.add("T", (("x", 10), ("t", 1)))
+    ledger.add("R", (("x", 10), ("r", 1)))  # x added last by R
+    ledger.remove(["R"])
+    ledger.add("R", (("r", 1),))  # R again, without x
+    ledger.remove(["S"])  # x held by T alone
+    assert ledger.alone() == {"T": 11, "R": 1}
+    assert ledger.freed(["T"]) == {"x": 10, "t": 1}
