@@ -54,6 +54,7 @@ from regview.core.vendors import (
     needs_api_token,
 )
 from regview.services.deletion import (
+    CLI_OPTION_NAMES,
     DeletionTarget,
     NoAPI,
     executor_for,
@@ -268,7 +269,12 @@ def plan(
     """The services' plan, with what the profile's last Test knows about the credential (the
     GitLab API's problem was said when the session opened)."""
     return plan_deletion(
-        facts, selection, options, profile=session.conn.profile, credential_fix=CREDENTIAL_FIX
+        facts,
+        selection,
+        options,
+        profile=session.conn.profile,
+        credential_fix=CREDENTIAL_FIX,
+        option_names=CLI_OPTION_NAMES,
     )
 
 

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core.deletion.plan import DeletePlan, ManifestRole, PlanOptions
+from regview.services.deletion import APP_MANIFESTS_LABEL, APP_REFERRERS_LABEL
 from regview.ui.dialogs.delete.models import (
     Record,
     RecordsModel,
@@ -173,12 +174,12 @@ class DeleteDialog(QDialog):
         root.addWidget(self.gc_note)
 
         opts = QHBoxLayout()
-        self.delete_manifests = QCheckBox("Also delete manifests left untagged")
+        self.delete_manifests = QCheckBox(APP_MANIFESTS_LABEL)
         self.delete_manifests.setToolTip(
             "Delete by digest the manifests no remaining tag, index or referrer uses "
             "(otherwise the registry's garbage collection decides)"
         )
-        self.delete_referrers = QCheckBox("…and their signatures and SBOMs")
+        self.delete_referrers = QCheckBox(APP_REFERRERS_LABEL)
         self.delete_referrers.setToolTip(
             "Also delete referrers (cosign signatures, SBOMs, attestations) of what is deleted"
         )
@@ -398,7 +399,18 @@ class DeleteDialog(QDialog):
                         (
                             _referrer_name(r.artifact_type),
                             short_digest(r.digest),
-                            "left orphaned: its subject goes",
+                            "left orphaned: the manifest it signs is deleted",
+                        ),
+                        tone="warn",
+                    )
+                )
+            for r in blast.untagged_referrers:
+                affected.append(
+                    Record(
+                        (
+                            _referrer_name(r.artifact_type),
+                            short_digest(r.digest),
+                            "stays, on its manifest left untagged",
                         ),
                         tone="warn",
                     )
@@ -425,9 +437,15 @@ class DeleteDialog(QDialog):
             )
         elif blast is not None and not plan.refusal:
             lines.append("No other tag in the repository shares a manifest with the selection.")
-        if blast is not None and (blast.orphaned_referrers or blast.deleted_referrers):
+        if blast is not None and (
+            blast.orphaned_referrers or blast.deleted_referrers or blast.untagged_referrers
+        ):
             n = len(blast.orphaned_referrers) + len(blast.deleted_referrers)
-            lines.append(f"{_plural(n, 'signature/SBOM referrer')} point at what goes.")
+            n += len(blast.untagged_referrers)
+            lines.append(
+                f"{_plural(n, 'signature/SBOM', 'signatures/SBOMs')} point at manifests the selection "
+                "untags."
+            )
         if blast is not None and not plan.refusal:
             lines.append(
                 f"Frees <b>{human_size(blast.reclaimable_bytes)}</b> after garbage collection: "
