@@ -373,6 +373,12 @@ def first_interrupt_cancels(executor: Executor) -> Iterator[None]:
 
 
 def journal_note(report: ExecutionReport) -> None:
+    if report.stopped and report.journal_id:
+        C.error(
+            f"stopped: the registry stopped answering ({report.stopped}); "
+            f"{len(report.not_started)} item(s) were not started — when it is back, finish "
+            f"with: regview trash resume {report.journal_id}"
+        )
     if report.journal_id:
         C.note(
             f"recycle bin: {report.journal_id} "

@@ -64,6 +64,7 @@ _STATE_TEXT = {
 _STATUS_TEXT = {
     "finished": "finished",
     "cancelled": "cancelled",
+    "stopped": "stopped: registry down",
     "running": "interrupted",
     "refused": "refused",
 }
