@@ -404,6 +404,7 @@ class TrashView(QDialog):
         if failed:
             text += f" {len(failed):,} could not be restored (see why below)."
         self.flow.notify_restored(conn.profile, entry.repository, back)
+        self.flow.runRestored.emit(entry.id, results)
         self._want = entry.id
         await self._load()
         self.summary.setText(text)

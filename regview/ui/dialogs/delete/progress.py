@@ -61,6 +61,8 @@ from regview.ui.theme import warning_colours
 from regview.ui.words import plural
 
 WAITING = "waiting"
+#: put back from the recycle bin since the run (not an `executor.Status`: the run never did it)
+RESTORED = "restored"
 #: tone and label per status (what the registry holds), "" while waiting; a status the
 #: planner gave (refused, no such tag) shows as skipped
 _TONE = {
@@ -73,6 +75,7 @@ _TONE = {
     str(Status.UNKNOWN): "warn",
     str(Status.CHANGED): "skip",
     str(Status.NOT_STARTED): "warn",
+    RESTORED: "skip",
 }
 _MARK = {
     str(Status.DELETED): "✓",
@@ -83,6 +86,7 @@ _MARK = {
     str(Status.UNKNOWN): "?",
     str(Status.CHANGED): "–",
     str(Status.NOT_STARTED): "○",
+    RESTORED: "↺",
 }
 LOG_FIELDS = ("kind", "name", "digest", "outcome", "status", "reason", "evidence", "method")
 FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
@@ -106,6 +110,8 @@ def failure_summary(entries: Iterable[dict[str, str]]) -> str:
 def status_label(status: str) -> str:
     if status == WAITING:
         return "waiting"
+    if status == RESTORED:
+        return f"{_MARK[RESTORED]} restored since (from the recycle bin)"
     try:
         label = Status(status).label
     except ValueError:
@@ -178,7 +184,8 @@ class DeleteProgressDialog(QDialog):
         # the longest status ("? unknown (could not read it back)") fits whole; the row's
         # tooltip repeats it for a narrower column
         longest = max(
-            self.view.fontMetrics().horizontalAdvance(status_label(str(st))) for st in Status
+            self.view.fontMetrics().horizontalAdvance(status_label(st))
+            for st in [*map(str, Status), RESTORED]
         )
         self.view.setColumnWidth(0, max(self.view.columnWidth(0), longest + 24))
         root.addWidget(self.view, 1)
@@ -313,6 +320,8 @@ class DeleteProgressDialog(QDialog):
         for key, e in self._log.items():
             if key.startswith("tag:") and e["digest"] == "":
                 continue  # refused or unknown to the planner: not part of the run
+            if e["status"] == RESTORED:
+                continue  # put back on purpose: a resume leaves it alone
             try:
                 status = Status(e["status"])
             except ValueError:
@@ -420,6 +429,44 @@ class DeleteProgressDialog(QDialog):
         self.cancel_button.hide()
         self.close_button.show()
         self.close_button.setDefault(True)
+
+    def show_restored(self, journal_id: str, results: list[Any]) -> None:
+        """Items of this run put back from the recycle bin since (its "Recycle bin…" or the
+        main window's): their rows say so, instead of a stale "✓ deleted"."""
+        if self.report is None or self.report.journal_id != journal_id:
+            return
+        back = 0
+        for r in results:
+            if not r.restored:
+                continue
+            key = f"manifest:{r.name}" if r.name.startswith("sha256:") else f"tag:{r.name}"
+            e = self._log.get(key)
+            if e is None or e["outcome"] != str(Outcome.DELETED):
+                continue
+            e["status"] = RESTORED
+            e["evidence"] = (
+                f"restored from the recycle bin: {r.reason}"
+                if r.reason
+                else ("restored from the recycle bin")
+            )
+            self.model.update(key, self._record(key))
+            back += e["kind"] == "tag"
+        if back:
+            restored = sum(
+                1 for e in self._log.values() if e["kind"] == "tag" and e["status"] == RESTORED
+            )
+            self.journal_label.setText(
+                f"Recycle bin entry {journal_id} · {plural(restored, 'tag')} restored since"
+            )
+            self.title.setText(
+                "Restored since — every deleted tag is back"
+                if all(
+                    e["status"] == RESTORED
+                    for e in self._log.values()
+                    if e["kind"] == "tag" and e["outcome"] == str(Outcome.DELETED)
+                )
+                else f"{self.title.text().split(' · ')[0]} · {plural(restored, 'tag')} restored since"
+            )
 
     def fail(self, text: str) -> None:
         background, fg = warning_colours(self.palette())
