@@ -338,7 +338,14 @@ async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> Executi
     the report still accounts for every item."""
     executor = executor_for(session.deletion, Journal(), on_result=None if quiet else progress)
     with first_interrupt_cancels(executor):
-        return await executor.run(plan)
+        report = await executor.run(plan)
+    if report.stopped:  # said on stderr with --json too: the JSON has it per item
+        C.error(
+            f"stopped: the registry stopped answering ({report.stopped}); "
+            f"{len(report.not_started)} item(s) were not started — when it answers again, "
+            f"finish with: regview trash resume {report.journal_id}"
+        )
+    return report
 
 
 @contextlib.contextmanager
@@ -373,12 +380,6 @@ def first_interrupt_cancels(executor: Executor) -> Iterator[None]:
 
 
 def journal_note(report: ExecutionReport) -> None:
-    if report.stopped and report.journal_id:
-        C.error(
-            f"stopped: the registry stopped answering ({report.stopped}); "
-            f"{len(report.not_started)} item(s) were not started — when it is back, finish "
-            f"with: regview trash resume {report.journal_id}"
-        )
     if report.journal_id:
         C.note(
             f"recycle bin: {report.journal_id} "

@@ -135,8 +135,13 @@ class PlanRun:
         if self.ex._on_result is not None:
             self.ex._on_result(result)
 
-    async def attempt(self, what: Callable[[], Awaitable[_T]], tries: int = 0) -> _T:
-        """Retry temporary failures a few times, honouring Retry-After."""
+    async def attempt(
+        self, what: Callable[[], Awaitable[_T]], tries: int = 0, *, after_cancel: bool = False
+    ) -> _T:
+        """Retry temporary failures a few times, honouring Retry-After. Once the run is
+        cancelled a failed request is not tried again (Cancel would wait on every item in
+        flight retrying against a registry that stopped answering), except a read-back
+        (`after_cancel`): a report waits on what it finds."""
         tries = tries or self.ex._attempts
         for n in range(tries):
             if self.stopped:  # nothing more is sent to a registry that stopped answering
@@ -146,7 +151,8 @@ class PlanRun:
             except Exception as exc:
                 if not is_unreachable(exc):
                     self._heard(exc)
-                if not is_temporary(exc) or n + 1 >= tries:
+                last = n + 1 >= tries or (self.ex.cancelled and not after_cancel)
+                if not is_temporary(exc) or last:
                     if is_unreachable(exc):
                         self._heard(exc)  # given up on: one more request without an answer
                     raise
@@ -154,13 +160,15 @@ class PlanRun:
                 if delay is None:
                     delay = self.ex._backoff * (2 ** min(n, 4))
                 await self.ex._sleep(min(float(delay), 60.0))
+                if self.ex.cancelled and not after_cancel:
+                    raise  # cancelled while waiting to try again
             else:
                 self._heard(None)
                 return got
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def verify_attempt(self, what: Callable[[], Awaitable[_T]]) -> _T:
-        return await self.attempt(what, max(VERIFY_ATTEMPTS, self.ex._attempts))
+        return await self.attempt(what, max(VERIFY_ATTEMPTS, self.ex._attempts), after_cancel=True)
 
     async def fetch(self, digest: str) -> FetchedManifest:
         """Fetch a manifest once per run, however many tags share it."""
@@ -238,7 +246,7 @@ class PlanRun:
         the status `unsent_failure` gives (and, `with_evidence`, whether a delete was sent)."""
         status = self.unsent_failure(f"{kind}:{name}")
         if status is Status.NOT_DELETED and (
-            (self.stopped and is_unreachable(exc)) or isinstance(exc, RegistryStopped)
+            (self.halted and is_unreachable(exc)) or isinstance(exc, RegistryStopped)
         ):
             # nothing deleting went out for it: the run can finish it later, like a cancel
             return self.not_started(kind, name, digest, method)
