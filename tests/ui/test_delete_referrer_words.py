@@ -86,7 +86,7 @@ def test_signature_words_are_true_and_name_the_checkboxes(
         assert REFERRERS_BOX in text and MANIFESTS_BOX not in text  # the first is ticked
         assert dialog.delete_referrers.isEnabled()
         words = _affected_words(dialog)
-        assert any("the manifest it signs is deleted" in w for w in words), words
+        assert any("the manifest it points at is deleted" in w for w in words), words
         shot(qloop, dialog, tmp_path, "delete-referrers-manifests", scheme)
 
         # and the second: nothing is left orphaned, nothing to warn about

@@ -386,35 +386,22 @@ class DeleteDialog(QDialog):
                         tone="warn",
                     )
                 )
-            for r in blast.deleted_referrers:
-                affected.append(
+            referrers = (
+                (blast.deleted_referrers, "deleted", "fail"),
+                (
+                    blast.orphaned_referrers,
+                    "left orphaned: the manifest it points at is deleted",
+                    "warn",
+                ),
+                (blast.untagged_referrers, "stays, on its manifest left untagged", "warn"),
+            )
+            for refs, what, tone in referrers:
+                affected += [
                     Record(
-                        (_referrer_name(r.artifact_type), short_digest(r.digest), "deleted"),
-                        tone="fail",
+                        (_referrer_name(r.artifact_type), short_digest(r.digest), what), tone=tone
                     )
-                )
-            for r in blast.orphaned_referrers:
-                affected.append(
-                    Record(
-                        (
-                            _referrer_name(r.artifact_type),
-                            short_digest(r.digest),
-                            "left orphaned: the manifest it signs is deleted",
-                        ),
-                        tone="warn",
-                    )
-                )
-            for r in blast.untagged_referrers:
-                affected.append(
-                    Record(
-                        (
-                            _referrer_name(r.artifact_type),
-                            short_digest(r.digest),
-                            "stays, on its manifest left untagged",
-                        ),
-                        tone="warn",
-                    )
-                )
+                    for r in refs
+                ]
         del deleted_by_digest
         self.affected_model.set_records(affected)
         refused = [Record((r.tag, r.reason), key=f"refused:{r.tag}") for r in plan.refused]
