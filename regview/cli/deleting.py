@@ -54,6 +54,7 @@ from regview.core.vendors import (
     needs_api_token,
 )
 from regview.services.deletion import (
+    CLI_OPTION_NAMES,
     DeletionTarget,
     NoAPI,
     executor_for,
@@ -268,7 +269,12 @@ def plan(
     """The services' plan, with what the profile's last Test knows about the credential (the
     GitLab API's problem was said when the session opened)."""
     return plan_deletion(
-        facts, selection, options, profile=session.conn.profile, credential_fix=CREDENTIAL_FIX
+        facts,
+        selection,
+        options,
+        profile=session.conn.profile,
+        credential_fix=CREDENTIAL_FIX,
+        option_names=CLI_OPTION_NAMES,
     )
 
 
@@ -332,7 +338,14 @@ async def execute(session: Session, plan: DeletePlan, *, quiet: bool) -> Executi
     the report still accounts for every item."""
     executor = executor_for(session.deletion, Journal(), on_result=None if quiet else progress)
     with first_interrupt_cancels(executor):
-        return await executor.run(plan)
+        report = await executor.run(plan)
+    if report.stopped:  # said on stderr with --json too: the JSON has it per item
+        C.error(
+            f"stopped: the registry stopped answering ({report.stopped}); "
+            f"{len(report.not_started)} item(s) were not started — when it answers again, "
+            f"finish with: regview trash resume {report.journal_id}"
+        )
+    return report
 
 
 @contextlib.contextmanager

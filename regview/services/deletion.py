@@ -54,6 +54,7 @@ from regview.core.client.client import RegistryClient
 from regview.core.deletion.executor import ExecutionReport, Executor, Outcome, ResultCallback
 from regview.core.deletion.plan import (
     DeletePlan,
+    OptionNames,
     PlanOptions,
     RepositoryFacts,
     Selection,
@@ -272,6 +273,18 @@ async def facts_from_rows(
     )
 
 
+#: the app's delete dialog's two checkboxes; a plan's warning names them as they read
+APP_MANIFESTS_LABEL = "Also delete manifests left untagged"
+APP_REFERRERS_LABEL = "…and their signatures and SBOMs"
+APP_OPTION_NAMES = OptionNames(
+    delete_manifests=f"“{APP_MANIFESTS_LABEL}”", delete_referrers=f"“{APP_REFERRERS_LABEL}”"
+)
+#: the command line's flags for the same options
+CLI_OPTION_NAMES = OptionNames(
+    delete_manifests="--delete-manifests", delete_referrers="--delete-referrers"
+)
+
+
 def plan_deletion(
     facts: RepositoryFacts,
     selection: Selection,
@@ -280,12 +293,14 @@ def plan_deletion(
     profile: Profile | None = None,
     api_problem: str = "",
     credential_fix: str = APP_FIX,
+    option_names: OptionNames = APP_OPTION_NAMES,
 ) -> DeletePlan:
     """The plan the person confirms: the planner's, plus what the plan must say up front —
     that the credential's last Test showed it cannot delete here, and why GitLab's API is not
     used (`api_problem`); `credential_fix` says what to do about the credential in the front
-    end's words. Pure: runs on a worker thread for big repositories."""
-    plan = make_plan(facts, selection, options)
+    end's words, `option_names` its words for the plan's options. Pure: runs on a worker
+    thread for big repositories."""
+    plan = make_plan(facts, selection, options, option_names)
     plan = with_credential_warning(plan, profile, credential_fix)
     if api_problem and not plan.refusal:
         note = f"GitLab's API is not used ({api_problem}): deleting through the registry API"

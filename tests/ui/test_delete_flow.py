@@ -133,3 +133,56 @@ def test_drag_select_delete_results_restore(
         trash.accept()
         window.close()
         run(qloop, window.sessions.close_all())
+
+
+def test_results_dialog_says_what_its_recycle_bin_restored(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Found walking the app: after a restore started from the results dialog's "Recycle
+    bin…", the dialog still listed "✓ deleted" for the tags that were back."""
+    from PySide6.QtWidgets import QApplication
+
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, REPO)
+        view = window.tags_view
+        view.set_spec(FilterSpec(text=r"v\d+\.\d+\.\d+", regex=True))
+        chosen = [t.tag for t in view.model.rows[:2]]
+        before = {t: head_digest(url, REPO, t) for t in chosen}
+        shown: list[DeleteDialog] = []
+        progress: list[DeleteProgressDialog] = []
+        window.delete_flow.confirmShown.connect(shown.append)
+        window.delete_flow.progressShown.connect(progress.append)
+        window.delete_flow.delete_tags("demo", REPO, chosen)
+        run(qloop, until(lambda: bool(shown)))
+        qtbot.mouseClick(shown[0].delete_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(progress) and progress[0].report is not None))
+        results = progress[0]
+        assert all(results.status_of(f"tag:{t}") == "deleted" for t in chosen)
+        assert results.trash_button.isVisible()
+        qtbot.mouseClick(results.trash_button, Qt.MouseButton.LeftButton)
+        (trash,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, TrashView)]
+        run(
+            qloop,
+            until(lambda: trash.entries_model.rowCount() >= 1 and trash.restore_button.isEnabled()),
+        )
+        done: list[Any] = []
+        trash.restoreFinished.connect(done.append)
+        qtbot.mouseClick(trash.restore_button, Qt.MouseButton.LeftButton)
+        run(qloop, until(lambda: bool(done)))
+        assert all(head_digest(url, REPO, t) == before[t] for t in chosen)  # really back
+        run(qloop, until(lambda: set(chosen) <= {t.tag for t in view.model.rows}))
+        for t in chosen:
+            assert results.status_of(f"tag:{t}") == "restored"
+            row = results.model.row_of(f"tag:{t}")
+            assert row is not None
+            assert "restored" in results.model.record_at(row).cells[0]
+            assert results.model.record_at(row).cells[0] != "✓ deleted"
+        assert "restored since" in results.title.text().lower()
+        assert results.unfinished() == 0  # nothing for "Finish the run" to redo
+        results.resize(860, 420)
+        shot(qloop, results, tmp_path, "delete-results-restored", SCHEMES[0])
+        trash.accept()
+        results.accept()
+        window.close()
+        run(qloop, window.sessions.close_all())

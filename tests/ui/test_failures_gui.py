@@ -333,6 +333,7 @@ def test_dropped_connection_mid_batch_then_retry_failed(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, logs: Any
 ) -> None:
     from regview.server.runner import LocalRegistry
+    from regview.ui.dialogs.delete.resume import start_resume
 
     with LocalRegistry(tmp_path / "local") as local:
         chosen = [f"b{i:02d}" for i in range(50)]
@@ -361,7 +362,15 @@ def test_dropped_connection_mid_batch_then_retry_failed(
             outcomes = {e["name"]: e["outcome"] for e in entries}
             failed = sorted(t for t, o in outcomes.items() if o != "deleted")
             assert failed and len(failed) < len(chosen), outcomes
-            assert first.retry_button.isVisible()
+            # Retry names only the failed ones; those never started are the run's to finish
+            really_failed = sorted(t for t, o in outcomes.items() if o == "failed")
+            waiting = sorted(t for t, o in outcomes.items() if o == "not-started")
+            assert sorted(really_failed + waiting) == failed
+            assert first.retry_button.isVisible() == bool(really_failed)
+            if really_failed:
+                assert first.retry_button.text() == f"Retry {len(really_failed)} failed"
+            if waiting:
+                assert f"{len(waiting)} not started" in first.resume_button.text()
             left = set(list_tags(local.url, REPO))
             assert set(keep) <= left
             assert not {t for t, o in outcomes.items() if o == "deleted"} & left
@@ -370,21 +379,37 @@ def test_dropped_connection_mid_batch_then_retry_failed(
             no_secret(tmp_path, logs)
 
             proxy.heal()
-            qtbot.mouseClick(first.retry_button, Qt.MouseButton.LeftButton)
-            run(qloop, until(lambda: len(shown) > 1), 60)
-            again = shown[1]
-            assert sorted(a.tag for a in again.plan.tag_actions) == sorted(
-                t for t in failed if t in left
-            )
-            if again.needs_typed_confirmation:
-                again.confirm_edit.setText(str(len(again.plan.tag_actions)))
-            qtbot.mouseClick(again.delete_button, Qt.MouseButton.LeftButton)
-            run(
-                qloop, until(lambda: len(progress) > 1 and progress[1].report is not None, 120), 130
-            )
-            assert progress[1].report is not None and progress[1].report.ok
+            assert first.report is not None
+            journal_id = first.report.journal_id
+            if really_failed:
+                qtbot.mouseClick(first.retry_button, Qt.MouseButton.LeftButton)
+                run(qloop, until(lambda: len(shown) > 1), 60)
+                again = shown[1]
+                assert sorted(a.tag for a in again.plan.tag_actions) == sorted(
+                    t for t in really_failed if t in left
+                )
+                if again.needs_typed_confirmation:
+                    again.confirm_edit.setText(str(len(again.plan.tag_actions)))
+                qtbot.mouseClick(again.delete_button, Qt.MouseButton.LeftButton)
+                run(
+                    qloop,
+                    until(lambda: len(progress) > 1 and progress[1].report is not None, 120),
+                    130,
+                )
+                assert progress[1].report is not None and progress[1].report.ok
+                progress[1].accept()
+            if waiting:  # the rest of the run, from its own plan (what is gone is left alone),
+                # as "Finish the run" (the results dialog went with the retry) or the bin does
+                n = len(progress)
+                start_resume(flow, journal_id)
+                run(
+                    qloop,
+                    until(lambda: len(progress) > n and progress[n].report is not None, 120),
+                    130,
+                )
+                assert progress[n].report is not None and not progress[n].report.not_started
+                progress[n].accept()
             assert list_tags(local.url, REPO) == sorted(keep)
-            progress[1].accept()
             close(qloop, window)
 
 

@@ -133,3 +133,60 @@ def test_a_run_that_changed_nothing_is_not_listed(
         real.entry.id
     ]
     view.accept()
+
+
+def test_restore_with_the_registry_down_wraps_its_words_and_stays_on_screen(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Found walking the app: with the registry stopped, Restore said "Restore failed: … cannot
+    reach the registry …" on one line and the dialog grew to 1792 px on a 1600 px screen, its
+    buttons off it. The words wrap; the dialog never grows past the screen."""
+    from testkit import free_port
+
+    from regview.core.model import Endpoint
+    from regview.settings.profiles import Profile
+
+    port = free_port()  # nothing listens there: connection refused
+    registry = f"127.0.0.1:{port}"
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    run(qloop, accounts.save(Profile.for_endpoint(Endpoint(url=f"http://{registry}"), name="down")))
+    journal = Journal(default_paths())
+    media = "application/vnd.oci.image.manifest.v1+json"
+    items = [JournalItem("tag:v1", "tag", "v1", D1, media)]
+    writer = journal.begin(registry, "acme/webshop/frontend-with-a-long-name", items)
+    writer.save_manifest(D1, media, b"{}")
+    writer.started("tag:v1")
+    writer.outcome("tag:v1", ItemState.DELETED)
+    writer.close("finished")
+    view = TrashView(DeleteFlow(SessionManager(accounts), None, journal))
+    qtbot.addWidget(view)
+    view.show()
+    run(qloop, until(lambda: view.entries_model.rowCount() == 1))
+    screen = view.screen().availableGeometry()
+    view.restore_selected()
+    run(qloop, until(lambda: "Restore failed" in view.summary.text(), 60), 70)
+    text = view.summary.text()
+    assert "cannot reach the registry" in text
+    assert len(text) * view.fontMetrics().averageCharWidth() > screen.width()  # a long line
+    qapp_process(view)
+    assert view.width() <= screen.width(), (view.width(), screen.width())
+    assert view.minimumSizeHint().width() <= screen.width()
+    for button in (view.restore_button, view.resume_button, view.refresh_button):
+        right = button.mapTo(view, button.rect().topRight()).x()
+        assert 0 < right <= view.width(), (button.text(), right, view.width())
+    assert view.summary.wordWrap()
+    assert view.restore_button.isEnabled()  # to try again once the registry is back
+    view.grab().save(str(tmp_path / "trash-restore-down.png"))
+    shots = os.environ.get("REGVIEW_SCREENSHOT_DIR")
+    if shots:
+        view.grab().save(str(Path(shots) / "trash-restore-down.png"))
+    view.hide()  # qtbot closes it
+
+
+def qapp_process(view: TrashView) -> None:
+    """Let the layout settle (a grown minimum size resizes the window)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.processEvents()
+    view.layout().activate()

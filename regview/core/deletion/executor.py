@@ -10,6 +10,10 @@ Rules the executor keeps, whatever the network does:
 - temporary failures (429 with `Retry-After`, 5xx, resets, timeouts) are retried a few times per
   item after the client's own retries; anything else fails the item with the registry's reason;
 - `cancel()` lets in-flight items finish and reports the rest as not started;
+- a registry that stops answering (a few requests in a row refused, reset or timed out after
+  their retries, `items.UNREACHABLE_IN_A_ROW`) stops the run like a cancel: nothing more is
+  sent, every remaining item is reported not started with why (`ExecutionReport.stopped`), and
+  the journal entry is left to resume;
 - manifests go only after every tag action settled, and only if what referenced them really
   went (an index's children wait for the index, a subject waits for its referrers);
 - an item whose deleting request got no clean answer is read back before it is reported, and
@@ -121,7 +125,8 @@ class Executor:
             await run.tags()
             await run.manifests()
         finally:
-            writer.close("cancelled" if self.cancelled else "finished")
+            status = "stopped" if run.stopped else "finished"
+            writer.close("cancelled" if self.cancelled else status)
         report.cancelled = self.cancelled
         return report
 

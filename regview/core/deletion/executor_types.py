@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from regview.core.deletion.plan import DeletePlan
-from regview.core.errors import RegistryError
+from regview.core.errors import ConnectionFailed, RegistryError
 from regview.core.journal.types import JournalError
 from regview.log import get_logger
 from regview.spec import mediatypes as mt
@@ -27,7 +27,8 @@ log = get_logger("core.executor")
 
 
 class PortError(Exception):
-    """A registry request failed. Adapters translate client errors into this."""
+    """A registry request failed. Adapters translate client errors into this; `unreachable`:
+    no answer came at all (refused, reset, timeout), as the client's `ConnectionFailed`."""
 
     def __init__(
         self,
@@ -36,12 +37,30 @@ class PortError(Exception):
         status: int = 0,
         temporary: bool = False,
         retry_after: float | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.temporary = temporary
         self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+class RegistryStopped(PortError):
+    """Not sent: the run stopped sending after the registry stopped answering."""
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """No answer at all — connection refused, reset, timed out: the registry (or the way to it)
+    is down, which is no verdict on the item. A certificate or address problem is not this."""
+    if isinstance(exc, RegistryStopped):
+        return False
+    if isinstance(exc, PortError):
+        return exc.unreachable
+    if isinstance(exc, ConnectionFailed):
+        return exc.temporary
+    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +184,7 @@ class ExecutionReport:
     journal_id: str = ""
     refusal: str = ""
     resumed: str = ""  # the journal entry this run finished, when it is a resume
+    stopped: str = ""  # why the run stopped sending (the registry stopped answering), or ""
 
     def _of(self, outcome: Outcome, kind: str | None = None) -> list[ItemResult]:
         return [r for r in self.results if r.outcome is outcome and kind in (None, r.kind)]
@@ -233,6 +253,7 @@ class ExecutionReport:
             "verified": self.all_gone,
             "refused": self.refusal,
             "cancelled": self.cancelled,
+            "stopped": self.stopped,
             "journal": self.journal_id,
             "resumed": self.resumed,
         }

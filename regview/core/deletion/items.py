@@ -21,10 +21,12 @@ from regview.core.deletion.executor_types import (
     FetchedManifest,
     ItemResult,
     Outcome,
+    RegistryStopped,
     Status,
     error_message,
     is_not_found,
     is_throwaway,
+    is_unreachable,
     throwaway_manifest,
 )
 from regview.core.deletion.fallback import DeletionRefused, RunLearning, untag
@@ -44,6 +46,10 @@ LOST_REPLY = "the registry's reply was lost; a second request found it already g
 ALREADY_GONE = "it was already gone when the delete was sent (removed by someone else?)"
 #: Attempts of a read-back: more than a delete gets, since the report waits on its answer.
 VERIFY_ATTEMPTS = 5
+#: Requests in a row that got no answer at all, each after its retries, before a run stops
+#: sending: a registry that died would otherwise be sent every remaining item, one failure at
+#: a time (a flaky link loses single requests, and any answer in between starts the count over).
+UNREACHABLE_IN_A_ROW = 3
 
 
 def is_temporary(exc: BaseException) -> bool:
@@ -92,6 +98,32 @@ class PlanRun:
         self.tag_outcome: dict[str, Outcome] = {}
         self.manifest_outcome: dict[str, Outcome] = {}
         self.learning = RunLearning()
+        #: why the run stopped sending ("" while the registry answers); see `UNREACHABLE_IN_A_ROW`
+        self.stopped = ""
+        self.unanswered = 0
+
+    @property
+    def halted(self) -> bool:
+        """No new item starts: cancelled, or the registry stopped answering."""
+        return self.ex.cancelled or bool(self.stopped)
+
+    def not_started(self, kind: str, name: str, digest: str, method: str = "") -> ItemResult:
+        """An item the run never sent anything deleting for, because it was halted."""
+        if self.stopped:
+            reason = f"not started: the registry stopped answering ({self.stopped}); resume the run to finish"
+        else:
+            reason = "cancelled before it started"
+        return ItemResult(kind, name, digest, Outcome.NOT_STARTED, reason, method)
+
+    def _heard(self, exc: BaseException | None) -> None:
+        """Count requests that got no answer at all; any answer (even an error) resets it."""
+        if exc is None or not is_unreachable(exc):
+            self.unanswered = 0
+            return
+        self.unanswered += 1
+        if self.unanswered >= UNREACHABLE_IN_A_ROW and not self.stopped:
+            self.stopped = error_message(exc)
+            self.report.stopped = self.stopped
 
     def emit(self, result: ItemResult, *, record: bool = True) -> None:
         self.report.results.append(result)
@@ -103,23 +135,40 @@ class PlanRun:
         if self.ex._on_result is not None:
             self.ex._on_result(result)
 
-    async def attempt(self, what: Callable[[], Awaitable[_T]], tries: int = 0) -> _T:
-        """Retry temporary failures a few times, honouring Retry-After."""
+    async def attempt(
+        self, what: Callable[[], Awaitable[_T]], tries: int = 0, *, after_cancel: bool = False
+    ) -> _T:
+        """Retry temporary failures a few times, honouring Retry-After. Once the run is
+        cancelled a failed request is not tried again (Cancel would wait on every item in
+        flight retrying against a registry that stopped answering), except a read-back
+        (`after_cancel`): a report waits on what it finds."""
         tries = tries or self.ex._attempts
         for n in range(tries):
+            if self.stopped:  # nothing more is sent to a registry that stopped answering
+                raise RegistryStopped(f"not sent: the registry stopped answering ({self.stopped})")
             try:
-                return await what()
+                got = await what()
             except Exception as exc:
-                if not is_temporary(exc) or n + 1 >= tries:
+                if not is_unreachable(exc):
+                    self._heard(exc)
+                last = n + 1 >= tries or (self.ex.cancelled and not after_cancel)
+                if not is_temporary(exc) or last:
+                    if is_unreachable(exc):
+                        self._heard(exc)  # given up on: one more request without an answer
                     raise
                 delay = getattr(exc, "retry_after", None)
                 if delay is None:
                     delay = self.ex._backoff * (2 ** min(n, 4))
                 await self.ex._sleep(min(float(delay), 60.0))
+                if self.ex.cancelled and not after_cancel:
+                    raise  # cancelled while waiting to try again
+            else:
+                self._heard(None)
+                return got
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def verify_attempt(self, what: Callable[[], Awaitable[_T]]) -> _T:
-        return await self.attempt(what, max(VERIFY_ATTEMPTS, self.ex._attempts))
+        return await self.attempt(what, max(VERIFY_ATTEMPTS, self.ex._attempts), after_cancel=True)
 
     async def fetch(self, digest: str) -> FetchedManifest:
         """Fetch a manifest once per run, however many tags share it."""
@@ -196,6 +245,11 @@ class PlanRun:
         """The result of an item whose step raised before anything was read back: failed, with
         the status `unsent_failure` gives (and, `with_evidence`, whether a delete was sent)."""
         status = self.unsent_failure(f"{kind}:{name}")
+        if status is Status.NOT_DELETED and (
+            (self.halted and is_unreachable(exc)) or isinstance(exc, RegistryStopped)
+        ):
+            # nothing deleting went out for it: the run can finish it later, like a cancel
+            return self.not_started(kind, name, digest, method)
         evidence = ""
         if with_evidence:
             evidence = (
@@ -234,10 +288,8 @@ class PlanRun:
             self.emit(done, record=False)
             return
         async with self.sem:
-            if self.ex.cancelled:
-                result = ItemResult(
-                    "tag", a.tag, a.digest, Outcome.NOT_STARTED, "cancelled before it started"
-                )
+            if self.halted:
+                result = self.not_started("tag", a.tag, a.digest)
             else:
                 try:
                     result = await fn(a)
@@ -258,11 +310,8 @@ class PlanRun:
         if not group:
             return
         async with self.sem:
-            if self.ex.cancelled:
-                results = [
-                    ItemResult("tag", a.tag, a.digest, Outcome.NOT_STARTED, "cancelled")
-                    for a in group
-                ]
+            if self.halted:
+                results = [self.not_started("tag", a.tag, a.digest) for a in group]
             else:
                 try:
                     results = await self.digest_group(group)
@@ -602,10 +651,8 @@ class PlanRun:
             self.emit(done, record=False)
             return
         async with self.sem:
-            if self.ex.cancelled:
-                result = ItemResult(
-                    "manifest", a.digest, a.digest, Outcome.NOT_STARTED, "cancelled"
-                )
+            if self.halted:
+                result = self.not_started("manifest", a.digest, a.digest)
             else:
                 why = self.blocked(a)
                 if why:

@@ -44,6 +44,7 @@ from regview.core.deletion.plan_types import (
     ManifestFacts,
     ManifestRole,
     Method,
+    OptionNames,
     PlanOptions,
     Refusal,
     RepositoryFacts,
@@ -63,6 +64,7 @@ __all__ = [
     "ManifestFacts",
     "ManifestRole",
     "Method",
+    "OptionNames",
     "PlanOptions",
     "Refusal",
     "RepositoryFacts",
@@ -75,12 +77,17 @@ __all__ = [
 
 #: one shared instance: `PlanOptions` is frozen
 _DEFAULT_OPTIONS = PlanOptions()
+_DEFAULT_NAMES = OptionNames()
 
 
 def make_plan(
-    facts: RepositoryFacts, selection: Selection, options: PlanOptions = _DEFAULT_OPTIONS
+    facts: RepositoryFacts,
+    selection: Selection,
+    options: PlanOptions = _DEFAULT_OPTIONS,
+    names: OptionNames = _DEFAULT_NAMES,
 ) -> DeletePlan:
-    """Turn a selection into a plan; see the module docstring for the rules."""
+    """Turn a selection into a plan; see the module docstring for the rules. `names` are the
+    front end's words for the options, used where a warning says what to choose."""
     caps = facts.capabilities
     base = DeletePlan(
         registry=facts.registry,
@@ -235,17 +242,18 @@ def make_plan(
         if c not in protected and c not in deleted
     )
     deleted_children = sorted(a.digest for a in manifest_actions if a.role is ManifestRole.CHILD)
+    # A kept referrer is orphaned only when its subject is deleted; a subject left untagged
+    # stays in the repository and its signatures stay attached to it.
     orphaned_refs: list[ReferrerInfo] = []
+    untagged_refs: list[ReferrerInfo] = []
     deleted_refs: list[ReferrerInfo] = []
     for subject in sorted(gone):
         for r in graph.referrers.get(subject, ()):
-            (deleted_refs if r.digest in deleted else orphaned_refs).append(r)
-    if orphaned_refs:
-        warnings.append(
-            f"{len(orphaned_refs)} referrer(s) (signatures, SBOMs, attestations) point at "
-            "manifests this plan removes and will be left orphaned; choose 'delete referrers' "
-            "to remove them too."
-        )
+            if r.digest in deleted:
+                deleted_refs.append(r)
+            else:
+                (orphaned_refs if subject in deleted else untagged_refs).append(r)
+    warnings.extend(referrer_warnings(orphaned_refs, untagged_refs, options, names))
 
     freed = reclaimable(graph, gone, protected)
     blast = BlastRadius(
@@ -254,6 +262,7 @@ def make_plan(
         deleted_children=tuple(deleted_children),
         orphaned_referrers=tuple(orphaned_refs),
         deleted_referrers=tuple(deleted_refs),
+        untagged_referrers=tuple(untagged_refs),
         reclaimable_bytes=sum(freed.values()),
         reclaimable_blobs=len(freed),
         gc_note=caps.vendor_storage_note or GC_NOTE,
@@ -274,6 +283,40 @@ def _replace(plan: DeletePlan, **changes: Any) -> DeletePlan:
     from dataclasses import replace
 
     return replace(plan, **changes)
+
+
+def referrer_warnings(
+    orphaned: list[ReferrerInfo],
+    untagged: list[ReferrerInfo],
+    options: PlanOptions,
+    names: OptionNames,
+) -> list[str]:
+    """What the plan does to signatures and SBOMs it keeps, and which option (in the front
+    end's words) would delete them too: true for a tag-only plan (their manifest stays,
+    untagged) and for one that deletes manifests (their subject is gone)."""
+    out: list[str] = []
+    tick_both = f"tick {names.delete_manifests} and then {names.delete_referrers}"
+    if orphaned:
+        how = f"tick {names.delete_referrers}" if options.delete_manifests else tick_both
+        out.append(
+            f"{_referrers(len(orphaned))} point at manifests this plan deletes and will be "
+            f"left orphaned (pointing at nothing); to delete them too, {how}."
+        )
+    if untagged:
+        what = (
+            f"{_referrers(len(untagged))} stay attached to manifests this plan leaves "
+            "untagged (the manifests stay in the repository)"
+        )
+        if options.delete_manifests:
+            # Those manifests are still used by something kept, so they and theirs stay.
+            out.append(f"{what}; they are still used, so nothing of theirs is deleted.")
+        else:
+            out.append(f"{what}; to delete the manifests and them too, {tick_both}.")
+    return out
+
+
+def _referrers(n: int) -> str:
+    return f"{n} signature{'' if n == 1 else 's'}/SBOM{'' if n == 1 else 's'}"
 
 
 def _order_manifest_actions(

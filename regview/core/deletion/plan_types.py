@@ -122,6 +122,15 @@ class PlanOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class OptionNames:
+    """How a front end names the two `PlanOptions` (a checkbox's label, a flag), so a plan's
+    warning tells the person what to choose in their own words."""
+
+    delete_manifests: str = "the option to delete manifests left untagged"
+    delete_referrers: str = "the option to delete their signatures and SBOMs"
+
+
+@dataclass(frozen=True, slots=True)
 class TagAction:
     tag: str
     digest: str
@@ -191,11 +200,13 @@ class BlastRadius:
     shared_digests: Mapping[str, tuple[str, ...]]  # digest of a selected tag → kept tags on it
     orphaned_children: tuple[str, ...]  # index children left unreferenced (and kept)
     deleted_children: tuple[str, ...]
-    orphaned_referrers: tuple[ReferrerInfo, ...]  # referrers whose subject goes (kept: warning)
+    orphaned_referrers: tuple[ReferrerInfo, ...]  # kept referrers whose subject is deleted
     deleted_referrers: tuple[ReferrerInfo, ...]
     reclaimable_bytes: int
     reclaimable_blobs: int
     gc_note: str = GC_NOTE
+    # kept referrers whose subject stays, untagged (a tag-only plan): still attached
+    untagged_referrers: tuple[ReferrerInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +266,7 @@ class DeletePlan:
                 "deleted_children": list(blast.deleted_children),
                 "orphaned_referrers": [r.digest for r in blast.orphaned_referrers],
                 "deleted_referrers": [r.digest for r in blast.deleted_referrers],
+                "untagged_referrers": [r.digest for r in blast.untagged_referrers],
                 "reclaimable_bytes": blast.reclaimable_bytes,
                 "reclaimable_blobs": blast.reclaimable_blobs,
                 "note": blast.gc_note,

@@ -42,7 +42,7 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.errors import Problem
-from regview.ui.screen_fit import resize_to_fit
+from regview.ui.screen_fit import fitted, resize_to_fit
 from regview.ui.tasks import Tasks
 from regview.ui.theme import warning_colours
 from regview.ui.words import plural
@@ -64,6 +64,7 @@ _STATE_TEXT = {
 _STATUS_TEXT = {
     "finished": "finished",
     "cancelled": "cancelled",
+    "stopped": "stopped: registry down",
     "running": "interrupted",
     "refused": "refused",
 }
@@ -100,6 +101,7 @@ class TrashView(QDialog):
         self._busy: set[str] = set()  # entries whose run is going on right now
         self.setWindowTitle("Recycle bin")
         resize_to_fit(self, 940, 600)
+        self.setMaximumSize(fitted(self, 100_000, 100_000))  # never past the screen
         self._build()
         self.reload()
 
@@ -146,6 +148,10 @@ class TrashView(QDialog):
 
         row = QHBoxLayout()
         self.summary = QLabel()
+        # "Restore failed: … cannot reach the registry …" runs to 1,000 px and more: wrapped,
+        # it never widens the dialog (one line grew it past the screen, buttons off it)
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.summary, 1)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.reload)
@@ -278,7 +284,9 @@ class TrashView(QDialog):
     def _entry_changed(self, *_args: Any) -> None:
         self._show_items()
 
-    def _show_items(self) -> None:
+    def _show_items(self, *, restore_ended: bool = False) -> None:
+        """The selected entry's items; `restore_ended`: called as a restore task ends (it still
+        counts as running), so Restore is offered again — to try once the registry is back."""
         entry = self.current_entry()
         if entry is None:
             self.items_model.set_records([])
@@ -315,7 +323,8 @@ class TrashView(QDialog):
         restorable = any(
             i.state in (ItemState.DELETED, ItemState.STARTED) for i in entry.items.values()
         )
-        self.restore_button.setEnabled(restorable and not self.tasks.running("restore"))
+        busy = self.tasks.running("restore") and not restore_ended
+        self.restore_button.setEnabled(restorable and not busy)
         left = len(entry.unfinished()) if not why_not(entry) and entry.id not in self._busy else 0
         self.resume_button.setText(f"Resume ({left:,} left)" if left else "Resume")
         self.resume_button.setEnabled(left > 0)
@@ -375,7 +384,7 @@ class TrashView(QDialog):
                     f"No registry profile for {entry.registry}: add it with Add registry…, "
                     "then restore."
                 )
-                self._show_items()
+                self._show_items(restore_ended=True)
                 return []
             results = await restore(self.journal, entry.id, conn.port, tags=tags)
         except Exception as exc:
@@ -383,7 +392,7 @@ class TrashView(QDialog):
             if problem is None:
                 raise
             self.summary.setText(f"Restore failed: {problem.text()}")
-            self._show_items()
+            self._show_items(restore_ended=True)
             return []
         finally:
             if conn is not None:
@@ -395,6 +404,7 @@ class TrashView(QDialog):
         if failed:
             text += f" {len(failed):,} could not be restored (see why below)."
         self.flow.notify_restored(conn.profile, entry.repository, back)
+        self.flow.runRestored.emit(entry.id, results)
         self._want = entry.id
         await self._load()
         self.summary.setText(text)

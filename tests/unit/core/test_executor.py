@@ -234,3 +234,41 @@ def test_throwaway_manifests_are_unique() -> None:
 def test_concurrency_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Executor(many(1), concurrency=0)
+
+
+async def test_cancel_does_not_wait_on_items_in_flight_retrying() -> None:
+    """Found walking the app: after Cancel, "Stopping…" went on while each item in flight
+    retried a registry that had stopped answering. A failed request is not tried again once
+    the run is cancelled; items nothing was sent for are reported not started."""
+    r = many(40)
+    plan = make_plan(r.facts(), Selection.of_tags(r.tags))
+    reads: list[str] = []
+
+    def fault(op: str, ref: str) -> Exception | None:
+        if op == "fetch":
+            reads.append(ref)
+            return PortError("503 from the registry", status=503, temporary=True)
+        return None
+
+    r.fault = fault
+    ex = Executor(r, concurrency=4, item_attempts=5)
+
+    waiting: list[None] = []
+    release = asyncio.Event()
+
+    async def wait_to_try_again(_: float) -> None:
+        waiting.append(None)
+        if len(waiting) == 4:  # every item in flight waits to try again: Cancel is pressed
+            ex.cancel()
+            release.set()
+        await release.wait()
+
+    ex._sleep = wait_to_try_again
+    report = await ex.run(plan)
+    assert report.cancelled
+    assert len(report.results) == 40 and not report.deleted
+    assert len(reads) == 4, reads  # one GET per item in flight, none tried again
+    assert len(report.failed) == 4  # a 503 is the registry's answer: those failed, and say so
+    assert all("503" in x.reason for x in report.failed)
+    assert len(report.not_started) == 36
+    assert len(r.tags) == 40  # nothing deleted

@@ -9,6 +9,7 @@ from regview.core.deletion.plan import (
     DeleteSupport,
     ManifestRole,
     Method,
+    OptionNames,
     PlanOptions,
     Selection,
     make_plan,
@@ -207,3 +208,26 @@ def test_untagged_picks_are_deleted_only_if_unreferenced() -> None:
         PlanOptions(delete_manifests=True),
     )
     assert [(a.digest, a.role) for a in plan.manifest_actions] == [(loose, ManifestRole.UNTAGGED)]
+
+
+def test_referrers_of_a_manifest_left_untagged_stay_attached_not_orphaned() -> None:
+    """A tag-only plan leaves the manifest (untagged) and its signature in place: the warning
+    says so and names the front end's options; deleting the manifest orphans the signature."""
+    r = FakeRegistry()
+    img = r.image("l1")
+    sig = r.image(subject=img, artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json")
+    r.tag("v1", img)
+    names = OptionNames("--delete-manifests", "--delete-referrers")
+    plan = make_plan(r.facts(), Selection.of_tags(["v1"]), PlanOptions(), names)
+    assert plan.manifest_actions == ()
+    assert plan.blast is not None and plan.blast.orphaned_referrers == ()
+    assert [x.digest for x in plan.blast.untagged_referrers] == [sig]
+    (said,) = [w for w in plan.warnings if "signature" in w]
+    assert "leaves untagged" in said and "orphaned" not in said
+    assert "--delete-manifests and then --delete-referrers" in said
+    deleting = make_plan(
+        r.facts(), Selection.of_tags(["v1"]), PlanOptions(delete_manifests=True), names
+    )
+    (said,) = [w for w in deleting.warnings if "signature" in w]
+    assert "this plan deletes" in said and "orphaned" in said
+    assert "--delete-referrers" in said and "--delete-manifests" not in said

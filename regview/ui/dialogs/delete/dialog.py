@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from regview.core.deletion.plan import DeletePlan, ManifestRole, PlanOptions
+from regview.services.deletion import APP_MANIFESTS_LABEL, APP_REFERRERS_LABEL
 from regview.ui.dialogs.delete.models import (
     Record,
     RecordsModel,
@@ -173,12 +174,12 @@ class DeleteDialog(QDialog):
         root.addWidget(self.gc_note)
 
         opts = QHBoxLayout()
-        self.delete_manifests = QCheckBox("Also delete manifests left untagged")
+        self.delete_manifests = QCheckBox(APP_MANIFESTS_LABEL)
         self.delete_manifests.setToolTip(
             "Delete by digest the manifests no remaining tag, index or referrer uses "
             "(otherwise the registry's garbage collection decides)"
         )
-        self.delete_referrers = QCheckBox("…and their signatures and SBOMs")
+        self.delete_referrers = QCheckBox(APP_REFERRERS_LABEL)
         self.delete_referrers.setToolTip(
             "Also delete referrers (cosign signatures, SBOMs, attestations) of what is deleted"
         )
@@ -385,24 +386,22 @@ class DeleteDialog(QDialog):
                         tone="warn",
                     )
                 )
-            for r in blast.deleted_referrers:
-                affected.append(
+            referrers = (
+                (blast.deleted_referrers, "deleted", "fail"),
+                (
+                    blast.orphaned_referrers,
+                    "left orphaned: the manifest it points at is deleted",
+                    "warn",
+                ),
+                (blast.untagged_referrers, "stays, on its manifest left untagged", "warn"),
+            )
+            for refs, what, tone in referrers:
+                affected += [
                     Record(
-                        (_referrer_name(r.artifact_type), short_digest(r.digest), "deleted"),
-                        tone="fail",
+                        (_referrer_name(r.artifact_type), short_digest(r.digest), what), tone=tone
                     )
-                )
-            for r in blast.orphaned_referrers:
-                affected.append(
-                    Record(
-                        (
-                            _referrer_name(r.artifact_type),
-                            short_digest(r.digest),
-                            "left orphaned: its subject goes",
-                        ),
-                        tone="warn",
-                    )
-                )
+                    for r in refs
+                ]
         del deleted_by_digest
         self.affected_model.set_records(affected)
         refused = [Record((r.tag, r.reason), key=f"refused:{r.tag}") for r in plan.refused]
@@ -425,9 +424,15 @@ class DeleteDialog(QDialog):
             )
         elif blast is not None and not plan.refusal:
             lines.append("No other tag in the repository shares a manifest with the selection.")
-        if blast is not None and (blast.orphaned_referrers or blast.deleted_referrers):
+        if blast is not None and (
+            blast.orphaned_referrers or blast.deleted_referrers or blast.untagged_referrers
+        ):
             n = len(blast.orphaned_referrers) + len(blast.deleted_referrers)
-            lines.append(f"{_plural(n, 'signature/SBOM referrer')} point at what goes.")
+            n += len(blast.untagged_referrers)
+            lines.append(
+                f"{_plural(n, 'signature/SBOM', 'signatures/SBOMs')} point at manifests the selection "
+                "untags."
+            )
         if blast is not None and not plan.refusal:
             lines.append(
                 f"Frees <b>{human_size(blast.reclaimable_bytes)}</b> after garbage collection: "

@@ -157,6 +157,8 @@ class DeleteFlow(QObject):
     progressShown = Signal(object)
     finished = Signal(object)
     policyEditorShown = Signal(object)
+    #: a recycle-bin entry was restored (entry id, its `RestoreResult`s): open results say so
+    runRestored = Signal(str, list)
 
     def __init__(
         self,
@@ -381,6 +383,7 @@ class DeleteFlow(QObject):
         progress.retryRequested.connect(lambda tags: self._retry(pending, progress, list(tags)))
         progress.trashRequested.connect(lambda: self.open_trash(focus=progress.report))
         progress.resumeRequested.connect(lambda journal_id: start_resume(self, journal_id))
+        self.runRestored.connect(progress.show_restored)
         progress.open()
         self.progressShown.emit(progress)
         self.tasks.start(

@@ -61,6 +61,8 @@ from regview.ui.theme import warning_colours
 from regview.ui.words import plural
 
 WAITING = "waiting"
+#: put back from the recycle bin since the run (not an `executor.Status`: the run never did it)
+RESTORED = "restored"
 #: tone and label per status (what the registry holds), "" while waiting; a status the
 #: planner gave (refused, no such tag) shows as skipped
 _TONE = {
@@ -73,6 +75,7 @@ _TONE = {
     str(Status.UNKNOWN): "warn",
     str(Status.CHANGED): "skip",
     str(Status.NOT_STARTED): "warn",
+    RESTORED: "skip",
 }
 _MARK = {
     str(Status.DELETED): "✓",
@@ -83,6 +86,7 @@ _MARK = {
     str(Status.UNKNOWN): "?",
     str(Status.CHANGED): "–",
     str(Status.NOT_STARTED): "○",
+    RESTORED: "↺",
 }
 LOG_FIELDS = ("kind", "name", "digest", "outcome", "status", "reason", "evidence", "method")
 FILTERS = ("All items", "Failed", "Skipped or not started", "Deleted")
@@ -106,6 +110,8 @@ def failure_summary(entries: Iterable[dict[str, str]]) -> str:
 def status_label(status: str) -> str:
     if status == WAITING:
         return "waiting"
+    if status == RESTORED:
+        return f"{_MARK[RESTORED]} restored since (from the recycle bin)"
     try:
         label = Status(status).label
     except ValueError:
@@ -165,7 +171,6 @@ class DeleteProgressDialog(QDialog):
         self.filter = QComboBox()
         self.filter.addItems(FILTERS)
         self.filter.currentIndexChanged.connect(self._apply_filter)
-        self.filter.setEnabled(False)
         frow.addWidget(QLabel("Show:"))
         frow.addWidget(self.filter)
         frow.addStretch(1)
@@ -176,6 +181,13 @@ class DeleteProgressDialog(QDialog):
         self.model = RecordsModel(("Status", "Item", "Digest", "Detail", "Evidence"), tone_column=0)
         self.view = records_table(self.model, (200, 150, 110, 260))
         self.view.setAccessibleName("Deletion results")
+        # the longest status ("? unknown (could not read it back)") fits whole; the row's
+        # tooltip repeats it for a narrower column
+        longest = max(
+            self.view.fontMetrics().horizontalAdvance(status_label(st))
+            for st in [*map(str, Status), RESTORED]
+        )
+        self.view.setColumnWidth(0, max(self.view.columnWidth(0), longest + 24))
         root.addWidget(self.view, 1)
 
         buttons = QHBoxLayout()
@@ -257,12 +269,12 @@ class DeleteProgressDialog(QDialog):
         e = self._log[key]
         name = e["name"] if e["kind"] == "tag" else f"manifest {short_digest(e['name'])}"
         # rich text: Qt wraps it, where a plain-text tooltip runs off the screen in one line
+        status = e["status"] or WAITING
         tip = "<qt>" + "<br>".join(
             html.escape(v, quote=False)
-            for v in (e["name"], e["digest"], e["reason"], e["evidence"])
+            for v in (status_label(status), e["name"], e["digest"], e["reason"], e["evidence"])
             if v
         )
-        status = e["status"] or WAITING
         return Record(
             (status_label(status), name, short_digest(e["digest"]), e["reason"], e["evidence"]),
             tone=_TONE.get(status, ""),
@@ -285,6 +297,7 @@ class DeleteProgressDialog(QDialog):
             result.evidence,
         )
         self.model.update(key, self._record(key))
+        self._filter_row(self.model.row_of(key))
         if previous == WAITING:
             self.settled += 1
         self.bar.setValue(min(self.settled, self.total))
@@ -307,6 +320,8 @@ class DeleteProgressDialog(QDialog):
         for key, e in self._log.items():
             if key.startswith("tag:") and e["digest"] == "":
                 continue  # refused or unknown to the planner: not part of the run
+            if e["status"] == RESTORED:
+                continue  # put back on purpose: a resume leaves it alone
             try:
                 status = Status(e["status"])
             except ValueError:
@@ -352,9 +367,17 @@ class DeleteProgressDialog(QDialog):
         c = self.counts()
         deleted = c.get(str(Outcome.DELETED), 0)
         failed = c.get(str(Outcome.FAILED), 0)
-        skipped = c.get(str(Outcome.SKIPPED), 0) + c.get(str(Outcome.NOT_STARTED), 0)
+        skipped = c.get(str(Outcome.SKIPPED), 0)
+        not_started = c.get(str(Outcome.NOT_STARTED), 0)
         left = self.unfinished()
-        if report.cancelled:
+        if report.stopped:
+            self.title.setText("Stopped — the registry stopped answering; the rest was not started")
+            self.fail(
+                f"The registry stopped answering ({report.stopped}). Nothing more was sent: "
+                f"{plural(not_started, 'item')} not started. When it answers again, "
+                "“Finish the run” carries out the rest."
+            )
+        elif report.cancelled:
             self.title.setText("Cancelled — what was in flight finished, the rest was not started")
         elif failed:
             self.title.setText("Finished with failures")
@@ -364,29 +387,86 @@ class DeleteProgressDialog(QDialog):
             self.title.setText("Done")
         verified = sum(1 for e in self._log.values() if e["status"] == str(Status.DELETED_VERIFIED))
         self.bar.setValue(self.bar.maximum())
-        self.bar.setFormat(f"{deleted:,} deleted · {failed:,} failed · {skipped:,} skipped")
-        self._show_cards(deleted, failed, skipped, verified)
-        self.filter.setEnabled(True)
-        if failed or skipped:
+        parts = [f"{deleted:,} deleted", f"{failed:,} failed"]
+        parts += [f"{skipped:,} skipped"] if skipped else []
+        parts += [f"{not_started:,} not started"] if not_started else []
+        self.bar.setFormat(" · ".join(parts))
+        self._show_cards(deleted, failed, skipped, not_started, verified)
+        if failed or skipped or not_started:
             self.filter.setCurrentIndex(1 if failed else 2)
         self.export_button.setEnabled(True)
         self.journal_label.setText(
             f"Recycle bin entry {report.journal_id}" if report.journal_id else ""
         )
         self.trash_button.setVisible(bool(report.journal_id) and deleted > 0)
-        retry = [
-            e["name"]
-            for e in self._log.values()
-            if e["kind"] == "tag"
-            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
-        ]
-        self.retry_button.setText(f"Retry {len(retry):,} failed")
+        resumable = bool(report.journal_id) and left > 0
+        retry = self._retry_tags(with_not_started=not resumable)
+        n_failed = sum(1 for t in retry if self._log[f"tag:{t}"]["outcome"] == Outcome.FAILED)
+        n_waiting = len(retry) - n_failed
+        self.retry_button.setText(
+            " + ".join(
+                [f"Retry {n_failed:,} failed"] * bool(n_failed)
+                + [f"{'Retry ' if not n_failed else ''}{n_waiting:,} not started"] * bool(n_waiting)
+            )
+        )
         self.retry_button.setVisible(bool(retry))
-        self.resume_button.setText(f"Finish the run ({left:,} left)")
-        self.resume_button.setVisible(bool(report.journal_id) and left > 0)
+        # what a resume acts on: the items never started, and the others not done (failed,
+        # unknown, on a placeholder), each counted by name
+        waiting = sum(
+            1
+            for k, e in self._log.items()
+            if e["outcome"] == Outcome.NOT_STARTED
+            and not (k.startswith("tag:") and not e["digest"])
+        )
+        if waiting and waiting < left:
+            detail = f"{left:,} left: {waiting:,} not started"
+        elif waiting:
+            detail = f"{waiting:,} not started"
+        else:
+            detail = f"{left:,} left"
+        self.resume_button.setText(f"Finish the run ({detail})")
+        self.resume_button.setVisible(resumable)
         self.cancel_button.hide()
         self.close_button.show()
         self.close_button.setDefault(True)
+
+    def show_restored(self, journal_id: str, results: list[Any]) -> None:
+        """Items of this run put back from the recycle bin since (its "Recycle bin…" or the
+        main window's): their rows say so, instead of a stale "✓ deleted"."""
+        if self.report is None or self.report.journal_id != journal_id:
+            return
+        back = 0
+        for r in results:
+            if not r.restored:
+                continue
+            key = f"manifest:{r.name}" if r.name.startswith("sha256:") else f"tag:{r.name}"
+            e = self._log.get(key)
+            if e is None or e["outcome"] != str(Outcome.DELETED):
+                continue
+            e["status"] = RESTORED
+            e["evidence"] = (
+                f"restored from the recycle bin: {r.reason}"
+                if r.reason
+                else ("restored from the recycle bin")
+            )
+            self.model.update(key, self._record(key))
+            back += e["kind"] == "tag"
+        if back:
+            restored = sum(
+                1 for e in self._log.values() if e["kind"] == "tag" and e["status"] == RESTORED
+            )
+            self.journal_label.setText(
+                f"Recycle bin entry {journal_id} · {plural(restored, 'tag')} restored since"
+            )
+            self.title.setText(
+                "Restored since — every deleted tag is back"
+                if all(
+                    e["status"] == RESTORED
+                    for e in self._log.values()
+                    if e["kind"] == "tag" and e["outcome"] == str(Outcome.DELETED)
+                )
+                else f"{self.title.text().split(' · ')[0]} · {plural(restored, 'tag')} restored since"
+            )
 
     def fail(self, text: str) -> None:
         background, fg = warning_colours(self.palette())
@@ -409,31 +489,38 @@ class DeleteProgressDialog(QDialog):
             self.cancel_button.hide()
             self.close_button.show()
 
-    def _show_cards(self, deleted: int, failed: int, skipped: int, verified: int) -> None:
+    def _show_cards(
+        self, deleted: int, failed: int, skipped: int, not_started: int, verified: int
+    ) -> None:
         cards = [(deleted, "deleted")]
         if verified:
             cards.append((verified, "of them verified after a lost reply"))
-        cards += [
-            (failed, "failed"),
-            (skipped, "skipped / not started"),
-            (len(self._log), "items in the plan"),
-        ]
+        cards += [(failed, "failed"), (skipped, "skipped")]
+        if not_started:
+            cards.append((not_started, "not started"))
+        cards.append((len(self._log), "items in the plan"))
         room = self.width() - 36  # the dialog's side margins (18 + 18, see _build)
         place_cards(self.cards, [stat_card(f"{value:,}", label) for value, label in cards], room)
         self.cards_host.show()
         grow_to_content(self)  # a second row of cards: taller, if the screen has room
 
     def _apply_filter(self) -> None:
+        for row in range(self.model.rowCount()):
+            self._filter_row(row)
+
+    def _filter_row(self, row: int | None) -> None:
+        """Show or hide one row by the "Show" choice (also while the run goes on)."""
+        if row is None:
+            return
         want = self.filter.currentIndex()
-        for row, rec in enumerate(self.model.records()):
-            outcome = self._log.get(rec.key, {}).get("outcome", "")
-            show = (
-                want == 0
-                or (want == 1 and outcome == str(Outcome.FAILED))
-                or (want == 2 and outcome in (str(Outcome.SKIPPED), str(Outcome.NOT_STARTED)))
-                or (want == 3 and outcome == str(Outcome.DELETED))
-            )
-            self.view.setRowHidden(row, not show)
+        outcome = self._log.get(self.model.record_at(row).key, {}).get("outcome", "")
+        show = (
+            want == 0
+            or (want == 1 and outcome == str(Outcome.FAILED))
+            or (want == 2 and outcome in (str(Outcome.SKIPPED), str(Outcome.NOT_STARTED)))
+            or (want == 3 and outcome == str(Outcome.DELETED))
+        )
+        self.view.setRowHidden(row, not show)
 
     # --- actions -------------------------------------------------------------------------
     def _cancel(self) -> None:
@@ -461,13 +548,19 @@ class DeleteProgressDialog(QDialog):
             self.resumeRequested.emit(self.report.journal_id)
             self.accept()
 
-    def _retry(self) -> None:
-        tags = [
-            e["name"]
-            for e in self._log.values()
-            if e["kind"] == "tag"
-            and e["outcome"] in (str(Outcome.FAILED), str(Outcome.NOT_STARTED))
+    def _retry_tags(self, *, with_not_started: bool) -> list[str]:
+        """The tags "Retry" plans again: the failed ones, and those never started when no
+        "Finish the run" is offered for them."""
+        wanted = {str(Outcome.FAILED)} | ({str(Outcome.NOT_STARTED)} if with_not_started else set())
+        return [
+            e["name"] for k, e in self._log.items() if e["kind"] == "tag" and e["outcome"] in wanted
         ]
+
+    def _retry(self) -> None:
+        resumable = (
+            self.report is not None and bool(self.report.journal_id) and self.unfinished() > 0
+        )
+        tags = self._retry_tags(with_not_started=not resumable)
         if tags:
             self.retryRequested.emit(tags)
 

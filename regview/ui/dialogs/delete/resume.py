@@ -74,6 +74,7 @@ async def resume_run(flow: DeleteFlow, entry_id: str) -> ExecutionReport | None:
     progress.cancelRequested.connect(executor.cancel)
     progress.resumeRequested.connect(lambda jid: start_resume(flow, jid))
     progress.trashRequested.connect(lambda: flow.open_trash(focus=progress.report))
+    flow.runRestored.connect(progress.show_restored)
     progress.open()
     flow.progressShown.emit(progress)
     try:
