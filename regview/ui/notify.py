@@ -32,6 +32,9 @@ def deletion_summary(report: Any) -> tuple[str, str]:
         parts.append(f"{len(report.failed):,} failed")
     if report.not_started:
         parts.append(f"{len(report.not_started):,} not started")
+    if getattr(report, "stopped", ""):  # the registry stopped answering: not finished
+        parts.append("the registry stopped answering: resume it from the recycle bin")
+        return f"Deletion stopped: {repository}", ", ".join(parts)
     state = "cancelled" if report.cancelled else "finished"
     return f"Deletion {state}: {repository}", ", ".join(parts)
 

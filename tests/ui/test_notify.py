@@ -46,6 +46,14 @@ def test_summary_names_the_repository_and_counts() -> None:
     assert deletion_summary(_report()) == ("Deletion finished: team/app", "1 deleted, 1 failed")
 
 
+def test_a_run_stopped_by_a_dead_registry_is_not_announced_as_finished() -> None:
+    report = _report()
+    report.stopped = "connection refused"
+    title, text = deletion_summary(report)
+    assert title == "Deletion stopped: team/app"
+    assert text.startswith("1 deleted, 1 failed") and "resume it from the recycle bin" in text
+
+
 def test_background_run_notifies_and_an_active_window_is_left_alone(qtbot: QtBot) -> None:
     window = QMainWindow()
     other = QWidget()
