@@ -213,18 +213,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return row.tag
 
     def row_keys(self, row: TagInfo) -> Sequence[Any]:
-        return (
-            row.tag.lower(),
-            row.created.timestamp() if row.created is not None else UNKNOWN_TIME,
-            -1 if row.size is None else row.size,
-            row.digest,
-            row.config_digest,
-            row.platform_labels.lower(),
-            row.kind.value,
-            0,
-            UNKNOWN_FREES,
-            _pulled_key(row),
-        )
+        return tag_facts(row)[: len(HEADERS)]  # one definition of the sort keys
 
     def row_haystack(self, row: TagInfo) -> str:
         return f"{row.tag}\n{row.platform_labels}\n{row.kind.value}"
