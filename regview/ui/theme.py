@@ -158,6 +158,20 @@ class RegviewStyle(QProxyStyle):
             painter.restore()
             return
         super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox and not (
+            option.state & _S.State_HasFocus and option.state & _S.State_KeyboardFocusChange
+        ):
+            # Fusion outlines the box in the window colour darkened, which in the dark scheme
+            # is all but the colour of the box and of the dialog behind it: an unchecked box
+            # could not be seen. The outline in the secondary-text colour shows in both schemes
+            # (keyboard focus keeps Fusion's highlight outline).
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.translate(0.5, 0.5)
+            painter.setPen(QPen(muted(option.palette), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
 
     def drawControl(
         self,
@@ -197,12 +211,25 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     if not isinstance(app.style(), RegviewStyle):
         app.setStyle(RegviewStyle())
     app.setPalette(make_palette(chosen))
+    _restyle_sheeted_widgets(app)
     app.setProperty("regviewScheme", chosen)
     app.setProperty("regviewChoice", scheme or "system")
     if scheme is None and not getattr(app, "_regview_follows_system", False):
         app._regview_follows_system = True  # type: ignore[attr-defined]
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: _follow_system(app))
     return chosen
+
+
+def _restyle_sheeted_widgets(app: QApplication) -> None:
+    # A widget with a style sheet of its own (the toolbar's spacing, the sidebar's row padding,
+    # the welcome cards) is painted by Qt's style-sheet style from a palette it resolved when
+    # the sheet was applied; QApplication.setPalette does not reach it, so after a switch at
+    # run time the toolbar and the sidebar stayed white in the dark scheme. Setting the same
+    # sheet again makes Qt resolve it against the new palette.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def _follow_system(app: QApplication) -> None:
