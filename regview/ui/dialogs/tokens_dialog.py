@@ -333,7 +333,9 @@ class TokensDialog(TaskDialog):
         item.setData(0, PROFILE_ROLE, p)
         item.setToolTip(0, f"{p.url}\n{KIND_NAMES.get(p.kind, 'OCI registry')}")
         if p.verified_at:
-            item.setToolTip(3, f"Verified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
+            item.setToolTip(3, f"{verified}\nVerified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
+        else:
+            item.setToolTip(3, verified)  # whole where the column cuts it
         if secret in ("missing", "this session only"):
             item.setForeground(5, Qt.GlobalColor.red)
         if not anonymous and expires_soon(p.expires_at):
