@@ -5,14 +5,9 @@ key mapper does not turn Ctrl+Shift+/ into Ctrl+? as X11's does, so it would pro
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from testkit import require_tool
+from xvfb_support import run_on_xvfb
 
 pytestmark = [pytest.mark.ui]
 
@@ -57,30 +52,6 @@ loop.run_until_complete(asyncio.wait_for(press(), 60))
 
 
 def test_ctrl_question_mark_opens_the_shortcuts_list_under_x11() -> None:
-    xvfb, xdotool = require_tool("Xvfb"), require_tool("xdotool")
-    display = f":{200 + (os.getpid() + 250) % 500}"
-    server = subprocess.Popen(
-        [xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
-        deadline = time.monotonic() + 10
-        while not socket.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *sys.path])
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, xdotool],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
-    finally:
-        server.terminate()
-        server.wait(10)
+    out = run_on_xvfb(CHILD, require_tool("xdotool"), timeout=90)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "shortcuts-dialog shown" in out.stdout.splitlines(), out.stdout + out.stderr[-2000:]
