@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleHintReturn,
     QStyleOption,
+    QStyleOptionComplex,
     QStyleOptionHeader,
     QWidget,
 )
@@ -196,6 +197,29 @@ class RegviewStyle(QProxyStyle):
             painter.fillRect(r.x(), r.y() + r.height() - w, r.width(), w, colour)
             painter.fillRect(r.x(), r.y(), w, r.height(), colour)
             painter.fillRect(r.x() + r.width() - w, r.y(), w, r.height(), colour)
+
+    def drawComplexControl(
+        self,
+        control: QStyle.ComplexControl,
+        option: QStyleOptionComplex,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if (
+            control == QStyle.ComplexControl.CC_ToolButton
+            and option.state & _S.State_HasFocus
+            and option.state & _S.State_KeyboardFocusChange
+        ):
+            # Fusion shows a focused tool button (the details pane's Copy) only by a faint
+            # raised frame: the keyboard stop looked empty. An outline in the highlight colour,
+            # as on the tables and the line edits.
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(option.palette.color(_R.Highlight), FOCUS_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(option.rect.adjusted(1, 1, -1, -1), 3, 3)
+            painter.restore()
 
 
 def _in_item_view(widget: QWidget | None) -> bool:

@@ -1,6 +1,10 @@
 """The dark scheme reaches every widget: walking the app under X11, View › Theme › Dark left the
 toolbar and the sidebar white (their own style sheets kept the palette they were polished with)
-and a checkbox in a dark dialog could hardly be seen (Fusion outlines it in a near-black)."""
+and a checkbox in a dark dialog could hardly be seen (Fusion outlines it in a near-black); and a
+tool button reached by Tab (the details pane's Copy) showed no focus to speak of.
+
+Here the application keeps the RegviewStyle all along (no fixture swaps styles under live
+widgets, which crashed a test process now and then)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox, QStyle, QStyleOptionButton, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window
@@ -100,3 +104,45 @@ def test_an_unchecked_checkbox_stands_out_from_its_background(qtbot: QtBot, sche
         assert contrast >= 60, (scheme, contrast)
     finally:
         apply_theme(app, "light")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_tool_button_reached_by_tab_is_outlined(qtbot: QtBot, scheme: str) -> None:
+    """The details pane's Copy buttons, reached by Tab, showed their focus only by a faint
+    raised frame: an outline in the highlight colour now, as on tables."""
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QToolButton
+    from test_details import REFERENCE, _tag
+
+    from regview.ui.pages.details import DetailsPane
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, scheme)
+    try:
+        pane = DetailsPane()
+        qtbot.addWidget(pane)
+        pane.resize(520, 400)
+        pane.show()
+        pane.show_tag(_tag(), REFERENCE)
+        with qtbot.waitActive(pane):
+            pane.activateWindow()
+        pane.tabs.tabBar().setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClick(pane.tabs.tabBar(), Qt.Key.Key_Tab)
+        button = app.focusWidget()
+        assert isinstance(button, QToolButton) and button.text() == "Copy"
+        image = button.grab().toImage()
+        highlight = button.palette().color(QPalette.ColorRole.Highlight)
+        outlined = sum(
+            1
+            for x in range(image.width())
+            for y in range(image.height())
+            if _close(image.pixelColor(x, y), highlight)
+        )
+        assert outlined >= image.width(), (scheme, outlined)  # at least one edge's worth
+    finally:
+        apply_theme(app, "light")
+
+
+def _close(a: QColor, b: QColor) -> bool:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) < 40
