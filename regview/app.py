@@ -126,7 +126,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
         try:
             if getattr(args, "local", False):
                 try:
-                    profile = await local.start()
+                    profile = await window.welcome.start_local()  # said on the page
                 except Exception as exc:
                     if not screenshot:
                         raise

@@ -283,6 +283,8 @@ class AccessSummary:
 
     def short(self) -> str:
         """Compact form stored as `Profile.verified`: 'pull, push, delete, API'."""
+        if self.refused:  # GitLab refused the token outright (401): a result, not "not checked"
+            return "refused (401)"
         parts = [
             name
             for name, value in (

@@ -47,3 +47,16 @@ KNOWN_ARTIFACT_TYPES: dict[str, str] = {
 
 def friendly_artifact_type(artifact_type: str) -> str:
     return KNOWN_ARTIFACT_TYPES.get(artifact_type, artifact_type)
+
+
+def referrer_kind(artifact_type: str) -> str:
+    """A referrer's kind in one word ("signature", "SBOM", "attestation") for a narrow column;
+    an artifact type not recognised is returned as it is."""
+    lowered = artifact_type.lower()
+    if any(w in lowered for w in ("signature", "notary", ".sig.", "sigstore")):
+        return "signature"
+    if any(w in lowered for w in ("spdx", "cyclonedx", "sbom", "syft")):
+        return "SBOM"
+    if any(w in lowered for w in ("in-toto", "intoto", "attestation", "provenance", "slsa")):
+        return "attestation"
+    return artifact_type

@@ -85,7 +85,9 @@ def describe(exc: BaseException) -> Problem | None:
         )
     if isinstance(exc, E.DeployTokenNoAPI):
         return Problem("Deploy tokens cannot use the GitLab API", exc.message, "", "add-path")
-    if isinstance(exc, E.AuthenticationFailed):
+    if isinstance(exc, E.AuthenticationFailed) or (
+        isinstance(exc, E.GitLabAPIError) and exc.status == 401
+    ):  # GitLab's API answers 401 for a wrong, expired or revoked token, as the registry does
         return Problem(
             "Sign-in failed",
             exc.message,

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleHintReturn,
     QStyleOption,
+    QStyleOptionComplex,
     QStyleOptionHeader,
     QWidget,
 )
@@ -158,6 +159,20 @@ class RegviewStyle(QProxyStyle):
             painter.restore()
             return
         super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox and not (
+            option.state & _S.State_HasFocus and option.state & _S.State_KeyboardFocusChange
+        ):
+            # Fusion outlines the box in the window colour darkened, which in the dark scheme
+            # is all but the colour of the box and of the dialog behind it: an unchecked box
+            # could not be seen. The outline in the secondary-text colour shows in both schemes
+            # (keyboard focus keeps Fusion's highlight outline).
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.translate(0.5, 0.5)
+            painter.setPen(QPen(muted(option.palette), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
 
     def drawControl(
         self,
@@ -183,6 +198,29 @@ class RegviewStyle(QProxyStyle):
             painter.fillRect(r.x(), r.y(), w, r.height(), colour)
             painter.fillRect(r.x() + r.width() - w, r.y(), w, r.height(), colour)
 
+    def drawComplexControl(
+        self,
+        control: QStyle.ComplexControl,
+        option: QStyleOptionComplex,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if (
+            control == QStyle.ComplexControl.CC_ToolButton
+            and option.state & _S.State_HasFocus
+            and option.state & _S.State_KeyboardFocusChange
+        ):
+            # Fusion shows a focused tool button (the details pane's Copy) only by a faint
+            # raised frame: the keyboard stop looked empty. An outline in the highlight colour,
+            # as on the tables and the line edits.
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(option.palette.color(_R.Highlight), FOCUS_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(option.rect.adjusted(1, 1, -1, -1), 3, 3)
+            painter.restore()
+
 
 def _in_item_view(widget: QWidget | None) -> bool:
     while widget is not None:
@@ -197,12 +235,25 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     if not isinstance(app.style(), RegviewStyle):
         app.setStyle(RegviewStyle())
     app.setPalette(make_palette(chosen))
+    _restyle_sheeted_widgets(app)
     app.setProperty("regviewScheme", chosen)
     app.setProperty("regviewChoice", scheme or "system")
     if scheme is None and not getattr(app, "_regview_follows_system", False):
         app._regview_follows_system = True  # type: ignore[attr-defined]
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _s: _follow_system(app))
     return chosen
+
+
+def _restyle_sheeted_widgets(app: QApplication) -> None:
+    # A widget with a style sheet of its own (the toolbar's spacing, the sidebar's row padding,
+    # the welcome cards) is painted by Qt's style-sheet style from a palette it resolved when
+    # the sheet was applied; QApplication.setPalette does not reach it, so after a switch at
+    # run time the toolbar and the sidebar stayed white in the dark scheme. Setting the same
+    # sheet again makes Qt resolve it against the new palette.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def _follow_system(app: QApplication) -> None:

@@ -1,6 +1,8 @@
 """Find text a widget tree shows cut off: labels, buttons and check boxes smaller than the text
 they carry, word-wrapped labels shorter than their wrapped text or narrower than their longest
-word, windows squeezed below their minimum, and table rows lower than a line of text.
+word, windows squeezed below their minimum, table rows lower than a line of text, tab bars
+with tabs out of sight (behind scroll arrows), placeholders wider or taller than their box, and
+tree cells cut short with no tooltip carrying the whole text.
 
     clipped_text(root) -> list[str]   one line per problem, naming the widget and its text
 
@@ -21,9 +23,13 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QCheckBox,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QTabBar,
     QTableView,
+    QTreeWidget,
     QWidget,
 )
 
@@ -49,6 +55,12 @@ def clipped_text(root: QWidget) -> list[str]:
             problem = _button(widget)
         elif isinstance(widget, QTableView):
             problem = _rows(widget)
+        elif isinstance(widget, QTabBar):
+            problem = _tabs(widget)
+        elif isinstance(widget, QLineEdit | QPlainTextEdit):
+            problem = _placeholder(widget)
+        elif isinstance(widget, QTreeWidget):
+            problem = _cells(widget)
         else:
             problem = ""
         if not problem and isinstance(widget, QLabel | QAbstractButton) and widget.text():
@@ -142,6 +154,68 @@ def _rows(view: QTableView) -> str:
     lowest = min(view.rowHeight(r) for r in shown)
     if lowest < line:
         return f"rows are {lowest}px high, a line of text is {line}px"
+    return ""
+
+
+def _tabs(bar: QTabBar) -> str:
+    """A tab out of the bar's sight (scrolled away behind the arrows, or cut at its edge)."""
+    hidden = [
+        bar.tabText(i).replace("&", "")
+        for i in range(bar.count())
+        if bar.isTabVisible(i) and not bar.rect().contains(bar.tabRect(i))
+    ]
+    return f"tabs {hidden} do not fit the {bar.width()}px bar" if hidden else ""
+
+
+def _placeholder(edit: QLineEdit | QPlainTextEdit) -> str:
+    text = edit.placeholderText()
+    if not text or (edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()):
+        return ""
+    fm = edit.fontMetrics()
+    if isinstance(edit, QLineEdit):
+        room = edit.width() - 12  # the frame and text margins
+        if edit.isClearButtonEnabled():
+            room -= 4  # the clear button shows only over typed text
+        wide = fm.horizontalAdvance(text)
+        if wide > room + SLACK:
+            return f"placeholder {text[:40]!r} needs {wide}px, the box has {room}px"
+        return ""
+    viewport = edit.viewport()
+    margin = int(edit.document().documentMargin()) * 2
+    wrapped = fm.boundingRect(
+        QRect(0, 0, viewport.width() - margin, 10_000), Qt.TextFlag.TextWordWrap, text
+    )
+    if wrapped.height() > viewport.height() - margin + SLACK:
+        return (
+            f"placeholder {text[:40]!r} needs {wrapped.height()}px of height, "
+            f"the box has {viewport.height() - margin}px"
+        )
+    return ""
+
+
+def _cells(tree: QTreeWidget) -> str:
+    """A cell whose text is elided and whose tooltip does not carry it whole."""
+    header = tree.header()
+    for row in range(min(tree.topLevelItemCount(), 50)):
+        item = tree.topLevelItem(row)
+        if item is None:
+            continue
+        for column in range(tree.columnCount()):
+            text = item.text(column)
+            if not text or header.isSectionHidden(column):
+                continue
+            if item.isFirstColumnSpanned():
+                if column:
+                    break
+                room = tree.viewport().width()
+            else:
+                room = header.sectionSize(column)
+            room -= 2 * tree.style().pixelMetric(tree.style().PixelMetric.PM_FocusFrameHMargin) + 6
+            if column == 0:
+                room -= tree.indentation() if tree.rootIsDecorated() else 0
+            wide = tree.fontMetrics().horizontalAdvance(text)
+            if wide > room + SLACK and text not in item.toolTip(column):
+                return f"{text[:40]!r} is cut to {room}px (needs {wide}px) with no tooltip"
     return ""
 
 

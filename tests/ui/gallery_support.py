@@ -170,14 +170,23 @@ def dialogs(window: MainWindow, tmp_path: Path) -> list[tuple[str, QDialog]]:
 
 def main_pages(window: MainWindow) -> list[tuple[str, Callable[[], object]]]:
     """The main window's pages; each setup() switches to it (the tags page must be open)."""
-    from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_TAGS, PAGE_WELCOME
+    from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_WELCOME
 
     return [
-        ("main-tags", lambda: window.pages.setCurrentIndex(PAGE_TAGS)),
+        ("main-tags", lambda: _tags_page(window, 0)),
+        # the last details tab: its label was cut to "Re" behind the scroll arrows
+        ("main-tags-referrers", lambda: _tags_page(window, window.details.tabs.count() - 1)),
         ("main-repositories", lambda: window.pages.setCurrentIndex(PAGE_REPOS)),
         ("main-overview", lambda: window.pages.setCurrentIndex(PAGE_OVERVIEW)),
         ("main-welcome", lambda: window.pages.setCurrentIndex(PAGE_WELCOME)),
     ]
+
+
+def _tags_page(window: MainWindow, details_tab: int) -> None:
+    from regview.ui.window.main_window import PAGE_TAGS
+
+    window.pages.setCurrentIndex(PAGE_TAGS)
+    window.details.tabs.setCurrentIndex(details_tab)
 
 
 def save_shot(widget: QWidget, name: str) -> None:

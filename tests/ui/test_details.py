@@ -109,3 +109,41 @@ def test_empty_referrers_say_so_and_the_shared_manifest_note_stays(qtbot: Any) -
     assert texts and texts[0].startswith("No referrers")
     assert pane.status.text() == "Same manifest as: latest"  # not "Reading manifest…", not gone
     assert not pane.status.isHidden()
+
+
+def test_referrers_name_their_kind_and_every_tab_shows_whole(qtbot: Any) -> None:
+    """Walking the app: the Type column read "application/v…" and "application/s…", so a
+    signature could not be told from an SBOM; and the tab "Referrers" was cut to "Re" behind
+    the tab bar's scroll arrows at the window's default size."""
+    from clipping_support import clipped_text
+
+    from regview.core.model import ReferrerInfo
+    from regview.ui.pages.details import TagDetails
+
+    cosign = "application/vnd.dev.cosign.artifact.sig.v1+json"
+    spdx = "application/spdx+json"
+    other = "application/vnd.example.thing"
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.resize(200, 500)  # narrower than it may be: the pane claims the width of its tabs
+    pane.show()
+    tag = _tag()
+    pane.show_tag(tag, REFERENCE)
+    refs = tuple(
+        ReferrerInfo(f"sha256:{n:064x}", kind, OCI_MANIFEST, 700)
+        for n, kind in enumerate((cosign, spdx, other), 1)
+    )
+    pane.show_details(TagDetails(tag=tag.tag, manifest_json=b"{}", referrers=refs))
+    rows = [pane.referrers.topLevelItem(i) for i in range(pane.referrers.topLevelItemCount())]
+    assert [r.text(1) for r in rows if r is not None] == ["signature", "SBOM", other]
+    tips = [r.toolTip(1) for r in rows if r is not None]
+    assert cosign in tips[0] and "cosign signature" in tips[0]
+    assert spdx in tips[1] and other in tips[2]
+    pane.resize(pane.minimumSizeHint().width(), 500)
+    pane.tabs.setCurrentWidget(pane.referrers)
+    QGuiApplication.processEvents()
+    bar = pane.tabs.tabBar()
+    assert all(bar.rect().contains(bar.tabRect(i)) for i in range(bar.count())), [
+        (bar.tabText(i), bar.tabRect(i)) for i in range(bar.count())
+    ]
+    assert [p for p in clipped_text(pane) if "QTabBar" in p] == []

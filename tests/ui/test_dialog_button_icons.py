@@ -5,14 +5,8 @@ server (Xvfb) in a child process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from testkit import require_tool
+from xvfb_support import run_on_xvfb
 
 pytestmark = [pytest.mark.ui]
 
@@ -38,32 +32,8 @@ loop.run_until_complete(dialog.tasks.aclose())
 """
 
 
-def test_no_dialog_button_carries_an_icon_under_x11(tmp_path: Path) -> None:
-    xvfb = require_tool("Xvfb")
-    display = f":{200 + os.getpid() % 500}"
-    server = subprocess.Popen(
-        [xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
-        deadline = time.monotonic() + 10
-        while not socket.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *sys.path])
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        server.terminate()
-        server.wait(10)
+def test_no_dialog_button_carries_an_icon_under_x11() -> None:
+    out = run_on_xvfb(CHILD)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     # the check means something only where the platform theme asks for icons

@@ -157,3 +157,36 @@ def test_a_registry_just_added_is_the_current_sidebar_node(
         assert current is not None and current.text(0) == "unreachable"
 
     run_in_local_mode(qloop, window, scenario)
+
+
+def test_every_tab_stop_of_the_details_pane_shows_its_focus(qtbot: QtBot) -> None:
+    """Walking the app: after the details tabs, Tab stopped once on nothing visible (the
+    Summary tab's scroll area, which draws no focus) before the Copy buttons."""
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QTabBar
+    from test_details import REFERENCE, _tag
+
+    from regview.ui.pages.details import DetailsPane
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.resize(520, 600)
+    pane.show()
+    pane.show_tag(_tag(), REFERENCE)
+    QApplication.processEvents()
+    stops: list[QWidget] = []
+    widget: QWidget = pane.tabs.tabBar()
+    for _ in range(200):
+        widget = widget.nextInFocusChain()
+        if widget is pane.tabs.tabBar():
+            break
+        if (
+            widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.isVisibleTo(pane)
+            and widget.isEnabled()
+            and widget.focusProxy() is None
+        ):
+            stops.append(widget)
+    assert stops, "no Tab stop after the tabs"
+    # each stop is a control that draws its focus; a bare scroll area (a container) draws none
+    controls = (QAbstractButton, QLineEdit, QPlainTextEdit, QAbstractItemView, QTabBar)
+    assert [type(s).__name__ for s in stops if not isinstance(s, controls)] == []

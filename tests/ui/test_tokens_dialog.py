@@ -154,3 +154,39 @@ def test_without_a_keyring_secrets_stay_in_memory_and_the_user_is_told(
     assert row is not None and row.text(5) == "this session only"
     assert PASSWORD not in (tmp_path / "settings.json").read_text(encoding="utf-8")
     assert run(qloop, accounts.secret(run(qloop, accounts.profiles())[0])) == PASSWORD
+
+
+def test_removing_asks_about_the_secret_only_when_there_is_one(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Walking the app: removing an anonymous profile asked to "delete its secret from the
+    keyring" though its Secret column said "not needed"."""
+    accounts = make_accounts(tmp_path, MemoryKeyring())
+    anonymous = Profile.for_endpoint(
+        Endpoint(url="https://open.example.com"),
+        name="open",
+        credential_kind=CredentialKind.ANONYMOUS,
+    )
+    run(qloop, accounts.save(anonymous, None))
+    save(qloop, accounts, "https://b.example.com", "signed")
+    d = TokensDialog(accounts)
+    qtbot.addWidget(d)
+    run(qloop, d.refresh())
+    asked: list[str] = []
+
+    def answer(_title: str, text: str) -> bool:
+        asked.append(text)
+        return False  # nothing is removed here
+
+    d.confirm = answer
+    d.select("open")
+    row = d.tree.currentItem()
+    assert row is not None and row.text(5) == "not needed"
+    d.remove_button.click()
+    assert "secret" in asked[-1] and "keyring" not in asked[-1], asked[-1]
+    assert "no secret to delete" in asked[-1], asked[-1]
+    d.select("signed")
+    d.remove_button.click()
+    assert "delete its secret from the keyring" in asked[-1], asked[-1]
+    assert sorted(names(d)) == ["open", "signed"]
+    run(qloop, d.tasks.aclose())

@@ -451,6 +451,47 @@ def test_expiry_is_listed_warned_at_start_and_an_expired_401_names_the_date(
         run(qloop, window.aclose())
 
 
+def test_a_wrong_token_is_listed_as_refused_and_the_banner_agrees_with_the_test(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    keyring_backend: Any,
+    gitlab: tuple[str, str],
+) -> None:
+    """Walking the app: after Test said "GitLab refused this token (401): it is wrong, expired or
+    revoked", the Verified column said "not checked · now", and the main view's banner blamed a
+    missing read_api scope. A refusal is a result; a 401 means wrong, expired or revoked."""
+    url, _ = gitlab
+    accounts = accounts_on(tmp_path, keyring_backend)
+    run(qloop, accounts.save(gitlab_profile(url), "glpat-wrongwrongwrong"))
+    d = tokens_dialog(qtbot, qloop, accounts)
+    d.select(LOCAL)
+    click(qtbot, d.test_button)
+    wait_task(qloop, d, "action")
+    said = shown(d.status.label.text())
+    assert "wrong, expired or revoked" in said, said
+    row = d.tree.topLevelItem(0)
+    assert row is not None and row.text(3) == "refused (401) · now", row.text(3)
+    run(qloop, d.tasks.aclose())
+    d.close()
+
+    window = main_window(qtbot, accounts, tmp_path)
+
+    async def scenario() -> None:
+        await window.start()
+        window.open_profile(LOCAL)
+        await until(lambda: window.banner.isVisible() and "401" in window.banner.label.text())
+        text = " ".join(shown(window.banner.label.text()).split())
+        assert "wrong, expired or revoked" in text, text
+        assert "read_api" not in text and "scope" not in text, text
+        assert window.banner.button.text() == "Manage tokens…"
+
+    try:
+        run(qloop, scenario(), 60)
+    finally:
+        run(qloop, window.aclose())
+
+
 def with_expiry(profile: Profile, moment: Any) -> Profile:
     from dataclasses import replace
 

@@ -203,8 +203,10 @@ class GitLabAPI(HttpOwner):
         status = response.status_code
         said_part = f" (GitLab said: {said})" if said else ""
         hints = {
-            401: "the token is not valid for the API; it needs the read_api scope (api to "
-            "change things), and must not be expired",
+            # GitLab answers 401 for a token that is wrong, expired or revoked; a token that
+            # lacks a scope gets 403 insufficient_scope (handled below), so the scope is not
+            # the reason here (the Tokens dialog's Test says the same)
+            401: "the token is wrong, expired or revoked",
             403: "the token's user lacks the role for this (deleting needs Developer, cleanup "
             "policies and visibility need Maintainer), or a protection rule forbids it",
             404: "not found, or not visible to this token",

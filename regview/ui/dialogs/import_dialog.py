@@ -135,8 +135,11 @@ class ImportDialog(TaskDialog):
                     c.source,
                 ]
             )
+            item.setToolTip(0, c.registry)  # a narrow column elides them
+            item.setToolTip(1, c.username)
             item.setToolTip(5, c.source)
-            item.setToolTip(4, c.detail or c.checked)
+            said = item.text(4)  # whole in the tooltip, with the detail behind it
+            item.setToolTip(4, f"{said}\n{c.detail}" if c.detail else said)
             if c.importable:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked)
@@ -162,6 +165,7 @@ class ImportDialog(TaskDialog):
                 )
             else:
                 item.setText(2, CREDENTIAL_NAMES.get(c.kind, str(c.kind)))
+                item.setToolTip(2, item.text(2))
         self.tree.blockSignals(False)
         self._sync()
 

@@ -280,11 +280,15 @@ class PolicyEditor(QDialog):
         of = QFormLayout(own)
         of.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.protected = QLineEdit()
-        self.protected.setPlaceholderText("tags never deleted, comma-separated: prod, stable")
+        # short placeholders (the long ones were cut off at the dialog's size); the whole
+        # explanation is in the tooltips
+        self.protected.setPlaceholderText("e.g. prod, stable")
+        self.protected.setToolTip("Tags never deleted, comma-separated: prod, stable")
         self.keep_list = QPlainTextEdit()
-        self.keep_list.setPlaceholderText(
-            "References in use, one per line (paste, or read a\ncompose/deployment file): "
-            "group/app:v1.4.2"
+        self.keep_list.setPlaceholderText("group/app:v1.4.2\none per line")
+        self.keep_list.setToolTip(
+            "References in use, one per line: paste them, or read a compose or deployment "
+            "file with From file…; the manifests they name are kept"
         )
         # three lines of the user's font (72 px cut the placeholder's last line at 15 pt)
         self.keep_list.setMaximumHeight(self.keep_list.fontMetrics().lineSpacing() * 3 + 14)

@@ -177,7 +177,7 @@ class TokensDialog(TaskDialog):
         self.test_button = QPushButton("&Test")
         self.test_button.setToolTip("Check what the selected credential can do now")
         self.remove_button = QPushButton("Re&move")
-        self.remove_button.setToolTip("Forget the registry and delete its secret from the keyring")
+        self.remove_button.setToolTip("Forget the registry (and its secret in the keyring, if any)")
         self.import_button = QPushButton("&Import logins")
         self.import_button.setToolTip(
             "Adopt the logins of docker login / podman login (config.json, auth.json, "
@@ -333,7 +333,9 @@ class TokensDialog(TaskDialog):
         item.setData(0, PROFILE_ROLE, p)
         item.setToolTip(0, f"{p.url}\n{KIND_NAMES.get(p.kind, 'OCI registry')}")
         if p.verified_at:
-            item.setToolTip(3, f"Verified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
+            item.setToolTip(3, f"{verified}\nVerified {p.verified_at.astimezone():%Y-%m-%d %H:%M}")
+        else:
+            item.setToolTip(3, verified)  # whole where the column cuts it
         if secret in ("missing", "this session only"):
             item.setForeground(5, Qt.GlobalColor.red)
         if not anonymous and expires_soon(p.expires_at):
@@ -441,12 +443,23 @@ class TokensDialog(TaskDialog):
         profile = self.selected()
         if profile is None:
             return
-        question = (
-            f"Forget {profile.name} and delete its secret from the keyring?\n"
-            "Nothing on the registry is changed."
-        )
+        question = f"{self._removal_question(profile)}\nNothing on the registry is changed."
         if self.confirm("Remove registry", question):
             self.remove()
+
+    def _account(self, profile: Profile) -> Account | None:
+        return next((a for a in self.rows if a.profile.name == profile.name), None)
+
+    def _removal_question(self, profile: Profile) -> str:
+        """Worded by what there is to delete, as the Secret column shows it: an anonymous
+        profile has no secret, and asking to delete one from the keyring read as a mistake."""
+        account = self._account(profile)
+        if profile.credential_kind == CredentialKind.ANONYMOUS:
+            return f"Forget {profile.name}? It signs in anonymously: there is no secret to delete."
+        if account is None or not account.has_secret:
+            return f"Forget {profile.name}? No secret of it is stored."
+        where = "the keyring" if account.persistent else "this session's memory"
+        return f"Forget {profile.name} and delete its secret from {where}?"
 
     def remove(self) -> asyncio.Task[None]:
         return self._start("action", self._remove())
@@ -460,6 +473,7 @@ class TokensDialog(TaskDialog):
         except SettingsError as exc:
             self.status.show_text(html.escape(str(exc)), "bad")
             return
+        had_secret = (account := self._account(profile)) is not None and account.has_secret
         name = html.escape(profile.name)
         if shared:
             others = ", ".join(f"<b>{html.escape(n)}</b>" for n in shared)
@@ -469,7 +483,8 @@ class TokensDialog(TaskDialog):
                 "good",
             )
         else:
-            self.status.show_text(f"Removed <b>{name}</b> and its secret.", "good")
+            also = " and its secret" if had_secret else ""
+            self.status.show_text(f"Removed <b>{name}</b>{also}.", "good")
         self.accountsChanged.emit()
         await self._refresh()
 

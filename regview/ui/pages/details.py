@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QFontDatabase, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import ReferrerInfo, TagInfo
 from regview.spec.manifest import ImageConfig
+from regview.spec.mediatypes import friendly_artifact_type, referrer_kind
 from regview.ui.models.tags_model import exact_time, relative_time, short_digest
 from regview.ui.theme import muted
 from regview.util.units import human_size
@@ -150,10 +151,13 @@ def _tree(headers: list[str]) -> QTreeWidget:
     return tree
 
 
+#: the narrowest the pane gets, whatever its tabs need
+MIN_WIDTH = 320
+
+
 class DetailsPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumWidth(320)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel()
@@ -173,6 +177,10 @@ class DetailsPane(QWidget):
         layout.addWidget(self.status)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        # every tab whole: with scroll buttons "Referrers" hid behind the arrows as "Re" at the
+        # window's default size; without them the pane is at least as wide as its tabs
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
         layout.addWidget(self.tabs, 1)
 
         summary = QWidget()
@@ -203,6 +211,9 @@ class DetailsPane(QWidget):
         self.platforms.setAccessibleName("Platforms")
         form.addRow(self.platforms)
         scroll = QScrollArea()
+        # not a Tab stop of its own: it showed no focus (one invisible stop between the tabs
+        # and the Copy buttons); the fields in it take focus and scroll into view
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(summary)
@@ -228,6 +239,11 @@ class DetailsPane(QWidget):
         self.current: TagInfo | None = None
         self._shared_note = ""
         self.clear()
+
+    def minimumSizeHint(self) -> QSize:
+        # at least 320 px, and as wide as the tabs (their counts change the width)
+        hint = super().minimumSizeHint()
+        return QSize(max(MIN_WIDTH, hint.width()), hint.height())
 
     def clear(self) -> None:
         self.current = None
@@ -329,13 +345,17 @@ class DetailsPane(QWidget):
             label = ref.annotations.get("org.opencontainers.image.title", "") or short_digest(
                 ref.digest, 16
             )
-            item = QTreeWidgetItem(
-                [label, ref.artifact_type or ref.media_type, human_size(ref.size)]
-            )
+            full = ref.artifact_type or ref.media_type
+            # the Type column is narrow: "application/v…" could not tell a signature from an
+            # SBOM; the kind in one word, the whole type in the tooltip
+            item = QTreeWidgetItem([label, referrer_kind(full), human_size(ref.size)])
             item.setToolTip(0, ref.digest)
+            named = friendly_artifact_type(full)
+            item.setToolTip(1, f"{named} ({full})" if named != full else full)
             self.referrers.addTopLevelItem(item)
         if not details.referrers:  # an empty list looked like "still loading" or broken
-            none = QTreeWidgetItem(["No referrers (signatures, SBOMs, attestations)"])
+            none = QTreeWidgetItem(["No referrers"])  # the long form was cut off
+            none.setToolTip(0, "No signature, SBOM or attestation refers to this manifest.")
             none.setFlags(Qt.ItemFlag.NoItemFlags)
             none.setFirstColumnSpanned(True)
             self.referrers.addTopLevelItem(none)

@@ -36,7 +36,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -89,6 +89,10 @@ def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
     return [selection.at(i) for i in range(selection.size())]
 
 
+PLACEHOLDER = "Filter tags, digests, platforms…   (Ctrl+F)"
+SHORT_PLACEHOLDER = "Filter…  (Ctrl+F)"
+
+
 class FilterBar(QWidget):
     specChanged = Signal()
 
@@ -107,7 +111,7 @@ class FilterBar(QWidget):
         outer.addWidget(self.error)
         self.text = QLineEdit()
         self.text.setAccessibleName("Filter tags")
-        self.text.setPlaceholderText("Filter tags, digests, platforms…   (Ctrl+F)")
+        self.text.setPlaceholderText(PLACEHOLDER)
         self.text.setClearButtonEnabled(True)
         self.text.setToolTip(
             "Words: every word must appear in the tag, digest, platform or type.\n"
@@ -135,14 +139,47 @@ class FilterBar(QWidget):
         self.platform.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         row.addWidget(self.text, 1)
         row.addWidget(self.regex)
-        row.addWidget(self.age)
-        row.addWidget(self.days)
-        row.addWidget(self.platform)
+        # the age and platform choices: beside the text box, or on a row of their own below it
+        # when the bar is too narrow for both (at 1024 px the box shrank to "Filter tags, di…")
+        self.choices = QWidget()
+        choices = QHBoxLayout(self.choices)
+        choices.setContentsMargins(0, 0, 0, 0)
+        choices.setSpacing(6)
+        choices.addWidget(self.age)
+        choices.addWidget(self.days)
+        choices.addWidget(self.platform)
+        choices.addStretch(1)
+        row.addWidget(self.choices)
+        self._row, self._outer = row, outer
         self.text.textChanged.connect(self.specChanged)
         self.regex.toggled.connect(self.specChanged)
         self.age.currentIndexChanged.connect(self._age_changed)
         self.days.valueChanged.connect(self.specChanged)
         self.platform.currentIndexChanged.connect(self.specChanged)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_choices()
+
+    def _place_choices(self) -> None:
+        # the text box beside the choices gets what they and the regex button leave; it needs
+        # its placeholder, its frame and text margins, and the clear button's place
+        spacing = self._row.spacing()
+        left = self.width() - self.regex.sizeHint().width() - self.choices.sizeHint().width()
+        fm = self.text.fontMetrics()
+        need = fm.horizontalAdvance(PLACEHOLDER) + 24
+        wide = left - 2 * spacing >= need
+        # on a row of their own the box has all but the regex button; at large fonts that is
+        # still too little for the long placeholder: the short one then
+        alone = self.width() - self.regex.sizeHint().width() - spacing
+        self.text.setPlaceholderText(PLACEHOLDER if alone >= need else SHORT_PLACEHOLDER)
+        beside = self._row.indexOf(self.choices) >= 0
+        if wide and not beside:
+            self._outer.removeWidget(self.choices)
+            self._row.addWidget(self.choices)
+        elif not wide and beside:
+            self._row.removeWidget(self.choices)
+            self._outer.insertWidget(1, self.choices)
 
     def _age_changed(self) -> None:
         self.days.setEnabled(self.age.currentIndex() != AGE_ANY)

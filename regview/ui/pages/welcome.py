@@ -4,6 +4,7 @@
         signals   connected(str)          a profile is ready: the main window opens it
                   busyChanged(bool)       the local registry is starting / has started
         methods   try_local() -> Task     *Try it with a local test registry* (one click)
+                  await start_local() -> Profile   the same for `gui --local`, said on the page
                   add_registry()          *Add a registry*: opens AddRegistryDialog
                   import_logins() -> ImportDialog   *Import my docker logins*: a preview
 
@@ -35,6 +36,7 @@ from regview.services.accounts import Accounts
 from regview.services.async_utils import TaskOwner
 from regview.services.connect import ConnectBackend, CoreBackend
 from regview.settings.errors import SettingsError
+from regview.settings.profiles import Profile
 from regview.ui.dialogs.connect.cards import _Card, _secondary
 from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.import_dialog import ImportDialog, open_preview
@@ -85,6 +87,9 @@ class ActionButton(QPushButton):
             "ActionButton:focus { border: 2px solid palette(highlight); }"
             "ActionButton:pressed { background: palette(alternate-base); }"
         )
+
+
+STARTING = "Starting the local test registry and filling it with demo images …"
 
 
 class WelcomeView(QWidget):
@@ -199,10 +204,26 @@ class WelcomeView(QWidget):
         self._busy(True)  # at once: the click must not start a second registry
         return self.tasks.start("local", self._try_local())
 
-    async def _try_local(self) -> None:
+    async def start_local(self) -> Profile:
+        """Start the local test registry for `regview gui --local`, saying so on this page
+        (it showed "Nothing is set up yet" for the 15–25 s the start takes, with no hint);
+        the buttons wait meanwhile. Errors propagate to the caller."""
+        self._busy(True)
+        self.status.show_text(STARTING, "neutral")
+        try:
+            profile = await self.local_mode.start()
+        except BaseException:
+            self.status.show_text("", "neutral")
+            raise
+        finally:
+            self._busy(False)
         self.status.show_text(
-            "Starting the local test registry and filling it with demo images …", "neutral"
+            f"<b>{html.escape(profile.name)}</b> is running at {html.escape(profile.url)}.", "good"
         )
+        return profile
+
+    async def _try_local(self) -> None:
+        self.status.show_text(STARTING, "neutral")
         try:
             profile = await self.local_mode.start()
         except (StoreError, SettingsError, OSError) as exc:

@@ -124,6 +124,11 @@ class WindowMenus(QObject):
             QKeySequence.StandardKey.HelpContents,
             "Every command and its key",
         )
+        # and Ctrl+? (Ctrl+Shift+/), where GNOME and KDE apps open their keyboard shortcuts
+        # window (GTK's ShortcutsWindow accelerator), so it works as on the rest of the desktop
+        keys = [k for k in self.shortcuts_action.shortcuts() if not k.isEmpty()]
+        if QKeySequence("Ctrl+?") not in keys:
+            self.shortcuts_action.setShortcuts([*keys, QKeySequence("Ctrl+?")])
         self.log_action = new(
             "Open &log folder",
             self.open_log_folder,

@@ -113,7 +113,7 @@ class Sidebar(QTreeWidget):
                 item.setExpanded(True)
             else:
                 item = existing
-            item.setToolTip(0, url)
+            item.setToolTip(0, f"{name}\n{url}")  # the name whole where the column cuts it
             self._gitlab[name] = is_gitlab
 
     def _child(

@@ -205,7 +205,7 @@ async def test_job_token_header_and_401_hint() -> None:
     async with GitLabAPI(
         "https://gitlab.example.com/api/v4", creds, transport=httpx.MockTransport(handler)
     ) as api:
-        with pytest.raises(E.GitLabAPIError, match="read_api") as info:
+        with pytest.raises(E.GitLabAPIError, match="wrong, expired or revoked") as info:
             await api.project(7)
     assert seen == ["job-secret"]
     assert "job-secret" not in info.value.message

@@ -200,7 +200,12 @@ class RegistryForm(TaskDialog):
         form.setVerticalSpacing(8)
         row = QHBoxLayout()
         self.address = QLineEdit()
-        self.address.setPlaceholderText("registry.example.com  or  http://127.0.0.1:5000")
+        # short enough for the box at large fonts; the other form is in the tooltip
+        self.address.setPlaceholderText("registry.example.com")
+        self.address.setToolTip(
+            "The registry's address: registry.example.com, or http://127.0.0.1:5000 for one "
+            "without TLS"
+        )
         self.address.setClearButtonEnabled(True)
         self.address.textEdited.connect(self._address_edited)
         self.check_button = QPushButton("Check")
@@ -259,8 +264,9 @@ class RegistryForm(TaskDialog):
         cred.addRow(self.api_label, self.api_url)
         cred.addRow("", self.api_confirm)
         self.repository = RepositoryBox()
-        self.repository.setPlaceholderText(
-            "picked from the list after Test; type one for deploy tokens"
+        self.repository.setPlaceholderText("picked after Test")
+        self.repository.setToolTip(
+            "Picked from the list after Test; type one for deploy tokens (they cannot list)"
         )
         self.repository.edited.connect(self._credential_edited)
         cred.addRow("&Repository:", self.repository)
