@@ -8,6 +8,7 @@ that does not answer stays in the sidebar."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,16 +21,20 @@ from fault_servers import DropProxy, forward, proxy_app, serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from window_support import child_texts
+from window_support import child_texts, local_window, run_in_local_mode
 
+from regview.settings.profiles import registry_host
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.errors import CrashDialog
+from regview.ui.links import parse_link
+from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.window.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
 REPO = "acme/infra/ci-runner"  # in the demo data, several tags
 DEAD = "http://127.0.0.1:1"
+LOCAL_REPO = "acme/webshop/frontend"  # in local mode's demo data
 
 
 @pytest.fixture
@@ -290,3 +295,90 @@ def test_a_details_read_dropped_midway_does_not_leave_the_pane_reading(
                 proxy.delay = 0.0
                 window.close()
                 run(qloop, window.aclose())
+
+
+def test_removing_the_registry_on_show_leaves_the_sidebar_on_the_one_shown_next(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+) -> None:
+    from regview.ui.dialogs.tokens_dialog import TokensDialog
+
+    open_repository(qloop, window, "alpha", REPO)
+
+    async def remove_alpha() -> None:
+        window.manage_tokens()
+        (dialog,) = window.findChildren(TokensDialog)
+        await dialog.refresh()
+        dialog.select("alpha")
+        await dialog.remove()
+        await until(lambda: not window.tasks.running("profiles"))
+        dialog.close()
+        await until(lambda: idle(window), 60)
+
+    run(qloop, remove_alpha(), 90)
+    assert window.heading.text() == "dead"
+    current = window.sidebar.currentItem()
+    assert current is not None and current.text(0) == "dead", (
+        f"the view shows dead, the sidebar's current node is {current and current.text(0)!r}"
+    )
+
+
+def test_cleanup_policy_on_a_registry_root_says_to_open_a_repository(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+) -> None:
+    from regview.ui.dialogs.policy_editor import PolicyEditor
+
+    async def root() -> None:
+        window.open_profile("alpha")
+        await until(lambda: idle(window), 60)
+
+    run(qloop, root(), 90)
+    action = window.deletion.policy_action
+    assert action is not None
+    action.trigger()
+    run(qloop, asyncio.sleep(0.2))
+    assert not window.findChildren(PolicyEditor)
+    assert "Open a repository first" in window.statusBar().currentMessage()
+
+
+def test_a_link_to_the_local_registry_survives_its_port_changing(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The local test registry keeps its last port unless it is taken; a copied link names it
+    `local` and opens it wherever it runs now."""
+    window = local_window(qtbot, tmp_path)
+
+    async def scenario() -> None:
+        await window.local_mode.start()
+        await window.start()
+        window.open_repository(LOCAL_PROFILE, LOCAL_REPO)
+        await until(lambda: idle(window) and window.tags_view.model.rowCount() > 0, 60)
+        link = window.view_link()
+        assert link is not None
+        url = link.to_url()
+        old_host = registry_host(window.local_mode.url)
+        assert old_host not in url and "registry=local&" in url, url
+
+        # the next start finds its port taken: it runs elsewhere
+        await window.local_mode.stop()
+        port = int(old_host.rsplit(":", 1)[1])
+        with socket.socket() as taken:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+            taken.bind(("127.0.0.1", port))
+            taken.listen()
+            await window.local_mode.start()
+        assert registry_host(window.local_mode.url) != old_host
+        await window.sessions.discard(LOCAL_PROFILE)  # what a new run of the app has
+        await window.start()
+        await until(lambda: idle(window), 60)
+        window.open_link(parse_link(url))
+        await until(
+            lambda: (
+                window.heading.text() == f"{LOCAL_PROFILE}  ›  {LOCAL_REPO}"
+                and idle(window)
+                and window.tags_view.model.rowCount() > 0
+            ),
+            60,
+        )
+        assert not window.banner.isVisible(), window.banner.label.text()
+
+    run_in_local_mode(qloop, window, scenario, 180)
