@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 from connect_support import local_registry, run
-from delete_support import open_window, until
+from delete_support import open_window, shot, until
 from fault_servers import DropProxy, forward, proxy_app, serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -88,7 +88,7 @@ def click_row(qtbot: QtBot, window: MainWindow, row: int, modifier: Any = None) 
 
 
 def test_the_details_pane_describes_the_selection_not_the_focused_row(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow, tmp_path: Path
 ) -> None:
     open_repository(qloop, window, "alpha", REPO)
     view, details = window.tags_view, window.details
@@ -129,6 +129,7 @@ def test_the_details_pane_describes_the_selection_not_the_focused_row(
     assert details.current is None
     assert details.title.text() == "2 tags selected"
     assert not details.tabs.isEnabled()
+    shot(qloop, window, tmp_path, "two-tags-selected", "light")
 
     # none selected, a row still focused: the pane says so
     view.table.selectionModel().clearSelection()
@@ -206,7 +207,7 @@ def test_a_catalog_refused_late_is_not_told_over_a_repositorys_tags(
 
 
 def test_a_registry_not_reached_has_no_tag_count(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow, tmp_path: Path
 ) -> None:
     open_repository(qloop, window, "dead", REPO)
     table = window.tags_view.table
@@ -221,13 +222,14 @@ def test_a_registry_not_reached_has_no_tag_count(
     run(qloop, refresh(), 90)
     assert window.banner.isVisible()
     assert window.counts.text() == "tags unknown — registry not reachable"
+    shot(qloop, window, tmp_path, "tags-unknown", "light")
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton)
     run(qloop, asyncio.sleep(0.1))
     assert "0 tags" not in window.counts.text()
 
 
 def test_a_path_added_by_hand_to_a_registry_not_reached_stays_in_the_sidebar(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow, tmp_path: Path
 ) -> None:
     (dead,) = window.sidebar.findItems("dead", Qt.MatchFlag.MatchExactly)
 
@@ -259,6 +261,7 @@ def test_a_path_added_by_hand_to_a_registry_not_reached_stays_in_the_sidebar(
 
     run(qloop, back(), 90)
     assert window.heading.text() == "dead  ›  team/app"
+    shot(qloop, window, tmp_path, "hand-path-unreachable", "light")
 
 
 def test_a_details_read_dropped_midway_does_not_leave_the_pane_reading(
@@ -291,6 +294,7 @@ def test_a_details_read_dropped_midway_does_not_leave_the_pane_reading(
                 said = details.status.text()
                 assert said != "Reading manifest and config…", "the pane reads for good"
                 assert "not read" in said and "F5" in said, said
+                shot(qloop, window, tmp_path, "details-not-read", "light")
             finally:
                 proxy.delay = 0.0
                 window.close()
