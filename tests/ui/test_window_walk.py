@@ -386,3 +386,36 @@ def test_a_link_to_the_local_registry_survives_its_port_changing(
         assert not window.banner.isVisible(), window.banner.label.text()
 
     run_in_local_mode(qloop, window, scenario, 180)
+
+
+def test_after_a_deletion_and_a_restore_the_pane_shows_no_tag_that_is_not_selected(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+) -> None:
+    """The selected tag deleted, then restored from the recycle bin (the mutations the delete
+    flow reports): the focus lands on a neighbour that is not selected, and the pane must not
+    describe it. (A guard of the restore path: this sequence passed on 2fdc3cf too; the walk's
+    symptom came from a focused row the pane followed, which the test above reproduces.)"""
+    from regview.ui.dialogs.delete.flow import DeleteMutation
+
+    open_repository(qloop, window, "alpha", REPO)
+    view, details = window.tags_view, window.details
+    chosen = view.model.row_at(0).tag  # back above the focused row: the focus moves
+    view.select_tags([chosen], current=chosen)
+    settle(qloop, window)
+    assert details.current is not None and details.current.tag == chosen
+
+    window.delete_flow.mutated.emit(DeleteMutation("alpha", REPO, removed=(chosen,)))
+    settle(qloop, window)
+    assert view.selected_tags() == []
+    assert details.current is None, f"the pane shows {details.title.text()!r}, nothing selected"
+    assert details.title.text() == "No tag selected"
+
+    async def restore() -> None:
+        window.delete_flow.mutated.emit(DeleteMutation("alpha", REPO, restored=(chosen,)))
+        await until(lambda: chosen in {t.tag for t in view.model.rows}, 30)
+        await until(lambda: not window.tasks.running("restored"), 30)
+
+    run(qloop, restore(), 40)
+    settle(qloop, window)
+    assert view.selected_tags() == []
+    assert details.current is None, f"the pane shows {details.title.text()!r}, nothing selected"
