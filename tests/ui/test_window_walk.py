@@ -21,7 +21,7 @@ from fault_servers import DropProxy, forward, proxy_app, serve
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from window_support import child_texts, local_window, run_in_local_mode
+from window_support import child_texts, local_window, remove_in_tokens, run_in_local_mode
 
 from regview.settings.profiles import registry_host
 from regview.ui.dialogs.delete.dialog import DeleteDialog
@@ -304,18 +304,10 @@ def test_a_details_read_dropped_midway_does_not_leave_the_pane_reading(
 def test_removing_the_registry_on_show_leaves_the_sidebar_on_the_one_shown_next(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
 ) -> None:
-    from regview.ui.dialogs.tokens_dialog import TokensDialog
-
     open_repository(qloop, window, "alpha", REPO)
 
     async def remove_alpha() -> None:
-        window.manage_tokens()
-        (dialog,) = window.findChildren(TokensDialog)
-        await dialog.refresh()
-        dialog.select("alpha")
-        await dialog.remove()
-        await until(lambda: not window.tasks.running("profiles"))
-        dialog.close()
+        await remove_in_tokens(window, "alpha")
         await until(lambda: idle(window), 60)
 
     run(qloop, remove_alpha(), 90)
