@@ -8,6 +8,7 @@ Format (all parameters optional except `registry`; values are percent-encoded)::
 
 - `registry` is the registry host as the user added it (`registry.gitlab.com`,
   `127.0.0.1:5000`); the link never carries a credential, the receiving side uses its own.
+  `registry=local` is regview's local test registry, whose port may change between runs.
 - `sort` names a column of the tags table: tag, created, size, digest, config, platforms, type,
   shared; `-desc` sorts descending (`sort=created-desc`).
 - `tag` selects that tag and shows its details.
@@ -34,6 +35,10 @@ SORT_COLUMNS = (
     "frees",
 )
 VIEWS = ("tags", "repositories", "overview")
+
+
+#: `registry=` of a link to the local test registry (its address is not stable)
+LOCAL_REGISTRY = "local"
 
 
 class LinkError(ValueError):

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from tiny_images import seed_tiny_tags
+from window_support import remove_in_tokens
 
 from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
@@ -234,21 +235,13 @@ def test_a_deletion_reaches_only_the_registry_in_the_views_title(
 def test_removing_a_profile_in_tokens_resets_the_views_bound_to_it(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    from regview.ui.dialogs.tokens_dialog import TokensDialog
-
     with registries(tmp_path, qloop) as regs:
         window = open_window(qtbot, qloop, tmp_path, {"alpha": regs.urls["alpha"]})
         alpha_tags(window, qloop)
 
         async def remove_alpha() -> None:
             window.tags_view.select_tags([next(iter(tag_names(window)))])
-            window.manage_tokens()
-            (dialog,) = window.findChildren(TokensDialog)
-            await dialog.refresh()
-            dialog.select("alpha")
-            await dialog.remove()
-            await until(lambda: not window.tasks.running("profiles"))
-            dialog.close()
+            await remove_in_tokens(window, "alpha")
             await until(lambda: idle(window))
 
         run(qloop, remove_alpha())

@@ -30,6 +30,7 @@ __all__ = [
     "local_token",
     "local_window",
     "put_oci_manifest",
+    "remove_in_tokens",
     "run_in_local_mode",
     "until",
 ]
@@ -90,6 +91,20 @@ def close_window(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
         return None
 
     run_in_local_mode(qloop, window, nothing)
+
+
+async def remove_in_tokens(window: MainWindow, name: str) -> None:
+    """Tokens › select profile `name` › Remove, as the user does; the window has reloaded its
+    profiles when this returns."""
+    from regview.ui.dialogs.tokens_dialog import TokensDialog
+
+    window.manage_tokens()
+    (dialog,) = window.findChildren(TokensDialog)
+    await dialog.refresh()
+    dialog.select(name)
+    await dialog.remove()
+    await until(lambda: not window.tasks.running("profiles"))
+    dialog.close()
 
 
 def child_texts(item: object) -> list[str]:

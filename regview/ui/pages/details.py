@@ -237,6 +237,9 @@ class DetailsPane(QWidget):
         self.referrers.setAccessibleName("Referrers")
         self.tabs.addTab(self.referrers, "Referrers")
         self.current: TagInfo | None = None
+        self.counted = 0  # how many tags are selected when it is several
+        self._reading = 0  # the last details read started (show_loading's token)
+        self._waiting = False  # "Reading…" is shown for it
         self._shared_note = ""
         self.clear()
 
@@ -246,9 +249,24 @@ class DetailsPane(QWidget):
         return QSize(max(MIN_WIDTH, hint.width()), hint.height())
 
     def clear(self) -> None:
+        self._empty(
+            "No tag selected", "Select a tag to see its digests, platforms, layers and config."
+        )
+
+    def show_count(self, count: int) -> None:
+        """Several tags selected: the pane names none of them (Del acts on all)."""
+        self._empty(
+            f"{count:,} tags selected",
+            "Select one tag to see its digests, platforms, layers and config.",
+        )
+        self.counted = count
+
+    def _empty(self, title: str, subtitle: str) -> None:
         self.current = None
-        self.title.setText("No tag selected")
-        self.subtitle.setText("Select a tag to see its digests, platforms, layers and config.")
+        self._waiting = False
+        self.counted = 0
+        self.title.setText(title)
+        self.subtitle.setText(subtitle)
         self.status.hide()
         self.tabs.setEnabled(False)
         # greyed values of the tag shown before would still read as facts about "no tag"
@@ -261,6 +279,12 @@ class DetailsPane(QWidget):
             tree.clear()
         self.config.setPlainText("")
         self.manifest.setPlainText("")
+        self._reset_counts()
+
+    def _reset_counts(self) -> None:
+        """The tabs' counts belong to the tag whose details arrived; none until then."""
+        self.tabs.setTabText(1, "Layers")
+        self.tabs.setTabText(4, "Referrers")
 
     def show_tag(
         self, tag: TagInfo | None, reference: str = "", shared_with: list[str] | None = None
@@ -269,7 +293,10 @@ class DetailsPane(QWidget):
             self.clear()
             return
         self.current = tag
+        self.counted = 0
+        self._waiting = False
         self.tabs.setEnabled(True)
+        self._reset_counts()
         self.title.setText(tag.tag)
         self.subtitle.setText(
             f"{tag.kind.value} · {human_size(tag.size) or 'size unknown'} · "
@@ -309,17 +336,30 @@ class DetailsPane(QWidget):
             self.status.setText(self._shared_note)
             self.status.show()
 
-    def show_loading(self) -> None:
+    def show_loading(self) -> int:
+        """ "Reading…" until the read answers; the token names this read for end_reading."""
+        self._reading += 1
+        self._waiting = True
         self.status.setText("Reading manifest and config…")
         self.status.show()
+        return self._reading
+
+    def end_reading(self, token: int, text: str) -> None:
+        """Read `token` ended: if the pane still waits for it (nothing arrived, no newer read,
+        not cleared), `text` replaces "Reading…" — a read dropped or failed never leaves the
+        pane reading for good."""
+        if token == self._reading and self._waiting:
+            self.show_error(text)
 
     def show_error(self, text: str) -> None:
+        self._waiting = False
         self.status.setText(text)
         self.status.show()
 
     def show_details(self, details: TagDetails) -> None:
         if self.current is None or details.tag != self.current.tag:
             return  # an answer for a tag that is no longer shown
+        self._waiting = False
         lines = [*details.notes, self._shared_note] if self._shared_note else details.notes
         self.status.setVisible(bool(lines))
         self.status.setText(" ".join(lines))

@@ -5,7 +5,8 @@ TagsPage(controller, tasks, registries, generation)      a QSplitter
     binding: PageBinding             the registry and repository on show
     open(name, path) -> Binding      bind; another repository's rows go at once
     shows(name, repository) -> bool  the table shows that repository (its binding holds)
-    sync_details(reread=False)       the pane follows the table's current, selected tag
+    sync_details(reread=False)       the pane describes the selection: one tag, "N tags
+                                     selected", or none — never a row only current
     apply_link(ViewLink)             a link's filter, sort and tag
     remove_tags(names) ; add_tags(tags)   a deletion's or restore's rows, the rest kept
     clear()
@@ -31,6 +32,9 @@ from regview.ui.registries import Registries
 from regview.ui.tasks import Tasks
 from regview.ui.window.binding import PAGE_TAGS, Binding, PageBinding
 
+#: the pane's line when a details read ended without an answer (stopped, or its session replaced)
+NOT_READ = "Manifest and config not read: the read was stopped. Press F5 to read them again."
+
 
 class TagsPage(QSplitter):
     detailsLoaded = Signal(str)
@@ -53,7 +57,9 @@ class TagsPage(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 1)
         self.setSizes([780, 380])
-        self.tags_view.currentTagChanged.connect(self._show_tag)
+        # The pane follows the selection, which Del acts on, not the focused row: Ctrl+Home or
+        # Ctrl+click moves the current row without selecting it.
+        self.tags_view.currentTagChanged.connect(lambda _tag: self.sync_details())
         # after the selection or the rows shown changed (filter, reload): the pane follows
         self.tags_view.selectionSummaryChanged.connect(lambda _text: self.sync_details())
 
@@ -90,20 +96,21 @@ class TagsPage(QSplitter):
             view.select_tags([first], current=first)
 
     def sync_details(self, reread: bool = False) -> None:
-        """Keep the details pane on the tag the table has current and selected (after a filter,
-        a reload, a deletion or restore), or empty when none is; `reread` loads it again."""
+        """Keep the details pane on what the table has selected (after a click, a filter, a
+        reload, a deletion or restore): the one selected tag, a count of several, or empty when
+        none is; `reread` loads the one tag again."""
         view = self.tags_view
-        tag = view.current_tag()
         rows = view.selected_rows()
-        index = view.table.selectionModel().currentIndex()
-        if tag is None or index.row() not in rows:  # e.g. a filter hid the current row
-            tag = view.model.row_at(rows[0]) if rows else None
         shown = self.details.current
-        if tag is None:
-            if shown is not None:
-                self.tasks.cancel("details")
+        if len(rows) != 1:
+            self.tasks.cancel("details")
+            if rows:
+                self.details.show_count(len(rows))
+            elif shown is not None or self.details.counted:
                 self.details.clear()
-        elif reread or shown is None or (shown.tag, shown.digest) != (tag.tag, tag.digest):
+            return
+        tag = view.model.row_at(rows[0])
+        if reread or shown is None or (shown.tag, shown.digest) != (tag.tag, tag.digest):
             self._show_tag(tag)
 
     def _show_tag(self, tag: TagInfo | None) -> None:
@@ -118,10 +125,16 @@ class TagsPage(QSplitter):
         if tag.error:
             self.tasks.cancel("details")
             return
-        self.details.show_loading()
-        self.tasks.start("details", self._load_details(binding, tag))
+        reading = self.details.show_loading()
+        self.tasks.start("details", self._load_details(binding, tag, reading))
 
-    async def _load_details(self, binding: Binding, tag: TagInfo) -> None:
+    async def _load_details(self, binding: Binding, tag: TagInfo, reading: int) -> None:
+        try:
+            await self._read_details(binding, tag)
+        finally:  # dropped, cancelled or failed: the pane says so if it still waits for this
+            self.details.end_reading(reading, NOT_READ)
+
+    async def _read_details(self, binding: Binding, tag: TagInfo) -> None:
         await asyncio.sleep(0.08)  # moving through rows with the keyboard: fetch where it stops
         try:
             details = await self.registries.attempt(

@@ -10,6 +10,8 @@
         show_progress(done, total) / finish_progress()
         attach_delete_handler(fn)            connect `deleteRequested` and enable Delete
         set_tags(repo, tags) ; append_tags(tags) ; remove_tags(names)   rows in, rows out
+        unread: str                          why the tags are unknown ("" = read), said by
+                                             summary() instead of "0 tags"
         signals: currentTagChanged(object), selectionSummaryChanged(str),
                  deleteRequested(list), refreshRequested(), cancelRequested(),
                  copyLinkRequested()
@@ -257,6 +259,7 @@ class TagsView(QWidget):
         self._hidden_selected: set[int] = set()
         self._pulled_chosen = False  # the user showed or hid Last pulled from the header menu
         self._restoring = False
+        self.unread = ""
         self.model = TagsModel(self)
         self.frees = FreesUpdater(self.model, self)
         self._selection_worker = OffThread(self)
@@ -390,6 +393,7 @@ class TagsView(QWidget):
         self.delete.setEnabled(True)
 
     def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None:
+        self.unread = ""
         self.model.set_tags(repository, tags)
         self.filter_bar.set_platforms(self._platform_labels())
         self._show_pulled(self.model.rows, anew=True)
@@ -624,6 +628,8 @@ class TagsView(QWidget):
     # --- status --------------------------------------------------------------------------
     def summary(self) -> str:
         total, shown = len(self.model.rows), len(self.model.visible)
+        if not total and self.unread:  # a registry not reached has not "0 tags"
+            return self.unread
         rows = self.selected_rows()
         parts = [f"{total:,} tags"]
         if shown != total:

@@ -135,8 +135,11 @@ class WindowActions(QObject):
         elif shown is not None and shown.profile in changed:
             if shown.profile in after:
                 browser.open_profile(shown.profile)
+                browser.sidebar.select_registry(shown.profile)
             elif profiles:
+                # the sidebar's current node names the registry on show
                 browser.open_profile(profiles[0].name)
+                browser.sidebar.select_registry(profiles[0].name)
             else:
                 browser.show_welcome()
 

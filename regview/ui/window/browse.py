@@ -259,8 +259,12 @@ class Browser(QObject):
             return
         if isinstance(outcome, Problem):
             page.tags_view.finish_progress()
+            title = outcome.title
+            page.tags_view.unread = f"tags unknown — {title[:1].lower()}{title[1:]}"
+            self._tags_summary(page.tags_view.summary())
             self.stack.report(binding, outcome)
             return
+        page.tags_view.unread = ""
         if self.controller.link_note:  # throttled, or the registry counts pulls
             self._status(self.controller.link_note)
         link, self.pending_link = self.pending_link, None

@@ -126,11 +126,16 @@ class Deletion(QObject):
         """The cleanup policy of the repository on show (or `path` of the registry on show)."""
         stack = self.browser.stack
         binding = stack.view_binding()
-        if binding is None or not stack.holds(binding):
+        repo = path or (binding.repository if binding is not None else "")
+        if binding is None or not stack.holds(binding) or not repo:
+            # a cleanup policy works on one repository's tags: say why nothing opened
+            self.window.statusBar().showMessage(
+                "Open a repository first: a cleanup policy works on one repository's tags "
+                "(or right-click a repository › Cleanup policy…)",
+                10000,
+            )
             return
-        repo = path or binding.repository
-        if repo:
-            self._policy_editor(binding.profile, repo)
+        self._policy_editor(binding.profile, repo)
 
     def _policy_editor(self, name: str, repository: str) -> None:
         from regview.ui.dialogs.policy_editor import open_policy_editor

@@ -15,10 +15,10 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QObject
 from PySide6.QtGui import QGuiApplication
 
-from regview.settings.profiles import registry_host
+from regview.settings.profiles import Profile, registry_host
 from regview.ui.errors import Problem
-from regview.ui.links import SORT_COLUMNS, ViewLink
-from regview.ui.local_mode import LocalMode
+from regview.ui.links import LOCAL_REGISTRY, SORT_COLUMNS, ViewLink
+from regview.ui.local_mode import LOCAL_PROFILE, LocalMode
 from regview.ui.registries import Registries
 from regview.ui.window.binding import PAGE_OVERVIEW, PAGE_TAGS
 from regview.ui.window.browse import Browser
@@ -61,7 +61,7 @@ class ViewLinks(QObject):
         on_tags = stack.current() == PAGE_TAGS
         current = tags.tags_view.current_tag() if on_tags else None
         return ViewLink(
-            registry=registry_host(profile.url),
+            registry=LOCAL_REGISTRY if self._is_local(profile) else registry_host(profile.url),
             repository=binding.repository if on_tags else "",
             tag=current.tag if current else "",
             filter=spec.text if on_tags else "",
@@ -76,6 +76,16 @@ class ViewLinks(QObject):
             view="overview" if stack.current() == PAGE_OVERVIEW else "",
         )
 
+    def _is_local(self, profile: Profile) -> bool:
+        """Is `profile` the local test registry this app runs? Its port changes when the last
+        one is taken: a link names it `local`, not by address."""
+        local = self.local_mode
+        return (
+            local.running
+            and profile.name == LOCAL_PROFILE
+            and registry_host(profile.url) == registry_host(local.url)
+        )
+
     def copy_link(self) -> None:
         link = self.view_link()
         if link is not None:
@@ -85,8 +95,9 @@ class ViewLinks(QObject):
     def open_link(self, link: ViewLink) -> None:
         profiles = self.registries.by_name
         match = next((p.name for p in profiles.values() if p.answers_to(link.registry)), None)
-        if match is None and self.local_mode.running and link.registry in ("local", "localhost"):
-            match = next(iter(profiles), None)
+        if match is None and link.registry in (LOCAL_REGISTRY, "localhost"):
+            # the local test registry, on whatever port it runs this time
+            match = next((n for n, p in profiles.items() if self._is_local(p)), None)
         browser = self.browser
         if match is None:
             browser.stack.banner.show_problem(_no_registry(link.registry))
@@ -102,6 +113,14 @@ class ViewLinks(QObject):
 
 
 def _no_registry(host: str) -> Problem:
+    if host == LOCAL_REGISTRY:
+        return Problem(
+            "Local test registry not running",
+            "The link points at regview's local test registry, which is not running here.",
+            "Start it (regview gui --local, or Local test registry on the welcome page), then "
+            "open the link again.",
+            "",
+        )
     return Problem(
         "Registry not configured",
         f"The link points at {host}, which is not one of your registries.",

@@ -24,7 +24,8 @@ the API lists it there anyway), otherwise under an "Added by hand" node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFont
@@ -198,11 +199,29 @@ class Sidebar(QTreeWidget):
         item = self._registries.get(name)
         if item is None:
             return
-        self._forget_tree(name)
-        self._clear_children(item)
-        status = self._child(item, text, STATUS, name)
-        status.setToolTip(0, text)
-        self._child(item, "Add repository path…", ADD_PATH, name)
+        with self._rebuilding(name, item):
+            self._forget_tree(name)
+            self._clear_children(item)
+            status = self._child(item, text, STATUS, name)
+            status.setToolTip(0, text)
+            # the paths added by hand are saved in the profile: they stay reachable whatever
+            # the registry's state (a path added while it does not answer stays in view)
+            for path in sorted(self.hand_paths(name) if self.hand_paths is not None else ()):
+                self._child(item, path, REPOSITORY, name, path).setToolTip(0, path)
+            self._child(item, "Add repository path…", ADD_PATH, name)
+
+    @contextlib.contextmanager
+    def _rebuilding(self, name: str, root: QTreeWidgetItem) -> Iterator[None]:
+        """Rebuild `name`'s nodes quietly: the node on show going away must not open another
+        view; it is current again afterwards where it is still there, else the registry."""
+        shown = self._current_key()
+        self.blockSignals(True)
+        try:
+            yield
+            if shown is not None and shown[0] == name:
+                self.setCurrentItem(self._find(*shown) or root)
+        finally:
+            self.blockSignals(False)
 
     def set_repositories(self, name: str, paths: Iterable[str], listable: bool = True) -> None:
         item = self._registries.get(name)
@@ -210,31 +229,32 @@ class Sidebar(QTreeWidget):
             return
         self.setUpdatesEnabled(False)
         try:
-            self._forget_tree(name)
-            self._clear_children(item)
-            nested = self._gitlab.get(name, False)
-            groups: dict[str, QTreeWidgetItem] = {}
-            for path in sorted(paths, key=str.lower):
-                parent = item
-                parts = path.split("/")
-                if nested and len(parts) > 1:
-                    for depth in range(1, len(parts)):
-                        key = "/".join(parts[:depth])
-                        group = groups.get(key)
-                        if group is None:
-                            group = self._child(parent, parts[depth - 1], GROUP, name, key)
-                            group.setToolTip(0, key)
-                            group.setExpanded(True)
-                            groups[key] = group
-                        parent = group
-                    label = parts[-1]
-                else:
-                    label = path
-                leaf = self._child(parent, label, REPOSITORY, name, path)
-                leaf.setToolTip(0, path)
-            if not listable:
-                self._child(item, "Add repository path…", ADD_PATH, name)
-            item.setExpanded(True)
+            with self._rebuilding(name, item):
+                self._forget_tree(name)
+                self._clear_children(item)
+                nested = self._gitlab.get(name, False)
+                groups: dict[str, QTreeWidgetItem] = {}
+                for path in sorted(paths, key=str.lower):
+                    parent = item
+                    parts = path.split("/")
+                    if nested and len(parts) > 1:
+                        for depth in range(1, len(parts)):
+                            key = "/".join(parts[:depth])
+                            group = groups.get(key)
+                            if group is None:
+                                group = self._child(parent, parts[depth - 1], GROUP, name, key)
+                                group.setToolTip(0, key)
+                                group.setExpanded(True)
+                                groups[key] = group
+                            parent = group
+                        label = parts[-1]
+                    else:
+                        label = path
+                    leaf = self._child(parent, label, REPOSITORY, name, path)
+                    leaf.setToolTip(0, path)
+                if not listable:
+                    self._child(item, "Add repository path…", ADD_PATH, name)
+                item.setExpanded(True)
         finally:
             self.setUpdatesEnabled(True)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from regview.ui.errors import ErrorBanner, Problem
-from regview.ui.window.binding import PAGE_WELCOME, Binding, PageBinding
+from regview.ui.window.binding import PAGE_OVERVIEW, PAGE_REPOS, PAGE_WELCOME, Binding, PageBinding
 
 
 class PageStack(QWidget):
@@ -55,10 +55,14 @@ class PageStack(QWidget):
         return binding.current if binding is not None else None
 
     def report(self, binding: Binding, problem: Problem) -> None:
-        """Show `problem` in the banner only while the page on screen shows `binding`'s registry:
-        one registry's failure never appears under another's name."""
+        """Show `problem` in the banner only while the page on screen is `binding`'s: one
+        registry's failure never appears under another's name, nor a failed listing of the
+        catalog over a repository's tags (the storage overview is made of the listing: its
+        failure shows there too)."""
         shown = self.view_binding()
-        if self.holds(binding) and shown is not None and shown.profile == binding.profile:
+        if not self.holds(binding) or shown is None or shown.profile != binding.profile:
+            return
+        if shown.page == binding.page or (binding.page, shown.page) == (PAGE_REPOS, PAGE_OVERVIEW):
             self.banner.show_problem(problem)
 
     def holds(self, binding: Binding) -> bool:
