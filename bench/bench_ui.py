@@ -461,8 +461,7 @@ def _load_from(
             "seconds": seconds,
             "rows": window.tags_view.model.rowCount(),
         }
-        clients = window.controller.loader._clients.values()  # the adaptive limit it reached
-        out[label]["peak_limit"] = max((c[2].limiter.peak for c in clients), default=None)
+        out[label]["peak_limit"] = _peak_limit(window)  # the adaptive limit it reached
         print(f"  {label}: {out[label]}", flush=True)
         for ms, what in sorted(slow, reverse=True)[:8]:
             print(f"    slow callback {ms} ms: {what}", flush=True)
@@ -496,6 +495,16 @@ def _load_from(
     window.close()
     asyncio.set_event_loop(None)
     return out
+
+
+def _peak_limit(window: Any) -> int | None:
+    """The profile's client's peak concurrency (the session's since issue 10; the tag loader's
+    own client in the code before, for runs against an older tree)."""
+    loader_clients = getattr(window.controller.loader, "_clients", None)
+    if loader_clients is not None:
+        return max((c[2].limiter.peak for c in loader_clients.values()), default=None)
+    session = window.sessions.get("dist")
+    return session.io_client.limiter.peak if session is not None and session.is_open else None
 
 
 # --- 6: startup ----------------------------------------------------------------------------
