@@ -24,7 +24,7 @@ Nothing here touches Qt widgets: it is plain async code, tested without a window
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from regview.core.model import Credentials, Endpoint
@@ -44,6 +44,7 @@ from regview.settings.profiles import Profile
 
 if TYPE_CHECKING:
     from regview.core.client.client import RegistryClient
+    from regview.core.gitlab.api import GitLabAPI
 
 __all__ = [
     "CREDENTIAL_NAMES",
@@ -90,6 +91,7 @@ class RegistrySession:
         self._factory = factory
         self._client: Any = None
         self._proxy: Any = None
+        self._gitlab: Any = None  # the GitLab API client, made on first use (on the I/O loop)
         self._lock = asyncio.Lock()
         self.credentials: Credentials | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -129,6 +131,22 @@ class RegistrySession:
             raise RuntimeError(f"the session for {self.name} is not open")
         return cast("RegistryClient", self._client)
 
+    async def gitlab_api(self) -> GitLabAPI:
+        """The profile's one GitLab API client (its `api_url`), on the I/O loop like the
+        registry client and reached the same way; closed with the session."""
+        async with self._lock:
+            self._check_retired()
+            if self._gitlab is None:
+                from regview.core.gitlab.api import GitLabAPI
+
+                p, credentials = self.profile, self.credentials
+
+                async def make() -> GitLabAPI:
+                    return GitLabAPI(p.api_url, credentials, insecure=p.insecure, ca_file=p.ca_file)
+
+                self._gitlab = await self._made(make())
+            return cast("GitLabAPI", LoopBound(self._gitlab, self.io))
+
     @property
     def is_open(self) -> bool:
         return self._client is not None
@@ -143,14 +161,17 @@ class RegistrySession:
         return self
 
     async def _make(self, credentials: Credentials | None) -> Any:
-        """The client, made on the I/O loop (whatever it binds to, it binds there). Cancelled
-        while it is being made, it is closed there rather than left with its pool open."""
         endpoint, factory = self.endpoint, self._factory
 
         async def make() -> Any:
             return factory(endpoint, credentials)
 
-        made = asyncio.ensure_future(self.io.run(make()))
+        return await self._made(make())
+
+    async def _made(self, make: Coroutine[Any, Any, Any]) -> Any:
+        """A client, made on the I/O loop (whatever it binds to, it binds there). Cancelled
+        while it is being made, it is closed there rather than left with its pool open."""
+        made = asyncio.ensure_future(self.io.run(make))
         try:
             return await asyncio.shield(made)
         except asyncio.CancelledError:
@@ -171,14 +192,19 @@ class RegistrySession:
         async with self._lock:
             self._retired = True
             client, self._client, self._proxy = self._client, None, None
+            gitlab, self._gitlab = self._gitlab, None
             closers, self._closers = self._closers, []
             for closer in closers:
                 try:
                     await closer()
                 except Exception:  # the session's own client must still be closed
                     log.exception("closing a resource of %s failed", self.name)
-            if client is not None:
-                await self.io.run(client.aclose())
+            for owned in (gitlab, client):
+                if owned is not None:
+                    try:
+                        await self.io.run(owned.aclose())
+                    except Exception:  # the other must still be closed
+                        log.exception("closing a client of %s failed", self.name)
 
 
 class SessionManager:

@@ -14,7 +14,7 @@ from keyring.backend import KeyringBackend
 
 from regview.core.model import Credentials, Endpoint
 from regview.services.accounts import Accounts
-from regview.services.io_loop import IoLoop
+from regview.services.io_loop import IoLoop, LoopBound
 from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile, SettingsStore
 from regview.settings.secrets import FallbackStore, KeyringStore
@@ -131,3 +131,26 @@ def cache_factory(cache: Path) -> Any:
     from regview.core.client.client import RegistryClient
 
     return lambda endpoint, credentials: RegistryClient(endpoint, credentials, cache_dir=cache)
+
+
+async def test_one_gitlab_api_client_per_session_on_the_io_loop_closed_with_it(
+    tmp_path: Path,
+) -> None:
+    """The GitLab tree, its sizes and a delete flow asking the session get the same API client
+    (made on the I/O loop); closing the session closes its connections."""
+    accounts = Accounts(
+        SettingsStore(tmp_path / "settings.json"), FallbackStore(KeyringStore(_Memory()))
+    )
+    await accounts.save(
+        Profile(name="gl", url="http://127.0.0.1:5000", api_url="http://127.0.0.1:5000/api/v4")
+    )
+    sessions = SessionManager(accounts, lambda _e, _c: _Client())
+    session = await sessions.open("gl")
+    first, second = await session.gitlab_api(), await session.gitlab_api()
+    assert isinstance(first, LoopBound) and isinstance(second, LoopBound)
+    assert first.target is second.target
+    assert first.api_url == "http://127.0.0.1:5000/api/v4"
+    http = first.target.http
+    assert not http.is_closed
+    await sessions.close_all()
+    assert http.is_closed
