@@ -5,9 +5,10 @@
     settle() -> None           what exists now is long-lived (start-up done, a load finished)
 
 Python's cyclic collector runs in whichever thread happens to allocate when a threshold is
-crossed. With a worker thread parsing thousands of manifests (`regview.ui.loader`), that is
-often the worker — which then destroys unreachable Qt objects (a dialog, a timer) from the
-wrong thread: Qt warns "Timers cannot be stopped from another thread" or crashes. So automatic
+crossed. With the I/O thread parsing thousands of manifests (`services.io_loop`, where every
+registry client lives), that is often the I/O thread — which then destroys unreachable Qt
+objects (a dialog, a timer) from the wrong thread: Qt warns "Timers cannot be stopped from
+another thread" or crashes (tests/ui/test_gc_guard_io_thread.py shows both halves). So automatic
 collection is switched off and a timer on the UI thread collects instead, generation by
 generation when its threshold is crossed, the way Qt applications such as Anki and qutebrowser
 do it.

@@ -46,10 +46,10 @@ Prepare = Callable[[list[TagInfo]], list[TagInfo]]
 
 
 class RowFeed:
-    """Rows produced on the worker thread, delivered on the UI loop in paced, time-sliced chunks.
+    """Rows produced on the I/O thread, delivered on the UI loop in paced, time-sliced chunks.
 
     With `prepare` (default for tag loads: `models.tags_model.prepare_tags`) each batch's sort keys,
-    lowercase search text and identities are computed in `put`, on the worker thread; the UI
+    lowercase search text and identities are computed in `put`, on the I/O thread; the UI
     thread then only extends lists and announces the rows (`beginInsertRows`).
     """
 
@@ -75,11 +75,11 @@ class RowFeed:
         self.delivered = 0
 
     def put(self, rows: list[TagInfo]) -> None:
-        """Called on the worker thread."""
+        """Called on the I/O thread."""
         if self._prepare is not None:
             rows = self._prepare(rows)
             # Computing facts is pure CPU: let a waiting UI thread have the GIL now, not at
-            # the end of the worker's switch interval.
+            # the end of the I/O thread's switch interval.
             time.sleep(0)
         with self._lock:
             if self._closed:
@@ -156,7 +156,7 @@ class RowFeed:
 
     async def finish(self) -> None:
         """The load is over: deliver what is still pending in budget-sized chunks, letting the
-        UI loop run in between (a worker ahead of the UI leaves thousands of rows), then stop."""
+        UI loop run in between (an I/O thread ahead of the UI leaves thousands of rows), then stop."""
         while not self._closed:
             chunk, more = self._take(self._chunk)
             if chunk:
@@ -235,7 +235,7 @@ class BackgroundLoader:
 
 
 class LoadCancel:
-    """The Cancel button's flag, set on the UI thread and seen by the worker loop's load."""
+    """The Cancel button's flag, set on the UI thread and seen by the I/O loop's load."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
