@@ -488,6 +488,8 @@ def _load_from(
         await asyncio.sleep(gc_guard.IDLE_S + 1.5)
         out["idle"] = beat.stop()
         print(f"  idle: {out['idle']}", flush=True)
+        if os.environ.get("BENCH_GC_CENSUS"):
+            _gc_census()
         await window.aclose()
 
     with loop:
@@ -495,6 +497,27 @@ def _load_from(
     window.close()
     asyncio.set_event_loop(None)
     return out
+
+
+def _gc_census() -> None:
+    """Diagnostics: what a full collection traverses (tracked objects by type) and what one
+    costs in the UI thread's CPU time."""
+    from collections import Counter
+
+    objects = gc.get_objects()  # frozen ones included
+    kinds = Counter(type(o).__name__ for o in objects)
+    print(f"  tracked objects: {len(objects):,}; frozen {gc.get_freeze_count():,}", flush=True)
+    print(f"  by type: {kinds.most_common(15)}", flush=True)
+    del objects
+    gc.unfreeze()
+    cpu, wall = time.thread_time(), time.perf_counter()
+    gc.collect()
+    print(
+        f"  full collection: {(time.thread_time() - cpu) * 1000:.0f} ms CPU, "
+        f"{(time.perf_counter() - wall) * 1000:.0f} ms wall",
+        flush=True,
+    )
+    gc.freeze()
 
 
 def _peak_limit(window: Any) -> int | None:
