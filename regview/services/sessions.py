@@ -133,9 +133,9 @@ class RegistrySession:
 
     async def gitlab_api(self) -> GitLabAPI:
         """The profile's one GitLab API client (its `api_url`), on the I/O loop like the
-        registry client and reached the same way; closed with the session."""
+        registry client and reached the same way; closed with the session (open it first)."""
         async with self._lock:
-            self._check_retired()
+            _ = self.io_client  # retired: cancelled; not open: no credentials to call it with
             if self._gitlab is None:
                 from regview.core.gitlab.api import GitLabAPI
 
