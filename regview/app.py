@@ -148,7 +148,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
                 await window.start()
             from regview.ui import gc_guard
 
-            gc_guard.settle()  # modules, widgets, the first listing: long-lived from here on
+            gc_guard.settle()  # modules, classes, the window: frozen for good from here on
             if screenshot:
                 from regview.ui.screenshot import capture
 

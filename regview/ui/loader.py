@@ -230,7 +230,7 @@ class BackgroundLoader:
                 feed.close()  # what is still queued belongs to a load nobody shows any more
                 raise
             await feed.finish()
-        gc_guard.settle()  # the rows live as long as the table: no full collection re-reads them
+        gc_guard.settle()  # what the load left is collected once the user is idle, not now
         return result
 
 
