@@ -74,7 +74,11 @@ class IoLoop:
         Cancelling the caller cancels the I/O task and then waits for it to finish, so its
         clean-up happens before the caller goes on.
         """
-        here = asyncio.get_running_loop()
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:  # stepped outside a running loop (a Qt loop shutting down)
+            coro.close()  # never started: no "never awaited" warning on top
+            raise
         if here is self.loop:
             return await coro
         result: asyncio.Future[T] = here.create_future()

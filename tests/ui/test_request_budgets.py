@@ -72,8 +72,10 @@ def in_loop(
 
 
 def _close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    # the window's tasks cancelled and awaited inside the running loop first (habit 7): a task
+    # stepped by Qt's event processing while the loop is not running has no event loop
+    run(qloop, window.aclose())
     window.close()
-    run(qloop, window.sessions.close_all())
 
 
 @pytest.fixture(autouse=True)
