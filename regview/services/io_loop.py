@@ -75,8 +75,8 @@ class IoLoop:
         clean-up happens before the caller goes on.
         """
         try:
-            here = asyncio.get_running_loop()
-        except RuntimeError:  # stepped outside a running loop (a Qt loop shutting down)
+            here = _caller_loop()
+        except RuntimeError:
             coro.close()  # never started: no "never awaited" warning on top
             raise
         if here is self.loop:
@@ -121,6 +121,17 @@ class IoLoop:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(result), CLEAN_UP_S)
             raise
+
+
+def _caller_loop() -> asyncio.AbstractEventLoop:
+    """The loop of the task calling. A qasync task can be stepped by Qt's event processing while
+    its loop is not running (between two `run_until_complete` calls, while a window closes):
+    then its loop is the thread's current one. Before the hop, such a step went on where the
+    client answered from its caches; with the hop it must be able to wait for the I/O loop."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop_policy().get_event_loop()
 
 
 def _has_async_methods(cls: type) -> bool:
