@@ -354,7 +354,7 @@ async def load_tags(
         nonlocal first_contact
         if first_contact:
             if not workers:  # the first read, alone
-                workers.append(asyncio.create_task(worker()))
+                workers.append(asyncio.create_task(worker()))  # noqa: F821 (as below)
                 return
             first_contact = False  # it is back (top_up runs after each read): fan out
         # a few more than the limit: some are always between requests (parsing, the cache),

@@ -131,8 +131,8 @@ def test_drag_select_delete_results_restore(
         run(qloop, until(lambda: trash.entries_model.record_at(0).cells[3] == "restored"))
         assert trash.entries_model.record_at(0).cells[2] == f"{len(chosen):,}"
         trash.accept()
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())
 
 
 def test_results_dialog_says_what_its_recycle_bin_restored(
@@ -184,5 +184,5 @@ def test_results_dialog_says_what_its_recycle_bin_restored(
         shot(qloop, results, tmp_path, "delete-results-restored", SCHEMES[0])
         trash.accept()
         results.accept()
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())

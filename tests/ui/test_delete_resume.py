@@ -117,8 +117,8 @@ def test_results_dialog_tells_the_truth_then_finishes_the_run(
             for t in ("t0006", "t0007"):
                 assert head_digest(reg.url, REPO, t) == before[t]
             second.accept()
+            run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
             window.close()
-            run(qloop, window.sessions.close_all())
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -153,8 +153,8 @@ def test_recycle_bin_resumes_a_killed_run(
         assert head_digest(reg.url, REPO, "t0000") is None
         progress[0].accept()
         trash.accept()
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())
 
 
 def _denying_proxy(upstream: str) -> Any:
@@ -198,5 +198,5 @@ def test_refused_deletion_says_why_in_words_that_wrap(
             tip = dialog.model.record_at(row).tooltip
             assert tip.startswith("<qt>") and "\n" not in tip, tip
             dialog.accept()
+            run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
             window.close()
-            run(qloop, window.sessions.close_all())

@@ -116,8 +116,8 @@ def open_repo(qloop: asyncio.AbstractEventLoop, window: MainWindow, path: str = 
 
 def close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
     no_crash()
+    run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
     window.close()
-    run(qloop, window.sessions.close_all())
 
 
 def settle(qloop: asyncio.AbstractEventLoop) -> None:

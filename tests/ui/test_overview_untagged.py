@@ -42,8 +42,8 @@ def test_overview_shows_what_harbors_untagged_artifacts_hold(
         assert panel.untagged_note.toolTip() == ov.UNTAGGED_LISTED_TIP
         assert site.mutations(mark) == []
         shot(qloop, window, tmp_path, "overview-untagged", "light")
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())
         run(qloop, window.delete_flow.aclose())
 
 

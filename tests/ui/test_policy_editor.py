@@ -134,5 +134,5 @@ def test_policy_preview_regex_errors_and_run_now(
         run(qloop, asyncio.sleep(0.1))
         assert head_digest(url, REPO, victims[0]) is not None  # Cancel deleted nothing
         editor.reject()
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())

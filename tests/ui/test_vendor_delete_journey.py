@@ -88,8 +88,8 @@ def test_ghcr_tag_deleted_in_the_window_spares_its_siblings(
             sent = front.mutations(mark)
             assert [m for m, _ in sent] == ["PUT", "DELETE"], sent
             progress[0].accept()
+            run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
             window.close()
-            run(qloop, window.sessions.close_all())
             run(qloop, window.delete_flow.aclose())
 
 
@@ -114,5 +114,5 @@ def test_docker_hub_tags_table_fills_from_the_api_without_a_pull(
             seen = front.since(mark)
             assert not [p for m, p in seen if m == "GET" and "/manifests/" in p], seen
             assert any("/v2/namespaces/alice/repositories/app/tags" in p for _m, p in seen)
+            run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
             window.close()
-            run(qloop, window.sessions.close_all())

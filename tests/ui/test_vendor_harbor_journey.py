@@ -62,6 +62,6 @@ def test_harbor_immutable_tag_refused_in_the_window_and_its_sibling_deleted(
             )
         ]
         progress[0].accept()
+        run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
         window.close()
-        run(qloop, window.sessions.close_all())
         run(qloop, window.delete_flow.aclose())
