@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Callable, Collection
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from regview.core.model import TagInfo
@@ -34,6 +35,10 @@ from regview.ui.window.binding import PAGE_TAGS, Binding, PageBinding
 
 #: the pane's line when a details read ended without an answer (stopped, or its session replaced)
 NOT_READ = "Manifest and config not read: the read was stopped. Press F5 to read them again."
+
+
+#: the tags table's width below which the details pane goes under it instead of beside it
+TABLE_MIN_WIDTH = 560
 
 
 class TagsPage(QSplitter):
@@ -62,6 +67,19 @@ class TagsPage(QSplitter):
         self.tags_view.currentTagChanged.connect(lambda _tag: self.sync_details())
         # after the selection or the rows shown changed (filter, reload): the pane follows
         self.tags_view.selectionSummaryChanged.connect(lambda _text: self.sync_details())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # On a narrow window (1024 px: sidebar, then ~780 px here) the pane beside the table
+        # left it three columns; there the pane goes under the table, as a mail client's
+        # preview does, and comes back beside it when there is room for both.
+        beside = self.width() >= self.details.minimumSizeHint().width() + TABLE_MIN_WIDTH
+        want = Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical
+        if self.orientation() != want:
+            self.setOrientation(want)
+            total = self.width() if beside else self.height()
+            first = total * 2 // 3 if beside else total * 3 // 5
+            self.setSizes([first, total - first])
 
     def open(self, name: str, path: str) -> Binding:
         shown = self.binding.current
