@@ -64,6 +64,18 @@ class Cli:
         data: dict[str, str] = json.loads(self.keyring_file.read_text())
         return data
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """`python -m regview ARGS` started, not waited for (a test stops a server under it,
+        or interrupts it), stdin closed, stdout and stderr captured."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "regview", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+        )
+
     def __call__(
         self, *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 120
     ) -> Result:

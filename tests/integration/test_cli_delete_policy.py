@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -165,14 +163,7 @@ def test_ctrl_c_cancels_the_run_and_still_reports_every_tag(
     with serve(lambda: slow_deletes(plain.url, 0.5)) as proxy:
         host = proxy.split("://", 1)[1]
         images = [f"{host}/team/app:{t}" for t in names]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "regview", "rm", *images, "--yes", "--json"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli.env,
-        )
+        proc = cli.spawn("rm", *images, "--yes", "--json")
         try:
             deadline = time.monotonic() + 60
             while len(listed()) == len(names):

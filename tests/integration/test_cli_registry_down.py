@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -40,14 +38,7 @@ def test_rm_stops_when_the_registry_stops_answering(tmp_path: Path) -> None:
         with serve(lambda: slow_deletes(plain.url, 0.3)) as proxy:
             host = proxy.split("://", 1)[1]
             images = [f"{host}/team/app:{t}" for t in names]
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "regview", "rm", *images, "--yes", "--json"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=cli.env,
-            )
+            proc = cli.spawn("rm", *images, "--yes", "--json")
             deadline = time.monotonic() + 60
             while len(listed()) > len(names) + 2 - 4:  # a few went: the proxy is the registry
                 assert proc.poll() is None, proc.communicate()
