@@ -29,6 +29,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _regview_style(qapp: Any) -> None:
+    """The app's own style from the start, set once: tests that apply a theme no longer swap
+    the application style (setting it deletes the old one under widgets that may still paint
+    with it — a later test crashed in Qt's event processing after such swaps)."""
+    from regview.ui.theme import RegviewStyle
+
+    qapp.setStyle(RegviewStyle())
+
+
 @pytest.fixture
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop on the test's QApplication; any unhandled task error fails the test.

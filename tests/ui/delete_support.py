@@ -124,10 +124,12 @@ def shot(
 def theme(qapp: Any, scheme: str) -> Iterator[None]:
     from regview.ui.theme import apply_theme
 
-    style, palette = qapp.style().name(), qapp.palette()
+    palette = qapp.palette()
     apply_theme(qapp, scheme)
     try:
         yield
     finally:
-        qapp.setStyle(style)
+        # The palette goes back; the style stays regview's. Setting the application style
+        # back and forth deletes the old one under widgets that may still paint with it: a
+        # later test crashed (SIGSEGV in Qt's event processing) after these swaps.
         qapp.setPalette(palette)

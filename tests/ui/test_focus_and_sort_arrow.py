@@ -33,12 +33,12 @@ pytestmark = [pytest.mark.ui]
 
 @pytest.fixture(params=["light", "dark"])
 def scheme(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
-    style, palette = qapp.style().name() or "Fusion", qapp.palette()
+    palette = qapp.palette()
     apply_theme(qapp, request.param)
     try:
         yield request.param
     finally:
-        qapp.setStyle(style)
+        # the palette goes back; the style stays regview's (see delete_support.theme)
         qapp.setPalette(palette)
 
 
