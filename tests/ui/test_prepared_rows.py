@@ -134,16 +134,20 @@ def test_feed_prepares_on_the_worker_and_delivers_aligned_chunks(
     assert max(len(c) for c in got[1:]) <= 200
 
 
-def test_the_loader_shortens_the_gil_switch_interval(qapp: object) -> None:
+def test_worker_loop_shortens_the_gil_switch_interval() -> None:
     import sys
 
-    from regview.ui.loader import SWITCH_INTERVAL, BackgroundLoader
+    from regview.ui.loader import SWITCH_INTERVAL, WorkerLoop
 
     before = sys.getswitchinterval()
     try:
         sys.setswitchinterval(0.005)
-        BackgroundLoader()
+        worker = WorkerLoop(name="test-switch")
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        worker.loop.call_soon_threadsafe(worker.loop.stop)
+        worker.thread.join(5)
+        assert not worker.thread.is_alive()
+        worker.loop.close()
     finally:
         sys.setswitchinterval(before)
 
