@@ -409,7 +409,9 @@ class PlanRun:
             return await self.settle_tag(a, what, exc.message)
         except Exception as exc:
             # no clean answer (retries gave up, a reply lost): the registry decides
-            return await self.settle_tag(a, what, f"the delete failed ({error_message(exc)})")
+            return await self.settle_tag(
+                a, what, f"the delete failed ({error_message(exc)})", unanswered=True
+            )
         if note:
             how = a.how if method is a.method else method.description
             return await self.settle_tag(a, how, note)
@@ -436,7 +438,9 @@ class PlanRun:
         try:
             note = await self.delete_once(request, gone_at_first=gone_at_first)
         except Exception as exc:
-            return await self.settle_tag(a, what, f"the delete failed ({error_message(exc)})")
+            return await self.settle_tag(
+                a, what, f"the delete failed ({error_message(exc)})", unanswered=True
+            )
         if note:
             return await self.settle_tag(a, what, note)
         return self.tag_result(
@@ -476,9 +480,13 @@ class PlanRun:
         happened: str,
         *,
         placeholder_retried: bool = False,
+        unanswered: bool = False,
     ) -> ItemResult:
         """Read the tag back after a step without a clean answer and report what is true. A
         tag left on a placeholder gets one more delete of that placeholder first.
+
+        `unanswered`: the deleting request(s) got no clean answer (retries gave up on errors or
+        a dropped connection); found gone then, the registry acted and its reply was lost.
 
         Gone after a deleting request was sent counts as deleted (verified), even when the
         first answer seen was a 404: a lower layer (a proxy, the HTTP client) may have retried
@@ -493,6 +501,8 @@ class PlanRun:
             return self.tag_result(a, outcome, reason, status, evidence)
 
         if reading.seen is Seen.GONE:
+            if unanswered and not placeholder_retried:
+                happened = f"the registry's reply was lost ({happened}); reading back found it gone"
             return res(Outcome.DELETED, with_note(what, happened), Status.DELETED_VERIFIED)
         if reading.seen is Seen.PLACEHOLDER and not placeholder_retried:
             try:
