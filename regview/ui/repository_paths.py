@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from regview.spec.errors import InvalidReference
 from regview.spec.reference import validate_repository
-from regview.ui.theme import is_dark
+from regview.ui.theme import is_dark, set_sheet
 
 if TYPE_CHECKING:
     from regview.services.sessions import Accounts, SessionManager
@@ -77,7 +77,7 @@ class PathDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         colour = "#ff7b72" if is_dark(self.palette()) else "#c62828"
-        self.error.setStyleSheet(f"color: {colour};")
+        set_sheet(self.error, f"color: {colour};")
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -10,12 +10,16 @@ RegviewStyle                    Fusion with a visible keyboard focus on tables, 
 is_dark(palette) -> bool
 accent(palette) -> QColor       the highlight colour charts and marks use
 muted(palette) -> QColor        secondary text
+set_sheet(widget, sheet)        give a widget a style sheet of its own, re-resolved against
+                                the palette on every theme switch
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -235,7 +239,7 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     if not isinstance(app.style(), RegviewStyle):
         app.setStyle(RegviewStyle())
     app.setPalette(make_palette(chosen))
-    _restyle_sheeted_widgets(app)
+    _restyle_sheeted_widgets()
     app.setProperty("regviewScheme", chosen)
     app.setProperty("regviewChoice", scheme or "system")
     if scheme is None and not getattr(app, "_regview_follows_system", False):
@@ -244,13 +248,32 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     return chosen
 
 
-def _restyle_sheeted_widgets(app: QApplication) -> None:
+#: the widgets given a style sheet of their own (set_sheet); an entry goes with its widget
+_SHEETED: weakref.WeakSet[QWidget] = weakref.WeakSet()
+
+
+def set_sheet(widget: QWidget, sheet: str) -> None:
+    """widget.setStyleSheet(sheet), and restyle the widget on every later theme switch.
+
+    Every widget with a sheet of its own sets it through here: a theme switch restyles these
+    and leaves the application's other widgets alone (it used to walk all of them)."""
+    widget.setStyleSheet(sheet)
+    _SHEETED.add(widget)
+
+
+def _restyle_sheeted_widgets() -> None:
     # A widget with a style sheet of its own (the toolbar's spacing, the sidebar's row padding,
     # the welcome cards) is painted by Qt's style-sheet style from a palette it resolved when
     # the sheet was applied; QApplication.setPalette does not reach it, so after a switch at
     # run time the toolbar and the sidebar stayed white in the dark scheme. Setting the same
     # sheet again makes Qt resolve it against the new palette.
-    for widget in app.allWidgets():
+    for widget in list(_SHEETED):
+        # The weak set drops a widget when Python lets go of it; one deleted by Qt while
+        # Python still holds it (a closed dialog's label in a callback) is dropped here. No
+        # slot on `destroyed`: it would run Python from inside Qt's destructors, at exit too.
+        if not shiboken6.isValid(widget):
+            _SHEETED.discard(widget)
+            continue
         sheet = widget.styleSheet()
         if sheet:
             widget.setStyleSheet(sheet)

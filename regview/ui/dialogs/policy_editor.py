@@ -75,7 +75,7 @@ from regview.ui.dialogs.delete.dialog import danger_style
 from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
 from regview.ui.screen_fit import grow_to_content, resize_to_fit
 from regview.ui.tasks import Tasks
-from regview.ui.theme import is_dark
+from regview.ui.theme import is_dark, set_sheet
 from regview.util.units import human_size
 
 if TYPE_CHECKING:
@@ -368,7 +368,7 @@ class PolicyEditor(QDialog):
         close.clicked.connect(self.reject)
         self.run_button = QPushButton("Run now…")
         self.run_button.setToolTip("Plan the deletion of the Delete tab, review it, then run it")
-        self.run_button.setStyleSheet(danger_style(self))
+        set_sheet(self.run_button, danger_style(self))
         self.run_button.clicked.connect(self.run_now)
         buttons.addWidget(close)
         buttons.addWidget(self.run_button)
@@ -453,7 +453,7 @@ class PolicyEditor(QDialog):
                 except PolicyError as exc:
                     message = str(exc)
             label.setText(message)
-            label.setStyleSheet(_error_style(self))
+            set_sheet(label, _error_style(self))
             label.setVisible(bool(message))
             ok = ok and not message
         return ok
@@ -471,7 +471,7 @@ class PolicyEditor(QDialog):
         except PolicyError as exc:
             if fields_ok:
                 self.other_error.setText(str(exc))
-                self.other_error.setStyleSheet(_error_style(self))
+                set_sheet(self.other_error, _error_style(self))
                 self.other_error.show()
             self._show_preview(None)
             return
@@ -534,7 +534,7 @@ class PolicyEditor(QDialog):
         )
         if result.warnings:
             self.warnings.setText("⚠ " + "<br>⚠ ".join(result.warnings))
-            self.warnings.setStyleSheet(_error_style(self))
+            set_sheet(self.warnings, _error_style(self))
         self.warnings.setVisible(bool(result.warnings))
         self.previewed.emit(result)
 
@@ -633,7 +633,7 @@ class PolicyEditor(QDialog):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.state.setText(text)
-        self.state.setStyleSheet(_error_style(self) if error else "")
+        set_sheet(self.state, _error_style(self) if error else "")
 
     def save_to_gitlab(self) -> None:
         if self.gitlab is None:

@@ -65,6 +65,7 @@ from regview.ui.dialogs.connect.form import RepositoryBox
 from regview.ui.dialogs.import_dialog import ImportDialog, open_preview
 from regview.ui.dialogs.task_dialog import TaskDialog
 from regview.ui.screen_fit import resize_to_fit
+from regview.ui.theme import set_sheet
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -159,7 +160,7 @@ class TokensDialog(TaskDialog):
         for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("Verified"), QHeaderView.ResizeMode.Stretch)
-        self.tree.setStyleSheet("QTreeView::item { padding: 4px 6px; }")
+        set_sheet(self.tree, "QTreeView::item { padding: 4px 6px; }")
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         body.addWidget(self.tree, 1)

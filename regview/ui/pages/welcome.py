@@ -42,6 +42,7 @@ from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.import_dialog import ImportDialog, open_preview
 from regview.ui.icon import app_icon
 from regview.ui.local_mode import LocalMode
+from regview.ui.theme import set_sheet
 
 WIDTH = 580
 
@@ -80,12 +81,13 @@ class ActionButton(QPushButton):
         self.setFixedWidth(width)
         self.setMinimumHeight(layout.totalHeightForWidth(width))
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setStyleSheet(
+        set_sheet(
+            self,
             "ActionButton { text-align: left; border: 1px solid palette(mid); border-radius: 8px;"
             " background: palette(base); }"
             "ActionButton:hover { border-color: palette(highlight); }"
             "ActionButton:focus { border: 2px solid palette(highlight); }"
-            "ActionButton:pressed { background: palette(alternate-base); }"
+            "ActionButton:pressed { background: palette(alternate-base); }",
         )
 
 

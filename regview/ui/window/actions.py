@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar
 from regview.services.sessions import Accounts, ConnectBackend, SessionManager
 from regview.ui.repository_paths import HandPaths
 from regview.ui.tasks import Tasks
+from regview.ui.theme import set_sheet
 from regview.ui.window.browse import Browser
 from regview.ui.window.links import ViewLinks
 
@@ -62,7 +63,7 @@ class WindowActions(QObject):
         self.toolbar = bar = QToolBar("Main")
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
-        bar.setStyleSheet("QToolBar { spacing: 4px; padding: 3px 6px; }")
+        set_sheet(bar, "QToolBar { spacing: 4px; padding: 3px 6px; }")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         window.addToolBar(bar)
 

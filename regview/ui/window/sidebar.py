@@ -32,7 +32,7 @@ from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 from regview.ui.action_icons import action_icon
-from regview.ui.theme import muted
+from regview.ui.theme import muted, set_sheet
 
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2
@@ -76,7 +76,7 @@ class Sidebar(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setIndentation(14)
         self.setMinimumWidth(200)
-        self.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
+        set_sheet(self, "QTreeView::item { padding: 3px 2px; }")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.currentItemChanged.connect(self._current_changed)

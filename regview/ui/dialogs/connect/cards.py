@@ -15,6 +15,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from regview.services.connect import AccessSummary
+from regview.ui.theme import set_sheet
 
 OK_COLOUR = "#2f9e55"
 WARN_COLOUR = "#d08a12"  # a partial result: it works, but not for everything (deleting)
@@ -25,7 +26,7 @@ UNKNOWN_COLOUR = "#8a8f98"
 def _secondary(label: QLabel) -> QLabel:
     label.setWordWrap(True)
     label.setForegroundRole(label.foregroundRole())
-    label.setStyleSheet("color: palette(placeholder-text);")
+    set_sheet(label, "color: palette(placeholder-text);")
     return label
 
 
@@ -77,9 +78,10 @@ class _Card(QFrame):
         colour = {"good": OK_COLOUR, "warn": WARN_COLOUR, "bad": BAD_COLOUR}.get(
             tone, "palette(mid)"
         )
-        self.setStyleSheet(
+        set_sheet(
+            self,
             "QFrame#card { border: 1px solid palette(mid); border-left: 4px solid "
-            f"{colour}; border-radius: 6px; background: palette(alternate-base); }}"
+            f"{colour}; border-radius: 6px; background: palette(alternate-base); }}",
         )
         self.label.setText(text)
         self.setVisible(bool(text))

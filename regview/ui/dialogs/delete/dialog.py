@@ -45,7 +45,7 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
-from regview.ui.theme import is_dark, warning_colours
+from regview.ui.theme import is_dark, set_sheet, warning_colours
 from regview.ui.words import plural as _plural
 from regview.util.units import human_size
 
@@ -215,7 +215,7 @@ class DeleteDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.delete_button = QPushButton("Delete")
-        self.delete_button.setStyleSheet(danger_style(self))
+        set_sheet(self.delete_button, danger_style(self))
         self.delete_button.setAutoDefault(False)
         self.delete_button.clicked.connect(self._confirmed)
         self.cancel_button.setDefault(True)
