@@ -408,10 +408,7 @@ class PlanRun:
                 )
             return await self.settle_tag(a, what, exc.message)
         except Exception as exc:
-            # no clean answer (retries gave up, a reply lost): the registry decides
-            return await self.settle_tag(
-                a, what, f"the delete failed ({error_message(exc)})", unanswered=True
-            )
+            return await self.settle_unanswered(a, what, exc)
         if note:
             how = a.how if method is a.method else method.description
             return await self.settle_tag(a, how, note)
@@ -438,9 +435,7 @@ class PlanRun:
         try:
             note = await self.delete_once(request, gone_at_first=gone_at_first)
         except Exception as exc:
-            return await self.settle_tag(
-                a, what, f"the delete failed ({error_message(exc)})", unanswered=True
-            )
+            return await self.settle_unanswered(a, what, exc)
         if note:
             return await self.settle_tag(a, what, note)
         return self.tag_result(
@@ -471,6 +466,13 @@ class PlanRun:
             Status.DELETED,
             f"the tag was moved to the placeholder {placeholder}; the registry answered its "
             "delete with success",
+        )
+
+    async def settle_unanswered(self, a: TagAction, what: str, exc: Exception) -> ItemResult:
+        """The deleting request(s) got no clean answer (retries gave up, a reply lost): the
+        registry decides, read back."""
+        return await self.settle_tag(
+            a, what, f"the delete failed ({error_message(exc)})", unanswered=True
         )
 
     async def settle_tag(
