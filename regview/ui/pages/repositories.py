@@ -1,6 +1,6 @@
 """The repositories page: a registry's repositories (or a group's) with tag counts and sizes.
 
-RepositoriesPage(controller, tasks, registries, generation)
+RepositoriesPage(context: PageContext)
     filter, model, table             the filter box and the table (RepositoriesModel)
     binding: PageBinding             the registry (and group or project: scope) on show
     listed: {profile: [RepositoryInfo]}   each registry's last listing
@@ -17,7 +17,7 @@ RepositoriesPage(controller, tasks, registries, generation)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -32,14 +32,12 @@ from PySide6.QtWidgets import (
 
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.log import get_logger
-from regview.ui.controllers import BrowseController
 from regview.ui.errors import Problem
 from regview.ui.filter_box import escape_clears
 from regview.ui.models.filtering import FilterSpec
 from regview.ui.models.repos_model import PATH, RepositoriesModel
-from regview.ui.registries import Registries
+from regview.ui.pages.context import PageContext
 from regview.ui.screen_fit import scaled
-from regview.ui.tasks import Tasks
 from regview.ui.window.binding import PAGE_REPOS, PageBinding
 
 log = get_logger("ui.window")
@@ -59,16 +57,15 @@ class RepositoriesPage(QWidget):
 
     def __init__(
         self,
-        controller: BrowseController,
-        tasks: Tasks,
-        registries: Registries,
-        generation: Callable[[str], int],
+        context: PageContext,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.controller, self.tasks, self.registries = controller, tasks, registries
-        self._generation = generation
-        self.binding = PageBinding(PAGE_REPOS, generation)
+        self.controller = context.controller
+        self.tasks = context.tasks
+        self.registries = context.registries
+        self._generation = context.generation
+        self.binding = PageBinding(PAGE_REPOS, context.generation)
         self.scope = ""  # the group or project shown ("" = all)
         self.listed: dict[str, list[RepositoryInfo]] = {}
         self._measured: dict[str, dict[str, RepositoryInfo]] = {}  # profile → path → figures

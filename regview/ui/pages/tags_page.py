@@ -1,6 +1,6 @@
 """The tags page: a repository's tags table beside the details pane of its current tag.
 
-TagsPage(controller, tasks, registries, generation)      a QSplitter
+TagsPage(context: PageContext)      a QSplitter
     tags_view: TagsView ; details: DetailsPane
     binding: PageBinding             the registry and repository on show
     open(name, path) -> Binding      bind; another repository's rows go at once
@@ -16,21 +16,19 @@ TagsPage(controller, tasks, registries, generation)      a QSplitter
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from regview.core.model import TagInfo
-from regview.ui.controllers import BrowseController
 from regview.ui.errors import Problem
 from regview.ui.links import ViewLink
 from regview.ui.models.filtering import FilterSpec
+from regview.ui.pages.context import PageContext
 from regview.ui.pages.details import DetailsPane
 from regview.ui.pages.tags_view import TagsView
-from regview.ui.registries import Registries
-from regview.ui.tasks import Tasks
 from regview.ui.window.binding import PAGE_TAGS, Binding, PageBinding
 
 #: the pane's line when a details read ended without an answer (stopped, or its session replaced)
@@ -46,15 +44,14 @@ class TagsPage(QSplitter):
 
     def __init__(
         self,
-        controller: BrowseController,
-        tasks: Tasks,
-        registries: Registries,
-        generation: Callable[[str], int],
+        context: PageContext,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
-        self.controller, self.tasks, self.registries = controller, tasks, registries
-        self.binding = PageBinding(PAGE_TAGS, generation)
+        self.controller = context.controller
+        self.tasks = context.tasks
+        self.registries = context.registries
+        self.binding = PageBinding(PAGE_TAGS, context.generation)
         self.tags_view = TagsView()
         self.details = DetailsPane()
         self.addWidget(self.tags_view)

@@ -45,6 +45,7 @@ from regview.ui.links import ViewLink
 from regview.ui.local_mode import LocalMode
 from regview.ui.models import tags_model as tm
 from regview.ui.models.repos_model import RepositoriesModel
+from regview.ui.pages.context import PageContext
 from regview.ui.pages.details import DetailsPane
 from regview.ui.pages.overview import OverviewPanel
 from regview.ui.pages.repositories import RepositoriesPage
@@ -110,10 +111,14 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar()
         self.sidebar.setAccessibleName("Registries and repositories")
         self.welcome = WelcomeView(accounts, local_mode, backend)
-        self.repositories = RepositoriesPage(
-            self.controller, self.tasks, self.registries, generation
+        pages = PageContext(
+            controller=self.controller,
+            tasks=self.tasks,
+            registries=self.registries,
+            generation=generation,
         )
-        self.tags = TagsPage(self.controller, self.tasks, self.registries, generation)
+        self.repositories = RepositoriesPage(pages)
+        self.tags = TagsPage(pages)
         self.overview = OverviewPanel(generation=generation)
         self.stack = PageStack(
             self.welcome,
