@@ -1,5 +1,7 @@
-"""Helpers for the deletion UI tests: a main window on the embedded registry, HTTP checks that do
-not go through regview's client, and screenshots (tmp dir, plus $REGVIEW_SCREENSHOT_DIR)."""
+"""Helpers for the deletion UI tests: a main window on the embedded registry (demo_repository: the
+demo registry with a repository's tags shown; confirm_with_del: Del on the selection, to the
+confirmation dialog), HTTP checks that do not go through regview's client, and screenshots (tmp
+dir, plus $REGVIEW_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from connect_support import MemoryKeyring, make_accounts, run
+from connect_support import MemoryKeyring, local_registry, make_accounts, run
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from regview.core.model import Endpoint
 from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
 from regview.spec import mediatypes as mt
+from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.policy_editor import PolicyEditor
 from regview.ui.local_mode import LocalMode
 from regview.ui.window.main_window import MainWindow
@@ -79,6 +83,39 @@ def open_repo(qloop: asyncio.AbstractEventLoop, window: MainWindow, path: str) -
         await until(lambda: not window.tasks.running("tags"))
 
     run(qloop, go())
+
+
+@contextlib.contextmanager
+def demo_repository(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    qapp: Any,
+    tmp_path: Path,
+    scheme: str,
+    repository: str,
+) -> Iterator[tuple[str, MainWindow]]:
+    """The demo registry over loopback and a main window showing `repository`'s tags, in
+    `scheme`: (the registry's url, the window). The window is the test's to close."""
+    with theme(qapp, scheme), local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, repository)
+        yield url, window
+
+
+def confirm_with_del(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
+) -> DeleteDialog:
+    """Press Del on the tags table, focused as a user leaves it, and wait for the
+    confirmation dialog with the plan of the tags selected."""
+    view = window.tags_view
+    shown: list[DeleteDialog] = []
+    window.delete_flow.confirmShown.connect(shown.append)
+    window.activateWindow()
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus, timeout=5000)
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+    run(qloop, until(lambda: bool(shown)))
+    return shown[0]
 
 
 def open_policy_editor(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> PolicyEditor:

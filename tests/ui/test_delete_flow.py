@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import local_registry, run
-from delete_support import SCHEMES, head_digest, open_repo, open_window, shot, theme, until
+from connect_support import run
+from delete_support import SCHEMES, confirm_with_del, demo_repository, head_digest, shot, until
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -41,9 +41,7 @@ def _drag(qtbot: QtBot, view: Any, first: int, last: int) -> None:
 def test_drag_select_delete_results_restore(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
 ) -> None:
-    with theme(qapp, scheme), local_registry(tmp_path / "reg", demo=True) as url:
-        window = open_window(qtbot, qloop, tmp_path, url)
-        open_repo(qloop, window, REPO)
+    with demo_repository(qtbot, qloop, qapp, tmp_path, scheme, REPO) as (url, window):
         view = window.tags_view
         assert view.delete.isEnabled()  # the flow attached its handler
         # release tags share their manifest with a commit tag (and sometimes mr-/feature- tags)
@@ -58,14 +56,7 @@ def test_drag_select_delete_results_restore(
         )
         assert siblings, "each release shares its manifest with its commit tag"
 
-        shown: list[DeleteDialog] = []
-        window.delete_flow.confirmShown.connect(shown.append)
-        window.activateWindow()
-        view.table.setFocus()
-        qtbot.waitUntil(view.table.hasFocus, timeout=5000)
-        qtbot.keyClick(view.table, Qt.Key.Key_Delete)
-        run(qloop, until(lambda: bool(shown)))
-        dialog = shown[0]
+        dialog = confirm_with_del(qtbot, qloop, window)
         # the plan: exactly the chosen tags, the siblings named as staying, bytes + GC note
         assert sorted(a.tag for a in dialog.plan.tag_actions) == sorted(chosen)
         assert sorted(dialog.affected_tags()) == siblings
@@ -136,15 +127,13 @@ def test_drag_select_delete_results_restore(
 
 
 def test_results_dialog_says_what_its_recycle_bin_restored(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path
 ) -> None:
     """Found walking the app: after a restore started from the results dialog's "Recycle
     bin…", the dialog still listed "✓ deleted" for the tags that were back."""
     from PySide6.QtWidgets import QApplication
 
-    with local_registry(tmp_path / "reg", demo=True) as url:
-        window = open_window(qtbot, qloop, tmp_path, url)
-        open_repo(qloop, window, REPO)
+    with demo_repository(qtbot, qloop, qapp, tmp_path, SCHEMES[0], REPO) as (url, window):
         view = window.tags_view
         view.set_spec(FilterSpec(text=r"v\d+\.\d+\.\d+", regex=True))
         chosen = [t.tag for t in view.model.rows[:2]]

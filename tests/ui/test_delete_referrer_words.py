@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import local_registry, run
-from delete_support import SCHEMES, open_repo, open_window, shot, theme, until
-from PySide6.QtCore import Qt
+from connect_support import run
+from delete_support import SCHEMES, confirm_with_del, demo_repository, shot, until
 from pytestqt.qtbot import QtBot
 
 from regview.ui.dialogs.delete.dialog import DeleteDialog
@@ -34,9 +33,7 @@ def _affected_words(dialog: DeleteDialog) -> list[str]:
 def test_signature_words_are_true_and_name_the_checkboxes(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path, scheme: str
 ) -> None:
-    with theme(qapp, scheme), local_registry(tmp_path / "reg", demo=True) as url:
-        window = open_window(qtbot, qloop, tmp_path, url)
-        open_repo(qloop, window, REPO)
+    with demo_repository(qtbot, qloop, qapp, tmp_path, scheme, REPO) as (_url, window):
         view = window.tags_view
         digests = {t.tag: t.digest for t in view.model.rows}
         assert set(WALKED) <= set(digests)
@@ -45,14 +42,7 @@ def test_signature_words_are_true_and_name_the_checkboxes(
         assert len(chosen) > len(WALKED)
         view.select_tags(chosen)
         assert sorted(t.tag for t in view.selected_tags()) == chosen
-        shown: list[DeleteDialog] = []
-        window.delete_flow.confirmShown.connect(shown.append)
-        window.activateWindow()
-        view.table.setFocus()
-        qtbot.waitUntil(view.table.hasFocus, timeout=5000)
-        qtbot.keyClick(view.table, Qt.Key.Key_Delete)
-        run(qloop, until(lambda: bool(shown)))
-        dialog = shown[0]
+        dialog = confirm_with_del(qtbot, qloop, window)
         plan = dialog.plan
         assert plan.manifest_actions == ()  # tag-only: no manifest is deleted by digest
         blast = plan.blast
