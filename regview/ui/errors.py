@@ -39,7 +39,7 @@ from regview.log import get_logger, logfile, redact
 from regview.settings.errors import SettingsError
 from regview.ui.links import LinkError
 from regview.ui.models.filtering import FilterError
-from regview.ui.theme import warning_colours
+from regview.ui.theme import set_colours, warning_colours
 
 log = get_logger("ui.errors")
 
@@ -155,11 +155,7 @@ class ErrorBanner(QWidget):
         self.hide()
 
     def show_problem(self, problem: Problem) -> None:
-        background, text = warning_colours(self.palette())
-        pal = self.palette()
-        pal.setColor(self.backgroundRole(), background)
-        pal.setColor(self.foregroundRole(), text)
-        self.setPalette(pal)
+        set_colours(self, warning_colours)
         self.label.setText(f"<b>{_esc(problem.title)}</b> — {_esc(problem.text())}")
         self._action = problem.action
         self.button.setVisible(bool(problem.action))

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from regview.spec.errors import InvalidReference
 from regview.spec.reference import validate_repository
-from regview.ui.theme import is_dark, set_sheet
+from regview.ui.theme import error_sheet, set_sheet
 
 if TYPE_CHECKING:
     from regview.services.sessions import Accounts, SessionManager
@@ -76,8 +76,7 @@ class PathDialog(QDialog):
         layout.addWidget(self.edit)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        colour = "#ff7b72" if is_dark(self.palette()) else "#c62828"
-        set_sheet(self.error, f"color: {colour};")
+        set_sheet(self.error, error_sheet)
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

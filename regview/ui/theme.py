@@ -10,14 +10,22 @@ RegviewStyle                    Fusion with a visible keyboard focus on tables, 
 is_dark(palette) -> bool
 accent(palette) -> QColor       the highlight colour charts and marks use
 muted(palette) -> QColor        secondary text
-set_sheet(widget, sheet)        give a widget a style sheet of its own, re-resolved against
-                                the palette on every theme switch
+set_sheet(widget, sheet)        give a widget a style sheet of its own (a string, or a function
+                                of the palette that writes one), re-resolved against the
+                                palette on every theme switch
+set_colours(widget, colours)    give a widget a background and text colour (a function of the
+                                palette), picked again on every theme switch
+error_colour(palette) -> QColor the red of error text, one per scheme
+error_sheet, error_border_sheet, danger_sheet
+                                sheets (functions of the palette) for error text, a line edit
+                                whose text cannot be used and a button that deletes
 """
 
 from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import Qt
@@ -248,17 +256,48 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     return chosen
 
 
-#: the widgets given a style sheet of their own (set_sheet); an entry goes with its widget
-_SHEETED: weakref.WeakSet[QWidget] = weakref.WeakSet()
+#: a style sheet, or a function of the application's palette that writes one: set_sheet runs it
+#: again on every theme switch, so a colour that no palette role names (the red of an error)
+#: is picked for the scheme shown. The function must not hold the widget (a lambda over `self`
+#: would keep the widget alive from the registry below); the module-level ones here do not.
+Sheet = str | Callable[[QPalette], str]
+#: (background, text) for the scheme of a palette, as warning_colours returns them
+Colours = Callable[[QPalette], tuple[QColor, QColor]]
+
+#: the widgets given a style sheet of their own (set_sheet), with the function that writes it
+#: (None: a fixed sheet, set again as it is); an entry goes with its widget
+_SHEETED: weakref.WeakKeyDictionary[QWidget, Callable[[QPalette], str] | None] = (
+    weakref.WeakKeyDictionary()
+)
+#: the widgets given colours of their own (set_colours)
+_COLOURED: weakref.WeakKeyDictionary[QWidget, Colours] = weakref.WeakKeyDictionary()
 
 
-def set_sheet(widget: QWidget, sheet: str) -> None:
+def set_sheet(widget: QWidget, sheet: Sheet) -> None:
     """widget.setStyleSheet(sheet), and restyle the widget on every later theme switch.
 
     Every widget with a sheet of its own sets it through here: a theme switch restyles these
-    and leaves the application's other widgets alone (it used to walk all of them)."""
-    widget.setStyleSheet(sheet)
-    _SHEETED.add(widget)
+    and leaves the application's other widgets alone (it used to walk all of them). A sheet
+    with a colour of its own is a function of the palette (error_sheet, danger_sheet): a
+    string computed once kept the colours of the scheme it was set in after a switch."""
+    _SHEETED[widget] = sheet if callable(sheet) else None
+    widget.setStyleSheet(sheet(QGuiApplication.palette()) if callable(sheet) else sheet)
+
+
+def set_colours(widget: QWidget, colours: Colours) -> None:
+    """Paint `widget` (its background and foreground roles) in `colours(palette)`, and again
+    in the new scheme's on every theme switch: a colour set into the widget's palette once
+    stays when the application's palette changes (Qt keeps what was set explicitly)."""
+    _COLOURED[widget] = colours
+    _paint(widget, colours)
+
+
+def _paint(widget: QWidget, colours: Colours) -> None:
+    background, text = colours(QGuiApplication.palette())
+    pal = widget.palette()
+    pal.setColor(widget.backgroundRole(), background)
+    pal.setColor(widget.foregroundRole(), text)
+    widget.setPalette(pal)
 
 
 def _restyle_sheeted_widgets() -> None:
@@ -266,17 +305,24 @@ def _restyle_sheeted_widgets() -> None:
     # the welcome cards) is painted by Qt's style-sheet style from a palette it resolved when
     # the sheet was applied; QApplication.setPalette does not reach it, so after a switch at
     # run time the toolbar and the sidebar stayed white in the dark scheme. Setting the same
-    # sheet again makes Qt resolve it against the new palette.
-    for widget in list(_SHEETED):
-        # The weak set drops a widget when Python lets go of it; one deleted by Qt while
-        # Python still holds it (a closed dialog's label in a callback) is dropped here. No
-        # slot on `destroyed`: it would run Python from inside Qt's destructors, at exit too.
+    # sheet again makes Qt resolve it against the new palette; a sheet written by a function
+    # is written again, in the new scheme's colours.
+    palette = QGuiApplication.palette()
+    for widget, write in list(_SHEETED.items()):
+        # The weak dictionary drops a widget when Python lets go of it; one deleted by Qt
+        # while Python still holds it (a closed dialog's label in a callback) is dropped here.
+        # No slot on `destroyed`: it would run Python from inside Qt's destructors, at exit too.
         if not shiboken6.isValid(widget):
-            _SHEETED.discard(widget)
+            _SHEETED.pop(widget, None)
             continue
-        sheet = widget.styleSheet()
+        sheet = write(palette) if write is not None else widget.styleSheet()
         if sheet:
             widget.setStyleSheet(sheet)
+    for widget, colours in list(_COLOURED.items()):
+        if not shiboken6.isValid(widget):
+            _COLOURED.pop(widget, None)
+            continue
+        _paint(widget, colours)
 
 
 def _follow_system(app: QApplication) -> None:
@@ -302,3 +348,41 @@ def warning_colours(palette: QPalette) -> tuple[QColor, QColor]:
     if is_dark(palette):
         return QColor("#3b2326"), QColor("#ffb4b4")
     return QColor("#fdecea"), QColor("#8a1c1c")
+
+
+#: The red of error text, per scheme: >= 4.5:1 (WCAG AA for text) on the scheme's window, base
+#: and alternate-base colours — light 5.2 / 5.6 / 5.3, dark 6.4 / 7.0 / 6.6. The one place for
+#: it: the error labels, the filter's red border and the delete tables' "failed" all use it.
+ERROR_TEXT = {"light": "#c62828", "dark": "#ff7b72"}
+#: A button that deletes: white text on red, 5.2:1 (light) and 6.5:1 (dark).
+DANGER_BUTTON = {
+    "light": "QPushButton { background: #d1242f; color: white; border: 1px solid #a40e26;"
+    " border-radius: 4px; padding: 5px 14px; font-weight: 600; }"
+    " QPushButton:disabled { background: #e8a3a8; border-color: #e0a0a5; color: #fbeff0; }",
+    "dark": "QPushButton { background: #b62324; color: white; border: 1px solid #da3633;"
+    " border-radius: 4px; padding: 5px 14px; font-weight: 600; }"
+    " QPushButton:disabled { background: #4a2a2d; border-color: #5a3236; color: #9c7c80; }",
+}
+
+
+def _scheme(palette: QPalette) -> str:
+    return "dark" if is_dark(palette) else "light"
+
+
+def error_colour(palette: QPalette) -> QColor:
+    return QColor(ERROR_TEXT[_scheme(palette)])
+
+
+def error_sheet(palette: QPalette) -> str:
+    """A sheet for error text (give set_sheet the function, not its result)."""
+    return f"color: {ERROR_TEXT[_scheme(palette)]};"
+
+
+def error_border_sheet(palette: QPalette) -> str:
+    """A sheet for a line edit whose text cannot be used: a border in the error red."""
+    return f"QLineEdit {{ border: 1px solid {ERROR_TEXT[_scheme(palette)]}; }}"
+
+
+def danger_sheet(palette: QPalette) -> str:
+    """A sheet for a button that deletes (give set_sheet the function, not its result)."""
+    return DANGER_BUTTON[_scheme(palette)]

@@ -22,6 +22,7 @@ untagged manifests. The preview is computed on a worker thread (pure; 10,000 tag
 from __future__ import annotations
 
 import functools
+import html
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -71,11 +72,10 @@ from regview.core.gitlab.cleanup import (
 )
 from regview.services.async_utils import run_blocking
 from regview.spec.manifest import parse_time
-from regview.ui.dialogs.delete.dialog import danger_style
 from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
 from regview.ui.screen_fit import grow_to_content, resize_to_fit
 from regview.ui.tasks import Tasks
-from regview.ui.theme import is_dark, set_sheet
+from regview.ui.theme import danger_sheet, error_sheet, set_sheet
 from regview.util.units import human_size
 
 if TYPE_CHECKING:
@@ -85,11 +85,6 @@ CADENCES = (("1d", "every day"), ("7d", "every week"), ("14d", "every two weeks"
             ("1month", "every month"), ("3month", "every three months"))  # fmt: skip
 NO_LIMIT = "no limit"
 ANY_AGE = "any age"
-
-
-def _error_style(widget: QWidget) -> str:
-    colour = "#ff7b72" if is_dark(widget.palette()) else "#c62828"
-    return f"color: {colour};"
 
 
 class PolicyDraft:
@@ -368,7 +363,7 @@ class PolicyEditor(QDialog):
         close.clicked.connect(self.reject)
         self.run_button = QPushButton("Run now…")
         self.run_button.setToolTip("Plan the deletion of the Delete tab, review it, then run it")
-        set_sheet(self.run_button, danger_style(self))
+        set_sheet(self.run_button, danger_sheet)
         self.run_button.clicked.connect(self.run_now)
         buttons.addWidget(close)
         buttons.addWidget(self.run_button)
@@ -453,7 +448,7 @@ class PolicyEditor(QDialog):
                 except PolicyError as exc:
                     message = str(exc)
             label.setText(message)
-            set_sheet(label, _error_style(self))
+            set_sheet(label, error_sheet)
             label.setVisible(bool(message))
             ok = ok and not message
         return ok
@@ -471,7 +466,7 @@ class PolicyEditor(QDialog):
         except PolicyError as exc:
             if fields_ok:
                 self.other_error.setText(str(exc))
-                set_sheet(self.other_error, _error_style(self))
+                set_sheet(self.other_error, error_sheet)
                 self.other_error.show()
             self._show_preview(None)
             return
@@ -534,7 +529,7 @@ class PolicyEditor(QDialog):
         )
         if result.warnings:
             self.warnings.setText("⚠ " + "<br>⚠ ".join(result.warnings))
-            set_sheet(self.warnings, _error_style(self))
+            set_sheet(self.warnings, error_sheet)
         self.warnings.setVisible(bool(result.warnings))
         self.previewed.emit(result)
 
@@ -556,8 +551,10 @@ class PolicyEditor(QDialog):
                 keep_hit = bool(k.search(name))
                 parts.append(f"keep pattern: {'<b>matches</b>' if keep_hit else 'no match'}")
         except PolicyError as exc:
-            self.tester_result.setText(f"<span style='{_error_style(self)}'>{exc}</span>")
+            set_sheet(self.tester_result, error_sheet)
+            self.tester_result.setText(html.escape(str(exc), quote=False))
             return
+        set_sheet(self.tester_result, "")
         if name == "latest":
             verdict = "kept: 'latest' is never deleted"
         elif keep_hit:
@@ -633,7 +630,7 @@ class PolicyEditor(QDialog):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.state.setText(text)
-        set_sheet(self.state, _error_style(self) if error else "")
+        set_sheet(self.state, error_sheet if error else "")
 
     def save_to_gitlab(self) -> None:
         if self.gitlab is None:

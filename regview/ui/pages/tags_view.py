@@ -64,7 +64,7 @@ from regview.ui.models.frees_column import FreesUpdater, OffThread
 from regview.ui.models.table_model import contiguous
 from regview.ui.models.tags_model import TagsModel
 from regview.ui.screen_fit import scaled
-from regview.ui.theme import set_sheet
+from regview.ui.theme import error_border_sheet, error_sheet, set_sheet
 from regview.util.units import human_size
 
 DEFAULT_WIDTHS = {
@@ -109,7 +109,7 @@ class FilterBar(QWidget):
         outer.addLayout(row)
         self.error = QLabel()  # why the filter cannot be used, in words (not only a red border)
         self.error.setWordWrap(True)
-        set_sheet(self.error, "color: #d1242f;")
+        set_sheet(self.error, error_sheet)
         self.error.hide()
         outer.addWidget(self.error)
         self.text = QLineEdit()
@@ -237,7 +237,7 @@ class FilterBar(QWidget):
         self.platform.blockSignals(False)
 
     def show_error(self, message: str) -> None:
-        set_sheet(self.text, "QLineEdit { border: 1px solid #d1242f; }" if message else "")
+        set_sheet(self.text, error_border_sheet if message else "")
         self.text.setToolTip(message or self.regex.toolTip())
         self.error.setText(message)
         self.error.setVisible(bool(message))

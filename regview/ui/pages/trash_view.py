@@ -44,7 +44,7 @@ from regview.ui.dialogs.delete.models import (
 from regview.ui.errors import Problem
 from regview.ui.screen_fit import fitted, resize_to_fit
 from regview.ui.tasks import Tasks
-from regview.ui.theme import warning_colours
+from regview.ui.theme import set_colours, warning_colours
 from regview.ui.words import plural
 
 if TYPE_CHECKING:
@@ -227,11 +227,7 @@ class TrashView(QDialog):
         self.entries_model.set_records(records)
         pending = [e for e in entries if e.is_pending and e.id not in self._busy]
         if pending:
-            background, text = warning_colours(self.palette())
-            pal = self.pending_banner.palette()
-            pal.setColor(self.pending_banner.backgroundRole(), background)
-            pal.setColor(self.pending_banner.foregroundRole(), text)
-            self.pending_banner.setPalette(pal)
+            set_colours(self.pending_banner, warning_colours)
             lines = []
             for e in pending:
                 unknown = sum(1 for i in e.items.values() if i.state == ItemState.STARTED)

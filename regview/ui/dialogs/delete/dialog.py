@@ -45,24 +45,11 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
-from regview.ui.theme import is_dark, set_sheet, warning_colours
+from regview.ui.theme import danger_sheet, set_colours, set_sheet, warning_colours
 from regview.ui.words import plural as _plural
 from regview.util.units import human_size
 
 TYPED_CONFIRMATION_AT = 20
-
-DANGER_STYLE = {
-    False: "QPushButton { background: #d1242f; color: white; border: 1px solid #a40e26;"
-    " border-radius: 4px; padding: 5px 14px; font-weight: 600; }"
-    " QPushButton:disabled { background: #e8a3a8; border-color: #e0a0a5; color: #fbeff0; }",
-    True: "QPushButton { background: #b62324; color: white; border: 1px solid #da3633;"
-    " border-radius: 4px; padding: 5px 14px; font-weight: 600; }"
-    " QPushButton:disabled { background: #4a2a2d; border-color: #5a3236; color: #9c7c80; }",
-}
-
-
-def danger_style(widget: QWidget) -> str:
-    return DANGER_STYLE[is_dark(widget.palette())]
 
 
 def place_cards(grid: QGridLayout, cards: list[QWidget], width: int) -> None:
@@ -215,7 +202,7 @@ class DeleteDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.delete_button = QPushButton("Delete")
-        set_sheet(self.delete_button, danger_style(self))
+        set_sheet(self.delete_button, danger_sheet)
         self.delete_button.setAutoDefault(False)
         self.delete_button.clicked.connect(self._confirmed)
         self.cancel_button.setDefault(True)
@@ -257,11 +244,7 @@ class DeleteDialog(QDialog):
             "decide again from the registry's headers; the next deletion will tell."
         )
         if problems:
-            background, text = warning_colours(self.palette())
-            pal = self.refusal_box.palette()
-            pal.setColor(self.refusal_box.backgroundRole(), background)
-            pal.setColor(self.refusal_box.foregroundRole(), text)
-            self.refusal_box.setPalette(pal)
+            set_colours(self.refusal_box, warning_colours)
             head = "<b>Nothing can be deleted.</b> " if plan.refusal else ""
             # quote=False: Qt's rich text shows "&#x27;" as it is (GitLab&#x27;s)
             self.refusal_box.setText(
@@ -483,4 +466,4 @@ def _referrer_name(artifact_type: str) -> str:
     return "referrer"
 
 
-__all__ = ["TYPED_CONFIRMATION_AT", "DeleteDialog", "ManifestRole", "danger_style", "stat_card"]
+__all__ = ["TYPED_CONFIRMATION_AT", "DeleteDialog", "ManifestRole", "stat_card"]

@@ -57,7 +57,7 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
-from regview.ui.theme import warning_colours
+from regview.ui.theme import set_colours, warning_colours
 from regview.ui.words import plural
 
 WAITING = "waiting"
@@ -469,11 +469,7 @@ class DeleteProgressDialog(QDialog):
             )
 
     def fail(self, text: str) -> None:
-        background, fg = warning_colours(self.palette())
-        pal = self.problem.palette()
-        pal.setColor(self.problem.backgroundRole(), background)
-        pal.setColor(self.problem.foregroundRole(), fg)
-        self.problem.setPalette(pal)
+        set_colours(self.problem, warning_colours)
         self.problem.setText(text)
         self.problem.show()
         if self.report is None:

@@ -1,0 +1,169 @@
+"""Colours that no palette role names (the red of errors and of the Delete button, the error
+banner) follow a theme switch at run time: light → dark → light, with the real widgets, read
+from their pixels (QWidget.grab).
+
+They were computed once, when the sheet was set, from the palette of that moment (danger_style,
+the error labels' "color: …"), or hard-coded (#d1242f in the tags filter): a switch re-applied
+the old scheme's colours — a light-scheme red Delete button in the dark scheme, error text of
+the other scheme. A switch of the system's scheme while the app runs takes the same path
+(theme._follow_system → apply_theme), tested last."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeleteSupport,
+    RepositoryFacts,
+    Selection,
+    make_plan,
+)
+from regview.core.model import ArtifactKind, TagInfo
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.errors import ErrorBanner, Problem
+from regview.ui.pages.tags_view import FilterBar
+from regview.ui.repository_paths import PathDialog
+from regview.ui.theme import apply_theme
+
+pytestmark = [pytest.mark.ui]
+OCI = "application/vnd.oci.image.manifest.v1+json"
+
+#: what each scheme must show (the colours of theme.py, written out: the test names them)
+DANGER_BACKGROUND = {"light": "#d1242f", "dark": "#b62324"}
+ERROR_TEXT = {"light": "#c62828", "dark": "#ff7b72"}
+BANNER = {"light": ("#fdecea", "#8a1c1c"), "dark": ("#3b2326", "#ffb4b4")}
+SWITCHES = ("light", "dark", "light")
+
+
+def _app() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return app
+
+
+@pytest.fixture
+def light() -> Iterator[QApplication]:
+    app = _app()
+    apply_theme(app, "light")
+    yield app
+    apply_theme(app, "light")
+
+
+def _image(widget: QWidget) -> QImage:
+    QApplication.processEvents()
+    return widget.grab().toImage()
+
+
+def _pixel(widget: QWidget, x: int, y: int) -> str:
+    image = _image(widget)
+    ratio = image.devicePixelRatio()
+    return image.pixelColor(QPoint(int(x * ratio), int(y * ratio))).name()
+
+
+def _colours(widget: QWidget) -> set[str]:
+    image = _image(widget)
+    return {
+        image.pixelColor(x, y).name() for y in range(image.height()) for x in range(image.width())
+    }
+
+
+def _delete_dialog(qtbot: QtBot) -> DeleteDialog:
+    caps = Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True)
+    tags = tuple(
+        TagInfo("team/app", f"t{i}", f"sha256:{i:064x}", OCI, ArtifactKind.IMAGE, size=10)
+        for i in range(2)
+    )
+    plan = make_plan(
+        RepositoryFacts("reg.example", "team/app", tags, caps), Selection.of_tags(["t0"])
+    )
+    dialog = DeleteDialog(plan)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_the_delete_button_is_the_red_of_the_scheme_shown(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    dialog = _delete_dialog(qtbot)
+    button = dialog.delete_button
+    assert button.isVisible() and button.isEnabled()
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        # inside the 1px border, left of the centred word "Delete"
+        assert _pixel(button, 4, button.height() // 2) == DANGER_BACKGROUND[scheme], scheme
+
+
+def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:
+    dialog = PathDialog("Add a repository by its path")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.edit.setText("Team/App")  # upper case: not a valid image path
+    assert dialog.error.isVisible() and dialog.error.text()
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        other = "dark" if scheme == "light" else "light"
+        seen = _colours(dialog.error)
+        assert ERROR_TEXT[scheme] in seen, scheme
+        assert ERROR_TEXT[other] not in seen, scheme
+
+
+def test_the_filter_error_and_its_border_are_the_red_of_the_scheme_shown(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    bar.resize(520, bar.sizeHint().height())
+    bar.show()
+    bar.show_error("Not a regular expression: missing ), unterminated subpattern at position 0")
+    assert bar.error.isVisible()
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        other = "dark" if scheme == "light" else "light"
+        seen = _colours(bar.error)
+        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        # the line edit's red border, on its left edge
+        assert _pixel(bar.text, 0, bar.text.height() // 2) == ERROR_TEXT[scheme], scheme
+    bar.show_error("")  # the filter is fine again: no red border, in either scheme
+    for scheme in ("dark", "light"):
+        apply_theme(light, scheme)
+        assert bar.text.styleSheet() == ""
+
+
+def test_the_error_banner_is_in_the_colours_of_the_scheme_shown(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    banner = ErrorBanner()
+    qtbot.addWidget(banner)
+    banner.resize(520, 60)
+    banner.show_problem(Problem("Cannot connect", "reg.example refused the connection", "Retry."))
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        background, text = BANNER[scheme]
+        assert _pixel(banner, 3, 3) == background, scheme
+        assert text in _colours(banner.label), scheme
+
+
+def test_a_switch_of_the_system_scheme_recolours_them_too(
+    qtbot: QtBot, light: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply_theme(light)  # follow the system (REGVIEW_THEME stands in for the system's choice)
+    dialog = _delete_dialog(qtbot)
+    button = dialog.delete_button
+    hints = QGuiApplication.styleHints()
+    try:
+        for scheme, qt_scheme in (("dark", Qt.ColorScheme.Dark), ("light", Qt.ColorScheme.Light)):
+            monkeypatch.setenv("REGVIEW_THEME", scheme)
+            hints.colorSchemeChanged.emit(qt_scheme)
+            assert light.property("regviewScheme") == scheme
+            assert _pixel(button, 4, button.height() // 2) == DANGER_BACKGROUND[scheme], scheme
+    finally:
+        monkeypatch.delenv("REGVIEW_THEME", raising=False)
