@@ -10,6 +10,7 @@ RegviewStyle                    Fusion with a visible keyboard focus on tables, 
 is_dark(palette) -> bool
 accent(palette) -> QColor       the highlight colour charts and marks use
 muted(palette) -> QColor        secondary text
+mute(widget)                    draw a widget's text as secondary text (follows a switch)
 set_sheet(widget, sheet)        give a widget a style sheet of its own (a string, or a function
                                 of the palette that writes one), re-resolved against the
                                 palette on every theme switch
@@ -341,6 +342,15 @@ def accent(palette: QPalette) -> QColor:
 
 def muted(palette: QPalette) -> QColor:
     return palette.color(_R.PlaceholderText)
+
+
+def mute(widget: QWidget) -> None:
+    """Draw the widget's text in the secondary-text colour, whichever scheme is shown.
+
+    By the palette role, not by its colour: a colour set into the widget's palette stays when
+    the application's palette switches (Qt keeps what was set explicitly), so a caption
+    written in the light scheme's grey kept it in the dark scheme."""
+    widget.setForegroundRole(_R.PlaceholderText)
 
 
 def warning_colours(palette: QPalette) -> tuple[QColor, QColor]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from regview.core.deletion.plan import (
@@ -38,6 +38,7 @@ OCI = "application/vnd.oci.image.manifest.v1+json"
 #: what each scheme must show (the colours of theme.py, written out: the test names them)
 DANGER_BACKGROUND = {"light": "#d1242f", "dark": "#b62324"}
 ERROR_TEXT = {"light": "#c62828", "dark": "#ff7b72"}
+MUTED = {"light": "#8a919c", "dark": "#7c8390"}  # the palette's PlaceholderText
 BANNER = {"light": ("#fdecea", "#8a1c1c"), "dark": ("#3b2326", "#ffb4b4")}
 SWITCHES = ("light", "dark", "light")
 
@@ -100,6 +101,20 @@ def test_the_delete_button_is_the_red_of_the_scheme_shown(
         apply_theme(light, scheme)
         # inside the 1px border, left of the centred word "Delete"
         assert _pixel(button, 4, button.height() // 2) == DANGER_BACKGROUND[scheme], scheme
+
+
+def test_secondary_text_is_the_grey_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:
+    """The delete dialog's notes and card captions: their grey was set into their palette
+    once (Qt keeps a colour set explicitly when the application's palette changes)."""
+    dialog = _delete_dialog(qtbot)
+    caption = dialog.findChild(QLabel, "statLabel")
+    assert isinstance(caption, QLabel)
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        other = "dark" if scheme == "light" else "light"
+        for label in (dialog.journal_note, caption):
+            seen = _colours(label)
+            assert MUTED[scheme] in seen and MUTED[other] not in seen, (scheme, label.text())
 
 
 def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:

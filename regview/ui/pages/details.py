@@ -39,7 +39,7 @@ from regview.core.model import ReferrerInfo, TagInfo
 from regview.spec.manifest import ImageConfig
 from regview.spec.mediatypes import friendly_artifact_type, referrer_kind
 from regview.ui.models.tags_model import exact_time, relative_time, short_digest
-from regview.ui.theme import muted
+from regview.ui.theme import mute
 from regview.util.units import human_size
 
 
@@ -167,9 +167,7 @@ class DetailsPane(QWidget):
         self.title.setFont(font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle = QLabel()
-        pal = self.subtitle.palette()
-        pal.setColor(self.subtitle.foregroundRole(), muted(self.palette()))
-        self.subtitle.setPalette(pal)
+        mute(self.subtitle)
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.title)

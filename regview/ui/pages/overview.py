@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.untagged import Untagged
-from regview.ui.theme import accent, is_dark, muted
+from regview.ui.theme import accent, is_dark, mute, muted
 from regview.ui.window.binding import PAGE_OVERVIEW, PageBinding
 from regview.util.units import human_size
 
@@ -355,9 +355,7 @@ class OverviewPanel(QWidget):
             font.setBold(True)
             value.setFont(font)
             cap = QLabel(caption)
-            pal = cap.palette()
-            pal.setColor(cap.foregroundRole(), muted(self.palette()))
-            cap.setPalette(pal)
+            mute(cap)
             if key in _CAPTION_TIPS:
                 value.setToolTip(_CAPTION_TIPS[key])
                 cap.setToolTip(_CAPTION_TIPS[key])
@@ -377,9 +375,7 @@ class OverviewPanel(QWidget):
         self.untagged_note = QLabel(UNTAGGED_UNKNOWN)
         self.untagged_note.setWordWrap(True)
         self.untagged_note.setToolTip(UNTAGGED_TIP)
-        pal = self.untagged_note.palette()
-        pal.setColor(self.untagged_note.foregroundRole(), muted(self.palette()))
-        self.untagged_note.setPalette(pal)
+        mute(self.untagged_note)
         layout.addWidget(self.untagged_note)
         from regview.ui.pages.overview_ranking import RankingSection  # it builds on BarChart above
 

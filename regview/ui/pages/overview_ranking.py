@@ -26,7 +26,7 @@ from regview.core.frees import SpaceRanking, rank_space
 from regview.core.model import TagInfo
 from regview.ui.models.frees_column import OffThread, Trackers
 from regview.ui.pages.overview import BarChart
-from regview.ui.theme import muted
+from regview.ui.theme import mute
 from regview.util.units import human_size
 
 #: repositories whose trackers the ranking keeps (beyond that, the least recently ranked start
@@ -150,9 +150,7 @@ class RankingSection(QWidget):
         self.note = QLabel(NOTE)
         self.note.setWordWrap(True)
         self.note.setToolTip(NOTE_DETAILS)
-        pal = self.note.palette()
-        pal.setColor(self.note.foregroundRole(), muted(self.palette()))
-        self.note.setPalette(pal)
+        mute(self.note)
         grid.addWidget(self.repo_title, 0, 0)
         grid.addWidget(self.tag_title, 0, 1)
         grid.addWidget(self.repo_bars, 1, 0)

@@ -45,7 +45,7 @@ from regview.ui.dialogs.delete.models import (
     short_digest,
 )
 from regview.ui.screen_fit import grow_to_content, keep_words_whole, resize_to_fit
-from regview.ui.theme import danger_sheet, set_colours, set_sheet, warning_colours
+from regview.ui.theme import danger_sheet, mute, set_colours, set_sheet, warning_colours
 from regview.ui.words import plural as _plural
 from regview.util.units import human_size
 
@@ -84,10 +84,7 @@ def stat_card(value: str, label: str, parent: QWidget | None = None) -> QFrame:
     v.setFont(f)
     cap = QLabel(label)
     cap.setObjectName("statLabel")
-    cap.setForegroundRole(cap.foregroundRole())
-    pal = cap.palette()
-    pal.setColor(cap.foregroundRole(), pal.color(pal.ColorRole.PlaceholderText))
-    cap.setPalette(pal)
+    mute(cap)
     lay.addWidget(v)
     lay.addWidget(cap)
     return card
@@ -155,9 +152,7 @@ class DeleteDialog(QDialog):
 
         self.gc_note = QLabel()
         self.gc_note.setWordWrap(True)
-        pal = self.gc_note.palette()
-        pal.setColor(self.gc_note.foregroundRole(), pal.color(pal.ColorRole.PlaceholderText))
-        self.gc_note.setPalette(pal)
+        mute(self.gc_note)
         root.addWidget(self.gc_note)
 
         opts = QHBoxLayout()
@@ -191,9 +186,7 @@ class DeleteDialog(QDialog):
 
         buttons = QHBoxLayout()
         self.journal_note = QLabel("Manifests are saved to the recycle bin first.")
-        pal = self.journal_note.palette()
-        pal.setColor(self.journal_note.foregroundRole(), pal.color(pal.ColorRole.PlaceholderText))
-        self.journal_note.setPalette(pal)
+        mute(self.journal_note)
         buttons.addWidget(self.journal_note, 1)
         self.recheck_button = QPushButton("Re-check the registry")
         self.recheck_button.setAutoDefault(False)
