@@ -27,10 +27,12 @@ from regview.core.deletion.plan import (
 )
 from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
 from regview.ui.errors import ErrorBanner, Problem
 from regview.ui.pages.tags_view import FilterBar
 from regview.ui.repository_paths import PathDialog
 from regview.ui.theme import apply_theme
+from regview.ui.window.sidebar import Sidebar
 
 pytestmark = [pytest.mark.ui]
 OCI = "application/vnd.oci.image.manifest.v1+json"
@@ -115,6 +117,32 @@ def test_secondary_text_is_the_grey_of_the_scheme_shown(qtbot: QtBot, light: QAp
         for label in (dialog.journal_note, caption):
             seen = _colours(label)
             assert MUTED[scheme] in seen and MUTED[other] not in seen, (scheme, label.text())
+
+
+def test_a_failed_row_and_a_sidebar_status_are_in_the_colours_of_the_scheme_shown(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    """The deletion tables' tones came from a copy of the view's palette taken when the table
+    was built; the sidebar's status lines from the grey of the scheme they were added in."""
+    model = RecordsModel(("Tag", "Result"), tone_column=1)
+    model.set_records([Record(("t0", "failed: HTTP 500 from reg.example"), tone="fail")])
+    table = records_table(model, (80,))
+    qtbot.addWidget(table)
+    table.resize(420, 120)
+    table.show()
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_registries([("reg.example", "https://reg.example", False)])
+    sidebar.set_loading("reg.example", "Listing repositories… (a long registry)")
+    sidebar.resize(320, 160)
+    sidebar.show()
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        other = "dark" if scheme == "light" else "light"
+        seen = _colours(table.viewport())
+        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        seen = _colours(sidebar.viewport())
+        assert MUTED[scheme] in seen and MUTED[other] not in seen, scheme
 
 
 def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFont
-from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QTreeWidgetItemIterator, QWidget
 
 from regview.ui.action_icons import action_icon
 from regview.ui.theme import muted, set_sheet
@@ -37,6 +37,9 @@ from regview.ui.theme import muted, set_sheet
 KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 PATH_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+#: the item's text is secondary (a status line, a repository with a problem): its grey is set
+#: again on a theme switch, an item's foreground being a colour, not a palette role
+MUTED_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 
 REGISTRY, GROUP, REPOSITORY, OVERVIEW, ADD_PATH, STATUS, PROJECT, HAND = (
     "registry",
@@ -129,8 +132,22 @@ class Sidebar(QTreeWidget):
             font.setItalic(kind != OVERVIEW)
             item.setFont(0, font)
             if kind != OVERVIEW:
-                item.setForeground(0, muted(self.palette()))
+                self._mute(item)
         return item
+
+    def _mute(self, item: QTreeWidgetItem) -> None:
+        item.setData(0, MUTED_ROLE, True)
+        item.setForeground(0, muted(self.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a theme switch: the new scheme's grey
+            colour = muted(self.palette())
+            it = QTreeWidgetItemIterator(self)
+            while (item := it.value()) is not None:
+                if item.data(0, MUTED_ROLE):
+                    item.setForeground(0, colour)
+                it += 1
 
     def _clear_children(self, item: QTreeWidgetItem, keep_overview: bool = True) -> None:
         for i in reversed(range(item.childCount())):
@@ -406,7 +423,7 @@ class Sidebar(QTreeWidget):
             tip = f"{path}\n{status}" if status else path
             leaf.setToolTip(0, f"{tip}\nAdded by hand" if by_hand else tip)
             if status:
-                leaf.setForeground(0, muted(self.palette()))
+                self._mute(leaf)
             if by_hand:
                 font: QFont = leaf.font(0)
                 font.setItalic(True)

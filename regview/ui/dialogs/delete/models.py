@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QLabel
 
-from regview.ui.theme import is_dark
+from regview.ui.theme import ERROR_TEXT, is_dark
 
 ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 _TONES_LIGHT = {
     "ok": "#1a7f37",
-    "fail": "#c62828",
+    "fail": ERROR_TEXT["light"],
     "skip": "#9a6700",
     "warn": "#9a6700",
     "muted": "#6b717c",
@@ -36,7 +36,7 @@ _TONES_LIGHT = {
 }
 _TONES_DARK = {
     "ok": "#57d17a",
-    "fail": "#ff7b72",
+    "fail": ERROR_TEXT["dark"],
     "skip": "#e3b341",
     "warn": "#e3b341",
     "muted": "#8b929e",
@@ -68,10 +68,6 @@ class RecordsModel(QAbstractTableModel):
         self.tone_column = tone_column
         self._rows: list[Record] = []
         self._by_key: dict[str, int] = {}
-        self._palette = QPalette()
-
-    def set_palette(self, palette: QPalette) -> None:
-        self._palette = palette
 
     def set_records(self, records: Sequence[Record]) -> None:
         self.beginResetModel()
@@ -120,7 +116,8 @@ class RecordsModel(QAbstractTableModel):
             text = rec.cells[col] if col < len(rec.cells) else ""
             return text if len(text) > 40 else None
         if role == Qt.ItemDataRole.ForegroundRole and col == self.tone_column and rec.tone:
-            return tone_colour(rec.tone, self._palette)
+            # the application's palette when painted: the scheme shown, also after a switch
+            return tone_colour(rec.tone, QGuiApplication.palette())
         if role == ROW_ROLE:
             return rec
         return None
@@ -169,7 +166,6 @@ def records_table(model: RecordsModel, widths: Sequence[int] = ()) -> Any:
         view.setColumnWidth(col, scaled(view, width))  # wider with a large font
     hh.setStretchLastSection(True)
     hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    model.set_palette(view.palette())
     return view
 
 
