@@ -10,9 +10,12 @@ the other scheme. A switch of the system's scheme while the app runs takes the s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from connect_support import PASSWORD, USER, MemoryKeyring, make_accounts, run
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -25,9 +28,11 @@ from regview.core.deletion.plan import (
     Selection,
     make_plan,
 )
-from regview.core.model import ArtifactKind, TagInfo
+from regview.core.model import ArtifactKind, CredentialKind, Endpoint, TagInfo
+from regview.settings.profiles import Profile
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
+from regview.ui.dialogs.tokens_dialog import TokensDialog
 from regview.ui.errors import ErrorBanner, Problem
 from regview.ui.pages.tags_view import FilterBar
 from regview.ui.repository_paths import PathDialog
@@ -143,6 +148,37 @@ def test_a_failed_row_and_a_sidebar_status_are_in_the_colours_of_the_scheme_show
         assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
         seen = _colours(sidebar.viewport())
         assert MUTED[scheme] in seen and MUTED[other] not in seen, scheme
+
+
+def test_a_missing_secret_is_in_the_red_of_the_scheme_shown(
+    qtbot: QtBot, light: QApplication, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Registries and tokens: "missing" in the Secret column was Qt's pure red in both schemes
+    (4.0:1 on the light base, below the 4.5:1 text needs); it is the error red of the scheme
+    shown, also after a switch (an item's colour stays as set: the dialog sets it again)."""
+    backend = MemoryKeyring()
+    accounts = make_accounts(tmp_path, backend)
+    profile = Profile.for_endpoint(
+        Endpoint(url="https://registry.example.com"),
+        name="remote",
+        username=USER,
+        credential_kind=CredentialKind.PASSWORD,
+    )
+    run(qloop, accounts.save(profile, PASSWORD))
+    backend.entries.clear()  # the keyring lost the secret
+    dialog = TokensDialog(accounts)
+    qtbot.addWidget(dialog)
+    run(qloop, dialog.refresh())
+    dialog.show()
+    row = dialog.tree.topLevelItem(0)
+    assert row is not None and row.text(5) == "missing"
+    dialog.tree.clearSelection()  # a selected row is drawn in the highlight's colours
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        other = "dark" if scheme == "light" else "light"
+        seen = _colours(dialog.tree.viewport())  # (processes the switch's events first)
+        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        assert row.foreground(5).color().name() == ERROR_TEXT[scheme], scheme
 
 
 def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:

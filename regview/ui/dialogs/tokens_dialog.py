@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -65,7 +65,7 @@ from regview.ui.dialogs.connect.form import RepositoryBox
 from regview.ui.dialogs.import_dialog import ImportDialog, open_preview
 from regview.ui.dialogs.task_dialog import TaskDialog
 from regview.ui.screen_fit import resize_to_fit
-from regview.ui.theme import set_sheet
+from regview.ui.theme import error_colour, set_sheet
 
 COLUMNS = ("Registry", "Kind", "Username", "Verified", "Expires", "Secret")
 WARN_DAYS = 7
@@ -311,6 +311,18 @@ class TokensDialog(TaskDialog):
                 self.tree.setCurrentItem(first)
         self._selection_changed()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # a theme switch: an item's foreground is a colour, not a palette role, so the
+            # warnings (the only cells with a foreground of their own) get the new scheme's red
+            red = error_colour(self.palette())
+            for row in range(self.tree.topLevelItemCount()):
+                item = self.tree.topLevelItem(row)
+                for col in range(len(COLUMNS)):
+                    if item is not None and item.data(col, Qt.ItemDataRole.ForegroundRole):
+                        item.setForeground(col, red)
+
     def _item(self, account: Account) -> QTreeWidgetItem:
         p = account.profile
         anonymous = p.credential_kind == CredentialKind.ANONYMOUS
@@ -338,9 +350,9 @@ class TokensDialog(TaskDialog):
         else:
             item.setToolTip(3, verified)  # whole where the column cuts it
         if secret in ("missing", "this session only"):
-            item.setForeground(5, Qt.GlobalColor.red)
+            item.setForeground(5, error_colour(self.palette()))
         if not anonymous and expires_soon(p.expires_at):
-            item.setForeground(4, Qt.GlobalColor.red)
+            item.setForeground(4, error_colour(self.palette()))
             item.setToolTip(
                 4, f"Expires on {p.expires_at:%Y-%m-%d}: use Replace to enter a new token"
             )
