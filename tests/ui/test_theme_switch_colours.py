@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connect_support import PASSWORD, USER, MemoryKeyring, make_accounts, run
+from connect_support import PASSWORD, USER, MemoryKeyring, local_registry, make_accounts, run
+from delete_support import open_policy_editor, open_repo, open_window, until
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -179,6 +180,37 @@ def test_a_missing_secret_is_in_the_red_of_the_scheme_shown(
         seen = _colours(dialog.tree.viewport())  # (processes the switch's events first)
         assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
         assert row.foreground(5).color().name() == ERROR_TEXT[scheme], scheme
+
+
+@pytest.mark.integration
+def test_the_policy_editor_run_button_and_errors_follow_a_switch(
+    qtbot: QtBot, light: QApplication, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The cleanup policy editor on the demo registry: "Run now…" is the Delete button's red,
+    an invalid pattern's complaint and the tester's error the error red, of the scheme shown."""
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, "acme/webshop/frontend")
+        editor = open_policy_editor(qloop, window)
+        run(qloop, until(lambda: editor.preview is not None and editor.run_button.isEnabled()))
+        button = editor.run_button
+        for scheme in SWITCHES:
+            apply_theme(light, scheme)
+            assert _pixel(button, 4, button.height() // 2) == DANGER_BACKGROUND[scheme], scheme
+
+        editor.keep_regex.setText("(?!v).*")  # RE2 has no lookahead
+        run(qloop, until(lambda: editor.keep_error.isVisible()))
+        editor.tester.setText("v1.2.3")
+        assert "lookahead" in editor.tester_result.text()
+        for scheme in SWITCHES:
+            apply_theme(light, scheme)
+            other = "dark" if scheme == "light" else "light"
+            for label in (editor.keep_error, editor.tester_result):
+                seen = _colours(label)
+                assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        editor.reject()
+        run(qloop, window.aclose())
+        window.close()
 
 
 def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QApplication) -> None:
