@@ -83,6 +83,13 @@ def _colours(widget: QWidget) -> set[str]:
     }
 
 
+def _in_colour_of(widget: QWidget, colours: dict[str, str], scheme: str) -> bool:
+    """Some of the widget's pixels are `colours[scheme]` and none the other scheme's colour."""
+    seen = _colours(widget)
+    other = "dark" if scheme == "light" else "light"
+    return colours[scheme] in seen and colours[other] not in seen
+
+
 def _delete_dialog(qtbot: QtBot) -> DeleteDialog:
     caps = Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True)
     tags = tuple(
@@ -119,10 +126,8 @@ def test_secondary_text_is_the_grey_of_the_scheme_shown(qtbot: QtBot, light: QAp
     assert isinstance(caption, QLabel)
     for scheme in SWITCHES:
         apply_theme(light, scheme)
-        other = "dark" if scheme == "light" else "light"
         for label in (dialog.journal_note, caption):
-            seen = _colours(label)
-            assert MUTED[scheme] in seen and MUTED[other] not in seen, (scheme, label.text())
+            assert _in_colour_of(label, MUTED, scheme), (scheme, label.text())
 
 
 def test_a_failed_row_and_a_sidebar_status_are_in_the_colours_of_the_scheme_shown(
@@ -144,11 +149,8 @@ def test_a_failed_row_and_a_sidebar_status_are_in_the_colours_of_the_scheme_show
     sidebar.show()
     for scheme in SWITCHES:
         apply_theme(light, scheme)
-        other = "dark" if scheme == "light" else "light"
-        seen = _colours(table.viewport())
-        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
-        seen = _colours(sidebar.viewport())
-        assert MUTED[scheme] in seen and MUTED[other] not in seen, scheme
+        assert _in_colour_of(table.viewport(), ERROR_TEXT, scheme), scheme
+        assert _in_colour_of(sidebar.viewport(), MUTED, scheme), scheme
 
 
 def test_a_missing_secret_is_in_the_red_of_the_scheme_shown(
@@ -176,9 +178,8 @@ def test_a_missing_secret_is_in_the_red_of_the_scheme_shown(
     dialog.tree.clearSelection()  # a selected row is drawn in the highlight's colours
     for scheme in SWITCHES:
         apply_theme(light, scheme)
-        other = "dark" if scheme == "light" else "light"
-        seen = _colours(dialog.tree.viewport())  # (processes the switch's events first)
-        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        # (grabbing processes the switch's events first)
+        assert _in_colour_of(dialog.tree.viewport(), ERROR_TEXT, scheme), scheme
         assert row.foreground(5).color().name() == ERROR_TEXT[scheme], scheme
 
 
@@ -204,10 +205,8 @@ def test_the_policy_editor_run_button_and_errors_follow_a_switch(
         assert "lookahead" in editor.tester_result.text()
         for scheme in SWITCHES:
             apply_theme(light, scheme)
-            other = "dark" if scheme == "light" else "light"
             for label in (editor.keep_error, editor.tester_result):
-                seen = _colours(label)
-                assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+                assert _in_colour_of(label, ERROR_TEXT, scheme), scheme
         editor.reject()
         run(qloop, window.aclose())
         window.close()
@@ -221,10 +220,7 @@ def test_a_path_error_is_the_red_of_the_scheme_shown(qtbot: QtBot, light: QAppli
     assert dialog.error.isVisible() and dialog.error.text()
     for scheme in SWITCHES:
         apply_theme(light, scheme)
-        other = "dark" if scheme == "light" else "light"
-        seen = _colours(dialog.error)
-        assert ERROR_TEXT[scheme] in seen, scheme
-        assert ERROR_TEXT[other] not in seen, scheme
+        assert _in_colour_of(dialog.error, ERROR_TEXT, scheme), scheme
 
 
 def test_the_filter_error_and_its_border_are_the_red_of_the_scheme_shown(
@@ -238,9 +234,7 @@ def test_the_filter_error_and_its_border_are_the_red_of_the_scheme_shown(
     assert bar.error.isVisible()
     for scheme in SWITCHES:
         apply_theme(light, scheme)
-        other = "dark" if scheme == "light" else "light"
-        seen = _colours(bar.error)
-        assert ERROR_TEXT[scheme] in seen and ERROR_TEXT[other] not in seen, scheme
+        assert _in_colour_of(bar.error, ERROR_TEXT, scheme), scheme
         # the line edit's red border, on its left edge
         assert _pixel(bar.text, 0, bar.text.height() // 2) == ERROR_TEXT[scheme], scheme
     bar.show_error("")  # the filter is fine again: no red border, in either scheme
