@@ -37,7 +37,7 @@ from regview.ui.dialogs.tokens_dialog import TokensDialog
 from regview.ui.errors import ErrorBanner, Problem
 from regview.ui.pages.tags_view import FilterBar
 from regview.ui.repository_paths import PathDialog
-from regview.ui.theme import apply_theme
+from regview.ui.theme import apply_theme, danger_sheet, error_colour, make_palette, warning_colours
 from regview.ui.window.sidebar import Sidebar
 
 pytestmark = [pytest.mark.ui]
@@ -272,3 +272,30 @@ def test_a_switch_of_the_system_scheme_recolours_them_too(
             assert _pixel(button, 4, button.height() // 2) == DANGER_BACKGROUND[scheme], scheme
     finally:
         monkeypatch.delenv("REGVIEW_THEME", raising=False)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of '#rrggbb'."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_each_scheme_has_a_readable_red(scheme: str) -> None:
+    """Error text reads at >= 4.5:1 (WCAG AA for text) on every background it sits on in that
+    scheme; the Delete button's white word on its red too; the banner's text on the banner."""
+    palette = make_palette(scheme)
+    role = palette.ColorRole
+    for background in (role.Window, role.Base, role.AlternateBase, role.Button):
+        shade = palette.color(background).name()
+        assert _contrast(error_colour(palette).name(), shade) >= 4.5, (scheme, background, shade)
+    assert _contrast("#ffffff", DANGER_BACKGROUND[scheme]) >= 4.5
+    assert f"background: {DANGER_BACKGROUND[scheme]}" in danger_sheet(palette)
+    assert _contrast(*BANNER[scheme]) >= 4.5
+    assert tuple(c.name() for c in warning_colours(palette)) == BANNER[scheme]
