@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from connect_support import PASSWORD, USER, MemoryKeyring, local_registry, make_accounts, run
+from contrast_support import contrast
 from delete_support import open_policy_editor, open_repo, open_window, until
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
@@ -46,7 +47,7 @@ OCI = "application/vnd.oci.image.manifest.v1+json"
 #: what each scheme must show (the colours of theme.py, written out: the test names them)
 DANGER_BACKGROUND = {"light": "#d1242f", "dark": "#b62324"}
 ERROR_TEXT = {"light": "#c62828", "dark": "#ff7b72"}
-MUTED = {"light": "#8a919c", "dark": "#7c8390"}  # the palette's PlaceholderText
+MUTED = {"light": "#656c77", "dark": "#8f96a3"}  # the palette's PlaceholderText
 BANNER = {"light": ("#fdecea", "#8a1c1c"), "dark": ("#3b2326", "#ffb4b4")}
 SWITCHES = ("light", "dark", "light")
 
@@ -274,18 +275,6 @@ def test_a_switch_of_the_system_scheme_recolours_them_too(
         monkeypatch.delenv("REGVIEW_THEME", raising=False)
 
 
-def _luminance(colour: str) -> float:
-    """WCAG 2 relative luminance of '#rrggbb'."""
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a: str, b: str) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_each_scheme_has_a_readable_red(scheme: str) -> None:
     """Error text reads at >= 4.5:1 (WCAG AA for text) on every background it sits on in that
@@ -294,8 +283,8 @@ def test_each_scheme_has_a_readable_red(scheme: str) -> None:
     role = palette.ColorRole
     for background in (role.Window, role.Base, role.AlternateBase, role.Button):
         shade = palette.color(background).name()
-        assert _contrast(error_colour(palette).name(), shade) >= 4.5, (scheme, background, shade)
-    assert _contrast("#ffffff", DANGER_BACKGROUND[scheme]) >= 4.5
+        assert contrast(error_colour(palette).name(), shade) >= 4.5, (scheme, background, shade)
+    assert contrast("#ffffff", DANGER_BACKGROUND[scheme]) >= 4.5
     assert f"background: {DANGER_BACKGROUND[scheme]}" in danger_sheet(palette)
-    assert _contrast(*BANNER[scheme]) >= 4.5
+    assert contrast(*BANNER[scheme]) >= 4.5
     assert tuple(c.name() for c in warning_colours(palette)) == BANNER[scheme]

@@ -1,0 +1,120 @@
+"""Contrast (WCAG 2) of the app's own colours, in both schemes and after a switch at run time,
+computed from the colours the widgets use and from the pixels they paint (QWidget.grab):
+text >= 4.5:1, a border or mark that carries meaning >= 3:1, on every background it sits on.
+
+Measured before: the secondary grey 2.9:1 on the light window and 4.2:1 on the dark one; the
+connect cards' ✔ 3.2:1 and ✘ 4.2:1 and their amber border 2.7:1 in light (the same colours in
+both schemes; ✘ 3.7:1 in dark); the progress bar's count white on the light fill's lighter top
+(3.5:1), and the part of a glyph past the fill's end white on the white groove."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from connect_support import MemoryKeyring, make_accounts, run
+from contrast_support import TEXT, background, contrast, ink_contrast
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QTreeWidgetItemIterator, QWidget
+from pytestqt.qtbot import QtBot
+
+from regview.core.deletion.plan import (
+    Capabilities,
+    DeletePlan,
+    DeleteSupport,
+    RepositoryFacts,
+    Selection,
+    make_plan,
+)
+from regview.core.model import ArtifactKind, TagInfo
+from regview.ui.dialogs.connect.dialog import AddRegistryDialog
+from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.theme import apply_theme, make_palette, muted
+from regview.ui.window.sidebar import MUTED_ROLE, Sidebar
+
+pytestmark = [pytest.mark.ui]
+OCI = "application/vnd.oci.image.manifest.v1+json"
+SWITCHES = ("light", "dark", "light")
+_R = QPalette.ColorRole
+#: where secondary text sits: dialogs and pages (window), lists and tables (base, alternate
+#: rows), the connect cards (alternate base) and beside buttons
+GROUNDS = (_R.Window, _R.Base, _R.AlternateBase, _R.Button)
+
+
+@pytest.fixture
+def light() -> Iterator[QApplication]:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "light")
+    yield app
+    apply_theme(app, "light")
+
+
+def _image(widget: QWidget, rect: QRect | None = None) -> QImage:
+    QApplication.processEvents()
+    return (widget.grab(rect) if rect is not None else widget.grab()).toImage()
+
+
+def _plan(tags: list[str]) -> DeletePlan:
+    caps = Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True)
+    infos = tuple(
+        TagInfo("team/app", f"t{i}", f"sha256:{i:064x}", OCI, ArtifactKind.IMAGE, size=10)
+        for i in range(2)
+    )
+    return make_plan(
+        RepositoryFacts("reg.example", "team/app", infos, caps), Selection.of_tags(tags)
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_secondary_grey_reads_on_every_ground(scheme: str) -> None:
+    palette = make_palette(scheme)
+    for ground in GROUNDS:
+        ratio = contrast(muted(palette), palette.color(ground))
+        assert ratio >= TEXT, (scheme, ground, round(ratio, 2))
+
+
+def test_secondary_text_as_painted_reads_in_both_schemes(
+    qtbot: QtBot, light: QApplication, tmp_path: Path, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """The delete dialog's note and card caption, the connect dialog's hints (a sheet with
+    palette(placeholder-text)) and a sidebar status line, light -> dark -> light: the text's
+    own pixels on the pixels around it."""
+    dialog = DeleteDialog(_plan(["t0"]))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    caption = dialog.findChild(QLabel, "statLabel")
+    assert isinstance(caption, QLabel)
+    connect = AddRegistryDialog(make_accounts(tmp_path, MemoryKeyring()))
+    qtbot.addWidget(connect)
+    connect.show()
+    run(qloop, asyncio.sleep(0.1))  # the dialog reads the keyring's state on the loop
+    hints = [
+        label
+        for label in connect.findChildren(QLabel)
+        if "placeholder-text" in label.styleSheet() and label.isVisible() and label.text()
+    ]
+    assert hints, "the connect dialog shows secondary text"
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_registries([("reg.example", "https://reg.example", False)])
+    sidebar.set_loading("reg.example", "Listing repositories… (a long registry)")
+    sidebar.resize(320, 160)
+    sidebar.show()
+    it = QTreeWidgetItemIterator(sidebar)
+    status = None
+    while (item := it.value()) is not None:
+        status = item if item.data(0, MUTED_ROLE) else status
+        it += 1
+    assert status is not None
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        for label in (dialog.journal_note, caption, *hints):
+            ratio = ink_contrast(_image(label))
+            assert ratio >= TEXT, (scheme, label.text()[:40], round(ratio, 2))
+        row = _image(sidebar.viewport(), sidebar.visualItemRect(status))
+        assert ink_contrast(row) >= TEXT, (scheme, round(ink_contrast(row), 2))
+        assert contrast(status.foreground(0).color(), background(row)) >= TEXT, scheme
