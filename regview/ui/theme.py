@@ -16,6 +16,8 @@ set_sheet(widget, sheet)        give a widget a style sheet of its own (a string
                                 palette on every theme switch
 set_colours(widget, colours)    give a widget a background and text colour (a function of the
                                 palette), picked again on every theme switch
+set_text(label, text)           a label's text (a string, or a function of the palette that writes
+                                rich text with colours of its own), written again on a switch
 error_colour(palette) -> QColor the red of error text, one per scheme
 error_sheet, error_border_sheet, danger_sheet
                                 sheets (functions of the palette) for error text, a line edit
@@ -34,6 +36,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QLabel,
     QProxyStyle,
     QStyle,
     QStyleHintReturn,
@@ -275,6 +278,8 @@ _SHEETED: weakref.WeakKeyDictionary[QWidget, Callable[[QPalette], str] | None] =
 )
 #: the widgets given colours of their own (set_colours)
 _COLOURED: weakref.WeakKeyDictionary[QWidget, Colours] = weakref.WeakKeyDictionary()
+#: the labels whose text is written by a function of the palette (set_text)
+_WRITTEN: weakref.WeakKeyDictionary[QLabel, Callable[[QPalette], str]] = weakref.WeakKeyDictionary()
 
 
 def set_sheet(widget: QWidget, sheet: Sheet) -> None:
@@ -294,6 +299,20 @@ def set_colours(widget: QWidget, colours: Colours) -> None:
     stays when the application's palette changes (Qt keeps what was set explicitly)."""
     _COLOURED[widget] = colours
     _paint(widget, colours)
+
+
+def set_text(label: QLabel, text: str | Callable[[QPalette], str]) -> None:
+    """label.setText(text). Rich text with colours no palette role names (the ✔ and ✘ of the
+    connect cards) is a function of the palette, written again in the new scheme's colours on
+    every theme switch: a colour in a label's HTML stays as written when the palette changes.
+    A string ends that (the label keeps it). Like set_sheet's, the function must not hold the
+    label."""
+    if callable(text):
+        _WRITTEN[label] = text
+        label.setText(text(QGuiApplication.palette()))
+    else:
+        _WRITTEN.pop(label, None)
+        label.setText(text)
 
 
 def _paint(widget: QWidget, colours: Colours) -> None:
@@ -327,6 +346,11 @@ def _restyle_sheeted_widgets() -> None:
             _COLOURED.pop(widget, None)
             continue
         _paint(widget, colours)
+    for label, write in list(_WRITTEN.items()):
+        if not shiboken6.isValid(label):
+            _WRITTEN.pop(label, None)
+            continue
+        label.setText(write(palette))
 
 
 def _follow_system(app: QApplication) -> None:

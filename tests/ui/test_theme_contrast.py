@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from connect_support import MemoryKeyring, make_accounts, run
-from contrast_support import TEXT, background, contrast, ink_contrast
+from contrast_support import NON_TEXT, TEXT, background, contrast, ink_contrast
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QTreeWidgetItemIterator, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QTreeWidgetItemIterator,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from regview.core.deletion.plan import (
@@ -30,6 +37,8 @@ from regview.core.deletion.plan import (
     make_plan,
 )
 from regview.core.model import ArtifactKind, TagInfo
+from regview.services.connect import AccessSummary
+from regview.ui.dialogs.connect.cards import _Card, access_html, tone_colour
 from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.theme import apply_theme, make_palette, muted
@@ -118,3 +127,64 @@ def test_secondary_text_as_painted_reads_in_both_schemes(
         row = _image(sidebar.viewport(), sidebar.visualItemRect(status))
         assert ink_contrast(row) >= TEXT, (scheme, round(ink_contrast(row), 2))
         assert contrast(status.foreground(0).color(), background(row)) >= TEXT, scheme
+
+
+def _cards(qtbot: QtBot) -> tuple[QWidget, dict[str, _Card]]:
+    """The connect dialog's cards, on a dialog's window colour: each tone, and one card per
+    mark (✔ only, ✘ only, ? only) for reading a mark's own pixels."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    layout = QVBoxLayout(host)
+    repo = "team/app"
+    shown = {
+        "warn": ("warn", AccessSummary(repository=repo, pull=True, push=True, delete=False)),
+        "✔": (
+            "good",
+            AccessSummary(repository=repo, pull=True, push=True, delete=True, catalog=True),
+        ),
+        "✘": ("bad", AccessSummary(refused="The token expired on 2026-11-30")),
+        "?": ("bad", AccessSummary()),
+    }
+    cards: dict[str, _Card] = {}
+    for name, (tone, access) in shown.items():
+        assert name == "warn" or {mark for mark, _ in _marks(access)} == {name}
+        card = cards[name] = _Card(host)
+        card.show_text(partial(access_html, access), tone)  # as the connect dialog does
+        layout.addWidget(card)
+    host.resize(560, 460)
+    host.show()
+    qtbot.waitExposed(host)
+    return host, cards
+
+
+def _marks(access: AccessSummary) -> list[tuple[str, str]]:
+    return [
+        ("✔" if ok else "✘" if ok is False else "?", text) for ok, text in access.lines() if text
+    ]
+
+
+def test_the_connect_cards_marks_and_tone_borders_read_in_both_schemes(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    """The ✔/✘/? marks are text on the card (>= 4.5:1); the coloured left border, which says
+    good / partial / failed, a mark on the card and on the window behind it (>= 3:1). Read
+    from the pixels, light -> dark -> light: the colours were one set for both schemes."""
+    host, cards = _cards(qtbot)
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        window = _image(host).pixelColor(2, 2).name()  # in the layout's margin
+        assert window == host.palette().color(_R.Window).name(), scheme
+        for name, card in cards.items():
+            image = _image(card)
+            middle = image.height() // 2
+            border = image.pixelColor(1, middle).name()  # the 4px left border
+            inside = image.pixelColor(image.width() - 3, middle).name()  # the card's ground
+            assert border == tone_colour(card.tone, host.palette()), (scheme, name)
+            assert contrast(border, inside) >= NON_TEXT, (scheme, name, border, inside)
+            assert contrast(border, window) >= NON_TEXT, (scheme, name, border, window)
+            if name == "warn":
+                continue
+            label = card.label
+            column = _image(label, QRect(0, 0, label.fontMetrics().height(), label.height()))
+            ratio = ink_contrast(column)  # the marks' column: the mark on the card
+            assert ratio >= TEXT, (scheme, name, round(ratio, 2))

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from vendor_sites import CLEANER, HARBOR_REPO, READER, Site, harbor_site
 
 from regview.core.model import RegistryKind
-from regview.ui.dialogs.connect.cards import OK_COLOUR, WARN_COLOUR
+from regview.ui.dialogs.connect.cards import tone_colour
 from regview.ui.dialogs.tokens_dialog import TokensDialog
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -41,7 +41,8 @@ def test_a_refused_delete_is_a_warning_in_both_test_cards(
     d.secret.setText(CLEANER[1])
     run(qloop, d.test())
     assert d.access is not None and d.access.delete is True
-    assert d.test_card.tone == "good" and OK_COLOUR in d.test_card.styleSheet()
+    good, warn = (tone_colour(t, d.palette()) for t in ("good", "warn"))
+    assert d.test_card.tone == "good" and good in d.test_card.styleSheet()
 
     d.username.setText(READER[0])
     d.secret.setText(READER[1])
@@ -49,7 +50,7 @@ def test_a_refused_delete_is_a_warning_in_both_test_cards(
     assert d.access is not None and d.access.passed and d.access.delete is False
     card = d.test_card.label.text()
     assert d.test_card.tone == "warn", card
-    assert WARN_COLOUR in d.test_card.styleSheet() and OK_COLOUR not in d.test_card.styleSheet()
+    assert warn in d.test_card.styleSheet() and good not in d.test_card.styleSheet()
     assert f"deleting in {HARBOR_REPO} through the Harbor API will be refused" in card
     assert "Tag: Delete" in card, "the missing permission, named"
     assert d.failure == "", "a partial result is not a failure: Add stays Add"

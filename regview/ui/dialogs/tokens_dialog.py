@@ -446,7 +446,9 @@ class TokensDialog(TaskDialog):
         since = expired_since(profile) if access.refused else ""
         head = f"<b>{name}</b>" + (f": {html.escape(since)}." if since else "")
         gap = "" if access.warning() else "<br>"  # the warning's own paragraph spaces it
-        self.status.show_text(f"{head}{gap}{access_html(access)}", access.tone)
+        self.status.show_text(  # its marks in the colours of the scheme shown, also after a switch
+            lambda palette: f"{head}{gap}{access_html(access, palette)}", access.tone
+        )
         self.fix_button.setVisible(  # also for a token that may not delete: give it the scope
             access.tone != "good" and profile.credential_kind != CredentialKind.ANONYMOUS
         )

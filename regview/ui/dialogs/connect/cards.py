@@ -1,26 +1,37 @@
 """The status cards of the connect and token dialogs: a rounded panel in a tone (neutral, good,
 warn, bad), secondary text, and a tested credential's abilities as ✔/✘/? rows.
 
-    _Card(parent=None).show_text(html, tone)      tone: "neutral", "good", "warn" or "bad"
+    _Card(parent=None).show_text(html, tone)      tone: "neutral", "good", "warn" or "bad";
+                                                  html: a string, or a function of the palette
+                                                  (written again on a theme switch)
     _secondary(label) -> QLabel                   word-wrapped, in the placeholder colour
-    access_html(access) -> str                    an `AccessSummary` as rich text (escaped)
+    access_html(access, palette=None) -> str      an `AccessSummary` as rich text (escaped), its
+                                                  marks in the colours of the palette's scheme
+    tone_colour(tone, palette) -> str             a tone's colour (border, ✔/✘) in that scheme
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QGuiApplication, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from regview.services.connect import AccessSummary
-from regview.ui.theme import set_sheet
+from regview.ui.theme import ERROR_TEXT, is_dark, muted, set_sheet, set_text
 
-OK_COLOUR = "#2f9e55"
-WARN_COLOUR = "#d08a12"  # a partial result: it works, but not for everything (deleting)
-BAD_COLOUR = "#d2453b"
-UNKNOWN_COLOUR = "#8a8f98"
+#: a card's tone, per scheme: the colour of its left border and of the ✔ (good) and ✘ (bad)
+#: marks. The marks are text: >= 4.5:1 on the card (alternate base) — light ✔ 4.8, ✘ 5.3;
+#: dark ✔ 6.5, ✘ 6.6. The border marks the result: >= 3:1 on the card and on the window
+#: behind it — light amber 3.8 / 3.7 (it was one #d08a12 for both schemes, 2.7:1 in light).
+#: "bad" is the error red of theme.py. "?" (not checked) is the secondary grey.
+TONE_COLOURS = {
+    "light": {"good": "#1a7f37", "warn": "#b07000", "bad": ERROR_TEXT["light"]},
+    "dark": {"good": "#3fb950", "warn": "#d29922", "bad": ERROR_TEXT["dark"]},
+}
 
 
 def _secondary(label: QLabel) -> QLabel:
@@ -30,13 +41,26 @@ def _secondary(label: QLabel) -> QLabel:
     return label
 
 
-def access_html(access: AccessSummary) -> str:
+def tone_colour(tone: str, palette: QPalette) -> str:
+    """The colour of `tone` ("good", "warn", "bad"; "neutral": the palette's mid grey)."""
+    colours = TONE_COLOURS["dark" if is_dark(palette) else "light"]
+    return colours.get(tone) or palette.color(QPalette.ColorRole.Mid).name()
+
+
+def access_html(access: AccessSummary, palette: QPalette | None = None) -> str:
+    """Rich text in the colours of `palette`'s scheme (the application's by default); give a
+    card `partial(access_html, access)` so that it is written again on a theme switch."""
+    pal = palette if palette is not None else QGuiApplication.palette()
     rows = []
     for ok, text in access.lines():
         if not text:
             continue
         mark, colour = (
-            ("✔", OK_COLOUR) if ok else ("✘", BAD_COLOUR) if ok is False else ("?", UNKNOWN_COLOUR)
+            ("✔", tone_colour("good", pal))
+            if ok
+            else ("✘", tone_colour("bad", pal))
+            if ok is False
+            else ("?", muted(pal).name())
         )
         rows.append(
             f"<tr><td style='color:{colour}; font-weight:bold; padding-right:8px'>{mark}</td>"
@@ -50,6 +74,13 @@ def access_html(access: AccessSummary) -> str:
         else ""
     )
     return f"{head}<table cellspacing='2'>{''.join(rows)}</table>{notes}"
+
+
+def _card_sheet(tone: str, palette: QPalette) -> str:
+    return (
+        "QFrame#card { border: 1px solid palette(mid); border-left: 4px solid "
+        f"{tone_colour(tone, palette)}; border-radius: 6px; background: palette(alternate-base); }}"
+    )
 
 
 class _Card(QFrame):
@@ -72,19 +103,13 @@ class _Card(QFrame):
         layout.addWidget(self.label)
         self.show_text("", "neutral")
 
-    def show_text(self, text: str, tone: str) -> None:
-        """Show `text`, which is rich text: escape anything a registry or a user wrote."""
+    def show_text(self, text: str | Callable[[QPalette], str], tone: str) -> None:
+        """Show `text`, which is rich text: escape anything a registry or a user wrote. Text
+        with colours of its own (access_html's marks) is a function of the palette."""
         self.tone = tone
-        colour = {"good": OK_COLOUR, "warn": WARN_COLOUR, "bad": BAD_COLOUR}.get(
-            tone, "palette(mid)"
-        )
-        set_sheet(
-            self,
-            "QFrame#card { border: 1px solid palette(mid); border-left: 4px solid "
-            f"{colour}; border-radius: 6px; background: palette(alternate-base); }}",
-        )
-        self.label.setText(text)
-        self.setVisible(bool(text))
+        set_sheet(self, partial(_card_sheet, tone))
+        set_text(self.label, text)
+        self.setVisible(bool(self.label.text()))
         self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -19,6 +19,7 @@ import asyncio
 import html
 from collections.abc import Coroutine
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -31,9 +32,6 @@ from regview.services.connect import ConnectBackend, CoreBackend, derive_gitlab_
 from regview.services.connect_words import failure_in_words
 from regview.settings.profiles import Profile, address_problem, registry_host
 from regview.ui.dialogs.connect.cards import (
-    BAD_COLOUR,
-    OK_COLOUR,
-    UNKNOWN_COLOUR,
     _Card,
     _secondary,
     access_html,
@@ -48,14 +46,11 @@ from regview.ui.dialogs.connect.form import (
 )
 
 __all__ = [
-    "BAD_COLOUR",
     "DEPLOY_USER",
     "FIXED_USERNAME",
     "GITLAB_KINDS",
     "KIND_HINTS",
     "KIND_ORDER",
-    "OK_COLOUR",
-    "UNKNOWN_COLOUR",
     "AddRegistryDialog",
     "RegistryForm",
     "_Card",
@@ -189,7 +184,7 @@ class AddRegistryDialog(RegistryForm):
         self.access = access
         self.repository.offer(access.repositories, access.repository)
         self.failure = "" if access.passed else access.failure()
-        self.test_card.show_text(access_html(access), access.tone)
+        self.test_card.show_text(partial(access_html, access), access.tone)
         self._reveal(self.test_card)
 
     async def _tested_credentials(self) -> Credentials | None:
