@@ -4,9 +4,10 @@ apply_theme(app, scheme=None)   "light", "dark" or None (follow the system; REGV
                                 overrides, which screenshots use); re-applied when the
                                 system switches, unless a scheme was chosen (View › Theme)
 RegviewStyle                    Fusion with a visible keyboard focus on tables, trees and
-                                lists (an outline in the highlight colour) and the sort arrow
+                                lists (an outline in the highlight colour), the sort arrow
                                 the Windows/macOS way: ▲ ascending (A → Z, oldest first),
-                                ▼ descending (newest first)
+                                ▼ descending (newest first), and a progress bar whose count
+                                reads on the fill and on the groove
 is_dark(palette) -> bool
 accent(palette) -> QColor       the highlight colour charts and marks use
 muted(palette) -> QColor        secondary text
@@ -31,8 +32,8 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen, QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QStyleOption,
     QStyleOptionComplex,
     QStyleOptionHeader,
+    QStyleOptionProgressBar,
     QWidget,
 )
 
@@ -121,7 +123,7 @@ FOCUS_WIDTH = 2
 
 
 class RegviewStyle(QProxyStyle):
-    """Fusion, with two changes people asked for.
+    """Fusion, with changes people asked for.
 
     Focus: Fusion marks a focused line edit, but a focused table only by a faint rectangle
     around the current cell, which disappears inside a selected row. A focused item view gets
@@ -131,6 +133,9 @@ class RegviewStyle(QProxyStyle):
     Sort arrow: Qt hands Fusion "SortDown" for ascending order and Fusion draws it pointing
     down, so a newest-first list showed ▲; here ▲ is ascending and ▼ descending, as on Windows
     and macOS (the header's tooltip says it in words too, see sort_words).
+
+    Progress bar (with a known end): a flat fill (PROGRESS_FILL) and its count in the
+    highlighted-text colour on the fill and the text colour on the groove, cut at the same edge.
     """
 
     def __init__(self) -> None:
@@ -200,6 +205,14 @@ class RegviewStyle(QProxyStyle):
         painter: QPainter,
         widget: QWidget | None = None,
     ) -> None:
+        if (
+            element in _PROGRESS_PARTS
+            and isinstance(option, QStyleOptionProgressBar)
+            and option.state & _S.State_Horizontal
+            and option.maximum > option.minimum  # a busy bar (0..0) keeps Fusion's animation
+        ):
+            _draw_progress(element, option, painter)
+            return
         super().drawControl(element, option, painter, widget)
         if (
             element == QStyle.ControlElement.CE_ShapedFrame
@@ -239,6 +252,46 @@ class RegviewStyle(QProxyStyle):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(option.rect.adjusted(1, 1, -1, -1), 3, 3)
             painter.restore()
+
+
+_CE = QStyle.ControlElement
+_PROGRESS_PARTS = (_CE.CE_ProgressBarContents, _CE.CE_ProgressBarLabel)
+#: the filled part of a progress bar, per scheme: a flat blue the white count reads on at
+#: >= 4.5:1 (light 4.7, dark 4.7) and that stands out from the empty groove (the base colour)
+#: at >= 3:1 (light 4.7, dark 3.8). Fusion's fill is a gradient lighter at the top (white on it
+#: 3.5:1 in light, 2.3:1 on the dark scheme's) and ended short of where the count's colour
+#: switched, so a glyph across the end ("/" of "1 / 2") was white on the white groove.
+PROGRESS_FILL = {"light": "#2f6fdf", "dark": "#3a6fd8"}
+
+
+def _progress_fill(option: QStyleOptionProgressBar) -> QRect:
+    """The filled part, inside the groove's 1px border: the fill and the count's two colours
+    are cut at this one rectangle's edge."""
+    inner = option.rect.adjusted(1, 1, -1, -1)
+    span = option.maximum - option.minimum
+    done = min(max(option.progress - option.minimum, 0), span)
+    width = round(inner.width() * done / span)
+    # right to left, or inverted (not both): the bar fills from the right
+    from_right = (option.direction == Qt.LayoutDirection.RightToLeft) != option.invertedAppearance
+    x = inner.right() + 1 - width if from_right else inner.left()
+    return QRect(x, inner.top(), width, inner.height())
+
+
+def _draw_progress(
+    element: QStyle.ControlElement, option: QStyleOptionProgressBar, painter: QPainter
+) -> None:
+    filled = _progress_fill(option)
+    if element == _CE.CE_ProgressBarContents:
+        if not filled.isEmpty():
+            painter.fillRect(filled, QColor(PROGRESS_FILL[_scheme(option.palette)]))
+        return
+    painter.save()
+    empty = QRegion(option.rect).subtracted(QRegion(filled))
+    for region, role in ((empty, _R.Text), (QRegion(filled), _R.HighlightedText)):
+        painter.setClipRegion(region)
+        painter.setPen(option.palette.color(role))
+        painter.drawText(option.rect, Qt.AlignmentFlag.AlignCenter, option.text)
+    painter.restore()
 
 
 def _in_item_view(widget: QWidget | None) -> bool:

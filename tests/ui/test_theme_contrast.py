@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from regview.core.deletion.executor import ItemResult, Outcome
 from regview.core.deletion.plan import (
     Capabilities,
     DeletePlan,
@@ -41,6 +42,7 @@ from regview.services.connect import AccessSummary
 from regview.ui.dialogs.connect.cards import _Card, access_html, tone_colour
 from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.theme import apply_theme, make_palette, muted
 from regview.ui.window.sidebar import MUTED_ROLE, Sidebar
 
@@ -188,3 +190,60 @@ def test_the_connect_cards_marks_and_tone_borders_read_in_both_schemes(
             column = _image(label, QRect(0, 0, label.fontMetrics().height(), label.height()))
             ratio = ink_contrast(column)  # the marks' column: the mark on the card
             assert ratio >= TEXT, (scheme, name, round(ratio, 2))
+
+
+def test_the_progress_count_reads_on_the_fill_and_on_the_groove(
+    qtbot: QtBot, light: QApplication
+) -> None:
+    """The deletion's progress bar at 1 of 2: "1 / 2" sits across the end of the fill. Every
+    pixel of the count's ink (where, on an empty bar, the text is its full colour) reads at
+    >= 4.5:1 on what is under it — the fill or the empty groove — and the fill stands out from
+    the groove at >= 3:1; light -> dark -> light. The count is drawn three times larger so that
+    its strokes have pixels of full ink (the thin "/" has none at the dialog's size)."""
+    progress = DeleteProgressDialog(_plan(["t0", "t1"]))
+    qtbot.addWidget(progress)
+    progress.show()
+    plan = progress.plan
+    progress.add_result(ItemResult("tag", "t0", plan.tag_actions[0].digest, Outcome.DELETED, ""))
+    bar = progress.bar
+    assert (bar.value(), bar.maximum(), bar.text()) == (1, 2, "1 / 2")
+    font = bar.font()
+    font.setPointSizeF(font.pointSizeF() * 3)
+    bar.setFont(font)
+    bar.setFixedHeight(bar.fontMetrics().height() + 8)
+
+    # the count's box (centred), with a margin: the pixels looked at
+    width = bar.fontMetrics().horizontalAdvance(bar.text()) + 16
+    box = QRect((bar.width() - width) // 2, 0, width, bar.height())
+
+    def shots(value: int) -> tuple[QImage, QImage]:
+        bar.setValue(value)
+        with_text = _image(bar, box)
+        bar.setTextVisible(False)
+        bare = _image(bar, box)
+        bar.setTextVisible(True)
+        return with_text, bare
+
+    def ratio(image: QImage, under: QImage, p: tuple[int, int]) -> float:
+        return contrast(image.pixelColor(*p), under.pixelColor(*p))
+
+    for scheme in SWITCHES:
+        apply_theme(light, scheme)
+        QApplication.processEvents()  # the bar takes the new palette
+        text = bar.palette().color(_R.Text).name()
+        empty_text, groove = shots(0)  # where the ink is: the text on an empty bar
+        ink = [
+            (x, y)
+            for y in range(empty_text.height())
+            for x in range(empty_text.width())
+            if empty_text.pixelColor(x, y).name() == text
+            and empty_text.pixelColor(x, y) != groove.pixelColor(x, y)
+        ]
+        at_half, under = shots(1)
+        on_fill = [p for p in ink if under.pixelColor(*p) != groove.pixelColor(*p)]
+        assert 0 < len(on_fill) < len(ink), scheme  # the count is across the end of the fill
+        worst = min(ink, key=lambda p: ratio(at_half, under, p))
+        seen = (at_half.pixelColor(*worst).name(), under.pixelColor(*worst).name())
+        assert ratio(at_half, under, worst) >= TEXT, (scheme, worst, seen)
+        fill = min(on_fill, key=lambda p: ratio(under, groove, p))
+        assert ratio(under, groove, fill) >= NON_TEXT, (scheme, under.pixelColor(*fill).name())
