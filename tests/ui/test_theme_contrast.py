@@ -88,6 +88,17 @@ def test_the_secondary_grey_reads_on_every_ground(scheme: str) -> None:
         assert ratio >= TEXT, (scheme, ground, round(ratio, 2))
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_selection_reads_and_shows(scheme: str) -> None:
+    """A selected row's text (highlighted text on the highlight) is text; the highlight also
+    draws the focus outline and a progress bar's fill: a mark on the window and the base."""
+    palette = make_palette(scheme)
+    highlight = palette.color(_R.Highlight)
+    assert contrast(palette.color(_R.HighlightedText), highlight) >= TEXT, scheme
+    for ground in (_R.Window, _R.Base):
+        assert contrast(highlight, palette.color(ground)) >= NON_TEXT, (scheme, ground)
+
+
 def test_secondary_text_as_painted_reads_in_both_schemes(
     qtbot: QtBot, light: QApplication, tmp_path: Path, qloop: asyncio.AbstractEventLoop
 ) -> None:
@@ -129,6 +140,11 @@ def test_secondary_text_as_painted_reads_in_both_schemes(
         row = _image(sidebar.viewport(), sidebar.visualItemRect(status))
         assert ink_contrast(row) >= TEXT, (scheme, round(ink_contrast(row), 2))
         assert contrast(status.foreground(0).color(), background(row)) >= TEXT, scheme
+        sidebar.setCurrentItem(status)  # selected: the highlight's colours (white on blue)
+        selected = _image(sidebar.viewport(), sidebar.visualItemRect(status))
+        assert background(selected) == sidebar.palette().color(_R.Highlight).name(), scheme
+        assert ink_contrast(selected) >= TEXT, (scheme, round(ink_contrast(selected), 2))
+        sidebar.setCurrentItem(None)
 
 
 def _cards(qtbot: QtBot) -> tuple[QWidget, dict[str, _Card]]:
