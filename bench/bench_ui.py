@@ -461,8 +461,7 @@ def _load_from(
             "seconds": seconds,
             "rows": window.tags_view.model.rowCount(),
         }
-        clients = window.controller.loader._clients.values()  # the adaptive limit it reached
-        out[label]["peak_limit"] = max((c[2].limiter.peak for c in clients), default=None)
+        out[label]["peak_limit"] = _peak_limit(window)  # the adaptive limit it reached
         print(f"  {label}: {out[label]}", flush=True)
         for ms, what in sorted(slow, reverse=True)[:8]:
             print(f"    slow callback {ms} ms: {what}", flush=True)
@@ -489,6 +488,8 @@ def _load_from(
         await asyncio.sleep(gc_guard.IDLE_S + 1.5)
         out["idle"] = beat.stop()
         print(f"  idle: {out['idle']}", flush=True)
+        if os.environ.get("BENCH_GC_CENSUS"):
+            _gc_census()
         await window.aclose()
 
     with loop:
@@ -496,6 +497,37 @@ def _load_from(
     window.close()
     asyncio.set_event_loop(None)
     return out
+
+
+def _gc_census() -> None:
+    """Diagnostics: what a full collection traverses (tracked objects by type) and what one
+    costs in the UI thread's CPU time."""
+    from collections import Counter
+
+    objects = gc.get_objects()  # frozen ones included
+    kinds = Counter(type(o).__name__ for o in objects)
+    print(f"  tracked objects: {len(objects):,}; frozen {gc.get_freeze_count():,}", flush=True)
+    print(f"  by type: {kinds.most_common(15)}", flush=True)
+    del objects
+    gc.unfreeze()
+    cpu, wall = time.thread_time(), time.perf_counter()
+    gc.collect()
+    print(
+        f"  full collection: {(time.thread_time() - cpu) * 1000:.0f} ms CPU, "
+        f"{(time.perf_counter() - wall) * 1000:.0f} ms wall",
+        flush=True,
+    )
+    gc.freeze()
+
+
+def _peak_limit(window: Any) -> int | None:
+    """The profile's client's peak concurrency (the session's since issue 10; the tag loader's
+    own client in the code before, for runs against an older tree)."""
+    loader_clients = getattr(window.controller.loader, "_clients", None)
+    if loader_clients is not None:
+        return max((c[2].limiter.peak for c in loader_clients.values()), default=None)
+    session = window.sessions.get("dist")
+    return session.io_client.limiter.peak if session is not None and session.is_open else None
 
 
 # --- 6: startup ----------------------------------------------------------------------------
