@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,9 +97,46 @@ def _task_name(task: asyncio.Task[Any]) -> str:
     return getattr(coro, "__qualname__", None) or task.get_name()
 
 
+# Collections started on a thread other than the UI thread, since the last test checked.
+_OFF_THREAD_COLLECTIONS: list[str] = []
+
+
+def _note_off_thread_collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "start" and threading.current_thread() is not threading.main_thread():
+        _OFF_THREAD_COLLECTIONS.append(
+            f"generation {info.get('generation')} on thread {threading.current_thread().name!r}"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_on_the_ui_thread(qapp: Any) -> Iterator[None]:
+    """The app's collector regime from the first UI test on, whatever runs first: `gc_guard`
+    (as `regview.app` installs it) switches automatic collection off, so the I/O thread that
+    lives from the first session on never collects the Qt objects earlier tests left behind."""
+    from regview.ui import gc_guard
+
+    gc_guard.install()
+    gc.callbacks.append(_note_off_thread_collection)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(_note_off_thread_collection)
+
+
 @pytest.fixture(autouse=True)
 def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
     """Collect each test's widget cycles here, on the UI thread, not later on some worker thread
-    that happens to allocate (Qt warns "Timers cannot be stopped from another thread")."""
+    that happens to allocate (Qt warns "Timers cannot be stopped from another thread").
+
+    A collection on another thread fails the test it ran in: a Qt object it frees there with a
+    running timer leaves the timer registered, and the UI thread's event processing crashes
+    (SIGSEGV) when it next fires — a test of its own minutes later, not this one
+    (tests/ui/test_gc_guard_io_thread.py)."""
+    _OFF_THREAD_COLLECTIONS.clear()
     yield
     gc.collect()
+    if _OFF_THREAD_COLLECTIONS:
+        pytest.fail(
+            "the cyclic garbage collector ran off the UI thread during this test "
+            f"({', '.join(_OFF_THREAD_COLLECTIONS)}): Qt objects it freed there crash Qt later"
+        )
