@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import qasync
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -47,9 +48,7 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     pytest-qt does not drive qasync, so UI tests that need coroutines run them on this loop
     (`qloop.run_until_complete(...)`, or `qtbot.waitUntil` while the loop is running).
     """
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = _AppLikeLoop(qapp, already_running=False)
     errors: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     asyncio.set_event_loop(loop)
@@ -75,6 +74,35 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         messages = [str(c.get("exception") or c.get("message")) for c in errors]
         where = "\n".join(_where(c) for c in errors)
         pytest.fail(f"unhandled errors in asyncio tasks: {messages}\n{where}")
+
+
+class _AppLikeLoop(qasync.QEventLoop):  # type: ignore[misc]
+    """qasync's loop, still the running loop while `run_until_complete` ends.
+
+    qasync's `run_until_complete` processes Qt's events once more after `run_forever` has
+    returned and stopped being the running loop. A task step or a callback that lands there (a
+    result handed over from the I/O thread, a timer) finds no running loop: `asyncio.sleep`,
+    `asyncio.wait`, `get_running_loop` raise "no running event loop" — a flaky error no user can
+    meet, because the app calls `run_until_complete` once, for its whole life. Tests call it
+    between every step; here the loop stays the running one until it has returned.
+    """
+
+    _completing = False
+
+    def run_until_complete(self, future: Any) -> Any:
+        self._completing = True
+        try:
+            return super().run_until_complete(future)
+        finally:
+            self._completing = False
+            asyncio.events._set_running_loop(None)
+
+    def run_forever(self) -> Any:
+        try:
+            return super().run_forever()
+        finally:
+            if self._completing:
+                asyncio.events._set_running_loop(self)
 
 
 def _where(context: dict[str, Any]) -> str:
