@@ -8,8 +8,10 @@
 Python's cyclic collector runs in whichever thread happens to allocate when a threshold is
 crossed. With the I/O thread parsing thousands of manifests (`services.io_loop`, where every
 registry client lives), that is often the I/O thread — which then destroys unreachable Qt
-objects (a dialog, a timer) from the wrong thread: Qt warns "Timers cannot be stopped from
-another thread" or crashes (tests/ui/test_gc_guard_io_thread.py shows both halves). So automatic
+objects (a dialog, a timer) from the wrong thread. Qt then cannot unregister their timers ("Timers
+cannot be stopped from another thread"); the UI thread's dispatcher keeps them and, when one
+next fires, delivers its event to freed memory: a SIGSEGV one timer interval later, in whatever
+runs then (tests/ui/test_gc_guard_io_thread.py shows it in a child process). So automatic
 collection is switched off and a timer on the UI thread collects instead, generation by
 generation when its threshold is crossed, the way Qt applications such as Anki and qutebrowser
 do it.
