@@ -323,18 +323,21 @@ class Heartbeat:
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self.beat)
-        # cyclic-gc pauses (gc_guard collects on the UI thread): (generation, ms)
+        # cyclic-gc pauses (gc_guard collects on the UI thread): (generation, ms), and the
+        # collecting thread's own CPU time in each (what a loaded machine disturbs least)
         self.gc_pauses: list[tuple[int, float]] = []
-        self._gc_start = 0.0
+        self.gc_cpu: list[tuple[int, float]] = []
+        self._gc_start = self._gc_cpu_start = 0.0
         gc.callbacks.append(self._gc)
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._gc_start = time.perf_counter()
+            self._gc_cpu_start = time.thread_time()
         else:
-            self.gc_pauses.append(
-                (info["generation"], (time.perf_counter() - self._gc_start) * 1000)
-            )
+            generation = info["generation"]
+            self.gc_pauses.append((generation, (time.perf_counter() - self._gc_start) * 1000))
+            self.gc_cpu.append((generation, (time.thread_time() - self._gc_cpu_start) * 1000))
 
     def beat(self) -> None:
         now = time.perf_counter()
@@ -349,6 +352,7 @@ class Heartbeat:
         self.gaps.clear()
         self.long.clear()
         self.gc_pauses.clear()
+        self.gc_cpu.clear()
         self.last = time.perf_counter()
         self.last_cpu = time.thread_time()
         self.timer.start()
@@ -364,6 +368,7 @@ class Heartbeat:
             "gc_runs": len(self.gc_pauses),
             "gc_max_ms": max((ms for _g, ms in self.gc_pauses), default=0.0),
             "gc_over_20": sorted((g, round(ms)) for g, ms in self.gc_pauses if ms > 20),
+            "gc_max_cpu_ms": max((ms for _g, ms in self.gc_cpu), default=0.0),
             "over_50_ui_cpu": sorted(self.long, reverse=True)[:12],
         }
 
@@ -461,8 +466,7 @@ def _load_from(
             "seconds": seconds,
             "rows": window.tags_view.model.rowCount(),
         }
-        clients = window.controller.loader._clients.values()  # the adaptive limit it reached
-        out[label]["peak_limit"] = max((c[2].limiter.peak for c in clients), default=None)
+        out[label]["peak_limit"] = _peak_limit(window)  # the adaptive limit it reached
         print(f"  {label}: {out[label]}", flush=True)
         for ms, what in sorted(slow, reverse=True)[:8]:
             print(f"    slow callback {ms} ms: {what}", flush=True)
@@ -489,6 +493,8 @@ def _load_from(
         await asyncio.sleep(gc_guard.IDLE_S + 1.5)
         out["idle"] = beat.stop()
         print(f"  idle: {out['idle']}", flush=True)
+        if os.environ.get("BENCH_GC_CENSUS"):
+            _gc_census()
         await window.aclose()
 
     with loop:
@@ -496,6 +502,37 @@ def _load_from(
     window.close()
     asyncio.set_event_loop(None)
     return out
+
+
+def _gc_census() -> None:
+    """Diagnostics: what a full collection traverses (tracked objects by type) and what one
+    costs in the UI thread's CPU time."""
+    from collections import Counter
+
+    objects = gc.get_objects()  # frozen ones included
+    kinds = Counter(type(o).__name__ for o in objects)
+    print(f"  tracked objects: {len(objects):,}; frozen {gc.get_freeze_count():,}", flush=True)
+    print(f"  by type: {kinds.most_common(15)}", flush=True)
+    del objects
+    gc.unfreeze()
+    cpu, wall = time.thread_time(), time.perf_counter()
+    gc.collect()
+    print(
+        f"  full collection: {(time.thread_time() - cpu) * 1000:.0f} ms CPU, "
+        f"{(time.perf_counter() - wall) * 1000:.0f} ms wall",
+        flush=True,
+    )
+    gc.freeze()
+
+
+def _peak_limit(window: Any) -> int | None:
+    """The profile's client's peak concurrency (the session's since issue 10; the tag loader's
+    own client in the code before, for runs against an older tree)."""
+    loader_clients = getattr(window.controller.loader, "_clients", None)
+    if loader_clients is not None:
+        return max((c[2].limiter.peak for c in loader_clients.values()), default=None)
+    session = window.sessions.get("dist")
+    return session.io_client.limiter.peak if session is not None and session.is_open else None
 
 
 # --- 6: startup ----------------------------------------------------------------------------

@@ -126,10 +126,18 @@ def proxy(
 
 
 async def window_load(url: str, repo: str, cache: Path) -> tuple[int, int, int, int]:
-    """The window's path: BackgroundLoader on its worker thread, rows through the feed."""
-    from regview.ui.loader import BackgroundLoader, WorkerLoop
+    """The window's path: BackgroundLoader on the I/O thread, rows through the feed."""
+    from regview.core.client.client import RegistryClient
+    from regview.services.io_loop import IoLoop
+    from regview.ui.loader import BackgroundLoader
 
-    loader = BackgroundLoader(WorkerLoop.shared(), cache_dir=cache)
+    io = IoLoop.shared()
+    loader = BackgroundLoader()
+
+    async def make() -> RegistryClient:
+        return RegistryClient(Endpoint(url), None, cache_dir=cache)
+
+    client = await io.run(make())
     rows = 0
 
     def on_rows(batch: object) -> None:
@@ -137,12 +145,11 @@ async def window_load(url: str, repo: str, cache: Path) -> tuple[int, int, int, 
         rows += len(batch)  # type: ignore[arg-type]
 
     try:
-        _, infos = await loader.load("bench", Endpoint(url), None, repo, on_rows)
+        _, infos = await loader.load(io, client, repo, on_rows)
         assert all(not i.error for i in infos), [i.error for i in infos if i.error][:3]
-        client = loader._clients["bench"][2]
         return client.requests, len(infos), client.limiter.peak, client.limiter.throttled
     finally:
-        await loader.aclose()
+        await io.run(client.aclose())
 
 
 class Run:

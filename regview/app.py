@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     from regview.ui import gc_guard
 
-    gc_guard.install()  # cyclic garbage is collected on this thread, never on a worker
+    gc_guard.install()  # cyclic garbage is collected on this thread, never on the I/O thread
     try:
         from regview.ui.icon import app_icon  # the packaging engineer's icon, when present
 
@@ -148,7 +148,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
                 await window.start()
             from regview.ui import gc_guard
 
-            gc_guard.settle()  # modules, widgets, the first listing: long-lived from here on
+            gc_guard.settle()  # modules, classes, the window: frozen for good from here on
             if screenshot:
                 from regview.ui.screenshot import capture
 

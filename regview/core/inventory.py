@@ -345,7 +345,18 @@ async def load_tags(
     # at it from the start (each wake-up is work for the loop, the UI's loop in the window).
     workers: list[asyncio.Task[None]] = []
 
+    # First contact with a registry that may ask for a token: one request alone learns the
+    # realm and fetches the token, then the rest fan out with it (started together, each of
+    # the first 16 was answered 401 and waited for a token of its own asking).
+    first_contact = client.auth.challenge is None
+
     def top_up() -> None:
+        nonlocal first_contact
+        if first_contact:
+            if not workers:  # the first read, alone
+                workers.append(asyncio.create_task(worker()))  # noqa: F821 (as below)
+                return
+            first_contact = False  # it is back (top_up runs after each read): fan out
         # a few more than the limit: some are always between requests (parsing, the cache),
         # and the limiter only probes upwards while it is kept full
         limit = client.limiter.limit

@@ -18,14 +18,13 @@
         update(path, repos) ; add_manual(path)    a deliberate re-read; a path added by hand
 
 Deploy tokens and anonymous access never reach the API: the window lists the catalog instead, or
-offers "Add repository path…" where the catalog is refused. One `GitLabAPI` per open session; it
-closes with the session. Plain async code, no widgets: the window runs it in its task slots.
+offers "Add repository path…" where the catalog is refused. The API client is the session's one
+`GitLabAPI` (on the I/O loop); it closes with the session. Plain async code, no widgets: the window runs it in its task slots.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -71,32 +70,15 @@ class GitLabProject:
 class GitLabBrowser:
     def __init__(self, sessions: SessionManager) -> None:
         self.sessions = sessions
-        self._apis: dict[int, GitLabAPI] = {}
 
     async def uses_api(self, profile: str) -> bool:
         session = await self.sessions.open(profile)
         return _can_use_api(session)
 
     async def _api(self, profile: str) -> GitLabAPI:
+        """The session's GitLab API client (one per profile, on the I/O loop)."""
         session = await self.sessions.open(profile)
-        key = id(session)
-        api = self._apis.get(key)
-        if api is None:
-            endpoint = session.endpoint
-            api = GitLabAPI(
-                session.profile.api_url,
-                session.credentials,
-                insecure=endpoint.insecure,
-                ca_file=endpoint.ca_file,
-            )
-            self._apis[key] = api
-            session.add_closer(functools.partial(self._forget, key))
-        return api
-
-    async def _forget(self, key: int) -> None:
-        api = self._apis.pop(key, None)
-        if api is not None:
-            await api.aclose()
+        return await session.gitlab_api()
 
     async def repository_sizes(
         self, profile: str, repos: Sequence[RepositoryInfo], on_size: Callable[[str, int], None]

@@ -13,18 +13,22 @@
             what untagged artifacts hold per measured repository, where the registry lists them
         cached_tags(profile, repository) -> list[TagInfo] | None
 
-Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`). Tag listings
-load on a worker thread (`regview.ui.loader`): HTTP, JSON parsing, TagInfo building and the
-disk cache stay off the UI thread, which only appends finished rows in paced batches.
-`await aclose()` closes the worker-side clients (the window's `aclose()` calls it).
+Everything here runs on the Qt thread inside tasks owned by the window (`Tasks`). The profile's
+one client lives on the I/O loop (`services.sessions`, `services.io_loop`): tag listings run
+there whole (`regview.ui.loader`: HTTP, JSON parsing, TagInfo building and the disk cache stay off
+the UI thread, which only appends finished rows in paced batches); everything else awaits the
+session's client from here, each request hopping to the I/O loop, callbacks staying here.
+
+What a tag load feeds is `TagsSink` (the `TagsView` is one); `client()` is the typed
+`RegistryClient`. `await aclose()` is kept for the window's shutdown (the sessions own the
+clients and close them).
 """
 
 from __future__ import annotations
 
-import functools
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from regview.core import errors as E
 from regview.core.access import catalog_known_refused
@@ -35,12 +39,40 @@ from regview.core.untagged import Untagged, untagged_usage
 from regview.log import get_logger
 from regview.services.async_utils import run_blocking
 from regview.services.sessions import RegistrySession, SessionManager
-from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest
+from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest, Platform
 from regview.ui.loader import BackgroundLoader, LoadCancel
 from regview.ui.pages.details import LayerRow, TagDetails
-from regview.ui.pages.tags_view import TagsView
+
+if TYPE_CHECKING:
+    from regview.core.client.client import RegistryClient
 
 log = get_logger("ui.controllers")
+
+
+class TagsRows(Protocol):
+    """What a tag load reads back from the sink's model."""
+
+    @property
+    def repository(self) -> str: ...
+    @property
+    def rows(self) -> list[TagInfo]: ...
+
+
+class TagsSink(Protocol):
+    """What `BrowseController.load_tags` feeds (`regview.ui.pages.tags_view.TagsView` is one)."""
+
+    registry_host: str
+
+    @property
+    def model(self) -> TagsRows: ...
+    def set_tags(self, repository: str, tags: Iterable[TagInfo]) -> None: ...
+    def append_tags(self, tags: list[TagInfo]) -> None: ...
+    def show_progress(self, done: int, total: int) -> None: ...
+    def finish_progress(self) -> None: ...
+    def finish_loading(self) -> None: ...
+    def selected_tags(self) -> list[TagInfo]: ...
+    def select_tags(self, names: Iterable[str], current: str | None = None) -> None: ...
+
 
 PREFERRED_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm64/v8")
 
@@ -66,24 +98,16 @@ class BrowseController:
         self._generation = 0
         self.loader = BackgroundLoader()
         self.link_note = ""  # after a tag load: throttling / pull allowance, for the status bar
-        self._loader_keys: set[str] = set()
         #: per session (connection): why its catalog is not asked again
         self._catalog_refused: weakref.WeakKeyDictionary[RegistrySession, str] = (
             weakref.WeakKeyDictionary()
         )
 
     async def aclose(self) -> None:
-        await self.loader.aclose()
+        """Nothing of its own to close: the clients are the sessions' (closed with them)."""
 
-    def _loader_key(self, session: RegistrySession) -> str:
-        """The loader's client for this session; it closes when the session closes."""
-        key = f"{session.name}@{id(session):x}"
-        if key not in self._loader_keys:
-            self._loader_keys.add(key)
-            session.add_closer(functools.partial(self.loader.forget, key))
-        return key
-
-    async def client(self, profile: str) -> Any:
+    async def client(self, profile: str) -> RegistryClient:
+        """The profile's one client (its requests run on the I/O loop)."""
         session = await self.sessions.open(profile)
         return session.client
 
@@ -157,7 +181,7 @@ class BrowseController:
     def cancel_load(self) -> None:
         self._cancel.set()
 
-    async def load_tags(self, profile: str, repository: str, view: TagsView) -> list[TagInfo]:
+    async def load_tags(self, profile: str, repository: str, view: TagsSink) -> list[TagInfo]:
         session = await self.sessions.open(profile)
         key = (profile, repository)
         cached = self._tags.get(key)
@@ -186,9 +210,8 @@ class BrowseController:
 
         try:
             names, tags = await self.loader.load(
-                self._loader_key(session),
-                session.endpoint,
-                session.credentials,
+                session.io,
+                session.io_client,
                 repository,
                 on_rows,
                 on_total=on_total,
@@ -207,8 +230,18 @@ class BrowseController:
             keep = [t.tag for t in view.selected_tags()]
             view.set_tags(repository, [t for t in view.model.rows if t.tag in current])
             view.select_tags(keep)
+        if not cancel.is_set():
+            # A revalidation brings rows equal to the ones shown, and the table keeps its own
+            # objects for those (`models.table_model`: a row is replaced only when it differs).
+            # Cached, the load's own equal copies doubled the rows in memory: after reopening
+            # 10,000 tags, 30,000 more objects for every full collection to traverse.
+            shown = {t.tag: t for t in view.model.rows}
+            tags = [shown.get(t.tag, t) for t in tags]
+            self._tags[key] = tags
         view.finish_loading()
-        self.link_note = self.loader.link_note(self._loader_key(session))
+        # plain attribute reads of the I/O loop's limiter (as the status bar has always read it)
+        client = session.io_client
+        self.link_note = client.limiter.status_words(client.registry)
         return tags
 
     async def load_details(self, profile: str, tag: TagInfo) -> TagDetails:
@@ -279,9 +312,8 @@ class BrowseController:
             if tags is None:
                 try:
                     _names, tags = await self.loader.load(
-                        self._loader_key(session),
-                        session.endpoint,
-                        session.credentials,
+                        session.io,
+                        session.io_client,
                         path,
                         lambda _rows: None,
                     )
@@ -318,7 +350,7 @@ def _measured(path: str, tags: Sequence[TagInfo]) -> RepositoryInfo:
     )
 
 
-def _label(platform: Any) -> str:
+def _label(platform: Platform | None) -> str:
     if platform is None:
         return ""
     text = f"{platform.os}/{platform.architecture}"

@@ -1,25 +1,34 @@
 """Garbage collection only on the UI thread, and never a long pause while the user works.
 
     install() -> None          idempotent; needs a QCoreApplication
-    busy() -> context manager  a load is running: no full collection of everything meanwhile
-    settle() -> None           what exists now is long-lived (start-up done, a load finished)
+    busy() -> context manager  a load is running: no generation-2 collection meanwhile
+    settle() -> None           start-up done (the first call freezes what exists, for good),
+                               or a load finished: generation 2 is collected once idle
 
 Python's cyclic collector runs in whichever thread happens to allocate when a threshold is
-crossed. With a worker thread parsing thousands of manifests (`regview.ui.loader`), that is
-often the worker — which then destroys unreachable Qt objects (a dialog, a timer) from the
-wrong thread: Qt warns "Timers cannot be stopped from another thread" or crashes. So automatic
+crossed. With the I/O thread parsing thousands of manifests (`services.io_loop`, where every
+registry client lives), that is often the I/O thread — which then destroys unreachable Qt
+objects (a dialog, a timer) from the wrong thread. Qt then cannot unregister their timers ("Timers
+cannot be stopped from another thread"); the UI thread's dispatcher keeps them and, when one
+next fires, delivers its event to freed memory: a SIGSEGV one timer interval later, in whatever
+runs then (tests/ui/test_gc_guard_io_thread.py shows it in a child process). So automatic
 collection is switched off and a timer on the UI thread collects instead, generation by
 generation when its threshold is crossed, the way Qt applications such as Anki and qutebrowser
 do it.
 
-A full (generation-2) collection traverses every tracked object: with two loads of 10,000 tags
-in memory that took 73 ms — a visible hitch while a repository reopened. So long-lived objects
-are frozen (`gc.freeze()`: the modules and widgets after start-up, the rows after a load) and
-the threshold-driven full collections only traverse what came after. Frozen objects are still
-freed by reference counting; only cycles among them wait for the "major" collection
-(unfreeze, collect everything, freeze again), which runs when nothing loads and the user has
-not touched keyboard or mouse for `IDLE_S` seconds, nor has a load just finished — a pause
-nobody is waiting on.
+A full (generation-2) collection traverses every tracked object it is given. After start-up
+that is ~82,000 objects (modules, classes, the main window's widgets) — half of what a full
+collection traversed with two loads of 10,000 tags in memory, and they never become garbage
+while the app runs. So the first `settle()` (regview.app, once the window has started)
+freezes them for good (`gc.freeze()`, never undone): no collection traverses them again.
+Later settles (a load finished) freeze nothing: they only say a collection is due.
+
+Generations 0 and 1 are collected on their thresholds at any time (short-lived cycles, cheap).
+Generation 2 — everything since start-up, the rows of the loads included — is collected only
+when nothing loads and the user has not touched keyboard or mouse for `IDLE_S` seconds, nor has
+a load just finished: a pause nobody is waiting on, and half the one of the earlier design that
+unfroze and collected everything (issue 10: 81–127 ms of UI-thread CPU against 191–221 ms, side
+by side at load 10–15, bench/results-ui.md).
 """
 
 from __future__ import annotations
@@ -32,8 +41,8 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
-IDLE_S = 2.0  # no input for this long (and no load running): a major collection may run
-MAJOR_EVERY_S = 600.0  # even with nothing newly frozen, cycles among frozen objects are freed
+IDLE_S = 2.0  # no input for this long (and no load running): generation 2 may be collected
+MAJOR_EVERY_S = 600.0  # and at least this often when idle, threshold or not
 CHECK_MS = 250
 
 _INPUT = frozenset(
@@ -60,7 +69,8 @@ class _Collector(QObject):
         self.busy = 0  # loads running
         self.last_activity = time.monotonic()
         self.last_major = time.monotonic()
-        self.major_due = False  # something was frozen since the last major collection
+        self.major_due = False  # a load finished since the last generation-2 collection
+        self.started = False  # the start-up heap is frozen (the first settle)
         self.timer = QTimer(self)
         self.timer.setInterval(CHECK_MS)
         self.timer.timeout.connect(self.check)
@@ -76,28 +86,33 @@ class _Collector(QObject):
 
     def check(self) -> None:
         now = time.monotonic()
-        if (self.major_due or now - self.last_major >= MAJOR_EVERY_S) and self.idle(now):
+        idle = self.idle(now)
+        if idle and (self.major_due or now - self.last_major >= MAJOR_EVERY_S):
             self.major()
             return
         counts = gc.get_count()
-        # While a load runs, everything it allocates is young and unfrozen: a generation-2
-        # collection would traverse all of it (56 ms into a 10,000-tag load). Generations 0 and 1
-        # still free short-lived cycles; the rest waits for settle() and the idle major one.
-        oldest = 1 if self.busy else 2
+        # Generation 2 holds every row a load made: traversing it costs tens of milliseconds
+        # (56 ms in the middle of a 10,000-tag load). Only when idle; generations 0 and 1
+        # still free short-lived cycles meanwhile.
+        oldest = 2 if idle else 1
         for generation in range(oldest, -1, -1):
             if counts[generation] > self.threshold[generation]:
-                gc.collect(generation)  # generation 2 here traverses only unfrozen objects
+                if generation == 2:
+                    self.major()
+                else:
+                    gc.collect(generation)
                 return
 
     def major(self) -> None:
-        gc.unfreeze()
+        """Everything since start-up (the frozen start-up heap is not traversed)."""
         gc.collect()
-        gc.freeze()
         self.major_due = False
         self.last_major = time.monotonic()
 
     def settle(self) -> None:
-        gc.freeze()
+        if not self.started:
+            self.started = True
+            gc.freeze()  # the start-up heap, for good
         self.major_due = True
         self.last_activity = time.monotonic()  # start-up or a load just ended: the user looks
 
@@ -116,7 +131,7 @@ def install() -> None:
 
 @contextlib.contextmanager
 def busy() -> Iterator[None]:
-    """While the block runs, the major collection waits (threshold collections still run)."""
+    """While the block runs, generation 2 waits (generations 0 and 1 are still collected)."""
     collector = _collector
     if collector is not None:
         collector.busy += 1
@@ -130,6 +145,7 @@ def busy() -> Iterator[None]:
 
 
 def settle() -> None:
-    """Freeze what exists now (long-lived); a major collection follows once the user is idle."""
+    """Start-up done (the first call: freeze what exists now, for good) or a load finished;
+    either way a generation-2 collection follows once the user is idle."""
     if _collector is not None:
         _collector.settle()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import qasync
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -46,9 +48,7 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     pytest-qt does not drive qasync, so UI tests that need coroutines run them on this loop
     (`qloop.run_until_complete(...)`, or `qtbot.waitUntil` while the loop is running).
     """
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = _AppLikeLoop(qapp, already_running=False)
     errors: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     asyncio.set_event_loop(loop)
@@ -76,6 +76,35 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         pytest.fail(f"unhandled errors in asyncio tasks: {messages}\n{where}")
 
 
+class _AppLikeLoop(qasync.QEventLoop):  # type: ignore[misc]
+    """qasync's loop, still the running loop while `run_until_complete` ends.
+
+    qasync's `run_until_complete` processes Qt's events once more after `run_forever` has
+    returned and stopped being the running loop. A task step or a callback that lands there (a
+    result handed over from the I/O thread, a timer) finds no running loop: `asyncio.sleep`,
+    `asyncio.wait`, `get_running_loop` raise "no running event loop" — a flaky error no user can
+    meet, because the app calls `run_until_complete` once, for its whole life. Tests call it
+    between every step; here the loop stays the running one until it has returned.
+    """
+
+    _completing = False
+
+    def run_until_complete(self, future: Any) -> Any:
+        self._completing = True
+        try:
+            return super().run_until_complete(future)
+        finally:
+            self._completing = False
+            asyncio.events._set_running_loop(None)
+
+    def run_forever(self) -> Any:
+        try:
+            return super().run_forever()
+        finally:
+            if self._completing:
+                asyncio.events._set_running_loop(self)
+
+
 def _where(context: dict[str, Any]) -> str:
     """The traceback and the task or callback of an unhandled error: a flaky one has to say
     where it came from the first time it is seen."""
@@ -96,9 +125,46 @@ def _task_name(task: asyncio.Task[Any]) -> str:
     return getattr(coro, "__qualname__", None) or task.get_name()
 
 
+# Collections started on a thread other than the UI thread, since the last test checked.
+_OFF_THREAD_COLLECTIONS: list[str] = []
+
+
+def _note_off_thread_collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "start" and threading.current_thread() is not threading.main_thread():
+        _OFF_THREAD_COLLECTIONS.append(
+            f"generation {info.get('generation')} on thread {threading.current_thread().name!r}"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_on_the_ui_thread(qapp: Any) -> Iterator[None]:
+    """The app's collector regime from the first UI test on, whatever runs first: `gc_guard`
+    (as `regview.app` installs it) switches automatic collection off, so the I/O thread that
+    lives from the first session on never collects the Qt objects earlier tests left behind."""
+    from regview.ui import gc_guard
+
+    gc_guard.install()
+    gc.callbacks.append(_note_off_thread_collection)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(_note_off_thread_collection)
+
+
 @pytest.fixture(autouse=True)
 def _collect_widgets_on_the_ui_thread() -> Iterator[None]:
     """Collect each test's widget cycles here, on the UI thread, not later on some worker thread
-    that happens to allocate (Qt warns "Timers cannot be stopped from another thread")."""
+    that happens to allocate (Qt warns "Timers cannot be stopped from another thread").
+
+    A collection on another thread fails the test it ran in: a Qt object it frees there with a
+    running timer leaves the timer registered, and the UI thread's event processing crashes
+    (SIGSEGV) when it next fires — a test of its own minutes later, not this one
+    (tests/ui/test_gc_guard_io_thread.py)."""
+    _OFF_THREAD_COLLECTIONS.clear()
     yield
     gc.collect()
+    if _OFF_THREAD_COLLECTIONS:
+        pytest.fail(
+            "the cyclic garbage collector ran off the UI thread during this test "
+            f"({', '.join(_OFF_THREAD_COLLECTIONS)}): Qt objects it freed there crash Qt later"
+        )

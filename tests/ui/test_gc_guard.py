@@ -1,6 +1,6 @@
-"""gc_guard: long-lived objects frozen after a load, threshold collections skip them, and the
-major collection — the only one that frees cycles among frozen objects — waits until no load
-runs and the user has left keyboard and mouse alone."""
+"""gc_guard: the start-up heap frozen once for good (the first settle), later settles freeze
+nothing; threshold collections of generations 0–1 at any time; generation 2 — where the rows of
+a load end up — only when no load runs and the user has left keyboard and mouse alone."""
 
 from __future__ import annotations
 
@@ -29,55 +29,70 @@ def collector(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[g
     c = gc_guard._collector
     assert c is not None
     monkeypatch.setattr(gc_guard, "IDLE_S", 0.3)
-    c.major()  # a known start: everything collected and frozen, nothing due
+    monkeypatch.setattr(c, "started", True)  # the start-up heap is frozen already
+    c.major()  # a known start: generation 2 collected, nothing due
     yield c
     c.major()
 
 
-def frozen_cycle() -> weakref.ref[Node]:
+def old_cycle() -> weakref.ref[Node]:
+    """A cycle that became garbage after reaching generation 2 (rows of a load, a closed
+    dialog): only a generation-2 collection frees it."""
     node = Node()
     ref = weakref.ref(node)
-    gc_guard.settle()
+    gc.collect(0)
+    gc.collect(1)  # survivors of generation 1 move to generation 2
+    gc_guard.settle()  # a load finished
     del node
     return ref
 
 
-def test_automatic_collection_is_off_and_settle_freezes(collector: gc_guard._Collector) -> None:
+def test_automatic_collection_is_off_and_only_the_first_settle_freezes(
+    collector: gc_guard._Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert not gc.isenabled()
+    monkeypatch.setattr(collector, "started", False)  # as at start-up
     before = gc.get_freeze_count()
     keep = [Node() for _ in range(100)]
-    gc_guard.settle()
-    assert gc.get_freeze_count() >= before + 100
-    assert keep
+    gc_guard.settle()  # start-up done
+    frozen = gc.get_freeze_count()
+    assert frozen >= before + 100
+    later = [Node() for _ in range(100)]
+    gc_guard.settle()  # a load finished: nothing more is frozen
+    assert gc.get_freeze_count() == frozen
+    assert keep and later
 
 
-def test_threshold_collections_leave_frozen_cycles_alone(collector: gc_guard._Collector) -> None:
-    ref = frozen_cycle()
-    gc.collect(2)  # what a crossed generation-2 threshold runs
-    assert ref() is not None, "a frozen object was traversed by a threshold collection"
+def test_the_start_up_heap_is_never_traversed_again(collector: gc_guard._Collector) -> None:
+    node = Node()
+    ref = weakref.ref(node)
+    gc.freeze()  # what the first settle does with the start-up heap
+    del node
+    collector.major()  # the idle collection
+    gc.collect(2)  # and a crossed generation-2 threshold
+    assert ref() is not None, "a frozen start-up object was traversed"
 
 
-def test_major_collection_waits_for_idle_then_frees_frozen_cycles(
+def test_generation_2_waits_for_idle_then_frees_old_cycles(
     collector: gc_guard._Collector, qtbot: QtBot
 ) -> None:
     field = QLineEdit()
     qtbot.addWidget(field)
     field.show()
-    ref = frozen_cycle()
+    ref = old_cycle()
     assert collector.major_due
     # typing keeps it waiting: a key every 100 ms for 1 s, with the 0.3-s idle rule
     for _ in range(10):
         qtbot.keyClick(field, Qt.Key.Key_A)
         qtbot.wait(100)
-        assert ref() is not None, "the major collection ran while the user was typing"
+        assert ref() is not None, "generation 2 was collected while the user was typing"
     # a load keeps it waiting too
     with gc_guard.busy():
         qtbot.wait(800)
-        assert ref() is not None, "the major collection ran during a load"
+        assert ref() is not None, "generation 2 was collected during a load"
     # idle, nothing loading: it runs within a check interval or two
     qtbot.waitUntil(lambda: ref() is None, timeout=3000)
     assert not collector.major_due
-    assert gc.get_freeze_count() > 0  # the survivors are frozen again
 
 
 def test_an_unfinished_load_leaves_nothing_due(collector: gc_guard._Collector) -> None:

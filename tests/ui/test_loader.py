@@ -1,5 +1,5 @@
-"""Tag loading on the worker thread: rows reach the UI thread in paced chunks, cancelling waits
-for the worker's clean-up, and a real load against the embedded registry matches the listing."""
+"""Tag loading on the I/O thread: rows reach the UI thread in paced chunks, cancelling waits
+for the I/O task's clean-up, and a real load against the embedded registry matches the listing."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from connect_support import local_registry, run
 
+from regview.core.client.client import RegistryClient
 from regview.core.model import ArtifactKind, Endpoint, TagInfo
-from regview.ui.loader import BackgroundLoader, LoadCancel, RowFeed, WorkerLoop
+from regview.services.io_loop import IoLoop
+from regview.ui.loader import BackgroundLoader, LoadCancel, RowFeed
 
 pytestmark = pytest.mark.ui
 
@@ -22,7 +24,7 @@ def _rows(n: int, start: int = 0) -> list[TagInfo]:
 
 
 def test_worker_cancel_waits_for_clean_up(qloop: asyncio.AbstractEventLoop) -> None:
-    worker = WorkerLoop.shared()
+    worker = IoLoop.shared()
     events: list[str] = []
 
     async def slow() -> None:
@@ -50,7 +52,7 @@ def test_worker_errors_reach_the_caller(qloop: asyncio.AbstractEventLoop) -> Non
 
     async def scenario() -> None:
         with pytest.raises(LookupError, match="no such repository"):
-            await WorkerLoop.shared().run(boom())
+            await IoLoop.shared().run(boom())
 
     run(qloop, scenario())
 
@@ -100,7 +102,8 @@ def test_load_against_the_embedded_registry(
     qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     with local_registry(tmp_path / "reg", demo=True) as url:
-        loader = BackgroundLoader(cache_dir=tmp_path / "cache")
+        loader = BackgroundLoader()
+        io = IoLoop.shared()
         main = threading.current_thread()
         seen: list[TagInfo] = []
         totals: list[int] = []
@@ -109,11 +112,14 @@ def test_load_against_the_embedded_registry(
             assert threading.current_thread() is main
             seen.extend(rows)
 
+        async def make() -> RegistryClient:
+            return RegistryClient(Endpoint(url=url), None, cache_dir=tmp_path / "cache")
+
         async def scenario() -> None:
+            client = await io.run(make())
             names, tags = await loader.load(
-                "demo",
-                Endpoint(url=url),
-                None,
+                io,
+                client,
                 "acme/infra/ci-runner",
                 on_rows,
                 on_total=totals.append,
@@ -126,14 +132,9 @@ def test_load_against_the_embedded_registry(
             cancel = LoadCancel()
             cancel.set()
             _names, partial = await loader.load(
-                "demo",
-                Endpoint(url=url),
-                None,
-                "acme/infra/ci-runner",
-                lambda _r: None,
-                cancel=cancel,
+                io, client, "acme/infra/ci-runner", lambda _r: None, cancel=cancel
             )
             assert len(partial) < len(names)
-            await loader.aclose()
+            await io.run(client.aclose())
 
         run(qloop, scenario(), 60)

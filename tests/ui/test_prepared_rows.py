@@ -134,20 +134,16 @@ def test_feed_prepares_on_the_worker_and_delivers_aligned_chunks(
     assert max(len(c) for c in got[1:]) <= 200
 
 
-def test_worker_loop_shortens_the_gil_switch_interval() -> None:
+def test_the_loader_shortens_the_gil_switch_interval(qapp: object) -> None:
     import sys
 
-    from regview.ui.loader import SWITCH_INTERVAL, WorkerLoop
+    from regview.ui.loader import SWITCH_INTERVAL, BackgroundLoader
 
     before = sys.getswitchinterval()
     try:
         sys.setswitchinterval(0.005)
-        worker = WorkerLoop(name="test-switch")
+        BackgroundLoader()
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
-        worker.loop.call_soon_threadsafe(worker.loop.stop)
-        worker.thread.join(5)
-        assert not worker.thread.is_alive()
-        worker.loop.close()
     finally:
         sys.setswitchinterval(before)
 
