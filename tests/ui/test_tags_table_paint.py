@@ -102,19 +102,23 @@ def test_a_visible_change_in_the_same_turn_still_repaints(view: TagsView) -> Non
     assert paints.count >= 1
 
 
+@pytest.mark.parametrize(("twins", "sort"), [(40, None), (150, None), (100, tm.CREATED)])
 def test_a_batch_sharing_digests_with_shown_rows_repaints_their_shared_cells_only(
-    view: TagsView,
+    view: TagsView, twins: int, sort: int | None
 ) -> None:
     """A listing's batches join "Shared" groups of rows already shown (tags of one manifest
-    arrive in any order): each batch repainted the whole table, now the Shared column's cells."""
-    tags = make_tags(200, seed=24)
-    view.set_tags("group/app", tags[:100])
+    arrive in any order): each batch repainted the whole table, now the Shared column's cells
+    (also when the rows touched reach far below the viewport, or are spread by a sort)."""
+    tags = make_tags(300, seed=24)
+    view.set_tags("group/app", tags)
+    if sort is not None:
+        view.sort_by(sort, descending=True)
     _settle()
     paints = _watch(view)
-    twins = [replace(t, tag=t.tag + "-twin") for t in tags[:40]]  # rows 0..39 become shared
-    view.append_tags(tm.prepare_tags(twins))
+    view.append_tags(tm.prepare_tags([replace(t, tag=t.tag + "-twin") for t in tags[:twins]]))
     _settle()
     table = view.table
     assert paints.count >= 1
     assert max(paints.widths) <= table.columnWidth(tm.SHARED) + 2  # one column, not the table
-    assert view.model.data(view.model.index(0, tm.SHARED)) == "×2"
+    top = view.model.row_at(0)
+    assert view.model.data(view.model.index(0, tm.SHARED)) == ("×2" if top in tags[:twins] else "")
