@@ -44,8 +44,6 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 # PySide6 exposes the no-argument overload by default; the hint needs the full signature.
 _PIDX_LIST = "QList<QPersistentModelIndex>"
 _HINT = "QAbstractItemModel::LayoutChangeHint"
-#: `invalidate_rows` announces at most this many runs of rows one by one (~2 µs each)
-MAX_RUNS = 512
 
 
 class PreparedRows(list[T]):
@@ -303,25 +301,16 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
 
     def invalidate_rows(self, backing_rows: Iterable[int], column: int | None = None) -> None:
         """Forget cached text for these rows (only `column`'s, when given) and tell views to
-        repaint them.
-
-        With `column`, each run of display rows is announced on its own: a view then repaints
-        those cells of that column where it shows them. (A loading table's "Shared" counts
-        change with every batch, in rows anywhere; one range reaching far beyond the viewport
-        made Qt repaint every cell on screen.)"""
+        repaint them (that column only: a loading table's "Shared" counts change with every
+        batch, and the cells of one column are all that changed)."""
         rows = set(backing_rows)
         for cache in self._cache if column is None else (self._cache[column],):
             for r in rows:
                 cache.pop(r, None)
-        if not self.visible or not rows:
-            return
-        if column is not None:
-            runs = contiguous(self.visible_rows_of(rows))
-            if len(runs) <= MAX_RUNS:
-                for first, last in runs:
-                    self.dataChanged.emit(self.index(first, column), self.index(last, column))
-                return
-        shown = self.visible_rows_of(rows) if len(rows) < 64 else [0, len(self.visible) - 1]
+        if len(rows) < 64:
+            shown = self.visible_rows_of(rows)
+        else:
+            shown = [0, len(self.visible) - 1] if self.visible else []
         if shown:
             left, right = (0, len(self.HEADERS) - 1) if column is None else (column, column)
             self.dataChanged.emit(self.index(shown[0], left), self.index(shown[-1], right))

@@ -8,11 +8,18 @@ viewport is already full and the new rows land below its last row, nothing on sc
 but the scroll bar: `rows_appended_below()` says so, and the next layout pass then only updates
 the scroll range. Any other change of the model before that pass (data, layout, reset, removal)
 gets the full pass as before.
+
+Changed data is repainted where it is on screen: a range of rows reaching beyond the viewport is
+cut to the rows shown before Qt sees it. (Qt 6.11 repaints the whole viewport for a range of
+more than ~190 cells however few of them are shown; a loading table's "Shared" counts change in
+rows spread over the whole table with every batch.)
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+from collections.abc import Sequence
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import QTableView, QWidget
 
 
@@ -48,6 +55,26 @@ class TagsTable(QTableView):
 
     def _full_layout(self) -> None:
         self._below_only = False
+
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        model = self.model()
+        if model is not None and topLeft.isValid() and topLeft.row() != bottomRight.row():
+            top = self.rowAt(0)
+            if top >= 0:
+                bottom = self.rowAt(self.viewport().height() - 1)
+                if bottom < 0:
+                    bottom = model.rowCount() - 1
+                first, last = max(topLeft.row(), top), min(bottomRight.row(), bottom)
+                if first > last:
+                    return  # none of these rows is on screen: nothing to repaint
+                topLeft = model.index(first, topLeft.column())
+                bottomRight = model.index(last, bottomRight.column())
+        super().dataChanged(topLeft, bottomRight, roles)
 
     def doItemsLayout(self) -> None:
         if self._below_only:
