@@ -46,6 +46,12 @@ def _settle() -> None:
 
 
 def _watch(view: TagsView) -> _Paints:
+    """Count the table's paints from now on, as a listing loads: the Frees column's figures,
+    computed on a worker thread, are paused (as during a load) and none is on its way."""
+    view.frees.wait()
+    _settle()
+    view.show_progress(0, 1)
+    _settle()
     paints = _Paints()
     view.table.viewport().installEventFilter(paints)
     view._paints = paints  # type: ignore[attr-defined]  # kept alive with the view
