@@ -451,20 +451,34 @@ def _load_from(
                 slow.append((round(ms, 1), repr(handle)[:160]))
 
         asyncio.Handle._run = timed_run  # type: ignore[method-assign]
+    deliveries = _DeliveryTimes()
+    profile_to = os.environ.get("BENCH_PROFILE_UI", "")
 
     async def load(label: str) -> None:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         beat.start()
+        deliveries.clear()
+        profiler = None
+        if profile_to:  # the UI thread only: cProfile hooks the thread that enables it
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         window.open_repository("dist", "bench/app")
         task = window.tasks.task("tags")
         if task is not None:
             await asyncio.wait([task])
         seconds = time.perf_counter() - start
         await asyncio.sleep(0.2)  # the details pane of the first row, the final repaint
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_to}.{label}")
         out[label] = {
             **beat.stop(),
             "seconds": seconds,
             "rows": window.tags_view.model.rowCount(),
+            "ui_cpu_s": round(time.thread_time() - start_cpu, 2),  # the UI thread's own
+            **deliveries.summary(),
         }
         out[label]["peak_limit"] = _peak_limit(window)  # the adaptive limit it reached
         print(f"  {label}: {out[label]}", flush=True)
@@ -533,6 +547,48 @@ def _peak_limit(window: Any) -> int | None:
         return max((c[2].limiter.peak for c in loader_clients.values()), default=None)
     session = window.sessions.get("dist")
     return session.io_client.limiter.peak if session is not None and session.is_open else None
+
+
+class _DeliveryTimes:
+    """The UI thread's own work per delivery of loaded rows (`RowFeed._hand_over`: the model's
+    append, the view's upkeep, the progress bar): CPU and wall time, the largest and the p99."""
+
+    def __init__(self) -> None:
+        from regview.ui.loader import RowFeed
+
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.sizes: list[int] = []
+        original = RowFeed._hand_over
+
+        def hand_over(feed: RowFeed, chunk: list[Any]) -> None:
+            c, w = time.thread_time(), time.perf_counter()
+            original(feed, chunk)
+            self.cpu.append((time.thread_time() - c) * 1000)
+            self.wall.append((time.perf_counter() - w) * 1000)
+            self.sizes.append(len(chunk))
+
+        RowFeed._hand_over = hand_over  # type: ignore[method-assign]
+
+    def clear(self) -> None:
+        self.cpu.clear()
+        self.wall.clear()
+        self.sizes.clear()
+
+    def summary(self) -> dict[str, Any]:
+        if not self.cpu:
+            return {"deliveries": 0}
+        cpu, wall = sorted(self.cpu), sorted(self.wall)
+        return {
+            "deliveries": len(cpu),
+            "delivery_rows_max": max(self.sizes),
+            "delivery_cpu_ms_max_p99_sum": [
+                round(cpu[-1], 1),
+                round(cpu[int(len(cpu) * 0.99)], 1),
+                round(sum(cpu)),
+            ],
+            "delivery_wall_ms_max_p99": [round(wall[-1], 1), round(wall[int(len(wall) * 0.99)], 1)],
+        }
 
 
 # --- 6: startup ----------------------------------------------------------------------------

@@ -29,6 +29,13 @@ _DIGESTISH = re.compile(r"(?:sha256:|sha512:)[0-9a-f]*|[0-9a-f]{6,}")
 UNKNOWN_TIME = -math.inf  # rows without a date sort first ascending and never pass an age filter
 
 
+def shared_lower(text: str) -> str:
+    """`text.lower()`, but `text` itself when it is lowercase already (most tags, every digest):
+    a row's facts then share the row's string instead of holding an equal copy."""
+    lower = text.lower()
+    return text if lower == text else lower
+
+
 class FilterError(ValueError):
     """The filter the user typed cannot be used (e.g. an invalid regular expression)."""
 
@@ -98,28 +105,47 @@ class RowIndex:
 
     `keys[col][row]` is the raw value sorted on for column `col`: floats for times, sizes and
     digests (Python's sort compares floats fastest; exact to 2^53 bytes), ints for counts,
-    lowercase strings for text.
+    lowercase strings for text. `ids[field][row]` are identifiers (a tag's digests) searched only
+    for digest-like words, one list per field so that each holds the row's own string objects
+    (one joined string per row cost 19 MB at 100,000 tags).
     """
 
-    def __init__(self, columns: int) -> None:
+    def __init__(self, columns: int, id_fields: int = 0) -> None:
         self.columns = columns
+        self.id_fields = id_fields
         self.clear()
 
     def clear(self) -> None:
         self.keys: list[list[Any]] = [[] for _ in range(self.columns)]
         self.hay: list[str] = []
-        self.ids: list[str] = []
+        self.ids: list[list[str]] = [[] for _ in range(self.id_fields)]
         self.names: list[str] = []
         self.times: list[float] = []
         self.platforms: list[frozenset[str]] = []
         self._order: dict[int, list[int]] = {}
-        # One int object per row number, shared by every column's order: a sort of 100k rows
-        # then costs a list of pointers (0.8 MB) instead of 100k fresh ints as well (3.6 MB
-        # per column, ~30 MB once every column was sorted).
+        # One int object per row number, shared by every column's order, the visible list and
+        # the models' row maps: a sort of 100k rows then costs a list of pointers (0.8 MB)
+        # instead of 100k fresh ints as well (3.6 MB per column, ~30 MB once every column was
+        # sorted). May run ahead of the rows (`number`); never behind once asked for.
         self._numbers: list[int] = []
 
     def __len__(self) -> int:
         return len(self.hay)
+
+    def numbers(self, start: int = 0, stop: int | None = None) -> list[int]:
+        """Row numbers `start` to `stop` (default: every row) as the shared int objects."""
+        stop = len(self.hay) if stop is None else stop
+        numbers = self._numbers
+        if len(numbers) < stop:
+            numbers.extend(range(len(numbers), stop))
+        return numbers[start:stop]
+
+    def number(self, row: int) -> int:
+        """The shared int object for row number `row` (the row may not be added yet)."""
+        numbers = self._numbers
+        if len(numbers) <= row:
+            numbers.extend(range(len(numbers), row + 1))
+        return numbers[row]
 
     def append(
         self,
@@ -128,12 +154,15 @@ class RowIndex:
         name: str,
         created: float = UNKNOWN_TIME,
         platforms: frozenset[str] = frozenset(),
-        ids: str = "",
+        ids: Sequence[str] = (),
     ) -> None:
+        if len(ids) != self.id_fields:
+            raise ValueError(f"{len(ids)} identifiers for {self.id_fields} fields")
         for col, key in enumerate(keys):
             self.keys[col].append(key)
         self.hay.append(hay.lower())
-        self.ids.append(ids.lower())
+        for field, value in zip(self.ids, ids, strict=True):
+            field.append(shared_lower(value))
         self.names.append(name)
         self.times.append(created)
         self.platforms.append(platforms)
@@ -142,9 +171,9 @@ class RowIndex:
     def extend(self, facts: Sequence[Sequence[Any]]) -> None:
         """Append rows whose facts were computed elsewhere (the loader's worker thread).
 
-        Each item is `(*keys, hay_lower, ids_lower, name, created, platforms)`: the keys one per
-        column, the haystack and ids already lowercase. Column-wise `list.extend` over a
-        transposed batch: C speed on the UI thread, no per-row Python call.
+        Each item is `(*keys, hay_lower, name, created, platforms, *ids_lower)`: the keys one
+        per column, the haystack and identifiers already lowercase. Column-wise `list.extend`
+        over a transposed batch: C speed on the UI thread, no per-row Python call.
         """
         if not facts:
             return
@@ -153,17 +182,27 @@ class RowIndex:
         for col in range(n):
             self.keys[col].extend(columns[col])
         self.hay.extend(columns[n])
-        self.ids.extend(columns[n + 1])
-        self.names.extend(columns[n + 2])
-        self.times.extend(columns[n + 3])
-        self.platforms.extend(columns[n + 4])
+        self.names.extend(columns[n + 1])
+        self.times.extend(columns[n + 2])
+        self.platforms.extend(columns[n + 3])
+        for field, values in zip(self.ids, columns[n + 4 :], strict=True):
+            field.extend(values)
         self._order.clear()
+
+    def set_facts(self, row: int, facts: Sequence[Any]) -> None:
+        """Replace one row's facts (laid out as for `extend`)."""
+        n = self.columns
+        for col in range(n):
+            self.update_key(row, col, facts[col])
+        self.hay[row], self.names[row], self.times[row], self.platforms[row] = facts[n : n + 4]
+        for field, value in zip(self.ids, facts[n + 4 :], strict=True):
+            field[row] = value
 
     def keep(self, stays: list[bool]) -> None:
         """Only the rows whose `stays` is true stay (the others were deleted)."""
         self.keys = [list(compress(col, stays)) for col in self.keys]
         self.hay = list(compress(self.hay, stays))
-        self.ids = list(compress(self.ids, stays))
+        self.ids = [list(compress(field, stays)) for field in self.ids]
         self.names = list(compress(self.names, stays))
         self.times = list(compress(self.times, stays))
         self.platforms = list(compress(self.platforms, stays))
@@ -185,11 +224,7 @@ class RowIndex:
         asc = self._order.get(col)
         if asc is None:
             keys = self.keys[col]
-            numbers = self._numbers
-            if len(numbers) != len(keys):
-                del numbers[len(keys) :]
-                numbers.extend(range(len(numbers), len(keys)))
-            asc = sorted(numbers, key=keys.__getitem__)
+            asc = sorted(self.numbers(0, len(keys)), key=keys.__getitem__)
             self._order[col] = asc
         return asc[::-1] if descending else asc
 
@@ -207,10 +242,10 @@ class RowIndex:
             search = pattern.search
             rows = [r for r in rows if search(names[r])]
         elif text:
-            hay, ids = self.hay, self.ids
+            hay = self.hay
             for word in text.lower().split():
-                if _DIGESTISH.fullmatch(word):
-                    rows = [r for r in rows if word in hay[r] or word in ids[r]]
+                if _DIGESTISH.fullmatch(word) and self.ids:
+                    rows = self._with_id_word(word, rows)
                 else:
                     rows = [r for r in rows if word in hay[r]]
         if spec.older_than_days is not None or spec.newer_than_days is not None:
@@ -228,6 +263,17 @@ class RowIndex:
             rows = [r for r in rows if wanted in plats[r]]
         return list(rows)
 
+    def _with_id_word(self, word: str, rows: Sequence[int]) -> list[int]:
+        """The rows (in their order) whose haystack or any identifier contains `word`."""
+        hay = self.hay
+        if len(self.ids) == 2:  # the tags table: manifest and config digest
+            first, second = self.ids
+            return [r for r in rows if word in hay[r] or word in first[r] or word in second[r]]
+        found = {r for r in rows if word in hay[r]}
+        for field in self.ids:
+            found.update(r for r in rows if word in field[r])
+        return [r for r in rows if r in found]
+
     def visible(
         self,
         spec: FilterSpec,
@@ -243,7 +289,5 @@ class RowIndex:
         """
         if previous is not None and spec.narrows(previous[0]):
             return self.matching(spec, previous[1])
-        base: Sequence[int] = (
-            range(len(self.hay)) if sort_col is None else self.order(sort_col, descending)
-        )
+        base = self.numbers() if sort_col is None else self.order(sort_col, descending)
         return self.matching(spec, base)

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from regview.ui.models.filtering import FilterSpec, RowIndex
+from regview.ui.models.filtering import FilterSpec, RowIndex, shared_lower
 
 T = TypeVar("T")
 
@@ -71,6 +71,8 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
     HEADERS: tuple[str, ...] = ()
     RIGHT_ALIGNED: frozenset[int] = frozenset()
     HEADER_TIPS: tuple[str, ...] = ()
+    #: how many identifiers `row_ids` gives per row (searched for digest-like words only)
+    ID_FIELDS = 0
 
     #: emitted after the visible rows changed (filter, sort, rows added or cleared)
     visibleChanged = Signal()
@@ -79,7 +81,7 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         super().__init__(parent)
         self.rows: list[T] = []
         self.visible: list[int] = []
-        self.index_ = RowIndex(len(self.HEADERS))
+        self.index_ = RowIndex(len(self.HEADERS), self.ID_FIELDS)
         self.spec = FilterSpec()
         self.sort_column: int | None = None
         self.sort_descending = False
@@ -105,19 +107,19 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
     def row_platforms(self, row: T) -> frozenset[str]:
         return frozenset()
 
-    def row_ids(self, row: T) -> str:
-        """Identifiers searched only for digest-like words (see filtering)."""
-        return ""
+    def row_ids(self, row: T) -> tuple[str, ...]:
+        """`ID_FIELDS` identifiers searched only for digest-like words (see filtering)."""
+        return ()
 
     def row_facts(self, row: T) -> tuple[Any, ...]:
-        """`(*keys, hay_lower, ids_lower, name, created, platforms)`: see `RowIndex.extend`."""
+        """`(*keys, hay_lower, name, created, platforms, *ids_lower)`: see `RowIndex.extend`."""
         return (
             *self.row_keys(row),
             self.row_haystack(row).lower(),
-            self.row_ids(row).lower(),
             self.row_name(row),
             self.row_time(row),
             self.row_platforms(row),
+            *map(shared_lower, self.row_ids(row)),
         )
 
     def display_text(self, row: int, column: int) -> str:
@@ -215,7 +217,7 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         """
         start = len(self.rows)
         self._add(rows)
-        new = self.index_.matching(self.spec, range(start, len(self.rows)))
+        new = self.index_.matching(self.spec, self.index_.numbers(start, len(self.rows)))
         if new:
             first = len(self.visible)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
@@ -240,11 +242,10 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         stays = [True] * len(self.rows)
         for b in gone:
             stays[b] = False
-        left = len(stays) - len(gone)
-        new_of = dict(zip(compress(range(len(stays)), stays), range(left), strict=True))
+        self.index_.keep(stays)
+        new_of = dict(zip(compress(range(len(stays)), stays), self.index_.numbers(), strict=True))
         self.rows = list(compress(self.rows, stays))
         self._ids = {ident: new_of[b] for ident, b in self._ids.items() if b in new_of}
-        self.index_.keep(stays)
         self._cache = [{new_of[b]: t for b, t in c.items() if b in new_of} for c in self._cache]
         self.visible = [new_of[b] for b in self.visible]
         self.visibleChanged.emit()
@@ -255,6 +256,11 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         if prepared is not None and self._add_prepared(prepared):
             return
         index = self.index_
+        if not isinstance(rows, Sequence):
+            rows = list(rows)
+        # the batch's row numbers made at once: adjacent in memory, which keeps the scans and
+        # sorts over them fast (made one by one among the rows' objects, 1.5-2x slower)
+        index.numbers(0, len(self.rows) + len(rows))
         replaced: list[tuple[int, T]] = []
         new_facts: list[tuple[Any, ...]] = []
         for i, row in enumerate(rows):
@@ -271,7 +277,7 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
                     replaced.append((old, previous))
                     self._replace(old, row, facts)
                 continue
-            self._ids[ident] = len(self.rows)
+            self._ids[ident] = index.number(len(self.rows))
             self.rows.append(row)
             new_facts.append(self.row_facts(row) if facts is None else facts)
         index.extend(new_facts)
@@ -285,9 +291,9 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         if not known.keys().isdisjoint(idents) or len(set(idents)) != len(idents):
             return False  # a refresh of rows already shown: the per-row path replaces them
         start = len(self.rows)
-        known.update(zip(idents, range(start, start + len(idents)), strict=True))
         self.rows.extend(rows)
         self.index_.extend(rows.facts)
+        known.update(zip(idents, self.index_.numbers(start, len(self.rows)), strict=True))
         return True
 
     def rows_replaced(self, replaced: list[tuple[int, T]]) -> None:
@@ -296,19 +302,14 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
 
     def _replace(self, backing: int, row: T, facts: tuple[Any, ...] | None = None) -> None:
         self.rows[backing] = row
-        if facts is None:
-            facts = self.row_facts(row)
-        index = self.index_
-        n = index.columns
-        for col in range(n):
-            index.update_key(backing, col, facts[col])
-        index.hay[backing], index.ids[backing], index.names[backing] = facts[n : n + 3]
-        index.times[backing], index.platforms[backing] = facts[n + 3 : n + 5]
+        self.index_.set_facts(backing, self.row_facts(row) if facts is None else facts)
 
-    def invalidate_rows(self, backing_rows: Iterable[int]) -> None:
-        """Forget cached text for these rows and tell views to repaint them."""
+    def invalidate_rows(self, backing_rows: Iterable[int], column: int | None = None) -> None:
+        """Forget cached text for these rows (only `column`'s, when given) and tell views to
+        repaint them (that column only: a loading table's "Shared" counts change with every
+        batch, and the cells of one column are all that changed)."""
         rows = set(backing_rows)
-        for cache in self._cache:
+        for cache in self._cache if column is None else (self._cache[column],):
             for r in rows:
                 cache.pop(r, None)
         if len(rows) < 64:
@@ -316,8 +317,8 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
         else:
             shown = [0, len(self.visible) - 1] if self.visible else []
         if shown:
-            last = len(self.HEADERS) - 1
-            self.dataChanged.emit(self.index(shown[0], 0), self.index(shown[-1], last))
+            left, right = (0, len(self.HEADERS) - 1) if column is None else (column, column)
+            self.dataChanged.emit(self.index(shown[0], left), self.index(shown[-1], right))
 
     # --- filter and sort -----------------------------------------------------------------
     def apply(

@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 
 from regview.core.frees import TagSpace
 from regview.core.model import ArtifactKind, TagInfo
-from regview.ui.models.filtering import UNKNOWN_TIME
+from regview.ui.models.filtering import UNKNOWN_TIME, shared_lower
 from regview.ui.models.table_model import AnyIndex, IndexedTableModel, PreparedRows
 from regview.ui.theme import muted
 from regview.ui.words import plural
@@ -81,9 +81,10 @@ def exact_time(when: datetime | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-# Thousands of tags share a handful of platform sets: share the objects too. Filled from the
-# loader's worker thread and the UI thread; a lost race only builds an equal set twice.
-_PLATFORM_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+# Thousands of tags share a handful of platform lists: share their sort key (lowercase text) and
+# set too — one string per row was 6 MB at 100,000 tags. Filled from the loader's worker thread
+# and the UI thread; a lost race only builds equal objects twice.
+_PLATFORMS: dict[tuple[str, ...], tuple[str, frozenset[str]]] = {}
 
 
 def _pulled_key(row: TagInfo) -> float:
@@ -91,11 +92,12 @@ def _pulled_key(row: TagInfo) -> float:
     return row.pulled.timestamp() if row.pulled is not None else UNKNOWN_TIME
 
 
-def _platform_set(row: TagInfo) -> frozenset[str]:
+def _platform_facts(row: TagInfo) -> tuple[str, frozenset[str]]:
+    """The Platforms sort key (labels, lowercase) and the set of labels, shared between rows."""
     labels = tuple(p.label for p in row.platforms)
-    found = _PLATFORM_SETS.get(labels)
+    found = _PLATFORMS.get(labels)
     if found is None:
-        found = _PLATFORM_SETS[labels] = frozenset(labels)
+        found = _PLATFORMS[labels] = (", ".join(labels).lower(), frozenset(labels))
     return found
 
 
@@ -115,29 +117,55 @@ def digest_key(digest: str) -> float:
 
 
 def tag_facts(row: TagInfo) -> tuple[Any, ...]:
-    """Sort keys, lowercase haystack and ids, name, time, platforms of one tag (any thread).
+    """Sort keys, lowercase haystack, name, time, platforms, lowercase ids of one tag (any
+    thread): the layout of `IndexedTableModel.row_facts`.
 
     Pure: reads only the frozen `TagInfo`, so the loader computes it on its worker thread.
+    Strings that equal the row's own (a lowercase tag, the digests) are the row's objects.
     """
     created = row.created.timestamp() if row.created is not None else UNKNOWN_TIME
-    labels = row.platform_labels
+    platforms_key, platform_set = _platform_facts(row)
     return (
-        row.tag.lower(),
+        shared_lower(row.tag),
         created,
         -1.0 if row.size is None else float(row.size),
         digest_key(row.digest),
         digest_key(row.config_digest),
-        labels.lower(),
+        platforms_key,
         row.kind.value,
         0,  # SHARED: counted by the model, which knows the other rows
         UNKNOWN_FREES,  # FREES: computed over all rows off the UI thread (`set_frees`)
         _pulled_key(row),
-        f"{row.tag}\n{labels}\n{row.kind.value}".lower(),
-        f"{row.digest}\n{row.config_digest}".lower(),
+        f"{row.tag}\n{row.platform_labels}\n{row.kind.value}".lower(),
         row.tag,
         created,
-        _platform_set(row),
+        platform_set,
+        shared_lower(row.digest),
+        shared_lower(row.config_digest),
     )
+
+
+#: backing rows per manifest digest: the row's number when one row carries it, a list only when
+#: several do (a one-element list per tag was 6 MB at 100,000 tags)
+DigestRows = dict[str, int | list[int]]
+
+
+def digest_members(groups: DigestRows, digest: str) -> list[int]:
+    """The backing rows carrying `digest` (a new list)."""
+    group = groups.get(digest)
+    if group is None:
+        return []
+    return [group] if isinstance(group, int) else list(group)
+
+
+def store_members(groups: DigestRows, digest: str, rows: list[int]) -> None:
+    """Record `rows` as the rows carrying `digest`, in the compact form."""
+    if len(rows) > 1:
+        groups[digest] = rows
+    elif rows:
+        groups[digest] = rows[0]
+    else:
+        groups.pop(digest, None)
 
 
 def prepare_tags(rows: Sequence[TagInfo]) -> PreparedRows[TagInfo]:
@@ -149,11 +177,12 @@ class TagsModel(IndexedTableModel[TagInfo]):
     HEADERS = HEADERS
     HEADER_TIPS = HEADER_TIPS
     RIGHT_ALIGNED = frozenset({SIZE, SHARED, FREES})
+    ID_FIELDS = 2  # manifest and config digest
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.repository = ""
-        self._by_digest: dict[str, list[int]] = {}
+        self._by_digest: DigestRows = {}
         self._now = time.time()
         #: bumped whenever rows change; a Frees result for an older generation is dropped
         self.generation = 0
@@ -204,8 +233,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
 
     def shared_with(self, backing: int) -> list[str]:
         """Other tags carrying the same manifest digest as this row."""
-        tag = self.rows[backing]
-        group = self._by_digest.get(tag.digest, [])
+        group = digest_members(self._by_digest, self.rows[backing].digest)
         return sorted(self.rows[r].tag for r in group if r != backing)
 
     # --- hooks ---------------------------------------------------------------------------
@@ -218,8 +246,8 @@ class TagsModel(IndexedTableModel[TagInfo]):
     def row_haystack(self, row: TagInfo) -> str:
         return f"{row.tag}\n{row.platform_labels}\n{row.kind.value}"
 
-    def row_ids(self, row: TagInfo) -> str:
-        return f"{row.digest}\n{row.config_digest}"
+    def row_ids(self, row: TagInfo) -> tuple[str, ...]:
+        return (row.digest, row.config_digest)
 
     def row_name(self, row: TagInfo) -> str:
         return row.tag
@@ -228,7 +256,7 @@ class TagsModel(IndexedTableModel[TagInfo]):
         return row.created.timestamp() if row.created is not None else UNKNOWN_TIME
 
     def row_platforms(self, row: TagInfo) -> frozenset[str]:
-        return _platform_set(row)
+        return _platform_facts(row)[1]
 
     def row_facts(self, row: TagInfo) -> tuple[Any, ...]:
         return tag_facts(row)
@@ -241,23 +269,26 @@ class TagsModel(IndexedTableModel[TagInfo]):
         self._rows_changed()  # before the views hear of it: the Frees column is computed anew
         kept = super().remove_rows(self.row_identity(self.rows[b]) for b in backing)
         assert kept is not None
-        self._by_digest = {
-            d: group
-            for d, old in self._by_digest.items()
-            if (group := [kept[r] for r in old if r in kept])
-        }
+        by_digest: DigestRows = {}
+        for d, old in self._by_digest.items():
+            if isinstance(old, int):
+                if old in kept:
+                    by_digest[d] = kept[old]
+            else:
+                store_members(by_digest, d, [kept[r] for r in old if r in kept])
+        self._by_digest = by_digest
         # a tag whose twin went is no longer shared; only the groups that lost a tag change
         changed = []
         shared = self.index_.keys[SHARED]
         for digest in digests:
-            group = self._by_digest.get(digest, [])
+            group = digest_members(by_digest, digest)
             n = len(group) if len(group) > 1 else 0
             for r in group:
                 if shared[r] != n:
                     self.index_.update_key(r, SHARED, n)
                     changed.append(r)
         if changed:
-            self.invalidate_rows(changed)
+            self.invalidate_rows(changed, SHARED)
         return kept
 
     def _add(self, rows: Iterable[TagInfo]) -> None:
@@ -266,23 +297,27 @@ class TagsModel(IndexedTableModel[TagInfo]):
         super()._add(rows)
         touched: set[int] = set()
         by_digest = self._by_digest
-        for r in range(start, len(self.rows)):
-            digest = self.rows[r].digest
+        rows = self.rows
+        for r in self.index_.numbers(start, len(rows)):  # the shared int objects
+            digest = rows[r].digest
             if not digest:
                 continue
             group = by_digest.get(digest)
             if group is None:
-                by_digest[digest] = [r]
+                by_digest[digest] = r
                 continue
-            group.append(r)
+            if isinstance(group, int):
+                group = by_digest[digest] = [group, r]
+            else:
+                group.append(r)
             touched.update(group)
         if touched:
             keys = self.index_
             for r in touched:
-                keys.update_key(r, SHARED, len(by_digest[self.rows[r].digest]))
+                keys.update_key(r, SHARED, len(digest_members(by_digest, rows[r].digest)))
             old = [r for r in touched if r < start]
             if old:
-                self.invalidate_rows(old)
+                self.invalidate_rows(old, SHARED)
 
     def rows_replaced(self, replaced: list[tuple[int, TagInfo]]) -> None:
         """A refreshed tag that now points at another digest leaves its old "Shared" group."""
@@ -295,22 +330,21 @@ class TagsModel(IndexedTableModel[TagInfo]):
             for digest, add in ((previous.digest, False), (new_digest, True)):
                 if not digest:
                     continue
-                group = by_digest.setdefault(digest, [])
+                group = digest_members(by_digest, digest)
                 if add:
                     group.append(r)
                 elif r in group:
                     group.remove(r)
                 touched.update(group)
-                if not group:
-                    del by_digest[digest]
+                store_members(by_digest, digest, group)
             touched.add(r)
         for r in touched:
-            group = by_digest.get(self.rows[r].digest, [])
+            group = digest_members(by_digest, self.rows[r].digest)
             self.index_.update_key(r, SHARED, len(group) if len(group) > 1 else 0)
         super().rows_replaced(replaced)
         extra = touched - {r for r, _p in replaced}
         if extra:
-            self.invalidate_rows(extra)
+            self.invalidate_rows(extra, SHARED)
 
     def display_text(self, row: int, column: int) -> str:
         tag = self.rows[row]

@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -63,6 +62,7 @@ from regview.ui.models.filtering import FilterError, FilterSpec
 from regview.ui.models.frees_column import FreesUpdater, OffThread
 from regview.ui.models.table_model import contiguous
 from regview.ui.models.tags_model import TagsModel
+from regview.ui.pages.tags_table import TagsTable
 from regview.ui.screen_fit import scaled
 from regview.ui.theme import error_border_sheet, error_sheet, set_sheet
 from regview.util.units import human_size
@@ -273,7 +273,7 @@ class TagsView(QWidget):
         layout.setSpacing(6)
         self.filter_bar = FilterBar()
         layout.addWidget(self.filter_bar)
-        self.table = QTableView()
+        self.table = TagsTable()
         self.table.setAccessibleName("Tags")
         self.table.setModel(self.model)
         self._setup_table()
@@ -423,7 +423,11 @@ class TagsView(QWidget):
             bar.setValue(table.rowViewportPosition(row) + bar.value() - anchor_y)
 
     def append_tags(self, tags: list[TagInfo]) -> None:
+        shown = len(self.model.visible)
+        below = shown > 0 and not self.table.shows_row_after(shown - 1)
         self.model.append_rows(tags)
+        if below and len(self.model.visible) > shown:
+            self.table.rows_appended_below()  # no repaint of the unchanged viewport
         self._show_pulled(tags)
 
     def _show_pulled(self, rows: Iterable[TagInfo], *, anew: bool = False) -> None:
