@@ -36,25 +36,16 @@ class ContentCache:
 
     One file rather than one file per digest: a cold 10,000-tag listing writes ~20,000 entries,
     and creating that many files cost more system time than all the HTTP requests together.
-    Writes are batched in transactions off the event loop: every `WRITE_BATCH` entries while
-    the requests go on (in an executor thread: opening the file, the commits and SQLite's
-    checkpoints wait for the disk there, not after the last answer — they were 0.1–0.2 s of a
-    2,000-tag listing's tail), the rest by `flush()`. Reads are single indexed lookups. WAL mode
-    lets the GUI and the CLI share it.
+    Writes are batched in one transaction by `flush()` (off the event loop); reads are single
+    indexed lookups. WAL mode lets the GUI and the CLI share it.
     """
-
-    #: entries queued before they are written in the background
-    WRITE_BATCH = 256
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._pending: dict[str, bytes] = {}
-        self._writing: dict[str, bytes] = {}  # handed to a background write, not yet committed
-        self._writer: asyncio.Future[None] | None = None
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._broken = False
-        self._closed = False  # no more background writes (a flush still writes)
         self.hits = 0
 
     def _conn(self) -> sqlite3.Connection | None:
@@ -76,8 +67,6 @@ class ContentCache:
 
     def get(self, digest: str) -> bytes | None:
         data = self._pending.get(digest)
-        if data is None:
-            data = self._writing.get(digest)
         if data is not None:
             return data
         algo, _, hexpart = digest.partition(":")
@@ -102,31 +91,6 @@ class ContentCache:
     def put(self, digest: str, data: bytes) -> None:
         if digest.startswith(("sha256:", "sha512:")):
             self._pending[digest] = data
-            if len(self._pending) >= self.WRITE_BATCH and self._writer is None:
-                self._write_in_background()
-
-    def _write_in_background(self) -> None:
-        if self._closed:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (a synchronous caller): `flush()` writes them
-            return
-        items = self._pending
-        try:
-            writer = loop.run_in_executor(None, self._write_pending, items)
-        except RuntimeError:  # the loop's executor is shut down: `flush()` writes them
-            return
-        self._pending, self._writing, self._writer = {}, items, writer
-        writer.add_done_callback(self._written)
-
-    def _written(self, fut: asyncio.Future[None]) -> None:
-        self._writer = None
-        self._writing = {}
-        if not fut.cancelled():
-            fut.exception()  # _write_pending logs its own failures; retrieved, never raised
-        if len(self._pending) >= self.WRITE_BATCH:
-            self._write_in_background()
 
     def _write_pending(self, items: dict[str, bytes]) -> None:
         with self._lock:
@@ -143,17 +107,12 @@ class ContentCache:
                 log.warning("cannot write the content cache: %s", exc)
 
     async def flush(self) -> None:
-        """Every entry put so far written: the background write awaited, the rest written."""
-        while self._writer is not None:
-            await asyncio.shield(self._writer)
         if not self._pending:
             return
         items, self._pending = self._pending, {}
         await asyncio.to_thread(self._write_pending, items)
 
     def close(self) -> None:
-        """Blocking: SQLite checkpoints the write-ahead log into the file (waits for the disk)."""
-        self._closed = True
         with self._lock:
             if self._db is not None:
                 self._db.close()

@@ -250,12 +250,7 @@ class RegistryHttp(HttpOwner):
                 try:
                     await self.content.flush()
                 finally:
-                    # closing checkpoints SQLite's log into the file: a wait for the disk
-                    # (10–50 ms), not for the event loop's thread
-                    try:
-                        await asyncio.to_thread(self.content.close)
-                    except RuntimeError:  # the loop's executor is shut down already
-                        self.content.close()
+                    self.content.close()
         finally:
             try:
                 await self._token_http.aclose()  # borrows the transport: leaves it open
