@@ -6,16 +6,22 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from regview.cli import process
+
+    process.starting()
     from regview.cli.main import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    return run(sys.argv[1:] if argv is None else argv, own_process=True)
 
 
 def gui_main() -> int:
     """Entry for desktop launchers: always the GUI, with any regview:// URL passed on."""
+    from regview.cli import process
+
+    process.starting()
     from regview.cli.main import run
 
-    return run(["gui", *sys.argv[1:]])
+    return run(["gui", *sys.argv[1:]], own_process=True)
 
 
 if __name__ == "__main__":

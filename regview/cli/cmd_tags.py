@@ -70,7 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     C.add_network_options(p)
     C.add_json_option(p)
-    p.set_defaults(func=lambda args: C.run(lambda: _tags(args)))
+    # short-lived: cli/process.py's collector settings, event loop and exit
+    p.set_defaults(func=lambda args: C.run(lambda: _tags(args), fast_loop=True), short_lived=True)
 
 
 def tag_json(t: TagInfo, shared: dict[str, list[str]], frees: int | None = None) -> dict[str, Any]:

@@ -439,12 +439,21 @@ def words_for(exc: BaseException) -> str:
     return message
 
 
-def run(main: Callable[[], Awaitable[int]] | Callable[[], int]) -> int:
-    """Run a command body (sync or async) and turn known failures into words + exit codes."""
+def run(main: Callable[[], Awaitable[int]] | Callable[[], int], *, fast_loop: bool = False) -> int:
+    """Run a command body (sync or async) and turn known failures into words + exit codes.
+
+    `fast_loop`: on uvloop's event loop where installed (`process.event_loop_factory`): a
+    listing's thousands of requests spend ~10 % less CPU there."""
     try:
         result = main()
         if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
+            factory = None
+            if fast_loop:
+                from regview.cli.process import event_loop_factory
+
+                factory = event_loop_factory()
+            with asyncio.Runner(loop_factory=factory) as runner:  # = asyncio.run(result)
+                result = runner.run(result)
         return int(result)  # type: ignore[arg-type]
     except (CliError, E.RegistryError, SettingsError, SpecError) as exc:
         error(words_for(exc))

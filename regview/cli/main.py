@@ -68,7 +68,10 @@ def build_parser(command: str = "") -> argparse.ArgumentParser:
 FLAG_ALIASES: dict[str, str] = {"--install-desktop-entry": "install-desktop-entry"}
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], *, own_process: bool = False) -> int:
+    """Parse `argv` and run the command. `own_process`: regview's own process (`__main__`)
+    — a short command (`short_lived` in its defaults) then runs with the collector, loop and
+    exit of `cli/process.py` and leaves the process when it is done."""
     argv = [FLAG_ALIASES.get(a, a) if i == 0 else a for i, a in enumerate(argv)]
     # `regview regview://...` opens a shared view; `regview` alone opens the GUI.
     if not argv or (len(argv) == 1 and argv[0].startswith("regview://")):
@@ -85,10 +88,18 @@ def run(argv: list[str]) -> int:
     if func is None and args.command is None and argv:  # `regview --debug`: the GUI too
         args = parser.parse_args([*argv, "gui"])
         func = getattr(args, "func", None)
+    short = own_process and bool(getattr(args, "short_lived", False))
+    if own_process:
+        from regview.cli import process
+
+        process.command_starts(short)
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    return cast(Callable[[argparse.Namespace], int], func)(args)
+    code = cast(Callable[[argparse.Namespace], int], func)(args)
+    if short:
+        return process.leave(code)
+    return code
 
 
 def _configure_logging(debug: bool) -> None:

@@ -20,6 +20,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 import httptools
 import httpx
@@ -50,8 +51,8 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a stream transport: uvloop's implement asyncio.Transport without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.received = True
