@@ -157,7 +157,7 @@ async def _child_size(
 
 async def _inspect(args: argparse.Namespace) -> int:
     ref = Reference.parse(args.image)
-    conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
+    conn = await asyncio.to_thread(C.connect, args, ref.address, ref.repository)
     async with conn.client(concurrency=4) as client:
         info = await describe(client, ref, referrers=not args.no_referrers)
     if args.json:

@@ -157,7 +157,7 @@ async def _prune(args: argparse.Namespace) -> int:
         policy_attributes(policy, cadence=args.cadence)  # refuses a bad cadence up front
     elif args.gitlab_bulk:
         check_gitlab_policy(policy, "GitLab's bulk delete")
-    async with D.open_session(args, ref.registry, ref.repository, need_api=gitlab_mode) as s:
+    async with D.open_session(args, ref.address, ref.repository, need_api=gitlab_mode) as s:
         facts = await D.gather(s, ref.repository, with_referrers=args.referrers)
         # on GitLab, decide by the dates GitLab itself uses
         tags = await D.gitlab_dates(s, facts.tags)

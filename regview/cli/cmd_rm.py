@@ -92,7 +92,7 @@ async def _rm(args: argparse.Namespace) -> int:
     refs = [D.parse_image(x, need_tag=True) for x in args.images]
     groups: dict[tuple[str, str], list[str]] = {}
     for ref in refs:
-        groups.setdefault((ref.registry, ref.repository), []).append(ref.tag or "")
+        groups.setdefault((ref.address, ref.repository), []).append(ref.tag or "")
     out: dict[str, Any] = {"deleted": [], "failed": [], "skipped": []}
     plans: list[dict[str, Any]] = []
     code = C.EXIT_OK
@@ -221,7 +221,7 @@ async def _rm_repository(args: argparse.Namespace) -> int:
             f"{ref.repository}",
             C.EXIT_USAGE,
         )
-    registry, repository = ref.registry, ref.repository
+    registry, repository = ref.address, ref.repository
     async with D.open_session(args, registry, repository) as s:
         facts = await D.gather(s, repository, with_referrers=args.referrers)
         n = len(facts.tags)

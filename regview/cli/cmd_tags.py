@@ -120,7 +120,7 @@ async def _tags(args: argparse.Namespace) -> int:
     pattern = compile_filter(args.filter)
     if args.concurrency is not None and args.concurrency < 1:
         raise C.CliError("--concurrency must be at least 1", C.EXIT_USAGE)
-    conn = await asyncio.to_thread(C.connect, args, ref.registry, ref.repository)
+    conn = await asyncio.to_thread(C.connect, args, ref.address, ref.repository)
     async with conn.client(concurrency=args.concurrency) as client:
         try:
             names = await client.list_tags(ref.repository)

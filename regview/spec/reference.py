@@ -98,12 +98,20 @@ def is_valid_repository(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A parsed image reference. `registry` is the host as the user wrote it (with port)."""
+    """A parsed image reference. `registry` is the host as the user wrote it (with port);
+    `scheme` is "http" or "https" when the user wrote one, else ""."""
 
     registry: str
     repository: str
     tag: str | None = None
     digest: Digest | None = None
+    scheme: str = ""
+
+    @property
+    def address(self) -> str:
+        """The registry as the user addressed it: with the scheme they wrote (an explicit
+        `https://` to a loopback port must not become the plain http loopback defaults to)."""
+        return f"{self.scheme}://{self.registry}" if self.scheme else self.registry
 
     @property
     def api_host(self) -> str:
@@ -118,7 +126,7 @@ class Reference:
         return self.tag or "latest"
 
     def with_tag(self, tag: str) -> Reference:
-        return Reference(self.registry, self.repository, validate_tag(tag), None)
+        return Reference(self.registry, self.repository, validate_tag(tag), None, self.scheme)
 
     def __str__(self) -> str:
         text = f"{self.registry}/{self.repository}"
@@ -137,9 +145,11 @@ class Reference:
         """
         original = text
         text = text.strip()
-        for scheme in ("https://", "http://"):
-            if text.startswith(scheme):
-                text = text[len(scheme) :]
+        scheme = ""
+        for written in ("https", "http"):
+            if text.lower().startswith(f"{written}://"):
+                scheme, text = written, text[len(written) + 3 :]
+                break
         if not text:
             raise InvalidReference("image reference is empty")
         digest: Digest | None = None
@@ -162,7 +172,7 @@ class Reference:
             if "/" not in text:
                 text = f"library/{text}"
         validate_repository(text)
-        return cls(registry, text, tag, digest)
+        return cls(registry, text, tag, digest, scheme if registry != DOCKER_HUB else "")
 
 
 def gitlab_project_candidates(repository: str) -> list[str]:

@@ -99,7 +99,9 @@ def test_ctrl_c_while_waiting_for_the_registry(cli: Cli) -> None:
     assert "Traceback" not in err and out == ""
 
 
-def test_tls_with_a_private_ca(cli: Cli, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def tls_registry(cli: Cli, tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
+    """`regview serve --demo` over TLS with a private CA: (port, a repository, the CA file)."""
     tls = make_tls(tmp_path / "tls")
     port = free_port()
     server = subprocess.Popen(
@@ -118,14 +120,34 @@ def test_tls_with_a_private_ca(cli: Cli, tmp_path: Path) -> None:
         while (r := cli("repos", url, "--ca-file", str(tls.ca))).code != 0:
             assert server.poll() is None and time.monotonic() < deadline, r.err
             time.sleep(0.1)
-        repo = r.out.split()[0]
+        yield port, r.out.split()[0], tls.ca
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_tls_with_a_private_ca(cli: Cli, tmp_path: Path) -> None:
+    with tls_registry(cli, tmp_path) as (port, repo, ca):
         other = make_tls(tmp_path / "other-ca").ca  # a CA that did not sign it
         r = cli("tags", f"127.0.0.1:{port}/{repo}", "--json", "--ca-file", str(other))
         assert r.code == 1 and "certificate is not trusted" in r.err, r.err
         assert "Traceback" not in r.err
-        r = cli("tags", f"127.0.0.1:{port}/{repo}", "--json", "--ca-file", str(tls.ca))
+        r = cli("tags", f"127.0.0.1:{port}/{repo}", "--json", "--ca-file", str(ca))
         assert r.code == 0, r.err
         assert json.loads(r.out)
-    finally:
-        server.terminate()
-        server.wait(10)
+
+
+def test_an_explicit_https_is_used_on_loopback(cli: Cli, tmp_path: Path) -> None:
+    # `https://127.0.0.1:PORT/repo` was parsed to `127.0.0.1:PORT`, and loopback defaults to
+    # plain http: the TLS port got http, and the error said to use the https address typed
+    with tls_registry(cli, tmp_path) as (port, repo, ca):
+        r = cli("tags", f"https://127.0.0.1:{port}/{repo}", "--json", "--insecure")
+        assert r.code == 0, r.err
+        tags = json.loads(r.out)
+        assert tags
+        tagged = f"https://127.0.0.1:{port}/{repo}:{tags[0]['tag']}"
+        r = cli("inspect", tagged, "--ca-file", str(ca))
+        assert r.code == 0, r.err
+        r = cli("rm", tagged, "--dry-run", "--insecure")
+        assert r.code == 0, r.err
+        assert "Traceback" not in r.err

@@ -120,3 +120,20 @@ def test_digest_of_bytes() -> None:
     assert str(d) == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
     assert Digest.parse(str(d)) == d
     assert d.short == "44136fa355b3"
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("https://127.0.0.1:8443/acme/app:v1", "https://127.0.0.1:8443"),
+        ("HTTP://127.0.0.1:5000/acme/app", "http://127.0.0.1:5000"),
+        ("127.0.0.1:5000/acme/app", "127.0.0.1:5000"),
+        ("https://docker.io/library/alpine", "docker.io"),  # Docker Hub has one address
+    ],
+)
+def test_the_scheme_the_user_wrote_is_kept(text: str, address: str) -> None:
+    # an explicit https:// to a loopback port was dropped, and loopback defaults to http
+    ref = Reference.parse(text)
+    assert ref.address == address
+    assert ref.with_tag("v2").address == address
+    assert "://" not in str(ref)  # what is shown stays host/path:tag
