@@ -72,9 +72,10 @@ async def blob(ctx: Ctx) -> Response:
 class _FileResponse(Response):
     """Streams `length` bytes from `start` of a blob file.
 
-    Where the connection allows it (`v2.zerocopy`: uvicorn's httptools protocol over plain TCP)
-    the bytes go from the page cache to the socket with `sendfile`, never copied through Python;
-    otherwise, or for what sendfile could not send, they are read and passed to `send`:
+    Where the connection allows it (`v2.zerocopy`: uvicorn's httptools protocol over plain TCP,
+    a client on another host) the bytes go from the page cache to the socket with `sendfile`,
+    never copied through Python; otherwise (a client on this host pays less for copied packets),
+    or for what sendfile could not send, they are read and passed to `send`:
 
     Pull throughput is set by how soon the next piece is written once the socket drains: a piece
     already in the page cache (the common case: a blob just pushed or pulled) is read right here
