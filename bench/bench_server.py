@@ -297,6 +297,18 @@ def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
     return size / 2**20 / seconds, cpu
 
 
+def rotation(names: list[str], i: int, first: int) -> list[str]:
+    """The servers' order for the i-th pull of a round that starts with server `first`: every server takes every place in turn (first,
+    middle, last; forwards and backwards): with three servers a fixed d r b / b r d left one
+    always in the middle, between two other servers' pulls, and the others pulling twice in a
+    row."""
+    k = (i + first) % len(names)
+    order = names[k:] + names[:k]
+    if (i // len(names)) % 2 == 1:
+        order.reverse()
+    return order
+
+
 def layer_digests(url: str) -> list[str]:
     req = urllib.request.Request(
         f"{url}/v2/bench/big/manifests/v1", headers={"Accept": OCI_MANIFEST}
@@ -369,10 +381,7 @@ def interleaved_minimal(
     digests = layer_digests(servers[names[0]][0])
     rows: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     for i in range(pulls):
-        k = (i + first) % len(names)
-        order = names[k:] + names[:k]
-        if (i // len(names)) % 2 == 1:
-            order.reverse()
+        order = rotation(names, i, first)
         for name in order:
             seconds, cpu = minimal_pull(ports[name], digests)
             rows[name].setdefault(MINIMAL, []).append(size / 2**20 / seconds)
@@ -414,14 +423,7 @@ def interleaved_pulls(
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
     for i in range(pulls):
-        # every server takes every place in the order in turn (first, middle, last; forwards
-        # and backwards): with three servers a fixed d r b / b r d left one always in the
-        # middle, between two other servers' pulls, and the others pulling twice in a row
-        k = (i + first) % len(names)
-        order = names[k:] + names[:k]
-        if (i // len(names)) % 2 == 1:
-            order.reverse()
-        for name in order:
+        for name in rotation(names, i, first):
             url, pid = servers[name]
             speed, cpu = pull(url, size, pid, into)
             speeds[name].append(speed)
