@@ -20,7 +20,8 @@ average seen during the run; every single pull goes to stderr. Prints a Markdown
 before a change, a variant), pushed and pulled in the same interleaving: candidates side by side.
 
 skopeo is bound by its own CPU here (hashing, writing, its runtime), so its pull time says little
-about the servers; two further rows, in the same rotation, come from a minimal client that costs
+about the servers; each pull also reports skopeo's CPU seconds (what the server's way of sending
+costs the puller, far less disturbed by the load than its time) and the server's. Two further rows, in the same rotation, come from a minimal client that costs
 little: the image's layers fetched one after another on a new connection each, hashed and
 discarded in 32 KiB reads as skopeo does (MiB/s, and the client's CPU seconds per pull: the part of
 a pull's cost the server's way of sending decides), and --readers such clients at once without
@@ -164,12 +165,18 @@ def skopeo_command(args: list[str], scratch: Path) -> tuple[list[str], dict[str,
     return ["skopeo", *args], env
 
 
-def skopeo_time(args: list[str]) -> float:
+def skopeo_time(args: list[str]) -> tuple[float, float]:
+    """One skopeo run: (seconds, its CPU seconds — with the few milliseconds of the `unshare`
+    and `mount` around it, the same for every server)."""
     with tempfile.TemporaryDirectory(prefix="regview-bench-cache-") as scratch:
         command, env = skopeo_command(args, Path(scratch))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, env=env)
-        return time.perf_counter() - t
+        seconds = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return seconds, cpu
 
 
 async def _put_worker(host: str, port: int, paths: list[str], body: bytes) -> None:
@@ -277,31 +284,32 @@ def wrk_rps(url: str, repo: str, count: int, method: str, seconds: int, workdir:
 def push(url: str, layout_ref: str, size: int, pid: int) -> dict[str, float]:
     host = url.split("://")[1]
     c0 = cpu_seconds(pid)
-    seconds = skopeo_time(
+    seconds, _ = skopeo_time(
         ["copy", "--dest-tls-verify=false", layout_ref, f"docker://{host}/bench/big:v1"]
     )
     # server CPU seconds (lower is better): less disturbed by a busy machine than MiB/s
     return {"push MiB/s": size / 2**20 / seconds, "push: server CPU s": cpu_seconds(pid) - c0}
 
 
-def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
-    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds)."""
+def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float, float]:
+    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds,
+    skopeo's CPU seconds)."""
     host = url.split("://")[1]
     pulled = Path(tempfile.mkdtemp(prefix="regview-bench-pull-", dir=into))
     c0 = cpu_seconds(pid)
-    seconds = skopeo_time(
+    seconds, client_cpu = skopeo_time(
         ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}/img"]
     )
     cpu = cpu_seconds(pid) - c0
     shutil.rmtree(pulled)
-    return size / 2**20 / seconds, cpu
+    return size / 2**20 / seconds, cpu, client_cpu
 
 
 def rotation(names: list[str], i: int, first: int) -> list[str]:
-    """The servers' order for the i-th pull of a round that starts with server `first`: every server takes every place in turn (first,
-    middle, last; forwards and backwards): with three servers a fixed d r b / b r d left one
-    always in the middle, between two other servers' pulls, and the others pulling twice in a
-    row."""
+    """The servers' order for the i-th pull of a round that starts with server `first`: every
+    server takes every place in turn (first, middle, last; forwards and backwards): with three
+    servers a fixed d r b / b r d left one always in the middle, between two other servers'
+    pulls, and the others pulling twice in a row."""
     k = (i + first) % len(names)
     order = names[k:] + names[:k]
     if (i // len(names)) % 2 == 1:
@@ -422,12 +430,14 @@ def interleaved_pulls(
     names = list(servers)
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
+    client_cpus: dict[str, list[float]] = {n: [] for n in names}
     for i in range(pulls):
         for name in rotation(names, i, first):
             url, pid = servers[name]
-            speed, cpu = pull(url, size, pid, into)
+            speed, cpu, client_cpu = pull(url, size, pid, into)
             speeds[name].append(speed)
             cpus[name].append(cpu)
+            client_cpus[name].append(client_cpu)
     for name in names:
         each = ", ".join(f"{v:.0f}" for v in speeds[name])
         print(f"  {name} pulls MiB/s: {each}", file=sys.stderr, flush=True)
@@ -436,6 +446,7 @@ def interleaved_pulls(
         n: {
             "pull MiB/s": statistics.median(speeds[n]),
             "pull: server CPU s": statistics.median(cpus[n]),
+            "pull: skopeo CPU s": statistics.median(client_cpus[n]),
         }
         | (
             {PAIRED: statistics.median(v / d for v, d in zip(speeds[n], ds, strict=True))}
