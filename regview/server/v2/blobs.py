@@ -104,8 +104,10 @@ class _FileResponse(Response):
                 offset += sent
                 remaining -= sent
             finished = False
+            piece = FIRST_PIECE
             while remaining > 0:
-                want = min(PIECE, remaining)
+                want = min(piece, remaining)
+                piece = PIECE
                 chunk: bytes | memoryview | None = read_cached(fd, want, offset)
                 if chunk is None:
                     chunk = await anyio.to_thread.run_sync(os.pread, fd, want, offset)
@@ -124,6 +126,11 @@ class _FileResponse(Response):
 #: bytes per piece sent: 1 MiB keeps the event loop's copy of a cached piece well under a
 #: millisecond while a piece still fills several socket buffers
 PIECE = CHUNK
+
+#: the first piece is small: a client looks at a body's first bytes before it stores any
+#: (skopeo peeks for the compression, then opens its destination file), and they reach it
+#: without waiting for a whole piece to be read and handed to the transport (~1 ms per blob)
+FIRST_PIECE = 64 * 1024
 
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
 
