@@ -18,6 +18,14 @@ another's disk flushes and a server could be pulled with a cache another had war
 average seen during the run; every single pull goes to stderr. Prints a Markdown table.
 `--baseline-src` (repeatable) adds a server: `regview serve` from another source tree (the code
 before a change, a variant), pushed and pulled in the same interleaving: candidates side by side.
+
+skopeo is bound by its own CPU here (hashing, writing, its runtime), so its pull time says little
+about the servers; each pull also reports skopeo's CPU seconds (what the server's way of sending
+costs the puller, far less disturbed by the load than its time) and the server's. Two further rows, in the same rotation, come from a minimal client that costs
+little: the image's layers fetched one after another on a new connection each, hashed and
+discarded in 32 KiB reads as skopeo does (MiB/s, and the client's CPU seconds per pull: the part of
+a pull's cost the server's way of sending decides), and --readers such clients at once without
+hashing (MiB/s: the servers' own speed).
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +48,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,12 +165,18 @@ def skopeo_command(args: list[str], scratch: Path) -> tuple[list[str], dict[str,
     return ["skopeo", *args], env
 
 
-def skopeo_time(args: list[str]) -> float:
+def skopeo_time(args: list[str]) -> tuple[float, float]:
+    """One skopeo run: (seconds, its CPU seconds — with the few milliseconds of the `unshare`
+    and `mount` around it, the same for every server)."""
     with tempfile.TemporaryDirectory(prefix="regview-bench-cache-") as scratch:
         command, env = skopeo_command(args, Path(scratch))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, env=env)
-        return time.perf_counter() - t
+        seconds = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return seconds, cpu
 
 
 async def _put_worker(host: str, port: int, paths: list[str], body: bytes) -> None:
@@ -267,24 +284,140 @@ def wrk_rps(url: str, repo: str, count: int, method: str, seconds: int, workdir:
 def push(url: str, layout_ref: str, size: int, pid: int) -> dict[str, float]:
     host = url.split("://")[1]
     c0 = cpu_seconds(pid)
-    seconds = skopeo_time(
+    seconds, _ = skopeo_time(
         ["copy", "--dest-tls-verify=false", layout_ref, f"docker://{host}/bench/big:v1"]
     )
     # server CPU seconds (lower is better): less disturbed by a busy machine than MiB/s
     return {"push MiB/s": size / 2**20 / seconds, "push: server CPU s": cpu_seconds(pid) - c0}
 
 
-def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float]:
-    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds)."""
+def pull(url: str, size: int, pid: int, into: Path) -> tuple[float, float, float]:
+    """One skopeo pull to a fresh `dir:` under `into`: (MiB/s, the server's CPU seconds,
+    skopeo's CPU seconds)."""
     host = url.split("://")[1]
     pulled = Path(tempfile.mkdtemp(prefix="regview-bench-pull-", dir=into))
     c0 = cpu_seconds(pid)
-    seconds = skopeo_time(
+    seconds, client_cpu = skopeo_time(
         ["copy", "--src-tls-verify=false", f"docker://{host}/bench/big:v1", f"dir:{pulled}/img"]
     )
     cpu = cpu_seconds(pid) - c0
     shutil.rmtree(pulled)
-    return size / 2**20 / seconds, cpu
+    return size / 2**20 / seconds, cpu, client_cpu
+
+
+def rotation(names: list[str], i: int, first: int) -> list[str]:
+    """The servers' order for the i-th pull of a round that starts with server `first`: every
+    server takes every place in turn (first, middle, last; forwards and backwards): with three
+    servers a fixed d r b / b r d left one always in the middle, between two other servers'
+    pulls, and the others pulling twice in a row."""
+    k = (i + first) % len(names)
+    order = names[k:] + names[:k]
+    if (i // len(names)) % 2 == 1:
+        order.reverse()
+    return order
+
+
+def layer_digests(url: str) -> list[str]:
+    req = urllib.request.Request(
+        f"{url}/v2/bench/big/manifests/v1", headers={"Accept": OCI_MANIFEST}
+    )
+    with urllib.request.urlopen(req) as r:
+        return [layer["digest"] for layer in json.load(r)["layers"]]
+
+
+def fetch_blob(port: int, digest: str, verify: bool) -> int:
+    """GET one blob on a new connection (as skopeo does), read to the end in 32 KiB pieces,
+    hashed and checked when `verify`; returns the body's length."""
+    buf = bytearray(32 * 1024)
+    view = memoryview(buf)
+    h = hashlib.sha256()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"GET /v2/bench/big/blobs/{digest} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            n = sock.recv_into(buf)
+            if not n:
+                raise RuntimeError(f"GET {digest}: closed before the headers")
+            head += bytes(view[:n])
+        head, _, body = head.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"GET {digest}: {head[:40]!r}")
+        h.update(body)
+        length = len(body)
+        while n := sock.recv_into(buf):
+            length += n
+            if verify:
+                h.update(view[:n])
+    if verify and "sha256:" + h.hexdigest() != digest:
+        raise RuntimeError(f"GET {digest}: the body does not match its digest")
+    return length
+
+
+def thread_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_utime + usage.ru_stime
+
+
+def minimal_pull(port: int, digests: list[str]) -> tuple[float, float]:
+    """The layers one after another, hashed: (seconds, this client's CPU seconds)."""
+    c0, t = thread_cpu(), time.perf_counter()
+    for digest in digests:
+        fetch_blob(port, digest, verify=True)
+    return time.perf_counter() - t, thread_cpu() - c0
+
+
+def concurrent_pulls(port: int, digests: list[str], readers: int) -> float:
+    """`readers` clients at once, each fetching every layer (not hashed): bytes per second."""
+    t = time.perf_counter()
+    with ThreadPoolExecutor(readers) as pool:
+        got = sum(
+            pool.map(lambda i: sum(fetch_blob(port, d, False) for d in digests), range(readers))
+        )
+    return got / (time.perf_counter() - t)
+
+
+def interleaved_minimal(
+    servers: dict[str, tuple[str, int]], size: int, pulls: int, readers: int, first: int
+) -> dict[str, dict[str, float]]:
+    """The minimal client's rows, in the same rotation as the skopeo pulls: medians of the
+    round, and the sequential pulls' MiB/s also paired with docker-registry's next to them."""
+    names = list(servers)
+    ports = {n: int(servers[n][0].rsplit(":", 1)[1]) for n in names}
+    digests = layer_digests(servers[names[0]][0])
+    rows: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    for i in range(pulls):
+        order = rotation(names, i, first)
+        for name in order:
+            seconds, cpu = minimal_pull(ports[name], digests)
+            rows[name].setdefault(MINIMAL, []).append(size / 2**20 / seconds)
+            rows[name].setdefault(MINIMAL_CPU, []).append(cpu)
+        for name in order:
+            mib_s = concurrent_pulls(ports[name], digests, readers) / 2**20
+            rows[name].setdefault(CONCURRENT, []).append(mib_s)
+    ds = rows.get("docker-registry", {}).get(MINIMAL)
+    return {
+        n: {m: statistics.median(v) for m, v in rows[n].items()}
+        | (
+            {
+                MINIMAL_PAIRED: statistics.median(
+                    v / d for v, d in zip(rows[n][MINIMAL], ds, strict=True)
+                )
+            }
+            if ds
+            else {}
+        )
+        for n in names
+    }
+
+
+#: the minimal client's rows (see the module's docstring)
+MINIMAL = "layers, minimal client MiB/s"
+MINIMAL_PAIRED = "layers, minimal client, ratio to docker-registry, paired"
+MINIMAL_CPU = "layers, minimal client: client CPU s per pull"
+CONCURRENT = "layers, concurrent minimal clients MiB/s"
 
 
 def interleaved_pulls(
@@ -297,19 +430,14 @@ def interleaved_pulls(
     names = list(servers)
     speeds: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
+    client_cpus: dict[str, list[float]] = {n: [] for n in names}
     for i in range(pulls):
-        # every server takes every place in the order in turn (first, middle, last; forwards
-        # and backwards): with three servers a fixed d r b / b r d left one always in the
-        # middle, between two other servers' pulls, and the others pulling twice in a row
-        k = (i + first) % len(names)
-        order = names[k:] + names[:k]
-        if (i // len(names)) % 2 == 1:
-            order.reverse()
-        for name in order:
+        for name in rotation(names, i, first):
             url, pid = servers[name]
-            speed, cpu = pull(url, size, pid, into)
+            speed, cpu, client_cpu = pull(url, size, pid, into)
             speeds[name].append(speed)
             cpus[name].append(cpu)
+            client_cpus[name].append(client_cpu)
     for name in names:
         each = ", ".join(f"{v:.0f}" for v in speeds[name])
         print(f"  {name} pulls MiB/s: {each}", file=sys.stderr, flush=True)
@@ -318,6 +446,7 @@ def interleaved_pulls(
         n: {
             "pull MiB/s": statistics.median(speeds[n]),
             "pull: server CPU s": statistics.median(cpus[n]),
+            "pull: skopeo CPU s": statistics.median(client_cpus[n]),
         }
         | (
             {PAIRED: statistics.median(v / d for v, d in zip(speeds[n], ds, strict=True))}
@@ -371,14 +500,22 @@ def print_rounds(
     print(
         "\n| round | load before → after | docker-registry MiB/s |"
         + "".join(f" {n} MiB/s | ratio of medians | paired ratio |" for n in names)
+        + "".join(f" {n}, minimal client paired |" for n in names if MINIMAL_PAIRED in results[n])
     )
-    print("|---|---|---|" + "---|---|---|" * len(names))
+    print(
+        "|---|---|---|"
+        + "---|---|---|" * len(names)
+        + "---|" * sum(MINIMAL_PAIRED in results[n] for n in names)
+    )
     ds = results["docker-registry"]["pull MiB/s"]
     for i, (d, (before, after)) in enumerate(zip(ds, round_loads, strict=True)):
         line = f"| {i + 1} | {before:.1f} → {after:.1f} | {d:.0f} |"
         for n in names:
             v = results[n]["pull MiB/s"][i]
             line += f" {v:.0f} | {v / d:.2f}× | {results[n][PAIRED][i]:.2f}× |"
+        for n in names:
+            if MINIMAL_PAIRED in results[n]:
+                line += f" {results[n][MINIMAL_PAIRED][i]:.2f}× |"
         print(line)
     for n in names:
         ratios = [v / d for v, d in zip(results[n]["pull MiB/s"], ds, strict=True)]
@@ -398,6 +535,13 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--pulls", type=int, default=5, help="pulls from each server per round")
+    p.add_argument(
+        "--readers",
+        type=int,
+        default=4,
+        help="clients at once in the minimal client's concurrent row (0: skip the minimal "
+        "client's rows)",
+    )
     p.add_argument(
         "--transfer-only",
         action="store_true",
@@ -461,6 +605,11 @@ def main() -> int:
                     pids, size, args.pulls, args.pull_to or work, first=rnd
                 ).items():
                     got[name].update(figures)
+                if args.readers:
+                    for name, figures in interleaved_minimal(
+                        pids, size, args.pulls, args.readers, first=rnd
+                    ).items():
+                        got[name].update(figures)
                 if not args.transfer_only:
                     for name, (url, port) in servers.items():
                         got[name].update(request_rates(url, port, args.tags, args.seconds, work))
@@ -503,7 +652,7 @@ def main() -> int:
         for metric in results["regview"]:
             ds, rs = results["docker-registry"][metric], results["regview"][metric]
             d, r = statistics.median(ds), statistics.median(rs)
-            fmt = ",.2f" if "CPU" in metric or metric == PAIRED else ",.0f"
+            fmt = ",.2f" if "CPU" in metric or "paired" in metric else ",.0f"
             each = ", ".join(f"{a:{fmt}}/{b:{fmt}}" for a, b in zip(ds, rs, strict=True))
             line = f"| {metric} | {d:{fmt}} | {r:{fmt}} | {r / d:.2f}× | {each} |"
             for name in befores:

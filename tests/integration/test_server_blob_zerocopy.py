@@ -1,7 +1,11 @@
 """Blob bodies sent with `sendfile` (`regview.server.v2.zerocopy`) over real sockets, as
 `regview serve` runs (uvicorn + httptools + uvloop): the bytes, ranges and keep-alive are as
 through `send`; a slow reader, a reader that resets the connection and pages that must come from
-the disk are handled; TLS never takes the zero-copy path (the socket carries ciphertext)."""
+the disk are handled; TLS never takes the zero-copy path (the socket carries ciphertext), nor
+does a client on this host (its kernel would pay for sendfile's page-sized fragments).
+
+The tests' clients all run on this host, so the sendfile tests let the server take them for
+remote ones (`Spy(..., remote=True)` replaces `zerocopy.same_host`)."""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ class Spy:
     """Counts what went out through sendfile (and from which thread) and through `send`'s
     read path."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, remote: bool = True) -> None:
         self.sendfile_bytes = 0
         self.sendfile_threads: set[str] = set()
         self.read_bytes = 0
@@ -66,6 +70,8 @@ class Spy:
                 self.read_bytes += len(got)
             return got
 
+        if remote:  # every client here is on this host: let the server take it for a remote one
+            monkeypatch.setattr(zerocopy, "same_host", lambda transport: False)
         monkeypatch.setattr(zerocopy, "_SENDFILE", sendfile)
         monkeypatch.setattr(zerocopy, "SPAN", SPAN)
         monkeypatch.setattr(v2_blobs, "read_cached", read_cached)
@@ -135,6 +141,19 @@ def test_blob_bodies_go_out_with_sendfile(served: tuple[LocalRegistry, Spy]) -> 
     # every body byte went through sendfile; none was read into Python
     assert spy.sendfile_bytes == received
     assert spy.read_bytes == 0
+
+
+def test_a_client_on_this_host_gets_copied_bodies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # over loopback the client's kernel runs the packets' fragments: sendfile's page-sized ones
+    # cost a local puller ~30 % more CPU per byte than copied ones (bench/results-server.md)
+    spy = Spy(monkeypatch, remote=False)
+    with LocalRegistry(tmp_path / "data") as reg:
+        push(reg)
+        received = one_connection(reg)()
+    assert spy.sendfile_bytes == 0
+    assert spy.read_bytes == received
 
 
 def test_pages_not_in_the_page_cache_are_sent_from_a_worker_thread(

@@ -12,7 +12,17 @@ The cycle is still told how many bytes went out (`expected_content_length`), so 
 response, keeps the connection alive and checks the length exactly as for bytes sent through it.
 Anything else — TLS (the socket carries ciphertext), h11, another ASGI server, a transport with
 bytes still queued, a socket we cannot reach or that blocks — answers None and the caller sends the
-body through `send` as before. A sendfile error (the client went away, a filesystem that cannot
+body through `send` as before.
+
+So does a client on this host (`same_host`: loopback, or our own address). Over loopback the
+receiving process's kernel work depends on how the sender built the packets: sendfile's packets
+hold the page cache's 4 KiB pages, copied ones a few large fragments, and the receiver — which
+also runs the sender's queued transmissions whenever its reads reopen the window — spent ~30 %
+more CPU per byte on sendfile's (a reader hashing 25 MiB layers: 31–32 ms against 24–25 ms from
+copied bodies or docker-registry, bench/results-server.md). A local puller such as skopeo is
+bound by its own CPU, so that cost was its time: it cancelled the registry's faster answers.
+A remote client's kernel builds its own packets from the wire, so there sendfile only saves
+our CPU. A sendfile error (the client went away, a filesystem that cannot
 sendfile) stops the zero-copy path where it is; the caller sends the rest through `send`, which
 then sees the same closed connection the way it always did.
 """
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 from typing import Any
 
@@ -69,6 +80,8 @@ class ZeroCopy:
             or transport.get_write_buffer_size() != 0
         ):
             return None
+        if same_host(transport):
+            return None
         sock = transport.get_extra_info("socket")
         try:
             sock_fd = sock.fileno()
@@ -113,6 +126,25 @@ class ZeroCopy:
             os.close(self.sock_fd)
             self.cycle.expected_content_length -= sent
         return sent
+
+
+def same_host(transport: Any) -> bool:
+    """Whether the client runs on this host: its address is a loopback one or the one it
+    reached us at (the kernel routes both through the loopback device). True when it cannot
+    be told (no addresses): then the copying path, which is right for any client."""
+    peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+    if not (isinstance(peer, tuple) and isinstance(local, tuple) and peer and local):
+        return True  # a Unix socket or an unknown transport
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+        ours = ipaddress.ip_address(str(local[0]).split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if isinstance(ours, ipaddress.IPv6Address) and ours.ipv4_mapped is not None:
+        ours = ours.ipv4_mapped
+    return address.is_loopback or address == ours
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:

@@ -91,3 +91,28 @@ def test_read_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert v2_blobs.read_cached(fd, 1000, 0) is None
     finally:
         os.close(fd)
+
+
+def test_the_first_piece_is_small(
+    served: tuple[httpx.Client, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a client peeks at a body's first bytes before it stores any (skopeo: the compression):
+    # they go out before a whole piece is read
+    http, digest = served
+    sizes: list[int] = []
+    real_cached = v2_blobs.read_cached
+
+    def spy(fd: int, size: int, offset: int) -> memoryview | None:
+        sizes.append(size)
+        return real_cached(fd, size, offset)
+
+    monkeypatch.setattr(v2_blobs, "read_cached", spy)
+    url = f"/v2/{REPO}/blobs/{digest}"
+    r = http.get(url)
+    assert r.status_code == 200 and r.content == DATA
+    first = v2_blobs.FIRST_PIECE
+    assert sizes[0] == first < v2_blobs.PIECE
+    assert sizes[1:-1] == [v2_blobs.PIECE] * (len(sizes) - 2)
+    for start, end in ((0, first - 1), (0, first), (first - 1, first + 1), (5, first + 5)):
+        r = http.get(url, headers={"Range": f"bytes={start}-{end}"})
+        assert r.status_code == 206 and r.content == DATA[start : end + 1], (start, end)
