@@ -710,7 +710,7 @@ def main() -> int:
         "|---|---|---|---|",
         f"| filter keystroke, {args.rows:,} tags (median of {ours['filter_steps']} typed/deleted characters, repaint included) | {ours['filter_median']:.1f} ms (max {ours['filter_max']:.1f}) | ≤ 30 ms | {ok(ours['filter_median'], 30)} |",
         f"| sort, {args.rows:,} tags, all columns both ways + re-sorts (median) | {ours['sort_all_median']:.1f} ms | ≤ 60 ms | {ok(ours['sort_all_median'], 60)} |",
-        f"| ↳ first sort of a column (builds its order; median / max) | {ours['sort_first_median']:.1f} / {ours['sort_first_max']:.1f} ms | ≤ 60 ms | {ok(ours['sort_first_median'], 60)} |",
+        f"| ↳ first sort of a column (builds its order; median / max) | {ours['sort_first_median']:.1f} / {ours['sort_first_max']:.1f} ms | ≤ 60 ms | {ok(ours['sort_first_max'], 60)} |",
         f"| ↳ sorts of a column already sorted once (median) | {ours['sort_cached_median']:.1f} ms | | |",
         f"| selection and anchor row position kept through every filter and sort step | {'yes' if ours['kept'] else 'NO'} | kept | {'yes' if ours['kept'] else '**NO**'} |",
         f"| RSS with {args.rows:,} tags in the view (whole process) | {ours['rss_mb']:.0f} MB | ≤ 300 MB | {ok(ours['rss_mb'], 300)} |",
