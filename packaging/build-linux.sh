@@ -31,6 +31,10 @@ if [ -n "$missing" ]; then
   "$py" -m pip install -q -e "$root" 'pyinstaller>=6.10,<7'
 fi
 
+# PyInstaller's cache of processed binaries is per user (~/.cache/pyinstaller) and `--clean`
+# empties it: two checkouts building at once (two CI jobs on one runner) broke each other's build
+# ("bincache may be corrupted", SyntaxError reading its index). Each checkout keeps its own.
+export PYINSTALLER_CONFIG_DIR="${PYINSTALLER_CONFIG_DIR:-$here/build/pyinstaller-cache}"
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
   --workpath "$here/build" --distpath "$here/dist" "$here/regview.spec"
 
