@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,14 +250,17 @@ async def test_authorizer_challenges(tmp_path: Path) -> None:
 
 
 async def test_a_token_stops_working_when_it_expires(tmp_path: Path) -> None:
-    signer = TokenSigner.load_or_create(tmp_path, ttl=1)
+    # exp is whole seconds (exp - iat == ttl, as GitLab): a token issued late in a second lives
+    # up to a second less than its ttl, so 3 s leave the first request 2 s even on a loaded CI
+    signer = TokenSigner.load_or_create(tmp_path, ttl=3)
     base = [Access("repository", "a/b", ("pull",))]
     client = _client(_authorizer_app(GitLabAuthorizer(signer), base))
     token = signer.issue("alice", [Scope("repository", "a/b", ("pull",))])
     assert (
         await client.get("/v2/x", headers={"Authorization": f"Bearer {token}"})
     ).status_code == 200
-    await asyncio.sleep(2.1)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.1)
     r = await client.get("/v2/x", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
 
