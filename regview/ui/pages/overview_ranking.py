@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from regview.core.frees import SpaceRanking, rank_space
 from regview.core.model import TagInfo
-from regview.ui.models.frees_column import OffThread, Trackers
+from regview.ui.models.frees_column import Trackers
+from regview.ui.offthread import OffThread
 from regview.ui.pages.overview import BarChart
 from regview.ui.theme import mute
 from regview.util.units import human_size

@@ -59,9 +59,10 @@ from regview.core.model import TagInfo
 from regview.ui.filter_box import escape_clears
 from regview.ui.models import tags_model as tm
 from regview.ui.models.filtering import FilterError, FilterSpec
-from regview.ui.models.frees_column import FreesUpdater, OffThread
+from regview.ui.models.frees_column import FreesUpdater
 from regview.ui.models.table_model import contiguous
 from regview.ui.models.tags_model import TagsModel
+from regview.ui.offthread import OffThread
 from regview.ui.pages.tags_table import TagsTable
 from regview.ui.screen_fit import scaled
 from regview.ui.theme import error_border_sheet, error_sheet, set_sheet
