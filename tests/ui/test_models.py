@@ -205,3 +205,17 @@ def test_remove_rows_reports_each_run_and_keeps_keys_sort_and_shared_groups(
     model.append_rows([_tag("t07", 7, digest=one)])
     assert _column(model, tm.TAG) == ["t07"] and _column(model, tm.SHARED) == [""]
     qtmodeltester.check(model)
+
+
+@pytest.mark.parametrize("picked", [0, 1, 8, 9, 40, 3000])
+def test_visible_rows_of_finds_each_shown_backing_row_in_display_order(picked: int) -> None:
+    # a sort or a filter keystroke re-selects through this: few rows are scanned for, many
+    # go through one pass; both must give the display rows, ascending, of the shown ones only
+    model = tm.TagsModel()
+    model.set_tags("g/app", make_tags(6000))
+    model.apply(spec=FilterSpec(text="1-build"), sort_column=tm.CREATED, descending=True)
+    step = max(1, 6000 // max(picked, 1))
+    backing = set(range(0, 6000, step)[:picked]) | ({5999} if picked else set())
+    expected = [i for i, b in enumerate(model.visible) if b in backing]
+    assert model.visible_rows_of(backing) == expected
+    assert len(model.visible) < 6000 or not picked  # the filter hides some: not all are found

@@ -188,14 +188,16 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
     def visible_rows_of(self, backing: set[int]) -> list[int]:
         """Display rows of the given backing rows, ascending."""
         visible = self.visible
-        if len(backing) <= 16:
-            # a few list scans at C speed beat one Python pass over 100,000 rows
+        if len(backing) <= 8:
+            # a few list scans at C speed (~0.4 ms each at 100,000 rows) beat one pass
             found = []
             for b in backing:
                 with contextlib.suppress(ValueError):
                     found.append(visible.index(b))
             return sorted(found)
-        return [i for i, b in enumerate(visible) if b in backing]
+        # one pass at C speed: 100,000 rows in ~4 ms where a comprehension took 6-17 ms (every
+        # sort and filter keystroke with a selection restores it through here)
+        return list(compress(range(len(visible)), map(backing.__contains__, visible)))
 
     def set_rows(self, rows: Iterable[T]) -> None:
         """Replace everything (a new repository, or a fresh listing)."""
