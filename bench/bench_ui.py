@@ -3,6 +3,9 @@
     .venv/bin/python bench/bench_ui.py [--rows 100000] [--baseline-rows 20000]
                                        [--load-tags 10000] [--out bench/results-ui.md]
 
+`--out` adds the run as the newest section of that file (earlier runs stay); without it the
+results are only printed.
+
 Measured in one process run (offscreen Qt unless DISPLAY is set):
   1. filter keystrokes on 100k rows: type a tag fragment character by character, then delete it
      again; each step = setText → model update → processEvents → viewport().repaint(); median
@@ -47,6 +50,7 @@ if not os.environ.get("DISPLAY"):
 
 from PySide6.QtCore import (  # noqa: E402
     QAbstractTableModel,
+    QEventLoop,
     QModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -160,6 +164,19 @@ def bench_view(app: QApplication, rows: int) -> dict[str, Any]:
         for col in range(len(tm.HEADERS))
     ]
     rss = rss_mb()
+    # The same rows anew, then a second of idle (the user reads the table, moves to a header):
+    # the model builds the column orders meanwhile, a column a step between events.
+    view.set_tags("group/app", tags)
+    view.select_tags(picked, current=tags[rows // 2 + 5].tag)  # as in the sorts above
+    app.processEvents()
+    idle_until = time.perf_counter() + 1.0
+    while time.perf_counter() < idle_until:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+    built = sum(view.model.index_.has_order(col) for col in range(len(tm.HEADERS)))
+    sort_idle = [
+        timed(lambda c=col: view.sort_by(c, False), app, view.table)
+        for col in range(len(tm.HEADERS))
+    ]
     view.close()
     return {
         "load_ms": load_ms,
@@ -169,6 +186,10 @@ def bench_view(app: QApplication, rows: int) -> dict[str, Any]:
         "sort_first_median": statistics.median(sort_first),
         "sort_first_max": max(sort_first),
         "sort_cached_median": statistics.median(sort_ms + sort_again),
+        "sort_idle_median": statistics.median(sort_idle),
+        "sort_idle_max": max(sort_idle),
+        "orders_built_idle": built,
+        "columns": len(tm.HEADERS),
         "sort_all_median": statistics.median(sort_first + sort_ms + sort_again),
         "kept": kept,
         "rss_mb": rss,
@@ -651,7 +672,12 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--load-tags", type=int, default=10_000)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results-ui.md"))
+    parser.add_argument(
+        "--out",
+        default="",
+        help="add this run as the newest section of this results file (bench/results-ui.md); "
+        "without it the results are only printed",
+    )
     parser.add_argument(
         "--registry-dir",
         default="",
@@ -712,6 +738,7 @@ def main() -> int:
         f"| sort, {args.rows:,} tags, all columns both ways + re-sorts (median) | {ours['sort_all_median']:.1f} ms | ≤ 60 ms | {ok(ours['sort_all_median'], 60)} |",
         f"| ↳ first sort of a column (builds its order; median / max) | {ours['sort_first_median']:.1f} / {ours['sort_first_max']:.1f} ms | ≤ 60 ms | {ok(ours['sort_first_max'], 60)} |",
         f"| ↳ sorts of a column already sorted once (median) | {ours['sort_cached_median']:.1f} ms | | |",
+        f"| ↳ first sort of a column after 1 s idle ({ours['orders_built_idle']} of {ours['columns']} orders built ahead; median / max) | {ours['sort_idle_median']:.1f} / {ours['sort_idle_max']:.1f} ms | ≤ 60 ms | {ok(ours['sort_idle_max'], 60)} |",
         f"| selection and anchor row position kept through every filter and sort step | {'yes' if ours['kept'] else 'NO'} | kept | {'yes' if ours['kept'] else '**NO**'} |",
         f"| RSS with {args.rows:,} tags in the view (whole process) | {ours['rss_mb']:.0f} MB | ≤ 300 MB | {ok(ours['rss_mb'], 300)} |",
         f"| largest event-loop gap while {loading['cold']['rows']:,} tags load from docker-registry into the main window, nothing cached (10 ms heartbeat; p99 {loading['cold']['p99_gap_ms']:.1f} ms) | {loading['cold']['max_gap_ms']:.1f} ms | ≤ 50 ms | {ok(loading['cold']['max_gap_ms'], 50)} |",
@@ -733,9 +760,23 @@ def main() -> int:
         "selection is restored as contiguous ranges.",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+    if args.out:
+        add_section(Path(args.out), lines)
     return 0
+
+
+def add_section(path: Path, lines: list[str]) -> None:
+    """This run as the first section under the file's title: earlier runs stay (the file is a
+    record, not the last run)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = [f"## `bench_ui.py`, {stamp}", *lines[1:]]
+    if path.exists():
+        title, _, rest = path.read_text(encoding="utf-8").partition("\n")
+        text = "\n".join([title, "", *section, "", rest.lstrip("\n")])
+    else:
+        text = "\n".join([lines[0], "", *section, ""])
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
