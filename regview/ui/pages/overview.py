@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.untagged import Untagged
@@ -335,7 +343,19 @@ class OverviewPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.binding = PageBinding(PAGE_OVERVIEW, generation or (lambda _name: 0))
-        layout = QVBoxLayout(self)
+        # Its sections keep every bar readable, which can ask for more height than a small
+        # screen has; the page scrolls then. Without the scroll area that height became the
+        # minimum of the whole page stack, so once shown the window could not be 1024×700
+        # on any page.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)
         self.numbers = QGridLayout()

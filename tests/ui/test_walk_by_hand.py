@@ -1,0 +1,68 @@
+"""Defects seen walking the app by hand under Xvfb and openbox (xdotool only; the screenshots
+named are in the walk's report), each through the real window against a real embedded registry:
+
+- after the storage overview had been shown once, the window could no longer be made 1024×700
+  on any page (the overview's minimum height held the whole page stack; 59-dark-1024x700);
+- a registry never listed said "0 repositories" while its first listing was still running
+  (14-switch-local-then-dead-fast);
+- a disabled field (Username and Token with "Anonymous") looked like an enabled one, so typing
+  into it went nowhere without a sign why (08-add-dead-filled);
+- the details pane changed its width with what it showed (a tag, none, several), moving the
+  splitter and the filter row's buttons under the pointer (25-filter-mr, 34-drag-select-3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_support import run
+from delete_support import demo_repository, until
+from pytestqt.qtbot import QtBot
+
+from regview.ui.window.main_window import MainWindow
+
+pytestmark = [pytest.mark.ui, pytest.mark.integration]
+
+REPO = "acme/infra/ci-runner"  # in the demo data, several tags
+DEAD = "http://127.0.0.1:1"
+
+
+def _idle(window: MainWindow) -> bool:
+    return not any(
+        window.tasks.running(s) for s in ("repos", "tags", "measure", "details", "sizes")
+    )
+
+
+def _settle(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    async def wait() -> None:
+        await asyncio.sleep(0.3)  # the pane's read starts 80 ms after the selection stops
+        await until(lambda: _idle(window), 60)
+
+    run(qloop, wait(), 90)
+
+
+def _close(qloop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    window.close()
+    run(qloop, window.aclose())
+
+
+def test_the_window_fits_1024x700_after_the_storage_overview_was_shown(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path
+) -> None:
+    with demo_repository(qtbot, qloop, qapp, tmp_path, "light", REPO) as (_url, window):
+        window.show_overview("demo")
+        _settle(qloop, window)
+        assert window.overview.ranking.isVisible()  # the overview has its bars in
+        window.resize(1024, 700)
+        run(qloop, asyncio.sleep(0.2))
+        assert (window.width(), window.height()) == (1024, 700)  # the overview scrolls
+
+        window.open_repository("demo", REPO)
+        _settle(qloop, window)
+        window.resize(1024, 700)
+        run(qloop, asyncio.sleep(0.2))
+        assert (window.width(), window.height()) == (1024, 700)
+        _close(qloop, window)
