@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connect_support import run
-from delete_support import demo_repository, until
+from connect_support import local_registry, run
+from delete_support import demo_repository, open_window, until
 from pytestqt.qtbot import QtBot
 
 from regview.ui.window.main_window import MainWindow
@@ -65,4 +65,25 @@ def test_the_window_fits_1024x700_after_the_storage_overview_was_shown(
         window.resize(1024, 700)
         run(qloop, asyncio.sleep(0.2))
         assert (window.width(), window.height()) == (1024, 700)
+        _close(qloop, window)
+
+
+def test_a_registry_never_listed_has_no_repository_count_while_it_is_read(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    with local_registry(tmp_path / "alpha", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, {"alpha": url, "dead": DEAD})
+        assert window.counts.text().endswith(" repositories")  # alpha's, listed
+        window.open_profile("dead")
+        # nothing was ever listed there: no count yet, not "0 repositories"
+        assert "0 repositories" not in window.counts.text()
+        assert window.counts.text() == "Listing repositories…"
+        _settle(qloop, window)
+        assert "repositories" not in window.counts.text()  # it failed: the banner says why
+        assert window.banner.isVisible()
+
+        window.open_profile("alpha")  # a registry listed before: its own count at once
+        assert window.counts.text().endswith(" repositories")
+        assert window.counts.text() != "0 repositories"
+        _settle(qloop, window)
         _close(qloop, window)
