@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from connect_support import local_registry, run
-from delete_support import demo_repository, open_window, until
+from delete_support import demo_repository, open_window, theme, until
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from regview.ui.window.main_window import MainWindow
@@ -87,3 +89,26 @@ def test_a_registry_never_listed_has_no_repository_count_while_it_is_read(
         assert window.counts.text() != "0 repositories"
         _settle(qloop, window)
         _close(qloop, window)
+
+
+def _field_colour(field: QLineEdit) -> int:
+    image: QImage = field.grab().toImage()
+    return image.pixel(image.width() // 2, image.height() // 2)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_disabled_field_does_not_look_like_an_enabled_one(
+    qtbot: QtBot, qapp: Any, scheme: str
+) -> None:
+    with theme(qapp, scheme):
+        box = QWidget()
+        qtbot.addWidget(box)
+        layout = QVBoxLayout(box)
+        enabled, disabled = QLineEdit(), QLineEdit()
+        disabled.setEnabled(False)
+        layout.addWidget(enabled)
+        layout.addWidget(disabled)
+        box.resize(300, 80)
+        box.show()
+        QApplication.processEvents()
+        assert _field_colour(enabled) != _field_colour(disabled)
