@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from connect_support import local_registry, run
 from delete_support import demo_repository, open_window, theme, until
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
@@ -112,3 +113,35 @@ def test_a_disabled_field_does_not_look_like_an_enabled_one(
         box.show()
         QApplication.processEvents()
         assert _field_colour(enabled) != _field_colour(disabled)
+
+
+def test_the_details_pane_keeps_its_width_whatever_it_shows(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, qapp: Any, tmp_path: Path
+) -> None:
+    with demo_repository(qtbot, qloop, qapp, tmp_path, "light", REPO) as (_url, window):
+        window.resize(1360, 820)  # the pane beside the table, at its narrowest
+        _settle(qloop, window)
+        view = window.tags_view
+        table = view.table
+        first = view.model.row_at(0).tag
+        view.select_tags([first], current=first)
+        _settle(qloop, window)
+        assert window.details.current is not None and window.details.current.tag == first
+        width = window.details.width()
+
+        table.clearSelection()  # none: "No tag selected"
+        _settle(qloop, window)
+        assert window.details.current is None
+        assert window.details.width() == width
+
+        selection = table.selectionModel()
+        for row in range(3):  # several: "3 tags selected"
+            index = table.model().index(row, 0)
+            selection.select(
+                index,
+                QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        _settle(qloop, window)
+        assert window.details.counted == 3
+        assert window.details.width() == width
+        _close(qloop, window)
