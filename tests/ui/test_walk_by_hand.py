@@ -8,12 +8,15 @@ named are in the walk's report), each through the real window against a real emb
 - a disabled field (Username and Token with "Anonymous") looked like an enabled one, so typing
   into it went nowhere without a sign why (08-add-dead-filled);
 - the details pane changed its width with what it showed (a tag, none, several), moving the
-  splitter and the filter row's buttons under the pointer (25-filter-mr, 34-drag-select-3).
+  splitter and the filter row's buttons under the pointer (25-filter-mr, 34-drag-select-3);
+- the storage overview's histogram drew as "old" only the tags past six months, beside a
+  headline counting those older than 90 days (54-storage-overview).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +148,34 @@ def test_the_details_pane_keeps_its_width_whatever_it_shows(
         assert window.details.counted == 3
         assert window.details.width() == width
         _close(qloop, window)
+
+
+def test_the_histograms_old_bars_are_the_tags_older_than_90_days(qtbot: QtBot) -> None:
+    """The headline says "8 tags older than 90 days"; the bars drawn in the "old" colour held
+    only the 4 past six months (54-storage-overview): the two must be the same tags."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from regview.core.model import ArtifactKind, TagInfo
+    from regview.spec.mediatypes import OCI_MANIFEST
+    from regview.ui.pages.overview import OverviewPanel, old_bucket
+
+    now = time.time()
+
+    def aged(name: str, days: float) -> TagInfo:
+        tag = TagInfo(
+            "team/app", name, f"sha256:{len(name):064x}", OCI_MANIFEST, ArtifactKind.IMAGE
+        )
+        return replace(tag, created=datetime.fromtimestamp(now - days * 86400, UTC), size=1)
+
+    tags = [aged("a", 2), aged("bb", 60), aged("ccc", 100), aged("dddd", 200), aged("eeeee", 400)]
+    panel = OverviewPanel()
+    qtbot.addWidget(panel)
+    panel.set_tags(tags, "all repositories")
+    drawn_old = sum(
+        count
+        for i, (label, count, _size) in enumerate(panel.histogram.buckets)
+        if old_bucket(i, label)
+    )
+    assert panel.stale_count == 3
+    assert drawn_old == panel.stale_count

@@ -40,15 +40,26 @@ from regview.ui.window.binding import PAGE_OVERVIEW, PageBinding
 from regview.util.units import human_size
 
 DAY = 86400.0
+#: the headline's "older than 90 days"; the histogram's bars past it are drawn as old
+STALE_DAYS = 90
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 1 week", 7),
     ("1–4 weeks", 28),
-    ("1–3 months", 91),
+    ("1–3 months", STALE_DAYS),
     ("3–6 months", 182),
     ("6–12 months", 365),
     ("1–2 years", 730),
     ("> 2 years", float("inf")),
 )
+
+
+def old_bucket(index: int, label: str) -> bool:
+    """Is bucket `index` of `age_histogram` drawn in the "old" colour? Those past
+    STALE_DAYS: the tags the headline counts as older than 90 days (from six months, as it
+    was, the colour and the headline named different tags)."""
+    if label == "unknown" or index == 0:
+        return False
+    return AGE_BUCKETS[index - 1][1] >= STALE_DAYS  # the bucket starts where "old" does
 
 
 def age_histogram(tags: Iterable[TagInfo], now: float | None = None) -> list[tuple[str, int, int]]:
@@ -251,7 +262,7 @@ class AgeHistogram(QWidget):
         for i, (label, count, size) in enumerate(self.buckets):
             x = i * slot
             bh = h * count / most
-            colour = bar_colour if i < 4 else old_colour
+            colour = old_colour if old_bucket(i, label) else bar_colour
             if label == "unknown":
                 colour = muted(pal)
             p.setPen(Qt.PenStyle.NoPen)
@@ -453,7 +464,7 @@ class OverviewPanel(QWidget):
         self._number_labels["tags"].setText(f"{len(tags):,}")
         self.stored = stored_bytes(tags)
         self._number_labels["size"].setText(human_size(self.stored))
-        stale = [t for t in tags if t.created and now - t.created.timestamp() > 90 * DAY]
+        stale = [t for t in tags if t.created and now - t.created.timestamp() > STALE_DAYS * DAY]
         self.stale_count, self.stale_stored = len(stale), stored_bytes(stale)
         self._number_labels["stale"].setText(
             f"{self.stale_count:,} tags ({human_size(self.stale_stored) or '0 B'})"
