@@ -3,6 +3,7 @@ finished deletion with failures, a recycle-bin entry, found logins), for tests t
 of them at once: clipped text at large fonts and scale factors, screenshots.
 
     await main_pages(window)                 -> [(name, setup)]  the pages, each shown by setup()
+    await show_unreachable(window, name)     a registry where nothing answers, in its error state
     dialogs(window, tmp_path)                -> [(name, dialog)] built over a started window
     save_shot(widget, name)                  grab into $REGVIEW_GALLERY_DIR (when set)
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QWidget
+from window_support import until
 
 from regview.core.deletion.executor_types import ExecutionReport, ItemResult, Outcome, Status
 from regview.core.deletion.plan import (
@@ -35,12 +37,15 @@ from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.dialogs.import_dialog import ImportDialog
 from regview.ui.dialogs.policy_editor import PolicyEditor
 from regview.ui.dialogs.tokens_dialog import TokensDialog
+from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.pages.trash_view import TrashView
 from regview.ui.repository_paths import PathDialog
 from regview.ui.visibility import VisibilityDialog
 from regview.ui.window.main_window import MainWindow
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
+#: the name of a registry where nothing answers (http://127.0.0.1:1)
+UNREACHABLE = "unreachable"
 #: tag names as CI pipelines make them: long, few places to break
 LONG_TAGS = (
     "release-2024.11.3-build.48213-amd64",
@@ -152,6 +157,15 @@ def dialogs(window: MainWindow, tmp_path: Path) -> list[tuple[str, QDialog]]:
     flow = window.delete_flow
     return [
         ("add-registry", AddRegistryDialog(window.accounts, window.backend, window)),
+        (
+            "replace-credential",
+            AddRegistryDialog(
+                window.accounts,
+                window.backend,
+                window,
+                profile=window.registries.get(LOCAL_PROFILE),
+            ),
+        ),
         ("tokens", TokensDialog(window.accounts, window.backend, window)),
         ("import-logins", import_logins(window)),
         (
@@ -180,6 +194,13 @@ def main_pages(window: MainWindow) -> list[tuple[str, Callable[[], object]]]:
         ("main-overview", lambda: window.pages.setCurrentIndex(PAGE_OVERVIEW)),
         ("main-welcome", lambda: window.pages.setCurrentIndex(PAGE_WELCOME)),
     ]
+
+
+async def show_unreachable(window: MainWindow, name: str) -> None:
+    """Registry `name`, where nothing answers, in its error state: its own heading and
+    banner, none of another registry's rows."""
+    window.open_profile(name)
+    await until(lambda: window.banner.isVisible(), 60)
 
 
 def _tags_page(window: MainWindow, details_tab: int) -> None:
