@@ -82,9 +82,10 @@ def test_sweep(
     # qasync's loop dispatching nothing afterwards (a hang at close, seen under load).
     try:
         qloop.run_until_complete(asyncio.wait_for(load(), 180))
+        pages = main_pages(window)  # while the tags page is on show: its registry, repository
         for width, height in SIZES:
             window.resize(width, height)
-            for name, setup in main_pages(window):
+            for name, setup in pages:
                 setup()
                 settle()
                 problems[f"{name} {width}x{height}"] = clipped_text(window)
