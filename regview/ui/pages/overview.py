@@ -362,7 +362,10 @@ class _FitScroll(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A click on a bar would give it the focus; when the page then went (a ranked tag
+        # opens its table) the focus fell to the sidebar, whose first node became current and
+        # opened the registry's list instead of the tag.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def setWidget(self, widget: QWidget) -> None:
         super().setWidget(widget)
@@ -381,8 +384,10 @@ class _FitScroll(QScrollArea):
         page = self.widget()
         if page is None:
             return
-        width = self.viewport().width()
-        least = page.minimumSizeHint().height()
+        # never narrower than its sections need (large fonts): it scrolls sideways then
+        hint = page.minimumSizeHint()
+        width = max(self.viewport().width(), hint.width())
+        least = hint.height()
         layout = page.layout()
         if layout is not None and layout.hasHeightForWidth():
             least = max(least, layout.minimumHeightForWidth(width))
