@@ -16,14 +16,37 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regview.log import get_logger
+
+if TYPE_CHECKING:  # the app imports Qt and the services lazily, after the QApplication exists
+    from regview.services.sessions import Accounts
+    from regview.ui.local_mode import LocalMode
+    from regview.ui.window.main_window import MainWindow
 
 log = get_logger("app")
 
 # bench/bench_ui.py measures start-up with this: called right after the window is first shown.
 _on_shown: Any = None
+
+
+async def _resume_local(window: MainWindow, accounts: Accounts, local: LocalMode) -> None:
+    """Start the local test registry again when its profile was saved: it stops with the app,
+    and its profile alone opened the next start on "Registry not reachable — nothing answers
+    on 127.0.0.1 port …". It listens on its last port while that is free (links, the recycle
+    bin and the last view keep working). A start that fails leaves that banner to say so."""
+    from regview.ui.local_mode import LOCAL_PROFILE
+
+    if LOCAL_PROFILE not in (await accounts.load()).profiles:
+        return
+    window.statusBar().showMessage("Starting the local test registry…")
+    try:
+        await local.start()
+    except Exception as exc:  # the environment (port, data folder), said by the banner later
+        log.warning("the local test registry did not start again: %s", exc)
+    finally:
+        window.statusBar().clearMessage()
 
 
 def main(args: argparse.Namespace) -> int:
@@ -145,6 +168,7 @@ async def _run(app: Any, args: argparse.Namespace) -> int:
             else:
                 if link is not None:
                     window.set_pending_link(link)
+                await _resume_local(window, accounts, local)
                 await window.start()
             from regview.ui import gc_guard
 

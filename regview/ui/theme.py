@@ -117,6 +117,9 @@ def make_palette(scheme: str) -> QPalette:
     disabled = QColor("#6b717c") if scheme == "dark" else QColor("#a0a6b0")
     for role in (_R.Text, _R.WindowText, _R.ButtonText):
         palette.setColor(_G.Disabled, role, disabled)
+    # A disabled field sinks into the window: on the base colour it looked like one to type
+    # in (Username and Token under "Anonymous" took keys and showed nothing).
+    palette.setColor(_G.Disabled, _R.Base, palette.color(_R.Window))
     palette.setColor(_G.Inactive, _R.Highlight, palette.color(_R.Highlight))
     return palette
 

@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 from clipping_support import clipped_text
-from gallery_support import dialogs, main_pages, save_shot
+from gallery_support import UNREACHABLE, dialogs, main_pages, save_shot, show_unreachable
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import local_window, until
 
+from regview.core.model import Endpoint
 from regview.services.connect import CoreBackend
+from regview.settings.profiles import Profile
 from regview.ui.screenshot import _first_repository_with_tags, _Watch
 from regview.ui.theme import apply_theme
 from regview.ui.window.main_window import PAGE_TAGS
@@ -56,6 +58,10 @@ def test_sweep(
 
     async def load() -> None:
         profile = await window.local_mode.start()
+        # a second registry where nothing answers: its error state is a page of its own
+        await window.accounts.save(
+            Profile.for_endpoint(Endpoint(url="http://127.0.0.1:1"), name=UNREACHABLE)
+        )
         await window.start()
         window.open_profile(profile.name)
         repo = await _first_repository_with_tags(window, _Watch(window))
@@ -76,13 +82,21 @@ def test_sweep(
     # qasync's loop dispatching nothing afterwards (a hang at close, seen under load).
     try:
         qloop.run_until_complete(asyncio.wait_for(load(), 180))
+        pages = main_pages(window)  # while the tags page is on show: its registry, repository
         for width, height in SIZES:
             window.resize(width, height)
-            for name, setup in main_pages(window):
+            for name, setup in pages:
                 setup()
                 settle()
                 problems[f"{name} {width}x{height}"] = clipped_text(window)
                 save_shot(window, f"{name}-{width}x{height}")
+        # last of the pages: from here on the window shows the registry that does not answer
+        qloop.run_until_complete(asyncio.wait_for(show_unreachable(window, UNREACHABLE), 90))
+        for width, height in SIZES:
+            window.resize(width, height)
+            settle()
+            problems[f"main-unreachable {width}x{height}"] = clipped_text(window)
+            save_shot(window, f"main-unreachable-{width}x{height}")
         window.pages.setCurrentIndex(PAGE_TAGS)
         for name, dialog in dialogs(window, tmp_path):
             dialog.show()

@@ -3,6 +3,7 @@ finished deletion with failures, a recycle-bin entry, found logins), for tests t
 of them at once: clipped text at large fonts and scale factors, screenshots.
 
     await main_pages(window)                 -> [(name, setup)]  the pages, each shown by setup()
+    await show_unreachable(window, name)     a registry where nothing answers, in its error state
     dialogs(window, tmp_path)                -> [(name, dialog)] built over a started window
     save_shot(widget, name)                  grab into $REGVIEW_GALLERY_DIR (when set)
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QWidget
+from window_support import until
 
 from regview.core.deletion.executor_types import ExecutionReport, ItemResult, Outcome, Status
 from regview.core.deletion.plan import (
@@ -35,12 +37,15 @@ from regview.ui.dialogs.delete.progress import DeleteProgressDialog
 from regview.ui.dialogs.import_dialog import ImportDialog
 from regview.ui.dialogs.policy_editor import PolicyEditor
 from regview.ui.dialogs.tokens_dialog import TokensDialog
+from regview.ui.local_mode import LOCAL_PROFILE
 from regview.ui.pages.trash_view import TrashView
 from regview.ui.repository_paths import PathDialog
 from regview.ui.visibility import VisibilityDialog
 from regview.ui.window.main_window import MainWindow
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
+#: the name of a registry where nothing answers (http://127.0.0.1:1)
+UNREACHABLE = "unreachable"
 #: tag names as CI pipelines make them: long, few places to break
 LONG_TAGS = (
     "release-2024.11.3-build.48213-amd64",
@@ -152,6 +157,15 @@ def dialogs(window: MainWindow, tmp_path: Path) -> list[tuple[str, QDialog]]:
     flow = window.delete_flow
     return [
         ("add-registry", AddRegistryDialog(window.accounts, window.backend, window)),
+        (
+            "replace-credential",
+            AddRegistryDialog(
+                window.accounts,
+                window.backend,
+                window,
+                profile=window.registries.get(LOCAL_PROFILE),
+            ),
+        ),
         ("tokens", TokensDialog(window.accounts, window.backend, window)),
         ("import-logins", import_logins(window)),
         (
@@ -169,24 +183,52 @@ def dialogs(window: MainWindow, tmp_path: Path) -> list[tuple[str, QDialog]]:
 
 
 def main_pages(window: MainWindow) -> list[tuple[str, Callable[[], object]]]:
-    """The main window's pages; each setup() switches to it (the tags page must be open)."""
-    from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_WELCOME
-
+    """The main window's pages; each setup() shows it as the window does, under its own heading
+    and counts (the tags page must be open: its registry and repository are the ones shown)."""
+    name, repository = window.browser.profile, window.browser.repository
     return [
-        ("main-tags", lambda: _tags_page(window, 0)),
+        ("main-tags", lambda: _tags_page(window, name, repository, 0)),
         # the last details tab: its label was cut to "Re" behind the scroll arrows
-        ("main-tags-referrers", lambda: _tags_page(window, window.details.tabs.count() - 1)),
-        ("main-repositories", lambda: window.pages.setCurrentIndex(PAGE_REPOS)),
-        ("main-overview", lambda: window.pages.setCurrentIndex(PAGE_OVERVIEW)),
-        ("main-welcome", lambda: window.pages.setCurrentIndex(PAGE_WELCOME)),
+        (
+            "main-tags-referrers",
+            lambda: _tags_page(window, name, repository, window.details.tabs.count() - 1),
+        ),
+        # switching the stack alone left the tags page's heading and counts over these
+        ("main-repositories", lambda: _registry_page(window, name)),
+        ("main-overview", lambda: window.show_overview(name)),
+        ("main-welcome", lambda: _welcome_page(window)),
     ]
 
 
-def _tags_page(window: MainWindow, details_tab: int) -> None:
+def _registry_page(window: MainWindow, name: str) -> None:
+    window.open_profile(name)
+    window.sidebar.select_registry(name)  # as after a click on it
+
+
+def _welcome_page(window: MainWindow) -> None:
+    from regview.ui.window.main_window import PAGE_WELCOME
+
+    # as the window shows it (its last registry removed): no heading, no counts
+    window.stack.set_counts("")
+    window.stack.show_page(PAGE_WELCOME, "Welcome to regview")
+
+
+def _tags_page(window: MainWindow, name: str, repository: str, details_tab: int) -> None:
     from regview.ui.window.main_window import PAGE_TAGS
 
-    window.pages.setCurrentIndex(PAGE_TAGS)
+    # the tags page keeps its repository bound; only the heading and counts follow the stack
+    window.stack.show_page(PAGE_TAGS, f"{name}  ›  {repository}")
+    window.stack.set_counts(window.tags_view.summary())
+    window.sidebar.select_repository(name, repository)
     window.details.tabs.setCurrentIndex(details_tab)
+
+
+async def show_unreachable(window: MainWindow, name: str) -> None:
+    """Registry `name`, where nothing answers, in its error state: its own heading and
+    banner, none of another registry's rows."""
+    window.open_profile(name)
+    window.sidebar.select_registry(name)  # as after a click on it
+    await until(lambda: window.banner.isVisible(), 60)
 
 
 def save_shot(widget: QWidget, name: str) -> None:

@@ -242,9 +242,13 @@ class DetailsPane(QWidget):
         self.clear()
 
     def minimumSizeHint(self) -> QSize:
-        # at least 320 px, and as wide as the tabs (their counts change the width)
+        # at least 320 px, and as wide as the tabs (their counts change the width) — and never
+        # narrower than it has been: a pane at its minimum that followed what it shows (a tag,
+        # none, several) moved the splitter, and the filter row's buttons under the pointer,
+        # with every click in the table
         hint = super().minimumSizeHint()
-        return QSize(max(MIN_WIDTH, hint.width()), hint.height())
+        self._widest = max(getattr(self, "_widest", 0), MIN_WIDTH, hint.width())
+        return QSize(self._widest, hint.height())
 
     def clear(self) -> None:
         self._empty(

@@ -21,9 +21,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from regview.core.model import RepositoryInfo, TagInfo
 from regview.core.untagged import Untagged
@@ -32,15 +48,26 @@ from regview.ui.window.binding import PAGE_OVERVIEW, PageBinding
 from regview.util.units import human_size
 
 DAY = 86400.0
+#: the headline's "older than 90 days"; the histogram's bars past it are drawn as old
+STALE_DAYS = 90
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 1 week", 7),
     ("1–4 weeks", 28),
-    ("1–3 months", 91),
+    ("1–3 months", STALE_DAYS),
     ("3–6 months", 182),
     ("6–12 months", 365),
     ("1–2 years", 730),
     ("> 2 years", float("inf")),
 )
+
+
+def old_bucket(index: int, label: str) -> bool:
+    """Is bucket `index` of `age_histogram` drawn in the "old" colour? Those past
+    STALE_DAYS: the tags the headline counts as older than 90 days (from six months, as it
+    was, the colour and the headline named different tags)."""
+    if label == "unknown" or index == 0:
+        return False
+    return AGE_BUCKETS[index - 1][1] >= STALE_DAYS  # the bucket starts where "old" does
 
 
 def age_histogram(tags: Iterable[TagInfo], now: float | None = None) -> list[tuple[str, int, int]]:
@@ -243,7 +270,7 @@ class AgeHistogram(QWidget):
         for i, (label, count, size) in enumerate(self.buckets):
             x = i * slot
             bh = h * count / most
-            colour = bar_colour if i < 4 else old_colour
+            colour = old_colour if old_bucket(i, label) else bar_colour
             if label == "unknown":
                 colour = muted(pal)
             p.setPen(Qt.PenStyle.NoPen)
@@ -326,6 +353,47 @@ def untagged_words(figures: Mapping[str, Untagged], gitlab: bool = False) -> tup
     )
 
 
+class _FitScroll(QScrollArea):
+    """Its page as large as the viewport, scrolled only below the page's minimum height.
+
+    QScrollArea's own resizing gives a page with word-wrapped labels its preferred height for
+    the width, so the overview scrolled (the histogram cut off) in windows it fitted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(False)
+        # A click on a bar would give it the focus; when the page then went (a ranked tag
+        # opens its table) the focus fell to the sidebar, whose first node became current and
+        # opened the registry's list instead of the tag.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)  # new bars change its minimum: fit it again
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        page = self.widget()
+        if page is None:
+            return
+        # never narrower than its sections need (large fonts): it scrolls sideways then
+        hint = page.minimumSizeHint()
+        width = max(self.viewport().width(), hint.width())
+        least = hint.height()
+        layout = page.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            least = max(least, layout.minimumHeightForWidth(width))
+        page.resize(width, max(self.viewport().height(), least))
+
+
 class OverviewPanel(QWidget):
     repositoryActivated = Signal(str)
     tagActivated = Signal(str, str)
@@ -335,7 +403,18 @@ class OverviewPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.binding = PageBinding(PAGE_OVERVIEW, generation or (lambda _name: 0))
-        layout = QVBoxLayout(self)
+        # Its sections keep every bar readable, which can ask for more height than a small
+        # screen has; the page scrolls then. Without the scroll area that height became the
+        # minimum of the whole page stack, so once shown the window could not be 1024×700
+        # on any page.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = _FitScroll()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)
         self.numbers = QGridLayout()
@@ -433,7 +512,7 @@ class OverviewPanel(QWidget):
         self._number_labels["tags"].setText(f"{len(tags):,}")
         self.stored = stored_bytes(tags)
         self._number_labels["size"].setText(human_size(self.stored))
-        stale = [t for t in tags if t.created and now - t.created.timestamp() > 90 * DAY]
+        stale = [t for t in tags if t.created and now - t.created.timestamp() > STALE_DAYS * DAY]
         self.stale_count, self.stale_stored = len(stale), stored_bytes(stale)
         self._number_labels["stale"].setText(
             f"{self.stale_count:,} tags ({human_size(self.stale_stored) or '0 B'})"

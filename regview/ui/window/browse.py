@@ -151,7 +151,10 @@ class Browser(QObject):
 
     def _show_scope(self, name: str) -> None:
         count = self.repositories.show_scope(name)
-        self.stack.set_counts(f"{count:,} repositories")
+        # a registry never listed (or whose listing failed) has no count yet: "0 repositories"
+        # would read as an answer while its listing is still running or about to fail
+        listed = name in self.repositories.listed
+        self.stack.set_counts(f"{count:,} repositories" if listed else "Listing repositories…")
         self.tree.show_progress()
 
     def _listing_cancelled(self, name: str, task: asyncio.Task[Any]) -> None:
