@@ -121,6 +121,31 @@ def test_f5_refreshes_while_the_tags_table_has_focus(
             _close(qloop, window)
 
 
+def test_ctrl_f_reaches_the_tags_filter_while_the_sidebar_has_focus(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    # the walk by hand (D8): a repository opened from the sidebar leaves the focus there, and
+    # Ctrl+F then did nothing — the letters typed next went to the sidebar's type-ahead
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        try:
+            open_repo(qloop, window, "acme/webshop")
+            box = window.tags_view.filter_bar.text
+
+            async def press() -> None:
+                window.activateWindow()
+                window.sidebar.setFocus()
+                await until(window.sidebar.hasFocus, 5)
+                qtbot.keyClick(window.sidebar, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+                await until(box.hasFocus, 5)
+
+            run(qloop, press())
+            qtbot.keyClicks(box, "v1")
+            assert box.text() == "v1"
+        finally:
+            _close(qloop, window)
+
+
 def test_the_walk_sees_every_owner_and_finds_a_second_claim(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:

@@ -375,6 +375,9 @@ class TagsView(QWidget):
         self.copy_link = action("Copy link to this view", None, self.copyLinkRequested.emit)
         self.select_all_tags = action("Select all shown", None, self.table.selectAll)
         self.focus_filter = action("Filter", QKeySequence.StandardKey.Find, self.focus_filter_box)
+        # the whole window's: a repository opened from the sidebar leaves the focus there, and
+        # Ctrl+F must still reach this filter (the window's menu disables it on other pages)
+        self.focus_filter.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         # F5 belongs to the window's Refresh (two owners make Qt drop it as ambiguous); the
         # menu still names the key
         f5 = QKeySequence(QKeySequence.StandardKey.Refresh).toString(
