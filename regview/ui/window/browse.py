@@ -144,6 +144,8 @@ class Browser(QObject):
         # this registry's own last listing while it is read again, never another registry's rows
         self._show_scope(name)
         self.sidebar.set_loading(name)
+        if not scope:  # opened by the program too (start-up, a link): the sidebar says which
+            self.sidebar.select_registry(name)
         task = self.tasks.start("repos", self._load_repositories(binding))
         # another registry opened meanwhile cancels this listing (one slot for all of them),
         # started or not: its node must not say "Listing repositories…" for good

@@ -28,7 +28,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFocusEvent, QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QTreeWidgetItemIterator, QWidget
 
 from regview.ui.action_icons import action_icon
@@ -189,6 +189,19 @@ class Sidebar(QTreeWidget):
             ):
                 self.set_problem(name, NOT_LISTED)
                 return
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        if self.currentItem() is not None:
+            super().focusInEvent(event)
+            return
+        # A tree with no current node makes its first one current when it gets the focus (a
+        # Tab, or the focused page hidden): that is not the user choosing a registry, and
+        # announcing it opened one unasked. Arrows and clicks from there still announce.
+        self.blockSignals(True)
+        try:
+            super().focusInEvent(event)
+        finally:
+            self.blockSignals(False)
 
     def select_registry(self, name: str) -> None:
         """Make a registry's own node current without announcing it (the view shows it)."""
