@@ -213,6 +213,14 @@ class RegviewStyle(QProxyStyle):
         widget: QWidget | None = None,
     ) -> None:
         if (
+            element == QStyle.ControlElement.CE_HeaderLabel
+            and isinstance(option, QStyleOptionHeader)
+            and option.sortIndicator != QStyleOptionHeader.SortIndicator.None_
+            and option.state & _S.State_Horizontal
+        ):
+            super().drawControl(element, self._label_before_arrow(option, widget), painter, widget)
+            return
+        if (
             element in _PROGRESS_PARTS
             and isinstance(option, QStyleOptionProgressBar)
             and option.state & _S.State_Horizontal
@@ -236,6 +244,25 @@ class RegviewStyle(QProxyStyle):
             painter.fillRect(r.x(), r.y() + r.height() - w, r.width(), w, colour)
             painter.fillRect(r.x(), r.y(), w, r.height(), colour)
             painter.fillRect(r.x() + r.width() - w, r.y(), w, r.height(), colour)
+
+    def _label_before_arrow(
+        self, option: QStyleOptionHeader, widget: QWidget | None
+    ) -> QStyleOptionHeader:
+        """The label's rectangle ending before the sort arrow. Fusion leaves less room for the
+        arrow than it draws it in: a right-aligned label ("Size", "Frees") ran under it. Both
+        rectangles hang from the section's right edge, so a wide section of the same height
+        tells how far the label reaches into the arrow."""
+        margin = self.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, option, widget)
+        probe = QStyleOptionHeader(option)
+        probe.rect = QRect(0, 0, 1000, option.rect.height() + 2 * margin)
+        # the stubs ask for a widget; Qt takes None (a header painted without one)
+        label = self.subElementRect(QStyle.SubElement.SE_HeaderLabel, probe, widget)  # type: ignore[arg-type]
+        arrow = self.subElementRect(QStyle.SubElement.SE_HeaderArrow, probe, widget)  # type: ignore[arg-type]
+        overlap = label.right() - (arrow.left() - margin) + 1
+        adjusted = QStyleOptionHeader(option)
+        if arrow.isValid() and overlap > 0:
+            adjusted.rect = option.rect.adjusted(0, 0, -overlap, 0)
+        return adjusted
 
     def drawComplexControl(
         self,

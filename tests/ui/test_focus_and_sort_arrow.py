@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 from connect_support import MemoryKeyring, make_accounts
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QPainter,
+    QPalette,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QPushButton,
+    QStyle,
+    QStyleOptionHeader,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -115,6 +124,44 @@ def test_the_sort_arrow_points_down_for_newest_first(qtbot: QtBot, scheme: str) 
     assert _arrow_points_down(table, 1)
     table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
     assert not _arrow_points_down(table, 1)
+
+
+def _header(text: str, sort: QStyleOptionHeader.SortIndicator, width: int) -> QImage:
+    """One horizontal header section painted by the app's style: label right-aligned."""
+    style = QApplication.style()
+    option = QStyleOptionHeader()
+    option.rect = QRect(0, 0, width, 20)
+    option.state = QStyle.StateFlag.State_Horizontal | QStyle.StateFlag.State_Enabled
+    option.palette = QApplication.palette()
+    option.text = text
+    option.textAlignment = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    option.sortIndicator = sort
+    image = QImage(width, 20, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    style.drawControl(QStyle.ControlElement.CE_Header, option, painter, None)
+    painter.end()
+    return image
+
+
+@pytest.mark.parametrize("sort", ["SortUp", "SortDown"])
+def test_a_right_aligned_header_label_ends_before_the_sort_arrow(
+    qtbot: QtBot, scheme: str, sort: str
+) -> None:
+    # the walk by hand (L1): "Frees▲" — the arrow sat on the final "s" of Size and Frees
+    indicator = getattr(QStyleOptionHeader.SortIndicator, sort)
+    with_text, arrow_only = _header("Frees", indicator, 92), _header("", indicator, 92)
+    text_ink = [
+        x
+        for x in range(92)
+        if any(with_text.pixel(x, y) != arrow_only.pixel(x, y) for y in range(20))
+    ]
+    bare = _header("", QStyleOptionHeader.SortIndicator.None_, 92)
+    arrow_ink = [
+        x for x in range(92) if any(arrow_only.pixel(x, y) != bare.pixel(x, y) for y in range(20))
+    ]
+    assert text_ink and arrow_ink
+    assert max(text_ink) < min(arrow_ink) - 1, (max(text_ink), min(arrow_ink))
 
 
 def test_add_registry_opens_with_the_cursor_in_the_address(
