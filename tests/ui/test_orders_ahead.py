@@ -64,3 +64,20 @@ def test_a_small_table_sorts_on_click_only(qtbot: QtBot) -> None:
     model.set_tags("g/app", make_tags(ORDERS_AHEAD_MIN_ROWS - 1))
     qtbot.wait(ORDERS_AHEAD_MS * 3)
     assert _built(model) == []
+
+
+def test_a_deletion_just_as_a_run_ends_still_gets_its_orders(qtbot: QtBot) -> None:
+    # seen in a loaded test run: the rows changed after the last column was built but before
+    # the run's last step noticed it was over; ending the run also cancelled the new start
+    model = tm.TagsModel()
+    tags = make_tags(ORDERS_AHEAD_MIN_ROWS + 1500)
+    model.set_tags("g/app", tags)
+    model._orders_timer.stop()  # the run below, step by step, instead of the timers'
+    model._start_order_steps()
+    model._step_timer.stop()
+    for _ in COLUMNS:
+        model._order_step()
+    assert _built(model) == list(COLUMNS)  # every column built; the run not yet over
+    model.remove_rows([t.tag for t in tags[:700]])
+    model._order_step()  # the run ends
+    qtbot.waitUntil(lambda: _built(model) == list(COLUMNS), timeout=5000)

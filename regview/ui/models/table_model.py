@@ -397,7 +397,9 @@ class IndexedTableModel(QAbstractTableModel, Generic[T]):
     def _order_step(self) -> None:
         steps = self._order_steps
         if steps is None or next(steps, StopIteration) is StopIteration:
-            self._orders_wait()
+            # this run is over; a start already asked for (rows changed since) still comes
+            self._step_timer.stop()
+            self._order_steps = None
 
 
 def contiguous(rows: list[int]) -> list[tuple[int, int]]:
