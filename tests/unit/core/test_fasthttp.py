@@ -193,9 +193,11 @@ async def test_read_timeout_fails_the_request_and_the_task_goes_on() -> None:
     connection is dropped, and the calling task is not left cancelled (the next request on a
     fresh connection is answered)."""
     answered = 0
+    handlers: list[asyncio.Task[object]] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal answered
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -207,6 +209,7 @@ async def test_read_timeout_fails_the_request_and_the_task_goes_on() -> None:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
+        await writer.wait_closed()
 
     srv = await asyncio.start_server(handle, "127.0.0.1", 0)
     base = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
@@ -221,5 +224,6 @@ async def test_read_timeout_fails_the_request_and_the_task_goes_on() -> None:
     await asyncio.sleep(0.3)  # the fine answer's timer was cancelled: nothing fires later
     assert (await t.handle_async_request(quick)).content == b"fine" and answered == 2
     await t.aclose()
+    await asyncio.wait(handlers, timeout=5)  # each saw its connection closed and closed too
     srv.close()
     await srv.wait_closed()
