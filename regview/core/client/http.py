@@ -413,16 +413,16 @@ class RegistryHttp(HttpOwner):
         else:
             request = httpx.Request(method, url, headers=merged, content=content)
         request.extensions["timeout"] = self._timeout
-        flow = self.auth.async_auth_flow(request)
-        request = await flow.__anext__()
-        while True:
+        # the auth flow's steps (RegistryAuth.async_auth_flow) without its generator
+        auth = self.auth
+        needed = await auth.prepare(request)
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        if needed is not None and await auth.retry(request, response, needed):
+            await response.aclose()
             response = await self._transport.handle_async_request(request)
             response.request = request
-            try:
-                request = await flow.asend(response)
-            except StopAsyncIteration:
-                return response
-            await response.aclose()
+        return response
 
     @staticmethod
     def _backoff(attempt: int, retry_after: float | None) -> float:
