@@ -12,8 +12,8 @@ import sys
 # keyring (with importlib_metadata, jaraco, more_itertools: ~15 ms) only when a saved login is
 # looked up — an anonymous listing, a CI job with its token in the environment never need it
 NOT_NEEDED = ("click", "pygments", "aiohttp", "PySide6", "httpx._main", "keyring")
-# what a plain-http listing never uses: the GUI's and the server's packages, deletion, the TLS
-# trust store (only a https registry reads it, ~3 ms)
+# what a plain-http listing never uses: the GUI's and the server's packages, deletion, the
+# "Test" button's access check, the TLS trust store (only a https registry reads it, ~3 ms)
 NOT_RUN = (
     *NOT_NEEDED,
     "qasync",
@@ -26,6 +26,7 @@ NOT_RUN = (
     "regview.ui",
     "regview.server",
     "regview.services",
+    "regview.core.access",
     "regview.core.deletion",
     "regview.core.journal",
     "regview.settings.secrets",
