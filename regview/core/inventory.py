@@ -201,6 +201,7 @@ class _Run:
             if problems:
                 s["error"] = "; ".join(problems)
         s["created"] = created.isoformat() if created else None
+        s["_created"] = created  # the memo `_created` would parse back from the text
         return s
 
     async def child(self, digest: str) -> tuple[ImageManifest, ImageConfig | None] | None:

@@ -11,6 +11,11 @@ from regview.spec.errors import InvalidDigest
 _ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 # Grammar from the image-spec: algorithm components joined by + . _ -, then encoded chars.
 _GRAMMAR = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_HEX = re.compile(r"[0-9a-f]+")
+#: digests already parsed, text → Digest (immutable, so shared): a listing parses the same
+#: config and layer digests in manifest after manifest. Emptied when full, never unbounded.
+_PARSED: dict[str, Digest] = {}
+_PARSED_MAX = 8192
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -28,6 +33,17 @@ class Digest:
 
     @classmethod
     def parse(cls, text: str) -> Digest:
+        known = _PARSED.get(text)
+        if known is not None:
+            return known
+        parsed = cls._parse(text)  # raises for anything invalid: only valid digests are kept
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, text: str) -> Digest:
         if not _GRAMMAR.match(text):
             raise InvalidDigest(
                 f"digest {text!r} is not of the form 'sha256:<64 lowercase hex characters>'"
@@ -38,7 +54,7 @@ class Digest:
             raise InvalidDigest(
                 f"digest {text!r} uses algorithm {algorithm!r}; supported: sha256, sha512"
             )
-        if len(encoded) != length or not re.fullmatch(r"[0-9a-f]+", encoded):
+        if len(encoded) != length or not _HEX.fullmatch(encoded):
             raise InvalidDigest(
                 f"digest {text!r}: {algorithm} needs exactly {length} lowercase hex characters"
             )

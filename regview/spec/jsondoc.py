@@ -34,9 +34,22 @@ def parse_json(data: bytes | str, *, what: str = "document", max_depth: int = MA
         raise JSONDocumentError(f"the {what} nests deeper than {max_depth} levels") from None
     except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError, huge ints
         raise JSONDocumentError(f"the {what} is not valid JSON: {_short(exc)}") from exc
+    if _containers_at_most(data, max_depth):
+        return obj  # too few brackets to nest that deep: no walk needed
     if _depth_exceeds(obj, max_depth):
         raise JSONDocumentError(f"the {what} nests deeper than {max_depth} levels")
     return obj
+
+
+def _containers_at_most(data: bytes | str, limit: int) -> bool:
+    """True when `data` holds at most `limit` "[" and "{" characters, so the decoded document
+    cannot nest deeper than `limit` — the walk below is then skipped (a manifest has ~6; the walk
+    cost ~5 µs of each of a listing's thousands). Counted in C over the raw text: brackets inside
+    strings count too, which only ever sends a document to the exact walk. For bytes in UTF-16 or
+    UTF-32 (json.loads accepts them) every bracket still contains its ASCII byte."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{") <= limit
+    return data.count(b"[") + data.count(b"{") <= limit
 
 
 def _depth_exceeds(obj: Any, limit: int) -> bool:

@@ -27,6 +27,8 @@ _MANIFEST_ACCEPT = {"Accept": mt.ACCEPT_MANIFESTS}
 
 def _digest(text: str) -> Digest | None:
     """`text` as a digest (sha256 or sha512, by the spec's parser), None for a tag."""
+    if ":" not in text:
+        return None  # a tag (the digest grammar needs a colon): no parse, no exception raised
     try:
         return Digest.parse(text)
     except InvalidDigest:

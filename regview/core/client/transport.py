@@ -34,7 +34,6 @@ from types import TracebackType
 from typing import Self
 
 import httpx
-import truststore
 
 from regview.core.errors import InsecureRefused, RegistryError
 from regview.core.model import Endpoint
@@ -68,6 +67,8 @@ def build_ssl_context(endpoint: Endpoint) -> ssl.SSLContext:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
+    import truststore  # the system's trust store: only a https registry needs it (~3 ms)
+
     ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if endpoint.ca_file:
         try:

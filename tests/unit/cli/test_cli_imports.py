@@ -12,6 +12,25 @@ import sys
 # keyring (with importlib_metadata, jaraco, more_itertools: ~15 ms) only when a saved login is
 # looked up — an anonymous listing, a CI job with its token in the environment never need it
 NOT_NEEDED = ("click", "pygments", "aiohttp", "PySide6", "httpx._main", "keyring")
+# what a plain-http listing never uses: the GUI's and the server's packages, deletion, the
+# "Test" button's access check, the TLS trust store (only a https registry reads it, ~3 ms)
+NOT_RUN = (
+    *NOT_NEEDED,
+    "qasync",
+    "humanize",
+    "numpy",
+    "truststore",
+    "h2",
+    "starlette",
+    "uvicorn",
+    "regview.ui",
+    "regview.server",
+    "regview.services",
+    "regview.core.access",
+    "regview.core.deletion",
+    "regview.core.journal",
+    "regview.settings.secrets",
+)
 
 
 def test_the_tags_command_imports_no_gui_no_aiohttp_not_httpx_s_own_cli_nor_keyring() -> None:
@@ -26,3 +45,19 @@ def test_the_tags_command_imports_no_gui_no_aiohttp_not_httpx_s_own_cli_nor_keyr
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(out.stdout) == []
+
+
+def test_a_tags_run_up_to_its_first_request_imports_none_of_what_it_does_not_use() -> None:
+    # the whole command, as `regview tags` runs it, against a closed loopback port: everything
+    # up to the first request is imported by then
+    code = (
+        "import json, os, sys, tempfile\n"
+        "os.environ['REGVIEW_BASEDIR'] = tempfile.mkdtemp()\n"
+        "from regview.cli import main\n"
+        "code = main.run(['tags', '127.0.0.1:9/team/app', '--json'])\n"
+        f"print(json.dumps([code, [m for m in {NOT_RUN!r} if sys.modules.get(m) is not None]]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [1, []]

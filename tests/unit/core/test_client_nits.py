@@ -159,3 +159,15 @@ def test_the_lean_bodiless_request_is_the_request_httpx_builds(
     assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
     assert got.headers == want.headers and got.extensions == want.extensions
     assert got.content == want.content == b"" and list(got.stream) == list(want.stream)  # type: ignore[arg-type]
+    # the headers' inner state too (built without httpx's normalisation)
+    assert got.headers._list == want.headers._list
+    assert got.headers.encoding == want.headers.encoding
+
+
+def test_the_lean_bodiless_request_refuses_what_httpx_refuses() -> None:
+    u = httpx.URL("http://127.0.0.1:5000/v2/a/manifests/v1")
+    for bad in ({"X-Name": "caf\u00e9"}, {"X-Caf\u00e9": "1"}):
+        with pytest.raises(UnicodeEncodeError):
+            httpx.Request("GET", u, headers=bad)
+        with pytest.raises(UnicodeEncodeError):
+            client_http.bodiless_request("GET", u, dict(bad))

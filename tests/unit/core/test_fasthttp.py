@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from regview.core.client.fasthttp import FastTransport
+from regview.core.client.fasthttp import FastTransport, raw_headers
 
 Answer = Callable[[str, str], bytes]
 
@@ -162,3 +162,68 @@ async def test_body_delimited_by_connection_close(serve: Callable[..., Server]) 
     r = await t.handle_async_request(httpx.Request("GET", f"http://127.0.0.1:{s.port}/"))
     assert r.content == b"until the end"
     await t.aclose()
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [],
+        [(b"Content-Type", b"application/json"), (b"Docker-Content-Digest", b"sha256:ab")],
+        [(b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"X-Odd", b"caf\xc3\xa9")],
+        [(b"X-Latin", b"\xe9t\xe9")],
+    ],
+)
+def test_raw_headers_are_the_headers_httpx_builds(pairs: list[tuple[bytes, bytes]]) -> None:
+    # the transport builds an answer's headers without httpx's per-header normalisation: every
+    # read (lookups, repeated names, the lazily detected encoding) must be the same
+    want = httpx.Headers(pairs)
+    got = raw_headers(pairs)
+    assert set(vars(got)) == set(vars(want))
+    assert got._list == want._list and got.raw == want.raw
+    assert got.encoding == want.encoding
+    assert list(got.multi_items()) == list(want.multi_items())
+    for name in ["content-type", "Set-Cookie", "x-odd", "X-LATIN", "missing"]:
+        assert got.get(name) == want.get(name)
+        assert got.get_list(name) == want.get_list(name)
+    assert httpx.Response(200, headers=got).headers == httpx.Response(200, headers=want).headers
+
+
+async def test_read_timeout_fails_the_request_and_the_task_goes_on() -> None:
+    """A silent server: the request fails with ReadTimeout after the read timeout, that
+    connection is dropped, and the calling task is not left cancelled (the next request on a
+    fresh connection is answered)."""
+    answered = 0
+    handlers: list[asyncio.Task[object]] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal answered
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if b" /silent " in head:
+                    continue  # read, never answered
+                answered += 1
+                writer.write(ok(b"fine"))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+        await writer.wait_closed()
+
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+    t = FastTransport()
+    slow = httpx.Request("GET", f"{base}/silent", extensions={"timeout": {"read": 0.2}})
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(httpx.ReadTimeout, match="no answer"):
+        await t.handle_async_request(slow)
+    assert 0.15 <= asyncio.get_running_loop().time() - started < 2
+    quick = httpx.Request("GET", f"{base}/", extensions={"timeout": {"read": 5.0}})
+    assert (await t.handle_async_request(quick)).content == b"fine"
+    await asyncio.sleep(0.3)  # the fine answer's timer was cancelled: nothing fires later
+    assert (await t.handle_async_request(quick)).content == b"fine" and answered == 2
+    await t.aclose()
+    await asyncio.wait(handlers, timeout=5)  # each saw its connection closed and closed too
+    srv.close()
+    await srv.wait_closed()

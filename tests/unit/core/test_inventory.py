@@ -193,3 +193,29 @@ async def test_a_finished_listing_leaves_nothing_for_the_cyclic_collector(
             if was_enabled:
                 gc.enable()
     assert left < 40, f"{left} objects of a 40-tag listing were only freed by the cyclic gc"
+
+
+async def test_rows_from_a_fresh_summary_are_those_from_the_stored_one(fake: FakeRegistry) -> None:
+    # A fresh summary carries its created time as a datetime (no parse back from the text);
+    # the listing cache stores only the text. Rows built either way must be the same, field by
+    # field — the CLI's output of a cold and of a warm listing alike.
+    fake.add_image("utc", config=config_blob("2024-03-01T12:00:00.123456789Z"), layers=(b"a",))
+    fake.add_image("offset", config=config_blob("2024-03-01T12:00:00+02:00", n=2), layers=(b"b",))
+    fake.add_image("none", config=config_blob("", n=3), layers=(b"c",))
+    fake.add_image(
+        "annotated",
+        config=config_blob("1970-01-01T00:00:00Z", n=4),
+        annotations={"org.opencontainers.image.created": "2023-01-02T03:04:05.5Z"},
+        layers=(b"d",),
+    )
+    async with client(fake) as c:
+        run = inventory._Run(c, "acme/app", inventory.Listing())
+        for tag in ("utc", "offset", "none", "annotated"):
+            digest, fresh = await run.tag(tag)
+            stored = json.loads(
+                json.dumps({k: v for k, v in fresh.items() if not k.startswith("_")})
+            )
+            a = inventory.tag_info("acme/app", tag, digest, fresh, None)
+            b = inventory.tag_info("acme/app", tag, digest, stored, None)
+            assert a == b and str(a.created) == str(b.created)
+            assert (a.created is None) == (tag == "none")
