@@ -51,6 +51,7 @@ DEFAULT_LIFETIME = 60.0
 CLIENT_ID = "regview"
 
 _PATH = re.compile(r"^/v2/(.+)/(?:manifests|blobs|tags|referrers)/(?:uploads/)?[^/]*$")
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token may be
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +418,13 @@ class RegistryAuth(httpx.Auth):
         if not isinstance(value, str) or not value:
             raise ProtocolError(
                 f"{self.registry}: the token service answered without a token",
+                registry=self.registry,
+            )
+        if not _TOKEN_CHARS.fullmatch(value):
+            # a bearer token is visible ASCII (RFC 6750); anything else cannot go in a header
+            raise ProtocolError(
+                f"{self.registry}: the token service answered a token that cannot be sent "
+                "(characters a header cannot carry)",
                 registry=self.registry,
             )
         now = self.clock()
