@@ -8,9 +8,11 @@ process id.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keyring_support import gnome_keyring
@@ -25,6 +27,19 @@ pytestmark = [
     pytest.mark.ui,
     pytest.mark.needs_tool("gnome-keyring-daemon"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _collected_on_the_ui_thread(qapp: Any) -> Iterator[None]:
+    """The app's collector regime, as tests/ui/conftest.py sets it: this module opens real
+    dialogs outside tests/ui, and a run without tests/ui (unit, integration, vendors) left them
+    to a later test's server thread to collect — "Timers cannot be stopped from another
+    thread" failed a vendors test, and Qt crashed (SIGSEGV) a few tests later."""
+    from regview.ui import gc_guard
+
+    gc_guard.install()
+    yield
+    gc.collect()
 
 
 @pytest.fixture
