@@ -362,10 +362,6 @@ class _FitScroll(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(False)
-        # A click on a bar would give it the focus; when the page then went (a ranked tag
-        # opens its table) the focus fell to the sidebar, whose first node became current and
-        # opened the registry's list instead of the tag.
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def setWidget(self, widget: QWidget) -> None:
         super().setWidget(widget)
