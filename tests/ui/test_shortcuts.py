@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,28 @@ def test_no_key_has_two_owners_in_one_context(
             _close(qloop, window)
 
 
+def _press(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    window: MainWindow,
+    target: QWidget,
+    key: Qt.Key,
+    done: Callable[[], bool],
+    modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    """A key pressed where the user's focus is (`target`), in the active window; then wait
+    until `done`."""
+
+    async def press() -> None:
+        window.activateWindow()
+        target.setFocus()
+        await until(target.hasFocus, 5)
+        qtbot.keyClick(target, key, modifier)
+        await until(done)
+
+    run(qloop, press())
+
+
 def test_f5_refreshes_while_the_tags_table_has_focus(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
@@ -107,15 +130,8 @@ def test_f5_refreshes_while_the_tags_table_has_focus(
             open_repo(qloop, window, "acme/webshop")
             refreshed: list[bool] = []
             window.refresh_action.triggered.connect(lambda: refreshed.append(True))
-
-            async def press() -> None:
-                window.activateWindow()
-                window.tags_view.table.setFocus()
-                await until(window.tags_view.table.hasFocus, 5)
-                qtbot.keyClick(window.tags_view.table, Qt.Key.Key_F5)
-                await until(lambda: not window.tasks.running("tags"))
-
-            run(qloop, press())
+            idle = lambda: not window.tasks.running("tags")  # noqa: E731
+            _press(qtbot, qloop, window, window.tags_view.table, Qt.Key.Key_F5, idle)
             assert refreshed == [True]
         finally:
             _close(qloop, window)
@@ -131,15 +147,8 @@ def test_ctrl_f_reaches_the_tags_filter_while_the_sidebar_has_focus(
         try:
             open_repo(qloop, window, "acme/webshop")
             box = window.tags_view.filter_bar.text
-
-            async def press() -> None:
-                window.activateWindow()
-                window.sidebar.setFocus()
-                await until(window.sidebar.hasFocus, 5)
-                qtbot.keyClick(window.sidebar, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-                await until(box.hasFocus, 5)
-
-            run(qloop, press())
+            ctrl = Qt.KeyboardModifier.ControlModifier
+            _press(qtbot, qloop, window, window.sidebar, Qt.Key.Key_F, box.hasFocus, ctrl)
             qtbot.keyClicks(box, "v1")
             assert box.text() == "v1"
         finally:
