@@ -295,6 +295,8 @@ def test_replace_dialog_for_an_insecure_profile_does_not_probe(
         run(qloop, accounts.save(profile, "s3cret"))
         d = new_dialog(qtbot, accounts, profile=profile)
         assert d.insecure.isChecked()
+        # the address is fixed here: read-only, and no clear (×) button on it
+        assert d.address.isReadOnly() and not d.address.isClearButtonEnabled()
         card = d.probe_card.label.text()
         result = d.probe_result
         assert result is not None

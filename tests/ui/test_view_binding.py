@@ -112,6 +112,7 @@ def alpha_tags(window: MainWindow, qloop: asyncio.AbstractEventLoop) -> set[str]
     run(qloop, go(), 60)
     names = tag_names(window)
     assert names and not any(n.startswith("b-") for n in names)
+    assert window.windowTitle() == f"alpha › {REPO} — regview"
     return names
 
 
@@ -133,6 +134,7 @@ def test_unreachable_registry_shows_its_own_error_and_nothing_of_another(
         assert window.repos_model.rowCount() > 0
         run(qloop, pick(registry_item(window, "dead")))
         assert heading(window) == "dead"
+        assert window.windowTitle() == "dead — regview"  # not the last page's
         assert window.pages.currentIndex() == PAGE_REPOS
         assert window.repos_model.rowCount() == 0, "alpha's repositories under dead's name"
         assert window.banner.isVisible()

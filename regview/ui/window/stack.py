@@ -46,6 +46,10 @@ class PageStack(QWidget):
         self.pages.setCurrentIndex(page)
         self.heading.setText(heading)
         self.heading.setVisible(page != PAGE_WELCOME)
+        # The title names what is on show, as the taskbar and the window switcher list it:
+        # several windows (or a screenshot) are told apart by it, not by "regview" alone.
+        shown = " › ".join(heading.split("  ›  "))
+        self.window().setWindowTitle(f"{shown} — regview" if page != PAGE_WELCOME else "regview")
 
     def current(self) -> int:
         return self.pages.currentIndex()

@@ -328,6 +328,7 @@ class RegistryForm(TaskDialog):
     def _load_profile(self, profile: Profile) -> None:
         self.address.setText(profile.url)
         self.address.setReadOnly(True)
+        self.address.setClearButtonEnabled(False)  # a read-only field offers no clearing
         self.check_button.setEnabled(False)
         self.name.setText(profile.name)
         self.name.setReadOnly(True)
