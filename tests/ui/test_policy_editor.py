@@ -6,6 +6,7 @@ Cancel."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from delete_support import (
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from regview.core.deletion.policy import preview
+from regview.core.frees import TagSpace
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
@@ -135,4 +138,58 @@ def test_policy_preview_regex_errors_and_run_now(
         assert head_digest(url, REPO, victims[0]) is not None  # Cancel deleted nothing
         editor.reject()
         run(qloop, window.aclose())  # habit 7: cancel and await its tasks, then close
+        window.close()
+
+
+def test_the_editor_works_out_what_the_tags_free_once_per_set_of_facts(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each change to the policy previews again, but what the tags free (for 100,000 tags most
+    of a preview's time) is worked out once for the facts the editor holds — and again when
+    they change (after a run) — with the figure a preview from nothing gives."""
+    snapshots: list[int] = []
+    of = TagSpace.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[TagSpace], tags: Any) -> TagSpace:
+        snapshots.append(len(list(tags)))
+        return of(cls, tags)  # type: ignore[no-any-return]
+
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, REPO)
+        monkeypatch.setattr(TagSpace, "of", classmethod(counting))
+        editor = open_policy_editor(qloop, window)
+        assert len(snapshots) == 1
+        for keep_n in ("5", "1", "10"):
+            before = editor.preview
+            editor.keep_n.setCurrentText(keep_n)
+            run(
+                qloop,
+                until(lambda b=before: editor.preview is not b and editor.preview is not None),
+            )
+        assert len(snapshots) == 1  # three previews, one snapshot
+        p = editor.preview
+        assert p is not None and p.reclaimable_bytes > 0
+        facts = editor.facts
+        again = preview(
+            editor.policy(),
+            facts.tags,
+            editor.now,
+            manifests=facts.manifests,
+            referrers=facts.referrers,
+        )
+        assert (
+            again.reclaimable_bytes == p.reclaimable_bytes and len(snapshots) == 2
+        )  # (that one from nothing)
+        # new facts (as after a run): worked out again, for them
+        editor.facts = replace(facts, tags=facts.tags[1:])
+        before = editor.preview
+        editor.keep_n.setCurrentText("5")
+        run(qloop, until(lambda: editor.preview is not before and editor.preview is not None))
+        assert snapshots[-1] == len(facts.tags) - 1 and len(snapshots) == 3
+        editor.reject()
+        run(qloop, window.aclose())
         window.close()

@@ -266,8 +266,12 @@ def preview(
     *,
     manifests: Mapping[str, ManifestFacts] | None = None,
     referrers: Mapping[str, tuple[ReferrerInfo, ...]] | None = None,
+    space: TagSpace | None = None,
 ) -> PolicyPreview:
-    """Every tag as delete or keep, with the reason; see the module docstring for the order."""
+    """Every tag as delete or keep, with the reason; see the module docstring for the order.
+
+    `space`: the snapshot of these same tags (`TagSpace.of(tags)`) when the caller keeps one —
+    for 100,000 tags it is most of a preview's time, and an editor previews each change."""
     policy.validate()
     delete_re = compile_anchored(policy.name_regex_delete, "delete pattern")
     keep_re = (
@@ -338,7 +342,8 @@ def preview(
 
     deleted_names = {d.tag for d in deleted}
     # The figure the tags table's "Frees" and the delete plan give for the same tags.
-    space = TagSpace.of(all_tags)
+    if space is None:
+        space = TagSpace.of(all_tags)
     freed = space.freed_bytes(deleted_names)
 
     untagged: list[tuple[str, str]] = []

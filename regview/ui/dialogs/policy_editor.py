@@ -62,6 +62,7 @@ from regview.core.deletion.policy import (
     parse_keep_list,
     preview,
 )
+from regview.core.frees import TagSpace
 from regview.core.gitlab.cleanup import (
     GitLabTarget,
     bulk_delete,
@@ -183,6 +184,9 @@ class PolicyEditor(QDialog):
         self.gitlab = gitlab
         self.now = now or datetime.now(UTC)
         self.preview: PolicyPreview | None = None
+        # what the tags free, worked out once per set of facts (the tags it is of, the
+        # snapshot) rather than on every change to the policy
+        self._space: tuple[object, TagSpace] | None = None
         self.tasks = Tasks(self)
         self.setWindowTitle(f"Cleanup policy — {repository}")
         resize_to_fit(self, 1120, 700)
@@ -474,6 +478,8 @@ class PolicyEditor(QDialog):
 
     async def _compute(self, policy: Policy) -> None:
         facts = self.facts
+        if self._space is None or self._space[0] is not facts.tags:
+            self._space = (facts.tags, await run_blocking(TagSpace.of, facts.tags))
         result = await run_blocking(
             preview,
             policy,
@@ -481,6 +487,7 @@ class PolicyEditor(QDialog):
             self.now,
             manifests=facts.manifests,
             referrers=facts.referrers,
+            space=self._space[1],
         )
         self._show_preview(result)
 
