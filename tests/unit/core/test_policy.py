@@ -13,6 +13,7 @@ from regview.core.deletion.policy import (
     Policy,
     PolicyError,
     compile_anchored,
+    matches,
     parse_age,
     parse_keep_list,
     preview,
@@ -64,6 +65,47 @@ def test_regexes_are_anchored_as_gitlab_does() -> None:
     grouped = compile_anchored("(a|b)", "x")
     assert grouped.search("a") and not grouped.search("ab")
     assert not compile_anchored("dev-.*", "x").search("dev-1\n")
+
+
+PATTERNS = [
+    "v1",
+    "a|b",
+    "(a|b)",
+    "dev-.*",
+    r"v\d+\.\d+",
+    ".",
+    "..",
+    "é.",
+    r"\w+",
+    "[^x]*",
+    r"\Ab",
+    "",
+]
+NAMES = [
+    "v1",
+    "v10",
+    "a",
+    "ab",
+    "xb",
+    "dev-1",
+    "dev-1\n",
+    "v1.2",
+    "é1",
+    "éé",
+    "x",
+    "",
+    "ü-ö",
+    "日本",
+]
+
+
+@given(st.sampled_from(PATTERNS), st.sampled_from(NAMES) | st.text(max_size=6))
+def test_matches_asks_in_bytes_what_the_str_path_answers(pattern: str, name: str) -> None:
+    """`matches` asks RE2 with the name's UTF-8 bytes (faster); the answer is the str path's,
+    for the patterns GitLab's rules are written with and for any text, non-ASCII included."""
+    for gitlab in (True, False):
+        rx = compile_anchored(pattern, "x", gitlab=gitlab)
+        assert matches(rx, name) == (rx.search(name) is not None)
 
 
 def test_invalid_regex_names_the_pattern_and_the_lookaround_cause() -> None:
