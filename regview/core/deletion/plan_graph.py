@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regview.core.deletion.plan_types import PlanOptions, RepositoryFacts
-from regview.core.frees import BlobLedger
+from regview.core.frees import freed_by
 from regview.core.model import ReferrerInfo, TagInfo
 
 
@@ -102,7 +102,7 @@ def reclaimable(graph: ManifestGraph, gone: set[str], protected: set[str]) -> di
     ledger's rule (`regview.core.frees`), the same one the tags table and policy preview use."""
     going = reachable(graph, gone, follow_referrers=False) - protected
     trees = {d: graph.blobs.get(d, ()) for d in going | protected}
-    return BlobLedger(trees).freed(going)
+    return freed_by(trees, going)
 
 
 def short_digest(digest: str) -> str:

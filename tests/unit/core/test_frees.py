@@ -20,7 +20,7 @@ from regview.core.deletion.plan import (
     make_plan,
 )
 from regview.core.deletion.policy import Policy, preview
-from regview.core.frees import BlobLedger, TagSpace, rank_space, untagged_bytes
+from regview.core.frees import BlobLedger, TagSpace, freed_by, rank_space, untagged_bytes
 from regview.core.inventory import tag_info
 from regview.core.model import ArtifactKind, TagInfo
 
@@ -212,3 +212,18 @@ def test_policy_counts_the_untagged_manifests_it_deletes_as_the_plan_does() -> N
     plan = make_plan(facts, view.selection(), PlanOptions(delete_manifests=True))
     assert plan.blast is not None
     assert view.reclaimable_bytes == plan.blast.reclaimable_bytes == 100 + 10
+
+
+_blob = st.tuples(st.sampled_from([f"sha256:{c}" for c in "abcdefgh"]), st.integers(1, 4))
+
+
+@given(
+    st.dictionaries(st.sampled_from([f"r{i}" for i in range(8)]), st.lists(_blob, max_size=6)),
+    st.sets(st.sampled_from([f"r{i}" for i in range(10)])),
+)
+def test_freed_by_answers_as_the_ledger_does(
+    trees: dict[str, list[tuple[str, int]]], gone: set[str]
+) -> None:
+    """The one-off question (a delete plan's) gives the ledger's answer — blobs named twice in
+    a tree, one digest given two sizes, unknown roots in `gone` included."""
+    assert freed_by(trees, gone) == BlobLedger(trees).freed(gone)
