@@ -360,6 +360,11 @@ class SpaceTracker:
         ledger._frozen = True
         return TagSpace(ledger, rows, self._tag_count, self._complete())
 
+    @property
+    def row_count(self) -> int:
+        """The rows the tracker holds (what its memory grows with)."""
+        return len(self._rows)
+
     def _catch_up(self) -> None:
         """The roots whose referrer-grown trees changed: removed and added again."""
         if not self._stale:

@@ -292,3 +292,31 @@ def test_a_failed_computation_is_not_built_upon(
         view.set_tags("app", tags)
     assert view.frees._trackers.get("app") is not first
     assert column(view)["v2"] == "47.0 MiB"
+
+
+def test_trackers_are_kept_by_rows_as_well_as_by_count() -> None:
+    """The worker keeps the trackers of recently shown repositories so that reopening one
+    applies only what changed: up to `kept` of them, and no more than `rows` rows together
+    (a tracker's memory grows with its rows), least recently used going first — but never
+    the one in use, however large."""
+
+    def rows(repo: str, n: int) -> list[TagInfo]:
+        return [
+            image(f"t{i}", f"sha256:{repo}{i}", (f"sha256:{repo}-own{i}", 1), repository=repo)
+            for i in range(n)
+        ]
+
+    trackers = frees_column.Trackers(kept=4, rows=1000)
+    for repo, n in (("big", 600), ("a", 150), ("b", 150), ("c", 100)):
+        trackers.keys(repo, rows(repo, n))
+    assert trackers.keys_of() == ["big", "a", "b", "c"]  # 1,000 rows: all kept
+    first = trackers.get("big")  # reopened: its tracker, applying nothing new
+    trackers.keys("big", first._rows)
+    assert trackers.get("big") is first and trackers.keys_of()[-1] == "big"
+    trackers.keys("d", rows("d", 300))  # 1,300 rows: the least recently used go
+    assert trackers.keys_of() == ["c", "big", "d"]
+    trackers.keys("e", rows("e", 5))
+    trackers.keys("f", rows("f", 5))
+    assert trackers.keys_of() == ["big", "d", "e", "f"]  # four at most
+    trackers.keys("huge", rows("huge", 2000))  # over the bound alone: kept, alone
+    assert trackers.keys_of() == ["huge"]

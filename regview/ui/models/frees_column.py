@@ -28,8 +28,11 @@ from regview.ui.models.tags_model import UNKNOWN_FREES, TagsModel
 from regview.ui.offthread import OffThread, submit
 
 THROTTLE_MS = 300
-#: repositories whose trackers the worker keeps (reopening one applies only what changed)
-TRACKERS_KEPT = 3
+#: repositories whose trackers the worker keeps (reopening one applies only what changed):
+#: at most this many, holding at most ROWS_KEPT rows together — a tracker costs ~0.6 KB a row
+#: (62 MB for 100,000 tags), so the bound is on rows; the one used last is always kept
+TRACKERS_KEPT = 16
+ROWS_KEPT = 300_000
 
 
 def frees_keys(
@@ -44,16 +47,30 @@ def frees_keys(
 class Trackers:
     """The worker thread's trackers, by repository, the most recently used kept."""
 
-    def __init__(self, kept: int = TRACKERS_KEPT) -> None:
+    def __init__(self, kept: int = TRACKERS_KEPT, rows: int | None = None) -> None:
         self.kept = kept
+        self.rows = rows  # None: no bound on rows
         self._by_key: OrderedDict[str, SpaceTracker] = OrderedDict()
 
     def get(self, key: str) -> SpaceTracker:
         tracker = self._by_key.pop(key, None) or SpaceTracker()
         self._by_key[key] = tracker
-        while len(self._by_key) > self.kept:
-            self._by_key.popitem(last=False)
+        self._trim()
         return tracker
+
+    def _trim(self) -> None:
+        """The least recently used go while there are too many, or too many rows."""
+        by_key = self._by_key
+        while len(by_key) > self.kept:
+            by_key.popitem(last=False)
+        if self.rows is not None:
+            held = sum(t.row_count for t in by_key.values())
+            while held > self.rows and len(by_key) > 1:
+                held -= by_key.popitem(last=False)[1].row_count
+
+    def keys_of(self) -> list[str]:
+        """The repositories kept, least recently used first (tests)."""
+        return list(self._by_key)
 
     def keys(self, key: str, rows: list[TagInfo]) -> tuple[list[int], TagSpace]:
         try:
@@ -61,6 +78,8 @@ class Trackers:
         except Exception:
             self._by_key.pop(key, None)  # half applied: the next computation starts over
             raise
+        finally:
+            self._trim()  # (it may have grown)
 
     def feed(self, key: str, rows: list[TagInfo]) -> None:
         try:
@@ -68,6 +87,8 @@ class Trackers:
         except Exception:
             self._by_key.pop(key, None)
             raise
+        finally:
+            self._trim()
 
 
 class FreesUpdater(QObject):
@@ -81,7 +102,7 @@ class FreesUpdater(QObject):
         self._started = 0.0  # monotonic time of the last job handed over
         self.paused = False
         self._jobs: dict[int, int] = {}  # worker token → generation
-        self._trackers = Trackers()  # touched by worker jobs only
+        self._trackers = Trackers(rows=ROWS_KEPT)  # touched by worker jobs only
         self._worker = OffThread(self)
         self._worker.done.connect(self._install)
         self._timer = QTimer(self)
