@@ -81,6 +81,21 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
     )
 
 
+def nobody_there(exc: httpx.HTTPError) -> bool:
+    """The connection was refused or the name is unknown (not a timeout, not a reset): on a
+    first contact, the address is wrong or nothing runs there — retrying will not help."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        if isinstance(seen, socket.gaierror):
+            return seen.errno != socket.EAI_AGAIN  # (a resolver's own blip is retried)
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _why_unreachable(registry: str, exc: httpx.HTTPError) -> str:
     """The transport's failure in words ("Connect call failed ('127.0.0.1', 1)" told a person
     nothing): what the operating system said, found along the exception's causes."""
@@ -244,6 +259,10 @@ class RegistryHttp(HttpOwner):
         self.listings = ListingCache(cache_dir / "listings") if cache_dir else None
         self._sleep = sleep
         self.requests = 0  # every HTTP request sent to the registry (for tests and bench)
+        # Whether the registry ever answered this client: until it has, a refused connection
+        # or an unknown name is the address's fault, reported at once (a retry with backoff
+        # only made the user wait ~4 s for "nothing answers"); after, it is a blip, retried.
+        self.reached = False
         self._closed = False
 
     async def aclose(self) -> None:
@@ -308,6 +327,7 @@ class RegistryHttp(HttpOwner):
             try:
                 try:
                     response = await self._direct(method, target, headers, content)
+                    self.reached = True
                     hops = 0
                     while follow_redirects and response.is_redirect and method in ("GET", "HEAD"):
                         hops += 1
@@ -324,7 +344,12 @@ class RegistryHttp(HttpOwner):
                     err = self._connection_error(exc, what)
                     if err.temporary:  # not a certificate or address problem: the link
                         outcome = Outcome.RESET
-                    if err.temporary and method in IDEMPOTENT and attempt < MAX_ATTEMPTS:
+                    if (
+                        err.temporary
+                        and method in IDEMPOTENT
+                        and attempt < MAX_ATTEMPTS
+                        and (self.reached or not nobody_there(exc))
+                    ):
                         retry: float | None = self._backoff(attempt, None)
                     else:
                         if isinstance(exc, PLAIN_AT_TLS_FAILURES):
