@@ -24,6 +24,10 @@ indexes, 2 % of the tags on a digest another tag has; ~0.9 million blob referenc
      sort separately (it builds the column's order); baseline: QSortFilterProxyModel over a
      plain Python model, capped at --baseline-rows;
   4. the status bar's selection total for 1,000 / 10,000 / 100,000 selected rows.
+
+--only-questions: questions asked once of all the rows as loaded — a policy preview from
+nothing and with the snapshot the policy editor keeps; what a delete plan of 1,000 tags frees,
+by `frees.freed_by` and by a ledger over every tree (the code before).
 """
 
 from __future__ import annotations
@@ -353,6 +357,47 @@ def bench_scratch(
     return out
 
 
+def bench_questions(rows: list[Any], runs: int) -> list[str]:
+    """Questions asked once of all the rows (CPU, alternately): a policy preview (keep the 10
+    newest of everything) from nothing, and with the snapshot the editor keeps; what a delete
+    plan of 1,000 tags frees, by `freed_by` and by a ledger over every tree as before."""
+    from datetime import UTC, datetime
+
+    from regview.core.deletion.policy import Policy, preview
+    from regview.core.frees import BlobLedger, TagSpace, freed_by
+
+    now = datetime.now(UTC)
+    policy = Policy(name_regex_delete=".*", keep_n=10)
+    space = TagSpace.of(rows)
+    trees = {t.digest: t.blobs for t in rows if t.blobs}
+    going = set(list(trees)[len(trees) // 3 :][:1000])
+    jobs = {
+        "preview, from nothing": lambda: preview(policy, rows, now).reclaimable_bytes,
+        "preview, the snapshot kept": lambda: (
+            preview(policy, rows, now, space=space).reclaimable_bytes
+        ),
+        "plan of 1,000 tags: freed_by": lambda: freed_by(trees, going),
+        "plan of 1,000 tags: a ledger over every tree (before)": lambda: BlobLedger(trees).freed(
+            going
+        ),
+    }
+    cpu: dict[str, list[float]] = {}
+    answers: dict[str, Any] = {}
+    for _ in range(runs):
+        for name, job in jobs.items():
+            _wall, ms, answers[name] = on_thread(job)
+            cpu.setdefault(name, []).append(ms)
+    names = list(jobs)
+    assert answers[names[0]] == answers[names[1]] and answers[names[2]] == answers[names[3]]
+    lines = [
+        f"| asked once of {len(rows):,} tags (CPU, thread time) | median | max |",
+        "|---|---|---|",
+    ]
+    for name, xs in cpu.items():
+        lines.append(f"| {name} | {statistics.median(xs):.0f} ms | {max(xs):.0f} ms |")
+    return lines
+
+
 def frees_keys_with(tracker: Any, rows: list[Any]) -> list[int]:
     from regview.ui.models.tags_model import UNKNOWN_FREES
 
@@ -617,6 +662,9 @@ def main() -> int:
     ap.add_argument("--sig-rows", type=int, default=20_000, help="rows of the signed listing")
     ap.add_argument("--sig-base", default="db894e9", help="the tracker before the signed fix")
     ap.add_argument("--only-scratch", action="store_true", help="only the from-nothing variants")
+    ap.add_argument(
+        "--only-questions", action="store_true", help="only the policy preview and plan rows"
+    )
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     from frees_trees import with_blobs
@@ -628,6 +676,24 @@ def main() -> int:
     rows = with_blobs(make_tags(args.rows))
     gc_guard.settle()
     before = load_average()
+    if args.only_questions:
+        loaded = as_loaded(rows)
+        questions = bench_questions(loaded, args.runs)
+        report = "\n".join(
+            [
+                f"machine: {machine()}",
+                f"load before: {before}",
+                f"load after:  {load_average()}",
+                "rows as loaded (71-character blob digests, objects per manifest)",
+                "",
+                *questions,
+            ]
+        )
+        print(report)
+        if args.out:
+            with open(args.out, "a") as fh:
+                fh.write("\n```\n" + report + "\n```\n")
+        return 0
     scratch = bench_scratch(rows, args.runs, args.batch, args.sig_rows, args.sig_base)
     scratch_lines = scratch_report(scratch, args.sig_base)
     if args.only_scratch:

@@ -58,6 +58,8 @@ def test_status_bar_delete_dialog_and_policy_preview_agree(
         editor = open_policy_editor(qloop, window)
         editor.delete_regex.setText("|".join(re.escape(n) for n in names))
         editor.keep_regex.clear()
+        editor.keep_n.setCurrentText("no limit")  # (a new policy keeps the 10 newest)
+        editor.older_than.setCurrentText("any age")
         run(
             qloop,
             until(

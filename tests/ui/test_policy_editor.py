@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from pytestqt.qtbot import QtBot
 from regview.core.deletion.policy import preview
 from regview.core.frees import TagSpace
 from regview.ui.dialogs.delete.dialog import DeleteDialog
+from regview.ui.dialogs.policy_editor import PolicyEditor
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
@@ -191,5 +193,52 @@ def test_the_editor_works_out_what_the_tags_free_once_per_set_of_facts(
         run(qloop, until(lambda: editor.preview is not before and editor.preview is not None))
         assert snapshots[-1] == len(facts.tags) - 1 and len(snapshots) == 3
         editor.reject()
+        run(qloop, window.aclose())
+        window.close()
+
+
+def test_a_new_policy_starts_from_gitlabs_defaults_and_a_saved_one_as_saved(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """Opened where nothing is saved, the editor starts from GitLab's defaults for a new policy
+    — the 10 newest kept, only tags older than 90 days removed — so its first preview is a
+    careful one (it used to mark every tag but `latest`). A saved policy shows as saved, its
+    "no limit" and "any age" included."""
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        open_repo(qloop, window, REPO)
+        rows = window.tags_view.model.rows
+        editor = open_policy_editor(qloop, window)
+        assert (editor.keep_n.currentText(), editor.older_than.currentText()) == ("10", "90d")
+        p = editor.preview
+        assert p is not None and len(p.delete) + len(p.keep) == len(rows)
+        newest = sorted(
+            (t for t in rows if t.tag != "latest"),
+            key=lambda t: (t.created or editor.now, t.tag),
+            reverse=True,
+        )[:10]
+        assert {t.tag for t in newest} <= {d.tag for d in p.keep}
+        old = editor.now - timedelta(days=90)
+        assert all(d.created is not None and d.created < old for d in p.delete)
+        editor.reject()
+
+        saved = {"enabled": True, "name_regex": ".*", "keep_n": None, "older_than": None}
+        again = PolicyEditor(
+            window.delete_flow, "demo", REPO, editor.facts, saved=saved, parent=window
+        )
+        assert (again.keep_n.currentText(), again.older_than.currentText()) == (
+            "no limit",
+            "any age",
+        )
+        # typed, then closed: this session's draft comes back, over what is saved
+        again.keep_n.setCurrentText("25")
+        again.reject()
+        run(qloop, again.tasks.aclose())
+        third = PolicyEditor(
+            window.delete_flow, "demo", REPO, editor.facts, saved=saved, parent=window
+        )
+        assert (third.keep_n.currentText(), third.older_than.currentText()) == ("25", "any age")
+        third.reject()
+        run(qloop, third.tasks.aclose())
         run(qloop, window.aclose())
         window.close()

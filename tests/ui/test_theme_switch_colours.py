@@ -194,6 +194,8 @@ def test_the_policy_editor_run_button_and_errors_follow_a_switch(
         window = open_window(qtbot, qloop, tmp_path, url)
         open_repo(qloop, window, "acme/webshop/frontend")
         editor = open_policy_editor(qloop, window)
+        editor.keep_n.setCurrentText("1")  # something to run: a new policy keeps the 10 newest
+        editor.older_than.setCurrentText("any age")
         run(qloop, until(lambda: editor.preview is not None and editor.run_button.isEnabled()))
         button = editor.run_button
         for scheme in SWITCHES:

@@ -37,6 +37,11 @@ LATEST = "latest"
 #: Values GitLab's policy form offers; `parse_age` accepts any `<n><unit>`.
 GITLAB_OLDER_THAN = ("7d", "14d", "30d", "90d")
 GITLAB_KEEP_N = (1, 5, 10, 25, 50, 100)
+#: GitLab's own defaults for a new cleanup policy (keep the 10 newest; remove only tags older
+#: than 90 days): where nothing is saved, an editor starts from these — not from "everything
+#: but latest", which a first preview would show as almost every tag going.
+GITLAB_DEFAULT_KEEP_N = 10
+GITLAB_DEFAULT_OLDER_THAN = "90d"
 
 _UNITS: dict[str, timedelta] = {
     "s": timedelta(seconds=1),

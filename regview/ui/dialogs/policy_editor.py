@@ -53,6 +53,8 @@ from PySide6.QtWidgets import (
 from regview.core import errors as E
 from regview.core.deletion.plan import RepositoryFacts
 from regview.core.deletion.policy import (
+    GITLAB_DEFAULT_KEEP_N,
+    GITLAB_DEFAULT_OLDER_THAN,
     GITLAB_KEEP_N,
     GITLAB_OLDER_THAN,
     Policy,
@@ -102,6 +104,11 @@ class PolicyDraft:
         self.untagged = editor.untagged.isChecked()
         self.enabled = editor.enabled.isChecked()
         self.cadence = editor.cadence.currentIndex()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PolicyDraft) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable: compared, never hashed)
 
     def apply(self, editor: PolicyEditor) -> None:
         for f, text in self.texts.items():
@@ -204,6 +211,9 @@ class PolicyEditor(QDialog):
         # after a run (Run now, or Del in the window) the preview is computed again on what is
         # left: a second run must not plan tags that are already gone
         flow.mutated.connect(self._repository_changed)
+        # what the editor opened with: closing it untouched leaves no draft behind (one would
+        # stand in for a saved policy next time)
+        self._opened_with = PolicyDraft(self)
         self._changed()
 
     # --- building ------------------------------------------------------------------------
@@ -261,6 +271,10 @@ class PolicyEditor(QDialog):
         self.older_than.addItem(ANY_AGE)
         for a in GITLAB_OLDER_THAN:
             self.older_than.addItem(a)
+        # a careful start where nothing is saved: GitLab's defaults (a saved policy or this
+        # session's draft replaces them below)
+        self.keep_n.setCurrentText(str(GITLAB_DEFAULT_KEEP_N))
+        self.older_than.setCurrentText(GITLAB_DEFAULT_OLDER_THAN)
         self.other_error = QLabel()
         self.other_error.setWordWrap(True)
         self.other_error.hide()
@@ -387,10 +401,9 @@ class PolicyEditor(QDialog):
         if saved.get("name_regex"):
             self.delete_regex.setText(str(saved["name_regex"]))
         self.keep_regex.setText(str(saved.get("name_regex_keep") or ""))
-        if saved.get("keep_n"):
-            self.keep_n.setCurrentText(str(saved["keep_n"]))
-        if saved.get("older_than"):
-            self.older_than.setCurrentText(str(saved["older_than"]))
+        # what is saved, "no limit" / "any age" included (not the defaults of a new policy)
+        self.keep_n.setCurrentText(str(saved["keep_n"]) if saved.get("keep_n") else NO_LIMIT)
+        self.older_than.setCurrentText(str(saved.get("older_than") or ANY_AGE))
         nxt = parse_time(saved.get("next_run_at")) if saved.get("enabled") else None
         if nxt is not None:
             self.state.setText(
@@ -721,7 +734,9 @@ class PolicyEditor(QDialog):
         )
 
     def done(self, result: int) -> None:
-        _DRAFTS.setdefault(self.flow, {})[(self.profile, self.repository)] = PolicyDraft(self)
+        draft = PolicyDraft(self)
+        if draft != self._opened_with:
+            _DRAFTS.setdefault(self.flow, {})[(self.profile, self.repository)] = draft
         self._timer.stop()  # a pending recompute would start a preview after the close
         self.tasks.cancel_all()
         super().done(result)
