@@ -220,6 +220,8 @@ def test_a_new_policy_starts_from_gitlabs_defaults_and_a_saved_one_as_saved(
         assert {t.tag for t in newest} <= {d.tag for d in p.keep}
         old = editor.now - timedelta(days=90)
         assert all(d.created is not None and d.created < old for d in p.delete)
+        editor.resize(1120, 700)
+        shot(qloop, editor, tmp_path, "policy-editor-new", "light")
         editor.reject()
 
         saved = {"enabled": True, "name_regex": ".*", "keep_n": None, "older_than": None}
