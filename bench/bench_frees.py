@@ -651,6 +651,24 @@ def scratch_report(out: dict[str, Any], sig_base: str) -> list[str]:
     ]
 
 
+def publish(out: str, before: str, what: str, lines: list[str]) -> None:
+    """A partial run's report: printed, and appended to `out` when given."""
+    report = "\n".join(
+        [
+            f"machine: {machine()}",
+            f"load before: {before}",
+            f"load after:  {load_average()}",
+            what,
+            "",
+            *lines,
+        ]
+    )
+    print(report)
+    if out:
+        with open(out, "a") as fh:
+            fh.write("\n```\n" + report + "\n```\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
@@ -677,41 +695,14 @@ def main() -> int:
     gc_guard.settle()
     before = load_average()
     if args.only_questions:
-        loaded = as_loaded(rows)
-        questions = bench_questions(loaded, args.runs)
-        report = "\n".join(
-            [
-                f"machine: {machine()}",
-                f"load before: {before}",
-                f"load after:  {load_average()}",
-                "rows as loaded (71-character blob digests, objects per manifest)",
-                "",
-                *questions,
-            ]
-        )
-        print(report)
-        if args.out:
-            with open(args.out, "a") as fh:
-                fh.write("\n```\n" + report + "\n```\n")
+        questions = bench_questions(as_loaded(rows), args.runs)
+        what = "rows as loaded (71-character blob digests, objects per manifest)"
+        publish(args.out, before, what, questions)
         return 0
     scratch = bench_scratch(rows, args.runs, args.batch, args.sig_rows, args.sig_base)
     scratch_lines = scratch_report(scratch, args.sig_base)
     if args.only_scratch:
-        after = load_average()
-        report = "\n".join(
-            [
-                f"machine: {machine()}",
-                f"load before: {before}",
-                f"load after:  {after}",
-                f"rows: {len(rows):,}",
-                "",
-                *scratch_lines,
-            ]
-        )
-        print(report)
-        if args.out:
-            with open(args.out, "a") as fh:
-                fh.write("\n```\n" + report + "\n```\n")
+        publish(args.out, before, f"rows: {len(rows):,}", scratch_lines)
         return 0
     compute = bench_compute(rows, args.runs, args.batch, args.base)
     gaps = bench_gaps(app, rows, args.runs, args.base)
