@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import html
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +64,7 @@ from regview.core.deletion.policy import (
     parse_keep_list,
     preview,
 )
-from regview.core.frees import TagSpace
+from regview.core.frees import TagSpace, same_tags
 from regview.core.gitlab.cleanup import (
     GitLabTarget,
     bulk_delete,
@@ -73,6 +73,7 @@ from regview.core.gitlab.cleanup import (
     policy_attributes,
     save_policy,
 )
+from regview.core.model import TagInfo
 from regview.services.async_utils import run_blocking
 from regview.spec.manifest import parse_time
 from regview.ui.dialogs.delete.models import Record, RecordsModel, records_table
@@ -127,7 +128,13 @@ _DRAFTS: weakref.WeakKeyDictionary[DeleteFlow, dict[tuple[str, str], PolicyDraft
 )
 
 
-def open_policy_editor(flow: DeleteFlow, profile: str, repository: str, parent: QWidget) -> None:
+def open_policy_editor(
+    flow: DeleteFlow,
+    profile: str,
+    repository: str,
+    parent: QWidget,
+    shown: tuple[list[TagInfo], TagSpace] | None = None,
+) -> None:
     async def load() -> None:
         from regview.ui.dialogs.delete.flow import describe_delete
 
@@ -160,6 +167,7 @@ def open_policy_editor(flow: DeleteFlow, profile: str, repository: str, parent: 
             saved,
             parent,
             reload=functools.partial(flow.gather, conn, repository),
+            shown=shown,
         )
         editor.finished.connect(lambda _r: flow.tasks.start("policy-close", conn.close()))
         editor.open()
@@ -182,8 +190,11 @@ class PolicyEditor(QDialog):
         parent: QWidget | None = None,
         now: datetime | None = None,
         reload: Callable[[], Awaitable[RepositoryFacts]] | None = None,
+        shown: tuple[list[TagInfo], TagSpace] | None = None,
     ) -> None:
         super().__init__(parent)
+        # the tags table's rows and snapshot, when it shows this repository (`_snapshot`)
+        self._shown = shown
         self._reload = reload  # reads the repository's facts again (after a run)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.flow, self.profile, self.repository = flow, profile, repository
@@ -492,7 +503,7 @@ class PolicyEditor(QDialog):
     async def _compute(self, policy: Policy) -> None:
         facts = self.facts
         if self._space is None or self._space[0] is not facts.tags:
-            self._space = (facts.tags, await run_blocking(TagSpace.of, facts.tags))
+            self._space = (facts.tags, await self._snapshot(facts.tags))
         result = await run_blocking(
             preview,
             policy,
@@ -503,6 +514,16 @@ class PolicyEditor(QDialog):
             space=self._space[1],
         )
         self._show_preview(result)
+
+    async def _snapshot(self, tags: Sequence[TagInfo]) -> TagSpace:
+        """What `tags` free: the table's snapshot when they are the tags it shows (read again
+        for the editor: new objects, the same manifests), else worked out from nothing."""
+        if self._shown is not None:
+            rows, space = self._shown
+            self._shown = None  # once: after a run the facts differ from what was on show
+            if await run_blocking(same_tags, rows, tags):
+                return space
+        return await run_blocking(TagSpace.of, tags)
 
     def _show_preview(self, result: PolicyPreview | None) -> None:
         self.preview = result

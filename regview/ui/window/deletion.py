@@ -140,7 +140,13 @@ class Deletion(QObject):
     def _policy_editor(self, name: str, repository: str) -> None:
         from regview.ui.dialogs.policy_editor import open_policy_editor
 
-        open_policy_editor(self.flow, name, repository, self.window)
+        # the table on show, with what its tags free: the editor's first preview uses that
+        # snapshot when the tags it reads turn out the same (no computation from nothing)
+        page, shown = self.browser.tags, None
+        space = page.tags_view.model.space
+        if space is not None and page.shows(name, repository):
+            shown = (list(page.tags_view.model.rows), space)
+        open_policy_editor(self.flow, name, repository, self.window, shown)
 
     def open_visibility(self, path: str) -> None:
         from regview.ui.visibility import VisibilityDialog

@@ -4,6 +4,7 @@ planner and the policy preview."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from delete_fakes import FakeRegistry
@@ -20,7 +21,14 @@ from regview.core.deletion.plan import (
     make_plan,
 )
 from regview.core.deletion.policy import Policy, preview
-from regview.core.frees import BlobLedger, TagSpace, freed_by, rank_space, untagged_bytes
+from regview.core.frees import (
+    BlobLedger,
+    TagSpace,
+    freed_by,
+    rank_space,
+    same_tags,
+    untagged_bytes,
+)
 from regview.core.inventory import tag_info
 from regview.core.model import ArtifactKind, TagInfo
 
@@ -227,3 +235,24 @@ def test_freed_by_answers_as_the_ledger_does(
     """The one-off question (a delete plan's) gives the ledger's answer — blobs named twice in
     a tree, one digest given two sizes, unknown roots in `gone` included."""
     assert freed_by(trees, gone) == BlobLedger(trees).freed(gone)
+
+
+def test_same_tags_tells_a_listing_read_again_from_another() -> None:
+    """One listing's snapshot answers for another only when both have the same tags on the
+    same manifests, read alike: read again (new objects) and reordered is the same; a tag
+    moved, added or gone, or one unread, is not."""
+    rows = [
+        image("a", "sha256:1", ("sha256:l1", 10)),
+        image("b", "sha256:2", ("sha256:l2", 20)),
+        image("c", "sha256:2", ("sha256:l2", 20)),
+    ]
+    again = [replace(t) for t in reversed(rows)]
+    assert same_tags(rows, again) and all(x is not y for x, y in zip(rows, again, strict=True))
+    moved = [rows[0], rows[1], replace(rows[2], digest="sha256:1", blobs=rows[0].blobs)]
+    assert not same_tags(rows, moved)
+    assert not same_tags(rows, rows[:2])
+    assert not same_tags(rows, [*rows, image("d", "sha256:4", ("sha256:l4", 1))])
+    assert not same_tags(rows, [rows[0], rows[1], replace(rows[2], blobs=())])
+    # the same snapshot answers for both
+    space = TagSpace.of(rows)
+    assert space.frees_all(again) == TagSpace.of(again).frees_all(again)
