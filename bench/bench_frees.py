@@ -26,8 +26,9 @@ indexes, 2 % of the tags on a digest another tag has; ~0.9 million blob referenc
   4. the status bar's selection total for 1,000 / 10,000 / 100,000 selected rows.
 
 --only-questions: questions asked once of all the rows as loaded — a policy preview from
-nothing and with the snapshot the policy editor keeps; what a delete plan of 1,000 tags frees,
-by `frees.freed_by` and by a ledger over every tree (the code before).
+nothing and with the snapshot the policy editor keeps; the editor's check that the tags it read
+are the table's (`frees.same_tags`); what a delete plan of 1,000 tags frees, by
+`frees.freed_by` and by a ledger over every tree (the code before).
 """
 
 from __future__ import annotations
@@ -361,12 +362,14 @@ def bench_questions(rows: list[Any], runs: int) -> list[str]:
     """Questions asked once of all the rows (CPU, alternately): a policy preview (keep the 10
     newest of everything) from nothing, and with the snapshot the editor keeps; what a delete
     plan of 1,000 tags frees, by `freed_by` and by a ledger over every tree as before."""
+    from dataclasses import replace
     from datetime import UTC, datetime
 
     from regview.core.deletion.policy import Policy, preview
-    from regview.core.frees import BlobLedger, TagSpace, freed_by
+    from regview.core.frees import BlobLedger, TagSpace, freed_by, same_tags
 
     now = datetime.now(UTC)
+    again = [replace(t) for t in reversed(rows)]  # the listing read again, as the editor does
     policy = Policy(name_regex_delete=".*", keep_n=10)
     space = TagSpace.of(rows)
     trees = {t.digest: t.blobs for t in rows if t.blobs}
@@ -375,6 +378,9 @@ def bench_questions(rows: list[Any], runs: int) -> list[str]:
         "preview, from nothing": lambda: preview(policy, rows, now).reclaimable_bytes,
         "preview, the snapshot kept": lambda: (
             preview(policy, rows, now, space=space).reclaimable_bytes
+        ),
+        "policy editor: same_tags(table's rows, the listing read again)": lambda: same_tags(
+            rows, again
         ),
         "plan of 1,000 tags: freed_by": lambda: freed_by(trees, going),
         "plan of 1,000 tags: a ledger over every tree (before)": lambda: BlobLedger(trees).freed(
@@ -388,7 +394,8 @@ def bench_questions(rows: list[Any], runs: int) -> list[str]:
             _wall, ms, answers[name] = on_thread(job)
             cpu.setdefault(name, []).append(ms)
     names = list(jobs)
-    assert answers[names[0]] == answers[names[1]] and answers[names[2]] == answers[names[3]]
+    assert answers[names[0]] == answers[names[1]] and answers[names[2]] is True
+    assert answers[names[3]] == answers[names[4]]
     lines = [
         f"| asked once of {len(rows):,} tags (CPU, thread time) | median | max |",
         "|---|---|---|",
