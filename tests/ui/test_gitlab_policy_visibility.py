@@ -169,6 +169,7 @@ def test_gitlab_policy_save_bulk_run_and_visibility(
         editor = _open_editor(qloop, window)
         assert editor.gitlab is not None and editor.gitlab.repository_id is not None
         assert editor.save_button.isVisible() and editor.bulk_button.isVisible()
+        assert editor.enabled.isVisible() and editor.cadence.isVisible()  # GitLab's schedule
         assert set(t.tag for t in editor.facts.tags) == before
         # grouped: GitLab anchors as \A<pattern>\z, without a group
         delete_re = r"(?:[0-9a-f]{8}|feature-.*|mr-\d+)"

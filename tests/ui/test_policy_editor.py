@@ -24,6 +24,7 @@ from delete_support import (
     until,
 )
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGroupBox
 from pytestqt.qtbot import QtBot
 
 from regview.core.deletion.policy import preview
@@ -232,6 +233,11 @@ def test_a_new_policy_starts_from_gitlabs_defaults_and_a_saved_one_as_saved(
         rows = window.tags_view.model.rows
         editor = open_policy_editor(qloop, window)
         assert (editor.keep_n.currentText(), editor.older_than.currentText()) == ("10", "90d")
+        # not a GitLab project: no GitLab schedule is offered, nothing says "saved to GitLab"
+        assert editor.gitlab is None
+        assert editor.enabled.isHidden() and editor.cadence.isHidden()
+        titles = [b.title() for b in editor.findChildren(QGroupBox)]
+        assert titles and not any("GitLab" in t for t in titles), titles
         p = editor.preview
         assert p is not None and len(p.delete) + len(p.keep) == len(rows)
         newest = sorted(

@@ -254,7 +254,11 @@ class PolicyEditor(QDialog):
         lv.setContentsMargins(0, 0, 6, 0)
         lv.setSpacing(10)
 
-        gl = QGroupBox("Rules (GitLab's cleanup policy)")
+        # On a GitLab project these rules are its cleanup policy (saved, run on GitLab's
+        # schedule); anywhere else regview runs them by hand, with GitLab's semantics — a
+        # schedule there would be a promise nothing keeps.
+        on_gitlab = self.gitlab is not None
+        gl = QGroupBox("Rules (GitLab's cleanup policy)" if on_gitlab else "Rules")
         form = QFormLayout(gl)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.enabled = QCheckBox("Run on a schedule (GitLab)")
@@ -298,9 +302,13 @@ class PolicyEditor(QDialog):
         form.addRow("Keep the newest", self.keep_n)
         form.addRow("Only older than", self.older_than)
         form.addRow("", self.other_error)
+        form.setRowVisible(self.enabled, on_gitlab)
+        form.setRowVisible(self.cadence, on_gitlab)
         lv.addWidget(gl)
 
-        own = QGroupBox("regview's extra rules (not saved to GitLab)")
+        own = QGroupBox(
+            "regview's extra rules (not saved to GitLab)" if on_gitlab else "More rules"
+        )
         of = QFormLayout(own)
         of.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.protected = QLineEdit()
@@ -627,8 +635,9 @@ class PolicyEditor(QDialog):
 
     def _subtitle(self) -> str:
         return (
-            f"{self._where} · {len(self.facts.tags):,} tags. GitLab's rules: keep rules win, "
-            "regexes are RE2 and must match the whole tag name, 'latest' is always kept."
+            f"{self._where} · {len(self.facts.tags):,} tags. As GitLab's cleanup policy: keep "
+            "rules win, regexes are RE2 and must match the whole tag name, 'latest' is always "
+            "kept."
         )
 
     def _repository_changed(self, m: DeleteMutation) -> None:
