@@ -12,7 +12,7 @@ import pytest
 
 from regview.core.model import ArtifactKind, TagInfo
 from regview.spec.mediatypes import OCI_MANIFEST
-from regview.ui.pages.overview import OverviewPanel, age_histogram, stored_bytes
+from regview.ui.pages.overview import OverviewPanel, age_histogram, bar_label, stored_bytes
 from regview.util.units import human_size
 
 MB = 1_000_000
@@ -91,3 +91,17 @@ def test_tags_without_blob_details_count_each_manifest_once() -> None:
     twin = replace(a, tag="twin")
     other = replace(a, tag="other", digest="sha256:" + "2" * 64, size=7)
     assert stored_bytes([a, twin, other]) == 57
+
+
+def test_a_cut_bar_label_keeps_the_end_that_tells_rows_apart(qapp: Any) -> None:
+    """At 1024 px the ranking's labels are cut; what is kept is the tag (or the repository's
+    last part), not the shared beginning: "…runner:mr-403", not "team/ci-r…er:mr-403"."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    fm = QFontMetrics(QFont())
+    for name, end in (("team/ci-runner:mr-403", ":mr-403"), ("acme/webshop/frontend", "frontend")):
+        width = fm.horizontalAdvance(name) * 2 // 3
+        shown = bar_label(fm, name, width)
+        assert shown != name and shown.startswith("…") and shown.endswith(end), shown
+        assert fm.horizontalAdvance(shown) <= width
+        assert bar_label(fm, name, fm.horizontalAdvance(name) + 2) == name  # room: not cut

@@ -111,6 +111,13 @@ def _series_colours(palette: QPalette) -> tuple[QColor, QColor, QColor]:
     return bar, old, grid
 
 
+def bar_label(fm: QFontMetrics, name: str, width: int) -> str:
+    """A bar's label cut to `width` from the left: the end of a name tells the rows apart — the
+    tag of `team/ci-runner:mr-403`, the last part of `acme/webshop/frontend` — where a cut in
+    the middle ("team/ci-r…er:mr-403") kept the part they share."""
+    return fm.elidedText(name, Qt.TextElideMode.ElideLeft, width)
+
+
 class BarChart(QWidget):
     """Horizontal bars: label, bar, value. Largest first, top `limit`."""
 
@@ -168,7 +175,7 @@ class BarChart(QWidget):
         for i, (name, value) in enumerate(self.items):
             y = 4 + i * rh
             p.setPen(text)
-            label = fm.elidedText(name, Qt.TextElideMode.ElideMiddle, int(label_w - 10))
+            label = bar_label(fm, name, int(label_w - 10))
             p.drawText(
                 QRectF(0, y, label_w - 10, rh),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
