@@ -455,14 +455,7 @@ class SpaceTracker:
 
 def _keys(rows: Sequence[TagInfo]) -> Iterable[tuple[object, ...]]:
     """Per row, what the ledger depends on (C-level: no Python call per row)."""
-    return zip(
-        map(_TAG, rows),
-        map(_DIGEST, rows),
-        map(bool, map(_BLOBS, rows)),
-        map(is_, map(_SIZE, rows), repeat(None)),
-        map(_SUBJECT, rows),
-        strict=True,
-    )
+    return zip(*(field(rows) for field in _KEY_FIELDS), strict=True)
 
 
 def _grown(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
@@ -500,9 +493,20 @@ def _grown(rows: list[TagInfo], trees: dict[str, Tree]) -> dict[str, Tree]:
 def same_tags(rows: Sequence[TagInfo], others: Sequence[TagInfo]) -> bool:
     """Whether two listings of a repository are the same for what their tags free — the same
     tags on the same manifests, read or not alike (a listing read again: new objects), in any
-    order — so that one's snapshot answers for the other (~0.1 s for 100,000 tags, against
-    ~0.5 s for a snapshot from nothing)."""
-    return len(rows) == len(others) and Counter(_keys(rows)) == Counter(_keys(others))
+    order — so that one's snapshot answers for the other (for 100,000 tags ~0.1 s, or ~0.3 s
+    in another order, against ~0.5 s for a snapshot from nothing)."""
+    if len(rows) != len(others):
+        return False
+    # Read again, a listing comes in the same order: field by field, lists compared in C
+    # (~85 ms for 100,000 tags); in another order, as multisets of whole keys (~280 ms).
+    if all(_column(rows, i) == _column(others, i) for i in range(len(_KEY_FIELDS))):
+        return True
+    return Counter(_keys(rows)) == Counter(_keys(others))
+
+
+def _column(rows: Sequence[TagInfo], field: int) -> list[object]:
+    """One of `_keys`' fields for every row."""
+    return list(_KEY_FIELDS[field](rows))
 
 
 def freed_by(trees: Mapping[str, Tree], gone: Collection[str]) -> dict[str, int]:
@@ -537,6 +541,16 @@ _TAG = attrgetter("tag")
 _BLOBS = attrgetter("blobs")
 _SIZE = attrgetter("size")
 _SUBJECT = attrgetter("subject")
+
+#: what the ledger depends on, per row: tag, digest, blobs read or not, size known or not,
+#: subject — each as an iterator over rows (C-level: no Python call per row)
+_KEY_FIELDS: tuple[Callable[[Sequence[TagInfo]], Iterable[object]], ...] = (
+    lambda rows: map(_TAG, rows),
+    lambda rows: map(_DIGEST, rows),
+    lambda rows: map(bool, map(_BLOBS, rows)),
+    lambda rows: map(is_, map(_SIZE, rows), repeat(None)),
+    lambda rows: map(_SUBJECT, rows),
+)
 
 
 # --- across repositories: the Storage overview's ranking ---------------------------------

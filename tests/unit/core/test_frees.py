@@ -248,6 +248,7 @@ def test_same_tags_tells_a_listing_read_again_from_another() -> None:
     ]
     again = [replace(t) for t in reversed(rows)]
     assert same_tags(rows, again) and all(x is not y for x, y in zip(rows, again, strict=True))
+    assert same_tags(rows, [replace(t) for t in rows])  # (the same order: field by field)
     moved = [rows[0], rows[1], replace(rows[2], digest="sha256:1", blobs=rows[0].blobs)]
     assert not same_tags(rows, moved)
     assert not same_tags(rows, rows[:2])
