@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 from tagdata import NOW, make_tags
 
@@ -167,6 +169,68 @@ def test_persistent_indexes_follow_their_rows_through_sort_and_filter() -> None:
     model.apply(FilterSpec(text="^c$", regex=True))
     assert not pa.isValid() and pc.row() == 0
     assert model.data(QModelIndex(pc), ROW_ROLE).tag == "c"
+
+
+def test_removing_scattered_rows_is_one_layout_change_that_keeps_the_selection(
+    qtmodeltester: ModelTester,
+) -> None:
+    """A deletion of rows scattered over the display (every third of 120, sorted by size: 40
+    runs) is told to views as one layout change, not 40 removals — each removal costs a view a
+    pass over its rows — and selection and current row still follow their rows."""
+    model = tm.TagsModel()
+    model.set_tags("r", [_tag(f"t{i:03}", i) for i in range(120)])
+    model.apply(FilterSpec(), tm.SIZE, descending=True)
+    qtmodeltester.check(model)
+    selection = QItemSelectionModel(model)
+    keep = ["t001", "t050", "t118"]
+    for name in keep:
+        row = model.visible.index(model.backing_row(name) or 0)
+        rows = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        selection.select(model.index(row, 0), rows)
+    current = model.index(model.visible.index(model.backing_row("t050") or 0), 0)
+    selection.setCurrentIndex(current, QItemSelectionModel.SelectionFlag.NoUpdate)
+    removed: list[tuple[int, int]] = []
+    layouts: list[bool] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    model.layoutChanged.connect(lambda *_: layouts.append(True))
+    gone = [f"t{i:03}" for i in range(0, 120, 3)]
+    kept = model.remove_rows(gone)
+    assert removed == [] and layouts == [True] and kept is not None and len(kept) == 80
+    assert model.rowCount() == 80 and not set(gone) & set(_column(model, tm.TAG))
+    assert _column(model, tm.TAG) == [f"t{i:03}" for i in range(119, -1, -1) if i % 3]
+    chosen = sorted(model.row_at(i.row()).tag for i in selection.selectedRows())
+    assert chosen == keep and model.row_at(selection.currentIndex().row()).tag == "t050"
+    qtmodeltester.check(model)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", "a", "b", "c", "d", "e"]), min_size=1, max_size=30),
+    st.data(),
+)
+def test_after_a_removal_the_digest_groups_are_those_of_the_tags_left(
+    digests: list[str], data: st.DataObject
+) -> None:
+    """The rows per digest (shared-digest marks, "same manifest as") after a removal are what a
+    table of only the tags left would have — singles, groups shrinking to one, groups gone."""
+    rows = [
+        _tag(f"t{i:02}", i, digest=f"sha256:{d * 64}" if d else "") for i, d in enumerate(digests)
+    ]
+    model = tm.TagsModel()
+    model.set_tags("r", rows)
+    gone = data.draw(st.sets(st.sampled_from([t.tag for t in rows])))
+    model.remove_rows(gone)
+    fresh = tm.TagsModel()
+    fresh.set_tags("r", [t for t in rows if t.tag not in gone])
+
+    def groups(m: tm.TagsModel) -> dict[str, list[str]]:
+        return {
+            d: sorted(m.rows[r].tag for r in tm.digest_members(m._by_digest, d))
+            for d in m._by_digest
+        }
+
+    assert groups(model) == groups(fresh)
+    assert _column(model, tm.SHARED) == _column(fresh, tm.SHARED)
 
 
 def test_remove_rows_reports_each_run_and_keeps_keys_sort_and_shared_groups(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from datetime import datetime
+from itertools import compress, repeat
+from operator import not_
 from typing import Any
 
 import humanize
@@ -168,6 +170,30 @@ def store_members(groups: DigestRows, digest: str, rows: list[int]) -> None:
         groups.pop(digest, None)
 
 
+def _renumbered(groups: DigestRows, kept: dict[int, int], touched: set[str]) -> DigestRows:
+    """`groups` after a removal: rows renumbered by `kept` (old → new backing row), the rows
+    not in it gone; only digests in `touched` can lose rows. Most digests have one row (an
+    int): those are renumbered in C-level passes — a Python step per digest took ~0.15 s of
+    the UI thread for 100,000 tags after every deletion."""
+    values = list(groups.values())
+    single = list(map(isinstance, values, repeat(int)))
+    rows: Iterable[int] = compress(values, single)  # type: ignore[arg-type]  # (the ints)
+    # (None for a row that went: those are taken out below)
+    renumbered: dict[str, int | None] = dict(
+        zip(compress(groups, single), map(kept.get, rows), strict=True)
+    )
+    for d in touched:
+        if d in renumbered and renumbered[d] is None:
+            del renumbered[d]
+    out: DigestRows = renumbered  # type: ignore[assignment]  # (no None left)
+    if not all(single):  # the few digests several tags share
+        several = list(map(not_, single))
+        for d, old in zip(compress(groups, several), compress(values, several), strict=True):
+            if isinstance(old, list):
+                store_members(out, d, [kept[r] for r in old if r in kept])
+    return out
+
+
 def prepare_tags(rows: Sequence[TagInfo]) -> PreparedRows[TagInfo]:
     """What `TagsModel` computes per arriving row, computed here (the loader's worker thread)."""
     return PreparedRows(rows, [r.tag for r in rows], [tag_facts(r) for r in rows])
@@ -269,19 +295,12 @@ class TagsModel(IndexedTableModel[TagInfo]):
         self._rows_changed()  # before the views hear of it: the Frees column is computed anew
         kept = super().remove_rows(self.row_identity(self.rows[b]) for b in backing)
         assert kept is not None
-        by_digest: DigestRows = {}
-        for d, old in self._by_digest.items():
-            if isinstance(old, int):
-                if old in kept:
-                    by_digest[d] = kept[old]
-            else:
-                store_members(by_digest, d, [kept[r] for r in old if r in kept])
-        self._by_digest = by_digest
+        self._by_digest = _renumbered(self._by_digest, kept, digests)
         # a tag whose twin went is no longer shared; only the groups that lost a tag change
         changed = []
         shared = self.index_.keys[SHARED]
         for digest in digests:
-            group = digest_members(by_digest, digest)
+            group = digest_members(self._by_digest, digest)
             n = len(group) if len(group) > 1 else 0
             for r in group:
                 if shared[r] != n:
