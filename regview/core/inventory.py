@@ -37,13 +37,16 @@ from regview.core import errors as E
 from regview.core.client.cache import Listing
 from regview.core.client.client import RegistryClient
 from regview.core.client.manifests import ManifestResponse
-from regview.core.model import ArtifactKind, PlatformInfo, TagInfo
-from regview.core.vendors import vendor_tags
+from regview.core.model import ArtifactKind, PlatformInfo, RegistryKind, TagInfo
 from regview.spec import mediatypes as mt
 from regview.spec.manifest import ImageConfig, ImageIndex, ImageManifest, parse_time
 
 BATCH = 200
 Summary = dict[str, Any]
+#: kinds without a management API module (`core.vendors.MODULES`; a unit test keeps the two
+#: apart): their listings never import the vendors package — ~3 ms of every `regview tags`
+#: start-up against a plain registry, for an answer known in advance (no vendor, use `/v2`)
+NO_VENDOR_API = frozenset({RegistryKind.GENERIC, RegistryKind.GITLAB, RegistryKind.REGVIEW})
 
 
 class _Run:
@@ -298,7 +301,11 @@ async def load_tags(
 ) -> list[TagInfo]:
     # Docker Hub: its API, no pull spent. A vendor completing its own API listing from the
     # manifests (Harbor, Quay: `vendors.enrich`) passes through_vendor=False: no loop back.
-    listed = await vendor_tags(client, repository) if through_vendor else None
+    listed = None
+    if through_vendor and client.endpoint.kind not in NO_VENDOR_API:
+        from regview.core.vendors import vendor_tags
+
+        listed = await vendor_tags(client, repository)
     if listed is not None:
         rows = listed if tags is None else [t for t in listed if t.tag in set(tags)]
         if on_batch is not None and rows:

@@ -13,7 +13,8 @@ import sys
 # looked up — an anonymous listing, a CI job with its token in the environment never need it
 NOT_NEEDED = ("click", "pygments", "aiohttp", "PySide6", "httpx._main", "keyring")
 # what a plain-http listing never uses: the GUI's and the server's packages, deletion, the
-# "Test" button's access check, the TLS trust store (only a https registry reads it, ~3 ms)
+# "Test" button's access check, the TLS trust store (only a https registry reads it, ~3 ms),
+# the registries' management APIs (a plain registry has none: ~3 ms)
 NOT_RUN = (
     *NOT_NEEDED,
     "qasync",
@@ -27,6 +28,7 @@ NOT_RUN = (
     "regview.server",
     "regview.services",
     "regview.core.access",
+    "regview.core.vendors",
     "regview.core.deletion",
     "regview.core.journal",
     "regview.settings.secrets",

@@ -240,3 +240,38 @@ def test_every_command_is_registered_with_help() -> None:
     text = parser.format_help()
     for name in ("login", "logout", "repos", "tags", "inspect", "gui"):
         assert name in text
+
+
+def test_json_rows_are_the_text_of_the_json_encoder_row_by_row() -> None:
+    # print_json_rows builds the C encoder once for all rows: the text must be the one
+    # JSONEncoder(default=...).encode gives for each row, whatever the row holds
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    rows: list[object] = [
+        {"tag": "v1", "created": when, "platforms": [{"os": "linux", "size": 1}], "frees": None},
+        {"tag": "héllo ☃ \U0001f600", "esc": 'a"b\\c\n\t\x00', "n": [1.5, -0.0, 1e300, 10**30]},
+        {"set": {"b"}, "tuple": ("x", 2), "nested": {"a": {"b": [{}, []]}}, "nan": float("nan")},
+        ["a list row", True, False, None],
+        "a string row",
+        {3: "int key", 1.5: "float key", True: "bool key", None: "none key"},
+    ]
+    out = io.StringIO()
+    C.print_json_rows(rows, stream=out)
+    encode = json.JSONEncoder(default=C._json_default).encode
+    assert out.getvalue() == "[\n" + ",\n".join(encode(r) for r in rows) + "\n]\n"
+    empty = io.StringIO()
+    C.print_json_rows([], stream=empty)
+    assert empty.getvalue() == "[\n]\n"
+
+
+def test_json_rows_refuse_what_the_json_encoder_refuses() -> None:
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    for bad, error in [({"x": object()}, TypeError), (circular, ValueError)]:
+        with pytest.raises(error):
+            json.JSONEncoder(default=C._json_default).encode(bad)
+        with pytest.raises(error):
+            C.print_json_rows([{"fine": 1}, bad], stream=io.StringIO())
+    # after a refused row, the next output is whole again (the circular check forgot it)
+    out = io.StringIO()
+    C.print_json_rows([{"a": [1]}, {"a": [1]}], stream=out)
+    assert out.getvalue() == '[\n{"a": [1]},\n{"a": [1]}\n]\n'

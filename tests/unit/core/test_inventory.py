@@ -219,3 +219,12 @@ async def test_rows_from_a_fresh_summary_are_those_from_the_stored_one(fake: Fak
             b = inventory.tag_info("acme/app", tag, digest, stored, None)
             assert a == b and str(a.created) == str(b.created)
             assert (a.created is None) == (tag == "none")
+
+
+def test_kinds_listed_without_the_vendors_package_have_no_vendor_module() -> None:
+    # load_tags skips the vendors package for these kinds (start-up): none of them may have a
+    # management API module, or its listing through that API would be silently skipped
+    from regview.core import vendors
+
+    assert inventory.NO_VENDOR_API.isdisjoint(vendors.MODULES)
+    assert all(vendors.vendor_spec(kind) is None for kind in inventory.NO_VENDOR_API)
