@@ -225,21 +225,21 @@ class BlobLedger:
 
     def freed(self, gone: Iterable[str]) -> dict[str, int]:
         """The blobs held only by roots in `gone` (unknown roots are ignored)."""
-        trees = self._trees
-        gone_trees = [trees[g] for g in set(gone) if g in trees]
-        picked = Counter(chain.from_iterable(gone_trees))
-        counts, names, sizes = self._counts, self._names, self._sizes
-        return {names[i]: sizes[i] for i, n in picked.items() if n == counts[i]}
+        names, sizes = self._names, self._sizes
+        return {names[i]: sizes[i] for i in self._only(gone)}
 
     def freed_bytes(self, gone: Iterable[str]) -> int:
         """`sum(freed(gone).values())` without the dict: a selection total and a policy
-        preview ask it of up to every root (C-level: no Python step per blob)."""
+        preview ask it of up to every root."""
+        return sum(map(self._sizes.__getitem__, self._only(gone)))
+
+    def _only(self, gone: Iterable[str]) -> Iterable[int]:
+        """The numbers of the blobs that only roots in `gone` hold: those every holder of
+        which is among them (C-level: no Python step per blob)."""
         trees = self._trees
         picked = Counter(chain.from_iterable([trees[g] for g in set(gone) if g in trees]))
-        held, sizes = self._counts, self._sizes
         numbers = list(picked)
-        alone = map(eq, picked.values(), map(held.__getitem__, numbers))
-        return sum(compress(map(sizes.__getitem__, numbers), alone))
+        return compress(numbers, map(eq, picked.values(), map(self._counts.__getitem__, numbers)))
 
     def alone(self) -> dict[str, int]:
         """Per root, the bytes of the blobs no other root holds (`freed({root})` for each)."""
@@ -499,14 +499,9 @@ def same_tags(rows: Sequence[TagInfo], others: Sequence[TagInfo]) -> bool:
         return False
     # Read again, a listing comes in the same order: field by field, lists compared in C
     # (~85 ms for 100,000 tags); in another order, as multisets of whole keys (~280 ms).
-    if all(_column(rows, i) == _column(others, i) for i in range(len(_KEY_FIELDS))):
+    if all(list(field(rows)) == list(field(others)) for field in _KEY_FIELDS):
         return True
     return Counter(_keys(rows)) == Counter(_keys(others))
-
-
-def _column(rows: Sequence[TagInfo], field: int) -> list[object]:
-    """One of `_keys`' fields for every row."""
-    return list(_KEY_FIELDS[field](rows))
 
 
 def freed_by(trees: Mapping[str, Tree], gone: Collection[str]) -> dict[str, int]:

@@ -102,6 +102,22 @@ def demo_repository(
         yield url, window
 
 
+@contextlib.contextmanager
+def demo_window(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path, repository: str
+) -> Iterator[MainWindow]:
+    """The demo registry over loopback and a main window showing `repository`'s tags, closed
+    (its tasks awaited) at the end."""
+    with local_registry(tmp_path / "reg", demo=True) as url:
+        window = open_window(qtbot, qloop, tmp_path, url)
+        try:
+            open_repo(qloop, window, repository)
+            yield window
+        finally:
+            window.close()
+            run(qloop, window.aclose())
+
+
 def confirm_with_del(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, window: MainWindow
 ) -> DeleteDialog:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from connect_support import local_registry, run
-from delete_support import open_repo, open_window, until
+from delete_support import demo_window, open_window, until
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
@@ -124,17 +124,12 @@ def _press(
 def test_f5_refreshes_while_the_tags_table_has_focus(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
-    with local_registry(tmp_path / "reg", demo=True) as url:
-        window = open_window(qtbot, qloop, tmp_path, url)
-        try:
-            open_repo(qloop, window, "acme/webshop")
-            refreshed: list[bool] = []
-            window.refresh_action.triggered.connect(lambda: refreshed.append(True))
-            idle = lambda: not window.tasks.running("tags")  # noqa: E731
-            _press(qtbot, qloop, window, window.tags_view.table, Qt.Key.Key_F5, idle)
-            assert refreshed == [True]
-        finally:
-            _close(qloop, window)
+    with demo_window(qtbot, qloop, tmp_path, "acme/webshop") as window:
+        refreshed: list[bool] = []
+        window.refresh_action.triggered.connect(lambda: refreshed.append(True))
+        idle = lambda: not window.tasks.running("tags")  # noqa: E731
+        _press(qtbot, qloop, window, window.tags_view.table, Qt.Key.Key_F5, idle)
+        assert refreshed == [True]
 
 
 def test_ctrl_f_reaches_the_tags_filter_while_the_sidebar_has_focus(
@@ -142,17 +137,12 @@ def test_ctrl_f_reaches_the_tags_filter_while_the_sidebar_has_focus(
 ) -> None:
     # the walk by hand (D8): a repository opened from the sidebar leaves the focus there, and
     # Ctrl+F then did nothing — the letters typed next went to the sidebar's type-ahead
-    with local_registry(tmp_path / "reg", demo=True) as url:
-        window = open_window(qtbot, qloop, tmp_path, url)
-        try:
-            open_repo(qloop, window, "acme/webshop")
-            box = window.tags_view.filter_bar.text
-            ctrl = Qt.KeyboardModifier.ControlModifier
-            _press(qtbot, qloop, window, window.sidebar, Qt.Key.Key_F, box.hasFocus, ctrl)
-            qtbot.keyClicks(box, "v1")
-            assert box.text() == "v1"
-        finally:
-            _close(qloop, window)
+    with demo_window(qtbot, qloop, tmp_path, "acme/webshop") as window:
+        box = window.tags_view.filter_bar.text
+        ctrl = Qt.KeyboardModifier.ControlModifier
+        _press(qtbot, qloop, window, window.sidebar, Qt.Key.Key_F, box.hasFocus, ctrl)
+        qtbot.keyClicks(box, "v1")
+        assert box.text() == "v1"
 
 
 def test_the_walk_sees_every_owner_and_finds_a_second_claim(
