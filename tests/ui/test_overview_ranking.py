@@ -105,3 +105,13 @@ def test_ranking_again_redoes_only_the_repository_that_changed(
     assert added == ["sha256:C2"]  # team/a and team/b: nothing worked out again
     ranking = panel.ranking.ranking
     assert ranking is not None and ranking.repositories[0].stored == 81 * MiB
+
+
+def test_a_ranking_of_nothing_does_not_stay_working_out(panel: OverviewPanel, qtbot: QtBot) -> None:
+    """The walk by hand: the Storage overview of a registry that cannot be reached kept saying
+    "Working out what each repository stores…" under an empty chart for good."""
+    with qtbot.waitSignal(panel.ranking.computed, timeout=10_000):
+        panel.set_tags([], "all repositories")
+    ranking = panel.ranking
+    assert ranking.repo_bars.items == [] and ranking.tag_bars.items == []
+    assert ranking.repo_bars.empty_text == ranking.tag_bars.empty_text == "No tags read yet"

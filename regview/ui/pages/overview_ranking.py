@@ -176,7 +176,11 @@ class RankingSection(QWidget):
         self.ranking = ranking
         self.repo_bars.set_ranked(repository_rows(ranking, self.gitlab_sizes))
         self.tag_bars.set_ranked(tag_rows(ranking))
-        if not ranking.tags:
+        # worked out: "Working out…" would stay on an empty chart for good (a registry that
+        # cannot be reached lists nothing)
+        if not ranking.repositories:
+            self.repo_bars.empty_text = self.tag_bars.empty_text = "No tags read yet"
+        elif not ranking.tags:
             self.tag_bars.empty_text = "No tag frees anything on its own"
         self.computed.emit()
 
