@@ -27,7 +27,7 @@ from regview.core.client.client import RegistryClient
 from regview.core.model import Endpoint
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.errors import CrashDialog
-from regview.ui.window.main_window import PAGE_REPOS, PAGE_WELCOME, MainWindow
+from regview.ui.window.main_window import PAGE_OVERVIEW, PAGE_REPOS, PAGE_WELCOME, MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -329,3 +329,34 @@ def test_a_listing_cut_short_by_opening_another_registry_does_not_stay_listing(
         assert LISTING not in status(window, "hung")
         assert NOT_LISTED in status(window, "hung")
         close(qloop, window)
+
+
+def test_retry_on_the_overview_of_a_registry_that_was_down_reads_it_again(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The walk by hand: a registry down when the window started, its Storage overview open
+    with "Registry not reachable"; the registry comes back and Retry (or F5) changed nothing —
+    the overview only measured the repositories already known, none. Now it lists them."""
+    with local_registry(tmp_path / "beta", demo=True) as beta_url:
+        beta = DropProxy(beta_url, after=0)  # every connection dropped: down
+        with serve(beta.app) as url:
+            window = open_window(qtbot, qloop, tmp_path, {"beta": url})
+
+            async def overview() -> None:
+                window.show_overview("beta")
+                await until(lambda: idle(window) and window.banner.isVisible())
+
+            run(qloop, overview(), 60)
+            assert window.repositories.repositories_of("beta") == []
+            beta.heal()  # back
+
+            async def retry() -> None:
+                window.banner.actionRequested.emit("retry")  # what its Retry button sends
+                await until(
+                    lambda: idle(window) and bool(window.repositories.repositories_of("beta"))
+                )
+
+            run(qloop, retry(), 60)
+            assert window.pages.currentIndex() == PAGE_OVERVIEW
+            assert not window.banner.isVisible()
+            close(qloop, window)

@@ -288,7 +288,11 @@ class Browser(QObject):
     def show_overview(self, name: str) -> None:
         if not name:
             return
-        if name != self.profile or self.repositories.binding.current is None:
+        # The overview is made of the registry's listing: one that never succeeded (the
+        # registry was down) is read again here — so Retry on the overview's banner, or F5,
+        # reaches the registry, not only the repositories already known (none).
+        listed = name in self.repositories.listed
+        if name != self.profile or self.repositories.binding.current is None or not listed:
             self.open_profile(name)
         binding = self.overview.binding.bind(name)
         self.stack.show_page(PAGE_OVERVIEW, f"{name}  ›  Storage overview")
