@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import json
 import os
 import sys
@@ -288,6 +287,8 @@ def resolve_credentials(
             kind = _profile_kind(profile, username) or guess_kind(username, saved)
             return Resolved(Credentials(username, saved, kind), "the keyring")
         if sys.stdin.isatty():
+            import getpass  # only here: with termios, ~1 ms of every command's start-up
+
             secret = getpass.getpass(f"Password or token for {username}@{host}: ")
             return Resolved(Credentials(username, secret, guess_kind(username, secret)), "prompt")
         raise CliError(

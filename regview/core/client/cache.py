@@ -29,6 +29,12 @@ from regview.util.atomic import write_atomic
 
 log = get_logger("core.cache")
 LISTING_VERSION = 1
+#: The in-memory memos a summary may carry (`core.inventory` adds them: the parsed datetime,
+#: the blobs each once); never stored. Named rather than found by their leading "_": the save
+#: copies each summary and drops these (0.4 ms for 2,000) instead of rebuilding it key by key
+#: (3.9 ms), at the end of every listing. test_content_cache checks that a listing's
+#: summaries carry no other "_" key.
+MEMO_KEYS = ("_created", "_blobs")
 
 
 class ContentCache:
@@ -143,6 +149,13 @@ class Listing:
     counts_pulls: bool = False
 
 
+def _stored(summary: dict[str, Any]) -> dict[str, Any]:
+    kept = summary.copy()
+    for key in MEMO_KEYS:
+        kept.pop(key, None)
+    return kept
+
+
 class ListingCache:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -176,12 +189,7 @@ class ListingCache:
             "repository": repository,
             "tags": listing.tags,
             "counts_pulls": listing.counts_pulls,
-            # keys starting with "_" are in-memory memos (parsed datetimes), not stored
-            "summaries": {
-                d: {k: v for k, v in s.items() if not k.startswith("_")}
-                for d, s in listing.summaries.items()
-                if d in used
-            },
+            "summaries": {d: _stored(s) for d, s in listing.summaries.items() if d in used},
         }
         try:
             write_atomic(

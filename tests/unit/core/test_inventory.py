@@ -11,6 +11,7 @@ from pathlib import Path
 from registry_fakes import OCI_MANIFEST, FakeRegistry, config_blob
 
 from regview.core import inventory
+from regview.core.client.cache import MEMO_KEYS
 from regview.core.client.client import RegistryClient
 from regview.core.model import ArtifactKind, Endpoint, shares_digest
 
@@ -228,3 +229,29 @@ def test_kinds_listed_without_the_vendors_package_have_no_vendor_module() -> Non
 
     assert inventory.NO_VENDOR_API.isdisjoint(vendors.MODULES)
     assert all(vendors.vendor_spec(kind) is None for kind in inventory.NO_VENDOR_API)
+
+
+async def test_the_listing_cache_stores_summaries_without_their_memos(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    # The save drops the memos by name (cache.MEMO_KEYS): one added to a summary without
+    # being named there would be written to disk (a datetime: the save would fail).
+    amd = fake.add_image(None, config=config_blob(arch="amd64"), layers=(b"amd",))
+    arm = fake.add_image(None, config=config_blob(arch="arm64", n=1), layers=(b"arm",))
+    fake.add_index(
+        "multi", [fake.descriptor(amd, "linux/amd64"), fake.descriptor(arm, "linux/arm64")]
+    )
+    fake.add_image("single", config=config_blob("2024-03-01T12:00:00Z", n=2), layers=(b"s",))
+    async with client(fake, tmp_path) as c:
+        first = await inventory.load_tags(c, "acme/app")
+        assert c.listings is not None
+        kept = c.listings.load(c.registry, "acme/app")
+        run = inventory._Run(c, "acme/app", inventory.Listing())
+        fresh = [(await run.tag(t.tag))[1] for t in first]
+    for summary in fresh:
+        inventory.tag_info("acme/app", "x", "sha256:0", summary, None)  # adds the row memos
+        assert {k for k in summary if k.startswith("_")} <= set(MEMO_KEYS)
+    assert kept.summaries and all(not k.startswith("_") for s in kept.summaries.values() for k in s)
+    async with client(fake, tmp_path) as c:
+        again = await inventory.load_tags(c, "acme/app")
+    assert again == first
