@@ -75,6 +75,17 @@ class Challenge:
 _TOKEN68 = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
+def token_refused(response: httpx.Response) -> bool:
+    """A 401 saying the bearer token itself is no good (`error="invalid_token"`: expired,
+    revoked, signed with a key the registry no longer trusts) — not a missing scope."""
+    if response.status_code != 401:
+        return False
+    return any(
+        c.scheme == "bearer" and c.params.get("error") == "invalid_token"
+        for c in parse_www_authenticate(response.headers.get("WWW-Authenticate", ""))
+    )
+
+
 def parse_www_authenticate(header: str) -> list[Challenge]:
     """RFC 7235 challenges; quoted strings may contain commas (`scope="repo:x:pull,push"`)."""
     out: list[Challenge] = []

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from regview.core import errors as E
-from regview.core.client.auth import RegistryAuth
+from regview.core.client.auth import RegistryAuth, token_refused
 from regview.core.client.cache import ContentCache, ListingCache
 from regview.core.client.limiter import DEFAULT_CEILING, START_CONCURRENCY, AdaptiveLimiter, Outcome
 from regview.core.client.tls_probe import GO_TLS_REFUSAL, PLAIN_AT_TLS_FAILURES, tls_port_error
@@ -444,9 +444,19 @@ class RegistryHttp(HttpOwner):
         response = await self._transport.handle_async_request(request)
         response.request = request
         if needed is not None and await auth.retry(request, response, needed):
-            await response.aclose()
-            response = await self._transport.handle_async_request(request)
-            response.request = request
+            response = await self._send_again(request, response)
+            # A token refused as soon as it was issued (revoked between the realm and the
+            # registry, a registry whose clock runs ahead of the realm's, or another request's
+            # 401 had it declared dead meanwhile): one more fresh token before the 401 stands.
+            # Any other second 401 (a missing scope, Basic refused) stands at once.
+            if token_refused(response) and await auth.retry(request, response, needed):
+                response = await self._send_again(request, response)
+        return response
+
+    async def _send_again(self, request: httpx.Request, answered: httpx.Response) -> httpx.Response:
+        await answered.aclose()
+        response = await self._transport.handle_async_request(request)
+        response.request = request
         return response
 
     @staticmethod

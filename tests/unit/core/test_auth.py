@@ -284,3 +284,59 @@ def test_plain_http_refused_for_remote_hosts() -> None:
     with pytest.raises(E.InsecureRefused, match="mark the registry insecure"):
         RegistryClient(Endpoint("http://registry.example"))
     RegistryClient(Endpoint("http://registry.example", insecure=True))
+
+
+class RefusingServer(TokenServer):
+    """Refuses the tokens numbered in `dead` (401 invalid_token, as a registry does with a
+    revoked or expired token); `scope_error` refuses with insufficient_scope instead."""
+
+    def __init__(self, dead: set[int], scope_error: bool = False) -> None:
+        super().__init__()
+        self.dead = dead
+        self.scope_error = scope_error
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handler(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if request.url.host == "auth.example" or not token.startswith("tok"):
+            return answer
+        if int(token[3:]) in self.dead:
+            error = "insufficient_scope" if self.scope_error else "invalid_token"
+            return httpx.Response(
+                401,
+                headers={"WWW-Authenticate": CHALLENGE + f',error="{error}"'},
+                json={"errors": [{"code": "UNAUTHORIZED", "message": "token expired"}]},
+            )
+        return answer
+
+
+async def test_a_token_refused_as_soon_as_it_is_issued_is_replaced_once_more() -> None:
+    # A 500-tag delete under token faults (test_delete_faults_auth) lost items this way: the
+    # cached token was revoked (401), and the one fetched for the retry was declared dead by
+    # another request's 401 before this one used it.
+    server = RefusingServer(dead=set())
+    async with client(server, Credentials("alice", "pw")) as c:
+        await c.list_tags("acme/app")  # tok1
+        server.dead |= {1, 2}
+        before = len(server.registry_requests)
+        assert await c.list_tags("acme/app") == ["v1"]
+    assert len(server.issued) == 3
+    assert len(server.registry_requests) - before == 3  # tok1 refused, tok2 refused, tok3
+
+
+async def test_tokens_refused_every_time_give_up_after_two_fresh_ones() -> None:
+    server = RefusingServer(dead=set(range(1, 1000)))
+    async with client(server, Credentials("alice", "pw")) as c:
+        with pytest.raises(E.AuthenticationFailed):
+            await c.list_tags("acme/app")
+    assert len(server.issued) == 2  # bounded: no loop of token requests
+    assert len(server.registry_requests) == 3  # unauthenticated, tok1, tok2
+
+
+async def test_a_missing_scope_is_not_asked_for_again() -> None:
+    server = RefusingServer(dead=set(range(1, 1000)), scope_error=True)
+    async with client(server, Credentials("alice", "pw")) as c:
+        with pytest.raises(E.AccessDenied):
+            await c.list_tags("acme/app")
+    assert len(server.issued) == 1
+    assert len(server.registry_requests) == 2
