@@ -32,8 +32,8 @@ LISTING_VERSION = 1
 #: The in-memory memos a summary may carry (`core.inventory` adds them: the parsed datetime,
 #: the blobs each once); never stored. Named rather than found by their leading "_": the save
 #: copies each summary and drops these (0.4 ms for 2,000) instead of rebuilding it key by key
-#: (3.9 ms), at the end of every listing. test_content_cache checks that a listing's
-#: summaries carry no other "_" key.
+#: (3.9 ms), at the end of every listing. test_inventory checks that a listing's summaries
+#: carry no other "_" key.
 MEMO_KEYS = ("_created", "_blobs")
 
 

@@ -28,7 +28,7 @@ import random
 import re
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,18 +81,24 @@ def connection_error(registry: str, exc: httpx.HTTPError, what: str) -> E.Regist
     )
 
 
-def nobody_there(exc: httpx.HTTPError) -> bool:
-    """The connection was refused or the name is unknown (not a timeout, not a reset): on a
-    first contact, the address is wrong or nothing runs there — retrying will not help."""
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it, and so on: at most 8 deep (a chain can loop)."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
-            return False
+            return
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def nobody_there(exc: httpx.HTTPError) -> bool:
+    """The connection was refused or the name is unknown (not a timeout, not a reset): on a
+    first contact, the address is wrong or nothing runs there — retrying will not help."""
+    for seen in _causes(exc):
         if isinstance(seen, ConnectionRefusedError):
             return True
         if isinstance(seen, socket.gaierror):
             return seen.errno != socket.EAI_AGAIN  # (a resolver's own blip is retried)
-        seen = seen.__cause__ or seen.__context__
     return False
 
 
@@ -103,10 +109,7 @@ def _why_unreachable(registry: str, exc: httpx.HTTPError) -> str:
     if not host or not port.isdigit():
         host, port = registry, ""
     where = f"{host} port {port}" if port else host
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
+    for seen in _causes(exc):
         if isinstance(seen, ConnectionRefusedError):
             return f"nothing answers on {where} (connection refused: is the registry running?)"
         if isinstance(seen, socket.gaierror):
@@ -115,7 +118,6 @@ def _why_unreachable(registry: str, exc: httpx.HTTPError) -> str:
             return f"{where} closed the connection (reset)"
         if isinstance(seen, httpx.TimeoutException | TimeoutError):
             return f"{where} did not answer in time (timeout)"
-        seen = seen.__cause__ or seen.__context__
     return f"{exc.__class__.__name__}: {exc or 'no details'}"
 
 
