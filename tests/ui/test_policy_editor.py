@@ -34,6 +34,7 @@ from regview.ui.dialogs.policy_editor import PolicyEditor
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
+OCI = "application/vnd.oci.image.manifest.v1+json"
 
 
 def _retype(qtbot: QtBot, edit: Any, text: str) -> None:
@@ -272,3 +273,53 @@ def test_a_new_policy_starts_from_gitlabs_defaults_and_a_saved_one_as_saved(
         run(qloop, third.tasks.aclose())
         run(qloop, window.aclose())
         window.close()
+
+
+def test_quitting_with_the_editor_open_starts_no_preview_after_the_close(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The editor recomputes its preview 120 ms after a change (and once when it opens). Quitting
+    within those 120 ms must not let that timer start a preview after the window's tasks were
+    awaited: it would run on after the loop stops (CI saw `PolicyEditor._compute` outlive a
+    test this way)."""
+    from window_support import local_window
+
+    from regview.core.deletion.plan import (
+        Capabilities,
+        DeleteSupport,
+        RepositoryFacts,
+    )
+    from regview.core.model import ArtifactKind, TagInfo
+
+    window = local_window(qtbot, tmp_path)
+    facts = RepositoryFacts(
+        "reg.example",
+        "team/app",
+        tuple(
+            TagInfo("team/app", f"t{i}", f"sha256:{i:064x}", OCI, ArtifactKind.IMAGE, size=9)
+            for i in range(3)
+        ),
+        Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True),
+    )
+
+    started: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kw: Any) -> asyncio.Task[Any]:
+        started.append(coro.__qualname__)
+        return asyncio.Task(coro, loop=loop, **kw)
+
+    async def scenario() -> None:
+        await window.start()
+        editor = PolicyEditor(window.delete_flow, "reg", "team/app", facts, parent=window)
+        editor.show()
+        await window.aclose()
+        started.clear()
+        qloop.set_task_factory(factory)
+        try:
+            await asyncio.sleep(0.4)  # past the editor's 120 ms timer
+        finally:
+            qloop.set_task_factory(None)
+        await window.local_mode.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert started == []

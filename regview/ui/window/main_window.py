@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -365,6 +366,12 @@ class MainWindow(QMainWindow):
 
         if self.deletion.wired:
             self.delete_flow.cancel_all()  # also stops a running executor between items
+        # The dialogs still open are closed first, each its own way (`done`): the policy editor's
+        # 120 ms recompute timer would otherwise start a preview after the tasks below were
+        # awaited, and that preview would outlive the loop.
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.done(QDialog.DialogCode.Rejected)
         await close_task_owners(self, self.welcome.tasks)
         if self.deletion.wired:
             await self.delete_flow.aclose()  # GitLab clients whose close task was cancelled
