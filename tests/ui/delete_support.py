@@ -17,7 +17,8 @@ from connect_support import MemoryKeyring, local_registry, make_accounts, run
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from regview.core.model import Endpoint
+from regview.core.deletion.plan import Capabilities, DeleteSupport, RepositoryFacts
+from regview.core.model import ArtifactKind, Endpoint, TagInfo
 from regview.services.sessions import SessionManager
 from regview.settings.profiles import Profile
 from regview.spec import mediatypes as mt
@@ -186,3 +187,19 @@ def theme(qapp: Any, scheme: str) -> Iterator[None]:
         # back and forth deletes the old one under widgets that may still paint with it: a
         # later test crashed (SIGSEGV in Qt's event processing) after these swaps.
         qapp.setPalette(palette)
+
+
+def three_tag_facts() -> RepositoryFacts:
+    """Facts of `team/app` with tags t0..t2 (distinct digests, 9 bytes each) on a registry that
+    deletes by digest and by tag: enough to build a dialog without a registry behind it."""
+    return RepositoryFacts(
+        "reg.example",
+        "team/app",
+        tuple(
+            TagInfo(
+                "team/app", f"t{i}", f"sha256:{i:064x}", mt.OCI_MANIFEST, ArtifactKind.IMAGE, size=9
+            )
+            for i in range(3)
+        ),
+        Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True),
+    )

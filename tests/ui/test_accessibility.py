@@ -8,19 +8,16 @@ from pathlib import Path
 
 import pytest
 from accessibility_support import accessible_name, unexposed_headers, unnamed_controls
+from delete_support import three_tag_facts
 from gallery_support import finished_deletion, import_logins
 from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from window_support import close_window, local_window
 
 from regview.core.deletion.plan import (
-    Capabilities,
-    DeleteSupport,
-    RepositoryFacts,
     Selection,
     make_plan,
 )
-from regview.core.model import ArtifactKind, TagInfo
 from regview.ui.dialogs.connect.dialog import AddRegistryDialog
 from regview.ui.dialogs.delete.dialog import DeleteDialog
 from regview.ui.dialogs.policy_editor import PolicyEditor
@@ -55,15 +52,7 @@ def test_main_window_and_every_dialog_name_their_controls(
         # relations); Windows and macOS read the accessible name
         assert bar.age.accessibleName() == "Age filter"
         assert bar.platform.accessibleName() == "Platform filter"
-        facts = RepositoryFacts(
-            "reg.example",
-            "team/app",
-            tuple(
-                TagInfo("team/app", f"t{i}", f"sha256:{i:064x}", OCI, ArtifactKind.IMAGE, size=9)
-                for i in range(3)
-            ),
-            Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True),
-        )
+        facts = three_tag_facts()
         flow = window.delete_flow
         dialogs: list[QDialog] = [
             AddRegistryDialog(window.accounts, window.backend, window),

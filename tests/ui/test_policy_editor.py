@@ -21,6 +21,7 @@ from delete_support import (
     open_window,
     shot,
     theme,
+    three_tag_facts,
     until,
 )
 from PySide6.QtCore import Qt
@@ -34,7 +35,6 @@ from regview.ui.dialogs.policy_editor import PolicyEditor
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 REPO = "acme/webshop/frontend"
-OCI = "application/vnd.oci.image.manifest.v1+json"
 
 
 def _retype(qtbot: QtBot, edit: Any, text: str) -> None:
@@ -284,23 +284,8 @@ def test_quitting_with_the_editor_open_starts_no_preview_after_the_close(
     test this way)."""
     from window_support import local_window
 
-    from regview.core.deletion.plan import (
-        Capabilities,
-        DeleteSupport,
-        RepositoryFacts,
-    )
-    from regview.core.model import ArtifactKind, TagInfo
-
     window = local_window(qtbot, tmp_path)
-    facts = RepositoryFacts(
-        "reg.example",
-        "team/app",
-        tuple(
-            TagInfo("team/app", f"t{i}", f"sha256:{i:064x}", OCI, ArtifactKind.IMAGE, size=9)
-            for i in range(3)
-        ),
-        Capabilities(manifest_delete=DeleteSupport.ALLOWED, tag_delete=True),
-    )
+    facts = three_tag_facts()
 
     started: list[str] = []
 
