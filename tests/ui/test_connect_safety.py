@@ -305,3 +305,21 @@ def test_replace_dialog_for_an_insecure_profile_does_not_probe(
         assert d.probe_card.label.text() == card
         assert d.probe_result is result
         run(qloop, d.tasks.aclose())
+
+
+def test_cancel_while_the_typed_address_waits_to_be_checked_sends_nothing(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The address is checked 0.6 s after the last keystroke. Cancelling within those 0.6 s
+    ends the dialog: no probe goes to the registry afterwards, and no task outlives it."""
+    seen: list[str] = []
+    with serve(counting_registry(seen)) as url:
+        d = new_dialog(qtbot, make_accounts(tmp_path, MemoryKeyring()))
+        d.show()
+        qtbot.keyClicks(d.address, url)
+        assert d._debounce.isActive()  # the check is waiting for the typing to stop
+        d.reject()
+        run(qloop, asyncio.sleep(1.0))
+        assert seen == []
+        assert not d.tasks.running("probe")
+        run(qloop, d.tasks.aclose())
