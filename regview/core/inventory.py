@@ -355,8 +355,10 @@ async def load_tags(
 
     # First contact with a registry that may ask for a token: one request alone learns the
     # realm and fetches the token, then the rest fan out with it (started together, each of
-    # the first 16 was answered 401 and waited for a token of its own asking).
-    first_contact = client.auth.challenge is None
+    # the first 16 was answered 401 and waited for a token of its own asking). Not when this
+    # client just read the tag list unchallenged: the manifests need the same scope, and a
+    # read alone would cost two round trips (the manifest, then its config) before the rest.
+    first_contact = client.auth.challenge is None and not client.listed_openly(repository)
 
     def top_up() -> None:
         nonlocal first_contact

@@ -8,8 +8,12 @@ records every answer."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from collections.abc import Callable
 from pathlib import Path
 
+from aiohttp import web
 from counting_proxy import CountingProxy
 from fault_servers import serve
 
@@ -19,6 +23,9 @@ from regview.core.model import Credentials, Endpoint
 from regview.server.runner import LocalRegistry
 
 REPO = "acme/infra/ci-runner"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 def test_the_first_read_gets_the_token_then_the_rest_fan_out(tmp_path: Path) -> None:
@@ -42,3 +49,92 @@ def test_the_first_read_gets_the_token_then_the_rest_fan_out(tmp_path: Path) -> 
                 assert client.auth.token_requests == 1
 
             asyncio.run(scenario())
+
+
+def _open_registry(tags: list[str], seen: list[str]) -> Callable[[], web.Application]:
+    """An anonymous registry of `tags` (one OCI image each, a shared config). The first
+    manifest read is answered only once a second one has arrived, or after 1.5 s: whether the
+    client fans out at once is in `seen` ("second-while-first" when it did)."""
+    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+
+    def manifest(tag: str) -> bytes:
+        layer = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
+        return json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
+                "layers": [{"mediaType": OCI_LAYER, "digest": layer, "size": 10}],
+            }
+        ).encode()
+
+    def make() -> web.Application:
+        second = asyncio.Event()
+        reads = 0
+
+        async def tag_list(request: web.Request) -> web.Response:
+            return web.json_response({"name": REPO, "tags": tags})
+
+        async def read(request: web.Request) -> web.Response:
+            nonlocal reads
+            reads += 1
+            if reads == 1:
+                try:
+                    await asyncio.wait_for(second.wait(), 1.5)
+                    seen.append("second-while-first")
+                except TimeoutError:
+                    seen.append("first-alone")
+            else:
+                second.set()
+            body = manifest(request.match_info["ref"])
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            return web.Response(
+                body=body, content_type=OCI_MANIFEST, headers={"Docker-Content-Digest": digest}
+            )
+
+        async def blob(request: web.Request) -> web.Response:
+            return web.Response(body=config, content_type=OCI_CONFIG)
+
+        app = web.Application()
+        app.router.add_get(f"/v2/{REPO}/tags/list", tag_list)
+        app.router.add_get(f"/v2/{REPO}/manifests/{{ref}}", read)
+        app.router.add_get(f"/v2/{REPO}/blobs/{config_digest}", blob)
+        return app
+
+    return make
+
+
+def test_a_tag_list_read_unchallenged_lets_the_manifest_reads_fan_out_at_once(
+    tmp_path: Path,
+) -> None:
+    """The client that read the tag list without being asked for credentials knows the
+    manifests need nothing more (the same pull scope): no read alone first, which over a
+    150 ms link cost two round trips (the manifest, then its config) before the rest. A client
+    handed the names from elsewhere still sends its first read alone."""
+    tags = [f"t{i}" for i in range(20)]
+    seen: list[str] = []
+    with serve(_open_registry(tags, seen)) as url:
+
+        async def scenario() -> None:
+            async with RegistryClient(Endpoint(url=url), cache_dir=tmp_path / "a") as client:
+                names = await client.list_tags(REPO)
+                rows = await load_tags(client, REPO, tags=names)
+                assert sorted(r.tag for r in rows) == sorted(tags)
+                assert not [r.error for r in rows if r.error]
+                assert client.listed_openly(REPO)
+
+        asyncio.run(scenario())
+        assert seen == ["second-while-first"]
+
+    seen.clear()
+    with serve(_open_registry(tags, seen)) as url:
+
+        async def handed_names() -> None:
+            async with RegistryClient(Endpoint(url=url), cache_dir=tmp_path / "b") as client:
+                rows = await load_tags(client, REPO, tags=tags)
+                assert not [r.error for r in rows if r.error]
+                assert not client.listed_openly(REPO)
+
+        asyncio.run(handed_names())
+        assert seen == ["first-alone"]

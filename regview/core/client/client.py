@@ -100,6 +100,10 @@ class RegistryClient(RegistryHttp):
     async def list_tags(self, repository: str) -> list[str]:
         return await self.listing.list_tags(repository)
 
+    def listed_openly(self, repository: str) -> bool:
+        """This client read `repository`'s tag list and the registry asked for no credentials."""
+        return repository in self.listing.open_repositories
+
     # -- manifests -------------------------------------------------------------------------
     decode_manifest = staticmethod(ManifestReads.decode_manifest)
 

@@ -24,6 +24,10 @@ class ListingCalls:
 
     def __init__(self, http: RegistryHttp) -> None:
         self._http = http
+        # Repositories whose tag list was answered without the registry asking for
+        # credentials: their manifests need the same pull scope, so reading them will not be
+        # challenged either (inventory fans out at once instead of sending one read alone).
+        self.open_repositories: set[str] = set()
 
     async def ping(self) -> httpx.Headers:
         response, body = await self._http.send("GET", "v2/", what="the registry check (/v2/)")
@@ -88,6 +92,8 @@ class ListingCalls:
             )
             tags.extend(self._names(body, what, "tags"))
             url = next_link(response)
+        if self._http.auth.challenge is None:
+            self.open_repositories.add(repository)
         return tags
 
     def _names(self, body: bytes, what: str, key: str) -> list[str]:
