@@ -8,24 +8,21 @@ records every answer."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 from counting_proxy import CountingProxy
-from fault_servers import serve
+from fault_servers import serve, sha256
+from tiny_images import EMPTY_CONFIG, tiny_manifest
 
 from regview.core.client.client import RegistryClient
 from regview.core.inventory import load_tags
 from regview.core.model import Credentials, Endpoint
 from regview.server.runner import LocalRegistry
+from regview.spec import mediatypes as mt
 
 REPO = "acme/infra/ci-runner"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 def test_the_first_read_gets_the_token_then_the_rest_fan_out(tmp_path: Path) -> None:
@@ -52,22 +49,9 @@ def test_the_first_read_gets_the_token_then_the_rest_fan_out(tmp_path: Path) -> 
 
 
 def _open_registry(tags: list[str], seen: list[str]) -> Callable[[], web.Application]:
-    """An anonymous registry of `tags` (one OCI image each, a shared config). The first
+    """An anonymous registry of `tags` (tiny OCI images sharing the empty config). The first
     manifest read is answered only once a second one has arrived, or after 1.5 s: whether the
     client fans out at once is in `seen` ("second-while-first" when it did)."""
-    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
-    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
-
-    def manifest(tag: str) -> bytes:
-        layer = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
-        return json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
-                "layers": [{"mediaType": OCI_LAYER, "digest": layer, "size": 10}],
-            }
-        ).encode()
 
     def make() -> web.Application:
         second = asyncio.Event()
@@ -87,19 +71,20 @@ def _open_registry(tags: list[str], seen: list[str]) -> Callable[[], web.Applica
                     seen.append("first-alone")
             else:
                 second.set()
-            body = manifest(request.match_info["ref"])
-            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            body = tiny_manifest(tags.index(request.match_info["ref"]))
             return web.Response(
-                body=body, content_type=OCI_MANIFEST, headers={"Docker-Content-Digest": digest}
+                body=body,
+                content_type=mt.OCI_MANIFEST,
+                headers={"Docker-Content-Digest": sha256(body)},
             )
 
         async def blob(request: web.Request) -> web.Response:
-            return web.Response(body=config, content_type=OCI_CONFIG)
+            return web.Response(body=EMPTY_CONFIG, content_type=mt.OCI_CONFIG)
 
         app = web.Application()
         app.router.add_get(f"/v2/{REPO}/tags/list", tag_list)
         app.router.add_get(f"/v2/{REPO}/manifests/{{ref}}", read)
-        app.router.add_get(f"/v2/{REPO}/blobs/{config_digest}", blob)
+        app.router.add_get(f"/v2/{REPO}/blobs/{mt.OCI_EMPTY_DIGEST}", blob)
         return app
 
     return make
