@@ -124,3 +124,43 @@ def test_no_generation_2_collection_while_a_load_runs(collector: gc_guard._Colle
         assert collected[-1] == 2
     finally:
         gc.callbacks.remove(note)
+
+
+def test_during_a_load_a_young_collection_takes_generation_1_with_it(
+    collector: gc_guard._Collector,
+) -> None:
+    """What survives a young collection during a load is nearly all rows on their way to
+    generation 2: collected together with generation 1, each is traversed once and no pause
+    holds ten collections' worth of them. Outside a load, generation 0 alone as before."""
+    collected: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    def young_over_threshold() -> list[Node]:
+        gc.collect(1)  # generations 0 and 1 empty, generation 1's count back to 0
+        made = [Node() for _ in range(collector.threshold[0] + 50)]
+        assert gc.get_count()[0] > collector.threshold[0]
+        assert gc.get_count()[1] <= collector.threshold[1]
+        return made
+
+    gc.callbacks.append(note)
+    try:
+        rows = young_over_threshold()
+        collected.clear()
+        with gc_guard.busy():
+            collector.check()
+        assert collected == [1]
+        survivor = rows[0]
+        assert any(o is survivor for o in gc.get_objects(generation=2)), (
+            "a survivor of the collection during the load was left in a young generation"
+        )
+
+        rows = young_over_threshold()
+        collected.clear()
+        collector.last_activity = gc_guard.time.monotonic()  # the user is active: no major
+        collector.check()
+        assert collected == [0]
+    finally:
+        gc.callbacks.remove(note)
