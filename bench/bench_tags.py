@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,19 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration"), str(ROOT / "tests")]
 
 from distribution import run_distribution  # noqa: E402
+from floor_client import ACCEPT, floor  # noqa: E402
 
 from regview.core import inventory  # noqa: E402
 from regview.core.client.client import RegistryClient  # noqa: E402
 from regview.core.model import Endpoint  # noqa: E402
 
-ACCEPT = ", ".join(
-    [
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ]
-)
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
@@ -149,83 +143,7 @@ async def fill(url: str, repo: str, tags: int, own_config: bool) -> None:
         await asyncio.gather(*jobs)
 
 
-# --------------------------------------------------------------------------- the floor
-
-
-class MiniHTTP:
-    """A minimal keep-alive HTTP/1.1 GET client over asyncio streams (Content-Length only)."""
-
-    def __init__(self, host: str, port: int, size: int) -> None:
-        self.host, self.port = host, port
-        self.pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
-            asyncio.Queue()
-        )
-        self.size = size
-        self.opened = 0
-        self.requests = 0
-
-    async def get(self, path: str, accept: str = "application/json") -> bytes:
-        if self.pool.empty() and self.opened < self.size:
-            self.opened += 1
-            conn = await asyncio.open_connection(self.host, self.port)
-        else:
-            conn = await self.pool.get()
-        reader, writer = conn
-        self.requests += 1
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: {accept}\r\n\r\n".encode()
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        chunked = False
-        for line in head.split(b"\r\n")[1:]:
-            low = line.lower()
-            if low[:15] == b"content-length:":
-                length = int(line[15:])
-            elif low.startswith(b"transfer-encoding:") and b"chunked" in low:
-                chunked = True
-        if chunked:
-            parts = []
-            while True:
-                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                if size == 0:
-                    await reader.readuntil(b"\r\n")
-                    break
-                parts.append(await reader.readexactly(size))
-                await reader.readexactly(2)
-            body = b"".join(parts)
-        else:
-            body = await reader.readexactly(length)
-        self.pool.put_nowait(conn)
-        if status != 200:
-            raise RuntimeError(f"{path}: HTTP {status}")
-        return body
-
-    def close(self) -> None:
-        while not self.pool.empty():
-            self.pool.get_nowait()[1].close()
-
-
-async def floor(url: str, repo: str, concurrency: int) -> int:
-    u = httpx.URL(url)
-    client = MiniHTTP(u.host, u.port or 80, concurrency)
-    tags = json.loads(await client.get(f"/v2/{repo}/tags/list"))["tags"]
-    configs: dict[str, asyncio.Task[bytes]] = {}
-    queue = list(reversed(tags))
-
-    async def worker() -> None:
-        while queue:
-            tag = queue.pop()
-            m = json.loads(await client.get(f"/v2/{repo}/manifests/{tag}", ACCEPT))
-            d = m["config"]["digest"]
-            if d not in configs:
-                configs[d] = asyncio.ensure_future(client.get(f"/v2/{repo}/blobs/{d}"))
-            json.loads(await configs[d])
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    client.close()
-    return client.requests
+# --------------------------------------------------------------------------- plain httpx
 
 
 async def plain_httpx(url: str, repo: str, concurrency: int) -> int:
@@ -264,6 +182,25 @@ async def regview_listing(url: str, repo: str, concurrency: int, cache: Path) ->
         return c.requests, len(infos)
 
 
+def floor_command(url: str, repo: str) -> tuple[float, int, float]:
+    """The floor as a command (`python bench/floor_client.py`, standard library only):
+    (wall s, requests, CPU s) — what any Python command pays on top of the floor in-process."""
+    t = time.perf_counter()
+    popen = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "floor_client.py"), url, repo, "16"],
+        stdout=subprocess.PIPE,  # one short line: the pipe never fills before the exit
+    )
+    _, status, usage = os.wait4(popen.pid, 0)
+    wall = time.perf_counter() - t
+    assert popen.stdout is not None
+    requests = int(popen.stdout.read() or b"0")
+    popen.stdout.close()
+    popen.returncode = os.waitstatus_to_exitcode(status)
+    if popen.returncode != 0:
+        raise RuntimeError(f"floor_client.py exited {popen.returncode}")
+    return wall, requests, usage.ru_utime + usage.ru_stime
+
+
 def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
@@ -285,7 +222,8 @@ def main() -> None:
         "--clients",
         default="floor,httpx,cold,warm,cli",
         help="which rows: floor, httpx, cold / warm (load_tags in-process), cli (`regview tags "
-        "--json` as a subprocess, timed right after a floor of its own)",
+        "--json` as a subprocess, timed right after a floor of its own), floorcmd (the floor as "
+        "a command, before the CLI: the CLI is also compared with it)",
     )
     ap.add_argument(
         "--baseline-src",
@@ -305,7 +243,9 @@ def main() -> None:
         f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     rows: list[str] = []
-    ratios: dict[tuple[str, str], list[float]] = {}  # (variant, label) → each CLI run / its floor
+    # (variant, what) → each run / its floor: the CLI against the floor in-process (the issue's
+    # yardstick) and, with floorcmd, against the floor as a command
+    ratios: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as d, run_distribution(Path(d) / "registry") as reg:
         for variant in args.variants.split(","):
             repo = f"bench/{variant.lower()}"
@@ -367,6 +307,16 @@ def main() -> None:
                     # round: neither always runs first (the registry's caches, the load)
                     if rnd % 2:
                         sources.reverse()
+                command_wall = 0.0
+                if "floorcmd" in clients:
+                    command_wall, requests, cpu = floor_command(reg.url, repo)
+                    if floor_wall:
+                        ratios.setdefault((variant, "floor as a command"), []).append(
+                            command_wall / floor_wall
+                        )
+                    row = f"| {variant} | floor as a command (`python bench/floor_client.py`) | {command_wall:.2f} | {cpu:.2f} | {requests} | {command_wall / floor_wall if floor_wall else 0:.2f}× | {load()} |"
+                    print(row, flush=True)
+                    rows.append(row)
                 for i, (label, src) in enumerate(sources):
                     if i > 0 and "floor" in clients:
                         floor_wall, cpu, result = timed(lambda repo=repo: floor(reg.url, repo, 16))
@@ -382,7 +332,14 @@ def main() -> None:
                     )
                     ratio = wall / floor_wall if floor_wall else 0
                     if ratio:
-                        ratios.setdefault((variant, label), []).append(ratio)
+                        ratios.setdefault((variant, f"`regview tags --json`{label}"), []).append(
+                            ratio
+                        )
+                    if command_wall:
+                        ratios.setdefault(
+                            (variant, f"`regview tags --json`{label} vs the floor as a command"),
+                            [],
+                        ).append(wall / command_wall)
                     row = f"| {variant} | `regview tags --json` subprocess{label} ({ok}) | {wall:.2f} | {cpu:.2f} | – | {ratio:.2f}× | {load()} |"
                     print(row, flush=True)
                     rows.append(row)
@@ -394,12 +351,12 @@ def main() -> None:
     if ratios:
         # One round is one pair (a floor, then the CLI) on a machine whose speed drifts from
         # second to second: the spread over many rounds says more than any single one.
-        print("\n| variant | CLI | rounds | vs its floor: median | range | rounds within 1.3× |")
+        print("\n| variant | client | rounds | vs its floor: median | range | rounds within 1.3× |")
         print("|---|---|---|---|---|---|")
-        for (variant, label), got in ratios.items():
+        for (variant, what), got in ratios.items():
             within = sum(r <= 1.3 for r in got)
             print(
-                f"| {variant} | `regview tags --json`{label} | {len(got)} | "
+                f"| {variant} | {what} | {len(got)} | "
                 f"{statistics.median(got):.2f}× | {min(got):.2f}–{max(got):.2f}× | "
                 f"{within} of {len(got)} |"
             )

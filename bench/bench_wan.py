@@ -56,8 +56,9 @@ sys.path[:0] = [
     str(ROOT / "tests"),
 ]
 
-from bench_tags import fill, floor  # noqa: E402
+from bench_tags import fill  # noqa: E402
 from distribution import run_distribution  # noqa: E402
+from floor_client import floor  # noqa: E402
 from testkit import free_port, v2_status  # noqa: E402
 
 from regview.core.model import Endpoint  # noqa: E402
