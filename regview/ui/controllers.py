@@ -26,6 +26,7 @@ clients and close them).
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -238,6 +239,12 @@ class BrowseController:
             shown = {t.tag: t for t in view.model.rows}
             tags = [shown.get(t.tag, t) for t in tags]
             self._tags[key] = tags
+        # All rows are in: give the event loop a turn (a key press, a repaint) between this
+        # bookkeeping and what finishing sets off — the re-sort, the details pane, the Frees
+        # column, a repaint: together 45–52 ms of the UI thread at the end of a 10,000-tag load.
+        await asyncio.sleep(0)
+        if generation != self._generation or view.model.repository != repository:
+            return tags  # a newer load took the view meanwhile: it finishes it
         view.finish_loading()
         # plain attribute reads of the I/O loop's limiter (as the status bar has always read it)
         client = session.io_client
