@@ -490,6 +490,11 @@ def _load_from(
         if task is not None:
             await asyncio.wait([task])
         seconds = time.perf_counter() - start
+        # A failed load is not a fast one: its gaps would be measured without the work it never
+        # did. Failures come as the task's exception (a bug) or as words on the page (a Problem).
+        failure = task.exception() if task is not None and not task.cancelled() else None
+        if failure is not None or window.tags_view.unread:
+            raise RuntimeError(f"the {label} load failed: {failure or window.tags_view.unread}")
         await asyncio.sleep(0.2)  # the details pane of the first row, the final repaint
         if profiler is not None:
             profiler.disable()
