@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -185,20 +184,14 @@ async def regview_listing(url: str, repo: str, concurrency: int, cache: Path) ->
 def floor_command(url: str, repo: str) -> tuple[float, int, float]:
     """The floor as a command (`python bench/floor_client.py`, standard library only):
     (wall s, requests, CPU s) — what any Python command pays on top of the floor in-process."""
-    t = time.perf_counter()
-    popen = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "floor_client.py"), url, repo, "16"],
-        stdout=subprocess.PIPE,  # one short line: the pipe never fills before the exit
+    from bench_wan import timed_run
+
+    wall, proc, cpu = timed_run(
+        [sys.executable, str(ROOT / "bench" / "floor_client.py"), url, repo, "16"]
     )
-    _, status, usage = os.wait4(popen.pid, 0)
-    wall = time.perf_counter() - t
-    assert popen.stdout is not None
-    requests = int(popen.stdout.read() or b"0")
-    popen.stdout.close()
-    popen.returncode = os.waitstatus_to_exitcode(status)
-    if popen.returncode != 0:
-        raise RuntimeError(f"floor_client.py exited {popen.returncode}")
-    return wall, requests, usage.ru_utime + usage.ru_stime
+    if proc.returncode != 0:
+        raise RuntimeError(f"floor_client.py exited {proc.returncode}: {proc.stderr[-200:]!r}")
+    return wall, int(proc.stdout), cpu
 
 
 def load() -> str:

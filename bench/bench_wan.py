@@ -189,15 +189,17 @@ def cli_run(
     """(wall s, the finished process, its CPU seconds: user + system); `src`: whose regview."""
     host = url.split("://")[1]
     env = dict(os.environ, REGVIEW_BASEDIR=str(base))
+    return timed_run([PY, "-m", "regview", "tags", f"{host}/{repo}", "--json"], env=env, cwd=src)
+
+
+def timed_run(
+    args: list[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> tuple[float, subprocess.CompletedProcess[bytes], float]:
+    """Run a command to its end: (wall s, the finished process, its CPU seconds: user +
+    system, from `wait4`). Output goes to files, so a long one never blocks the command."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        popen = subprocess.Popen(
-            [PY, "-m", "regview", "tags", f"{host}/{repo}", "--json"],
-            stdout=out,
-            stderr=err,
-            env=env,
-            cwd=src,
-        )
+        popen = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(popen.pid, 0)
         wall = time.perf_counter() - t
         popen.returncode = os.waitstatus_to_exitcode(status)

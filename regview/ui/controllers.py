@@ -223,8 +223,12 @@ class BrowseController:
                 view.finish_progress()
         if not cancel.is_set():
             self._tags[key] = tags
-        if generation != self._generation or view.model.repository != repository:
-            return tags  # a newer load owns the view: this one's rows are not shown
+
+        def owns_view() -> bool:  # not when a newer load, or another repository, has it
+            return generation == self._generation and view.model.repository == repository
+
+        if not owns_view():
+            return tags  # this one's rows are not shown
         current = set(names)
         if cached is not None and any(t.tag not in current for t in view.model.rows):
             # Tags deleted since the cached listing: drop them, keep the selection by name.
@@ -243,8 +247,8 @@ class BrowseController:
         # bookkeeping and what finishing sets off — the re-sort, the details pane, the Frees
         # column, a repaint: together 45–52 ms of the UI thread at the end of a 10,000-tag load.
         await asyncio.sleep(0)
-        if generation != self._generation or view.model.repository != repository:
-            return tags  # a newer load took the view meanwhile: it finishes it
+        if not owns_view():
+            return tags  # taken meanwhile: the newer load finishes it
         view.finish_loading()
         # plain attribute reads of the I/O loop's limiter (as the status bar has always read it)
         client = session.io_client

@@ -100,15 +100,13 @@ class _Collector(QObject):
             if counts[generation] > self.threshold[generation]:
                 if generation == 2:
                     self.major()
-                elif self.busy:
+                else:
                     # While a load runs, what survives a young collection is nearly all rows
                     # and summaries on their way to generation 2; generation 1 traversed them
                     # again, ten collections' worth at once (up to 29 ms in one pause through
                     # a 50 ms link). Collected together, each is traversed once, and a pause
                     # is bounded by what the last check's interval allocated.
-                    gc.collect(1)
-                else:
-                    gc.collect(generation)
+                    gc.collect(1 if self.busy else generation)
                 return
 
     def major(self) -> None:
